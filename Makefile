@@ -1,0 +1,38 @@
+# Two commands matter: `make demo` and `make test`. Each installs what it needs itself.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit cli fuzz bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The pinned claude CLI, from the npm registry, into the per-user cache (a no-op when present).
+cli: $(STAMP)
+	$(PY) -m trio_claude install-cli
+
+demo: cli
+	$(PY) -m trio_claude demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check trio_claude tests benchmarks examples
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy trio_claude
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+test: cli lint typecheck
+	$(VENV)/bin/pytest -q
+
+bench: cli
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

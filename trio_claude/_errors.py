@@ -1,0 +1,202 @@
+"""The error hierarchy. Every error trio-claude raises subclasses :class:`ClaudeSDKError`.
+
+Names follow the official Python SDK where it has one, so migrating is a rename of the import.
+Low-level errors (``OSError``, ``trio.BrokenResourceError``, JSON errors) are mapped to these at the
+boundary where they happen, with the original chained as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import signal as _signal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .types import ResultMessage
+
+__all__ = [
+    "BudgetExceededError",
+    "CLIConnectionError",
+    "CLIJSONDecodeError",
+    "CLINotFoundError",
+    "ClaudeSDKError",
+    "ConfigurationError",
+    "ControlRequestError",
+    "ControlTimeoutError",
+    "MessageParseError",
+    "ProcessError",
+    "ResultError",
+    "SessionClosedError",
+    "StallTimeoutError",
+]
+
+
+class ClaudeSDKError(Exception):
+    """Base class of every error raised by trio-claude."""
+
+
+class ConfigurationError(ClaudeSDKError, ValueError):
+    """The options are invalid or contradictory. Raised before any process is started."""
+
+
+class CLIConnectionError(ClaudeSDKError):
+    """The connection to the Claude Code CLI could not be made or was lost."""
+
+
+class CLINotFoundError(CLIConnectionError):
+    """No Claude Code CLI could be found.
+
+    Attributes:
+        cli_path: The explicit path that was tried, if any.
+    """
+
+    def __init__(self, message: str, cli_path: str | None = None) -> None:
+        super().__init__(message)
+        self.cli_path = cli_path
+
+
+class SessionClosedError(CLIConnectionError):
+    """The session is closed (by ``aclose()``, by a fatal error, or because the CLI went away)."""
+
+
+class ProcessError(CLIConnectionError):
+    """The CLI process exited unexpectedly or failed.
+
+    Attributes:
+        exit_code: The process return code; negative signal number when killed by a signal (as
+            :mod:`subprocess` reports it); ``None`` if it is unknown.
+        signal: The name of the signal that killed the process (``"SIGKILL"``), or ``None``.
+        stderr: The tail of the CLI's standard error.
+        cli_version: The CLI's version, when it was known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exit_code: int | None = None,
+        stderr: str = "",
+        cli_version: str | None = None,
+    ) -> None:
+        self.exit_code = exit_code
+        self.signal: str | None = None
+        if exit_code is not None and exit_code < 0:
+            try:
+                self.signal = _signal.Signals(-exit_code).name
+            except ValueError:
+                self.signal = f"signal {-exit_code}"
+        self.stderr = stderr
+        self.cli_version = cli_version
+        details = message
+        if exit_code is not None:
+            details += f" (exit code {exit_code}"
+            details += f", {self.signal})" if self.signal else ")"
+        if stderr.strip():
+            tail = stderr.strip()[-2000:]
+            details += f"\nstderr tail:\n{tail}"
+        super().__init__(details)
+
+
+class ResultError(ClaudeSDKError):
+    """The CLI ended a turn with an error result (``is_error: true``).
+
+    Raised by ``run()`` and ``ask()``; streaming APIs deliver the result message instead.
+
+    Attributes:
+        result_message: The :class:`~trio_claude.ResultMessage` that reported the error.
+        subtype: Its ``subtype`` (``error_during_execution``, ``error_max_turns``, ...).
+        errors: Its ``errors`` list.
+        api_error_status: The HTTP status of the API error, if the turn failed on one.
+        terminal_reason: Why the agent loop stopped, as the CLI reports it.
+    """
+
+    def __init__(self, result_message: ResultMessage) -> None:
+        self.result_message = result_message
+        self.subtype = result_message.subtype
+        self.errors = list(result_message.errors or [])
+        self.api_error_status = result_message.api_error_status
+        self.terminal_reason = result_message.terminal_reason
+        what = "; ".join(str(e) for e in self.errors) or result_message.result or self.subtype
+        super().__init__(f"Claude Code returned an error result ({self.subtype}): {what}")
+
+
+class CLIJSONDecodeError(ClaudeSDKError):
+    """A line from the CLI could not be decoded as JSON.
+
+    The session does not raise this for stray lines (they are logged and counted); it is raised by
+    strict decoding helpers.
+
+    Attributes:
+        line: The offending line (possibly truncated).
+        original_error: The underlying decoder error.
+    """
+
+    def __init__(self, line: str, original_error: Exception) -> None:
+        self.line = line
+        self.original_error = original_error
+        super().__init__(f"Failed to decode JSON: {line[:200]!r}")
+
+
+class MessageParseError(ClaudeSDKError):
+    """A frame was valid JSON but not a well-formed message.
+
+    Attributes:
+        data: The raw frame.
+    """
+
+    def __init__(self, message: str, data: dict[str, Any] | None = None) -> None:
+        self.data = data
+        super().__init__(message)
+
+
+class ControlRequestError(ClaudeSDKError):
+    """The CLI answered a control request with an error.
+
+    Attributes:
+        subtype: The request's subtype (``set_model``, ...).
+        error: The CLI's error text.
+        error_code: The CLI's machine-readable code, when given.
+    """
+
+    def __init__(self, subtype: str, error: str, error_code: str | None = None) -> None:
+        self.subtype = subtype
+        self.error = error
+        self.error_code = error_code
+        super().__init__(f"control request {subtype!r} failed: {error}")
+
+
+class ControlTimeoutError(ControlRequestError):
+    """The CLI did not answer a control request within ``control_timeout``."""
+
+    def __init__(self, subtype: str, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(subtype, f"no answer within {timeout:g} s")
+
+
+class BudgetExceededError(ClaudeSDKError):
+    """A :class:`~trio_claude.Budget` ran out; the running turn was interrupted.
+
+    Attributes:
+        dimension: Which limit ran out (``"usd"``, ``"tokens"``, ``"turns"``, ``"seconds"``).
+        spent: How much of it was spent.
+        limit: The limit.
+    """
+
+    def __init__(self, dimension: str, spent: float, limit: float) -> None:
+        self.dimension = dimension
+        self.spent = spent
+        self.limit = limit
+        super().__init__(f"budget exceeded: {dimension} spent {spent:g} of {limit:g}")
+
+
+class StallTimeoutError(ClaudeSDKError):
+    """The CLI sent nothing for ``stall_timeout`` seconds during a turn.
+
+    Attributes:
+        timeout: The stall timeout in seconds.
+        last_seen: A short description of the last frame seen.
+    """
+
+    def __init__(self, timeout: float, last_seen: str | None) -> None:
+        self.timeout = timeout
+        self.last_seen = last_seen
+        super().__init__(f"no frame from the CLI for {timeout:g} s (last seen: {last_seen})")
