@@ -1,0 +1,409 @@
+"""Sessions against the in-process FakeCLI: turns, interrupts, cancellation, failures."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+import trio
+import trio.testing
+
+import trio_claude as tc
+from trio_claude.testing.fake_cli import (
+    Emit,
+    Exit,
+    FakeCLITransport,
+    FakeScript,
+    FakeTurn,
+    Flood,
+    Hang,
+    Raw,
+    Request,
+    Result,
+    Sleep,
+    Stderr,
+    Text,
+    WaitForInterrupt,
+)
+
+
+def options_for(script: FakeScript, **kw: object) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
+    transport = FakeCLITransport(script)
+    return tc.ClaudeAgentOptions(transport=transport, **kw), transport  # type: ignore[arg-type]
+
+
+def texts(messages: object) -> list[str]:
+    out = []
+    for m in messages:  # type: ignore[attr-defined]
+        if isinstance(m, tc.AssistantMessage):
+            out += [b.text for b in m.content if isinstance(b, tc.TextBlock)]
+    return out
+
+
+async def test_multi_turn_session() -> None:
+    script = FakeScript(turns=[FakeTurn.reply("one"), FakeTurn.reply("two")])
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        assert session.server_info is not None
+        assert session.server_info.claude_code_version == "2.1.329"
+        assert session.session_id is None or isinstance(session.session_id, str)
+        first = await session.run("hi")
+        assert first.text == "one"
+        assert isinstance(first.messages[0], tc.SystemMessage)
+        assert first.messages[0].subtype == "init"
+        assert isinstance(first.messages[-1], tc.ResultMessage)
+        assert session.session_id == script.session_id
+        await session.send("again")
+        seen = [m async for m in session.receive_response()]
+        assert texts(seen) == ["two"]
+        assert isinstance(seen[-1], tc.ResultMessage) and seen[-1].result == "two"
+    fake = transport.fake
+    assert fake is not None
+    prompts = [f["message"]["content"] for f in fake.received if f["type"] == "user"]
+    assert prompts == ["hi", "again"]
+    init = fake.received[0]
+    assert init["type"] == "control_request" and init["request"]["subtype"] == "initialize"
+    # session_state_changed frames are SDK-only and never reach the user
+    assert not any(
+        isinstance(m, tc.SystemMessage) and m.subtype == "session_state_changed"
+        for m in first.messages
+    )
+
+
+async def test_interrupt_keeps_receiving_up_to_the_interrupted_result() -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("partial"), WaitForInterrupt()])])
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        await session.send("long essay")
+        stream = session.receive_response()
+        seen = []
+        async for message in stream:
+            seen.append(message)
+            if isinstance(message, tc.AssistantMessage):
+                await session.interrupt()
+        result = seen[-1]
+        assert isinstance(result, tc.ResultMessage)
+        assert result.is_error and result.subtype == "error_during_execution"
+        assert result.terminal_reason == "aborted_streaming"
+        assert any(isinstance(m, tc.UserMessage) for m in seen)
+        # and the session goes on
+        assert (await session.run("next")).text == "ok"
+    assert transport.fake is not None and transport.fake.interrupts == 1
+
+
+async def test_cancelled_receive_interrupts_and_leaves_session_usable(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    script = FakeScript(
+        turns=[
+            FakeTurn(steps=[Text("stale-1"), Sleep(10), Text("stale-2"), WaitForInterrupt()]),
+            FakeTurn.reply("fresh"),
+        ]
+    )
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        await session.send("slow")
+        got = []
+        with trio.move_on_after(5) as scope:
+            async for message in session.receive_response():
+                got.append(message)
+        assert scope.cancelled_caught
+        assert "stale-1" in texts(got)
+        turn = await session.run("next")
+        assert texts(turn.messages) == ["fresh"]
+        assert "stale" not in repr(turn.messages)
+        assert turn.text == "fresh"
+    assert transport.fake is not None and transport.fake.interrupts == 1
+
+
+async def test_cancelled_run_also_abandons_its_turn(autojump_clock: trio.testing.MockClock) -> None:
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Text("old"), WaitForInterrupt()]), FakeTurn.reply("new")]
+    )
+    opts, _ = options_for(script)
+    async with tc.open_session(opts) as session:
+        with trio.move_on_after(3):
+            await session.run("first")
+        assert (await session.run("second")).text == "new"
+
+
+async def test_break_is_not_cancellation_the_next_receive_resumes_the_turn() -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("a"), Text("b"), Result(text="done")])])
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        async for message in session.receive_response():
+            if isinstance(message, tc.AssistantMessage):
+                break
+        rest = [m async for m in session.receive_response()]
+        assert texts(rest) == ["b"]
+        assert isinstance(rest[-1], tc.ResultMessage) and rest[-1].result == "done"
+    assert transport.fake is not None and transport.fake.interrupts == 0
+
+
+async def test_drain_timeout_closes_a_session_whose_cli_ignores_interrupts(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("x"), Hang()])], unanswered=("interrupt",))
+    opts, _ = options_for(script, interrupt_timeout=2.0, close_timeout=1.0)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        with trio.move_on_after(1):
+            async for _ in session.receive_response():
+                pass
+        with pytest.raises(tc.SessionClosedError):
+            await session.send("next")
+
+
+async def test_early_exit_fails_pending_requests_at_once_with_exit_code_and_stderr(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Sleep(2), Exit(3, stderr="fatal: the model exploded")])],
+        unanswered=("get_context_usage",),
+    )
+    opts, _ = options_for(script)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        start = trio.current_time()
+        with pytest.raises(tc.ProcessError) as info:
+            await session.request("get_context_usage")
+        assert trio.current_time() - start < 3  # not the 60 s control timeout
+        assert info.value.exit_code == 3
+        assert "the model exploded" in info.value.stderr
+        with pytest.raises(tc.ProcessError):
+            async for _ in session.receive_response():
+                pass
+
+
+async def test_error_result_then_exit_1_streams_normally_and_run_raises_result_error() -> None:
+    error_turn = FakeTurn(
+        steps=[
+            Result(
+                subtype="success",
+                is_error=True,
+                text="Invalid API key",
+                extra={"terminal_reason": "api_error", "api_error_status": 401},
+            ),
+            Exit(1),
+        ]
+    )
+    opts, _ = options_for(FakeScript(turns=[error_turn]))
+    async with tc.query("hi", options=opts) as messages:
+        seen = [m async for m in messages]
+    assert isinstance(seen[-1], tc.ResultMessage) and seen[-1].is_error
+
+    with pytest.raises(tc.ResultError) as info:
+        await tc.ask("hi", options=opts)
+    assert info.value.api_error_status == 401
+    assert info.value.terminal_reason == "api_error"
+    assert info.value.result_message.result == "Invalid API key"
+
+
+async def test_consumer_that_stops_reading_does_not_block_control_requests() -> None:
+    frame = {
+        "type": "assistant",
+        "message": {
+            "role": "assistant",
+            "model": "m",
+            "content": [{"type": "text", "text": "x" * 200}],
+        },
+    }
+    script = FakeScript(
+        turns=[
+            FakeTurn(
+                steps=[
+                    Flood(frame, 20_000),
+                    Request("hook_callback", {"callback_id": "h"}),
+                    Result(text="end"),
+                ]
+            )
+        ]
+    )
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        fake = transport.fake
+        assert fake is not None
+        with trio.fail_after(10):
+            while not fake.responses:
+                await trio.sleep(0.01)
+        (answer,) = fake.responses.values()
+        assert answer["subtype"] == "error"  # no hook handler registered: answered, not ignored
+        stats = session.statistics()
+        assert stats.buffered_messages >= 20_000
+        assert stats.pending_requests == 0
+        n = 0
+        async for _ in session.receive_response():
+            n += 1
+        assert n >= 20_001
+
+
+async def test_reader_pauses_beyond_max_buffered_bytes() -> None:
+    frame = {
+        "type": "assistant",
+        "message": {
+            "role": "assistant",
+            "model": "m",
+            "content": [{"type": "text", "text": "y" * 500}],
+        },
+    }
+    script = FakeScript(turns=[FakeTurn(steps=[Flood(frame, 5000), Result(text="end")])])
+    opts, _ = options_for(script, max_buffered_bytes=100_000)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        with trio.fail_after(5):
+            while not session.statistics().reader_paused:
+                await trio.sleep(0.01)
+        stats = session.statistics()
+        assert stats.buffered_bytes < 100_000 + 300_000  # one read past the bound at most
+        count = 0
+        async for _ in session.receive_response():
+            count += 1
+        assert count == 5000 + 2  # init + 5000 + result
+
+
+async def test_unknown_types_garbage_and_oversize_lines_do_not_break_the_stream() -> None:
+    script = FakeScript(
+        turns=[
+            FakeTurn(
+                steps=[
+                    Emit({"type": "brand_new_thing", "payload": [1, 2, 3]}),
+                    Raw("this is not json\n"),
+                    Raw("[1, 2]\n"),
+                    Raw("z", repeat=5000),
+                    Raw("\n"),
+                    Emit({"type": "system", "subtype": "brand_new_subtype", "x": 1}),
+                    Text("still alive"),
+                    Result(text="done"),
+                ]
+            )
+        ]
+    )
+    opts, _ = options_for(script, max_line_bytes=4096)
+    async with tc.open_session(opts) as session:
+        turn = await session.run("go")
+        unknown = [m for m in turn.messages if isinstance(m, tc.UnknownMessage)]
+        assert [u.type for u in unknown] == ["brand_new_thing"]
+        assert unknown[0].raw["payload"] == [1, 2, 3]
+        system = [m for m in turn.messages if type(m) is tc.SystemMessage]
+        assert system and system[0].subtype == "brand_new_subtype"
+        assert texts(turn.messages) == ["still alive"]
+        stats = session.statistics()
+        assert stats.invalid_lines == 2 and stats.oversize_lines == 1
+
+
+async def test_twenty_mib_line_is_accepted_by_default() -> None:
+    big = "b" * (20 * 1024 * 1024)
+    script = FakeScript(turns=[FakeTurn(steps=[Text(big), Result(text="done")])])
+    opts, _ = options_for(script)
+    async with tc.open_session(opts) as session:
+        turn = await session.run("go")
+        assert texts(turn.messages) == [big]
+
+
+async def test_initialize_timeout_is_a_typed_error(autojump_clock: trio.testing.MockClock) -> None:
+    opts, _ = options_for(FakeScript(answer_initialize=False), initialize_timeout=5)
+    with pytest.raises(tc.CLIConnectionError, match="initialize"):
+        async with tc.open_session(opts):
+            pass
+
+
+async def test_cli_exiting_during_start_up_is_a_process_error() -> None:
+    script = FakeScript(on_initialize=[Stderr("bad flag --frobnicate"), Exit(2)])
+    opts, _ = options_for(script)
+    with pytest.raises(tc.ProcessError) as info:
+        async with tc.open_session(opts):
+            pass
+    assert info.value.exit_code == 2
+    assert "frobnicate" in info.value.stderr
+
+
+async def test_user_exception_comes_out_unwrapped() -> None:
+    opts, _ = options_for(FakeScript())
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with tc.open_session(opts):
+            raise Boom
+
+
+async def test_stderr_callback_gets_lines() -> None:
+    lines: list[str] = []
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Stderr("warn: one"), Stderr("warn: two"), Result(text="r")])]
+    )
+    opts, _ = options_for(script, stderr=lines.append)
+    async with tc.open_session(opts) as session:
+        await session.run("x")
+        with trio.fail_after(2):
+            while len(lines) < 2:
+                await trio.sleep(0.01)
+        assert "warn: two" in session.stderr_tail
+    assert lines == ["warn: one", "warn: two"]
+
+
+async def test_control_methods_round_trip() -> None:
+    opts, transport = options_for(FakeScript())
+    async with tc.open_session(opts) as session:
+        await session.set_model("claude-haiku-4-5")
+        await session.set_permission_mode("acceptEdits")
+        await session.set_max_thinking_tokens(1000)
+        with pytest.raises(tc.ControlRequestError, match="Unsupported"):
+            await session.request("no_such_request")
+    fake = transport.fake
+    assert fake is not None
+    assert fake.model == "claude-haiku-4-5" and fake.permission_mode == "acceptEdits"
+
+
+async def test_control_timeout(autojump_clock: trio.testing.MockClock) -> None:
+    opts, _ = options_for(FakeScript(unanswered=("set_model",)), control_timeout=3)
+    async with tc.open_session(opts) as session:
+        with pytest.raises(tc.ControlTimeoutError):
+            await session.set_model("x")
+        assert session.statistics().pending_requests == 0
+
+
+async def test_operations_after_close_raise_session_closed() -> None:
+    opts, _ = options_for(FakeScript())
+    async with tc.open_session(opts) as session:
+        pass
+    with pytest.raises(tc.SessionClosedError):
+        await session.send("late")
+    with pytest.raises(tc.SessionClosedError):
+        await session.set_model("x")
+    await session.aclose()  # idempotent
+
+
+async def test_connect_session_in_callers_nursery() -> None:
+    opts, _ = options_for(FakeScript(turns=[FakeTurn.reply("hey")]))
+    async with trio.open_nursery() as nursery:
+        session = await tc.connect_session(nursery, opts)
+        assert (await session.run("hi")).text == "hey"
+        await session.aclose()
+
+
+async def test_query_ask_and_client_shim() -> None:
+    opts, _ = options_for(FakeScript(turns=[FakeTurn.reply("4")]))
+    turn = await tc.ask("What is 2+2?", options=opts)
+    assert turn.text == "4" and turn.session_id == FakeScript().session_id
+    async with tc.query("again", options=opts) as messages:
+        assert texts([m async for m in messages]) == ["4"]
+    async with tc.ClaudeSDKClient(opts) as client:
+        await client.query("hello")
+        got = [m async for m in client.receive_response()]
+        assert texts(got) == ["4"]
+        info = await client.get_server_info()
+        assert info is not None
+
+
+async def test_options_are_validated_before_anything_starts() -> None:
+    transport = FakeCLITransport(FakeScript())
+    bad = tc.ClaudeAgentOptions(transport=transport, max_turns=0)
+    with pytest.raises(tc.ConfigurationError):
+        async with tc.open_session(bad):
+            pass
+    assert transport.specs == []
+    good = tc.ClaudeAgentOptions(transport=transport)
+    assert attrs.evolve(good, model="m").model == "m"

@@ -1,0 +1,104 @@
+"""The line framer: any chunking gives the same lines; oversize lines resynchronise."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trio_claude._protocol._framing import LineFramer, OversizeLine
+
+
+def feed_chunks(framer: LineFramer, data: bytes, cuts: list[int]) -> list[bytes | OversizeLine]:
+    out: list[bytes | OversizeLine] = []
+    start = 0
+    for cut in sorted(set(cuts)):
+        out += framer.feed(data[start:cut])
+        start = cut
+    out += framer.feed(data[start:])
+    out += framer.close()
+    return out
+
+
+def test_splits_lines_and_skips_blank_ones() -> None:
+    framer = LineFramer(1000)
+    assert framer.feed(b'{"a":1}\n\n  \n{"b":2}\n{"c"') == [b'{"a":1}', b'{"b":2}']
+    assert framer.feed(b":3}\n") == [b'{"c":3}']
+    assert framer.close() == []
+
+
+def test_unterminated_last_line_is_returned_at_close() -> None:
+    framer = LineFramer(1000)
+    assert framer.feed(b'{"a":1}') == []
+    assert framer.buffered_bytes == 7
+    assert framer.close() == [b'{"a":1}']
+
+
+def test_split_utf8_sequence_is_reassembled() -> None:
+    line = '{"text":"héllo — 日本"}'.encode()
+    cut = line.index("日".encode()) + 1  # inside a 3-byte sequence
+    framer = LineFramer(1000)
+    assert framer.feed(line[:cut]) == []
+    assert framer.feed(line[cut:] + b"\n") == [line]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64])
+def test_oversize_line_is_dropped_and_framer_resynchronises(chunk: int) -> None:
+    framer = LineFramer(50)
+    data = b'{"ok":1}\n' + b"x" * 200 + b'\n{"ok":2}\n'
+    out: list[bytes | OversizeLine] = []
+    for i in range(0, len(data), chunk):
+        out += framer.feed(data[i : i + chunk])
+    assert out[0] == b'{"ok":1}'
+    assert isinstance(out[1], OversizeLine)
+    assert out[1].size == 200
+    assert out[1].head.startswith(b"xxx")
+    assert out[2:] == [b'{"ok":2}']
+    assert framer.buffered_bytes == 0
+
+
+def test_line_exactly_at_limit_is_accepted() -> None:
+    framer = LineFramer(10)
+    assert framer.feed(b"0123456789\n") == [b"0123456789"]
+    assert framer.feed(b"0123456789") == []
+    assert framer.feed(b"\n") == [b"0123456789"]
+
+
+def test_large_line_in_many_chunks_is_joined_once() -> None:
+    framer = LineFramer(64 * 1024 * 1024)
+    payload = b"a" * (20 * 1024 * 1024)
+    step = 65536
+    out: list[bytes | OversizeLine] = []
+    for i in range(0, len(payload), step):
+        out += framer.feed(payload[i : i + step])
+    out += framer.feed(b"\n")
+    assert out == [payload]
+
+
+lines_strategy = st.lists(
+    st.binary(min_size=1, max_size=40)
+    .map(lambda b: b.replace(b"\n", b"_"))
+    .filter(lambda b: b.strip() != b""),
+    max_size=20,
+)
+
+
+@given(lines=lines_strategy, cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=30))
+def test_any_chunking_gives_the_same_lines(lines: list[bytes], cuts: list[int]) -> None:
+    data = b"".join(line + b"\n" for line in lines)
+    cuts = [c for c in cuts if c <= len(data)]
+    assert feed_chunks(LineFramer(1000), data, cuts) == lines
+
+
+@given(
+    lines=st.lists(st.integers(min_value=1, max_value=120), max_size=15),
+    cuts=st.lists(st.integers(min_value=0, max_value=3000), max_size=30),
+)
+def test_any_chunking_agrees_on_oversize(lines: list[int], cuts: list[int]) -> None:
+    limit = 60
+    data = b"".join(b"y" * n + b"\n" for n in lines)
+    expected = [b"y" * n if n <= limit else OversizeLine(n, b"y" * min(n, 200)) for n in lines]
+    got = feed_chunks(LineFramer(limit), data, [c for c in cuts if c <= len(data)])
+    assert [(g.size if isinstance(g, OversizeLine) else g) for g in got] == [
+        (e.size if isinstance(e, OversizeLine) else e) for e in expected
+    ]

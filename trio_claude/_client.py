@@ -1,0 +1,115 @@
+"""``ClaudeSDKClient``: the official Python SDK's client, as a thin shim over :class:`Session`.
+
+For migration: the official method names work unchanged. New code should use
+:func:`~trio_claude.open_session` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+from ._errors import CLIConnectionError
+from ._options import ClaudeAgentOptions
+from ._session import MessageStream, Prompt, Session, open_session
+from .types import ServerInfo
+
+__all__ = ["ClaudeSDKClient"]
+
+
+class ClaudeSDKClient:
+    """The official SDK's bidirectional client, backed by a trio-claude :class:`Session`.
+
+    Use it as ``async with ClaudeSDKClient(options) as client:``. ``connect()`` and
+    ``disconnect()`` also work, but must be called from the same task (the session's nursery
+    lives between them).
+
+    Args:
+        options: Session options.
+    """
+
+    def __init__(self, options: ClaudeAgentOptions | None = None) -> None:
+        self.options = options or ClaudeAgentOptions()
+        self._stack: AsyncExitStack | None = None
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The underlying session.
+
+        Raises:
+            CLIConnectionError: Not connected.
+        """
+        if self._session is None:
+            raise CLIConnectionError("Not connected. Call connect() first.")
+        return self._session
+
+    async def connect(self, prompt: Prompt | AsyncIterable[Any] | None = None) -> None:
+        """Starts the CLI and, if given, sends a first prompt."""
+        if self._session is not None:
+            return
+        stack = AsyncExitStack()
+        try:
+            self._session = await stack.enter_async_context(open_session(self.options))
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        if prompt is not None:
+            await self.query(prompt)
+
+    async def query(self, prompt: Prompt | AsyncIterable[Any], session_id: str = "default") -> None:
+        """Sends a prompt (text, blocks, a message dict, or an async iterable of message dicts)."""
+        session = self.session
+        if isinstance(prompt, AsyncIterable):
+            async for item in prompt:
+                await session.send(item)
+        else:
+            await session.send(prompt)
+
+    def receive_messages(self) -> MessageStream:
+        """Every message until the CLI's output ends."""
+        return self.session.receive_messages()
+
+    def receive_response(self) -> MessageStream:
+        """The current turn's messages up to and including its result."""
+        return self.session.receive_response()
+
+    async def interrupt(self) -> None:
+        """Interrupts the running turn."""
+        await self.session.interrupt()
+
+    async def set_permission_mode(self, mode: str) -> None:
+        """Changes the permission mode."""
+        await self.session.set_permission_mode(mode)
+
+    async def set_model(self, model: str | None = None) -> None:
+        """Changes the model."""
+        await self.session.set_model(model)
+
+    async def get_server_info(self) -> ServerInfo | None:
+        """The typed ``initialize`` reply (``None`` before connecting)."""
+        return self._session.server_info if self._session is not None else None
+
+    async def disconnect(self) -> None:
+        """Closes the session and stops the CLI."""
+        stack, self._stack, self._session = self._stack, None, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def __aenter__(self) -> ClaudeSDKClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        stack, self._stack, self._session = self._stack, None, None
+        if stack is not None:
+            return await stack.__aexit__(exc_type, exc, tb)
+        return None

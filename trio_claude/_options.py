@@ -1,0 +1,1205 @@
+"""``ClaudeAgentOptions`` and the small option types that go with it.
+
+Field names are the official Python SDK's (``claude-agent-sdk``), so code ports by changing the
+import. The class is frozen: derive variants with :func:`attrs.evolve`. Everywhere the official SDK
+takes a plain dict (system prompt presets, thinking configs, MCP server configs, agent definitions,
+sandbox settings, ...), the same dict is accepted here.
+
+:func:`validate_options` checks a whole options object and raises :class:`ConfigurationError` naming
+the offending field. It runs before any process is started.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from ._errors import ConfigurationError
+
+__all__ = [
+    "EFFORT_LEVELS",
+    "HOOK_EVENTS",
+    "PERMISSION_MODES",
+    "SETTING_SOURCES",
+    "UNWIRED_FIELDS",
+    "AgentDefinition",
+    "CanUseTool",
+    "ClaudeAgentOptions",
+    "EffortLevel",
+    "HookCallback",
+    "HookEvent",
+    "HookMatcher",
+    "McpServerConfig",
+    "PermissionMode",
+    "SandboxSettings",
+    "SettingSource",
+    "ThinkingConfig",
+    "ThinkingConfigAdaptive",
+    "ThinkingConfigDisabled",
+    "ThinkingConfigEnabled",
+    "validate_options",
+]
+
+# --------------------------------------------------------------------------------------------
+# Fields whose runtime is not implemented yet.
+#
+# Setting any of these to a non-default value makes validate_options() raise
+#   ConfigurationError("<field> is not supported yet by this version of trio-claude").
+# "sdk_mcp_servers" stands for any mcp_servers entry of {"type": "sdk"} (in-process servers).
+# Remove a name from this set when its feature lands.
+# --------------------------------------------------------------------------------------------
+UNWIRED_FIELDS: set[str] = {
+    "can_use_tool",
+    "hooks",
+    "session_store",
+    "on_elicitation",
+    "budget",
+    "stall_timeout",
+    "sdk_mcp_servers",
+}
+
+PermissionMode = Literal[
+    "default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto", "manual"
+]
+#: Permission modes the CLI accepts (``manual`` is the CLI's own name for ``default``).
+PERMISSION_MODES: frozenset[str] = frozenset(
+    {"default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto", "manual"}
+)
+
+EffortLevel = Literal["low", "medium", "high", "xhigh", "max"]
+#: Valid ``effort`` levels.
+EFFORT_LEVELS: frozenset[str] = frozenset({"low", "medium", "high", "xhigh", "max"})
+
+SettingSource = Literal["user", "project", "local"]
+#: Valid ``setting_sources`` entries.
+SETTING_SOURCES: frozenset[str] = frozenset({"user", "project", "local"})
+
+HookEvent = str
+#: Hook events Claude Code 2.1.329 knows (the official Python SDK types ten of them; the others
+#: are accepted by the CLI too).
+HOOK_EVENTS: frozenset[str] = frozenset(
+    {
+        "PreToolUse",
+        "PostToolUse",
+        "PostToolUseFailure",
+        "PostToolBatch",
+        "Notification",
+        "UserPromptSubmit",
+        "UserPromptExpansion",
+        "SessionStart",
+        "SessionEnd",
+        "Stop",
+        "StopFailure",
+        "SubagentStart",
+        "SubagentStop",
+        "PreCompact",
+        "PostCompact",
+        "PreModelSwitch",
+        "PostModelSwitch",
+        "PermissionRequest",
+        "PermissionDenied",
+        "Setup",
+        "TeammateIdle",
+        "TaskCreated",
+        "TaskCompleted",
+        "Elicitation",
+        "ElicitationResult",
+        "ConfigChange",
+        "WorktreeCreate",
+        "WorktreeRemove",
+        "InstructionsLoaded",
+        "CwdChanged",
+        "FileChanged",
+        "DirectoryAdded",
+        "MessageDisplay",
+    }
+)
+
+_THINKING_DISPLAYS = frozenset({"summarized", "omitted"})
+_MEMORY_SCOPES = frozenset({"user", "project", "local"})
+_SESSION_STORE_FLUSH = frozenset({"batched", "eager"})
+_PERMISSION_PROMPTS = frozenset({"host", "none"})
+_ON_FAILURE = frozenset({"continue", "block"})
+_MCP_SERVER_TYPES = frozenset({"stdio", "sse", "http", "sdk"})
+#: extra_args keys that would break the stream-json session if overridden.
+_RESERVED_EXTRA_ARGS = frozenset({"output-format", "input-format", "print", "p"})
+
+#: ``can_use_tool(tool_name, input, context)`` returning a permission result.
+CanUseTool = Callable[[str, dict[str, Any], Any], Awaitable[Any]]
+#: ``hook(input, tool_use_id, context)`` returning a hook output (typed or a plain dict).
+HookCallback = Callable[[Any, str | None, Any], Awaitable[Any]]
+#: Sandbox settings: the official ``SandboxSettings`` dict (``enabled``, ``network``, ...).
+SandboxSettings = dict[str, Any]
+#: An MCP server configuration: an official config dict (``{"type": "stdio", "command": ...}``,
+#: ``{"type": "http", "url": ...}``, ...) or an in-process server from ``create_sdk_mcp_server``.
+McpServerConfig = Mapping[str, Any] | Any
+
+
+def _fail(message: str) -> ConfigurationError:
+    return ConfigurationError(message)
+
+
+# --------------------------------------------------------------------------------------------
+# Small option types
+# --------------------------------------------------------------------------------------------
+
+
+def _callables(value: Iterable[HookCallback]) -> tuple[HookCallback, ...]:
+    if callable(value):
+        raise _fail("HookMatcher.hooks must be a list of callbacks, not a single callback")
+    return tuple(value)
+
+
+@attrs.frozen
+class HookMatcher:
+    """Callbacks for one hook event, filtered by a matcher.
+
+    Args:
+        matcher: Which tool (or other name) the hooks apply to: ``None``, ``""`` or ``"*"`` for
+            all, ``"Bash"`` or ``"Write|Edit"`` for exact names, anything else is a regex (the
+            CLI evaluates it).
+        hooks: The callbacks, ``async def hook(input, tool_use_id, context)``.
+        timeout: Per-matcher timeout in seconds, enforced by the CLI (default there: 60 s).
+        on_failure: ``"continue"`` (the CLI's default) or ``"block"`` when a callback fails.
+    """
+
+    matcher: str | None = None
+    hooks: tuple[HookCallback, ...] = attrs.field(default=(), converter=_callables)
+    timeout: float | None = None
+    on_failure: Literal["continue", "block"] | None = None
+
+
+@attrs.frozen
+class ThinkingConfigAdaptive:
+    """Let the model decide how much to think (``--thinking adaptive``).
+
+    Args:
+        display: ``"summarized"`` or ``"omitted"`` (``--thinking-display``).
+    """
+
+    display: Literal["summarized", "omitted"] | None = None
+
+
+@attrs.frozen
+class ThinkingConfigEnabled:
+    """Extended thinking with a token budget (``--max-thinking-tokens N``).
+
+    Args:
+        budget_tokens: The thinking budget in tokens.
+        display: ``"summarized"`` or ``"omitted"`` (``--thinking-display``).
+    """
+
+    budget_tokens: int
+    display: Literal["summarized", "omitted"] | None = None
+
+
+@attrs.frozen
+class ThinkingConfigDisabled:
+    """No extended thinking (``--thinking disabled``)."""
+
+
+#: A thinking configuration: one of the three classes, or the official dict forms
+#: ``{"type": "adaptive"}``, ``{"type": "enabled", "budget_tokens": N}``, ``{"type": "disabled"}``
+#: (each with an optional ``"display"``).
+ThinkingConfig = (
+    ThinkingConfigAdaptive | ThinkingConfigEnabled | ThinkingConfigDisabled | Mapping[str, Any]
+)
+
+# snake_case attribute -> wire (camelCase) key, in wire order.
+_AGENT_WIRE_NAMES: dict[str, str] = {
+    "description": "description",
+    "prompt": "prompt",
+    "tools": "tools",
+    "disallowed_tools": "disallowedTools",
+    "model": "model",
+    "skills": "skills",
+    "memory": "memory",
+    "mcp_servers": "mcpServers",
+    "initial_prompt": "initialPrompt",
+    "max_turns": "maxTurns",
+    "background": "background",
+    "effort": "effort",
+    "permission_mode": "permissionMode",
+    "critical_system_reminder_experimental": "criticalSystemReminder_EXPERIMENTAL",
+    "auto_compact_window": "autoCompactWindow",
+    "omit_claude_md": "omitClaudeMd",
+    "observer": "observer",
+    "observer_message": "observerMessage",
+}
+_AGENT_ATTR_BY_WIRE: dict[str, str] = {wire: attr for attr, wire in _AGENT_WIRE_NAMES.items()}
+
+
+def _opt_tuple(value: Iterable[Any] | None) -> tuple[Any, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        return value  # type: ignore[return-value]  # rejected by validation with a clear message
+    return tuple(value)
+
+
+@attrs.frozen(init=False)
+class AgentDefinition:
+    """A programmatic subagent, sent to the CLI in the ``initialize`` request.
+
+    Attributes are snake_case; the official SDK's camelCase keyword names (``disallowedTools``,
+    ``mcpServers``, ``initialPrompt``, ``maxTurns``, ``permissionMode``) are accepted too, so
+    official code ports unchanged. ``to_wire()`` gives the camelCase dict the CLI expects.
+
+    Args:
+        description: When to use the agent (required).
+        prompt: The agent's system prompt (required).
+        tools: Allowed tools; ``None`` inherits the parent's.
+        disallowed_tools: Tools the agent may not use.
+        model: ``"sonnet"``, ``"opus"``, ``"haiku"``, ``"inherit"`` or a full model id.
+        skills: Skills to preload.
+        memory: Agent memory scope: ``"user"``, ``"project"`` or ``"local"``.
+        mcp_servers: MCP server names, or ``{name: config}`` dicts.
+        initial_prompt: First turn submitted automatically when it is the main-thread agent.
+        max_turns: Turn cap.
+        background: Run as a background task.
+        effort: An effort level or an integer.
+        permission_mode: The agent's permission mode.
+        critical_system_reminder_experimental: Critical reminder added to its system prompt.
+        auto_compact_window: Compaction threshold for the subagent.
+        omit_claude_md: Run without user/project CLAUDE.md.
+        observer: Run as a background observer agent.
+        observer_message: The observer's message.
+    """
+
+    description: str
+    prompt: str
+    tools: tuple[str, ...] | None = None
+    disallowed_tools: tuple[str, ...] | None = None
+    model: str | None = None
+    skills: tuple[str, ...] | None = None
+    memory: Literal["user", "project", "local"] | None = None
+    mcp_servers: tuple[str | Mapping[str, Any], ...] | None = attrs.field(default=None, hash=False)
+    initial_prompt: str | None = None
+    max_turns: int | None = None
+    background: bool | None = None
+    effort: EffortLevel | int | None = None
+    permission_mode: PermissionMode | None = None
+    critical_system_reminder_experimental: str | None = None
+    auto_compact_window: int | None = None
+    omit_claude_md: bool | None = None
+    observer: bool | None = None
+    observer_message: str | None = None
+
+    def __init__(
+        self,
+        description: str,
+        prompt: str,
+        tools: Sequence[str] | None = None,
+        disallowed_tools: Sequence[str] | None = None,
+        model: str | None = None,
+        skills: Sequence[str] | None = None,
+        memory: Literal["user", "project", "local"] | None = None,
+        mcp_servers: Sequence[str | Mapping[str, Any]] | None = None,
+        initial_prompt: str | None = None,
+        max_turns: int | None = None,
+        background: bool | None = None,
+        effort: EffortLevel | int | None = None,
+        permission_mode: PermissionMode | None = None,
+        critical_system_reminder_experimental: str | None = None,
+        auto_compact_window: int | None = None,
+        omit_claude_md: bool | None = None,
+        observer: bool | None = None,
+        observer_message: str | None = None,
+        *,
+        disallowedTools: Sequence[str] | None = None,
+        mcpServers: Sequence[str | Mapping[str, Any]] | None = None,
+        initialPrompt: str | None = None,
+        maxTurns: int | None = None,
+        permissionMode: PermissionMode | None = None,
+    ) -> None:
+        def pick(name: str, snake: Any, camel: Any) -> Any:
+            if camel is None:
+                return snake
+            if snake is not None:
+                raise _fail(f"AgentDefinition: give {name} once (snake_case or camelCase)")
+            return camel
+
+        self.__attrs_init__(
+            description,
+            prompt,
+            _opt_tuple(tools),
+            _opt_tuple(pick("disallowed_tools", disallowed_tools, disallowedTools)),
+            model,
+            _opt_tuple(skills),
+            memory,
+            _opt_tuple(pick("mcp_servers", mcp_servers, mcpServers)),
+            pick("initial_prompt", initial_prompt, initialPrompt),
+            pick("max_turns", max_turns, maxTurns),
+            background,
+            effort,
+            pick("permission_mode", permission_mode, permissionMode),
+            critical_system_reminder_experimental,
+            auto_compact_window,
+            omit_claude_md,
+            observer,
+            observer_message,
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, name: str = "?") -> AgentDefinition:
+        """Build from the official dict form (camelCase wire keys or snake_case keys).
+
+        Args:
+            data: The agent definition dict.
+            name: The agent's name, for error messages.
+
+        Returns:
+            The agent definition.
+
+        Raises:
+            ConfigurationError: On unknown keys or missing ``description``/``prompt``.
+        """
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            attr = _AGENT_ATTR_BY_WIRE.get(key, key)
+            if attr not in _AGENT_WIRE_NAMES:
+                raise _fail(f"agents[{name!r}]: unknown key {key!r}")
+            if attr in kwargs:
+                raise _fail(f"agents[{name!r}]: {key!r} given twice")
+            kwargs[attr] = value
+        for required in ("description", "prompt"):
+            if required not in kwargs:
+                raise _fail(f"agents[{name!r}]: {required!r} is required")
+        return cls(**kwargs)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The camelCase dict sent in ``initialize.agents``, ``None`` values dropped."""
+        out: dict[str, Any] = {}
+        for attr, wire in _AGENT_WIRE_NAMES.items():
+            value = getattr(self, attr)
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                value = [dict(v) if isinstance(v, Mapping) else v for v in value]
+            out[wire] = value
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Converters
+# --------------------------------------------------------------------------------------------
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)):
+        raise _fail(f"expected a list of strings, got the string {value!r}")
+    return tuple(value)
+
+
+def _opt_str_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else _str_tuple(value)
+
+
+def _opt_path(value: str | os.PathLike[str] | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return os.fspath(value)
+    except TypeError:
+        raise _fail(f"expected a path (str or os.PathLike), got {value!r}") from None
+
+
+def _path_tuple(value: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes, os.PathLike)):
+        raise _fail(f"add_dirs must be a list of paths, got {value!r}")
+    return tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
+
+
+def _dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _opt_dict(value: Mapping[Any, Any] | None) -> dict[Any, Any] | None:
+    return None if value is None else _dict(value)
+
+
+def _str_or_dict(value: str | Mapping[str, Any] | None) -> str | dict[str, Any] | None:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _mcp_servers(
+    value: Mapping[str, McpServerConfig] | str | os.PathLike[str],
+) -> dict[str, McpServerConfig] | str:
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _tools(
+    value: Iterable[str] | Mapping[str, Any] | None,
+) -> tuple[str, ...] | dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)
+    return _str_tuple(value)
+
+
+def _skills(
+    value: Literal["all"] | Iterable[str] | None,
+) -> Literal["all"] | tuple[str, ...] | None:
+    if value is None or value == "all":
+        return value
+    if isinstance(value, str):
+        raise _fail(f"skills must be 'all' or a list of skill names, got {value!r}")
+    return tuple(value)
+
+
+def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    if isinstance(value, Mapping):
+        raise _fail("plugins must be a list of {'type': 'local', 'path': ...} dicts")
+    return tuple(dict(p) if isinstance(p, Mapping) else p for p in value)
+
+
+def _redact_env(env: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{k!r}: '***'" for k in env) + "}"
+
+
+def _default_mcp_servers() -> dict[str, McpServerConfig]:
+    return {}
+
+
+# --------------------------------------------------------------------------------------------
+# The options
+# --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ClaudeAgentOptions:
+    """Everything that configures a Claude Code session.
+
+    Immutable; derive variants with ``attrs.evolve(options, model="...")``. Lists may be given as
+    any sequence and are stored as tuples; paths may be ``str`` or ``os.PathLike`` and are stored
+    as ``str``. Dict-valued fields are copied. Field names and meanings follow the official
+    Python SDK; the trio-claude additions are at the end.
+
+    Attributes:
+        tools: Base set of built-in tools: a list of names (``[]`` for none) or
+            ``{"type": "preset", "preset": "claude_code"}`` for the default set.
+        allowed_tools: Tools approved without prompting (``--allowedTools``).
+        disallowed_tools: Tools removed from the model's context (``--disallowedTools``).
+        system_prompt: ``None`` (a minimal empty prompt, as the official Python SDK), a string,
+            ``{"type": "preset", "preset": "claude_code", "append"?: str,
+            "exclude_dynamic_sections"?: bool, "snapshot"?: bool}`` (Claude Code's own prompt),
+            ``{"type": "custom", "prompt": str, "snapshot"?: bool}`` or
+            ``{"type": "file", "path": str}``.
+        mcp_servers: ``{name: config}`` (stdio/sse/http configs, in-process servers), or a path /
+            JSON string passed to ``--mcp-config`` as is.
+        strict_mcp_config: Ignore every MCP configuration but ``mcp_servers``.
+        permission_mode: Initial permission mode (``default``, ``acceptEdits``, ``plan``,
+            ``bypassPermissions``, ``dontAsk``, ``auto``).
+        continue_conversation: Continue the most recent session in ``cwd`` (``--continue``).
+        resume: Resume the session with this id (``--resume=<id>``).
+        session_id: Use this UUID for the new session (``--session-id=<uuid>``).
+        fork_session: When resuming, branch into a new session id.
+        resume_session_at: Truncate the resumed transcript after this message UUID.
+        resume_drops_turn: With ``resume_session_at``: the UUID of the turn the truncation drops
+            (the CLI verifies it).
+        max_turns: Maximum agentic turns per prompt.
+        max_budget_usd: USD budget enforced by the CLI (result ``error_max_budget_usd``).
+        task_budget: API-side token budget ``{"total": N}``.
+        model: Model alias or id.
+        fallback_model: Model(s) to fall back to when the main one is overloaded.
+        betas: Anthropic beta headers.
+        permission_prompt_tool_name: MCP tool that answers permission prompts.
+        can_use_tool: Permission callback ``async (tool_name, input, context) -> allow/deny``.
+        cwd: Working directory of the CLI.
+        add_dirs: Extra directories the agent may access.
+        settings: Extra settings: a file path, an inline JSON string, or a dict.
+        sandbox: Bash sandbox settings (the official ``SandboxSettings`` dict); merged into the
+            ``--settings`` JSON under ``"sandbox"``.
+        setting_sources: Which settings files to load (``user``, ``project``, ``local``);
+            ``None`` lets the CLI decide (with ``skills`` set it defaults to user + project).
+        skills: ``"all"`` or a list of skill names to enable.
+        plugins: Local plugins, ``[{"type": "local", "path": ...}]``.
+        agents: Programmatic subagents ``{name: AgentDefinition | dict}``.
+        thinking: Thinking configuration (see :data:`ThinkingConfig`).
+        max_thinking_tokens: Deprecated thinking budget; use ``thinking``.
+        effort: ``low``, ``medium``, ``high``, ``xhigh`` or ``max``.
+        output_format: Structured output, ``{"type": "json_schema", "schema": {...}}``.
+        include_partial_messages: Emit ``StreamEvent`` messages (token deltas).
+        include_hook_events: Emit hook lifecycle system messages.
+        forward_subagent_text: Forward subagents' text and thinking blocks.
+        verbatim_prompts: Deliver prompt text literally (no ``@path`` or slash commands).
+        hooks: In-process hooks ``{event: [HookMatcher, ...]}``.
+        enable_file_checkpointing: Track file edits so ``rewind_files`` can undo them.
+        session_store: Mirror transcripts to an external store.
+        session_store_flush: ``"batched"`` (default) or ``"eager"`` mirroring.
+        load_timeout_ms: Timeout per session-store load during resume.
+        env: Environment variables merged over the parent environment for the CLI.
+        extra_args: Arbitrary extra CLI flags ``{"flag": "value" | None}``.
+        cli_path: The ``claude`` binary to run (default: discovered, see ``find_cli``).
+        stderr: Callback receiving the CLI's stderr line by line.
+        user: OS user to run the CLI as.
+        client_app: Application label added to the CLI's User-Agent.
+        max_buffer_size: Official name of the per-line size limit; when set it overrides
+            ``max_line_bytes``.
+        debug_stderr: Deprecated and ignored (as in the official SDK); use ``stderr``.
+        persist_session: ``False``: keep no transcript on disk (``--no-session-persistence``).
+        title: Title for a new session.
+        agent: Main-thread agent name (``--agent``).
+        permission_prompts: ``"host"`` or ``"none"`` (nothing answers prompts; would-prompt
+            calls are denied).
+        allow_dangerously_skip_permissions: Safety latch for ``bypassPermissions``.
+        debug: CLI debug logging (``--debug``).
+        debug_file: Write CLI debug logs to this file.
+        tool_aliases: Map model-emitted tool names to other tools.
+        plan_mode_instructions: Custom plan-mode workflow text.
+        prompt_suggestions: Emit a predicted next prompt after each turn.
+        agent_progress_summaries: Periodic subagent progress summaries.
+        extra_initialize_fields: Extra fields merged into the ``initialize`` request.
+        budget: A shared ``Budget`` charged by this session.
+        stall_timeout: Seconds without any frame from the CLI before the turn is interrupted
+            and ``StallTimeoutError`` is raised (``None``: no watchdog).
+        control_timeout: Seconds to wait for the answer to a control request.
+        initialize_timeout: Seconds to wait for the answer to ``initialize``.
+        interrupt_timeout: Seconds to wait for the interrupted result after a cancelled turn.
+        close_timeout: Seconds to wait for a clean exit after stdin is closed.
+        max_line_bytes: Largest line accepted from the CLI.
+        max_buffered_bytes: Bytes of undelivered messages queued before reading pauses.
+        transport: A custom transport (e.g. a container or ssh spawn).
+        on_elicitation: Callback answering MCP elicitation requests.
+    """
+
+    # --- tools and permissions ---
+    tools: tuple[str, ...] | dict[str, Any] | None = attrs.field(
+        default=None, converter=_tools, hash=False
+    )
+    allowed_tools: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    disallowed_tools: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    permission_mode: PermissionMode | None = None
+    permission_prompt_tool_name: str | None = None
+    can_use_tool: CanUseTool | None = None
+    # --- prompt and model ---
+    system_prompt: str | dict[str, Any] | None = attrs.field(
+        default=None, converter=_str_or_dict, hash=False
+    )
+    model: str | None = None
+    fallback_model: str | None = None
+    betas: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    thinking: ThinkingConfig | None = attrs.field(default=None, hash=False)
+    max_thinking_tokens: int | None = None
+    effort: EffortLevel | int | None = None
+    output_format: dict[str, Any] | None = attrs.field(
+        default=None, converter=_opt_dict, hash=False
+    )
+    # --- MCP ---
+    mcp_servers: dict[str, McpServerConfig] | str = attrs.field(
+        factory=_default_mcp_servers, converter=_mcp_servers, hash=False
+    )
+    strict_mcp_config: bool = False
+    # --- sessions ---
+    continue_conversation: bool = False
+    resume: str | None = None
+    session_id: str | None = None
+    fork_session: bool = False
+    resume_session_at: str | None = None
+    resume_drops_turn: str | None = None
+    # --- limits ---
+    max_turns: int | None = None
+    max_budget_usd: float | None = None
+    task_budget: dict[str, Any] | int | None = attrs.field(default=None, hash=False)
+    # --- environment ---
+    cwd: str | None = attrs.field(default=None, converter=_opt_path)
+    add_dirs: tuple[str, ...] = attrs.field(default=(), converter=_path_tuple)
+    settings: str | dict[str, Any] | None = attrs.field(
+        default=None, converter=_str_or_dict, hash=False
+    )
+    sandbox: SandboxSettings | None = attrs.field(default=None, converter=_opt_dict, hash=False)
+    setting_sources: tuple[SettingSource, ...] | None = attrs.field(
+        default=None, converter=_opt_str_tuple
+    )
+    skills: Literal["all"] | tuple[str, ...] | None = attrs.field(default=None, converter=_skills)
+    plugins: tuple[dict[str, Any], ...] = attrs.field(default=(), converter=_plugins, hash=False)
+    agents: dict[str, AgentDefinition | dict[str, Any]] | None = attrs.field(
+        default=None, converter=_opt_dict, hash=False
+    )
+    env: dict[str, str] = attrs.field(factory=dict, converter=_dict, hash=False, repr=_redact_env)
+    extra_args: dict[str, str | None] = attrs.field(factory=dict, converter=_dict, hash=False)
+    cli_path: str | None = attrs.field(default=None, converter=_opt_path)
+    user: str | None = None
+    client_app: str | None = None
+    # --- output ---
+    include_partial_messages: bool = False
+    include_hook_events: bool = False
+    forward_subagent_text: bool = False
+    verbatim_prompts: bool = False
+    stderr: Callable[[str], object] | None = None
+    max_buffer_size: int | None = None
+    debug_stderr: Any = None
+    # --- hooks, checkpointing, session store ---
+    hooks: dict[HookEvent, list[HookMatcher]] | None = attrs.field(
+        default=None, converter=_opt_dict, hash=False
+    )
+    enable_file_checkpointing: bool = False
+    session_store: Any = None
+    session_store_flush: Literal["batched", "eager"] = "batched"
+    load_timeout_ms: int = 60_000
+    # --- options the official TypeScript SDK has and the CLI understands ---
+    persist_session: bool = True
+    title: str | None = None
+    agent: str | None = None
+    permission_prompts: Literal["host", "none"] | None = None
+    allow_dangerously_skip_permissions: bool = False
+    debug: bool = False
+    debug_file: str | None = attrs.field(default=None, converter=_opt_path)
+    tool_aliases: dict[str, str] | None = attrs.field(default=None, converter=_opt_dict, hash=False)
+    plan_mode_instructions: str | None = None
+    prompt_suggestions: bool | None = None
+    agent_progress_summaries: bool | None = None
+    extra_initialize_fields: dict[str, Any] = attrs.field(factory=dict, converter=_dict, hash=False)
+    # --- trio-claude ---
+    budget: Any = None
+    stall_timeout: float | None = None
+    control_timeout: float = 60.0
+    initialize_timeout: float = 60.0
+    interrupt_timeout: float = 5.0
+    close_timeout: float = 5.0
+    max_line_bytes: int = 64 * 1024 * 1024
+    max_buffered_bytes: int = 256 * 1024 * 1024
+    transport: Any = None
+    on_elicitation: Callable[..., Awaitable[Any]] | None = None
+
+    @property
+    def effective_max_line_bytes(self) -> int:
+        """The per-line limit in force: ``max_buffer_size`` if set, else ``max_line_bytes``."""
+        return self.max_buffer_size if self.max_buffer_size is not None else self.max_line_bytes
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def validate_options(options: ClaudeAgentOptions) -> None:
+    """Check options before anything is spawned.
+
+    Args:
+        options: The options to check.
+
+    Raises:
+        ConfigurationError: With a message naming the offending field, for wrong types or
+            values, contradictory combinations (the official SDKs' rules and the CLI's own), and
+            fields whose runtime is not implemented yet (:data:`UNWIRED_FIELDS`).
+    """
+    if not isinstance(options, ClaudeAgentOptions):
+        raise _fail(f"options must be a ClaudeAgentOptions, got {type(options).__name__}")
+    _check_values(options)
+    _check_combinations(options)
+    _check_unwired(options)
+    if options.debug_stderr is not None:
+        warnings.warn(
+            "ClaudeAgentOptions.debug_stderr is deprecated and ignored; use stderr=callback",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+
+def is_sdk_server(config: Any) -> bool:
+    """Whether an ``mcp_servers`` entry is an in-process (``type: sdk``) server."""
+    if isinstance(config, Mapping):
+        return config.get("type") == "sdk"
+    return getattr(config, "type", None) == "sdk"
+
+
+def sdk_server_names(options: ClaudeAgentOptions) -> list[str]:
+    """The names (``mcp_servers`` keys) of the in-process MCP servers."""
+    if not isinstance(options.mcp_servers, Mapping):
+        return []
+    return [name for name, cfg in options.mcp_servers.items() if is_sdk_server(cfg)]
+
+
+def _is_set(value: Any, default: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, (Mapping, tuple, list)) and not value:
+        return False
+    return bool(value != default)
+
+
+def _check_unwired(options: ClaudeAgentOptions) -> None:
+    defaults: dict[str, Any] = {}
+    for field in attrs.fields(ClaudeAgentOptions):
+        default: Any = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            default = default.factory()
+        defaults[field.name] = default
+    for name in sorted(UNWIRED_FIELDS):
+        if name == "sdk_mcp_servers":
+            for server in sdk_server_names(options):
+                raise _fail(
+                    f"mcp_servers[{server!r}] (an in-process 'sdk' server) is not supported yet "
+                    "by this version of trio-claude"
+                )
+            continue
+        if _is_set(getattr(options, name), defaults[name]):
+            raise _fail(f"{name} is not supported yet by this version of trio-claude")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_str(name: str, value: Any, *, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise _fail(f"{name} must be a string, got {type(value).__name__}")
+
+
+def _check_bool(name: str, value: Any, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, bool):
+        raise _fail(f"{name} must be True or False, got {value!r}")
+
+
+def _check_int(name: str, value: Any, *, minimum: int, optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _fail(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise _fail(f"{name} must be >= {minimum}, got {value!r}")
+
+
+def _check_seconds(name: str, value: Any, *, positive: bool, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not _is_number(value) or math.isnan(value):
+        raise _fail(f"{name} must be a number of seconds, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise _fail(f"{name} must be {'> 0' if positive else '>= 0'}, got {value!r}")
+
+
+def _check_str_items(name: str, values: Iterable[Any]) -> None:
+    for item in values:
+        if not isinstance(item, str):
+            raise _fail(f"{name} entries must be strings, got {item!r}")
+
+
+def _check_choice(name: str, value: Any, choices: frozenset[str]) -> None:
+    if value is None:
+        return
+    if value not in choices:
+        raise _fail(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+_SKILL_FORBIDDEN = set("(),*") | {"\ufeff"}
+
+
+def _check_skill_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise _fail(f"skills entries must be strings, got {name!r}")
+    if (
+        not name
+        or name != name.strip()
+        or name.startswith("/")
+        or any(ch in _SKILL_FORBIDDEN or ord(ch) < 32 or ord(ch) == 127 for ch in name)
+    ):
+        raise _fail(
+            f"invalid skill name {name!r}: it must be non-empty, without surrounding spaces, "
+            "a leading '/', control characters or any of ( ) , *"
+        )
+
+
+def _check_values(o: ClaudeAgentOptions) -> None:
+    # tools
+    if o.tools is not None:
+        if isinstance(o.tools, dict):
+            if o.tools != {"type": "preset", "preset": "claude_code"}:
+                raise _fail(
+                    "tools must be a list of tool names or "
+                    "{'type': 'preset', 'preset': 'claude_code'}"
+                )
+        else:
+            _check_str_items("tools", o.tools)
+    _check_str_items("allowed_tools", o.allowed_tools)
+    _check_str_items("disallowed_tools", o.disallowed_tools)
+    _check_str_items("betas", o.betas)
+    _check_choice("permission_mode", o.permission_mode, PERMISSION_MODES)
+    _check_str("permission_prompt_tool_name", o.permission_prompt_tool_name)
+    if o.can_use_tool is not None and not callable(o.can_use_tool):
+        raise _fail("can_use_tool must be an async callable")
+    _check_system_prompt(o.system_prompt)
+    _check_str("model", o.model)
+    _check_str("fallback_model", o.fallback_model)
+    for name in (
+        "model",
+        "fallback_model",
+        "permission_prompt_tool_name",
+        "cwd",
+        "agent",
+        "debug_file",
+        "user",
+    ):
+        if getattr(o, name) == "":
+            raise _fail(f"{name} must not be empty (use None to leave it unset)")
+    _check_thinking(o.thinking)
+    _check_int("max_thinking_tokens", o.max_thinking_tokens, minimum=0)
+    if o.effort is not None:
+        if isinstance(o.effort, int) and not isinstance(o.effort, bool):
+            if o.effort < 0:
+                raise _fail(f"effort must be >= 0, got {o.effort!r}")
+        else:
+            _check_choice("effort", o.effort, EFFORT_LEVELS)
+    if o.output_format is not None:
+        if not isinstance(o.output_format, dict) or o.output_format.get("type") != "json_schema":
+            raise _fail("output_format must be {'type': 'json_schema', 'schema': {...}}")
+        if not isinstance(o.output_format.get("schema"), Mapping):
+            raise _fail("output_format['schema'] must be a JSON schema dict")
+    _check_mcp_servers(o.mcp_servers)
+    for flag in (
+        "strict_mcp_config",
+        "continue_conversation",
+        "fork_session",
+        "include_partial_messages",
+        "include_hook_events",
+        "forward_subagent_text",
+        "verbatim_prompts",
+        "enable_file_checkpointing",
+        "persist_session",
+        "allow_dangerously_skip_permissions",
+        "debug",
+    ):
+        _check_bool(flag, getattr(o, flag))
+    _check_bool("prompt_suggestions", o.prompt_suggestions, optional=True)
+    _check_bool("agent_progress_summaries", o.agent_progress_summaries, optional=True)
+    for name in ("resume", "session_id", "resume_session_at", "resume_drops_turn"):
+        _check_str(name, getattr(o, name))
+    if o.resume == "":
+        raise _fail("resume must be a session id, not an empty string")
+    if o.session_id == "":
+        raise _fail("session_id must be a UUID, not an empty string")
+    _check_int("max_turns", o.max_turns, minimum=1)
+    if o.max_budget_usd is not None and (
+        not _is_number(o.max_budget_usd) or math.isnan(o.max_budget_usd) or o.max_budget_usd <= 0
+    ):
+        raise _fail(f"max_budget_usd must be a number > 0, got {o.max_budget_usd!r}")
+    if o.task_budget is not None:
+        total = o.task_budget.get("total") if isinstance(o.task_budget, dict) else o.task_budget
+        if isinstance(o.task_budget, dict) and set(o.task_budget) != {"total"}:
+            raise _fail("task_budget must be {'total': <tokens>}")
+        _check_int("task_budget total", total, minimum=1, optional=False)
+    _check_str("cwd", o.cwd)
+    _check_str_items("add_dirs", o.add_dirs)
+    if o.settings is not None and not isinstance(o.settings, (str, dict)):
+        raise _fail("settings must be a file path, a JSON string or a dict")
+    if o.sandbox is not None and not isinstance(o.sandbox, dict):
+        raise _fail("sandbox must be a dict of sandbox settings")
+    if o.setting_sources is not None:
+        for source in o.setting_sources:
+            _check_choice("setting_sources entry", source, SETTING_SOURCES)
+    if o.skills is not None and o.skills != "all":
+        for skill in o.skills:
+            _check_skill_name(skill)
+    for plugin in o.plugins:
+        if not isinstance(plugin, dict) or plugin.get("type") != "local":
+            raise _fail(f"unsupported plugin {plugin!r}: plugins must be {{'type': 'local', ...}}")
+        if not isinstance(plugin.get("path"), (str, os.PathLike)):
+            raise _fail(f"plugin {plugin!r} needs a 'path'")
+        unknown = set(plugin) - {"type", "path", "skip_mcp_discovery", "skipMcpDiscovery"}
+        if unknown:
+            raise _fail(f"plugin {plugin!r}: unknown keys {sorted(unknown)}")
+    _check_agents(o.agents)
+    if not isinstance(o.env, dict):
+        raise _fail("env must be a dict of str to str")
+    for key, value in o.env.items():
+        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+            raise _fail(f"env key {key!r} is not a valid environment variable name")
+        if not isinstance(value, str) or "\0" in value:
+            raise _fail(f"env[{key!r}] must be a string")
+    _check_extra_args(o.extra_args)
+    _check_str("cli_path", o.cli_path)
+    if o.cli_path == "":
+        raise _fail("cli_path must not be empty")
+    _check_str("user", o.user)
+    _check_str("client_app", o.client_app)
+    if o.stderr is not None and not callable(o.stderr):
+        raise _fail("stderr must be a callable taking one line of text")
+    _check_int("max_buffer_size", o.max_buffer_size, minimum=1)
+    _check_hooks(o.hooks)
+    _check_choice("session_store_flush", o.session_store_flush, _SESSION_STORE_FLUSH)
+    _check_int("load_timeout_ms", o.load_timeout_ms, minimum=0, optional=False)
+    _check_str("title", o.title)
+    _check_str("agent", o.agent)
+    _check_choice("permission_prompts", o.permission_prompts, _PERMISSION_PROMPTS)
+    _check_str("debug_file", o.debug_file)
+    if o.tool_aliases is not None:
+        for key, value in o.tool_aliases.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise _fail("tool_aliases must map tool names (str) to tool names (str)")
+    _check_str("plan_mode_instructions", o.plan_mode_instructions)
+    if not isinstance(o.extra_initialize_fields, dict):
+        raise _fail("extra_initialize_fields must be a dict")
+    if "subtype" in o.extra_initialize_fields:
+        raise _fail("extra_initialize_fields must not set 'subtype'")
+    _check_seconds("stall_timeout", o.stall_timeout, positive=True, optional=True)
+    _check_seconds("control_timeout", o.control_timeout, positive=True)
+    _check_seconds("initialize_timeout", o.initialize_timeout, positive=True)
+    _check_seconds("interrupt_timeout", o.interrupt_timeout, positive=False)
+    _check_seconds("close_timeout", o.close_timeout, positive=False)
+    _check_int("max_line_bytes", o.max_line_bytes, minimum=1, optional=False)
+    _check_int("max_buffered_bytes", o.max_buffered_bytes, minimum=1, optional=False)
+    if o.on_elicitation is not None and not callable(o.on_elicitation):
+        raise _fail("on_elicitation must be an async callable")
+
+
+def _check_combinations(o: ClaudeAgentOptions) -> None:
+    if o.can_use_tool is not None and o.permission_prompt_tool_name:
+        raise _fail(
+            "can_use_tool cannot be used together with permission_prompt_tool_name: the callback "
+            "answers permission prompts itself (--permission-prompt-tool stdio); set only one"
+        )
+    if o.session_store is not None:
+        if o.enable_file_checkpointing:
+            raise _fail("session_store cannot be used together with enable_file_checkpointing")
+        if not o.persist_session:
+            raise _fail("session_store cannot be used together with persist_session=False")
+        if o.continue_conversation and not callable(
+            getattr(o.session_store, "list_sessions", None)
+        ):
+            raise _fail(
+                "continue_conversation with a session_store needs a store with list_sessions()"
+            )
+    else:
+        if o.session_store_flush != "batched":
+            raise _fail("session_store_flush has no effect without session_store")
+        if o.load_timeout_ms != 60_000:
+            raise _fail("load_timeout_ms has no effect without session_store")
+    if o.model is not None and o.fallback_model is not None and o.fallback_model == o.model:
+        raise _fail(
+            "fallback_model cannot be the same as model; use a different fallback model or "
+            "leave fallback_model unset"
+        )
+    if o.continue_conversation and o.resume is not None:
+        raise _fail(
+            "continue_conversation and resume cannot be used together: continue picks the most "
+            "recent session, resume a given one"
+        )
+    if o.resume_session_at is not None and o.resume is None:
+        raise _fail("resume_session_at requires resume")
+    if o.resume_drops_turn is not None and o.resume_session_at is None:
+        raise _fail("resume_drops_turn requires resume_session_at")
+    if (
+        o.session_id is not None
+        and (o.continue_conversation or o.resume is not None)
+        and not o.fork_session
+    ):
+        raise _fail("session_id with continue_conversation or resume also needs fork_session=True")
+    if o.thinking is not None and o.max_thinking_tokens is not None:
+        raise _fail(
+            "set either thinking or the deprecated max_thinking_tokens, not both "
+            "(thinking=ThinkingConfigEnabled(budget_tokens=N) replaces it)"
+        )
+    if o.sandbox is not None and isinstance(o.settings, str) and not _is_inline_json(o.settings):
+        raise _fail(
+            "sandbox cannot be combined with a settings file path; pass settings inline "
+            "(a dict or a JSON string) so the sandbox can be merged into it"
+        )
+    if isinstance(o.settings, str) and _is_inline_json(o.settings):
+        try:
+            parsed = json.loads(o.settings)
+        except ValueError as exc:
+            raise _fail(f"settings looks like inline JSON but does not parse: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise _fail("settings JSON must be an object")
+
+
+def _is_inline_json(text: str) -> bool:
+    return text.strip().startswith("{")
+
+
+def _check_system_prompt(sp: Any) -> None:
+    if sp is None or isinstance(sp, str):
+        return
+    if not isinstance(sp, dict):
+        raise _fail("system_prompt must be None, a string or a dict")
+    kind = sp.get("type")
+    allowed: set[str]
+    if kind == "preset":
+        if sp.get("preset") != "claude_code":
+            raise _fail("system_prompt preset must be 'claude_code'")
+        allowed = {"type", "preset", "append", "exclude_dynamic_sections", "snapshot"}
+        _check_str("system_prompt['append']", sp.get("append"))
+        _check_bool(
+            "system_prompt['exclude_dynamic_sections']",
+            sp.get("exclude_dynamic_sections"),
+            optional=True,
+        )
+    elif kind == "custom":
+        if not isinstance(sp.get("prompt"), str):
+            raise _fail("system_prompt {'type': 'custom'} needs a 'prompt' string")
+        allowed = {"type", "prompt", "snapshot"}
+    elif kind == "file":
+        if not isinstance(sp.get("path"), (str, os.PathLike)):
+            raise _fail("system_prompt {'type': 'file'} needs a 'path'")
+        allowed = {"type", "path"}
+    else:
+        raise _fail(f"system_prompt type must be 'preset', 'custom' or 'file', got {kind!r}")
+    unknown = set(sp) - allowed
+    if unknown:
+        raise _fail(f"system_prompt ({kind}): unknown keys {sorted(unknown)}")
+    _check_bool("system_prompt['snapshot']", sp.get("snapshot"), optional=True)
+
+
+def _check_thinking(t: Any) -> None:
+    if t is None:
+        return
+    if isinstance(t, (ThinkingConfigAdaptive, ThinkingConfigEnabled)):
+        _check_choice("thinking display", t.display, _THINKING_DISPLAYS)
+        if isinstance(t, ThinkingConfigEnabled):
+            _check_int("thinking budget_tokens", t.budget_tokens, minimum=1, optional=False)
+        return
+    if isinstance(t, ThinkingConfigDisabled):
+        return
+    if not isinstance(t, Mapping):
+        raise _fail("thinking must be a ThinkingConfig* object or a dict with a 'type'")
+    kind = t.get("type")
+    if kind not in ("adaptive", "enabled", "disabled"):
+        raise _fail(f"thinking type must be 'adaptive', 'enabled' or 'disabled', got {kind!r}")
+    allowed = {"type", "display"}
+    if kind == "enabled":
+        allowed |= {"budget_tokens", "budgetTokens"}
+        budget = t.get("budget_tokens", t.get("budgetTokens"))
+        _check_int("thinking budget_tokens", budget, minimum=1, optional=False)
+    if kind == "disabled":
+        allowed = {"type"}
+    unknown = set(t) - allowed
+    if unknown:
+        raise _fail(f"thinking ({kind}): unknown keys {sorted(unknown)}")
+    _check_choice("thinking display", t.get("display"), _THINKING_DISPLAYS)
+
+
+def _check_mcp_servers(servers: Any) -> None:
+    if isinstance(servers, str):
+        if not servers.strip():
+            raise _fail("mcp_servers must not be an empty string (use {} for no servers)")
+        return
+    if not isinstance(servers, dict):
+        raise _fail("mcp_servers must be a dict of configs, a path or a JSON string")
+    for name, cfg in servers.items():
+        if not isinstance(name, str) or not name:
+            raise _fail(f"mcp_servers keys must be non-empty strings, got {name!r}")
+        if not isinstance(cfg, Mapping):
+            if is_sdk_server(cfg):
+                continue
+            raise _fail(f"mcp_servers[{name!r}] must be a config dict or an in-process server")
+        kind = cfg.get("type", "stdio")
+        if kind not in _MCP_SERVER_TYPES:
+            raise _fail(
+                f"mcp_servers[{name!r}]: type must be one of {sorted(_MCP_SERVER_TYPES)}, "
+                f"got {kind!r}"
+            )
+        if kind == "stdio" and not isinstance(cfg.get("command"), str):
+            raise _fail(f"mcp_servers[{name!r}]: a stdio server needs a 'command' string")
+        if kind in ("sse", "http") and not isinstance(cfg.get("url"), str):
+            raise _fail(f"mcp_servers[{name!r}]: an {kind} server needs a 'url' string")
+
+
+def _check_agents(agents: Any) -> None:
+    if agents is None:
+        return
+    if not isinstance(agents, dict):
+        raise _fail("agents must be a dict of name to AgentDefinition")
+    for name, agent in agents.items():
+        if not isinstance(name, str) or not name:
+            raise _fail(f"agents keys must be non-empty strings, got {name!r}")
+        if isinstance(agent, Mapping):
+            agent = AgentDefinition.from_dict(agent, name=name)
+        if not isinstance(agent, AgentDefinition):
+            raise _fail(f"agents[{name!r}] must be an AgentDefinition or a dict")
+        _check_str(f"agents[{name!r}].description", agent.description, optional=False)
+        _check_str(f"agents[{name!r}].prompt", agent.prompt, optional=False)
+        for field in ("tools", "disallowed_tools", "skills"):
+            value = getattr(agent, field)
+            if value is not None:
+                if isinstance(value, str):
+                    raise _fail(f"agents[{name!r}].{field} must be a list of strings")
+                _check_str_items(f"agents[{name!r}].{field}", value)
+        _check_choice(f"agents[{name!r}].memory", agent.memory, _MEMORY_SCOPES)
+        _check_choice(f"agents[{name!r}].permission_mode", agent.permission_mode, PERMISSION_MODES)
+        _check_int(f"agents[{name!r}].max_turns", agent.max_turns, minimum=1)
+        if agent.effort is not None and not (
+            isinstance(agent.effort, int) and not isinstance(agent.effort, bool)
+        ):
+            _check_choice(f"agents[{name!r}].effort", agent.effort, EFFORT_LEVELS)
+
+
+def _check_extra_args(extra: Any) -> None:
+    if not isinstance(extra, dict):
+        raise _fail("extra_args must be a dict of flag name to value or None")
+    for key, value in extra.items():
+        if not isinstance(key, str) or not key or key.startswith("-") or "=" in key:
+            raise _fail(
+                f"extra_args key {key!r} must be a flag name without leading dashes "
+                "(e.g. 'replay-user-messages')"
+            )
+        if key in _RESERVED_EXTRA_ARGS:
+            raise _fail(f"extra_args must not set --{key}: trio-claude needs to control it")
+        if value is not None and (
+            not isinstance(value, (str, int, float)) or isinstance(value, bool)
+        ):
+            raise _fail(f"extra_args[{key!r}] must be a string or None, got {value!r}")
+
+
+def _check_hooks(hooks: Any) -> None:
+    if hooks is None:
+        return
+    if not isinstance(hooks, dict):
+        raise _fail("hooks must be a dict of event name to a list of HookMatcher")
+    for event, matchers in hooks.items():
+        if event not in HOOK_EVENTS:
+            raise _fail(f"hooks: unknown hook event {event!r}; known: {sorted(HOOK_EVENTS)}")
+        if isinstance(matchers, (HookMatcher, Mapping)) or not isinstance(matchers, Sequence):
+            raise _fail(f"hooks[{event!r}] must be a list of HookMatcher")
+        for matcher in matchers:
+            m = coerce_hook_matcher(matcher, event=event)
+            _check_str(f"hooks[{event!r}] matcher", m.matcher)
+            for cb in m.hooks:
+                if not callable(cb):
+                    raise _fail(f"hooks[{event!r}]: {cb!r} is not callable")
+            _check_seconds(f"hooks[{event!r}] timeout", m.timeout, positive=True, optional=True)
+            _check_choice(f"hooks[{event!r}] on_failure", m.on_failure, _ON_FAILURE)
+
+
+def coerce_hook_matcher(matcher: Any, *, event: str = "?") -> HookMatcher:
+    """Accept a :class:`HookMatcher` or the equivalent dict (``matcher``, ``hooks``, ...).
+
+    Args:
+        matcher: The matcher.
+        event: The hook event, for error messages.
+
+    Returns:
+        The matcher as a :class:`HookMatcher`.
+
+    Raises:
+        ConfigurationError: If it is neither.
+    """
+    if isinstance(matcher, HookMatcher):
+        return matcher
+    if isinstance(matcher, Mapping):
+        keys = {"matcher", "hooks", "timeout", "on_failure", "onFailure"}
+        unknown = set(matcher) - keys
+        if unknown:
+            raise _fail(f"hooks[{event!r}]: unknown matcher keys {sorted(unknown)}")
+        return HookMatcher(
+            matcher=matcher.get("matcher"),
+            hooks=matcher.get("hooks", ()),
+            timeout=matcher.get("timeout"),
+            on_failure=matcher.get("on_failure", matcher.get("onFailure")),
+        )
+    raise _fail(f"hooks[{event!r}] entries must be HookMatcher, got {type(matcher).__name__}")

@@ -1,0 +1,1308 @@
+"""The codec: parsed wire dicts <-> the typed classes of :mod:`trio_claude.types`.
+
+Theory of operation
+-------------------
+
+One :class:`cattrs.Converter` (:data:`converter`) is the source of truth. It has strict hooks for
+JSON primitives and containers (``"content": 5`` where a string is expected is an error, never a
+silent ``str(5)``), and a structure hook for every public class, generated once at import with
+``cattrs.gen.make_dict_structure_fn`` and ``override(rename=...)`` for the CLI's camelCase keys.
+
+Every decoded message keeps ``raw``, the very dict the CLI sent (not a copy). cattrs cannot fill
+a field from the whole input dict, so the generated functions leave ``raw`` (and
+``SystemMessage.data``) out and a thin wrapper stores the dict in the instance's slot right after
+construction, before anyone else can see the instance.
+
+Three frame types are the per-message hot path (``assistant``, ``user``, ``stream_event``) and
+their common content blocks. They are decoded by hand-written functions that check the JSON type
+of every field with one combined test and build the instance through a *builder*: a function
+generated for the class that creates the instance with ``object.__new__`` and fills its slots
+directly. That skips nothing but cost: the classes have no validators, converters or
+post-init hooks (checked at import), so the result is identical to calling ``__init__`` (a test
+checks this). The same functions are registered as the converter's hooks for those classes, so
+``converter.structure(d, AssistantMessage)`` and :func:`decode_message` agree.
+
+Rules:
+
+* :func:`decode_message` never raises for something *unknown*: an unknown ``type`` gives
+  :class:`~trio_claude.types.UnknownMessage`, an unknown ``system`` subtype a plain
+  :class:`~trio_claude.types.SystemMessage`, an unknown content block an
+  :class:`~trio_claude.types.UnknownBlock`. A *known* type with a field of the wrong JSON type, or
+  without a required field, raises :class:`~trio_claude.MessageParseError` carrying the frame.
+  Missing optional fields take their defaults.
+* This module must not import trio (the sans-io core runs without an event loop).
+"""
+
+from __future__ import annotations
+
+import types as pytypes
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception
+
+from .._errors import MessageParseError
+from ..types import (
+    ActiveGoalMessage,
+    AgentInfo,
+    ApiRetryMessage,
+    AssistantMessage,
+    AuthStatusMessage,
+    BackgroundTasksChangedMessage,
+    CommandsChangedMessage,
+    CompactBoundaryMessage,
+    ContentBlock,
+    ControlRequestProgressMessage,
+    ConversationResetMessage,
+    DeferredToolUse,
+    DocumentBlock,
+    ElicitationCompleteMessage,
+    FilesPersistedMessage,
+    HookProgressMessage,
+    HookResponseMessage,
+    HookStartedMessage,
+    ImageBlock,
+    InformationalMessage,
+    InitMessage,
+    LocalCommandOutputMessage,
+    MemoryRecallMessage,
+    Message,
+    MirrorErrorMessage,
+    ModelFallbackMessage,
+    ModelInfo,
+    ModelRefusalFallbackMessage,
+    ModelRefusalNoFallbackMessage,
+    NotificationMessage,
+    PermissionDeniedMessage,
+    PluginInstallMessage,
+    PromptSuggestionMessage,
+    RateLimitEvent,
+    RedactedThinkingBlock,
+    ResultMessage,
+    ServerInfo,
+    ServerToolResultBlock,
+    ServerToolUseBlock,
+    SessionStateChangedMessage,
+    SessionWritesLostMessage,
+    SlashCommand,
+    StatusMessage,
+    StreamEvent,
+    SystemMessage,
+    TaskNotificationMessage,
+    TaskProgressMessage,
+    TaskStartedMessage,
+    TaskUpdatedMessage,
+    TextBlock,
+    ThinkingBlock,
+    ThinkingTokensMessage,
+    ToolProgressMessage,
+    ToolResultBlock,
+    ToolUseBlock,
+    ToolUseSummaryMessage,
+    UnknownBlock,
+    UnknownMessage,
+    UserMessage,
+    WorkerShuttingDownMessage,
+)
+
+__all__ = [
+    "BLOCK_CLASSES",
+    "MESSAGE_CLASSES",
+    "SYSTEM_MESSAGE_CLASSES",
+    "converter",
+    "decode_message",
+    "decode_server_info",
+    "encode_user_message",
+    "message_to_dict",
+    "unstructure_block",
+]
+
+T = TypeVar("T")
+_NoneType: Final = type(None)
+
+# ---------------------------------------------------------------------------------------------
+# Tables: wire tags -> classes
+# ---------------------------------------------------------------------------------------------
+
+SYSTEM_MESSAGE_CLASSES: Final[Mapping[str, type[SystemMessage]]] = {
+    "init": InitMessage,
+    "status": StatusMessage,
+    "api_retry": ApiRetryMessage,
+    "model_fallback": ModelFallbackMessage,
+    "model_refusal_fallback": ModelRefusalFallbackMessage,
+    "model_refusal_no_fallback": ModelRefusalNoFallbackMessage,
+    "permission_denied": PermissionDeniedMessage,
+    "thinking_tokens": ThinkingTokensMessage,
+    "session_state_changed": SessionStateChangedMessage,
+    "compact_boundary": CompactBoundaryMessage,
+    "hook_started": HookStartedMessage,
+    "hook_progress": HookProgressMessage,
+    "hook_response": HookResponseMessage,
+    "task_started": TaskStartedMessage,
+    "task_progress": TaskProgressMessage,
+    "task_updated": TaskUpdatedMessage,
+    "task_notification": TaskNotificationMessage,
+    "background_tasks_changed": BackgroundTasksChangedMessage,
+    "local_command_output": LocalCommandOutputMessage,
+    "notification": NotificationMessage,
+    "informational": InformationalMessage,
+    "commands_changed": CommandsChangedMessage,
+    "control_request_progress": ControlRequestProgressMessage,
+    "plugin_install": PluginInstallMessage,
+    "files_persisted": FilesPersistedMessage,
+    "memory_recall": MemoryRecallMessage,
+    "elicitation_complete": ElicitationCompleteMessage,
+    "worker_shutting_down": WorkerShuttingDownMessage,
+    "session_writes_lost": SessionWritesLostMessage,
+    "mirror_error": MirrorErrorMessage,
+}
+"""``system`` subtype -> typed class. Any other subtype decodes to plain ``SystemMessage``."""
+
+MESSAGE_CLASSES: Final[Mapping[str, type[Any]]] = {
+    "user": UserMessage,
+    "assistant": AssistantMessage,
+    "system": SystemMessage,
+    "result": ResultMessage,
+    "stream_event": StreamEvent,
+    "rate_limit_event": RateLimitEvent,
+    "conversation_reset": ConversationResetMessage,
+    "tool_progress": ToolProgressMessage,
+    "auth_status": AuthStatusMessage,
+    "tool_use_summary": ToolUseSummaryMessage,
+    "prompt_suggestion": PromptSuggestionMessage,
+    "active_goal": ActiveGoalMessage,
+}
+"""Top-level ``type`` -> class. Any other type decodes to ``UnknownMessage``."""
+
+_SERVER_TOOL_RESULT_TYPES: Final = (
+    "advisor_tool_result",
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "tool_search_tool_result",
+)
+
+BLOCK_CLASSES: Final[Mapping[str, type[Any]]] = {
+    "text": TextBlock,
+    "thinking": ThinkingBlock,
+    "redacted_thinking": RedactedThinkingBlock,
+    "tool_use": ToolUseBlock,
+    "tool_result": ToolResultBlock,
+    "server_tool_use": ServerToolUseBlock,
+    "image": ImageBlock,
+    "document": DocumentBlock,
+    **{name: ServerToolResultBlock for name in _SERVER_TOOL_RESULT_TYPES},
+}
+"""Content block ``type`` -> class. Any other type decodes to ``UnknownBlock``."""
+
+# Python attribute -> wire key, where they differ (for the converter-generated hooks; the
+# hand-written user decoder reads ``isReplay``/``isSynthetic`` itself).
+_RENAMES: Final[Mapping[type[Any], Mapping[str, str]]] = {
+    ResultMessage: {"model_usage": "modelUsage"},
+    InitMessage: {"permission_mode": "permissionMode", "api_key_source": "apiKeySource"},
+    StatusMessage: {"permission_mode": "permissionMode"},
+    AuthStatusMessage: {"is_authenticating": "isAuthenticating"},
+    SlashCommand: {"argument_hint": "argumentHint"},
+    ModelInfo: {
+        "display_name": "displayName",
+        "resolved_model": "resolvedModel",
+        "supports_effort": "supportsEffort",
+        "supported_effort_levels": "supportedEffortLevels",
+        "supports_adaptive_thinking": "supportsAdaptiveThinking",
+        "supports_fast_mode": "supportsFastMode",
+        "supports_auto_mode": "supportsAutoMode",
+        "supports_thinking_off": "supportsThinkingOff",
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+
+class _WrongType(TypeError):
+    """A JSON value of the wrong type, or a missing required one. Becomes MessageParseError.
+
+    ``path`` is where (``message.content[0].text``; empty inside converter hooks, where cattrs
+    knows the path), ``detail`` what is wrong.
+    """
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{detail} @ $.{path}" if path else detail)
+        self.path = path
+        self.detail = detail
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _wrong(path: str, expected: str, value: Any) -> _WrongType:
+    return _WrongType(path, f"expected {expected}, got {_describe(value)}")
+
+
+def _missing_or_wrong(
+    container: Mapping[str, Any], key: str, path: str, expected: str
+) -> _WrongType:
+    if key not in container:
+        return _WrongType(path, "required field missing")
+    return _wrong(path, expected, container[key])
+
+
+def _format_exception(exc: BaseException, tp: type | None) -> str:
+    if isinstance(exc, _WrongType):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    return format_exception(exc, tp)
+
+
+def _explain(exc: BaseException, path: str = "$") -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc, path=path, format_exception=_format_exception))
+    return str(exc) or type(exc).__name__
+
+
+def _parse_error(what: str, exc: BaseException, obj: Any) -> MessageParseError:
+    data = obj if isinstance(obj, dict) else None
+    return MessageParseError(f"malformed {what}: {_explain(exc)}", data=data)
+
+
+# ---------------------------------------------------------------------------------------------
+# The converter and its strict JSON hooks
+# ---------------------------------------------------------------------------------------------
+
+converter: Final = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
+"""The converter: structures wire dicts into :mod:`trio_claude.types` classes and back."""
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is str:
+        return value
+    raise _wrong("", "a string", value)
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    raise _wrong("", "an integer", value)
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    # JSON has one number type: integers are accepted (and kept as they are) for float fields.
+    if type(value) is float or type(value) is int:
+        return value
+    raise _wrong("", "a number", value)
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise _wrong("", "a boolean", value)
+
+
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(float, _structure_float)
+converter.register_structure_hook(bool, _structure_bool)
+
+_Check = Callable[[Any], bool]
+_PRIMITIVE_CHECKS: Final[Mapping[Any, _Check]] = {
+    str: lambda v: type(v) is str,
+    int: lambda v: type(v) is int,
+    float: lambda v: type(v) is float or type(v) is int,
+    bool: lambda v: type(v) is bool,
+}
+_EXPECTED: Final[Mapping[Any, str]] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    list: "a list",
+    _NoneType: "null",
+}
+_PLURAL: Final[Mapping[Any, str]] = {
+    str: "strings",
+    int: "integers",
+    float: "numbers",
+    bool: "booleans",
+    dict: "objects",
+    list: "lists",
+}
+
+
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, pytypes.UnionType)
+
+
+def _json_check(tp: Any) -> _Check | None:
+    """A predicate for values of ``tp`` if ``tp`` is plain JSON (kept as is), else ``None``."""
+    if tp is Any:
+        return lambda v: True
+    if tp in _PRIMITIVE_CHECKS:
+        return _PRIMITIVE_CHECKS[tp]
+    if tp is _NoneType:
+        return lambda v: v is None
+    origin = get_origin(tp)
+    if origin is dict or tp is dict:
+        args = get_args(tp)
+        if not args or args[1] is Any:
+            return lambda v: type(v) is dict
+        value_check = _json_check(args[1])
+        if value_check is None:
+            return None
+        vc = value_check
+        return lambda v: type(v) is dict and all(vc(x) for x in v.values())
+    if origin is list or tp is list:
+        args = get_args(tp)
+        if not args or args[0] is Any:
+            return lambda v: type(v) is list
+        element_check = _json_check(args[0])
+        if element_check is None:
+            return None
+        ec = element_check
+        return lambda v: type(v) is list and all(ec(x) for x in v)
+    if _is_union(tp):
+        checks = [_json_check(arg) for arg in get_args(tp)]
+        if any(c is None for c in checks):
+            return None
+        member_checks = [c for c in checks if c is not None]
+        return lambda v: any(c(v) for c in member_checks)
+    return None
+
+
+def _origin(tp: Any) -> Any:
+    origin = get_origin(tp)
+    return tp if origin is None else origin
+
+
+def _type_name(tp: Any) -> str:
+    origin = _origin(tp)
+    return _EXPECTED.get(origin, getattr(origin, "__name__", repr(origin)))
+
+
+def _container_hook_factory(tp: Any) -> Callable[[Any, Any], Any]:
+    """Strict hooks for ``list[...]`` and ``dict[str, ...]``: no iterable or mapping coercion.
+
+    Plain-JSON contents are validated in place and the very same object is returned (so ``raw``
+    and the typed attribute share it); containers of classes are structured into new ones.
+    """
+    origin = _origin(tp)
+    expected = _EXPECTED[origin]
+    check = _json_check(tp)
+    if check is not None:
+        ok = check
+
+        def json_hook(value: Any, _: Any) -> Any:
+            if ok(value):
+                return value
+            if type(value) is not origin:
+                raise _wrong("", expected, value)
+            raise _wrong("", f"{expected} of {_element_description(tp)}", value)
+
+        return json_hook
+
+    args = get_args(tp)
+    if origin is list:
+        (element_type,) = args
+        element_hook = converter.get_structure_hook(element_type)
+
+        def list_hook(value: Any, _: Any) -> list[Any]:
+            if type(value) is not list:
+                raise _wrong("", "a list", value)
+            return [element_hook(item, element_type) for item in value]
+
+        return list_hook
+
+    value_type = args[1]
+    value_hook = converter.get_structure_hook(value_type)
+
+    def dict_hook(value: Any, _: Any) -> dict[str, Any]:
+        if type(value) is not dict:
+            raise _wrong("", "an object", value)
+        return {key: value_hook(item, value_type) for key, item in value.items()}
+
+    return dict_hook
+
+
+def _element_description(tp: Any) -> str:
+    args = get_args(tp)
+    element = args[-1] if args else Any
+    return _PLURAL.get(_origin(element), "valid items")
+
+
+converter.register_structure_hook_factory(
+    lambda tp: _origin(tp) in (list, dict), _container_hook_factory
+)
+
+
+def _any_json_union_factory(tp: Any) -> Callable[[Any, Any], Any]:
+    """Unions of plain JSON types (``str | None``, ``list[str] | None``, ...), kept as they are."""
+    check = _json_check(tp)
+    assert check is not None
+    ok = check
+    members = get_args(tp)
+    expected = " or ".join(_type_name(arg) for arg in members)
+
+    def union_hook(value: Any, _: Any) -> Any:
+        if ok(value):
+            return value
+        for member in members:  # right container, wrong contents: let it say what is wrong
+            if _origin(member) is type(value):
+                converter.get_structure_hook(member)(value, member)
+        raise _wrong("", expected, value)
+
+    return union_hook
+
+
+converter.register_structure_hook_factory(
+    lambda tp: _is_union(tp) and _json_check(tp) is not None, _any_json_union_factory
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders: fast constructors for the hot-path classes
+# ---------------------------------------------------------------------------------------------
+
+
+def _slot_setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
+    descriptor = None
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            descriptor = vars(klass)[name]
+            break
+    if type(descriptor).__name__ != "member_descriptor":
+        raise TypeError(f"{cls.__name__}.{name} is not a slot")
+    setter: Callable[[Any, Any], None] = descriptor.__set__  # type: ignore[union-attr]
+    return setter
+
+
+def _fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)
+    return fields
+
+
+def _make_builder(cls: type[T], order: tuple[str, ...]) -> Callable[..., T]:
+    """Generate ``build(<order>) -> cls`` that fills the slots without calling ``__init__``.
+
+    Equivalent to ``cls(**dict(zip(order, args)))`` because the class has no validators,
+    converters, ``on_setattr`` hooks or ``__attrs_post_init__`` (checked here), and every field is
+    passed explicitly.
+    """
+    fields = _fields(cls)
+    names = tuple(f.name for f in fields)
+    if sorted(names) != sorted(order):
+        raise TypeError(f"builder for {cls.__name__}: {order} does not match fields {names}")
+    for f in fields:
+        if f.validator is not None or f.converter is not None or f.on_setattr is not None:
+            raise TypeError(f"builder for {cls.__name__}: field {f.name} has a hook")
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        raise TypeError(f"builder for {cls.__name__}: class has an init hook")
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = [f"def build({', '.join(order)}):", "    self = _new(_cls)"]
+    for index, name in enumerate(order):
+        namespace[f"_set{index}"] = _slot_setter(cls, name)
+        lines.append(f"    _set{index}(self, {name})")
+    lines.append("    return self")
+    exec(compile("\n".join(lines), f"<trio_claude builder for {cls.__name__}>", "exec"), namespace)
+    build: Callable[..., T] = namespace["build"]
+    return build
+
+
+# The argument order of each builder is spelled out here, next to the calls below.
+_build_text = _make_builder(TextBlock, ("text", "citations", "raw"))
+_build_thinking = _make_builder(ThinkingBlock, ("thinking", "signature", "raw"))
+_build_redacted = _make_builder(RedactedThinkingBlock, ("data", "raw"))
+_build_tool_use = _make_builder(ToolUseBlock, ("id", "name", "input", "raw"))
+_build_tool_result = _make_builder(ToolResultBlock, ("tool_use_id", "content", "is_error", "raw"))
+_build_unknown_block = _make_builder(UnknownBlock, ("type", "raw"))
+_build_assistant = _make_builder(
+    AssistantMessage,
+    (
+        "content",
+        "model",
+        "parent_tool_use_id",
+        "error",
+        "usage",
+        "message_id",
+        "stop_reason",
+        "session_id",
+        "uuid",
+        "request_id",
+        "user_message_uuid",
+        "raw",
+    ),
+)
+_build_user = _make_builder(
+    UserMessage,
+    (
+        "content",
+        "uuid",
+        "parent_tool_use_id",
+        "tool_use_result",
+        "session_id",
+        "is_replay",
+        "is_synthetic",
+        "origin",
+        "raw",
+    ),
+)
+_build_stream_event = _make_builder(
+    StreamEvent, ("event", "session_id", "uuid", "parent_tool_use_id", "raw")
+)
+_build_unknown_message = _make_builder(UnknownMessage, ("type", "raw"))
+
+_OPT_STR: Final = frozenset({str, _NoneType})
+_OPT_DICT: Final = frozenset({dict, _NoneType})
+_OPT_BOOL: Final = frozenset({bool, _NoneType})
+_STR_OR_LIST_OR_NONE: Final = frozenset({str, list, _NoneType})
+
+
+_Specs = tuple[tuple[str, frozenset[Any]], ...]
+
+
+def _find_bad(container: Mapping[str, Any], prefix: str, specs: _Specs) -> _WrongType | None:
+    """Say which field failed the combined check of a hot-path decoder (slow path only)."""
+    for key, allowed in specs:
+        value = container.get(key)
+        if type(value) not in allowed:
+            expected = " or ".join(sorted(_EXPECTED.get(t, t.__name__) for t in allowed))
+            if _NoneType in allowed:  # optional: absent is fine, so it was present and wrong
+                return _wrong(prefix + key, expected, value)
+            return _missing_or_wrong(container, key, prefix + key, expected)
+    return None
+
+
+def _first_bad(container: Mapping[str, Any], prefix: str, specs: _Specs) -> _WrongType:
+    return _find_bad(container, prefix, specs) or _WrongType(prefix.rstrip("."), "invalid frame")
+
+
+_STR: Final = frozenset({str})
+_DICT: Final = frozenset({dict})
+_LIST: Final = frozenset({list})
+
+
+# ---------------------------------------------------------------------------------------------
+# Content blocks (hot path)
+# ---------------------------------------------------------------------------------------------
+
+
+def _all_dicts(items: list[Any]) -> bool:
+    return all(type(item) is dict for item in items)
+
+
+def _decode_text(b: dict[str, Any]) -> TextBlock:
+    text = b.get("text")
+    citations = b.get("citations")
+    if type(text) is not str or (
+        citations is not None and (type(citations) is not list or not _all_dicts(citations))
+    ):
+        if type(text) is not str:
+            raise _missing_or_wrong(b, "text", "text", "a string")
+        raise _wrong("citations", "a list of objects or null", citations)
+    return _build_text(text, citations, b)
+
+
+def _decode_thinking(b: dict[str, Any]) -> ThinkingBlock:
+    thinking = b.get("thinking")
+    signature = b.get("signature", "")
+    if type(thinking) is not str or type(signature) is not str:
+        raise _first_bad(b, "", (("thinking", _STR), ("signature", _STR)))
+    return _build_thinking(thinking, signature, b)
+
+
+def _decode_redacted_thinking(b: dict[str, Any]) -> RedactedThinkingBlock:
+    data = b.get("data")
+    if type(data) is not str:
+        raise _missing_or_wrong(b, "data", "data", "a string")
+    return _build_redacted(data, b)
+
+
+def _decode_tool_use(b: dict[str, Any]) -> ToolUseBlock:
+    id_ = b.get("id")
+    name = b.get("name")
+    input_ = b.get("input")
+    if input_ is None and "input" not in b:
+        input_ = {}
+    if type(id_) is not str or type(name) is not str or type(input_) is not dict:
+        raise _first_bad(b, "", (("id", _STR), ("name", _STR), ("input", _DICT)))
+    return _build_tool_use(id_, name, input_, b)
+
+
+def _decode_tool_result(b: dict[str, Any]) -> ToolResultBlock:
+    tool_use_id = b.get("tool_use_id")
+    content = b.get("content")
+    is_error = b.get("is_error")
+    if (
+        type(tool_use_id) is not str
+        or type(content) not in _STR_OR_LIST_OR_NONE
+        or type(is_error) not in _OPT_BOOL
+        or (type(content) is list and not _all_dicts(content))
+    ):
+        if type(content) is list and type(tool_use_id) is str and type(is_error) in _OPT_BOOL:
+            raise _wrong("content", "a string, a list of objects or null", content)
+        raise _first_bad(
+            b,
+            "",
+            (("tool_use_id", _STR), ("content", _STR_OR_LIST_OR_NONE), ("is_error", _OPT_BOOL)),
+        )
+    return _build_tool_result(tool_use_id, content, is_error, b)
+
+
+_BlockDecoder = Callable[[dict[str, Any]], Any]
+# Filled with the converter-generated hooks for the other block classes further down.
+_BLOCK_DECODERS: dict[str, _BlockDecoder] = {
+    "text": _decode_text,
+    "thinking": _decode_thinking,
+    "redacted_thinking": _decode_redacted_thinking,
+    "tool_use": _decode_tool_use,
+    "tool_result": _decode_tool_result,
+}
+
+
+def _decode_unknown_block(b: dict[str, Any]) -> UnknownBlock:
+    block_type = b.get("type")
+    return _build_unknown_block(block_type if type(block_type) is str else "", b)
+
+
+def _decode_block(b: Any) -> ContentBlock:
+    if type(b) is not dict:
+        raise _wrong("", "an object", b)
+    block_type = b.get("type")
+    decoder = _BLOCK_DECODERS.get(block_type) if type(block_type) is str else None
+    if decoder is None:
+        return _decode_unknown_block(b)
+    block: ContentBlock = decoder(b)
+    return block
+
+
+def _decode_blocks(content: list[Any], path: str) -> list[ContentBlock]:
+    # Fast path. Anything unusual (an item that is not a dict, a block whose "type" is not
+    # hashable, a field of the wrong type) leaves it for the careful path, which decodes item by
+    # item and says which item is wrong.
+    blocks: list[ContentBlock] = []
+    append = blocks.append
+    decoders: Mapping[Any, _BlockDecoder] = _BLOCK_DECODERS
+    unknown: _BlockDecoder = _decode_unknown_block
+    try:
+        for b in content:
+            if type(b) is not dict:
+                break
+            append(decoders.get(b.get("type"), unknown)(b))
+        else:
+            return blocks
+    except Exception:
+        pass
+    return _decode_blocks_carefully(content, path)
+
+
+def _decode_blocks_carefully(content: list[Any], path: str) -> list[ContentBlock]:
+    blocks: list[ContentBlock] = []
+    for index, b in enumerate(content):
+        try:
+            blocks.append(_decode_block(b))
+        except Exception as exc:
+            where = f"{path}[{index}]"
+            if isinstance(exc, _WrongType):
+                raise _WrongType(where + (f".{exc.path}" if exc.path else ""), exc.detail) from exc
+            raise _WrongType("", _explain(exc, f"$.{where}")) from exc
+    return blocks
+
+
+# ---------------------------------------------------------------------------------------------
+# Hot-path messages
+# ---------------------------------------------------------------------------------------------
+
+_ASSISTANT_FRAME_SPECS: Final = (
+    ("parent_tool_use_id", _OPT_STR),
+    ("error", _OPT_STR),
+    ("session_id", _OPT_STR),
+    ("uuid", _OPT_STR),
+    ("request_id", _OPT_STR),
+    ("user_message_uuid", _OPT_STR),
+)
+_ASSISTANT_MESSAGE_SPECS: Final = (
+    ("model", _STR),
+    ("usage", _OPT_DICT),
+    ("id", _OPT_STR),
+    ("stop_reason", _OPT_STR),
+)
+
+
+def _decode_assistant(obj: dict[str, Any]) -> AssistantMessage:
+    msg = obj.get("message")
+    if type(msg) is not dict:
+        raise _missing_or_wrong(obj, "message", "message", "an object")
+    content = msg.get("content")
+    if type(content) is not list:
+        raise _missing_or_wrong(msg, "content", "message.content", "a list")
+    blocks = _decode_blocks(content, "message.content")
+    get = obj.get
+    mget = msg.get
+    model = mget("model")
+    usage = mget("usage")
+    message_id = mget("id")
+    stop_reason = mget("stop_reason")
+    parent_tool_use_id = get("parent_tool_use_id")
+    error = get("error")
+    session_id = get("session_id")
+    uuid = get("uuid")
+    request_id = get("request_id")
+    user_message_uuid = get("user_message_uuid")
+    if (
+        type(model) is not str
+        or type(usage) not in _OPT_DICT
+        or type(message_id) not in _OPT_STR
+        or type(stop_reason) not in _OPT_STR
+        or type(parent_tool_use_id) not in _OPT_STR
+        or type(error) not in _OPT_STR
+        or type(session_id) not in _OPT_STR
+        or type(uuid) not in _OPT_STR
+        or type(request_id) not in _OPT_STR
+        or type(user_message_uuid) not in _OPT_STR
+    ):
+        raise _find_bad(msg, "message.", _ASSISTANT_MESSAGE_SPECS) or _first_bad(
+            obj, "", _ASSISTANT_FRAME_SPECS
+        )
+    return _build_assistant(
+        blocks,
+        model,
+        parent_tool_use_id,
+        error,
+        usage,
+        message_id,
+        stop_reason,
+        session_id,
+        uuid,
+        request_id,
+        user_message_uuid,
+        obj,
+    )
+
+
+_USER_SPECS: Final = (
+    ("uuid", _OPT_STR),
+    ("parent_tool_use_id", _OPT_STR),
+    ("session_id", _OPT_STR),
+    ("isReplay", _OPT_BOOL),
+    ("isSynthetic", _OPT_BOOL),
+    ("origin", _OPT_DICT),
+)
+
+
+def _decode_user(obj: dict[str, Any]) -> UserMessage:
+    msg = obj.get("message")
+    if type(msg) is not dict:
+        raise _missing_or_wrong(obj, "message", "message", "an object")
+    content: Any = msg.get("content")
+    if type(content) is list:
+        content = _decode_blocks(content, "message.content")
+    elif type(content) is not str:
+        raise _missing_or_wrong(msg, "content", "message.content", "a string or a list")
+    get = obj.get
+    uuid = get("uuid")
+    parent_tool_use_id = get("parent_tool_use_id")
+    session_id = get("session_id")
+    is_replay = get("isReplay")
+    is_synthetic = get("isSynthetic")
+    origin = get("origin")
+    if (
+        type(uuid) not in _OPT_STR
+        or type(parent_tool_use_id) not in _OPT_STR
+        or type(session_id) not in _OPT_STR
+        or type(is_replay) not in _OPT_BOOL
+        or type(is_synthetic) not in _OPT_BOOL
+        or type(origin) not in _OPT_DICT
+    ):
+        raise _first_bad(obj, "", _USER_SPECS)
+    return _build_user(
+        content,
+        uuid,
+        parent_tool_use_id,
+        get("tool_use_result"),
+        session_id,
+        is_replay is True,
+        is_synthetic is True,
+        origin,
+        obj,
+    )
+
+
+_STREAM_EVENT_SPECS: Final = (
+    ("event", _DICT),
+    ("session_id", _OPT_STR),
+    ("uuid", _OPT_STR),
+    ("parent_tool_use_id", _OPT_STR),
+)
+
+
+def _decode_stream_event(obj: dict[str, Any]) -> StreamEvent:
+    get = obj.get
+    event = get("event")
+    session_id = get("session_id")
+    uuid = get("uuid")
+    parent_tool_use_id = get("parent_tool_use_id")
+    if (
+        type(event) is not dict
+        or type(session_id) not in _OPT_STR
+        or type(uuid) not in _OPT_STR
+        or type(parent_tool_use_id) not in _OPT_STR
+    ):
+        raise _first_bad(obj, "", _STREAM_EVENT_SPECS)
+    return _build_stream_event(event, session_id, uuid, parent_tool_use_id, obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# Converter-generated hooks for everything else
+# ---------------------------------------------------------------------------------------------
+
+_Hook = Callable[[Any, Any], Any]
+
+
+def _register_wire_class(cls: type[T], *, tag: str | None = None) -> Callable[[Any, Any], T]:
+    """Generate and register the structure and unstructure hooks of a class with ``raw``.
+
+    Structure: ``make_dict_structure_fn`` with the class's renames, ``raw`` (and ``data`` for
+    system messages) left out and filled with the input dict afterwards.
+    Unstructure: ``make_dict_unstructure_fn`` with the same renames, ``raw`` left out, fields
+    that default to ``None`` omitted when ``None``, and the wire ``type`` added (system messages:
+    see :func:`_system_unstructurer`).
+    """
+    renames = _RENAMES.get(cls, {})
+    names = {f.name for f in _fields(cls)}
+    is_system = issubclass(cls, SystemMessage)
+    skip = {"raw", "data"} if is_system else {"raw"}
+    struct_overrides: dict[str, Any] = {
+        name: override(rename=wire) for name, wire in renames.items()
+    }
+    struct_overrides.update({name: override(omit=True) for name in skip & names})
+    base_structure = make_dict_structure_fn(cls, converter, **struct_overrides)
+    set_raw = _slot_setter(cls, "raw")
+    set_data = _slot_setter(cls, "data") if is_system else None
+
+    def structure(obj: Any, _: Any) -> T:
+        if type(obj) is not dict:
+            raise _wrong("", "an object", obj)
+        instance = base_structure(obj, cls)
+        set_raw(instance, obj)
+        if set_data is not None:
+            set_data(instance, obj)
+        return instance
+
+    converter.register_structure_hook(cls, structure)
+
+    if is_system:
+        converter.register_unstructure_hook(cls, _system_unstructurer(cls, renames, skip))
+        return structure
+
+    unstruct_overrides: dict[str, Any] = {"raw": override(omit=True)}
+    for f in _fields(cls):
+        if f.name != "raw":
+            unstruct_overrides[f.name] = override(
+                rename=renames.get(f.name), omit_if_default=f.default is None
+            )
+    base_unstructure = make_dict_unstructure_fn(cls, converter, **unstruct_overrides)
+    if tag is None:
+        converter.register_unstructure_hook(cls, base_unstructure)
+    else:
+        prefix = {"type": tag}
+
+        def unstructure_tagged(instance: Any) -> dict[str, Any]:
+            return {**prefix, **base_unstructure(instance)}
+
+        converter.register_unstructure_hook(cls, unstructure_tagged)
+    return structure
+
+
+def _system_unstructurer(
+    cls: type[Any], renames: Mapping[str, str], skip: set[str]
+) -> Callable[[Any], dict[str, Any]]:
+    """Unstructure a system message: its typed fields written over ``data`` (the frame).
+
+    A field at its default is written only when the frame has its key (so it replaces a stale
+    value); otherwise decoding the result would give a ``data`` with keys the frame never had.
+    """
+    overrides: dict[str, Any] = {
+        f.name: override(omit=True) if f.name in skip else override(rename=renames.get(f.name))
+        for f in _fields(cls)
+    }
+    fields_unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
+    defaults = {
+        renames.get(f.name, f.name): _unstructured_default(f)
+        for f in _fields(cls)
+        if f.name not in skip and f.default is not attrs.NOTHING
+    }
+
+    def unstructure_system(instance: Any) -> dict[str, Any]:
+        data = instance.data
+        out: dict[str, Any] = {"type": "system", **data}
+        for key, value in fields_unstructure(instance).items():
+            if key in data or key not in defaults or value != defaults[key]:
+                out[key] = value
+        return out
+
+    return unstructure_system
+
+
+def _unstructured_default(f: attrs.Attribute[Any]) -> Any:
+    default: Any = f.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return converter.unstructure(default.factory())
+    return converter.unstructure(default)
+
+
+def _block_unstructure(cls: type[Any], tag: str | None) -> Callable[[Any], dict[str, Any]]:
+    overrides: dict[str, Any] = {"raw": override(omit=True)}
+    for f in _fields(cls):
+        if f.name != "raw":
+            overrides[f.name] = override(omit_if_default=f.default is None)
+    base = make_dict_unstructure_fn(cls, converter, **overrides)
+    if tag is None:
+        return base
+    prefix = {"type": tag}
+
+    def unstructure(block: Any) -> dict[str, Any]:
+        return {**prefix, **base(block)}
+
+    return unstructure
+
+
+# Nested and standalone classes first: the hooks of the classes that contain them look them up.
+_register_wire_class(DeferredToolUse)
+_register_wire_class(SlashCommand)
+_register_wire_class(AgentInfo)
+_register_wire_class(ModelInfo)
+_structure_server_info = _register_wire_class(ServerInfo)
+
+
+# Blocks decoded by generated hooks (rarer than text/tool_use/tool_result).
+def _decoder_from_hook(hook: _Hook) -> Callable[[dict[str, Any]], Any]:
+    def decode(obj: dict[str, Any]) -> Any:
+        return hook(obj, None)
+
+    return decode
+
+
+for _generated_block_cls in (ServerToolUseBlock, ServerToolResultBlock, ImageBlock, DocumentBlock):
+    _block_decoder = _decoder_from_hook(_register_wire_class(_generated_block_cls))
+    for _wire_type, _block_cls in BLOCK_CLASSES.items():
+        if _block_cls is _generated_block_cls:
+            _BLOCK_DECODERS[_wire_type] = _block_decoder
+
+_BLOCK_UNSTRUCTURERS: Final[Mapping[type[Any], Callable[[Any], dict[str, Any]]]] = {
+    TextBlock: _block_unstructure(TextBlock, "text"),
+    ThinkingBlock: _block_unstructure(ThinkingBlock, "thinking"),
+    RedactedThinkingBlock: _block_unstructure(RedactedThinkingBlock, "redacted_thinking"),
+    ToolUseBlock: _block_unstructure(ToolUseBlock, "tool_use"),
+    ToolResultBlock: _block_unstructure(ToolResultBlock, "tool_result"),
+    ServerToolUseBlock: _block_unstructure(ServerToolUseBlock, "server_tool_use"),
+    ServerToolResultBlock: _block_unstructure(ServerToolResultBlock, None),
+    ImageBlock: _block_unstructure(ImageBlock, "image"),
+    DocumentBlock: _block_unstructure(DocumentBlock, "document"),
+    UnknownBlock: lambda block: {**block.raw, "type": block.type},
+}
+for _block_cls, _unstructure in _BLOCK_UNSTRUCTURERS.items():
+    converter.register_unstructure_hook(_block_cls, _unstructure)
+
+# The hot-path classes: the converter uses the hand-written decoders too.
+_HAND_WRITTEN_BLOCKS: Final[Mapping[type[Any], _BlockDecoder]] = {
+    TextBlock: _decode_text,
+    ThinkingBlock: _decode_thinking,
+    RedactedThinkingBlock: _decode_redacted_thinking,
+    ToolUseBlock: _decode_tool_use,
+    ToolResultBlock: _decode_tool_result,
+}
+
+
+def _hook_from_decoder(decoder: Callable[[dict[str, Any]], Any]) -> _Hook:
+    def hook(obj: Any, _: Any) -> Any:
+        if type(obj) is not dict:
+            raise _wrong("", "an object", obj)
+        return decoder(obj)
+
+    return hook
+
+
+for _block_cls, _decoder in _HAND_WRITTEN_BLOCKS.items():
+    converter.register_structure_hook(_block_cls, _hook_from_decoder(_decoder))
+converter.register_structure_hook(
+    UnknownBlock,
+    lambda obj, _: _build_unknown_block(
+        obj.get("type") if type(obj.get("type")) is str else "", obj
+    ),
+)
+converter.register_structure_hook_func(
+    lambda tp: tp == ContentBlock, lambda obj, _: _decode_block(obj)
+)
+
+# Top-level messages.
+_TOP_LEVEL_TAGS: Final[Mapping[type[Any], str]] = {cls: tag for tag, cls in MESSAGE_CLASSES.items()}
+_MESSAGE_DECODERS: dict[str, Callable[[dict[str, Any]], Message]] = {
+    "assistant": _decode_assistant,
+    "user": _decode_user,
+    "stream_event": _decode_stream_event,
+}
+for _tag, _message_cls in MESSAGE_CLASSES.items():
+    if _message_cls not in (AssistantMessage, UserMessage, StreamEvent, SystemMessage):
+        _MESSAGE_DECODERS[_tag] = _decoder_from_hook(_register_wire_class(_message_cls, tag=_tag))
+
+_SYSTEM_HOOKS: dict[str, _Hook] = {
+    subtype: _register_wire_class(cls) for subtype, cls in SYSTEM_MESSAGE_CLASSES.items()
+}
+_structure_generic_system: _Hook = _register_wire_class(SystemMessage)
+
+
+def _decode_system(obj: dict[str, Any]) -> SystemMessage:
+    subtype = obj.get("subtype")
+    if type(subtype) is not str:
+        raise _missing_or_wrong(obj, "subtype", "subtype", "a string")
+    hook = _SYSTEM_HOOKS.get(subtype, _structure_generic_system)
+    message: SystemMessage = hook(obj, None)
+    return message
+
+
+_MESSAGE_DECODERS["system"] = _decode_system
+
+_HAND_WRITTEN_MESSAGES: Final[Mapping[type[Any], Callable[[dict[str, Any]], Any]]] = {
+    AssistantMessage: _decode_assistant,
+    UserMessage: _decode_user,
+    StreamEvent: _decode_stream_event,
+}
+for _hand_cls, _hand_decoder in _HAND_WRITTEN_MESSAGES.items():
+    converter.register_structure_hook(_hand_cls, _hook_from_decoder(_hand_decoder))
+converter.register_structure_hook_func(lambda tp: tp == Message, lambda obj, _: decode_message(obj))
+converter.register_structure_hook(
+    UnknownMessage,
+    lambda obj, _: _build_unknown_message(
+        obj.get("type") if type(obj.get("type")) is str else "", obj
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public decoding API
+# ---------------------------------------------------------------------------------------------
+
+
+def decode_message(obj: dict[str, Any]) -> Message:
+    """Decode one parsed stdout frame into its typed message.
+
+    Args:
+        obj: The frame, as parsed by ``orjson.loads``. It becomes the message's ``raw`` (not
+            copied; do not mutate it afterwards).
+
+    Returns:
+        The typed message: :class:`~trio_claude.types.UnknownMessage` for a ``type`` this version
+        does not know, a plain :class:`~trio_claude.types.SystemMessage` for an unknown
+        ``system`` subtype; unknown content blocks become
+        :class:`~trio_claude.types.UnknownBlock`.
+
+    Raises:
+        MessageParseError: The frame is not a JSON object, or it has a known type but a field has
+            the wrong JSON type or a required field is missing. ``.data`` is the frame.
+    """
+    if type(obj) is not dict:
+        raise MessageParseError(f"expected a JSON object, got {_describe(obj)}", data=None)
+    message_type = obj.get("type")
+    decoder = _MESSAGE_DECODERS.get(message_type) if type(message_type) is str else None
+    if decoder is None:
+        return _build_unknown_message(message_type if type(message_type) is str else "", obj)
+    try:
+        return decoder(obj)
+    except Exception as exc:
+        subtype = obj.get("subtype") if message_type == "system" else None
+        what = f"{message_type}/{subtype}" if isinstance(subtype, str) else message_type
+        raise _parse_error(f"{what!r} message", exc, obj) from exc
+
+
+def decode_content_block(obj: dict[str, Any]) -> ContentBlock:
+    """Decode one content block dict (unknown types give :class:`UnknownBlock`).
+
+    Raises:
+        MessageParseError: A known block type has a field of the wrong JSON type.
+    """
+    try:
+        return _decode_block(obj)
+    except Exception as exc:
+        raise _parse_error("content block", exc, obj) from exc
+
+
+def decode_server_info(obj: dict[str, Any]) -> ServerInfo:
+    """Decode the ``response`` of the CLI's reply to ``initialize``.
+
+    Args:
+        obj: ``frame["response"]["response"]`` of the ``control_response`` answering
+            ``initialize``. It becomes ``raw``.
+
+    Raises:
+        MessageParseError: A known field has the wrong JSON type.
+    """
+    try:
+        info: ServerInfo = _structure_server_info(obj, ServerInfo)
+    except Exception as exc:
+        raise _parse_error("initialize response", exc, obj) from exc
+    return info
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------------------------
+
+
+def unstructure_block(block: ContentBlock) -> dict[str, Any]:
+    """The wire dict of a content block, built from its fields (``None`` fields omitted).
+
+    Raises:
+        TypeError: ``block`` is not a content block.
+    """
+    unstructure = _BLOCK_UNSTRUCTURERS.get(type(block))
+    if unstructure is None:
+        raise TypeError(f"not a content block: {block!r}")
+    return unstructure(block)
+
+
+def _wire_content(content: Any) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list | tuple):
+        raise TypeError(
+            f"content must be a string or a list of blocks, not {type(content).__name__}"
+        )
+    out: list[dict[str, Any]] = []
+    for item in content:
+        if isinstance(item, dict):
+            out.append(item)
+        else:
+            out.append(unstructure_block(item))
+    return out
+
+
+def encode_user_message(
+    content: str | list[ContentBlock | dict[str, Any]],
+    *,
+    session_id: str = "",
+    parent_tool_use_id: str | None = None,
+    uuid: str | None = None,
+) -> dict[str, Any]:
+    """Build the stdin frame of a user message, shaped as the official Python SDK writes it.
+
+    Args:
+        content: A string (sent as a string) or a list of content blocks; blocks may be typed
+            (unstructured to wire dicts) or wire dicts (sent as they are).
+        session_id: The frame's ``session_id``.
+        parent_tool_use_id: The frame's ``parent_tool_use_id``.
+        uuid: A top-level ``uuid`` to correlate the CLI's answers with (omitted when ``None``).
+
+    Returns:
+        ``{"type": "user", "session_id": ..., "message": {"role": "user", "content": ...},
+        "parent_tool_use_id": ...}`` (plus ``"uuid"`` when given).
+
+    Raises:
+        TypeError: ``content`` is neither a string nor a list of blocks.
+    """
+    frame: dict[str, Any] = {
+        "type": "user",
+        "session_id": session_id,
+        "message": {"role": "user", "content": _wire_content(content)},
+        "parent_tool_use_id": parent_tool_use_id,
+    }
+    if uuid is not None:
+        frame["uuid"] = uuid
+    return frame
+
+
+def _unstructure_user(message: UserMessage) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "user",
+        "message": {"role": "user", "content": _wire_content(message.content)},
+        "parent_tool_use_id": message.parent_tool_use_id,
+    }
+    for key, value in (
+        ("session_id", message.session_id),
+        ("uuid", message.uuid),
+        ("tool_use_result", message.tool_use_result),
+        ("origin", message.origin),
+    ):
+        if value is not None:
+            frame[key] = value
+    if message.is_replay:
+        frame["isReplay"] = True
+    if message.is_synthetic:
+        frame["isSynthetic"] = True
+    return frame
+
+
+def _unstructure_assistant(message: AssistantMessage) -> dict[str, Any]:
+    inner: dict[str, Any] = {}
+    if message.message_id is not None:
+        inner["id"] = message.message_id
+    inner.update(
+        {
+            "type": "message",
+            "role": "assistant",
+            "model": message.model,
+            "content": [unstructure_block(block) for block in message.content],
+            "stop_reason": message.stop_reason,
+        }
+    )
+    if message.usage is not None:
+        inner["usage"] = message.usage
+    frame: dict[str, Any] = {
+        "type": "assistant",
+        "message": inner,
+        "parent_tool_use_id": message.parent_tool_use_id,
+    }
+    for key, value in (
+        ("session_id", message.session_id),
+        ("uuid", message.uuid),
+        ("error", message.error),
+        ("request_id", message.request_id),
+        ("user_message_uuid", message.user_message_uuid),
+    ):
+        if value is not None:
+            frame[key] = value
+    return frame
+
+
+def _unstructure_stream_event(message: StreamEvent) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "stream_event", "event": message.event}
+    if message.session_id is not None:
+        frame["session_id"] = message.session_id
+    if message.uuid is not None:
+        frame["uuid"] = message.uuid
+    frame["parent_tool_use_id"] = message.parent_tool_use_id
+    return frame
+
+
+converter.register_unstructure_hook(UserMessage, _unstructure_user)
+converter.register_unstructure_hook(AssistantMessage, _unstructure_assistant)
+converter.register_unstructure_hook(StreamEvent, _unstructure_stream_event)
+converter.register_unstructure_hook(
+    UnknownMessage, lambda message: {**message.raw, "type": message.type}
+)
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    """The wire dict of a message: its ``raw`` when it has one, else built from its fields.
+
+    A decoded message returns the very dict it was decoded from (do not mutate it). A message
+    built by hand (empty ``raw``) is unstructured by :data:`converter` into the shape the CLI
+    sends, ``None`` fields omitted.
+    """
+    raw = message.raw
+    if raw:
+        return raw
+    out: dict[str, Any] = converter.unstructure(message)
+    return out

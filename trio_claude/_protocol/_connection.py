@@ -1,0 +1,245 @@
+"""The sans-io protocol core: bytes from the CLI in, typed events out; typed frames out as bytes.
+
+Shaped like h11: :meth:`ClaudeProtocol.receive_data` buffers, :meth:`ClaudeProtocol.next_event`
+returns one event or :data:`NEED_DATA` (or :data:`EOF`), and the ``send_*`` methods return the
+bytes to write. :meth:`ClaudeProtocol.events` returns everything available at once, which is what
+the trio shell uses: one call per read, not one per message.
+
+No I/O and no trio in here, so a test (or Hypothesis) can drive it with any chunking of any bytes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import orjson
+
+from .._errors import MessageParseError
+from ..types import Message, ResultMessage, UnknownMessage
+from ._codec import decode_message, encode_user_message
+from ._control import ControlTable
+from ._events import (
+    EOF,
+    NEED_DATA,
+    ControlCancel,
+    ControlRequest,
+    InvalidLine,
+    KeepAlive,
+    SessionStateChanged,
+    TranscriptMirror,
+)
+from ._framing import LineFramer, OversizeLine
+
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "Event", "ClaudeProtocol"]
+
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+
+Event = (
+    Message
+    | ControlRequest
+    | ControlCancel
+    | SessionStateChanged
+    | KeepAlive
+    | TranscriptMirror
+    | InvalidLine
+    | OversizeLine
+    | Any  # ControlResponse; kept loose so the union stays cheap to spell
+)
+
+_dumps = orjson.dumps
+_loads = orjson.loads
+
+
+class ClaudeProtocol:
+    """One CLI connection's protocol state, without I/O.
+
+    Args:
+        max_line_bytes: The longest stdout line accepted (default 64 MiB).
+    """
+
+    def __init__(self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._framer = LineFramer(max_line_bytes)
+        self._control = ControlTable()
+        self._ready: deque[Any] = deque()
+        self._eof = False
+        #: The session id the CLI last reported, or ``None``.
+        self.session_id: str | None = None
+        #: The CLI's run state from ``session_state_changed`` (``None`` until it says).
+        self.state: str | None = None
+        #: User messages sent (turns started) and results received.
+        self.turns_sent = 0
+        self.results_received = 0
+        self.bytes_received = 0
+        self.lines_received = 0
+        self.messages_received = 0
+        self.invalid_lines = 0
+        self.oversize_lines = 0
+
+    # ----------------------------------------------------------------- inbound
+
+    def receive_data(self, data: bytes) -> None:
+        """Feeds bytes read from the CLI's stdout; ``b""`` means end of stream."""
+        if self._eof:
+            if data:
+                raise RuntimeError("receive_data after end of stream")
+            return
+        if not data:
+            self._eof = True
+            self._process_lines(self._framer.close())
+            return
+        self.bytes_received += len(data)
+        lines = self._framer.feed(data)
+        if lines:
+            self._process_lines(lines)
+
+    def next_event(self) -> Any:
+        """Returns the next event, :data:`NEED_DATA`, or :data:`EOF` after the end."""
+        if self._ready:
+            return self._ready.popleft()
+        return EOF if self._eof else NEED_DATA
+
+    def events(self) -> list[Any]:
+        """Returns (and removes) every event available now; empty when more data is needed."""
+        if not self._ready:
+            return []
+        out = list(self._ready)
+        self._ready.clear()
+        return out
+
+    @property
+    def at_eof(self) -> bool:
+        """Whether the end of the CLI's stdout has been received."""
+        return self._eof
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes of an incomplete line held by the framer."""
+        return self._framer.buffered_bytes
+
+    @property
+    def pending_requests(self) -> dict[str, str]:
+        """Our control requests still waiting for an answer: id -> subtype."""
+        return self._control.pending
+
+    def _process_lines(self, lines: list[bytes | OversizeLine]) -> None:
+        ready = self._ready
+        for line in lines:
+            if isinstance(line, OversizeLine):
+                self.oversize_lines += 1
+                ready.append(line)
+                continue
+            self.lines_received += 1
+            try:
+                obj = _loads(line)
+            except orjson.JSONDecodeError as exc:
+                self.invalid_lines += 1
+                ready.append(InvalidLine(line[:200], f"not JSON: {exc}"))
+                continue
+            if not isinstance(obj, dict):
+                self.invalid_lines += 1
+                ready.append(InvalidLine(line[:200], "not a JSON object"))
+                continue
+            ready.append(self._route(obj, line))
+
+    def _route(self, obj: dict[str, Any], line: bytes) -> Any:
+        kind = obj.get("type")
+        if kind == "control_response":
+            matched = self._control.match(obj)
+            # An unmatched response (echo, or late after a timeout) is dropped as a keep-alive.
+            return matched if matched is not None else KeepAlive(obj)
+        if kind == "control_request":
+            request = obj.get("request")
+            request_id = obj.get("request_id")
+            if not isinstance(request, dict) or not isinstance(request_id, str):
+                self.invalid_lines += 1
+                return InvalidLine(line[:200], "malformed control_request")
+            return ControlRequest(request_id, str(request.get("subtype")), request)
+        if kind == "control_cancel_request":
+            return ControlCancel(str(obj.get("request_id")))
+        if kind == "keep_alive":
+            return KeepAlive(obj)
+        if kind == "transcript_mirror":
+            entries = obj.get("entries")
+            return TranscriptMirror(
+                obj.get("filePath"), entries if isinstance(entries, list) else [], obj
+            )
+        if kind == "system" and obj.get("subtype") == "session_state_changed":
+            self.state = str(obj.get("state"))
+            if obj.get("sdk_host_only"):
+                return SessionStateChanged(self.state)
+        try:
+            message = decode_message(obj)
+        except MessageParseError as exc:
+            self.invalid_lines += 1
+            # Deliver it anyway, untyped: nothing the CLI sent is lost.
+            self._ready.append(InvalidLine(line[:200], str(exc)))
+            message = UnknownMessage(type=str(kind), raw=obj)
+        self.messages_received += 1
+        sid = obj.get("session_id")
+        if sid and isinstance(sid, str):
+            self.session_id = sid
+        if type(message) is ResultMessage:
+            self.results_received += 1
+        return message
+
+    # ---------------------------------------------------------------- outbound
+
+    def send_user(
+        self,
+        content: str | list[Any],
+        *,
+        session_id: str = "",
+        parent_tool_use_id: str | None = None,
+        uuid: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> bytes:
+        """Encodes a user message (a new turn) and counts it."""
+        frame = encode_user_message(
+            content, session_id=session_id, parent_tool_use_id=parent_tool_use_id, uuid=uuid
+        )
+        if extra:
+            frame.update(extra)
+        self.turns_sent += 1
+        return _dumps(frame) + b"\n"
+
+    def send_raw(self, frame: dict[str, Any]) -> bytes:
+        """Encodes an arbitrary frame (a user-supplied message dict, for instance)."""
+        if frame.get("type") == "user":
+            self.turns_sent += 1
+        return _dumps(frame) + b"\n"
+
+    def send_control_request(self, subtype: str, fields: dict[str, Any]) -> tuple[str, bytes]:
+        """Registers an SDK->CLI control request; returns its id and the bytes to write."""
+        request_id, frame = self._control.new_request(subtype, fields)
+        return request_id, _dumps(frame) + b"\n"
+
+    def forget_request(self, request_id: str) -> None:
+        """Stops waiting for a request (it timed out or its caller gave up)."""
+        self._control.forget(request_id)
+
+    def fail_pending(self) -> list[str]:
+        """Forgets every pending request (the CLI went away) and returns their ids."""
+        return self._control.drain()
+
+    @staticmethod
+    def send_control_success(request_id: str, response: dict[str, Any] | None) -> bytes:
+        """Encodes a success answer to a CLI->SDK request."""
+        frame = {
+            "type": "control_response",
+            "response": {
+                "subtype": "success",
+                "request_id": request_id,
+                "response": response or {},
+            },
+        }
+        return _dumps(frame) + b"\n"
+
+    @staticmethod
+    def send_control_error(request_id: str, error: str) -> bytes:
+        """Encodes an error answer to a CLI->SDK request."""
+        frame = {
+            "type": "control_response",
+            "response": {"subtype": "error", "request_id": request_id, "error": error},
+        }
+        return _dumps(frame) + b"\n"

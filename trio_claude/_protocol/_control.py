@@ -1,0 +1,101 @@
+"""The control-request table: ids, pending requests, and matching responses.
+
+SDK->CLI requests get ids ``req_<n>_<hex>`` (the official SDK's convention). A response whose id is
+not pending is ignored: the CLI echoes the SDK's own control responses back when user-message
+replay is on, and a late answer to a request that already timed out must not confuse anyone.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import attrs
+
+__all__ = ["ControlResponse", "ControlTable"]
+
+
+@attrs.frozen
+class ControlResponse:
+    """The CLI's answer to one of our control requests.
+
+    Attributes:
+        request_id: The id we sent.
+        subtype: The subtype of the request it answers.
+        ok: ``True`` for ``success``, ``False`` for ``error``.
+        response: The success payload (``{}`` when the CLI sent none).
+        error: The error text, for an error.
+        error_code: The CLI's machine-readable error code, when given.
+    """
+
+    request_id: str
+    subtype: str
+    ok: bool
+    response: dict[str, Any]
+    error: str | None = None
+    error_code: str | None = None
+
+
+class ControlTable:
+    """Allocates request ids and matches responses to pending requests."""
+
+    def __init__(self) -> None:
+        self._counter = 0
+        self._pending: dict[str, str] = {}
+
+    @property
+    def pending(self) -> dict[str, str]:
+        """The pending requests: id -> subtype (a copy)."""
+        return dict(self._pending)
+
+    def new_request(self, subtype: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Registers a request and returns its id and the wire frame.
+
+        Args:
+            subtype: The request subtype (``initialize``, ``interrupt``, ...).
+            fields: The request's other fields.
+        """
+        self._counter += 1
+        request_id = f"req_{self._counter}_{os.urandom(4).hex()}"
+        self._pending[request_id] = subtype
+        frame = {
+            "type": "control_request",
+            "request_id": request_id,
+            "request": {"subtype": subtype, **fields},
+        }
+        return request_id, frame
+
+    def forget(self, request_id: str) -> None:
+        """Stops waiting for ``request_id`` (timed out or abandoned); a late answer is ignored."""
+        self._pending.pop(request_id, None)
+
+    def match(self, frame: dict[str, Any]) -> ControlResponse | None:
+        """Matches a ``control_response`` frame; ``None`` if its id is not pending or it is junk."""
+        body = frame.get("response")
+        if not isinstance(body, dict):
+            return None
+        request_id = body.get("request_id")
+        if not isinstance(request_id, str) or request_id not in self._pending:
+            return None
+        subtype = self._pending.pop(request_id)
+        if body.get("subtype") == "error":
+            error = body.get("error")
+            code = body.get("error_code")
+            return ControlResponse(
+                request_id,
+                subtype,
+                ok=False,
+                response={},
+                error=str(error) if error is not None else "unknown error",
+                error_code=code if isinstance(code, str) else None,
+            )
+        payload = body.get("response")
+        return ControlResponse(
+            request_id, subtype, ok=True, response=payload if isinstance(payload, dict) else {}
+        )
+
+    def drain(self) -> list[str]:
+        """Forgets every pending request and returns their ids (used when the CLI goes away)."""
+        ids = list(self._pending)
+        self._pending.clear()
+        return ids

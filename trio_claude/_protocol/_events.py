@@ -1,0 +1,99 @@
+"""Events the sans-io core produces besides user-visible messages.
+
+User-visible messages are the public :mod:`trio_claude.types` classes themselves; everything here
+is protocol plumbing the session consumes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ._control import ControlResponse
+from ._framing import OversizeLine
+
+__all__ = [
+    "EOF",
+    "NEED_DATA",
+    "ControlCancel",
+    "ControlRequest",
+    "ControlResponse",
+    "InvalidLine",
+    "KeepAlive",
+    "OversizeLine",
+    "SessionStateChanged",
+    "TranscriptMirror",
+]
+
+
+class _Sentinel:
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: Returned by ``next_event()`` when more bytes are needed.
+NEED_DATA: Any = _Sentinel("NEED_DATA")
+#: Returned by ``next_event()`` once the stream has ended and every event was taken.
+EOF: Any = _Sentinel("EOF")
+
+
+@attrs.frozen
+class ControlRequest:
+    """A request from the CLI to the SDK (``can_use_tool``, ``hook_callback``, ``mcp_message``...).
+
+    Attributes:
+        request_id: The CLI's id (a UUID), to be echoed in the response.
+        subtype: The request subtype.
+        request: The whole ``request`` object, subtype included.
+    """
+
+    request_id: str
+    subtype: str
+    request: dict[str, Any]
+
+
+@attrs.frozen
+class ControlCancel:
+    """The CLI withdrew its request ``request_id``: cancel the handler, send no response."""
+
+    request_id: str
+
+
+@attrs.frozen
+class SessionStateChanged:
+    """The CLI's run state (``idle``, ``running``, ``requires_action``), from an SDK-only frame."""
+
+    state: str
+
+
+@attrs.frozen
+class KeepAlive:
+    """A heartbeat frame; it only counts as activity."""
+
+    raw: dict[str, Any]
+
+
+@attrs.frozen
+class TranscriptMirror:
+    """A ``transcript_mirror`` frame (session stores); never shown to users."""
+
+    file_path: str | None
+    entries: list[Any]
+    raw: dict[str, Any]
+
+
+@attrs.frozen
+class InvalidLine:
+    """A line that is not a JSON object, or a known frame that could not be decoded.
+
+    Attributes:
+        line: The first bytes of the line.
+        error: Why it was rejected.
+    """
+
+    line: bytes
+    error: str

@@ -1,0 +1,113 @@
+"""Newline framing: bytes in, complete lines out.
+
+The CLI writes one JSON object per line. Chunks from the pipe split lines (and UTF-8 sequences)
+anywhere; this framer only looks for ``b"\\n"``, so a split multi-byte character is reassembled
+before anything decodes it. A partial line is kept as a list of chunks, so a 20 MiB line read in
+64 KiB pieces costs one join, not a quadratic series of copies.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["LineFramer", "OversizeLine"]
+
+
+@attrs.frozen
+class OversizeLine:
+    """A line longer than ``max_line_bytes`` was dropped; the framer resynchronised after it.
+
+    Attributes:
+        size: The length of the dropped line in bytes (without the newline).
+        head: The first bytes of the line, for diagnostics.
+    """
+
+    size: int
+    head: bytes
+
+
+class LineFramer:
+    """Splits a byte stream into lines, dropping blank lines and oversize lines.
+
+    Args:
+        max_line_bytes: The longest line accepted. A longer one becomes an :class:`OversizeLine`
+            and reading resumes at the next newline.
+    """
+
+    def __init__(self, max_line_bytes: int) -> None:
+        if max_line_bytes < 1:
+            raise ValueError("max_line_bytes must be positive")
+        self.max_line_bytes = max_line_bytes
+        self._parts: list[bytes] = []
+        self._pending = 0
+        # When a partial line has already overflowed we stop keeping its bytes.
+        self._discarding = False
+        self._head = b""
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes of an incomplete line currently held."""
+        return self._pending
+
+    def feed(self, data: bytes) -> list[bytes | OversizeLine]:
+        """Adds ``data`` and returns every line it completes, in order.
+
+        Args:
+            data: The next bytes of the stream.
+
+        Returns:
+            Complete non-blank lines (without the newline) and :class:`OversizeLine` markers.
+        """
+        if b"\n" not in data:
+            self._add_partial(data)
+            return []
+        pieces = data.split(b"\n")
+        out: list[bytes | OversizeLine] = []
+        limit = self.max_line_bytes
+        first = pieces[0]
+        if self._parts or self._discarding:
+            self._add_partial(first)
+            self._finish_partial(out)
+        elif first.strip():
+            if len(first) > limit:
+                out.append(OversizeLine(len(first), first[:200]))
+            else:
+                out.append(first)
+        for line in pieces[1:-1]:
+            if len(line) > limit:
+                out.append(OversizeLine(len(line), line[:200]))
+            elif line and not line.isspace():
+                out.append(line)
+        self._add_partial(pieces[-1])
+        return out
+
+    def close(self) -> list[bytes | OversizeLine]:
+        """Ends the stream: an unterminated last line is returned as a line of its own."""
+        out: list[bytes | OversizeLine] = []
+        if self._parts or self._discarding:
+            self._finish_partial(out)
+        return out
+
+    def _add_partial(self, data: bytes) -> None:
+        if not data:
+            return
+        self._pending += len(data)
+        if self._discarding:
+            return
+        self._parts.append(data)
+        if self._pending > self.max_line_bytes:
+            self._head = b"".join(self._parts)[:200]
+            self._parts.clear()
+            self._discarding = True
+
+    def _finish_partial(self, out: list[bytes | OversizeLine]) -> None:
+        if self._discarding:
+            out.append(OversizeLine(self._pending, self._head))
+        else:
+            line = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+            if line.strip():
+                out.append(line)
+        self._parts.clear()
+        self._pending = 0
+        self._discarding = False
+        self._head = b""

@@ -1,0 +1,875 @@
+"""The trio shell around the protocol core: one session = one CLI process = one nursery.
+
+Inside a session's nursery run:
+
+- the **reader** (:meth:`Session._reader`): stdout bytes -> sans-io core -> events. Control
+  responses complete pending requests, control requests are handed to the dispatcher, messages go
+  to an in-memory queue. It never waits for the user while a control request could be read: the
+  queue only pauses the reader beyond ``max_buffered_bytes``.
+- the **writer** (:meth:`Session._writer`): the only task that writes stdin, fed by a channel.
+- the **stderr pump** (:meth:`Session._stderr_pump`): drains stderr into a ring buffer, always.
+- one task per CLI->SDK request (:meth:`Session._serve_request`), each in its own cancel scope so
+  ``control_cancel_request`` cancels exactly that one.
+
+The process is spawned by the transport and stopped by
+:func:`~trio_claude._transport._process.shutdown_process`, shielded and bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+
+from ._errors import (
+    ClaudeSDKError,
+    CLIConnectionError,
+    ConfigurationError,
+    ControlRequestError,
+    ControlTimeoutError,
+    ProcessError,
+    ResultError,
+    SessionClosedError,
+)
+from ._options import ClaudeAgentOptions, validate_options
+from ._protocol._codec import decode_server_info, unstructure_block
+from ._protocol._connection import ClaudeProtocol
+from ._protocol._control import ControlResponse
+from ._protocol._events import (
+    ControlCancel,
+    ControlRequest,
+    InvalidLine,
+    KeepAlive,
+    OversizeLine,
+    SessionStateChanged,
+    TranscriptMirror,
+)
+from ._transport._base import ChildProcess, LaunchSpec, Transport
+from ._transport._command import build_argv, build_env, build_initialize
+from ._transport._discovery import find_cli
+from ._transport._process import SubprocessTransport, shutdown_process
+from ._util import StderrTail, collapse_group
+
+if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
+    from exceptiongroup import BaseExceptionGroup
+
+from .types import InitMessage, Message, ResultMessage, ServerInfo, TurnResult, UserMessage
+
+__all__ = [
+    "MessageStream",
+    "Session",
+    "SessionStatistics",
+    "connect_session",
+    "open_session",
+]
+
+logger = logging.getLogger("trio_claude")
+
+#: Bytes asked of the pipe per read. Large reads mean few wakeups when the CLI floods.
+_READ_SIZE = 256 * 1024
+#: Messages handed out between two forced checkpoints when the queue is never empty.
+_CHECKPOINT_EVERY = 128
+
+_PROTOCOL_EVENTS = frozenset(
+    {
+        ControlResponse,
+        ControlRequest,
+        ControlCancel,
+        SessionStateChanged,
+        KeepAlive,
+        TranscriptMirror,
+        InvalidLine,
+        OversizeLine,
+    }
+)
+
+Prompt = str | Sequence[Any] | UserMessage | dict[str, Any]
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@attrs.frozen(kw_only=True)
+class SessionStatistics:
+    """A snapshot of a session's buffers and counters (see :meth:`Session.statistics`).
+
+    Attributes:
+        buffered_messages: Messages read from the CLI and not yet taken by the user.
+        buffered_bytes: Their approximate size in bytes (``max_buffered_bytes`` bounds it).
+        max_buffered_bytes: The bound beyond which the reader pauses.
+        reader_paused: Whether the reader is paused on that bound right now.
+        pending_requests: Our control requests waiting for the CLI's answer.
+        inflight_callbacks: CLI->SDK requests being handled right now.
+        bytes_read: Bytes read from the CLI's stdout.
+        lines_read: Lines read.
+        messages_read: Messages decoded (user-visible ones and SDK-only ones).
+        invalid_lines: Lines that were not JSON objects or could not be decoded.
+        oversize_lines: Lines dropped for exceeding ``max_line_bytes``.
+        turns_sent: User messages sent.
+        results_received: Result messages received.
+        state: The CLI's run state (``idle``, ``running``, ``requires_action``) or ``None``.
+    """
+
+    buffered_messages: int
+    buffered_bytes: int
+    max_buffered_bytes: int
+    reader_paused: bool
+    pending_requests: int
+    inflight_callbacks: int
+    bytes_read: int
+    lines_read: int
+    messages_read: int
+    invalid_lines: int
+    oversize_lines: int
+    turns_sent: int
+    results_received: int
+    state: str | None
+
+
+class _Pending:
+    """One of our control requests waiting for its answer (a one-shot future)."""
+
+    __slots__ = ("done", "error", "response")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.response: ControlResponse | None = None
+        self.error: BaseException | None = None
+
+
+class MessageStream:
+    """The messages of one turn (``receive_response()``) or of the whole session.
+
+    An async iterator, not an async generator: it owns no task and no cancel scope, so it can be
+    abandoned, ``break``-ed out of, or cancelled anywhere without corrupting anything.
+
+    Cancellation while waiting inside ``__anext__`` of a turn stream abandons the turn: the session
+    interrupts it and drops its remaining messages. ``break`` is not cancellation: the turn goes
+    on, and the next ``receive_response()`` resumes it.
+    """
+
+    def __init__(self, session: Session, *, until_result: bool) -> None:
+        self._session = session
+        self._until_result = until_result
+        self._finished = False
+
+    def __aiter__(self) -> MessageStream:
+        return self
+
+    async def __anext__(self) -> Message:
+        if self._finished:
+            raise StopAsyncIteration
+        session = self._session
+        try:
+            message = await session._next_message(turn=self._until_result)
+        except trio.Cancelled:
+            if self._until_result:
+                session._abandon_turn()
+            raise
+        if message is None:
+            self._finished = True
+            raise StopAsyncIteration
+        if self._until_result and type(message) is ResultMessage:
+            self._finished = True
+        return message
+
+
+class Session:
+    """A live Claude Code session: one CLI process, driven over stream-json.
+
+    Create it with :func:`open_session` (or :func:`connect_session` inside your own nursery); do
+    not instantiate it directly.
+    """
+
+    def __init__(self, options: ClaudeAgentOptions, spec: LaunchSpec, transport: Transport) -> None:
+        self._options = options
+        self._spec = spec
+        self._transport = transport
+        self._proto = ClaudeProtocol(max_line_bytes=options.effective_max_line_bytes)
+        self._proc: ChildProcess | None = None
+        self._nursery: trio.Nursery | None = None
+        self._out_send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
+        self._pending: dict[str, _Pending] = {}
+        self._inflight: dict[str, trio.CancelScope] = {}
+        self._handlers: dict[str, Handler] = {"elicitation": _decline_elicitation}
+        self._stderr = StderrTail()
+        self._writer_done = trio.Event()
+        self._stderr_done = trio.Event()
+        # The user-facing queue: (message, approximate bytes).
+        self._queue: deque[tuple[Message, int]] = deque()
+        self._queued_bytes = 0
+        self._wakeup = trio.Event()
+        self._reader_resume: trio.Event | None = None
+        self._since_checkpoint = 0
+        # Turns abandoned by cancellation whose messages the reader drops up to their result.
+        self._discard_turns = 0
+        self._drained = trio.Event()
+        self._drained.set()
+        # End of the stream and why.
+        self._ended = False
+        self._end_error: BaseException | None = None
+        self._last_result: ResultMessage | None = None
+        self._exit_code: int | None = None
+        self._close_requested = trio.Event()
+        self._closing = False
+        self._closed = False
+        self._done = trio.Event()
+        self._broken: BaseException | None = None
+        #: The typed ``initialize`` reply; ``None`` only while connecting.
+        self.server_info: ServerInfo | None = None
+        #: The CLI's version as reported by ``system/init`` or the initialize reply.
+        self.cli_version: str | None = None
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def session_id(self) -> str | None:
+        """The CLI's session id; ``None`` until the CLI reports one."""
+        return self._proto.session_id
+
+    @property
+    def pid(self) -> int | None:
+        """The pid of the process the transport spawned (the CLI, or a wrapper)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def options(self) -> ClaudeAgentOptions:
+        """The options this session was opened with."""
+        return self._options
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session is closed or closing."""
+        return self._closing or self._closed
+
+    @property
+    def returncode(self) -> int | None:
+        """The CLI's exit status once it has exited."""
+        return self._proc.returncode if self._proc is not None else None
+
+    @property
+    def stderr_tail(self) -> str:
+        """The last lines the CLI wrote to stderr."""
+        return self._stderr.text()
+
+    async def send(
+        self,
+        prompt: Prompt,
+        *,
+        parent_tool_use_id: str | None = None,
+        uuid: str | None = None,
+    ) -> None:
+        """Sends a user message, starting a turn.
+
+        Args:
+            prompt: Text, a list of content blocks (typed or wire dicts), a
+                :class:`~trio_claude.UserMessage`, or a complete wire ``user`` frame as a dict.
+            parent_tool_use_id: Marks the message as belonging to a tool call's sub-conversation.
+            uuid: A client-chosen message uuid, echoed by the CLI on the turn's messages.
+
+        Raises:
+            SessionClosedError: The session is closed or broken.
+            ProcessError: The CLI has exited.
+        """
+        if self._discard_turns:
+            # A cancelled turn is still draining; the next turn must not see its messages.
+            await self._drained.wait()
+        else:
+            await trio.lowlevel.checkpoint()
+        self._check_usable()
+        data = self._encode_prompt(prompt, parent_tool_use_id, uuid)
+        self._out_send.send_nowait(data)
+
+    def receive_response(self) -> MessageStream:
+        """The messages of the current turn, up to and including its :class:`ResultMessage`.
+
+        An error result is delivered like any other result and ends the stream normally.
+
+        Raises (from iteration):
+            ProcessError: The CLI exited before the turn finished.
+            SessionClosedError: The session was closed.
+        """
+        return MessageStream(self, until_result=True)
+
+    def receive_messages(self) -> MessageStream:
+        """Every message, across turns, until the CLI's output ends."""
+        return MessageStream(self, until_result=False)
+
+    async def run(
+        self, prompt: Prompt, *, parent_tool_use_id: str | None = None, uuid: str | None = None
+    ) -> TurnResult:
+        """Sends ``prompt`` and collects the turn.
+
+        Returns:
+            The turn's messages and result.
+
+        Raises:
+            ResultError: The turn ended with an error result.
+        """
+        await self.send(prompt, parent_tool_use_id=parent_tool_use_id, uuid=uuid)
+        return await self.collect_response()
+
+    async def collect_response(self) -> TurnResult:
+        """Collects the current turn's messages (like iterating ``receive_response()``).
+
+        Raises:
+            ResultError: The turn ended with an error result.
+        """
+        messages: list[Message] = []
+        async for message in self.receive_response():
+            messages.append(message)
+        result = messages[-1] if messages else None
+        if type(result) is not ResultMessage:
+            raise CLIConnectionError("the CLI's output ended before the turn's result")
+        if result.is_error:
+            raise ResultError(result)
+        return TurnResult(messages=tuple(messages), result=result)
+
+    async def interrupt(self) -> None:
+        """Interrupts the running turn; keep receiving to get its remaining messages and result."""
+        await self._request("interrupt", {})
+
+    async def set_model(self, model: str | None = None) -> None:
+        """Switches the model for the following turns (``None``: the default model)."""
+        await self._request("set_model", {"model": model})
+
+    async def set_permission_mode(self, mode: str) -> None:
+        """Changes the permission mode (``default``, ``acceptEdits``, ``plan``, ...)."""
+        await self._request("set_permission_mode", {"mode": mode})
+
+    async def set_max_thinking_tokens(self, max_thinking_tokens: int | None) -> None:
+        """Changes the thinking budget (``None`` clears it, ``0`` disables thinking)."""
+        await self._request("set_max_thinking_tokens", {"max_thinking_tokens": max_thinking_tokens})
+
+    async def request(
+        self, subtype: str, fields: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Sends any SDK->CLI control request and returns the CLI's answer.
+
+        Args:
+            subtype: The request subtype.
+            fields: Its other fields.
+            timeout: Seconds to wait for the answer (default ``control_timeout``).
+
+        Raises:
+            ControlRequestError: The CLI answered with an error.
+            ControlTimeoutError: The CLI did not answer in time.
+        """
+        return await self._request(subtype, dict(fields or {}), timeout=timeout)
+
+    def statistics(self) -> SessionStatistics:
+        """A snapshot of buffer use, pending requests and counters."""
+        proto = self._proto
+        return SessionStatistics(
+            buffered_messages=len(self._queue),
+            buffered_bytes=self._queued_bytes,
+            max_buffered_bytes=self._options.max_buffered_bytes,
+            reader_paused=self._reader_resume is not None,
+            pending_requests=len(self._pending),
+            inflight_callbacks=len(self._inflight),
+            bytes_read=proto.bytes_received,
+            lines_read=proto.lines_received,
+            messages_read=proto.messages_received,
+            invalid_lines=proto.invalid_lines,
+            oversize_lines=proto.oversize_lines,
+            turns_sent=proto.turns_sent,
+            results_received=proto.results_received,
+            state=proto.state,
+        )
+
+    async def aclose(self) -> None:
+        """Closes the session and stops the CLI. Idempotent, shielded and bounded in time.
+
+        Closes stdin, waits ``close_timeout`` for a clean exit, then SIGTERM, 1 s, SIGKILL, and
+        always reaps the process.
+        """
+        self._request_close()
+        with trio.CancelScope(shield=True):
+            await self._done.wait()
+
+    # ---------------------------------------------------------------- internals
+
+    def _check_usable(self) -> None:
+        if self._broken is not None:
+            raise SessionClosedError(f"the session is broken: {self._broken}") from self._broken
+        if self._closing or self._closed:
+            raise SessionClosedError("the session is closed")
+        if self._ended:
+            if self._end_error is not None:
+                raise self._end_error
+            raise SessionClosedError("the CLI has exited")
+
+    def _encode_prompt(self, prompt: Prompt, parent: str | None, uuid: str | None) -> bytes:
+        extra = {"client_composed": True} if self._options.verbatim_prompts else None
+        if isinstance(prompt, str):
+            return self._proto.send_user(
+                prompt, session_id="default", parent_tool_use_id=parent, uuid=uuid, extra=extra
+            )
+        if isinstance(prompt, UserMessage):
+            content = prompt.content
+            return self._proto.send_user(
+                content if isinstance(content, str) else list(content),
+                session_id="default",
+                parent_tool_use_id=parent or prompt.parent_tool_use_id,
+                uuid=uuid or prompt.uuid,
+                extra=extra,
+            )
+        if isinstance(prompt, dict):
+            if prompt.get("type") != "user":
+                raise ConfigurationError("a dict prompt must be a wire 'user' frame")
+            frame = dict(prompt)
+            frame.setdefault("session_id", "default")
+            frame.setdefault("parent_tool_use_id", parent)
+            if extra:
+                frame.update(extra)
+            return self._proto.send_raw(frame)
+        if isinstance(prompt, Sequence):
+            blocks = [b if isinstance(b, dict) else unstructure_block(b) for b in prompt]  # type: ignore[arg-type]
+            return self._proto.send_user(
+                blocks, session_id="default", parent_tool_use_id=parent, uuid=uuid, extra=extra
+            )
+        raise ConfigurationError(f"unsupported prompt type: {type(prompt).__name__}")
+
+    async def _request(
+        self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        self._check_usable()
+        request_id, data = self._proto.send_control_request(subtype, fields)
+        pending = _Pending()
+        self._pending[request_id] = pending
+        limit = self._options.control_timeout if timeout is None else timeout
+        try:
+            self._out_send.send_nowait(data)
+            with trio.move_on_after(limit):
+                await pending.done.wait()
+        finally:
+            if not pending.done.is_set():
+                self._pending.pop(request_id, None)
+                self._proto.forget_request(request_id)
+        if not pending.done.is_set():
+            raise ControlTimeoutError(subtype, limit)
+        if pending.error is not None:
+            raise pending.error
+        response = pending.response
+        assert response is not None
+        if not response.ok:
+            raise ControlRequestError(subtype, response.error or "", response.error_code)
+        return response.response
+
+    async def _next_message(self, *, turn: bool) -> Message | None:
+        while True:
+            if self._queue:
+                self._since_checkpoint += 1
+                if self._since_checkpoint >= _CHECKPOINT_EVERY:
+                    self._since_checkpoint = 0
+                    await trio.lowlevel.checkpoint()
+                    continue
+                message, size = self._queue.popleft()
+                self._took(size)
+                return message
+            if self._ended:
+                self._end_of_stream(turn)
+                return None
+            if self._closing or self._closed:
+                raise SessionClosedError("the session is closed")
+            self._since_checkpoint = 0
+            if self._wakeup.is_set():
+                self._wakeup = trio.Event()
+            await self._wakeup.wait()
+
+    def _took(self, size: int) -> None:
+        self._queued_bytes -= size
+        resume = self._reader_resume
+        if resume is not None and self._queued_bytes <= self._options.max_buffered_bytes:
+            resume.set()
+
+    def _end_of_stream(self, turn: bool) -> None:
+        """Raises what the user must see once the queue is empty and the CLI's output ended."""
+        error = self._end_error
+        last = self._last_result
+        turn_open = self._proto.turns_sent > self._proto.results_received
+        # The CLI exits 1 after an error result; the result already said everything.
+        if (
+            isinstance(error, ProcessError)
+            and error.exit_code == 1
+            and last is not None
+            and last.is_error
+            and not turn_open
+        ):
+            return
+        if error is not None:
+            raise error
+        if turn and turn_open:
+            raise CLIConnectionError(
+                f"the CLI's output ended before the turn's result (exit code {self._exit_code})"
+            )
+
+    def _abandon_turn(self) -> None:
+        """A turn's receiver was cancelled: interrupt it and drop the rest of its messages."""
+        if self._closing or self._closed or self._ended:
+            return
+        queue = self._queue
+        while queue:
+            message, size = queue.popleft()
+            self._took(size)
+            if type(message) is ResultMessage:
+                return  # the turn had already finished; its leftovers are gone
+        proto = self._proto
+        if proto.results_received + self._discard_turns >= proto.turns_sent:
+            return  # no turn in flight
+        self._discard_turns += 1
+        if self._drained.is_set():
+            self._drained = trio.Event()
+        assert self._nursery is not None
+        self._nursery.start_soon(self._drain_abandoned_turn)
+
+    async def _drain_abandoned_turn(self) -> None:
+        drained = self._drained
+        with trio.move_on_after(self._options.interrupt_timeout):
+            try:
+                await self._request("interrupt", {})
+            except ClaudeSDKError as exc:
+                logger.debug("interrupt of an abandoned turn failed: %s", exc)
+            await drained.wait()
+            return
+        if not drained.is_set():
+            logger.warning(
+                "the CLI did not finish an interrupted turn within %g s; closing the session",
+                self._options.interrupt_timeout,
+            )
+            self._broken = SessionClosedError("an interrupted turn did not end in time")
+            self._request_close()
+
+    def _request_close(self) -> None:
+        if not self._closing:
+            self._closing = True
+            self._close_requested.set()
+            self._drained.set()
+            self._wakeup.set()
+
+    # ------------------------------------------------------------------ tasks
+
+    async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                proc = await self._transport.start(self._spec, nursery)
+                self._proc = proc
+                try:
+                    nursery.start_soon(self._reader, proc)
+                    nursery.start_soon(self._writer, proc.stdin)
+                    if proc.stderr is not None:
+                        nursery.start_soon(self._stderr_pump, proc.stderr)
+                    else:
+                        self._stderr_done.set()
+                    task_status.started()
+                    await self._close_requested.wait()
+                finally:
+                    self._closing = True
+                    with trio.CancelScope(shield=True):
+                        await self._teardown(proc)
+                    nursery.cancel_scope.cancel()
+        finally:
+            self._closed = True
+            self._fail_pending(SessionClosedError("the session is closed"))
+            self._drained.set()
+            self._wakeup.set()
+            self._done.set()
+
+    async def _teardown(self, proc: ChildProcess) -> None:
+        self._out_send.close()
+        # Let the writer flush what is queued (a last control answer, say), briefly.
+        with trio.move_on_after(min(1.0, self._options.close_timeout)):
+            await self._writer_done.wait()
+        code = await shutdown_process(proc, close_timeout=self._options.close_timeout)
+        self._exit_code = code
+
+    async def _writer(self, stdin: trio.abc.SendStream) -> None:
+        receive = self._out_recv
+        try:
+            async for data in receive:
+                batch = [data]
+                while True:
+                    try:
+                        batch.append(receive.receive_nowait())
+                    except (trio.WouldBlock, trio.EndOfChannel):
+                        break
+                try:
+                    await stdin.send_all(b"".join(batch) if len(batch) > 1 else data)
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                    # The CLI is gone or closed its stdin; the reader reports why.
+                    logger.debug("writing to the CLI failed: %r", exc)
+                    break
+        finally:
+            self._writer_done.set()
+
+    async def _stderr_pump(self, stream: trio.abc.ReceiveStream) -> None:
+        callback = self._options.stderr
+        tail = self._stderr
+        try:
+            while True:
+                data = bytes(await stream.receive_some(65536))
+                lines = tail.feed(data) if data else tail.flush()
+                if callback is not None:
+                    for line in lines:
+                        try:
+                            callback(line)
+                        except Exception:
+                            logger.exception("the stderr callback raised")
+                if not data:
+                    break
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            pass
+        finally:
+            self._stderr_done.set()
+
+    async def _reader(self, proc: ChildProcess) -> None:
+        stdout = proc.stdout
+        proto = self._proto
+        limit = self._options.max_buffered_bytes
+        try:
+            while True:
+                if self._queued_bytes > limit:
+                    self._reader_resume = trio.Event()
+                    await self._reader_resume.wait()
+                    self._reader_resume = None
+                data = bytes(await stdout.receive_some(_READ_SIZE))
+                proto.receive_data(data)
+                events = proto.events()
+                if events:
+                    self._handle_events(events, len(data))
+                if not data:
+                    break
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            logger.debug("reading from the CLI failed: %r", exc)
+        await self._on_eof(proc)
+
+    def _handle_events(self, events: list[Any], nbytes: int) -> None:
+        size = nbytes // len(events) + 1
+        queue = self._queue
+        delivered = 0
+        for event in events:
+            cls = event.__class__
+            if cls in _PROTOCOL_EVENTS:
+                self._handle_protocol_event(event)
+                continue
+            if self._discard_turns:
+                if cls is ResultMessage:
+                    self._discard_turns -= 1
+                    if not self._discard_turns:
+                        self._drained.set()
+                continue
+            if cls is ResultMessage:
+                self._last_result = event
+            elif cls is InitMessage and self.cli_version is None:
+                self.cli_version = event.claude_code_version
+            queue.append((event, size))
+            delivered += 1
+        if delivered:
+            self._queued_bytes += delivered * size
+            self._wakeup.set()
+
+    def _handle_protocol_event(self, event: Any) -> None:
+        cls = event.__class__
+        if cls is ControlResponse:
+            pending = self._pending.pop(event.request_id, None)
+            if pending is not None:
+                pending.response = event
+                pending.done.set()
+        elif cls is ControlRequest:
+            assert self._nursery is not None
+            self._nursery.start_soon(self._serve_request, event)
+        elif cls is ControlCancel:
+            scope = self._inflight.get(event.request_id)
+            if scope is not None:
+                scope.cancel()
+        elif cls is InvalidLine:
+            logger.warning("ignoring a line from the CLI (%s): %r", event.error, event.line[:120])
+        elif cls is OversizeLine:
+            logger.warning(
+                "dropped a %d-byte line from the CLI (max_line_bytes=%d): %r",
+                event.size,
+                self._options.effective_max_line_bytes,
+                event.head[:80],
+            )
+        # SessionStateChanged is tracked by the protocol core; keep-alives are only activity.
+
+    async def _serve_request(self, request: ControlRequest) -> None:
+        handler = self._handlers.get(request.subtype)
+        reply: bytes | None = None
+        with trio.CancelScope() as scope:
+            self._inflight[request.request_id] = scope
+            try:
+                if handler is None:
+                    reply = self._proto.send_control_error(
+                        request.request_id,
+                        f"Unsupported control request subtype: {request.subtype}",
+                    )
+                else:
+                    result = await handler(request.request)
+                    reply = self._proto.send_control_success(request.request_id, result)
+            except Exception as exc:
+                logger.warning("handling %s from the CLI failed: %r", request.subtype, exc)
+                reply = self._proto.send_control_error(
+                    request.request_id, f"{type(exc).__name__}: {exc}"
+                )
+            finally:
+                del self._inflight[request.request_id]
+        if scope.cancelled_caught or reply is None:
+            return  # withdrawn by the CLI (control_cancel_request), or the session is closing
+        try:
+            self._out_send.send_nowait(reply)
+        except trio.ClosedResourceError:
+            pass
+
+    async def _on_eof(self, proc: ChildProcess) -> None:
+        """The CLI's stdout ended: learn why, fail what waits, and end the message stream."""
+        code: int | None = proc.returncode
+        if not self._closing:
+            with trio.move_on_after(self._options.close_timeout):
+                code = await proc.wait()
+            with trio.move_on_after(1.0):
+                await self._stderr_done.wait()
+        self._exit_code = code
+        error: BaseException
+        if self._closing:
+            error = self._broken or SessionClosedError("the session is closed")
+            self._end_error = self._broken
+        elif code is None:
+            error = ProcessError(
+                "the CLI closed its output but did not exit",
+                stderr=self._stderr.text(),
+                cli_version=self.cli_version,
+            )
+            self._end_error = error
+            self._request_close()
+        elif code == 0:
+            error = SessionClosedError("the CLI exited (exit code 0)")
+        else:
+            error = ProcessError(
+                "the CLI exited unexpectedly",
+                exit_code=code,
+                stderr=self._stderr.text(),
+                cli_version=self.cli_version,
+            )
+            self._end_error = error
+        self._fail_pending(error)
+        self._ended = True
+        self._drained.set()
+        self._wakeup.set()
+
+    def _fail_pending(self, error: BaseException) -> None:
+        self._proto.fail_pending()
+        pending, self._pending = self._pending, {}
+        for waiter in pending.values():
+            waiter.error = error
+            waiter.done.set()
+
+    async def _initialize(self) -> None:
+        payload = build_initialize(self._options)
+        fields = {k: v for k, v in payload.items() if k != "subtype"}
+        try:
+            reply = await self._request(
+                "initialize", fields, timeout=self._options.initialize_timeout
+            )
+        except ControlTimeoutError as exc:
+            raise CLIConnectionError(
+                f"the CLI did not answer initialize within {exc.timeout:g} s"
+                + (f"\nstderr tail:\n{self.stderr_tail}" if self.stderr_tail else "")
+            ) from exc
+        self.server_info = decode_server_info(reply)
+        if self.server_info.claude_code_version:
+            self.cli_version = self.server_info.claude_code_version
+
+
+async def _decline_elicitation(request: dict[str, Any]) -> dict[str, Any]:
+    # No on_elicitation callback: decline, as the official TypeScript SDK does.
+    return {"action": "decline"}
+
+
+def _prepare(
+    options: ClaudeAgentOptions | None,
+) -> tuple[ClaudeAgentOptions, LaunchSpec, Transport]:
+    """Validates options and builds the launch spec; everything that can fail before a spawn."""
+    if options is None:
+        options = ClaudeAgentOptions()
+    validate_options(options)
+    transport: Transport = options.transport or SubprocessTransport()
+    if options.transport is None:
+        cli = find_cli(options.cli_path)
+    else:
+        cli = os.fspath(options.cli_path) if options.cli_path else "claude"
+    argv = build_argv(options, cli)
+    env = build_env(options, os.environ)
+    cwd = os.fspath(options.cwd) if options.cwd is not None else None
+    spec = LaunchSpec(argv=argv, env=env, cwd=cwd, user=options.user)
+    return options, spec, transport
+
+
+async def connect_session(
+    nursery: trio.Nursery, options: ClaudeAgentOptions | None = None
+) -> Session:
+    """Starts a session whose tasks live in ``nursery``; the caller must ``aclose()`` it.
+
+    Most code wants :func:`open_session`; this is for callers that manage their own nursery.
+
+    Args:
+        nursery: The nursery that will own the session's tasks.
+        options: The session's options.
+
+    Returns:
+        A connected session (``initialize`` answered).
+
+    Raises:
+        ConfigurationError: Invalid options (before anything is spawned).
+        CLINotFoundError: No CLI found (before anything is spawned).
+        CLIConnectionError: The CLI could not be started or did not initialize.
+        ProcessError: The CLI exited during start-up.
+    """
+    options, spec, transport = _prepare(options)
+    session = Session(options, spec, transport)
+    try:
+        await nursery.start(session._run)
+    except BaseExceptionGroup as group:
+        raise collapse_group(group) from None
+    try:
+        await session._initialize()
+    except BaseException:
+        await session.aclose()
+        raise
+    return session
+
+
+@asynccontextmanager
+async def open_session(options: ClaudeAgentOptions | None = None) -> AsyncIterator[Session]:
+    """Opens a Claude Code session for the duration of an ``async with`` block.
+
+    Leaving the block in any way (normally, by exception, by cancellation) closes the session
+    within a bounded time and leaves no process behind. Errors come out as the user's own
+    exception or one typed SDK error, never as an exception group of one.
+
+    Args:
+        options: The session's options (defaults: ``ClaudeAgentOptions()``).
+
+    Yields:
+        The connected :class:`Session`.
+    """
+    if options is None:
+        options = ClaudeAgentOptions()
+    # Fail on bad options or a missing CLI before opening any nursery.
+    _prepare(options)
+    try:
+        async with trio.open_nursery() as nursery:
+            session = await connect_session(nursery, options)
+            try:
+                yield session
+            finally:
+                await session.aclose()
+    except BaseExceptionGroup as group:
+        raise collapse_group(group) from None

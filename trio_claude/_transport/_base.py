@@ -1,0 +1,85 @@
+"""The transport seam: how the CLI process is started and how its pipes are reached.
+
+The default is :class:`~trio_claude.SubprocessTransport`. A custom transport (run the CLI in a
+container, over ssh, or an in-process fake for tests) implements :class:`Transport`: given the
+command line the session built, it returns a :class:`ChildProcess` with three byte streams and a
+way to wait for and stop it. Everything above this seam (protocol, session, callbacks) is the same
+whatever the transport.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+
+import attrs
+import trio
+
+__all__ = ["ChildProcess", "LaunchSpec", "Transport"]
+
+
+@attrs.frozen(kw_only=True)
+class LaunchSpec:
+    """What to run: built by the session from :class:`~trio_claude.ClaudeAgentOptions`.
+
+    Attributes:
+        argv: The command line, the CLI's path first.
+        env: The complete child environment.
+        cwd: The working directory, or ``None`` for the parent's.
+        user: Run as this OS user (POSIX), or ``None``.
+    """
+
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    cwd: str | None = None
+    user: str | int | None = None
+
+
+class ChildProcess(abc.ABC):
+    """A running CLI as the session sees it: three byte streams, a pid, and an exit status."""
+
+    #: The CLI's standard input.
+    stdin: trio.abc.SendStream
+    #: The CLI's standard output.
+    stdout: trio.abc.ReceiveStream
+    #: The CLI's standard error, or ``None`` when the transport cannot provide it.
+    stderr: trio.abc.ReceiveStream | None
+    #: The pid of the process the transport spawned, or ``None`` if there is none.
+    pid: int | None
+
+    @property
+    @abc.abstractmethod
+    def returncode(self) -> int | None:
+        """The exit status once the process has exited (negative signal number if killed)."""
+
+    @abc.abstractmethod
+    async def wait(self) -> int:
+        """Waits for the process to exit, reaps it, and returns its exit status."""
+
+    @abc.abstractmethod
+    def terminate(self) -> None:
+        """Asks the process (and its process group) to stop: SIGTERM on POSIX."""
+
+    @abc.abstractmethod
+    def kill(self) -> None:
+        """Stops the process (and its process group) now: SIGKILL on POSIX."""
+
+
+class Transport(abc.ABC):
+    """Starts the CLI. Subclass it to run the CLI somewhere else (a container, a remote host)."""
+
+    @abc.abstractmethod
+    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
+        """Starts the CLI described by ``spec``.
+
+        Args:
+            spec: The command line, environment and working directory.
+            nursery: The session's own nursery, for transports that need a task of their own
+                (an in-process fake CLI, say). It is cancelled after the session has closed.
+
+        Returns:
+            The started process.
+
+        Raises:
+            CLIConnectionError: The process could not be started.
+        """

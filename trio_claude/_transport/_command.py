@@ -1,0 +1,532 @@
+"""From options to what the CLI is started with: argv, environment, ``initialize`` payload.
+
+Pure functions: no process, no file system. Flag token forms follow the official Python SDK
+(``reference/official-sdk-inventory.md`` 1a) so the argv of default options is byte-for-byte the
+official one. Two rules keep free-form values from being read as flags:
+
+* flags whose value the CLI parses as *optional* (``--resume [value]``) and the session/UUID flags
+  always use the ``--flag=value`` form: ``--resume=``, ``--session-id=``, ``--setting-sources=``,
+  ``--resume-session-at=``, ``--resume-drops-turn=``;
+* any other valued flag whose value starts with ``-`` is emitted as ``--flag=value`` too (a
+  system prompt ``"- be brief"`` is a value, not a flag). Empty values stay two tokens
+  (``--system-prompt ""``), as the official SDK sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .._errors import ConfigurationError
+from .._options import (
+    AgentDefinition,
+    ClaudeAgentOptions,
+    HookCallback,
+    ThinkingConfigAdaptive,
+    ThinkingConfigDisabled,
+    ThinkingConfigEnabled,
+    coerce_hook_matcher,
+    is_sdk_server,
+)
+from .._version import __version__
+
+__all__ = [
+    "ENTRYPOINT",
+    "HookRegistration",
+    "build_argv",
+    "build_env",
+    "build_initialize",
+    "mcp_config_json",
+    "needs_open_stdin",
+    "register_hooks",
+    "settings_value",
+]
+
+#: ``CLAUDE_CODE_ENTRYPOINT`` value: the official Python SDK's, so the CLI treats us alike.
+ENTRYPOINT = "sdk-py"
+
+#: Linux refuses a single argv string longer than this (``MAX_ARG_STRLEN``, 32 pages).
+_MAX_ARG_BYTES = 128 * 1024
+
+_STREAM_JSON_PREFIX = ("--output-format", "stream-json", "--verbose")
+
+
+def _value(argv: list[str], flag: str, value: str) -> None:
+    """Append a valued flag: two tokens, or ``--flag=value`` when the value starts with ``-``."""
+    if value.startswith("-"):
+        argv.append(f"{flag}={value}")
+    else:
+        argv.extend((flag, value))
+
+
+def _dumps(value: Any) -> str:
+    # The stdlib's default separators, as the official SDK (the transcripts' exact bytes).
+    return json.dumps(value)
+
+
+def _effective_tools_and_sources(
+    options: ClaudeAgentOptions,
+) -> tuple[list[str], list[str] | None]:
+    allowed = list(options.allowed_tools)
+    sources: list[str] | None = (
+        list(options.setting_sources) if options.setting_sources is not None else None
+    )
+    skills = options.skills
+    if skills is None:
+        return allowed, sources
+    if skills == "all":
+        if "Skill" not in allowed:
+            allowed.append("Skill")
+    else:
+        for name in skills:
+            entry = f"Skill({name})"
+            if entry not in allowed:
+                allowed.append(entry)
+    if sources is None:
+        sources = ["user", "project"]
+    return allowed, sources
+
+
+def mcp_config_json(servers: Mapping[str, Any]) -> str | None:
+    """The ``--mcp-config`` JSON for a dict of servers (``None`` when there are none).
+
+    In-process servers are declared as ``{"type": "sdk", "name": ...}`` without the instance;
+    their traffic then arrives as ``mcp_message`` control requests.
+
+    Args:
+        servers: ``ClaudeAgentOptions.mcp_servers`` as a dict.
+
+    Returns:
+        ``{"mcpServers": {...}}`` as JSON, or ``None``.
+    """
+    wire: dict[str, Any] = {}
+    for name, cfg in servers.items():
+        if isinstance(cfg, Mapping):
+            if cfg.get("type") == "sdk":
+                wire[name] = {k: v for k, v in cfg.items() if k != "instance"}
+            else:
+                wire[name] = dict(cfg)
+        elif is_sdk_server(cfg):
+            wire[name] = {"type": "sdk", "name": getattr(cfg, "name", name)}
+        else:
+            raise ConfigurationError(f"mcp_servers[{name!r}] is not a server configuration")
+    return _dumps({"mcpServers": wire}) if wire else None
+
+
+def settings_value(options: ClaudeAgentOptions) -> str | None:
+    """The ``--settings`` value: the settings as given, with ``sandbox`` merged in.
+
+    A settings file path is passed as is. With ``sandbox`` the settings must be inline (a dict or
+    a JSON string); the sandbox replaces the ``"sandbox"`` key, and ``enabled: True`` without
+    ``failIfUnavailable`` gets ``failIfUnavailable: True`` (fail closed, as the official
+    TypeScript SDK).
+
+    Args:
+        options: The options.
+
+    Returns:
+        The value, or ``None`` when neither ``settings`` nor ``sandbox`` is set.
+
+    Raises:
+        ConfigurationError: For a settings file path together with ``sandbox``, or inline JSON
+            that does not parse to an object.
+    """
+    settings, sandbox = options.settings, options.sandbox
+    if sandbox is None:
+        if settings is None or isinstance(settings, str):
+            return settings
+        return _dumps(settings)
+    merged: dict[str, Any]
+    if settings is None:
+        merged = {}
+    elif isinstance(settings, str):
+        if not settings.strip().startswith("{"):
+            raise ConfigurationError(
+                "sandbox cannot be combined with a settings file path; pass settings inline"
+            )
+        try:
+            parsed = json.loads(settings)
+        except ValueError as exc:
+            raise ConfigurationError(f"settings is not valid JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise ConfigurationError("settings JSON must be an object")
+        merged = parsed
+    else:
+        merged = dict(settings)
+    box = dict(sandbox)
+    if box.get("enabled") is True and "failIfUnavailable" not in box:
+        box["failIfUnavailable"] = True
+    merged["sandbox"] = box
+    return _dumps(merged)
+
+
+def _thinking_flags(argv: list[str], options: ClaudeAgentOptions) -> None:
+    t = options.thinking
+    if t is None:
+        if options.max_thinking_tokens is not None:
+            argv.extend(("--max-thinking-tokens", str(options.max_thinking_tokens)))
+        return
+    display: Any = None
+    if isinstance(t, ThinkingConfigAdaptive):
+        argv.extend(("--thinking", "adaptive"))
+        display = t.display
+    elif isinstance(t, ThinkingConfigEnabled):
+        argv.extend(("--max-thinking-tokens", str(t.budget_tokens)))
+        display = t.display
+    elif isinstance(t, ThinkingConfigDisabled):
+        argv.extend(("--thinking", "disabled"))
+    else:
+        kind = t.get("type")
+        if kind == "adaptive":
+            argv.extend(("--thinking", "adaptive"))
+        elif kind == "enabled":
+            budget = t.get("budget_tokens", t.get("budgetTokens"))
+            if budget is None:
+                raise ConfigurationError("thinking {'type': 'enabled'} needs budget_tokens")
+            argv.extend(("--max-thinking-tokens", str(budget)))
+        elif kind == "disabled":
+            argv.extend(("--thinking", "disabled"))
+        else:
+            raise ConfigurationError(f"thinking type {kind!r} is not supported")
+        display = t.get("display") if kind != "disabled" else None
+    if display is not None:
+        argv.extend(("--thinking-display", str(display)))
+
+
+def _system_prompt_flags(argv: list[str], sp: str | Mapping[str, Any] | None) -> None:
+    if sp is None:
+        argv.extend(("--system-prompt", ""))
+    elif isinstance(sp, str):
+        _value(argv, "--system-prompt", sp)
+    else:
+        kind = sp.get("type")
+        if kind == "custom":
+            _value(argv, "--system-prompt", sp["prompt"])
+        elif kind == "file":
+            _value(argv, "--system-prompt-file", os.fspath(sp["path"]))
+        elif kind == "preset":
+            if sp.get("append") is not None:
+                _value(argv, "--append-system-prompt", sp["append"])
+        else:
+            raise ConfigurationError(f"system_prompt type {kind!r} is not supported")
+
+
+def _task_budget_total(budget: Mapping[str, Any] | int) -> int:
+    if isinstance(budget, Mapping):
+        return int(budget["total"])
+    return int(budget)
+
+
+def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
+    """The command line that starts the CLI for these options.
+
+    Args:
+        options: Validated options (see :func:`~trio_claude._options.validate_options`).
+        cli_path: The ``claude`` binary (``argv[0]``).
+
+    Returns:
+        ``[cli_path, "--output-format", "stream-json", "--verbose", ..., "--input-format",
+        "stream-json"]``. Never run through a shell.
+
+    Raises:
+        ConfigurationError: If a value cannot be mapped, or one argument is longer than the OS
+            allows (the message names the flag).
+    """
+    o = options
+    argv: list[str] = [cli_path, *_STREAM_JSON_PREFIX]
+    _system_prompt_flags(argv, o.system_prompt)
+
+    if o.tools is not None:
+        if isinstance(o.tools, Mapping):
+            argv.extend(("--tools", "default"))
+        else:
+            tools = list(o.tools)
+            if o.skills is not None and "Skill" not in tools:
+                tools.append("Skill")
+            _value(argv, "--tools", ",".join(tools))
+
+    allowed, sources = _effective_tools_and_sources(o)
+    if allowed:
+        _value(argv, "--allowedTools", ",".join(allowed))
+    if o.max_turns is not None:
+        argv.extend(("--max-turns", str(o.max_turns)))
+    if o.max_budget_usd is not None:
+        argv.extend(("--max-budget-usd", str(o.max_budget_usd)))
+    if o.disallowed_tools:
+        _value(argv, "--disallowedTools", ",".join(o.disallowed_tools))
+    if o.task_budget is not None:
+        argv.extend(("--task-budget", str(_task_budget_total(o.task_budget))))
+    if o.model is not None:
+        _value(argv, "--model", o.model)
+    if o.fallback_model is not None:
+        _value(argv, "--fallback-model", o.fallback_model)
+    if o.betas:
+        _value(argv, "--betas", ",".join(o.betas))
+    prompt_tool = "stdio" if o.can_use_tool is not None else o.permission_prompt_tool_name
+    if prompt_tool:
+        _value(argv, "--permission-prompt-tool", prompt_tool)
+    if o.permission_mode is not None:
+        argv.extend(("--permission-mode", o.permission_mode))
+    if o.continue_conversation:
+        argv.append("--continue")
+    if o.resume is not None:
+        argv.append(f"--resume={o.resume}")
+    if o.session_id is not None:
+        argv.append(f"--session-id={o.session_id}")
+    if o.resume_session_at is not None:
+        argv.append(f"--resume-session-at={o.resume_session_at}")
+    if o.resume_drops_turn is not None:
+        # Sent even when empty: the CLI then rejects it instead of the guard being disarmed.
+        argv.append(f"--resume-drops-turn={o.resume_drops_turn}")
+
+    settings = settings_value(o)
+    if settings is not None:
+        _value(argv, "--settings", settings)
+    for directory in o.add_dirs:
+        _value(argv, "--add-dir", directory)
+
+    if isinstance(o.mcp_servers, str):
+        if o.mcp_servers:
+            _value(argv, "--mcp-config", o.mcp_servers)
+    else:
+        config = mcp_config_json(o.mcp_servers)
+        if config is not None:
+            argv.extend(("--mcp-config", config))
+
+    if o.include_partial_messages:
+        argv.append("--include-partial-messages")
+    if o.include_hook_events:
+        argv.append("--include-hook-events")
+    if o.strict_mcp_config:
+        argv.append("--strict-mcp-config")
+    if o.fork_session:
+        argv.append("--fork-session")
+    if o.session_store is not None:
+        argv.append("--session-mirror")
+    if sources is not None:
+        argv.append(f"--setting-sources={','.join(sources)}")
+    for plugin in o.plugins:
+        path = os.fspath(plugin["path"])
+        skip_mcp = plugin.get("skip_mcp_discovery", plugin.get("skipMcpDiscovery", False))
+        _value(argv, "--plugin-dir-no-mcp" if skip_mcp else "--plugin-dir", path)
+
+    # Options of the official TypeScript SDK, in its token forms.
+    if not o.persist_session:
+        argv.append("--no-session-persistence")
+    if o.agent is not None:
+        argv.append(f"--agent={o.agent}")
+    if o.permission_prompts is not None:
+        argv.append(f"--permission-prompts={o.permission_prompts}")
+    if o.allow_dangerously_skip_permissions:
+        argv.append("--allow-dangerously-skip-permissions")
+    if o.debug:
+        argv.append("--debug")
+    if o.debug_file is not None:
+        argv.append(f"--debug-file={o.debug_file}")
+
+    for flag, value in o.extra_args.items():
+        if value is None:
+            argv.append(f"--{flag}")
+        else:
+            _value(argv, f"--{flag}", str(value))
+
+    _thinking_flags(argv, o)
+    if o.effort is not None:
+        argv.extend(("--effort", str(o.effort)))
+    if o.output_format is not None:
+        schema = o.output_format.get("schema")
+        if schema is not None:
+            argv.extend(("--json-schema", _dumps(schema)))
+
+    argv.extend(("--input-format", "stream-json"))
+    _check_lengths(argv)
+    return argv
+
+
+def _check_lengths(argv: Sequence[str]) -> None:
+    for index, arg in enumerate(argv):
+        size = len(arg.encode("utf-8", "surrogateescape"))
+        if size <= _MAX_ARG_BYTES:
+            continue
+        flag = arg.split("=", 1)[0] if arg.startswith("--") else argv[index - 1]
+        hint = ""
+        if flag == "--system-prompt":
+            hint = "; use system_prompt={'type': 'file', 'path': ...} for a long prompt"
+        raise ConfigurationError(
+            f"the value of {flag} is {size} bytes, more than the {_MAX_ARG_BYTES} bytes the OS "
+            f"accepts for one command-line argument{hint}"
+        )
+
+
+def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> dict[str, str]:
+    """The CLI's environment.
+
+    The parent environment without nesting markers (``CLAUDECODE``,
+    ``CLAUDE_AGENT_SDK_DERIVED_CLIENT_APP``); ``CLAUDE_CODE_ENTRYPOINT=sdk-py`` (``env`` may
+    override it); ``options.env`` merged over; then, not overridable:
+    ``CLAUDE_AGENT_SDK_VERSION`` (trio-claude's version), ``CLAUDE_CODE_SDK_READS_SESSION_STATE=1``
+    (unless ``env`` sets some case variant of it), ``CLAUDE_CODE_ENABLE_SDK_FILE_CHECKPOINTING``,
+    ``PWD`` and ``CLAUDE_AGENT_SDK_CLIENT_APP``.
+
+    Args:
+        options: The options.
+        base_env: The parent environment, normally ``os.environ``.
+
+    Returns:
+        A new dict.
+    """
+    env = {
+        k: v
+        for k, v in base_env.items()
+        if k not in ("CLAUDECODE", "CLAUDE_AGENT_SDK_DERIVED_CLIENT_APP")
+    }
+    env["CLAUDE_CODE_ENTRYPOINT"] = ENTRYPOINT
+    env.update(options.env)
+    env["CLAUDE_AGENT_SDK_VERSION"] = __version__
+    if not any(k.upper() == "CLAUDE_CODE_SDK_READS_SESSION_STATE" for k in env):
+        env["CLAUDE_CODE_SDK_READS_SESSION_STATE"] = "1"
+    if options.enable_file_checkpointing:
+        env["CLAUDE_CODE_ENABLE_SDK_FILE_CHECKPOINTING"] = "true"
+    if options.cwd is not None:
+        env["PWD"] = options.cwd
+    if options.client_app is not None:
+        env["CLAUDE_AGENT_SDK_CLIENT_APP"] = options.client_app
+    return env
+
+
+@attrs.frozen
+class HookRegistration:
+    """Hook callbacks numbered for the wire.
+
+    Attributes:
+        ids: ``{event: [[callback ids of matcher 0], [.. of matcher 1], ...]}``.
+        callbacks: ``{callback id: callback}``, what ``hook_callback`` requests are routed by.
+    """
+
+    ids: dict[str, list[list[str]]]
+    callbacks: dict[str, HookCallback]
+
+
+def register_hooks(hooks: Mapping[str, Sequence[Any]] | None) -> HookRegistration:
+    """Number hook callbacks ``hook_0``, ``hook_1``, ... (event, matcher, callback order).
+
+    Deterministic: calling it twice on the same hooks gives the same ids, so the ids sent in
+    ``initialize`` and the routing table always agree.
+
+    Args:
+        hooks: ``ClaudeAgentOptions.hooks``.
+
+    Returns:
+        The ids per event and matcher, and the id -> callback table.
+    """
+    ids: dict[str, list[list[str]]] = {}
+    callbacks: dict[str, HookCallback] = {}
+    for event, matchers in (hooks or {}).items():
+        per_event: list[list[str]] = []
+        for matcher in matchers:
+            m = coerce_hook_matcher(matcher, event=event)
+            matcher_ids = []
+            for callback in m.hooks:
+                callback_id = f"hook_{len(callbacks)}"
+                callbacks[callback_id] = callback
+                matcher_ids.append(callback_id)
+            per_event.append(matcher_ids)
+        ids[event] = per_event
+    return HookRegistration(ids=ids, callbacks=callbacks)
+
+
+def _hooks_wire(
+    hooks: Mapping[str, Sequence[Any]] | None, ids: Mapping[str, Sequence[Sequence[str]]]
+) -> dict[str, list[dict[str, Any]]] | None:
+    if not hooks:
+        return None
+    wire: dict[str, list[dict[str, Any]]] = {}
+    for event, matchers in hooks.items():
+        entries: list[dict[str, Any]] = []
+        for index, matcher in enumerate(matchers):
+            m = coerce_hook_matcher(matcher, event=event)
+            entry: dict[str, Any] = {
+                "matcher": m.matcher,
+                "hookCallbackIds": list(ids[event][index]),
+            }
+            if m.timeout is not None:
+                entry["timeout"] = m.timeout
+            if m.on_failure is not None:
+                entry["onFailure"] = m.on_failure
+            entries.append(entry)
+        wire[event] = entries
+    return wire or None
+
+
+def build_initialize(
+    options: ClaudeAgentOptions,
+    hook_callback_ids: Mapping[str, Sequence[Sequence[str]]] | None = None,
+) -> dict[str, Any]:
+    """The ``initialize`` control request (the ``request`` object, without the envelope).
+
+    Args:
+        options: The options.
+        hook_callback_ids: The callback ids per event and matcher (``register_hooks(...).ids``);
+            computed with :func:`register_hooks` when omitted.
+
+    Returns:
+        ``{"subtype": "initialize", "hooks": None | {...}, ...}``; absent options are omitted
+        (``hooks`` is always present, ``None`` without hooks, as the official SDK sends it).
+    """
+    o = options
+    ids = hook_callback_ids if hook_callback_ids is not None else register_hooks(o.hooks).ids
+    request: dict[str, Any] = {"subtype": "initialize", "hooks": _hooks_wire(o.hooks, ids)}
+    if o.agents:
+        request["agents"] = {
+            name: (
+                agent
+                if isinstance(agent, AgentDefinition)
+                else AgentDefinition.from_dict(agent, name=name)
+            ).to_wire()
+            for name, agent in o.agents.items()
+        }
+    sp = o.system_prompt
+    if isinstance(sp, Mapping):
+        if sp.get("type") == "preset" and sp.get("exclude_dynamic_sections") is not None:
+            request["excludeDynamicSections"] = sp["exclude_dynamic_sections"]
+        if sp.get("type") in ("preset", "custom") and sp.get("snapshot") is not None:
+            request["systemPromptSnapshot"] = sp["snapshot"]
+    if isinstance(o.skills, tuple):
+        request["skills"] = list(o.skills)
+    if o.forward_subagent_text:
+        request["forwardSubagentText"] = True
+    if o.title is not None:
+        request["title"] = o.title
+    if o.tool_aliases is not None:
+        request["toolAliases"] = dict(o.tool_aliases)
+    if o.plan_mode_instructions is not None:
+        request["planModeInstructions"] = o.plan_mode_instructions
+    if o.prompt_suggestions is not None:
+        request["promptSuggestions"] = o.prompt_suggestions
+    if o.agent_progress_summaries is not None:
+        request["agentProgressSummaries"] = o.agent_progress_summaries
+    for key, value in o.extra_initialize_fields.items():
+        if key != "subtype":
+            request[key] = value
+    return request
+
+
+def needs_open_stdin(options: ClaudeAgentOptions) -> bool:
+    """Whether the CLI may send requests the SDK must answer, so stdin must stay open.
+
+    True with hooks, ``can_use_tool``, in-process MCP servers or ``on_elicitation``.
+
+    Args:
+        options: The options.
+
+    Returns:
+        Whether a one-shot run must keep stdin open until the run is idle.
+    """
+    if options.hooks or options.can_use_tool is not None or options.on_elicitation is not None:
+        return True
+    servers = options.mcp_servers
+    return isinstance(servers, Mapping) and any(is_sdk_server(c) for c in servers.values())

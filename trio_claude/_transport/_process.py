@@ -1,0 +1,255 @@
+"""Spawning, waiting for, and killing the CLI process: the one place a process starts or dies.
+
+Why not ``trio.lowlevel.open_process``: it forks from a cached worker thread, and Linux delivers
+``PR_SET_PDEATHSIG`` when the *thread* that forked exits, so an idle worker thread retiring would
+kill a healthy CLI. We fork from one dedicated thread that lives as long as the interpreter, then
+wrap the pipes in trio streams ourselves and wait for exit with a pidfd (no SIGCHLD games).
+
+Every child gets its own process group (``start_new_session``), so stopping the CLI also stops the
+tools it started (a ``Bash`` command's children), and, on Linux, the death signal, so a crashed
+parent leaves no orphan behind.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import ctypes
+import errno
+import fcntl
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+
+import trio
+
+from .._errors import CLIConnectionError, CLINotFoundError
+from ._base import ChildProcess, LaunchSpec, Transport
+
+__all__ = ["SubprocessTransport", "shutdown_process"]
+
+logger = logging.getLogger("trio_claude")
+
+_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+_PR_SET_PDEATHSIG = 1
+_PIPE_SIZE = 1024 * 1024
+
+
+def _get_spawner() -> concurrent.futures.ThreadPoolExecutor:
+    global _spawner
+    if _spawner is None:
+        # One worker that never retires: the parent thread of every child we fork.
+        _spawner = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="trio-claude-spawner"
+        )
+    return _spawner
+
+
+def _make_preexec(parent_pid: int) -> Callable[[], None] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        # The parent may have died between fork and prctl: then nothing would ever signal us.
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+    return preexec
+
+
+def _grow_pipe(fd: int) -> None:
+    # A bigger stdout pipe means fewer wakeups per megabyte; best effort, Linux only.
+    setsz = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsz is None:
+        return
+    try:
+        fcntl.fcntl(fd, setsz, _PIPE_SIZE)
+    except OSError:
+        pass
+
+
+class _Process(ChildProcess):
+    def __init__(
+        self, popen: subprocess.Popen[bytes], stdin: int, stdout: int, stderr: int
+    ) -> None:
+        self._popen = popen
+        self.pid = popen.pid
+        self.stdin = trio.lowlevel.FdStream(stdin)
+        self.stdout = trio.lowlevel.FdStream(stdout)
+        self.stderr = trio.lowlevel.FdStream(stderr)
+        self._pidfd: int | None = None
+        self._wait_lock = trio.Lock()
+        if hasattr(os, "pidfd_open"):
+            try:
+                self._pidfd = os.pidfd_open(popen.pid)
+            except OSError:
+                self._pidfd = None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.returncode
+
+    async def wait(self) -> int:
+        # Several tasks may wait (the reader at EOF, teardown); one pidfd takes one waiter.
+        async with self._wait_lock:
+            return await self._wait_locked()
+
+    async def _wait_locked(self) -> int:
+        if self._popen.returncode is not None:
+            return self._popen.returncode
+        if self._pidfd is not None:
+            await trio.lowlevel.wait_readable(self._pidfd)
+        else:
+            await trio.to_thread.run_sync(self._wait_blocking, abandon_on_cancel=True)
+        if self._popen.returncode is None:
+            # The leader has exited but is not reaped yet, so its pid (= the group id) cannot
+            # have been reused: stop whatever it left running in its group, then reap.
+            self._signal_group(signal.SIGKILL)
+        code = self._popen.wait()
+        self._close_pidfd()
+        return code
+
+    def _wait_blocking(self) -> None:
+        self._popen.wait()
+
+    def _close_pidfd(self) -> None:
+        if self._pidfd is not None:
+            trio.lowlevel.notify_closing(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def _signal_group(self, sig: int) -> None:
+        if self._popen.returncode is not None:
+            return  # reaped: the pid may belong to someone else now
+        try:
+            os.killpg(self._popen.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            try:
+                self._popen.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        self._signal_group(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal_group(signal.SIGKILL)
+
+
+def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], int, int, int]:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    _grow_pipe(out_w)
+    try:
+        popen = subprocess.Popen(
+            list(spec.argv),
+            stdin=in_r,
+            stdout=out_w,
+            stderr=err_w,
+            cwd=spec.cwd,
+            env=dict(spec.env),
+            user=spec.user,
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=_make_preexec(parent_pid),
+        )
+    except BaseException:
+        for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+            os.close(fd)
+        raise
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+    return popen, in_w, out_r, err_r
+
+
+class SubprocessTransport(Transport):
+    """Runs the CLI as a local child process (the default transport)."""
+
+    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
+        """Spawns ``spec.argv``; see :meth:`Transport.start`."""
+        future = _get_spawner().submit(_spawn, spec, os.getpid())
+        token = trio.lowlevel.current_trio_token()
+        done = trio.Event()
+        future.add_done_callback(lambda _: token.run_sync_soon(done.set))
+        # A fork cannot be abandoned half way: wait for it even if cancelled, then clean up.
+        with trio.CancelScope(shield=True):
+            await done.wait()
+        try:
+            popen, stdin, stdout, stderr = future.result()
+        except FileNotFoundError as exc:
+            raise CLINotFoundError(
+                f"Claude Code not found at: {spec.argv[0]}", spec.argv[0]
+            ) from exc
+        except PermissionError as exc:
+            raise CLIConnectionError(f"cannot execute {spec.argv[0]}: {exc}") from exc
+        except OSError as exc:
+            if exc.errno == errno.ENOENT and spec.cwd and not os.path.isdir(spec.cwd):  # noqa: ASYNC240
+                raise CLIConnectionError(f"working directory does not exist: {spec.cwd}") from exc
+            raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
+        proc = _Process(popen, stdin, stdout, stderr)
+        try:
+            await trio.lowlevel.checkpoint_if_cancelled()
+        except BaseException:
+            with trio.CancelScope(shield=True):
+                await shutdown_process(proc, close_timeout=0)
+            raise
+        return proc
+
+
+async def _close_quietly(stream: trio.abc.AsyncResource | None) -> None:
+    if stream is None:
+        return
+    try:
+        await stream.aclose()
+    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+        pass
+
+
+async def shutdown_process(
+    proc: ChildProcess, *, close_timeout: float, term_timeout: float = 1.0
+) -> int | None:
+    """Stops the CLI for good: close stdin, wait, SIGTERM, wait, SIGKILL, reap.
+
+    Shielded and bounded: it returns within about ``close_timeout + term_timeout + 5`` seconds
+    whatever the process does, and cancellation of the caller cannot interrupt it half way.
+
+    Args:
+        proc: The process.
+        close_timeout: How long a clean exit after stdin closes may take.
+        term_timeout: How long to wait after SIGTERM before SIGKILL.
+
+    Returns:
+        The exit status, or ``None`` if even SIGKILL did not let us reap it in time.
+    """
+    code: int | None = None
+    with trio.CancelScope(shield=True):
+        await _close_quietly(proc.stdin)
+        code = await _wait_at_most(proc, close_timeout)
+        if code is None:
+            proc.terminate()
+            code = await _wait_at_most(proc, term_timeout)
+        if code is None:
+            proc.kill()
+            code = await _wait_at_most(proc, 5.0)
+        if code is None:
+            logger.error("claude process %s could not be reaped after SIGKILL", proc.pid)
+        await _close_quietly(proc.stdout)
+        await _close_quietly(proc.stderr)
+    return code
+
+
+async def _wait_at_most(proc: ChildProcess, timeout: float) -> int | None:
+    with trio.move_on_after(timeout):
+        return await proc.wait()
+    return None

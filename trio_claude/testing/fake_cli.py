@@ -1,0 +1,795 @@
+"""A fake Claude Code CLI: the CLI side of the stream-json protocol, scripted turn by turn.
+
+Use it in-process (fast, over memory streams)::
+
+    script = FakeScript(turns=[FakeTurn.reply("hello")])
+    options = ClaudeAgentOptions(transport=FakeCLITransport(script))
+    async with trio_claude.open_session(options) as session: ...
+
+or as a real subprocess, so the subprocess transport is exercised too::
+
+    options = ClaudeAgentOptions(transport=FakeCLIProcessTransport(script, tmp_path))
+
+or from a shell: ``python -m trio_claude.testing.fake_cli --script script.json``.
+
+Each user message the SDK sends starts the next :class:`FakeTurn`; its steps run in order
+(emit frames, ask the SDK a control request, sleep, crash, write garbage, ...). When the turns
+run out, every further prompt gets a short default reply. ``interrupt`` cancels the running turn
+and ends it like the real CLI: a ``[Request interrupted by user]`` user frame and an
+``error_during_execution`` result. The fake answers ``initialize``, ``interrupt``, ``set_model``,
+``set_permission_mode`` and ``set_max_thinking_tokens``; other requests get an error response.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+import uuid as uuid_mod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+import orjson
+import trio
+import trio.testing
+
+if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
+    from exceptiongroup import BaseExceptionGroup
+
+from .._transport._base import ChildProcess, LaunchSpec, Transport
+from .._transport._process import SubprocessTransport
+
+__all__ = [
+    "Emit",
+    "Exit",
+    "FakeCLI",
+    "FakeCLIProcessTransport",
+    "FakeCLITransport",
+    "FakeScript",
+    "FakeTurn",
+    "Flood",
+    "Hang",
+    "Kill",
+    "Raw",
+    "Request",
+    "Result",
+    "Sleep",
+    "Stderr",
+    "StopReadingStdin",
+    "Text",
+    "ToolUse",
+    "WaitForInterrupt",
+]
+
+CLI_VERSION = "2.1.329"
+
+
+# --------------------------------------------------------------------- steps
+
+
+@attrs.frozen
+class Emit:
+    """Writes one frame; ``session_id`` and ``uuid`` are filled in when missing."""
+
+    frame: dict[str, Any]
+
+
+@attrs.frozen
+class Text:
+    """Writes an assistant frame with one text block."""
+
+    text: str
+    model: str = "claude-fake-1"
+
+
+@attrs.frozen
+class ToolUse:
+    """Writes an assistant frame with one tool_use block."""
+
+    name: str
+    input: dict[str, Any] = attrs.field(factory=dict)
+    id: str = "toolu_fake"
+
+
+@attrs.frozen
+class Result:
+    """Writes the turn's result frame (the turn ends here)."""
+
+    text: str = ""
+    subtype: str = "success"
+    is_error: bool = False
+    total_cost_usd: float = 0.0001
+    usage: dict[str, Any] = attrs.field(factory=lambda: {"input_tokens": 10, "output_tokens": 5})
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Request:
+    """Sends a control request to the SDK and waits for the answer (recorded in ``responses``)."""
+
+    subtype: str
+    fields: dict[str, Any] = attrs.field(factory=dict)
+    wait: bool = True
+
+
+@attrs.frozen
+class Sleep:
+    """Waits (use ``autojump_clock`` in tests)."""
+
+    seconds: float
+
+
+@attrs.frozen
+class Raw:
+    """Writes raw text (no newline added): garbage, half lines, blank lines.
+
+    If ``repeat`` is set, ``data`` is written that many times (an oversize line, say).
+    """
+
+    data: str
+    repeat: int = 1
+
+
+@attrs.frozen
+class Stderr:
+    """Writes a line to stderr."""
+
+    text: str
+
+
+@attrs.frozen
+class Exit:
+    """Exits with ``code`` (after writing ``stderr``)."""
+
+    code: int = 0
+    stderr: str = ""
+
+
+@attrs.frozen
+class Kill:
+    """Dies by a signal (SIGKILL by default), like a crash."""
+
+    signal: str = "SIGKILL"
+
+
+@attrs.frozen
+class Hang:
+    """Stops producing output forever (until killed)."""
+
+
+@attrs.frozen
+class StopReadingStdin:
+    """Stops reading stdin (the SDK's writes will back up)."""
+
+
+@attrs.frozen
+class WaitForInterrupt:
+    """Waits until the SDK interrupts the turn (the fake then ends the turn as interrupted)."""
+
+
+@attrs.frozen
+class Flood:
+    """Writes ``frame`` ``count`` times as fast as the pipe takes it (benchmarks)."""
+
+    frame: dict[str, Any]
+    count: int
+
+
+Step = (
+    Emit
+    | Text
+    | ToolUse
+    | Result
+    | Request
+    | Sleep
+    | Raw
+    | Stderr
+    | Exit
+    | Kill
+    | Hang
+    | StopReadingStdin
+    | WaitForInterrupt
+    | Flood
+)
+
+_STEP_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        Emit,
+        Text,
+        ToolUse,
+        Result,
+        Request,
+        Sleep,
+        Raw,
+        Stderr,
+        Exit,
+        Kill,
+        Hang,
+        StopReadingStdin,
+        WaitForInterrupt,
+        Flood,
+    )
+}
+
+
+@attrs.frozen
+class FakeTurn:
+    """What the fake CLI does for one user message.
+
+    Attributes:
+        steps: The steps, in order. Without a :class:`Result` step the turn never ends (unless
+            interrupted), which is what some tests want.
+        emit_init: Start the turn with ``system/init`` (as the real CLI does every turn).
+    """
+
+    steps: Sequence[Step] = ()
+    emit_init: bool = True
+
+    @classmethod
+    def reply(cls, text: str, **result: Any) -> FakeTurn:
+        """A turn that answers ``text`` and ends with a success result carrying it."""
+        return cls(steps=(Text(text), Result(text=text, **result)))
+
+
+@attrs.frozen
+class FakeScript:
+    """A whole fake CLI run.
+
+    Attributes:
+        turns: One :class:`FakeTurn` per user message, in order.
+        on_initialize: Steps run before ``initialize`` is answered (the real CLI sends
+            ``mcp_message`` requests then).
+        initialize_response: Extra fields for the ``initialize`` reply.
+        answer_initialize: ``False`` to never answer (tests of start-up timeouts).
+        default_reply: The text answered once the turns are used up.
+        unanswered: Control request subtypes the fake never answers.
+        session_id: The session id the fake reports.
+    """
+
+    turns: Sequence[FakeTurn] = ()
+    on_initialize: Sequence[Step] = ()
+    initialize_response: dict[str, Any] = attrs.field(factory=dict)
+    answer_initialize: bool = True
+    default_reply: str = "ok"
+    unanswered: Sequence[str] = ()
+    session_id: str = "00000000-0000-4000-8000-000000000001"
+
+    def to_json(self) -> bytes:
+        """Serialises the script (for the subprocess fake)."""
+        return orjson.dumps(_converter.unstructure(self))
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> FakeScript:
+        """Loads a script from :meth:`to_json` or by hand (steps are ``{"op": Name, ...}``)."""
+        return _converter.structure(orjson.loads(data), cls)
+
+
+_converter = cattrs.Converter()
+
+
+def _unstructure_step(step: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"op": type(step).__name__}
+    data.update(attrs.asdict(step, recurse=False))
+    return data
+
+
+def _structure_step(data: Any, _: Any) -> Any:
+    fields = dict(data)
+    op = fields.pop("op")
+    return _STEP_TYPES[op](**fields)
+
+
+_converter.register_unstructure_hook_func(lambda t: t in _STEP_TYPES.values(), _unstructure_step)
+_converter.register_structure_hook(Step, _structure_step)
+
+
+# ----------------------------------------------------------------- the fake
+
+
+class _Exited(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def init_frame(session_id: str) -> dict[str, Any]:
+    """A ``system/init`` frame shaped like the real CLI's."""
+    return {
+        "type": "system",
+        "subtype": "init",
+        "cwd": os.getcwd(),
+        "session_id": session_id,
+        "tools": ["Bash", "Read", "Write"],
+        "mcp_servers": [],
+        "model": "claude-fake-1",
+        "permissionMode": "default",
+        "slash_commands": [],
+        "apiKeySource": "none",
+        "claude_code_version": CLI_VERSION,
+        "output_style": "default",
+        "agents": [],
+        "skills": [],
+        "plugins": [],
+        "uuid": str(uuid_mod.uuid4()),
+    }
+
+
+class FakeCLI:
+    """The fake CLI's state machine, run over any three byte streams.
+
+    Attributes:
+        script: The script.
+        received: Every frame the SDK sent, in order.
+        responses: The SDK's answers to our requests: request id -> response body.
+        requests_sent: Our requests, in order, as sent.
+        interrupts: How many interrupts were received.
+        argv: The command line it was started with (when known).
+    """
+
+    def __init__(self, script: FakeScript) -> None:
+        self.script = script
+        self.received: list[dict[str, Any]] = []
+        self.responses: dict[str, dict[str, Any]] = {}
+        self.requests_sent: list[dict[str, Any]] = []
+        self.interrupts = 0
+        self.argv: list[str] = []
+        self.model = "claude-fake-1"
+        self.permission_mode = "default"
+        self._out: trio.abc.SendStream | None = None
+        self._err: trio.abc.SendStream | None = None
+        self._write_lock = trio.Lock()
+        self._prompts_send, self._prompts_recv = trio.open_memory_channel[dict[str, Any]](math.inf)
+        self._waiting: dict[str, trio.Event] = {}
+        self._turn_scope: trio.CancelScope | None = None
+        self._interrupted = trio.Event()
+        self._initialized = trio.Event()
+        self._turn_index = 0
+        self._request_counter = 0
+        self._stop_reading = trio.Event()
+
+    # -------------------------------------------------------------- writing
+
+    async def write_frame(self, frame: dict[str, Any]) -> None:
+        """Writes one frame to stdout."""
+        await self.write_bytes(orjson.dumps(frame) + b"\n")
+
+    async def write_bytes(self, data: bytes) -> None:
+        """Writes raw bytes to stdout."""
+        assert self._out is not None
+        async with self._write_lock:
+            await self._out.send_all(data)
+
+    async def write_stderr(self, text: str) -> None:
+        """Writes a line to stderr."""
+        if self._err is not None:
+            await self._err.send_all(text.encode() + b"\n")
+
+    def _fill(self, frame: dict[str, Any]) -> dict[str, Any]:
+        if frame.get("type") not in ("control_request", "control_response", "keep_alive"):
+            frame = dict(frame)
+            frame.setdefault("session_id", self.script.session_id)
+            frame.setdefault("uuid", str(uuid_mod.uuid4()))
+        return frame
+
+    async def _state(self, state: str) -> None:
+        await self.write_frame(
+            self._fill(
+                {
+                    "type": "system",
+                    "subtype": "session_state_changed",
+                    "state": state,
+                    "sdk_host_only": True,
+                }
+            )
+        )
+
+    # -------------------------------------------------------------- running
+
+    async def run(
+        self,
+        stdin: trio.abc.ReceiveStream,
+        stdout: trio.abc.SendStream,
+        stderr: trio.abc.SendStream | None = None,
+    ) -> int:
+        """Runs until stdin ends or a step exits; returns the exit code."""
+        self._out, self._err = stdout, stderr
+        code = 0
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._read_stdin, stdin, nursery)
+                try:
+                    await self._serve_turns()
+                finally:
+                    nursery.cancel_scope.cancel()
+        except _Exited as exc:
+            code = exc.code
+        except BaseExceptionGroup as group:
+            exited = group.subgroup(_Exited)
+            if exited is None:
+                raise
+            first = exited.exceptions[0]
+            while isinstance(first, BaseExceptionGroup):
+                first = first.exceptions[0]
+            assert isinstance(first, _Exited)
+            code = first.code
+        with trio.CancelScope(shield=True):
+            try:
+                await stdout.aclose()
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+            if stderr is not None:
+                try:
+                    await stderr.aclose()
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    pass
+        return code
+
+    async def _read_stdin(self, stdin: trio.abc.ReceiveStream, nursery: trio.Nursery) -> None:
+        buffer = b""
+        while True:
+            if self._stop_reading.is_set():
+                await trio.sleep_forever()
+            data = await stdin.receive_some(65536)
+            if not data:
+                break
+            buffer += data
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if line.strip():
+                    self._handle_frame(orjson.loads(line), nursery)
+        # stdin closed: finish the queued prompts, then exit like the real CLI.
+        self._prompts_send.close()
+
+    def _handle_frame(self, frame: dict[str, Any], nursery: trio.Nursery) -> None:
+        self.received.append(frame)
+        kind = frame.get("type")
+        if kind == "user":
+            self._prompts_send.send_nowait(frame)
+        elif kind == "control_response":
+            body = frame.get("response", {})
+            rid = body.get("request_id")
+            self.responses[rid] = body
+            waiter = self._waiting.pop(rid, None)
+            if waiter is not None:
+                waiter.set()
+        elif kind == "control_request":
+            # Answered in a task of its own: answering may need more stdin (on_initialize steps).
+            nursery.start_soon(self._answer, frame["request_id"], frame.get("request", {}))
+
+    async def _answer(self, request_id: str, request: dict[str, Any]) -> None:
+        subtype = request.get("subtype")
+        if subtype in self.script.unanswered:
+            return
+        response: dict[str, Any] | None = None
+        error: str | None = None
+        if subtype == "initialize":
+            if not self.script.answer_initialize:
+                return
+            for step in self.script.on_initialize:
+                await self._run_step(step)
+            response = {
+                "commands": [],
+                "agents": [],
+                "models": [{"value": "claude-fake-1", "displayName": "Fake"}],
+                "account": {},
+                "output_style": "default",
+                "available_output_styles": ["default"],
+                "pid": os.getpid(),
+                "claude_code_version": CLI_VERSION,
+                "current_permission_mode": self.permission_mode,
+                **self.script.initialize_response,
+            }
+            self._initialized.set()
+        elif subtype == "interrupt":
+            self.interrupts += 1
+            response = {"still_queued": []}
+            if self._turn_scope is not None:
+                self._interrupted.set()
+        elif subtype == "set_model":
+            self.model = request.get("model") or "claude-fake-1"
+            response = {"model": self.model}
+        elif subtype == "set_permission_mode":
+            self.permission_mode = str(request.get("mode"))
+            response = {"mode": self.permission_mode}
+        elif subtype == "set_max_thinking_tokens":
+            response = {}
+        else:
+            error = f"Unsupported control request subtype: {subtype}"
+        body: dict[str, Any] = {"request_id": request_id}
+        if error is None:
+            body.update(subtype="success", response=response)
+        else:
+            body.update(subtype="error", error=error)
+        await self.write_frame({"type": "control_response", "response": body})
+
+    async def _serve_turns(self) -> None:
+        async for prompt in self._prompts_recv:
+            await self._run_turn(prompt)
+
+    async def _run_turn(self, prompt: dict[str, Any]) -> None:
+        turns = self.script.turns
+        if self._turn_index < len(turns):
+            turn = turns[self._turn_index]
+        else:
+            turn = FakeTurn.reply(self.script.default_reply)
+        self._turn_index += 1
+        self._interrupted = trio.Event()
+        await self._state("running")
+        if turn.emit_init:
+            await self.write_frame(init_frame(self.script.session_id))
+        interrupted = False
+        async with trio.open_nursery() as nursery:
+            with trio.CancelScope() as scope:
+                self._turn_scope = scope
+
+                async def watch_interrupt() -> None:
+                    await self._interrupted.wait()
+                    scope.cancel()
+
+                nursery.start_soon(watch_interrupt)
+                for step in turn.steps:
+                    await self._run_step(step)
+                    if isinstance(step, Result):
+                        break
+            self._turn_scope = None
+            interrupted = scope.cancelled_caught
+            nursery.cancel_scope.cancel()
+        if interrupted:
+            await self.write_frame(
+                self._fill(
+                    {
+                        "type": "user",
+                        "message": {
+                            "role": "user",
+                            "content": [{"type": "text", "text": "[Request interrupted by user]"}],
+                        },
+                        "parent_tool_use_id": None,
+                    }
+                )
+            )
+            await self._run_step(
+                Result(
+                    subtype="error_during_execution",
+                    is_error=True,
+                    extra={"terminal_reason": "aborted_streaming", "errors": []},
+                )
+            )
+        await self._state("idle")
+
+    async def _run_step(self, step: Step) -> None:
+        sid = self.script.session_id
+        if isinstance(step, Emit):
+            await self.write_frame(self._fill(step.frame))
+        elif isinstance(step, Text):
+            await self.write_frame(self._fill(_assistant([{"type": "text", "text": step.text}])))
+        elif isinstance(step, ToolUse):
+            block = {"type": "tool_use", "id": step.id, "name": step.name, "input": step.input}
+            await self.write_frame(self._fill(_assistant([block])))
+        elif isinstance(step, Result):
+            frame: dict[str, Any] = {
+                "type": "result",
+                "subtype": step.subtype,
+                "is_error": step.is_error,
+                "duration_ms": 10,
+                "duration_api_ms": 5,
+                "num_turns": 1,
+                "session_id": sid,
+                "total_cost_usd": step.total_cost_usd,
+                "usage": step.usage,
+                "permission_denials": [],
+                "stop_reason": "end_turn",
+            }
+            if step.subtype == "success":
+                frame["result"] = step.text
+            frame.update(step.extra)
+            await self.write_frame(self._fill(frame))
+        elif isinstance(step, Request):
+            self._request_counter += 1
+            rid = f"{self._request_counter:08d}-fake-{uuid_mod.uuid4().hex[:8]}"
+            frame = {
+                "type": "control_request",
+                "request_id": rid,
+                "request": {"subtype": step.subtype, **step.fields},
+            }
+            self.requests_sent.append(frame)
+            waiter = trio.Event()
+            self._waiting[rid] = waiter
+            await self.write_frame(frame)
+            if step.wait:
+                await waiter.wait()
+        elif isinstance(step, Sleep):
+            await trio.sleep(step.seconds)
+        elif isinstance(step, Raw):
+            await self.write_bytes(step.data.encode() * step.repeat)
+        elif isinstance(step, Stderr):
+            await self.write_stderr(step.text)
+        elif isinstance(step, Exit):
+            if step.stderr:
+                await self.write_stderr(step.stderr)
+            raise _Exited(step.code)
+        elif isinstance(step, Kill):
+            raise _Exited(-int(getattr(signal, step.signal)))
+        elif isinstance(step, Hang):
+            await trio.sleep_forever()
+        elif isinstance(step, StopReadingStdin):
+            self._stop_reading.set()
+        elif isinstance(step, WaitForInterrupt):
+            await trio.sleep_forever()  # the interrupt cancels the turn's scope
+        elif isinstance(step, Flood):
+            line = orjson.dumps(self._fill(step.frame)) + b"\n"
+            per_chunk = max(1, 256 * 1024 // len(line))
+            chunk = line * per_chunk
+            full, rest = divmod(step.count, per_chunk)
+            for _ in range(full):
+                await self.write_bytes(chunk)
+            if rest:
+                await self.write_bytes(line * rest)
+
+
+def _assistant(content: list[dict[str, Any]], model: str = "claude-fake-1") -> dict[str, Any]:
+    return {
+        "type": "assistant",
+        "message": {
+            "id": f"msg_fake_{uuid_mod.uuid4().hex[:20]}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 1},
+        },
+        "parent_tool_use_id": None,
+    }
+
+
+# ------------------------------------------------------------ transports
+
+
+class _InProcessChild(ChildProcess):
+    def __init__(self, fake: FakeCLI) -> None:
+        self.fake = fake
+        stdin_send, stdin_recv = trio.testing.memory_stream_one_way_pair()
+        stdout_send, stdout_recv = trio.testing.memory_stream_one_way_pair()
+        stderr_send, stderr_recv = trio.testing.memory_stream_one_way_pair()
+        self.stdin = stdin_send
+        self.stdout = stdout_recv
+        self.stderr = stderr_recv
+        self._fake_streams = (stdin_recv, stdout_send, stderr_send)
+        self.pid = None
+        self._returncode: int | None = None
+        self._done = trio.Event()
+        self._scope = trio.CancelScope()
+
+    @property
+    def returncode(self) -> int | None:
+        return self._returncode
+
+    async def run(self) -> None:
+        code = -int(signal.SIGKILL)
+        try:
+            with self._scope:
+                code = await self.fake.run(*self._fake_streams)
+            if self._scope.cancelled_caught:
+                code = self._kill_code
+        finally:
+            self._returncode = code
+            # Like a dead process: its pipes close.
+            with trio.CancelScope(shield=True):
+                for stream in self._fake_streams:
+                    try:
+                        await stream.aclose()
+                    except (trio.BrokenResourceError, trio.ClosedResourceError):
+                        pass
+            self._done.set()
+
+    _kill_code = -int(signal.SIGKILL)
+
+    async def wait(self) -> int:
+        await self._done.wait()
+        assert self._returncode is not None
+        return self._returncode
+
+    def terminate(self) -> None:
+        self._kill_code = -int(signal.SIGTERM)
+        self._scope.cancel()
+
+    def kill(self) -> None:
+        self._kill_code = -int(signal.SIGKILL)
+        self._scope.cancel()
+
+
+class FakeCLITransport(Transport):
+    """Runs a :class:`FakeCLI` in-process over memory streams (no subprocess).
+
+    Args:
+        script: The fake's script.
+
+    Attributes:
+        fake: The most recently started fake (inspect ``received`` and ``responses``).
+        specs: Every launch spec the session asked for (argv, env), in order.
+    """
+
+    def __init__(self, script: FakeScript | None = None) -> None:
+        self.script = script or FakeScript()
+        self.fake: FakeCLI | None = None
+        self.specs: list[LaunchSpec] = []
+
+    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
+        """Starts a fresh fake CLI task in the session's nursery."""
+        self.specs.append(spec)
+        fake = FakeCLI(self.script)
+        fake.argv = list(spec.argv)
+        self.fake = fake
+        child = _InProcessChild(fake)
+        nursery.start_soon(child.run)
+        await trio.lowlevel.checkpoint()
+        return child
+
+
+class FakeCLIProcessTransport(Transport):
+    """Runs the fake CLI as a real subprocess (``python -m trio_claude.testing.fake_cli``).
+
+    Args:
+        script: The fake's script.
+        directory: Where to write the script file.
+    """
+
+    def __init__(self, script: FakeScript, directory: str | os.PathLike[str]) -> None:
+        self.script = script
+        self.path = Path(directory) / f"fake-cli-script-{uuid_mod.uuid4().hex[:8]}.json"
+        self.path.write_bytes(script.to_json())
+        self.specs: list[LaunchSpec] = []
+        self._inner = SubprocessTransport()
+
+    def command(self, spec: LaunchSpec) -> list[str]:
+        """The command line actually run for ``spec``."""
+        return [
+            sys.executable,
+            "-m",
+            "trio_claude.testing.fake_cli",
+            "--script",
+            str(self.path),
+            "--",
+            *spec.argv[1:],
+        ]
+
+    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
+        """Spawns the fake as a child process."""
+        self.specs.append(spec)
+        return await self._inner.start(attrs.evolve(spec, argv=self.command(spec)), nursery)
+
+
+# ------------------------------------------------------------------ main
+
+
+async def _main_async(script: FakeScript, argv: list[str]) -> int:
+    fake = FakeCLI(script)
+    fake.argv = argv
+    stdin = trio.lowlevel.FdStream(os.dup(0))
+    stdout = trio.lowlevel.FdStream(os.dup(1))
+    stderr = trio.lowlevel.FdStream(os.dup(2))
+    return await fake.run(stdin, stdout, stderr)
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Entry point of ``python -m trio_claude.testing.fake_cli``."""
+    parser = argparse.ArgumentParser(prog="fake_cli", description=__doc__.splitlines()[0])
+    parser.add_argument("--script", help="a FakeScript as JSON (default: one default reply)")
+    parser.add_argument("rest", nargs="*", help="the CLI flags the SDK passed (recorded, ignored)")
+    ns = parser.parse_args(args)
+    script = FakeScript.from_json(Path(ns.script).read_bytes()) if ns.script else FakeScript()
+    code = trio.run(_main_async, script, list(ns.rest))
+    if code < 0:
+        sys.stdout.flush()
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
