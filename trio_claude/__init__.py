@@ -3,10 +3,10 @@
 from . import types as types
 from ._client import ClaudeSDKClient as ClaudeSDKClient
 from ._errors import BudgetExceededError as BudgetExceededError
+from ._errors import ClaudeSDKError as ClaudeSDKError
 from ._errors import CLIConnectionError as CLIConnectionError
 from ._errors import CLIJSONDecodeError as CLIJSONDecodeError
 from ._errors import CLINotFoundError as CLINotFoundError
-from ._errors import ClaudeSDKError as ClaudeSDKError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ControlRequestError as ControlRequestError
 from ._errors import ControlTimeoutError as ControlTimeoutError

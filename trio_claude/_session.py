@@ -22,13 +22,14 @@ import math
 import os
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
 import trio
 
+from ._callbacks import Handler, build_handlers
 from ._errors import (
     ClaudeSDKError,
     CLIConnectionError,
@@ -74,9 +75,9 @@ __all__ = [
 logger = logging.getLogger("trio_claude")
 
 #: Bytes asked of the pipe per read. Large reads mean few wakeups when the CLI floods.
-_READ_SIZE = 256 * 1024
+_READ_SIZE = 64 * 1024
 #: Messages handed out between two forced checkpoints when the queue is never empty.
-_CHECKPOINT_EVERY = 128
+_CHECKPOINT_EVERY = 4096
 
 _PROTOCOL_EVENTS = frozenset(
     {
@@ -92,7 +93,6 @@ _PROTOCOL_EVENTS = frozenset(
 )
 
 Prompt = str | Sequence[Any] | UserMessage | dict[str, Any]
-Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 @attrs.frozen(kw_only=True)
@@ -166,18 +166,28 @@ class MessageStream:
         if self._finished:
             raise StopAsyncIteration
         session = self._session
+        queue = session._queue
+        if queue and session._since_checkpoint < _CHECKPOINT_EVERY:
+            # Fast path: a message is already here; the checkpoint is taken once per batch.
+            session._since_checkpoint += 1
+            message = queue.popleft()
+            if session._reader_resume is not None:
+                session._maybe_resume_reader()
+            if self._until_result and message.__class__ is ResultMessage:
+                self._finished = True
+            return message
         try:
-            message = await session._next_message(turn=self._until_result)
+            next_message = await session._next_message(turn=self._until_result)
         except trio.Cancelled:
             if self._until_result:
                 session._abandon_turn()
             raise
-        if message is None:
+        if next_message is None:
             self._finished = True
             raise StopAsyncIteration
-        if self._until_result and type(message) is ResultMessage:
+        if self._until_result and type(next_message) is ResultMessage:
             self._finished = True
-        return message
+        return next_message
 
 
 class Session:
@@ -197,13 +207,14 @@ class Session:
         self._out_send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
         self._pending: dict[str, _Pending] = {}
         self._inflight: dict[str, trio.CancelScope] = {}
-        self._handlers: dict[str, Handler] = {"elicitation": _decline_elicitation}
+        self._handlers: dict[str, Handler] = build_handlers(options)
         self._stderr = StderrTail()
         self._writer_done = trio.Event()
         self._stderr_done = trio.Event()
-        # The user-facing queue: (message, approximate bytes).
-        self._queue: deque[tuple[Message, int]] = deque()
-        self._queued_bytes = 0
+        # The user-facing queue. Its size in bytes is estimated from the average size of the
+        # messages read so far: exact enough for a memory bound, and free on the hot path.
+        self._queue: deque[Message] = deque()
+        self._avg_message_bytes = 512.0
         self._wakeup = trio.Event()
         self._reader_resume: trio.Event | None = None
         self._since_checkpoint = 0
@@ -470,8 +481,9 @@ class Session:
                     self._since_checkpoint = 0
                     await trio.lowlevel.checkpoint()
                     continue
-                message, size = self._queue.popleft()
-                self._took(size)
+                message = self._queue.popleft()
+                if self._reader_resume is not None:
+                    self._maybe_resume_reader()
                 return message
             if self._ended:
                 self._end_of_stream(turn)
@@ -483,8 +495,11 @@ class Session:
                 self._wakeup = trio.Event()
             await self._wakeup.wait()
 
-    def _took(self, size: int) -> None:
-        self._queued_bytes -= size
+    @property
+    def _queued_bytes(self) -> int:
+        return int(len(self._queue) * self._avg_message_bytes)
+
+    def _maybe_resume_reader(self) -> None:
         resume = self._reader_resume
         if resume is not None and self._queued_bytes <= self._options.max_buffered_bytes:
             resume.set()
@@ -516,10 +531,11 @@ class Session:
             return
         queue = self._queue
         while queue:
-            message, size = queue.popleft()
-            self._took(size)
+            message = queue.popleft()
             if type(message) is ResultMessage:
+                self._maybe_resume_reader()
                 return  # the turn had already finished; its leftovers are gone
+        self._maybe_resume_reader()
         proto = self._proto
         if proto.results_received + self._discard_turns >= proto.turns_sent:
             return  # no turn in flight
@@ -651,8 +667,10 @@ class Session:
         await self._on_eof(proc)
 
     def _handle_events(self, events: list[Any], nbytes: int) -> None:
-        size = nbytes // len(events) + 1
+        if nbytes:
+            self._avg_message_bytes = 0.9 * self._avg_message_bytes + 0.1 * (nbytes / len(events))
         queue = self._queue
+        append = queue.append
         delivered = 0
         for event in events:
             cls = event.__class__
@@ -669,10 +687,9 @@ class Session:
                 self._last_result = event
             elif cls is InitMessage and self.cli_version is None:
                 self.cli_version = event.claude_code_version
-            queue.append((event, size))
+            append(event)
             delivered += 1
         if delivered:
-            self._queued_bytes += delivered * size
             self._wakeup.set()
 
     def _handle_protocol_event(self, event: Any) -> None:
@@ -786,11 +803,6 @@ class Session:
         self.server_info = decode_server_info(reply)
         if self.server_info.claude_code_version:
             self.cli_version = self.server_info.claude_code_version
-
-
-async def _decline_elicitation(request: dict[str, Any]) -> dict[str, Any]:
-    # No on_elicitation callback: decline, as the official TypeScript SDK does.
-    return {"action": "decline"}
 
 
 def _prepare(

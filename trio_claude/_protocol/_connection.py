@@ -75,6 +75,14 @@ class ClaudeProtocol:
         self.messages_received = 0
         self.invalid_lines = 0
         self.oversize_lines = 0
+        self._plumbing = {
+            "control_response": self._on_control_response,
+            "control_request": self._on_control_request,
+            "control_cancel_request": self._on_control_cancel,
+            "keep_alive": self._on_keep_alive,
+            "transcript_mirror": self._on_transcript_mirror,
+            "system": self._on_system,
+        }
 
     # ----------------------------------------------------------------- inbound
 
@@ -124,64 +132,82 @@ class ClaudeProtocol:
 
     def _process_lines(self, lines: list[bytes | OversizeLine]) -> None:
         ready = self._ready
+        append = ready.append
+        loads = _loads
+        plumbing = self._plumbing
         for line in lines:
             if isinstance(line, OversizeLine):
                 self.oversize_lines += 1
-                ready.append(line)
+                append(line)
                 continue
-            self.lines_received += 1
             try:
-                obj = _loads(line)
+                obj = loads(line)
             except orjson.JSONDecodeError as exc:
                 self.invalid_lines += 1
-                ready.append(InvalidLine(line[:200], f"not JSON: {exc}"))
+                append(InvalidLine(line[:200], f"not JSON: {exc}"))
                 continue
-            if not isinstance(obj, dict):
+            if obj.__class__ is not dict:
                 self.invalid_lines += 1
-                ready.append(InvalidLine(line[:200], "not a JSON object"))
+                append(InvalidLine(line[:200], "not a JSON object"))
                 continue
-            ready.append(self._route(obj, line))
+            kind = obj.get("type")
+            route = plumbing.get(kind) if kind.__class__ is str else None
+            if route is not None:
+                event = route(obj, line)
+                if event is not None:
+                    append(event)
+                    continue
+            try:
+                message = decode_message(obj)
+            except MessageParseError as exc:
+                self.invalid_lines += 1
+                # Deliver it anyway, untyped: nothing the CLI sent is lost.
+                append(InvalidLine(line[:200], str(exc)))
+                message = UnknownMessage(type=str(kind), raw=obj)
+            sid = obj.get("session_id")
+            if sid and sid.__class__ is str:
+                self.session_id = sid
+            if message.__class__ is ResultMessage:
+                self.results_received += 1
+            append(message)
+        self.lines_received += len(lines)
+        self.messages_received = self.lines_received - self.invalid_lines - self.oversize_lines
 
-    def _route(self, obj: dict[str, Any], line: bytes) -> Any:
-        kind = obj.get("type")
-        if kind == "control_response":
-            matched = self._control.match(obj)
-            # An unmatched response (echo, or late after a timeout) is dropped as a keep-alive.
-            return matched if matched is not None else KeepAlive(obj)
-        if kind == "control_request":
-            request = obj.get("request")
-            request_id = obj.get("request_id")
-            if not isinstance(request, dict) or not isinstance(request_id, str):
-                self.invalid_lines += 1
-                return InvalidLine(line[:200], "malformed control_request")
-            return ControlRequest(request_id, str(request.get("subtype")), request)
-        if kind == "control_cancel_request":
-            return ControlCancel(str(obj.get("request_id")))
-        if kind == "keep_alive":
-            return KeepAlive(obj)
-        if kind == "transcript_mirror":
-            entries = obj.get("entries")
-            return TranscriptMirror(
-                obj.get("filePath"), entries if isinstance(entries, list) else [], obj
-            )
-        if kind == "system" and obj.get("subtype") == "session_state_changed":
-            self.state = str(obj.get("state"))
-            if obj.get("sdk_host_only"):
-                return SessionStateChanged(self.state)
-        try:
-            message = decode_message(obj)
-        except MessageParseError as exc:
+    # Frames that are protocol plumbing rather than user-visible messages. Each returns the
+    # event to emit, or None to decode the frame as a message after all.
+
+    def _on_control_response(self, obj: dict[str, Any], line: bytes) -> Any:
+        matched = self._control.match(obj)
+        # An unmatched response (an echo, or late after a timeout) is only activity.
+        return matched if matched is not None else KeepAlive(obj)
+
+    def _on_control_request(self, obj: dict[str, Any], line: bytes) -> Any:
+        request = obj.get("request")
+        request_id = obj.get("request_id")
+        if not isinstance(request, dict) or not isinstance(request_id, str):
             self.invalid_lines += 1
-            # Deliver it anyway, untyped: nothing the CLI sent is lost.
-            self._ready.append(InvalidLine(line[:200], str(exc)))
-            message = UnknownMessage(type=str(kind), raw=obj)
-        self.messages_received += 1
-        sid = obj.get("session_id")
-        if sid and isinstance(sid, str):
-            self.session_id = sid
-        if type(message) is ResultMessage:
-            self.results_received += 1
-        return message
+            return InvalidLine(line[:200], "malformed control_request")
+        return ControlRequest(request_id, str(request.get("subtype")), request)
+
+    def _on_control_cancel(self, obj: dict[str, Any], line: bytes) -> Any:
+        return ControlCancel(str(obj.get("request_id")))
+
+    def _on_keep_alive(self, obj: dict[str, Any], line: bytes) -> Any:
+        return KeepAlive(obj)
+
+    def _on_transcript_mirror(self, obj: dict[str, Any], line: bytes) -> Any:
+        entries = obj.get("entries")
+        return TranscriptMirror(
+            obj.get("filePath"), entries if isinstance(entries, list) else [], obj
+        )
+
+    def _on_system(self, obj: dict[str, Any], line: bytes) -> Any:
+        if obj.get("subtype") != "session_state_changed":
+            return None
+        self.state = str(obj.get("state"))
+        if obj.get("sdk_host_only"):
+            return SessionStateChanged(self.state)
+        return None
 
     # ---------------------------------------------------------------- outbound
 

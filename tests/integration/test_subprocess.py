@@ -1,0 +1,210 @@
+"""The subprocess transport with a real child process (the fake CLI run as a program)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+
+import trio_claude as tc
+from trio_claude._transport._base import LaunchSpec
+from trio_claude._transport._process import SubprocessTransport, shutdown_process
+from trio_claude.testing.fake_cli import (
+    Exit,
+    FakeCLIProcessTransport,
+    FakeScript,
+    FakeTurn,
+    Hang,
+    Kill,
+    Result,
+    Sleep,
+    Stderr,
+    Text,
+    WaitForInterrupt,
+)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); it is not reaped only if nobody waited. Check its state.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def options(script: FakeScript, tmp_path: Path, **kw: object) -> tc.ClaudeAgentOptions:
+    return tc.ClaudeAgentOptions(
+        transport=FakeCLIProcessTransport(script, tmp_path),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def test_a_real_process_session(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn.reply("from a subprocess")])
+    async with tc.open_session(options(script, tmp_path)) as session:
+        assert session.pid is not None and alive(session.pid)
+        turn = await session.run("hi")
+        assert turn.text == "from a subprocess"
+        pid = session.pid
+    assert not alive(pid)
+    assert session.returncode == 0
+
+
+async def test_leaving_by_exception_reaps_the_process(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("x"), Hang()])])
+    pid = None
+    with pytest.raises(KeyError):
+        async with tc.open_session(options(script, tmp_path, close_timeout=0.5)) as session:
+            pid = session.pid
+            await session.send("go")
+            raise KeyError("boom")
+    assert pid is not None and not alive(pid)
+
+
+async def test_leaving_by_cancellation_reaps_the_process(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("x"), Hang()])])
+    pids: list[int] = []
+    with trio.move_on_after(3) as scope:
+        async with tc.open_session(options(script, tmp_path, close_timeout=0.5)) as session:
+            assert session.pid is not None
+            pids.append(session.pid)
+            await session.send("go")
+            async for _ in session.receive_messages():
+                pass
+    assert scope.cancelled_caught
+    assert pids and not alive(pids[0])
+
+
+async def test_sigkill_mid_turn_is_a_process_error_with_the_signal(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("before"), Stderr("dying"), Kill()])])
+    async with tc.open_session(options(script, tmp_path)) as session:
+        await session.send("go")
+        seen = []
+        with pytest.raises(tc.ProcessError) as info:
+            with trio.fail_after(10):
+                async for message in session.receive_response():
+                    seen.append(message)
+        assert info.value.exit_code == -signal.SIGKILL
+        assert info.value.signal == "SIGKILL"
+        assert "dying" in info.value.stderr
+        assert any(isinstance(m, tc.AssistantMessage) for m in seen)
+
+
+async def test_exit_with_code_and_stderr(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Sleep(0.05), Exit(7, stderr="fatal: nope")])])
+    async with tc.open_session(options(script, tmp_path)) as session:
+        await session.send("go")
+        with pytest.raises(tc.ProcessError) as info:
+            await session.run("again")
+        assert info.value.exit_code == 7 and "fatal: nope" in info.value.stderr
+        assert "fatal: nope" in str(info.value)
+
+
+async def test_twenty_mib_line_through_a_real_pipe(tmp_path: Path) -> None:
+    big = "q" * (20 * 1024 * 1024)
+    script = FakeScript(turns=[FakeTurn(steps=[Text(big), Result(text="ok")])])
+    async with tc.open_session(options(script, tmp_path)) as session:
+        turn = await session.run("go")
+    blocks = [b for m in turn.messages if isinstance(m, tc.AssistantMessage) for b in m.content]
+    assert len(blocks) == 1 and isinstance(blocks[0], tc.TextBlock) and blocks[0].text == big
+
+
+async def test_interrupt_by_cancel_scope_over_a_real_pipe(tmp_path: Path) -> None:
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Text("stale"), WaitForInterrupt()]), FakeTurn.reply("fresh")]
+    )
+    async with tc.open_session(options(script, tmp_path)) as session:
+        await session.send("one")
+        with trio.move_on_after(0.5):
+            async for _ in session.receive_response():
+                pass
+        turn = await session.run("two")
+        assert turn.text == "fresh"
+        assert "stale" not in repr(turn.messages)
+
+
+async def test_missing_cli_is_cli_not_found_before_any_spawn(tmp_path: Path) -> None:
+    opts = tc.ClaudeAgentOptions(cli_path=tmp_path / "no-such-claude")
+    with pytest.raises(tc.CLINotFoundError):
+        async with tc.open_session(opts):
+            pass
+
+
+async def test_shutdown_escalates_to_sigterm_then_sigkill_and_kills_the_group(
+    tmp_path: Path,
+) -> None:
+    # A parent that ignores SIGTERM and leaves a grandchild in its process group.
+    code = (
+        "import signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    spec = LaunchSpec(argv=[sys.executable, "-c", code], env=dict(os.environ))
+    async with trio.open_nursery() as nursery:
+        proc = await SubprocessTransport().start(spec, nursery)
+        line = b""
+        while not line.endswith(b"\n"):
+            line += await proc.stdout.receive_some(100)
+        grandchild = int(line)
+        start = trio.current_time()
+        result = await shutdown_process(proc, close_timeout=0.2, term_timeout=0.3)
+        assert trio.current_time() - start < 3
+    assert result == -signal.SIGKILL
+    assert proc.pid is not None and not alive(proc.pid)
+    with trio.fail_after(2):
+        while alive(grandchild):
+            await trio.sleep(0.02)
+
+
+PARENT = """
+import os, sys, trio
+from trio_claude._transport._base import LaunchSpec
+from trio_claude._transport._process import SubprocessTransport
+
+async def main():
+    spec = LaunchSpec(argv=[sys.executable, "-c", "import time; time.sleep(60)"],
+                      env=dict(os.environ))
+    async with trio.open_nursery() as nursery:
+        proc = await SubprocessTransport().start(spec, nursery)
+        print(proc.pid, os.getpgid(proc.pid), flush=True)
+        await trio.sleep(60)
+
+trio.run(main)
+"""
+
+
+async def test_a_crashed_parent_leaves_no_orphan() -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("PDEATHSIG is Linux-only")
+    parent = await trio.lowlevel.open_process(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE
+    )
+    try:
+        assert parent.stdout is not None
+        line = b""
+        with trio.fail_after(10):
+            while not line.endswith(b"\n"):
+                line += await parent.stdout.receive_some(100)
+        child, group = (int(x) for x in line.split())
+        assert group == child  # the child leads its own process group
+        assert alive(child)
+        parent.kill()  # SIGKILL: no cleanup code runs in the parent
+        await parent.wait()
+        with trio.fail_after(5):
+            while alive(child):
+                await trio.sleep(0.02)
+    finally:
+        parent.kill()
+        await parent.wait()

@@ -1,0 +1,151 @@
+"""A test environment for running the real ``claude`` CLI offline.
+
+:func:`open_claude_test_env` starts the fake Messages API and makes an isolated ``HOME`` (with
+empty shell rc files: the CLI's Bash tool sources them) and ``CLAUDE_CONFIG_DIR``.
+:meth:`ClaudeTestEnv.options` then gives :class:`~trio_claude.ClaudeAgentOptions` wired to them,
+each call with its own scripted conversation on the shared server.
+
+Every CLI started through those options carries a marker variable, so
+:meth:`ClaudeTestEnv.leaked_processes` can find any that outlived their session.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from .._options import ClaudeAgentOptions
+from ._fake_model import FakeModel, ScriptLike, open_fake_model
+
+__all__ = ["MARKER_VARIABLE", "ClaudeTestEnv", "find_marked_processes", "open_claude_test_env"]
+
+#: Environment variable set on every CLI started by a test environment.
+MARKER_VARIABLE = "TRIO_CLAUDE_TEST_MARKER"
+
+
+def find_marked_processes(marker: str) -> list[int]:
+    """Live (non-zombie) processes whose environment carries ``MARKER_VARIABLE=marker`` (Linux)."""
+    needle = f"{MARKER_VARIABLE}={marker}".encode()
+    found = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+@attrs.define
+class ClaudeTestEnv:
+    """A running fake model plus isolated directories for the CLI.
+
+    Attributes:
+        model: The fake Messages API (inspect ``model.requests``).
+        root: The temporary directory everything lives in.
+        home: The isolated ``HOME`` (empty ``.bashrc``, ``.profile``, ``.bash_profile``).
+        config_dir: The isolated ``CLAUDE_CONFIG_DIR``.
+        project: The default working directory for sessions.
+        marker: The value of :data:`MARKER_VARIABLE` on every CLI started here.
+    """
+
+    model: FakeModel
+    root: Path
+    home: Path
+    config_dir: Path
+    project: Path
+    marker: str = attrs.field(factory=lambda: uuid.uuid4().hex)
+    _count: int = 0
+
+    def env(self, session: str | None = None, **extra: str) -> dict[str, str]:
+        """The CLI environment for ``session`` (a name registered on the model)."""
+        env = {
+            **self.model.cli_env(session),
+            "HOME": str(self.home),
+            "CLAUDE_CONFIG_DIR": str(self.config_dir),
+            "IS_SANDBOX": "1",
+            MARKER_VARIABLE: self.marker,
+        }
+        env.update(extra)
+        return env
+
+    def options(
+        self,
+        script: ScriptLike | None = None,
+        *,
+        name: str | None = None,
+        env: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> ClaudeAgentOptions:
+        """Options for a session that talks to the fake model with its own ``script``.
+
+        Args:
+            script: The scripted model turns (see ``docs/fake-model.md``). ``None`` reuses the
+                script already registered under ``name``.
+            name: The conversation's name on the server (default: a fresh one per call).
+            env: Extra environment for the CLI.
+            **kwargs: Any other :class:`~trio_claude.ClaudeAgentOptions` field. ``cwd``
+                defaults to :attr:`project`.
+        """
+        if name is None:
+            self._count += 1
+            name = f"t{self._count}"
+        if script is not None:
+            self.model.session_base_url(name, script)
+        merged = self.env(name, **dict(env or {}))
+        kwargs.setdefault("cwd", self.project)
+        return ClaudeAgentOptions(env=merged, **kwargs)
+
+    def leaked_processes(self) -> list[int]:
+        """CLIs started from this environment that are still alive."""
+        return find_marked_processes(self.marker)
+
+    def kill_leaked(self) -> list[int]:
+        """Kills (SIGKILL) and returns the CLIs :meth:`leaked_processes` finds."""
+        pids = self.leaked_processes()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return pids
+
+
+@asynccontextmanager
+async def open_claude_test_env(directory: str | os.PathLike[str]) -> AsyncIterator[ClaudeTestEnv]:
+    """Starts the fake model and makes an isolated HOME, config dir and project in ``directory``.
+
+    Args:
+        directory: An empty temporary directory (pytest's ``tmp_path``).
+
+    Yields:
+        The environment; the fake model stops when the block ends.
+    """
+    root = Path(directory)
+    home = root / "home"
+    config_dir = root / "config"
+    project = root / "project"
+    for path in (home, config_dir, project):
+        path.mkdir(parents=True, exist_ok=True)
+    for rc in (".bashrc", ".profile", ".bash_profile", ".zshrc"):
+        (home / rc).write_text("")
+    async with open_fake_model([]) as model:
+        yield ClaudeTestEnv(
+            model=model, root=root, home=home, config_dir=config_dir, project=project
+        )
+        await trio.lowlevel.checkpoint()
