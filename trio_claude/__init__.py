@@ -110,3 +110,9 @@ from .types import UnknownBlock as UnknownBlock
 from .types import UnknownMessage as UnknownMessage
 from .types import UserMessage as UserMessage
 from .types import WorkerShuttingDownMessage as WorkerShuttingDownMessage
+
+# --- callbacks: permissions, hooks, in-process MCP (issue 4) ---
+
+# --- on-disk sessions and session stores (issue 5) ---
+
+# --- budgets and watchdogs (issue 6) ---
