@@ -116,3 +116,5 @@ from .types import WorkerShuttingDownMessage as WorkerShuttingDownMessage
 # --- on-disk sessions and session stores (issue 5) ---
 
 # --- budgets and watchdogs (issue 6) ---
+from ._budget import Budget as Budget
+from ._budget import BudgetSpent as BudgetSpent

@@ -59,8 +59,6 @@ UNWIRED_FIELDS: set[str] = {
     "hooks",
     "session_store",
     "on_elicitation",
-    "budget",
-    "stall_timeout",
     "sdk_mcp_servers",
 }
 
@@ -948,6 +946,11 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     if "subtype" in o.extra_initialize_fields:
         raise _fail("extra_initialize_fields must not set 'subtype'")
     _check_seconds("stall_timeout", o.stall_timeout, positive=True, optional=True)
+    if o.budget is not None:
+        from ._budget import Budget
+
+        if not isinstance(o.budget, Budget):
+            raise _fail(f"budget must be a trio_claude.Budget, got {type(o.budget).__name__}")
     _check_seconds("control_timeout", o.control_timeout, positive=True)
     _check_seconds("initialize_timeout", o.initialize_timeout, positive=True)
     _check_seconds("interrupt_timeout", o.interrupt_timeout, positive=False)

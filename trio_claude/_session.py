@@ -29,8 +29,11 @@ from typing import Any
 import attrs
 import trio
 
+from ._budget import Budget
 from ._callbacks import Handler, build_handlers
+from ._cli_version import warn_if_outdated
 from ._errors import (
+    BudgetExceededError,
     ClaudeSDKError,
     CLIConnectionError,
     ConfigurationError,
@@ -39,6 +42,7 @@ from ._errors import (
     ProcessError,
     ResultError,
     SessionClosedError,
+    StallTimeoutError,
 )
 from ._options import ClaudeAgentOptions, validate_options
 from ._protocol._codec import decode_server_info, unstructure_block
@@ -62,7 +66,15 @@ from ._util import StderrTail, collapse_group
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
 
-from .types import InitMessage, Message, ResultMessage, ServerInfo, TurnResult, UserMessage
+from .types import (
+    AssistantMessage,
+    InitMessage,
+    Message,
+    ResultMessage,
+    ServerInfo,
+    TurnResult,
+    UserMessage,
+)
 
 __all__ = [
     "MessageStream",
@@ -163,9 +175,14 @@ class MessageStream:
         return self
 
     async def __anext__(self) -> Message:
-        if self._finished:
-            raise StopAsyncIteration
         session = self._session
+        if self._finished:
+            error = session._budget_error
+            if error is not None:
+                # The turn that crossed a limit has delivered its result; now say why it ended.
+                session._budget_error = None
+                raise error
+            raise StopAsyncIteration
         queue = session._queue
         if queue and session._since_checkpoint < _CHECKPOINT_EVERY:
             # Fast path: a message is already here; the checkpoint is taken once per batch.
@@ -232,10 +249,19 @@ class Session:
         self._closed = False
         self._done = trio.Event()
         self._broken: BaseException | None = None
+        # Budget and stall watchdog.
+        self._budget: Budget | None = options.budget
+        self._budget_error: BudgetExceededError | None = None
+        self._turn_tokens: dict[str, int] = {}
+        self._turn_tokens_charged = 0
+        self._cost_charged = 0.0
+        self._last_activity = 0.0
+        self._last_event: Any = None
         #: The typed ``initialize`` reply; ``None`` only while connecting.
         self.server_info: ServerInfo | None = None
         #: The CLI's version as reported by ``system/init`` or the initialize reply.
         self.cli_version: str | None = None
+        self._cli_version_checked = False
 
     # ------------------------------------------------------------------ public
 
@@ -294,7 +320,12 @@ class Session:
         else:
             await trio.lowlevel.checkpoint()
         self._check_usable()
+        budget = self._budget
+        if budget is not None:
+            budget.check()
+            budget.start()
         data = self._encode_prompt(prompt, parent_tool_use_id, uuid)
+        self._last_activity = trio.current_time()
         self._out_send.send_nowait(data)
 
     def receive_response(self) -> MessageStream:
@@ -338,6 +369,9 @@ class Session:
         result = messages[-1] if messages else None
         if type(result) is not ResultMessage:
             raise CLIConnectionError("the CLI's output ended before the turn's result")
+        if self._budget_error is not None:
+            error, self._budget_error = self._budget_error, None
+            raise error
         if result.is_error:
             raise ResultError(result)
         return TurnResult(messages=tuple(messages), result=result)
@@ -493,7 +527,44 @@ class Session:
             self._since_checkpoint = 0
             if self._wakeup.is_set():
                 self._wakeup = trio.Event()
-            await self._wakeup.wait()
+            deadline = self._watchdog_deadline(turn)
+            if deadline == math.inf:
+                await self._wakeup.wait()
+            else:
+                with trio.move_on_at(deadline):
+                    await self._wakeup.wait()
+                self._on_watchdog(turn)
+
+    def _turn_open(self) -> bool:
+        proto = self._proto
+        return proto.results_received + self._discard_turns < proto.turns_sent
+
+    def _watchdog_deadline(self, turn: bool) -> float:
+        deadline = math.inf
+        stall = self._options.stall_timeout
+        if stall is not None and turn and self._turn_open():
+            deadline = self._last_activity + stall
+        if self._budget is not None and self._turn_open():
+            deadline = min(deadline, self._budget.deadline)
+        return deadline
+
+    def _on_watchdog(self, turn: bool) -> None:
+        """A receiving call's wait timed out: enforce the seconds budget and the stall timeout."""
+        now = trio.current_time()
+        if self._budget is not None and now >= self._budget.deadline:
+            self._budget.exceeded  # noqa: B018 - checking the clock fires the listeners
+        stall = self._options.stall_timeout
+        if (
+            stall is not None
+            and turn
+            and not self._queue
+            and self._turn_open()
+            and now >= self._last_activity + stall
+        ):
+            last_seen = _describe(self._last_event)
+            logger.warning("no frame from the CLI for %g s; interrupting the turn", stall)
+            self._abandon_turn()
+            raise StallTimeoutError(stall, last_seen)
 
     @property
     def _queued_bytes(self) -> int:
@@ -572,6 +643,8 @@ class Session:
     # ------------------------------------------------------------------ tasks
 
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        if self._budget is not None:
+            self._budget._subscribe(self._on_budget_exceeded)
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -592,6 +665,8 @@ class Session:
                         await self._teardown(proc)
                     nursery.cancel_scope.cancel()
         finally:
+            if self._budget is not None:
+                self._budget._unsubscribe(self._on_budget_exceeded)
             self._closed = True
             self._fail_pending(SessionClosedError("the session is closed"))
             self._drained.set()
@@ -656,6 +731,7 @@ class Session:
                     await self._reader_resume.wait()
                     self._reader_resume = None
                 data = bytes(await stdout.receive_some(_READ_SIZE))
+                self._last_activity = trio.current_time()
                 proto.receive_data(data)
                 events = proto.events()
                 if events:
@@ -672,6 +748,8 @@ class Session:
         queue = self._queue
         append = queue.append
         delivered = 0
+        self._last_event = events[-1]
+        budget = self._budget
         for event in events:
             cls = event.__class__
             if cls in _PROTOCOL_EVENTS:
@@ -683,14 +761,57 @@ class Session:
                     if not self._discard_turns:
                         self._drained.set()
                 continue
+            if budget is not None:
+                self._charge(budget, event)
             if cls is ResultMessage:
                 self._last_result = event
-            elif cls is InitMessage and self.cli_version is None:
-                self.cli_version = event.claude_code_version
+            elif cls is InitMessage and not self._cli_version_checked:
+                self._note_cli_version(event.claude_code_version)
             append(event)
             delivered += 1
         if delivered:
             self._wakeup.set()
+
+    def _charge(self, budget: Budget, message: Any) -> None:
+        """Charges the budget for one message (only called when a budget is set)."""
+        cls = message.__class__
+        if cls is AssistantMessage:
+            key = message.message_id or str(id(message))
+            tokens = _usage_tokens(message.usage)
+            charged = self._turn_tokens.get(key)
+            if charged is None:
+                self._turn_tokens[key] = tokens
+                self._turn_tokens_charged += tokens
+                budget.charge(tokens=tokens, turns=1)
+            elif tokens > charged:
+                self._turn_tokens[key] = tokens
+                self._turn_tokens_charged += tokens - charged
+                budget.charge(tokens=tokens - charged)
+        elif cls is ResultMessage:
+            was_exceeded = budget.exceeded is not None
+            cost = message.total_cost_usd or 0.0
+            # total_cost_usd is cumulative per CLI process: charge the difference.
+            usd = max(0.0, cost - self._cost_charged)
+            self._cost_charged = max(self._cost_charged, cost)
+            tokens = max(0, _usage_tokens(message.usage) - self._turn_tokens_charged)
+            self._turn_tokens.clear()
+            self._turn_tokens_charged = 0
+            budget.charge(usd=usd, tokens=tokens)
+            if not was_exceeded and budget.exceeded is not None:
+                self._budget_error = budget.exceeded
+
+    def _on_budget_exceeded(self, error: BudgetExceededError) -> None:
+        """Listener: another charge (ours or another session's) exhausted the budget."""
+        if self._turn_open() and not (self._closing or self._ended):
+            self._budget_error = error
+            assert self._nursery is not None
+            self._nursery.start_soon(self._interrupt_quietly)
+
+    async def _interrupt_quietly(self) -> None:
+        try:
+            await self._request("interrupt", {})
+        except ClaudeSDKError as exc:
+            logger.debug("interrupt for the budget failed: %s", exc)
 
     def _handle_protocol_event(self, event: Any) -> None:
         cls = event.__class__
@@ -801,8 +922,51 @@ class Session:
                 + (f"\nstderr tail:\n{self.stderr_tail}" if self.stderr_tail else "")
             ) from exc
         self.server_info = decode_server_info(reply)
-        if self.server_info.claude_code_version:
-            self.cli_version = self.server_info.claude_code_version
+        self._note_cli_version(self.server_info.claude_code_version)
+
+    def _note_cli_version(self, version: str | None) -> None:
+        """Records the CLI's version (first report wins); warns once if it is unsupported."""
+        if not version:
+            return
+        if self.cli_version is None:
+            self.cli_version = version
+        if not self._cli_version_checked:
+            self._cli_version_checked = True
+            warn_if_outdated(version)
+
+
+def _usage_tokens(usage: dict[str, Any] | None) -> int:
+    if not usage:
+        return 0
+    total = 0
+    for key in (
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ):
+        value = usage.get(key)
+        if isinstance(value, int):
+            total += value
+    return total
+
+
+def _describe(event: Any) -> str | None:
+    """A short description of a frame, for StallTimeoutError."""
+    if event is None:
+        return None
+    raw = getattr(event, "raw", None)
+    if not isinstance(raw, dict):
+        return type(event).__name__
+    kind = raw.get("type")
+    detail = raw.get("subtype")
+    if kind in ("assistant", "user"):
+        content = (raw.get("message") or {}).get("content")
+        if isinstance(content, list) and content and isinstance(content[-1], dict):
+            detail = content[-1].get("type")
+    elif kind == "stream_event":
+        detail = (raw.get("event") or {}).get("type")
+    return f"{kind}/{detail}" if detail else str(kind)
 
 
 def _prepare(

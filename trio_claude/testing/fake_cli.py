@@ -98,7 +98,10 @@ class ToolUse:
 
 @attrs.frozen
 class Result:
-    """Writes the turn's result frame (the turn ends here)."""
+    """Writes the turn's result frame (the turn ends here).
+
+    ``total_cost_usd`` is this turn's cost; the frame reports the running total, as the CLI does.
+    """
 
     text: str = ""
     subtype: str = "success"
@@ -337,6 +340,7 @@ class FakeCLI:
         self.responses: dict[str, dict[str, Any]] = {}
         self.requests_sent: list[dict[str, Any]] = []
         self.interrupts = 0
+        self.total_cost_usd = 0.0
         self.argv: list[str] = []
         self.model = "claude-fake-1"
         self.permission_mode = "default"
@@ -571,6 +575,8 @@ class FakeCLI:
             block = {"type": "tool_use", "id": step.id, "name": step.name, "input": step.input}
             await self.write_frame(self._fill(_assistant([block])))
         elif isinstance(step, Result):
+            # Like the real CLI: total_cost_usd is cumulative over the process.
+            self.total_cost_usd += step.total_cost_usd
             frame: dict[str, Any] = {
                 "type": "result",
                 "subtype": step.subtype,
@@ -579,7 +585,7 @@ class FakeCLI:
                 "duration_api_ms": 5,
                 "num_turns": 1,
                 "session_id": sid,
-                "total_cost_usd": step.total_cost_usd,
+                "total_cost_usd": self.total_cost_usd,
                 "usage": step.usage,
                 "permission_denials": [],
                 "stop_reason": "end_turn",

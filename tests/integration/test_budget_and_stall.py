@@ -1,0 +1,203 @@
+"""Budgets shared across sessions and the stall watchdog, against the in-process FakeCLI."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+import trio.testing
+
+import trio_claude as tc
+from trio_claude._options import validate_options
+from trio_claude.testing.fake_cli import (
+    FakeCLITransport,
+    FakeScript,
+    FakeTurn,
+    Hang,
+    Result,
+    Sleep,
+    Text,
+    WaitForInterrupt,
+)
+
+
+def options_for(script: FakeScript, **kw: object) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
+    transport = FakeCLITransport(script)
+    return tc.ClaudeAgentOptions(transport=transport, **kw), transport  # type: ignore[arg-type]
+
+
+def user_frames(transport: FakeCLITransport) -> int:
+    assert transport.fake is not None
+    return sum(1 for f in transport.fake.received if f["type"] == "user")
+
+
+# ------------------------------------------------------------------- stall
+
+
+async def test_stall_interrupts_the_turn_and_raises_with_what_was_last_seen(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("thinking..."), Hang()]), FakeTurn.reply("ok")])
+    opts, transport = options_for(script, stall_timeout=30)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        start = trio.current_time()
+        seen = []
+        with pytest.raises(tc.StallTimeoutError) as info:
+            async for message in session.receive_response():
+                seen.append(message)
+        assert 30 <= trio.current_time() - start < 31
+        assert info.value.timeout == 30
+        assert info.value.last_seen is not None and "assistant" in info.value.last_seen
+        assert any(isinstance(m, tc.AssistantMessage) for m in seen)
+        # the interrupt was answered: the session is usable and the next turn is clean
+        turn = await session.run("again")
+        assert turn.text == "ok"
+    assert transport.fake is not None and transport.fake.interrupts == 1
+
+
+async def test_frames_push_the_stall_deadline_back(autojump_clock: trio.testing.MockClock) -> None:
+    steps = [Text("a"), Sleep(20), Text("b"), Sleep(20), Text("c"), Result(text="done")]
+    opts, _ = options_for(FakeScript(turns=[FakeTurn(steps=steps)]), stall_timeout=30)
+    async with tc.open_session(opts) as session:
+        turn = await session.run("go")
+        assert turn.text == "done"
+
+
+async def test_stall_with_a_cli_that_ignores_interrupt_closes_the_session(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Hang()])], unanswered=("interrupt",))
+    opts, _ = options_for(script, stall_timeout=10, interrupt_timeout=3, close_timeout=1)
+    async with tc.open_session(opts) as session:
+        with pytest.raises(tc.StallTimeoutError) as info:
+            await session.run("go")
+        assert info.value.last_seen is not None
+        with pytest.raises(tc.SessionClosedError):
+            await session.send("next")
+
+
+async def test_no_stall_watchdog_outside_a_turn(autojump_clock: trio.testing.MockClock) -> None:
+    opts, _ = options_for(FakeScript(), stall_timeout=1)
+    async with tc.open_session(opts) as session:
+        await trio.sleep(100)  # idle between turns is not a stall
+        assert (await session.run("hi")).text == "ok"
+
+
+# ------------------------------------------------------------------ budgets
+
+
+async def test_usd_budget_delivers_the_crossing_result_then_raises_and_blocks_sends() -> None:
+    budget = tc.Budget(max_usd=0.00025)
+    opts, transport = options_for(FakeScript(), budget=budget)
+    async with tc.open_session(opts) as session:
+        assert (await session.run("one")).text == "ok"
+        assert (await session.run("two")).text == "ok"
+        assert budget.spent.usd == pytest.approx(0.0002)  # cumulative CLI cost, charged by diff
+        await session.send("three")
+        seen = []
+        with pytest.raises(tc.BudgetExceededError) as info:
+            async for message in session.receive_response():
+                seen.append(message)
+        assert isinstance(seen[-1], tc.ResultMessage)  # the crossing turn's result came first
+        assert info.value.dimension == "usd"
+        assert info.value.spent == pytest.approx(0.0003) and info.value.limit == 0.00025
+        sent = user_frames(transport)
+        with pytest.raises(tc.BudgetExceededError):
+            await session.send("four")
+        assert user_frames(transport) == sent  # nothing reached the model
+        # raising the limit lets the session go on
+        budget.max_usd = 1.0
+        budget.reset_exceeded()
+        assert (await session.run("five")).text == "ok"
+
+
+async def test_run_raises_instead_of_returning_when_the_turn_crosses() -> None:
+    budget = tc.Budget(max_turns=2)
+    opts, _ = options_for(
+        FakeScript(turns=[FakeTurn(steps=[Text("a"), Text("b"), Result(text="r")])]),
+        budget=budget,
+    )
+    async with tc.open_session(opts) as session:
+        with pytest.raises(tc.BudgetExceededError) as info:
+            await session.run("go")
+        assert info.value.dimension == "turns"
+
+
+async def test_token_budget_interrupts_running_turns_of_other_sessions(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    budget = tc.Budget(max_tokens=60)
+    burner = FakeScript(
+        turns=[FakeTurn(steps=[Sleep(5)] + [Text(f"t{i}") for i in range(10)] + [Result()])]
+    )
+    waiter = FakeScript(turns=[FakeTurn(steps=[Text("working"), WaitForInterrupt()])])
+    burn_opts, _ = options_for(burner, budget=budget)
+    wait_opts, wait_transport = options_for(waiter, budget=budget)
+    outcome: dict[str, object] = {}
+
+    async def long_turn(session: tc.Session) -> None:
+        seen = []
+        try:
+            await session.send("long")
+            async for message in session.receive_response():
+                seen.append(message)
+        except tc.BudgetExceededError as exc:
+            outcome["error"] = exc
+        outcome["seen"] = seen
+
+    async with (
+        tc.open_session(wait_opts) as waiting,
+        tc.open_session(burn_opts) as burning,
+        trio.open_nursery() as nursery,
+    ):
+        nursery.start_soon(long_turn, waiting)
+        with pytest.raises(tc.BudgetExceededError):
+            await burning.run("burn")
+    error = outcome["error"]
+    assert isinstance(error, tc.BudgetExceededError) and error.dimension == "tokens"
+    seen = outcome["seen"]
+    assert isinstance(seen, list) and isinstance(seen[-1], tc.ResultMessage)
+    assert seen[-1].subtype == "error_during_execution"  # interrupted through the protocol
+    assert wait_transport.fake is not None and wait_transport.fake.interrupts == 1
+
+
+async def test_seconds_budget_interrupts_a_silent_turn(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    budget = tc.Budget(max_seconds=50)
+    opts, transport = options_for(
+        FakeScript(turns=[FakeTurn(steps=[WaitForInterrupt()])]), budget=budget
+    )
+    async with tc.open_session(opts) as session:
+        start = trio.current_time()
+        with pytest.raises(tc.BudgetExceededError) as info:
+            await session.run("go")
+        assert info.value.dimension == "seconds"
+        assert 50 <= trio.current_time() - start < 51
+    assert transport.fake is not None and transport.fake.interrupts == 1
+
+
+async def test_budget_scope_cancels_arbitrary_code(autojump_clock: trio.testing.MockClock) -> None:
+    budget = tc.Budget(max_seconds=10)
+    with pytest.raises(tc.BudgetExceededError) as info, budget.scope():
+        await trio.sleep(100)
+    assert info.value.dimension == "seconds"
+
+    shared = tc.Budget(max_tokens=5)
+    with pytest.raises(tc.BudgetExceededError), shared.scope():
+        shared.charge(tokens=10)
+        await trio.sleep(1)
+    assert shared.remaining() == {"tokens": 0.0}
+
+
+def test_budget_validation() -> None:
+    for bad in (
+        {"max_usd": 0},
+        {"max_tokens": -1},
+        {"max_turns": "3"},
+        {"max_seconds": float("nan")},
+    ):
+        with pytest.raises(tc.ConfigurationError):
+            tc.Budget(**bad)  # type: ignore[arg-type]
+    with pytest.raises(tc.ConfigurationError, match="budget"):
+        validate_options(tc.ClaudeAgentOptions(budget=object()))
