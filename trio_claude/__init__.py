@@ -2,6 +2,12 @@
 
 from . import types as types
 from ._client import ClaudeSDKClient as ClaudeSDKClient
+from ._control_types import ContextUsage as ContextUsage
+from ._control_types import InterruptResult as InterruptResult
+from ._control_types import McpServerStatus as McpServerStatus
+from ._control_types import McpSetServersResult as McpSetServersResult
+from ._control_types import ReadFileResult as ReadFileResult
+from ._control_types import RewindFilesResult as RewindFilesResult
 from ._errors import BudgetExceededError as BudgetExceededError
 from ._errors import ClaudeSDKError as ClaudeSDKError
 from ._errors import CLIConnectionError as CLIConnectionError

@@ -89,6 +89,30 @@ class ClaudeSDKClient:
         """Changes the model."""
         await self.session.set_model(model)
 
+    async def rewind_files(self, user_message_id: str) -> None:
+        """Restores files checkpointed since ``user_message_id``."""
+        await self.session.rewind_files(user_message_id)
+
+    async def reconnect_mcp_server(self, server_name: str) -> None:
+        """Reconnects an MCP server."""
+        await self.session.reconnect_mcp_server(server_name)
+
+    async def toggle_mcp_server(self, server_name: str, enabled: bool) -> None:
+        """Enables or disables an MCP server."""
+        await self.session.toggle_mcp_server(server_name, enabled)
+
+    async def stop_task(self, task_id: str) -> None:
+        """Stops a background task."""
+        await self.session.stop_task(task_id)
+
+    async def get_mcp_status(self) -> dict[str, Any]:
+        """MCP server statuses, as the official SDK returns them (``{"mcpServers": [...]}``)."""
+        return {"mcpServers": [s.raw for s in await self.session.mcp_status()]}
+
+    async def get_context_usage(self) -> dict[str, Any]:
+        """The context-window breakdown as the CLI's dict."""
+        return (await self.session.get_context_usage()).raw
+
     async def get_server_info(self) -> ServerInfo | None:
         """The typed ``initialize`` reply (``None`` before connecting)."""
         return self._session.server_info if self._session is not None else None

@@ -1,0 +1,64 @@
+"""SDK->CLI control requests answered by the real CLI, each through its typed Session method."""
+
+from __future__ import annotations
+
+import trio_claude as tc
+from trio_claude.testing import ClaudeTestEnv, ToolUse, Turn
+
+
+async def test_typed_control_requests(claude_env: ClaudeTestEnv) -> None:
+    (claude_env.project / "notes.txt").write_text("hello file")
+    async with tc.open_session(claude_env.options([Turn("hi")])) as session:
+        await session.run("hello")
+        assert await session.mcp_status() == []
+        usage = await session.get_context_usage()
+        assert usage.total_tokens is not None and usage.total_tokens > 0
+        assert usage.categories and all("tokens" in c for c in usage.categories)
+        read = await session.read_file(claude_env.project / "notes.txt")
+        assert read is not None and read.contents == "hello file"
+        assert read.abs_path == str(claude_env.project / "notes.txt")
+        assert isinstance(await session.reload_skills(), list)
+        assert "default" in await session.reload_output_styles()
+        assert (await session.set_mcp_servers({})).errors == {}
+        await session.apply_flag_settings({"env": {"X_TRIO_CLAUDE": "1"}})
+        interrupt = await session.interrupt()
+        assert interrupt.still_queued == []
+        assert session.supported_models()
+        assert session.supported_commands()
+        try:
+            await session.reconnect_mcp_server("nope")
+        except tc.ControlRequestError as exc:
+            assert "nope" in exc.error and exc.subtype == "mcp_reconnect"
+        else:
+            raise AssertionError("reconnecting an unknown server must fail")
+
+
+async def test_rewind_files_after_a_write(claude_env: ClaudeTestEnv) -> None:
+    target = claude_env.project / "story.txt"
+    target.write_text("original\n")
+    script = [
+        Turn([ToolUse("Write", {"file_path": str(target), "content": "rewritten\n"})]),
+        Turn("written"),
+    ]
+    opts = claude_env.options(
+        script,
+        enable_file_checkpointing=True,
+        permission_mode="acceptEdits",
+        extra_args={"replay-user-messages": None},
+    )
+    async with tc.open_session(opts) as session:
+        turn = await session.run("rewrite the story")
+        assert target.read_text() == "rewritten\n"
+        prompts = [
+            m
+            for m in turn.messages
+            if isinstance(m, tc.UserMessage) and m.content == "rewrite the story" and m.uuid
+        ]
+        assert prompts, "the CLI replays the prompt with its uuid"
+        uuid = prompts[0].uuid
+        assert uuid is not None
+        dry = await session.rewind_files(uuid, dry_run=True)
+        assert dry.can_rewind and target.read_text() == "rewritten\n"
+        done = await session.rewind_files(uuid)
+        assert done.can_rewind
+    assert target.read_text() == "original\n"
