@@ -20,7 +20,7 @@ demo: cli
 	$(PY) -m trio_claude demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check trio_claude tests benchmarks examples
+	$(VENV)/bin/ruff check trio_claude tests benchmarks $(wildcard examples)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy trio_claude

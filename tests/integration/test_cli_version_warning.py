@@ -21,7 +21,9 @@ from trio_claude.testing.fake_cli import (
 
 
 def _init(version: str) -> Emit:
-    return Emit({**init_frame("00000000-0000-4000-8000-000000000001"), "claude_code_version": version})
+    return Emit(
+        {**init_frame("00000000-0000-4000-8000-000000000001"), "claude_code_version": version}
+    )
 
 
 def _turn(version: str, text: str) -> FakeTurn:
@@ -32,7 +34,9 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage()
         for r in caplog.records
-        if r.name == "trio_claude" and r.levelno == logging.WARNING and "older than" in r.getMessage()
+        if r.name == "trio_claude"
+        and r.levelno == logging.WARNING
+        and "older than" in r.getMessage()
     ]
 
 
