@@ -1,0 +1,24 @@
+"""The foundation's examples run (so they cannot rot)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_quickstart_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "ask: '4'" in out.stdout
+    assert "query: ResultMessage" in out.stdout
+    assert "run: And now: more." in out.stdout
+    assert "after interrupt: fresh after the interrupt" in out.stdout
+    assert "connect_session: low level" in out.stdout
