@@ -35,6 +35,9 @@ from ._options import ThinkingConfig as ThinkingConfig
 from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive
 from ._options import ThinkingConfigDisabled as ThinkingConfigDisabled
 from ._options import ThinkingConfigEnabled as ThinkingConfigEnabled
+from ._pool import PoolStatistics as PoolStatistics
+from ._pool import SessionPool as SessionPool
+from ._pool import open_session_pool as open_session_pool
 from ._query import ask as ask
 from ._query import query as query
 from ._session import MessageStream as MessageStream

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+
+import trio
 
 from ._options import ClaudeAgentOptions
 from ._session import MessageStream, Prompt, open_session
@@ -14,7 +17,7 @@ __all__ = ["ask", "query"]
 
 @asynccontextmanager
 async def query(
-    prompt: Prompt, *, options: ClaudeAgentOptions | None = None
+    prompt: Prompt | AsyncIterable[Any], *, options: ClaudeAgentOptions | None = None
 ) -> AsyncIterator[MessageStream]:
     """Runs one prompt in a fresh session and streams its messages.
 
@@ -27,15 +30,23 @@ async def query(
                 ...
 
     Args:
-        prompt: Text, content blocks, a ``UserMessage`` or a wire ``user`` dict.
+        prompt: Text, content blocks, a ``UserMessage`` or a wire ``user`` dict; or an async
+            iterable of those, streamed into the one session (a turn each) as it yields.
         options: Session options.
 
     Yields:
-        The turn's messages, ending with its ``ResultMessage`` (an error result included).
+        The turn's messages, ending with its ``ResultMessage`` (an error result included);
+        for streamed input, every turn's messages until the input ends and its last turn ends.
     """
     async with open_session(options) as session:
-        await session.send(prompt)
-        yield session.receive_response()
+        if isinstance(prompt, AsyncIterable):
+            # Streamed input: feed it from a task while the caller reads every turn.
+            async with trio.open_nursery() as nursery:
+                await nursery.start(session.stream_input, prompt)
+                yield session.receive_until_input_done()
+        else:
+            await session.send(prompt)
+            yield session.receive_response()
 
 
 async def ask(prompt: Prompt, *, options: ClaudeAgentOptions | None = None) -> TurnResult:

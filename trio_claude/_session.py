@@ -22,7 +22,7 @@ import math
 import os
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -177,9 +177,12 @@ class MessageStream:
     on, and the next ``receive_response()`` resumes it.
     """
 
-    def __init__(self, session: Session, *, until_result: bool) -> None:
+    def __init__(
+        self, session: Session, *, until_result: bool, until_input_done: bool = False
+    ) -> None:
         self._session = session
         self._until_result = until_result
+        self._until_input_done = until_input_done
         self._finished = False
 
     def __aiter__(self) -> MessageStream:
@@ -205,7 +208,9 @@ class MessageStream:
                 self._finished = True
             return message
         try:
-            next_message = await session._next_message(turn=self._until_result)
+            next_message = await session._next_message(
+                turn=self._until_result, until_input_done=self._until_input_done
+            )
         except trio.Cancelled:
             if self._until_result:
                 session._abandon_turn()
@@ -260,6 +265,8 @@ class Session:
         self._closed = False
         self._done = trio.Event()
         self._broken: BaseException | None = None
+        # Whether a stream_input() feed has finished (True when there is none).
+        self._input_done = True
         # Budget and stall watchdog.
         self._budget: Budget | None = options.budget
         self._budget_error: BudgetExceededError | None = None
@@ -353,6 +360,31 @@ class Session:
     def receive_messages(self) -> MessageStream:
         """Every message, across turns, until the CLI's output ends."""
         return MessageStream(self, until_result=False)
+
+    async def stream_input(
+        self,
+        prompts: AsyncIterable[Prompt],
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Sends each prompt ``prompts`` yields, as it comes (one turn each).
+
+        Start it with ``await nursery.start(session.stream_input, prompts)`` and receive
+        concurrently with :meth:`receive_until_input_done` (or ``receive_messages()``): the
+        prompts are written as soon as they are produced, and the CLI queues them.
+        """
+        self._input_done = False
+        task_status.started()
+        try:
+            async for prompt in prompts:
+                await self.send(prompt)
+        finally:
+            self._input_done = True
+            self._wakeup.set()
+
+    def receive_until_input_done(self) -> MessageStream:
+        """Messages until :meth:`stream_input` has finished and every turn it sent has ended."""
+        return MessageStream(self, until_result=False, until_input_done=True)
 
     async def run(
         self, prompt: Prompt, *, parent_tool_use_id: str | None = None, uuid: str | None = None
@@ -647,7 +679,7 @@ class Session:
             raise ControlRequestError(subtype, response.error or "", response.error_code)
         return response.response
 
-    async def _next_message(self, *, turn: bool) -> Message | None:
+    async def _next_message(self, *, turn: bool, until_input_done: bool = False) -> Message | None:
         while True:
             if self._queue:
                 self._since_checkpoint += 1
@@ -661,6 +693,8 @@ class Session:
                 return message
             if self._ended:
                 self._end_of_stream(turn)
+                return None
+            if until_input_done and self._input_done and not self._turn_open():
                 return None
             if self._closing or self._closed:
                 raise SessionClosedError("the session is closed")

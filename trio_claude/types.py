@@ -20,6 +20,7 @@ Rules that hold for every class here:
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Literal
 
 import attrs
@@ -306,6 +307,26 @@ class ImageBlock:
     source: dict[str, Any]
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
+    @classmethod
+    def from_bytes(cls, data: bytes, media_type: str = "image/png") -> ImageBlock:
+        """An image from its bytes (sent base64-encoded).
+
+        Args:
+            data: The image file's bytes.
+            media_type: ``image/png``, ``image/jpeg``, ``image/gif`` or ``image/webp``.
+        """
+        return cls.from_base64(base64.b64encode(data).decode("ascii"), media_type)
+
+    @classmethod
+    def from_base64(cls, data: str, media_type: str = "image/png") -> ImageBlock:
+        """An image from base64 text."""
+        return cls(source={"type": "base64", "media_type": media_type, "data": data})
+
+    @classmethod
+    def from_url(cls, url: str) -> ImageBlock:
+        """An image the API fetches from ``url``."""
+        return cls(source={"type": "url", "url": url})
+
 
 @attrs.frozen(kw_only=True)
 class DocumentBlock:
@@ -324,6 +345,28 @@ class DocumentBlock:
     context: str | None = None
     citations: dict[str, Any] | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, media_type: str = "application/pdf", *, title: str | None = None
+    ) -> DocumentBlock:
+        """A document from its bytes (a PDF by default; sent base64-encoded)."""
+        source = {
+            "type": "base64",
+            "media_type": media_type,
+            "data": base64.b64encode(data).decode("ascii"),
+        }
+        return cls(source=source, title=title)
+
+    @classmethod
+    def from_text(cls, text: str, *, title: str | None = None) -> DocumentBlock:
+        """A plain-text document."""
+        return cls(source={"type": "text", "media_type": "text/plain", "data": text}, title=title)
+
+    @classmethod
+    def from_url(cls, url: str, *, title: str | None = None) -> DocumentBlock:
+        """A PDF the API fetches from ``url``."""
+        return cls(source={"type": "url", "url": url}, title=title)
 
 
 @attrs.frozen(kw_only=True)
