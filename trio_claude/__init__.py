@@ -35,6 +35,7 @@ from ._options import ThinkingConfig as ThinkingConfig
 from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive
 from ._options import ThinkingConfigDisabled as ThinkingConfigDisabled
 from ._options import ThinkingConfigEnabled as ThinkingConfigEnabled
+from ._install import install_cli as install_cli
 from ._pool import PoolStatistics as PoolStatistics
 from ._pool import SessionPool as SessionPool
 from ._pool import open_session_pool as open_session_pool
@@ -48,6 +49,7 @@ from ._session import open_session as open_session
 from ._transport._base import ChildProcess as ChildProcess
 from ._transport._base import LaunchSpec as LaunchSpec
 from ._transport._base import Transport as Transport
+from ._transport._discovery import find_cli as find_cli
 from ._transport._process import SubprocessTransport as SubprocessTransport
 from ._version import CLI_VERSION as CLI_VERSION
 from ._version import __version__ as __version__

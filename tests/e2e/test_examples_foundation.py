@@ -22,3 +22,15 @@ def test_quickstart_runs() -> None:
     assert "run: And now: more." in out.stdout
     assert "after interrupt: fresh after the interrupt" in out.stdout
     assert "connect_session: low level" in out.stdout
+
+
+def test_custom_transport_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "custom_transport.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "answer: hello through the wrapper" in out.stdout
+    assert "wrapper ran: " in out.stdout and out.stdout.rstrip().endswith("claude")
