@@ -125,6 +125,39 @@ from .types import WorkerShuttingDownMessage as WorkerShuttingDownMessage
 # --- callbacks: permissions, hooks, in-process MCP (issue 4) ---
 
 # --- on-disk sessions and session stores (issue 5) ---
+from ._session_store import InMemorySessionStore as InMemorySessionStore
+from ._session_store import SessionKey as SessionKey
+from ._session_store import SessionListSubkeysKey as SessionListSubkeysKey
+from ._session_store import SessionStore as SessionStore
+from ._session_store import SessionStoreEntry as SessionStoreEntry
+from ._session_store import SessionStoreListEntry as SessionStoreListEntry
+from ._session_store import SessionSummaryEntry as SessionSummaryEntry
+from ._session_store import delete_session_via_store as delete_session_via_store
+from ._session_store import fold_session_summary as fold_session_summary
+from ._session_store import fork_session_via_store as fork_session_via_store
+from ._session_store import get_session_info_from_store as get_session_info_from_store
+from ._session_store import get_session_messages_from_store as get_session_messages_from_store
+from ._session_store import get_subagent_messages_from_store as get_subagent_messages_from_store
+from ._session_store import import_session_to_store as import_session_to_store
+from ._session_store import list_sessions_from_store as list_sessions_from_store
+from ._session_store import list_subagents_from_store as list_subagents_from_store
+from ._session_store import project_key_for_directory as project_key_for_directory
+from ._session_store import rename_session_via_store as rename_session_via_store
+from ._session_store import tag_session_via_store as tag_session_via_store
+from ._sessions import ForkSessionResult as ForkSessionResult
+from ._sessions import SDKSessionInfo as SDKSessionInfo
+from ._sessions import SessionMessage as SessionMessage
+from ._sessions import SessionNotFoundError as SessionNotFoundError
+from ._sessions import SessionValueError as SessionValueError
+from ._sessions import delete_session as delete_session
+from ._sessions import fork_session as fork_session
+from ._sessions import get_session_info as get_session_info
+from ._sessions import get_session_messages as get_session_messages
+from ._sessions import get_subagent_messages as get_subagent_messages
+from ._sessions import list_sessions as list_sessions
+from ._sessions import list_subagents as list_subagents
+from ._sessions import rename_session as rename_session
+from ._sessions import tag_session as tag_session
 
 # --- budgets and watchdogs (issue 6) ---
 from ._budget import Budget as Budget

@@ -39,3 +39,7 @@ from .fake_cli import FakeCLIProcessTransport as FakeCLIProcessTransport
 from .fake_cli import FakeCLITransport as FakeCLITransport
 from .fake_cli import FakeScript as FakeScript
 from .fake_cli import FakeTurn as FakeTurn
+from .session_store_conformance import ConformanceResult as ConformanceResult
+from .session_store_conformance import (
+    run_session_store_conformance as run_session_store_conformance,
+)

@@ -1,0 +1,744 @@
+"""Pure transcript logic shared by the on-disk and the store-backed helpers (no I/O).
+
+A transcript is JSONL: one entry per line. Conversation entries (``user``, ``assistant``,
+``attachment``, ``system``, ``progress``) carry a ``uuid`` and a ``parentUuid`` link; metadata
+entries (``custom-title``, ``tag``, ``last-prompt``, ``queue-operation``, ...) do not. Listing reads
+only the first and last 64 KiB of a file and scans them as text, so it works on lines cut in the
+middle; reading messages parses every line and walks the ``parentUuid`` chain back from the
+newest leaf.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid as uuid_module
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from ._types import SDKSessionInfo, SessionMessage, SessionValueError
+
+__all__ = [
+    "LITE_READ_BUF_SIZE",
+    "LiteSession",
+    "build_chain",
+    "build_fork_lines",
+    "build_subagent_chain",
+    "derive_title_from_entries",
+    "dumps",
+    "entries_to_jsonl",
+    "extract_first_prompt",
+    "extract_last_string_field",
+    "extract_string_field",
+    "filter_transcript_entries",
+    "fork_source_from_entries",
+    "iso_now",
+    "iso_to_ms",
+    "lite_from_bytes",
+    "loads",
+    "metadata_entry",
+    "page",
+    "parent_ids_from_metadata",
+    "parse_info",
+    "parse_transcript",
+    "sanitize_unicode",
+    "to_messages",
+    "to_subagent_messages",
+    "validate_uuid",
+]
+
+#: Bytes read from the head and from the tail of a transcript for listings.
+LITE_READ_BUF_SIZE = 64 * 1024
+
+#: Entry types that are links of the ``parentUuid`` chain.
+TRANSCRIPT_TYPES = frozenset({"user", "assistant", "progress", "system", "attachment"})
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+# User text that is not a real prompt: command output, hook/tick/goal markers, interrupts, IDE
+# context-only messages.
+_NOT_A_PROMPT = re.compile(
+    r"^(?:<local-command-stdout>|<session-start-hook>|<tick>|<goal>|"
+    r"\[Request interrupted by user[^\]]*\]|"
+    r"\s*<ide_opened_file>[\s\S]*</ide_opened_file>\s*$|"
+    r"\s*<ide_selection>[\s\S]*</ide_selection>\s*$)"
+)
+_COMMAND_NAME = re.compile(r"<command-name>(.*?)</command-name>")
+_PROMPT_MAX_CHARS = 200
+
+# Characters removed from tags: zero-width and directional marks, isolates, BOM, private use.
+_UNSAFE_RANGES = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ue000-\uf8ff]")
+_UNSAFE_CATEGORIES = frozenset({"Cf", "Co", "Cn"})
+
+# Fields that tie a copied entry to its source session's team/agent state.
+_FORK_DROPPED_FIELDS = ("teamName", "agentName", "slug", "sourceToolAssistantUUID")
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def loads(text: str | bytes) -> Any:
+    """Parses one JSON value (orjson, falling back to ``json`` for what orjson refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON (``{"a":1}``), key order kept."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def validate_uuid(value: object) -> str | None:
+    """``value`` if it is a UUID string (any case), else ``None``."""
+    if isinstance(value, str) and _UUID.match(value):
+        return value
+    return None
+
+
+def iso_now() -> str:
+    """The current UTC time as the CLI writes it (``2026-01-02T03:04:05.678Z``)."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def iso_to_ms(value: object) -> int | None:
+    """Milliseconds since the epoch of an ISO-8601 timestamp string, or ``None``."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp() * 1000)
+
+
+# --- scanning text for string fields (works on truncated lines) ------------------------------
+
+
+def _string_end(text: str, start: int) -> int:
+    # Index of the closing quote of a JSON string whose body starts at ``start``; -1 if cut off.
+    i = start
+    length = len(text)
+    while i < length:
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == '"':
+            return i
+        i += 1
+    return -1
+
+
+def _unescape(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
+    try:
+        value = json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+    return value if isinstance(value, str) else raw
+
+
+def _field_values(text: str, key: str) -> Iterable[tuple[int, str]]:
+    for needle in (f'"{key}":"', f'"{key}": "'):
+        start = 0
+        while True:
+            index = text.find(needle, start)
+            if index < 0:
+                break
+            body = index + len(needle)
+            end = _string_end(text, body)
+            if end < 0:
+                break
+            yield index, _unescape(text[body:end])
+            start = end + 1
+
+
+def extract_string_field(text: str, key: str) -> str | None:
+    """The first ``"key":"value"`` string in ``text`` (without parsing it as JSON)."""
+    for _position, value in _field_values(text, key):
+        return value
+    return None
+
+
+def extract_last_string_field(text: str, key: str) -> str | None:
+    """The last ``"key":"value"`` string in ``text`` (without parsing it as JSON)."""
+    best: tuple[int, str] | None = None
+    for position, value in _field_values(text, key):
+        if best is None or position > best[0]:
+            best = (position, value)
+    return best[1] if best else None
+
+
+# --- first prompt -----------------------------------------------------------------------------
+
+
+def _user_texts(entry: dict[str, Any]) -> list[str]:
+    message = entry.get("message")
+    if not isinstance(message, dict):
+        return []
+    content = message.get("content")
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [
+            block["text"]
+            for block in content
+            if isinstance(block, dict)
+            and block.get("type") == "text"
+            and isinstance(block.get("text"), str)
+        ]
+    return []
+
+
+def prompt_candidate(entry: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(prompt, command_name)`` an entry offers as a session's first prompt.
+
+    Skips non-user entries, meta and compact-summary entries, tool results, and text that is not
+    a real prompt; a slash command gives its name as a fallback instead. Prompts are one line,
+    at most 200 characters (cut with an ellipsis).
+    """
+    if entry.get("type") != "user" or entry.get("isMeta") is True:
+        return None, None
+    if entry.get("isCompactSummary") is True:
+        return None, None
+    message = entry.get("message")
+    if isinstance(message, dict):
+        content = message.get("content")
+        if isinstance(content, list) and any(
+            isinstance(block, dict) and block.get("type") == "tool_result" for block in content
+        ):
+            return None, None
+    command: str | None = None
+    for raw in _user_texts(entry):
+        text = raw.replace("\n", " ").strip()
+        if not text:
+            continue
+        match = _COMMAND_NAME.search(text)
+        if match:
+            command = command or match.group(1)
+            continue
+        if _NOT_A_PROMPT.match(text):
+            continue
+        if len(text) > _PROMPT_MAX_CHARS:
+            text = text[:_PROMPT_MAX_CHARS].rstrip() + "\u2026"
+        return text, command
+    return None, command
+
+
+def extract_first_prompt(head: str) -> str:
+    """The first meaningful user prompt in a JSONL chunk, else the first slash command's name."""
+    fallback = ""
+    for line in head.split("\n"):
+        if '"type":"user"' not in line and '"type": "user"' not in line:
+            continue
+        if '"tool_result"' in line:
+            continue
+        try:
+            entry = loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        prompt, command = prompt_candidate(entry)
+        if prompt:
+            return prompt
+        if command and not fallback:
+            fallback = command
+    return fallback
+
+
+# --- listing metadata ------------------------------------------------------------------------
+
+
+class LiteSession:
+    """A transcript's size, mtime (ms) and the text of its first and last 64 KiB."""
+
+    __slots__ = ("head", "mtime", "size", "tail")
+
+    def __init__(self, *, mtime: int, size: int, head: str, tail: str) -> None:
+        self.mtime = mtime
+        self.size = size
+        self.head = head
+        self.tail = tail
+
+
+def lite_from_bytes(data: bytes, mtime: int) -> LiteSession:
+    """The :class:`LiteSession` of a whole transcript held in memory."""
+    size = len(data)
+    head = data[:LITE_READ_BUF_SIZE].decode("utf-8", "replace")
+    if size > LITE_READ_BUF_SIZE:
+        tail = data[size - LITE_READ_BUF_SIZE :].decode("utf-8", "replace")
+    else:
+        tail = head
+    return LiteSession(mtime=mtime, size=size, head=head, tail=tail)
+
+
+def _last_tag(tail: str) -> str | None:
+    # Only lines of tag entries count: "tag" also appears in tool inputs (git tag, docker tags).
+    for line in reversed(tail.split("\n")):
+        if line.startswith('{"type":"tag"'):
+            return extract_last_string_field(line, "tag") or None
+    return None
+
+
+def parse_info(
+    session_id: str, lite: LiteSession, project_path: str | None, *, file_size: bool = True
+) -> SDKSessionInfo | None:
+    """Listing metadata of a transcript; ``None`` for sidechains and files without a summary."""
+    head, tail = lite.head, lite.tail
+    first_line = head.split("\n", 1)[0]
+    if '"isSidechain":true' in first_line or '"isSidechain": true' in first_line:
+        return None
+    custom_title = (
+        extract_last_string_field(tail, "customTitle")
+        or extract_last_string_field(head, "customTitle")
+        or extract_last_string_field(tail, "aiTitle")
+        or extract_last_string_field(head, "aiTitle")
+        or None
+    )
+    first_prompt = extract_first_prompt(head) or None
+    summary = (
+        custom_title
+        or extract_last_string_field(tail, "lastPrompt")
+        or extract_last_string_field(tail, "summary")
+        or first_prompt
+    )
+    if not summary:
+        return None
+    git_branch = (
+        extract_last_string_field(tail, "gitBranch")
+        or extract_string_field(head, "gitBranch")
+        or None
+    )
+    cwd = extract_string_field(head, "cwd") or project_path or None
+    return SDKSessionInfo(
+        session_id=session_id,
+        summary=summary,
+        last_modified=lite.mtime,
+        file_size=lite.size if file_size else None,
+        custom_title=custom_title,
+        first_prompt=first_prompt,
+        git_branch=git_branch,
+        cwd=cwd,
+        tag=_last_tag(tail),
+        created_at=iso_to_ms(extract_string_field(head, "timestamp")),
+    )
+
+
+# --- conversation chain ----------------------------------------------------------------------
+
+
+def parse_transcript(text: str) -> list[dict[str, Any]]:
+    """The chain entries (transcript types with a string ``uuid``) of a JSONL text.
+
+    Corrupt lines are skipped.
+    """
+    entries: list[dict[str, Any]] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            entry = loads(line)
+        except ValueError:
+            continue
+        if (
+            isinstance(entry, dict)
+            and entry.get("type") in TRANSCRIPT_TYPES
+            and isinstance(entry.get("uuid"), str)
+        ):
+            entries.append(entry)
+    return entries
+
+
+def filter_transcript_entries(entries: Iterable[Any]) -> list[dict[str, Any]]:
+    """The chain entries among already parsed entries (from a store)."""
+    return [
+        entry
+        for entry in entries
+        if isinstance(entry, dict)
+        and entry.get("type") in TRANSCRIPT_TYPES
+        and isinstance(entry.get("uuid"), str)
+    ]
+
+
+def _walk_back(start: dict[str, Any], by_uuid: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    chain: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    current: dict[str, Any] | None = start
+    while current is not None and current["uuid"] not in seen:
+        seen.add(current["uuid"])
+        chain.append(current)
+        parent = current.get("parentUuid")
+        current = by_uuid.get(parent) if isinstance(parent, str) else None
+    chain.reverse()
+    return chain
+
+
+def build_chain(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation from its root to the newest leaf, following ``parentUuid`` links.
+
+    Leaves are the user/assistant entries nearest to the ends of branches. The newest one in
+    file order on the main thread (not sidechain, team or meta) wins. ``logicalParentUuid``
+    (compaction back-links) is not followed: the compact summary stands for what came before.
+    """
+    if not entries:
+        return []
+    by_uuid = {entry["uuid"]: entry for entry in entries}
+    position = {entry["uuid"]: index for index, entry in enumerate(entries)}
+    parents = {entry["parentUuid"] for entry in entries if isinstance(entry.get("parentUuid"), str)}
+    leaves: list[dict[str, Any]] = []
+    for terminal in entries:
+        if terminal["uuid"] in parents:
+            continue
+        seen: set[str] = set()
+        current: dict[str, Any] | None = terminal
+        while current is not None and current["uuid"] not in seen:
+            seen.add(current["uuid"])
+            if current.get("type") in ("user", "assistant"):
+                leaves.append(current)
+                break
+            parent = current.get("parentUuid")
+            current = by_uuid.get(parent) if isinstance(parent, str) else None
+    if not leaves:
+        return []
+    main = [
+        leaf
+        for leaf in leaves
+        if not leaf.get("isSidechain") and not leaf.get("teamName") and not leaf.get("isMeta")
+    ]
+    leaf = max(main or leaves, key=lambda entry: position.get(entry["uuid"], -1))
+    return _walk_back(leaf, by_uuid)
+
+
+def build_subagent_chain(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A subagent's conversation: linear, ending at its last user/assistant entry."""
+    by_uuid = {entry["uuid"]: entry for entry in entries}
+    for entry in reversed(entries):
+        if entry.get("type") in ("user", "assistant"):
+            return _walk_back(entry, by_uuid)
+    return []
+
+
+def _visible(entry: dict[str, Any], include_system: bool) -> bool:
+    kind = entry.get("type")
+    if kind not in ("user", "assistant") and not (include_system and kind == "system"):
+        return False
+    return not (entry.get("isMeta") or entry.get("isSidechain") or entry.get("teamName"))
+
+
+def page(items: list[Any], limit: int | None, offset: int) -> list[Any]:
+    """``items[offset:offset + limit]``; a ``limit`` of ``None`` or ``<= 0`` means all."""
+    start = max(offset, 0)
+    if limit is not None and limit > 0:
+        return items[start : start + limit]
+    return items[start:]
+
+
+def _message(
+    entry: dict[str, Any], parent_tool_use_id: str | None, parent_agent_id: str | None
+) -> SessionMessage:
+    kind = entry.get("type")
+    session_id = entry.get("sessionId")
+    return SessionMessage(
+        type="user" if kind == "user" else "system" if kind == "system" else "assistant",
+        uuid=entry["uuid"],
+        session_id=session_id if isinstance(session_id, str) else "",
+        message=entry.get("message"),
+        parent_tool_use_id=parent_tool_use_id,
+        parent_agent_id=parent_agent_id,
+    )
+
+
+def to_messages(
+    entries: Sequence[dict[str, Any]],
+    limit: int | None,
+    offset: int,
+    *,
+    include_system: bool = False,
+) -> list[SessionMessage]:
+    """The visible messages of a main transcript's chain, paged."""
+    chain = build_chain(entries)
+    visible = [_message(e, None, None) for e in chain if _visible(e, include_system)]
+    return page(visible, limit, offset)
+
+
+def to_subagent_messages(
+    entries: Sequence[dict[str, Any]],
+    limit: int | None,
+    offset: int,
+    parent_tool_use_id: str | None,
+    parent_agent_id: str | None,
+) -> list[SessionMessage]:
+    """The user/assistant messages of a subagent transcript's chain, paged."""
+    chain = build_subagent_chain(entries)
+    messages = [
+        _message(e, parent_tool_use_id, parent_agent_id)
+        for e in chain
+        if e.get("type") in ("user", "assistant")
+    ]
+    return page(messages, limit, offset)
+
+
+def parent_ids_from_metadata(meta: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """``(toolUseId, parentAgentId)`` of a subagent's metadata (``.meta.json`` or store entry)."""
+    if not meta:
+        return None, None
+    tool_use_id = meta.get("toolUseId")
+    parent_agent_id = meta.get("parentAgentId")
+    return (
+        tool_use_id if isinstance(tool_use_id, str) else None,
+        parent_agent_id if isinstance(parent_agent_id, str) else None,
+    )
+
+
+# --- mutations -------------------------------------------------------------------------------
+
+
+def sanitize_unicode(value: str) -> str:
+    """NFKC-normalises and strips format, private-use and unassigned characters (to a fixpoint)."""
+    current = value
+    for _ in range(10):
+        previous = current
+        current = unicodedata.normalize("NFKC", current)
+        current = "".join(c for c in current if unicodedata.category(c) not in _UNSAFE_CATEGORIES)
+        current = _UNSAFE_RANGES.sub("", current)
+        if current == previous:
+            break
+    return current
+
+
+def checked_session_id(session_id: str) -> str:
+    """``session_id``, or :class:`SessionValueError` if it is not a UUID."""
+    if not validate_uuid(session_id):
+        raise SessionValueError(f"Invalid session_id: {session_id!r} (expected a UUID)")
+    return session_id
+
+
+def checked_message_id(message_id: str) -> str:
+    """``message_id``, or :class:`SessionValueError` if it is not a UUID."""
+    if not validate_uuid(message_id):
+        raise SessionValueError(f"Invalid up_to_message_id: {message_id!r} (expected a UUID)")
+    return message_id
+
+
+def checked_title(title: str) -> str:
+    """The stripped title, or :class:`SessionValueError` if it is empty."""
+    if not isinstance(title, str) or not title.strip():
+        raise SessionValueError("title must be a non-empty string")
+    return title.strip()
+
+
+def checked_tag(tag: str | None) -> str:
+    """The sanitised tag (``""`` clears), or :class:`SessionValueError` if nothing is left."""
+    if tag is None:
+        return ""
+    if not isinstance(tag, str):
+        raise SessionValueError("tag must be a string or None")
+    cleaned = sanitize_unicode(tag).strip()
+    if not cleaned:
+        raise SessionValueError("tag must be non-empty (use None to clear it)")
+    return cleaned
+
+
+def metadata_entry(kind: str, session_id: str, value: str, *, stamped: bool) -> dict[str, Any]:
+    """A ``custom-title`` or ``tag`` entry (``type`` first: listings look for the line prefix).
+
+    ``stamped`` adds a fresh ``uuid`` and ``timestamp`` (store entries; the CLI's own on-disk
+    metadata lines have neither).
+    """
+    field = "customTitle" if kind == "custom-title" else "tag"
+    entry: dict[str, Any] = {"type": kind, field: value, "sessionId": session_id}
+    if stamped:
+        entry["uuid"] = str(uuid_module.uuid4())
+        entry["timestamp"] = iso_now()
+    return entry
+
+
+def fork_source_from_entries(
+    entries: Iterable[Any], session_id: str
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Splits parsed entries into chain entries and the session's content replacements."""
+    transcript: list[dict[str, Any]] = []
+    replacements: list[Any] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        kind = entry.get("type")
+        if kind in TRANSCRIPT_TYPES and isinstance(entry.get("uuid"), str):
+            transcript.append(entry)
+        elif (
+            kind == "content-replacement"
+            and entry.get("sessionId") == session_id
+            and isinstance(entry.get("replacements"), list)
+        ):
+            replacements.extend(entry["replacements"])
+    return transcript, replacements
+
+
+def fork_source_from_text(text: str, session_id: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """:func:`fork_source_from_entries` of a JSONL text (corrupt lines skipped)."""
+    parsed: list[Any] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            parsed.append(loads(line))
+        except ValueError:
+            continue
+    return fork_source_from_entries(parsed, session_id)
+
+
+def derive_title_from_text(data: bytes) -> str | None:
+    """A fork's base title from a transcript's head and tail: title, AI title or first prompt."""
+    lite = lite_from_bytes(data, 0)
+    return (
+        extract_last_string_field(lite.tail, "customTitle")
+        or extract_last_string_field(lite.head, "customTitle")
+        or extract_last_string_field(lite.tail, "aiTitle")
+        or extract_last_string_field(lite.head, "aiTitle")
+        or extract_first_prompt(lite.head)
+        or None
+    )
+
+
+def derive_title_from_entries(entries: Sequence[Any]) -> str | None:
+    """:func:`derive_title_from_text` for already parsed entries (last title wins)."""
+    custom: str | None = None
+    ai: str | None = None
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        value = entry.get("customTitle")
+        if isinstance(value, str) and value:
+            custom = value
+        value = entry.get("aiTitle")
+        if isinstance(value, str) and value:
+            ai = value
+    if custom or ai:
+        return custom or ai
+    fallback = None
+    for entry in entries:
+        if isinstance(entry, dict):
+            prompt, command = prompt_candidate(entry)
+            if prompt:
+                return prompt
+            fallback = fallback or command
+    return fallback
+
+
+def build_fork_lines(
+    transcript: list[dict[str, Any]],
+    replacements: list[Any],
+    session_id: str,
+    up_to_message_id: str | None,
+    title: str | None,
+    derive_title: Callable[[], str | None],
+) -> tuple[str, list[dict[str, Any]]]:
+    """The new session id and the entries of a fork of ``transcript``.
+
+    Sidechain entries are dropped; with ``up_to_message_id`` the transcript is cut after that
+    entry (in file order). Every entry gets a fresh ``uuid``; ``parentUuid`` and
+    ``logicalParentUuid`` are remapped (``progress`` entries are left out, and links through them
+    skip to the nearest kept ancestor); ``sessionId`` becomes the fork's; ``forkedFrom`` records
+    the source entry; the last entry is stamped now (the CLI picks the leaf to resume by it).
+    Content replacements and a ``custom-title`` entry (``title``, else the source's title +
+    ``" (fork)"``) follow.
+
+    Raises:
+        SessionValueError: Nothing to fork, or ``up_to_message_id`` is not in the transcript.
+    """
+    transcript = [entry for entry in transcript if not entry.get("isSidechain")]
+    if not transcript:
+        raise SessionValueError(f"Session {session_id} has no messages to fork")
+    if up_to_message_id:
+        cut = next(
+            (i for i, entry in enumerate(transcript) if entry["uuid"] == up_to_message_id), None
+        )
+        if cut is None:
+            raise SessionValueError(f"Message {up_to_message_id} not found in session {session_id}")
+        transcript = transcript[: cut + 1]
+
+    new_ids = {entry["uuid"]: str(uuid_module.uuid4()) for entry in transcript}
+    by_uuid = {entry["uuid"]: entry for entry in transcript}
+    kept = [entry for entry in transcript if entry.get("type") != "progress"]
+    if not kept:
+        raise SessionValueError(f"Session {session_id} has no messages to fork")
+
+    fork_id = str(uuid_module.uuid4())
+    now = iso_now()
+    out: list[dict[str, Any]] = []
+    for index, source in enumerate(kept):
+        parent_id = source.get("parentUuid")
+        new_parent: str | None = None
+        while isinstance(parent_id, str):
+            parent = by_uuid.get(parent_id)
+            if parent is None:
+                break
+            if parent.get("type") != "progress":
+                new_parent = new_ids[parent_id]
+                break
+            parent_id = parent.get("parentUuid")
+        logical = source.get("logicalParentUuid")
+        entry = {
+            **source,
+            "uuid": new_ids[source["uuid"]],
+            "parentUuid": new_parent,
+            "logicalParentUuid": new_ids.get(logical) if isinstance(logical, str) else logical,
+            "sessionId": fork_id,
+            "timestamp": now if index == len(kept) - 1 else source.get("timestamp", now),
+            "isSidechain": False,
+            "forkedFrom": {"sessionId": session_id, "messageUuid": source["uuid"]},
+        }
+        for field in _FORK_DROPPED_FIELDS:
+            entry.pop(field, None)
+        out.append(entry)
+
+    if replacements:
+        out.append(
+            {
+                "type": "content-replacement",
+                "sessionId": fork_id,
+                "replacements": replacements,
+                "uuid": str(uuid_module.uuid4()),
+                "timestamp": now,
+            }
+        )
+    fork_title = title.strip() if title else ""
+    if not fork_title:
+        fork_title = f"{derive_title() or 'Forked session'} (fork)"
+    out.append(
+        {
+            "type": "custom-title",
+            "sessionId": fork_id,
+            "customTitle": fork_title,
+            "uuid": str(uuid_module.uuid4()),
+            "timestamp": now,
+        }
+    )
+    return fork_id, out
+
+
+def entries_to_jsonl(entries: Iterable[Any]) -> str:
+    """JSONL of parsed entries, ``type`` hoisted first (stores may reorder keys)."""
+    lines = []
+    for entry in entries:
+        if isinstance(entry, dict) and "type" in entry:
+            entry = {"type": entry["type"], **entry}
+        lines.append(dumps(entry))
+    return "\n".join(lines) + "\n" if lines else ""
