@@ -31,6 +31,10 @@ unit: $(STAMP)
 test: cli lint typecheck
 	$(VENV)/bin/pytest -q
 
+# Long-running property-based fuzzing (100x the examples of `make test`; docs/fuzzing.md).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -q --timeout=0 tests/fuzz $(FUZZ_ARGS)
+
 bench: cli
 	$(PY) benchmarks/throughput.py
 

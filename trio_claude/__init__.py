@@ -1,5 +1,7 @@
 """trio-claude: a Trio-native, structured-concurrency Python SDK for Claude Code."""
 
+from typing import TYPE_CHECKING
+
 from . import types as types
 from ._client import ClaudeSDKClient as ClaudeSDKClient
 from ._control_types import ContextUsage as ContextUsage
@@ -36,9 +38,12 @@ from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive
 from ._options import ThinkingConfigDisabled as ThinkingConfigDisabled
 from ._options import ThinkingConfigEnabled as ThinkingConfigEnabled
 from ._install import install_cli as install_cli
-from ._pool import PoolStatistics as PoolStatistics
-from ._pool import SessionPool as SessionPool
-from ._pool import open_session_pool as open_session_pool
+
+if TYPE_CHECKING:  # imported on first use (see _LAZY at the end)
+    from ._pool import PoolStatistics as PoolStatistics
+    from ._pool import SessionPool as SessionPool
+    from ._pool import open_session_pool as open_session_pool
+
 from ._query import ask as ask
 from ._query import query as query
 from ._session import MessageStream as MessageStream
@@ -123,42 +128,198 @@ from .types import UserMessage as UserMessage
 from .types import WorkerShuttingDownMessage as WorkerShuttingDownMessage
 
 # --- callbacks: permissions, hooks, in-process MCP (issue 4) ---
+from ._hooks import HOOK_INPUT_TYPES as HOOK_INPUT_TYPES
+from ._hooks import HOOK_SPECIFIC_OUTPUT_TYPES as HOOK_SPECIFIC_OUTPUT_TYPES
+from ._hooks import BackgroundTaskSummary as BackgroundTaskSummary
+from ._hooks import BaseHookInput as BaseHookInput
+from ._hooks import ConfigChangeHookInput as ConfigChangeHookInput
+from ._hooks import CwdChangedHookInput as CwdChangedHookInput
+from ._hooks import CwdChangedHookSpecificOutput as CwdChangedHookSpecificOutput
+from ._hooks import DirectoryAddedHookInput as DirectoryAddedHookInput
+from ._hooks import ElicitationHookInput as ElicitationHookInput
+from ._hooks import ElicitationHookSpecificOutput as ElicitationHookSpecificOutput
+from ._hooks import ElicitationResultHookInput as ElicitationResultHookInput
+from ._hooks import ElicitationResultHookSpecificOutput as ElicitationResultHookSpecificOutput
+from ._hooks import FileChangedHookInput as FileChangedHookInput
+from ._hooks import FileChangedHookSpecificOutput as FileChangedHookSpecificOutput
+from ._hooks import GenericHookInput as GenericHookInput
+from ._hooks import HookContext as HookContext
+from ._hooks import HookInput as HookInput
+from ._hooks import HookJSONOutput as HookJSONOutput
+from ._hooks import HookOutput as HookOutput
+from ._hooks import HookSpecificOutput as HookSpecificOutput
+from ._hooks import InstructionsLoadedHookInput as InstructionsLoadedHookInput
+from ._hooks import MessageDisplayHookInput as MessageDisplayHookInput
+from ._hooks import MessageDisplayHookSpecificOutput as MessageDisplayHookSpecificOutput
+from ._hooks import NotificationHookInput as NotificationHookInput
+from ._hooks import NotificationHookSpecificOutput as NotificationHookSpecificOutput
+from ._hooks import PermissionDeniedHookInput as PermissionDeniedHookInput
+from ._hooks import PermissionDeniedHookSpecificOutput as PermissionDeniedHookSpecificOutput
+from ._hooks import PermissionRequestHookInput as PermissionRequestHookInput
+from ._hooks import PermissionRequestHookSpecificOutput as PermissionRequestHookSpecificOutput
+from ._hooks import PostCompactHookInput as PostCompactHookInput
+from ._hooks import PostModelSwitchHookInput as PostModelSwitchHookInput
+from ._hooks import PostModelSwitchHookSpecificOutput as PostModelSwitchHookSpecificOutput
+from ._hooks import PostToolBatchHookInput as PostToolBatchHookInput
+from ._hooks import PostToolBatchHookSpecificOutput as PostToolBatchHookSpecificOutput
+from ._hooks import PostToolBatchToolCall as PostToolBatchToolCall
+from ._hooks import PostToolUseFailureHookInput as PostToolUseFailureHookInput
+from ._hooks import PostToolUseFailureHookSpecificOutput as PostToolUseFailureHookSpecificOutput
+from ._hooks import PostToolUseHookInput as PostToolUseHookInput
+from ._hooks import PostToolUseHookSpecificOutput as PostToolUseHookSpecificOutput
+from ._hooks import PreCompactHookInput as PreCompactHookInput
+from ._hooks import PreModelSwitchHookInput as PreModelSwitchHookInput
+from ._hooks import PreModelSwitchHookSpecificOutput as PreModelSwitchHookSpecificOutput
+from ._hooks import PreToolUseHookInput as PreToolUseHookInput
+from ._hooks import PreToolUseHookSpecificOutput as PreToolUseHookSpecificOutput
+from ._hooks import SessionCronSummary as SessionCronSummary
+from ._hooks import SessionEndHookInput as SessionEndHookInput
+from ._hooks import SessionStartHookInput as SessionStartHookInput
+from ._hooks import SessionStartHookSpecificOutput as SessionStartHookSpecificOutput
+from ._hooks import SetupHookInput as SetupHookInput
+from ._hooks import SetupHookSpecificOutput as SetupHookSpecificOutput
+from ._hooks import StopFailureHookInput as StopFailureHookInput
+from ._hooks import StopHookInput as StopHookInput
+from ._hooks import StopHookSpecificOutput as StopHookSpecificOutput
+from ._hooks import SubagentStartHookInput as SubagentStartHookInput
+from ._hooks import SubagentStartHookSpecificOutput as SubagentStartHookSpecificOutput
+from ._hooks import SubagentStopHookInput as SubagentStopHookInput
+from ._hooks import SubagentStopHookSpecificOutput as SubagentStopHookSpecificOutput
+from ._hooks import TaskCompletedHookInput as TaskCompletedHookInput
+from ._hooks import TaskCreatedHookInput as TaskCreatedHookInput
+from ._hooks import TeammateIdleHookInput as TeammateIdleHookInput
+from ._hooks import UserPromptExpansionHookInput as UserPromptExpansionHookInput
+from ._hooks import UserPromptExpansionHookSpecificOutput as UserPromptExpansionHookSpecificOutput
+from ._hooks import UserPromptSubmitHookInput as UserPromptSubmitHookInput
+from ._hooks import UserPromptSubmitHookSpecificOutput as UserPromptSubmitHookSpecificOutput
+from ._hooks import WorktreeCreateHookInput as WorktreeCreateHookInput
+from ._hooks import WorktreeCreateHookSpecificOutput as WorktreeCreateHookSpecificOutput
+from ._hooks import WorktreeRemoveHookInput as WorktreeRemoveHookInput
+from ._mcp import AudioContent as AudioContent
+from ._mcp import ElicitationRequest as ElicitationRequest
+from ._mcp import ElicitationResult as ElicitationResult
+from ._mcp import EmbeddedResource as EmbeddedResource
+from ._mcp import ImageContent as ImageContent
+from ._mcp import McpSdkServerConfig as McpSdkServerConfig
+from ._mcp import ResourceLink as ResourceLink
+from ._mcp import SdkMcpServer as SdkMcpServer
+from ._mcp import SdkMcpTool as SdkMcpTool
+from ._mcp import TextContent as TextContent
+from ._mcp import ToolAnnotations as ToolAnnotations
+from ._mcp import ToolContent as ToolContent
+from ._mcp import ToolResult as ToolResult
+from ._mcp import create_sdk_mcp_server as create_sdk_mcp_server
+from ._mcp import tool as tool
+from ._options import ElicitationCallback as ElicitationCallback
+from ._permissions import PermissionBehavior as PermissionBehavior
+from ._permissions import PermissionDecisionClassification as PermissionDecisionClassification
+from ._permissions import PermissionResult as PermissionResult
+from ._permissions import PermissionResultAllow as PermissionResultAllow
+from ._permissions import PermissionResultDeny as PermissionResultDeny
+from ._permissions import PermissionRuleValue as PermissionRuleValue
+from ._permissions import PermissionUpdate as PermissionUpdate
+from ._permissions import PermissionUpdateDestination as PermissionUpdateDestination
+from ._permissions import PermissionUpdateType as PermissionUpdateType
+from ._permissions import ToolPermissionContext as ToolPermissionContext
 
 # --- on-disk sessions and session stores (issue 5) ---
-from ._session_store import InMemorySessionStore as InMemorySessionStore
-from ._session_store import SessionKey as SessionKey
-from ._session_store import SessionListSubkeysKey as SessionListSubkeysKey
-from ._session_store import SessionStore as SessionStore
-from ._session_store import SessionStoreEntry as SessionStoreEntry
-from ._session_store import SessionStoreListEntry as SessionStoreListEntry
-from ._session_store import SessionSummaryEntry as SessionSummaryEntry
-from ._session_store import delete_session_via_store as delete_session_via_store
-from ._session_store import fold_session_summary as fold_session_summary
-from ._session_store import fork_session_via_store as fork_session_via_store
-from ._session_store import get_session_info_from_store as get_session_info_from_store
-from ._session_store import get_session_messages_from_store as get_session_messages_from_store
-from ._session_store import get_subagent_messages_from_store as get_subagent_messages_from_store
-from ._session_store import import_session_to_store as import_session_to_store
-from ._session_store import list_sessions_from_store as list_sessions_from_store
-from ._session_store import list_subagents_from_store as list_subagents_from_store
-from ._session_store import project_key_for_directory as project_key_for_directory
-from ._session_store import rename_session_via_store as rename_session_via_store
-from ._session_store import tag_session_via_store as tag_session_via_store
-from ._sessions import ForkSessionResult as ForkSessionResult
-from ._sessions import SDKSessionInfo as SDKSessionInfo
-from ._sessions import SessionMessage as SessionMessage
-from ._sessions import SessionNotFoundError as SessionNotFoundError
-from ._sessions import SessionValueError as SessionValueError
-from ._sessions import delete_session as delete_session
-from ._sessions import fork_session as fork_session
-from ._sessions import get_session_info as get_session_info
-from ._sessions import get_session_messages as get_session_messages
-from ._sessions import get_subagent_messages as get_subagent_messages
-from ._sessions import list_sessions as list_sessions
-from ._sessions import list_subagents as list_subagents
-from ._sessions import rename_session as rename_session
-from ._sessions import tag_session as tag_session
+# Imported on first use (see the end of this file): add a name under TYPE_CHECKING here and
+# in _LAZY below.
+if TYPE_CHECKING:
+    from ._session_store import InMemorySessionStore as InMemorySessionStore
+    from ._session_store import SessionKey as SessionKey
+    from ._session_store import SessionListSubkeysKey as SessionListSubkeysKey
+    from ._session_store import SessionStore as SessionStore
+    from ._session_store import SessionStoreEntry as SessionStoreEntry
+    from ._session_store import SessionStoreListEntry as SessionStoreListEntry
+    from ._session_store import SessionSummaryEntry as SessionSummaryEntry
+    from ._session_store import delete_session_via_store as delete_session_via_store
+    from ._session_store import fold_session_summary as fold_session_summary
+    from ._session_store import fork_session_via_store as fork_session_via_store
+    from ._session_store import get_session_info_from_store as get_session_info_from_store
+    from ._session_store import get_session_messages_from_store as get_session_messages_from_store
+    from ._session_store import get_subagent_messages_from_store as get_subagent_messages_from_store
+    from ._session_store import import_session_to_store as import_session_to_store
+    from ._session_store import list_sessions_from_store as list_sessions_from_store
+    from ._session_store import list_subagents_from_store as list_subagents_from_store
+    from ._session_store import project_key_for_directory as project_key_for_directory
+    from ._session_store import rename_session_via_store as rename_session_via_store
+    from ._session_store import tag_session_via_store as tag_session_via_store
+    from ._sessions import ForkSessionResult as ForkSessionResult
+    from ._sessions import SDKSessionInfo as SDKSessionInfo
+    from ._sessions import SessionMessage as SessionMessage
+    from ._sessions import SessionNotFoundError as SessionNotFoundError
+    from ._sessions import SessionValueError as SessionValueError
+    from ._sessions import delete_session as delete_session
+    from ._sessions import fork_session as fork_session
+    from ._sessions import get_session_info as get_session_info
+    from ._sessions import get_session_messages as get_session_messages
+    from ._sessions import get_subagent_messages as get_subagent_messages
+    from ._sessions import list_sessions as list_sessions
+    from ._sessions import list_subagents as list_subagents
+    from ._sessions import rename_session as rename_session
+    from ._sessions import tag_session as tag_session
 
 # --- budgets and watchdogs (issue 6) ---
 from ._budget import Budget as Budget
 from ._budget import BudgetSpent as BudgetSpent
+
+# --- lazily imported names (rare paths: import time is paid on first use) ---
+# Name -> module, for the names imported above under ``if TYPE_CHECKING:`` (type checkers
+# see those imports; tests/unit/test_lazy_exports.py checks that the two lists agree).
+_LAZY: dict[str, str] = {
+    "PoolStatistics": "._pool",
+    "SessionPool": "._pool",
+    "open_session_pool": "._pool",
+    "InMemorySessionStore": "._session_store",
+    "SessionKey": "._session_store",
+    "SessionListSubkeysKey": "._session_store",
+    "SessionStore": "._session_store",
+    "SessionStoreEntry": "._session_store",
+    "SessionStoreListEntry": "._session_store",
+    "SessionSummaryEntry": "._session_store",
+    "delete_session_via_store": "._session_store",
+    "fold_session_summary": "._session_store",
+    "fork_session_via_store": "._session_store",
+    "get_session_info_from_store": "._session_store",
+    "get_session_messages_from_store": "._session_store",
+    "get_subagent_messages_from_store": "._session_store",
+    "import_session_to_store": "._session_store",
+    "list_sessions_from_store": "._session_store",
+    "list_subagents_from_store": "._session_store",
+    "project_key_for_directory": "._session_store",
+    "rename_session_via_store": "._session_store",
+    "tag_session_via_store": "._session_store",
+    "ForkSessionResult": "._sessions",
+    "SDKSessionInfo": "._sessions",
+    "SessionMessage": "._sessions",
+    "SessionNotFoundError": "._sessions",
+    "SessionValueError": "._sessions",
+    "delete_session": "._sessions",
+    "fork_session": "._sessions",
+    "get_session_info": "._sessions",
+    "get_session_messages": "._sessions",
+    "get_subagent_messages": "._sessions",
+    "list_sessions": "._sessions",
+    "list_subagents": "._sessions",
+    "rename_session": "._sessions",
+    "tag_session": "._sessions",
+}
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        if name == "__all__":  # ``from trio_claude import *``: every public name, as before
+            public = (n for n in globals() if not n.startswith("_") and n != "TYPE_CHECKING")
+            return sorted({*public, *_LAZY})
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(module, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})

@@ -88,6 +88,30 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    from ._run import add_arguments
+
+    add_arguments(parser)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ._run import main as run_main
+
+    return run_main(args)
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    from ._demo import add_arguments
+
+    add_arguments(parser)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ._demo import main as demo_main
+
+    return demo_main(args)
+
+
 #: The subcommands, by name. Register more by adding entries.
 SUBCOMMANDS: dict[str, Subcommand] = {
     "install-cli": Subcommand(
@@ -98,12 +122,29 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "--dir), where trio-claude finds it, and print the binary's path.",
     ),
     "doctor": Subcommand(
-        help="check the CLI, Node.js/npm and the environment",
+        help="check the CLI, Node.js/npm, the environment and an offline session",
         add_arguments=_doctor_arguments,
         run=_doctor,
         description="Report which Claude Code CLI would be used and its version, Node.js and "
-        "npm, Python and trio versions, and whether credentials are set (never their values). "
-        "Exits non-zero when something is missing.",
+        "npm, Python and trio versions, whether credentials are set (never their values), and "
+        "whether a session against the built-in fake model completes. Exits non-zero when "
+        "something is missing.",
+    ),
+    "run": Subcommand(
+        help="stream a session to the terminal (--fake: offline, built-in fake model)",
+        add_arguments=_run_arguments,
+        run=_run,
+        description="Send PROMPT to Claude Code in a new session and stream the answer, tool "
+        "calls and the result (with cost) to the terminal. Exits 1 on an error result.",
+    ),
+    "demo": Subcommand(
+        help="an offline showcase of the SDK against the built-in fake model",
+        add_arguments=_demo_arguments,
+        run=_demo,
+        description="Run a short scripted agent session through the real Claude Code CLI: "
+        "streamed text, a tool call, permission callback and hook, an interrupt by cancel "
+        "scope, cost and usage. Offline against the built-in fake model unless "
+        "ANTHROPIC_API_KEY is set (then it uses the real API; --fake forces offline).",
     ),
 }
 

@@ -1,32 +1,274 @@
 """Handlers for CLI->SDK control requests: the table the session dispatches from.
 
 The session (``Session._serve_request``) runs each incoming request in its own task and cancel
-scope, under nothing but the CLI's own deadline; it writes whatever the handler returns as a
-``success`` response, and turns an exception into an ``error`` response (and a logged warning).
-A subtype with no handler gets ``Unsupported control request subtype: <subtype>``.
+scope; ``control_cancel_request`` cancels exactly that scope and nothing is sent back. It writes
+whatever the handler returns as a ``success`` response; :class:`ControlErrorReply` becomes an
+``error`` response with exactly its text; any other exception an ``error`` response (and a
+logged warning). A subtype with no handler gets ``Unsupported control request subtype: <s>``.
 
-:func:`build_handlers` decides, from the options, which subtypes are served.
+:func:`build_handlers` decides, from the options, which subtypes are served:
+
+``can_use_tool``
+    Calls ``options.can_use_tool``. **Fails closed**: an exception, a wrong return type, an
+    unencodable answer or exceeding ``can_use_tool_timeout`` answers a *deny* whose message says
+    why, and logs a warning. Without a callback: error ``canUseTool callback is not provided``
+    (as the official SDKs).
+``hook_callback``
+    Routes ``callback_id`` (``hook_0``, ...; numbered by ``register_hooks`` exactly as the
+    ``initialize`` request numbers them) to the callback, with the typed input. A callback that
+    raises, returns something that is not an output, or outlives its deadline is answered with an
+    *error* response and a logged warning: the CLI then treats the hook as failed, which means "no
+    opinion" under the matcher's default ``on_failure="continue"`` and blocks under
+    ``on_failure="block"`` (Claude Code 2.1.329, observed). Deadline: the matcher's ``timeout``
+    (the CLI's default, 60 s, when unset) plus :data:`HOOK_DEADLINE_GRACE`. The CLI enforces the
+    timeout itself and withdraws the request (which cancels the callback); the SDK's own deadline
+    only reclaims a callback the CLI forgot, and is later than the CLI's on purpose, so a slow
+    PreToolUse hook keeps the CLI's fail-closed timeout behaviour (the tool does not run).
+``mcp_message``
+    JSON-RPC for the in-process servers of ``mcp_servers``, by key; an unknown server gets the
+    JSON-RPC error ``-32601 Server 'X' not found`` (as the official Python SDK).
+``elicitation``
+    Calls ``options.on_elicitation``; without one, or when it fails, the answer is ``decline``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ._options import ClaudeAgentOptions
+import attrs
+import orjson
+import trio
 
-__all__ = ["Handler", "build_handlers"]
+from ._hooks import HookContext, decode_hook_input, encode_hook_output
+from ._mcp import (
+    ElicitationRequest,
+    ElicitationResult,
+    McpServerConnection,
+    call_maybe_async,
+    sdk_server_instance,
+)
+from ._options import ClaudeAgentOptions, coerce_hook_matcher, is_sdk_server
+from ._permissions import (
+    PermissionResultDeny,
+    decode_permission_request,
+    encode_permission_result,
+)
+from ._transport._command import register_hooks
+
+__all__ = [
+    "HOOK_DEADLINE_GRACE",
+    "HOOK_DEFAULT_TIMEOUT",
+    "ControlErrorReply",
+    "Handler",
+    "build_handlers",
+]
+
+logger = logging.getLogger("trio_claude")
 
 #: A handler receives the request's ``request`` object and returns the success payload.
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
+#: The CLI's timeout for a hook matcher without ``timeout`` (seconds).
+HOOK_DEFAULT_TIMEOUT = 60.0
+#: How long after the CLI's own hook deadline the SDK gives up on a callback (seconds).
+HOOK_DEADLINE_GRACE = 5.0
 
-async def _decline_elicitation(request: dict[str, Any]) -> dict[str, Any]:
-    # No on_elicitation callback: decline, as the official TypeScript SDK does.
-    return {"action": "decline"}
+
+class ControlErrorReply(Exception):
+    """Raised by a handler to answer with an ``error`` response carrying exactly this text.
+
+    The handler has already logged whatever needed logging; the session adds nothing.
+    """
+
+
+# ---------------------------------------------------------------------------- permissions
+
+
+def _permission_handler(options: ClaudeAgentOptions) -> Handler:
+    callback = options.can_use_tool
+    timeout = options.can_use_tool_timeout
+
+    def deny(tool_name: str, why: str) -> dict[str, Any]:
+        return PermissionResultDeny(
+            message=f"Permission to use {tool_name} was denied: {why}"
+        ).to_dict()
+
+    async def can_use_tool(request: dict[str, Any]) -> dict[str, Any]:
+        if callback is None:
+            raise ControlErrorReply("canUseTool callback is not provided")
+        tool_name, tool_input, context = decode_permission_request(request)
+        try:
+            with trio.fail_after(timeout if timeout is not None else math.inf):
+                result = await call_maybe_async(callback, tool_name, tool_input, context)
+        except trio.TooSlowError:
+            logger.warning(
+                "can_use_tool for %s did not answer within %g s (can_use_tool_timeout); denied",
+                tool_name,
+                timeout,
+            )
+            return deny(tool_name, f"the permission callback did not answer within {timeout:g} s")
+        except Exception as exc:
+            logger.warning("can_use_tool for %s raised; denied", tool_name, exc_info=True)
+            return deny(tool_name, f"the permission callback raised {type(exc).__name__}")
+        try:
+            answer = encode_permission_result(result, tool_input)
+            orjson.dumps(answer)  # anything unencodable must deny here, not fail later
+        except (TypeError, ValueError) as exc:
+            logger.warning("can_use_tool for %s: %s; denied", tool_name, exc)
+            return deny(tool_name, f"the permission callback returned an invalid answer ({exc})")
+        return answer
+
+    return can_use_tool
+
+
+# ---------------------------------------------------------------------------------- hooks
+
+
+@attrs.frozen
+class _HookEntry:
+    callback: Callable[..., Any]
+    event: str
+    matcher: str | None
+    timeout: float | None
+
+
+def _hook_table(options: ClaudeAgentOptions) -> dict[str, _HookEntry]:
+    hooks = options.hooks or {}
+    registration = register_hooks(hooks)
+    table: dict[str, _HookEntry] = {}
+    for event, matchers in hooks.items():
+        for index, matcher in enumerate(matchers):
+            m = coerce_hook_matcher(matcher, event=event)
+            ids = registration.ids[event][index]
+            for callback_id, callback in zip(ids, m.hooks, strict=True):
+                table[callback_id] = _HookEntry(callback, event, m.matcher, m.timeout)
+    return table
+
+
+def _hook_handler(options: ClaudeAgentOptions) -> Handler:
+    table = _hook_table(options)
+
+    async def hook_callback(request: dict[str, Any]) -> dict[str, Any]:
+        callback_id = request.get("callback_id")
+        entry = table.get(callback_id) if isinstance(callback_id, str) else None
+        if entry is None:
+            raise ControlErrorReply(f"No hook callback found for ID: {callback_id}")
+        raw_input = request.get("input")
+        hook_input = decode_hook_input(
+            raw_input if isinstance(raw_input, Mapping) else {}, entry.event
+        )
+        event = hook_input.hook_event_name or entry.event
+        tool_use_id = request.get("tool_use_id")
+        context = HookContext(
+            callback_id=callback_id,  # type: ignore[arg-type]  # checked above
+            hook_event_name=entry.event,
+            matcher=entry.matcher,
+            timeout=entry.timeout,
+        )
+        limit = (entry.timeout or HOOK_DEFAULT_TIMEOUT) + HOOK_DEADLINE_GRACE
+        name = f"{event} hook callback {callback_id}"
+        try:
+            with trio.fail_after(limit):
+                value = await call_maybe_async(entry.callback, hook_input, tool_use_id, context)
+        except trio.TooSlowError:
+            logger.warning("%s did not return within %g s", name, limit)
+            raise ControlErrorReply(f"{name} timed out after {limit:g} s") from None
+        except Exception as exc:
+            logger.warning("%s raised", name, exc_info=True)
+            raise ControlErrorReply(f"{name} raised {type(exc).__name__}: {exc}") from None
+        try:
+            answer = encode_hook_output(value, event)
+            orjson.dumps(answer)
+        except (TypeError, ValueError) as exc:
+            logger.warning("%s returned an invalid output: %s", name, exc)
+            raise ControlErrorReply(f"{name} returned an invalid output: {exc}") from None
+        specific = answer.get("hookSpecificOutput")
+        if isinstance(specific, Mapping) and specific.get("hookEventName") not in (None, event):
+            logger.warning(
+                "%s answered hookSpecificOutput for %r; the CLI ignores or rejects it",
+                name,
+                specific.get("hookEventName"),
+            )
+        return answer
+
+    return hook_callback
+
+
+# ------------------------------------------------------------------------------------ MCP
+
+
+def _mcp_handler(options: ClaudeAgentOptions) -> Handler:
+    connections: dict[str, McpServerConnection] = {}
+    if isinstance(options.mcp_servers, Mapping):
+        for key, config in options.mcp_servers.items():
+            if is_sdk_server(config):
+                server = sdk_server_instance(config)
+                if server is not None:
+                    connections[key] = McpServerConnection(server)
+
+    async def mcp_message(request: dict[str, Any]) -> dict[str, Any]:
+        server_name = request.get("server_name")
+        message = request.get("message")
+        connection = connections.get(server_name) if isinstance(server_name, str) else None
+        if connection is None:
+            msg_id = message.get("id") if isinstance(message, Mapping) else None
+            return {
+                "mcp_response": {
+                    "jsonrpc": "2.0",
+                    "id": msg_id,
+                    "error": {"code": -32601, "message": f"Server '{server_name}' not found"},
+                }
+            }
+        return {"mcp_response": await connection.handle(message)}
+
+    return mcp_message
+
+
+# ---------------------------------------------------------------------------- elicitation
+
+
+def _elicitation_handler(options: ClaudeAgentOptions) -> Handler:
+    callback = options.on_elicitation
+
+    async def elicitation(request: dict[str, Any]) -> dict[str, Any]:
+        if callback is None:
+            # No on_elicitation callback: decline, as the official TypeScript SDK does.
+            return {"action": "decline"}
+        elicit = ElicitationRequest.from_dict(request)
+        try:
+            value = await call_maybe_async(callback, elicit)
+            if value is None:
+                return {"action": "decline"}
+            if isinstance(value, Mapping):
+                value = ElicitationResult(action=value.get("action"), content=value.get("content"))  # type: ignore[arg-type]
+            if not isinstance(value, ElicitationResult):
+                raise TypeError(
+                    "on_elicitation must return ElicitationResult, a dict or None, "
+                    f"not {type(value).__name__}"
+                )
+            answer = value.to_dict()
+            orjson.dumps(answer)
+        except Exception:
+            logger.warning(
+                "on_elicitation for %s failed; declined", elicit.mcp_server_name, exc_info=True
+            )
+            return {"action": "decline"}
+        return answer
+
+    return elicitation
+
+
+# ---------------------------------------------------------------------------------- table
 
 
 def build_handlers(options: ClaudeAgentOptions) -> dict[str, Handler]:
     """The CLI->SDK request handlers for a session opened with ``options``."""
-    handlers: dict[str, Handler] = {"elicitation": _decline_elicitation}
-    return handlers
+    return {
+        "can_use_tool": _permission_handler(options),
+        "hook_callback": _hook_handler(options),
+        "mcp_message": _mcp_handler(options),
+        "elicitation": _elicitation_handler(options),
+    }

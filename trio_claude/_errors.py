@@ -10,6 +10,8 @@ from __future__ import annotations
 import signal as _signal
 from typing import TYPE_CHECKING, Any
 
+from ._redact import redact
+
 if TYPE_CHECKING:
     from .types import ResultMessage
 
@@ -65,7 +67,7 @@ class ProcessError(CLIConnectionError):
         exit_code: The process return code; negative signal number when killed by a signal (as
             :mod:`subprocess` reports it); ``None`` if it is unknown.
         signal: The name of the signal that killed the process (``"SIGKILL"``), or ``None``.
-        stderr: The tail of the CLI's standard error.
+        stderr: The tail of the CLI's standard error, credentials masked (``_redact.py``).
         cli_version: The CLI's version, when it was known.
     """
 
@@ -77,6 +79,8 @@ class ProcessError(CLIConnectionError):
         stderr: str = "",
         cli_version: str | None = None,
     ) -> None:
+        # The CLI's stderr can echo a key (an auth error, a debug log): never carry it on.
+        stderr = redact(stderr)
         self.exit_code = exit_code
         self.signal: str | None = None
         if exit_code is not None and exit_code < 0:

@@ -32,8 +32,10 @@ from ._version import CLI_VERSION, MIN_CLI_VERSION, __version__
 
 __all__ = [
     "EXTRA_DOCTOR_CHECKS",
+    "FAKE_SESSION_TIMEOUT",
     "CLIInstallError",
     "DoctorCheck",
+    "check_fake_model_session",
     "cli_version",
     "install_cli",
     "parse_version",
@@ -371,10 +373,112 @@ def run_doctor(
         try:
             result = check()
         except Exception as exc:
-            checks.append(DoctorCheck(name, "fail", f"{type(exc).__name__}: {exc}"))
+            detail = _redact_secrets(f"{type(exc).__name__}: {exc}", env)
+            checks.append(DoctorCheck(name, "fail", detail))
             continue
         if isinstance(result, DoctorCheck):
             checks.append(result)
         else:
             checks.extend(result)
     return checks
+
+
+# --------------------------------------------------------------------------------------------
+# doctor: a session against the built-in fake model
+# --------------------------------------------------------------------------------------------
+
+#: Seconds the doctor's fake-model session may take, start to finish.
+FAKE_SESSION_TIMEOUT = 20.0
+#: Of which this much is kept for stopping a CLI that hangs (``close_timeout`` + SIGTERM grace).
+_FAKE_SESSION_TEARDOWN = 2.5
+_FAKE_SESSION_CHECK = "fake-model session"
+_FAKE_SESSION_ANSWER = "doctor: the fake model answered"
+
+
+def _redact_secrets(text: str, env: Mapping[str, str]) -> str:
+    from ._redact import redact
+
+    for var in _SECRET_VARS:
+        value = env.get(var)
+        if value and len(value) >= 4:
+            text = text.replace(value, f"<{var}>")
+    return redact(text)
+
+
+async def _fake_model_session(cli: str, deadline: float) -> tuple[float, str | None]:
+    import tempfile
+
+    import trio
+
+    from ._query import ask
+    from .testing import Turn, open_claude_test_env
+    from .types import InitMessage
+
+    with (
+        tempfile.TemporaryDirectory(prefix="trio-claude-doctor-") as tmp,
+        trio.fail_after(deadline),
+    ):
+        async with open_claude_test_env(tmp) as env:
+            opts = env.options(
+                [Turn(_FAKE_SESSION_ANSWER)], name="doctor", cli_path=cli, close_timeout=1.0
+            )
+            start = trio.current_time()
+            turn = await ask("doctor: are you there?", options=opts)
+            elapsed = trio.current_time() - start
+            if turn.text != _FAKE_SESSION_ANSWER:
+                raise RuntimeError(f"unexpected answer {turn.text!r}")
+            requests = env.model.turn_requests("doctor")
+            if len(requests) != 1 or requests[0].last_user_text != "doctor: are you there?":
+                raise RuntimeError(f"the fake model saw {len(requests)} unexpected request(s)")
+            leaked = env.kill_leaked()
+            if leaked:
+                raise RuntimeError(f"the CLI outlived its session (pids {leaked})")
+    version = next(
+        (m.claude_code_version for m in turn.messages if isinstance(m, InitMessage)), None
+    )
+    return elapsed, version
+
+
+def check_fake_model_session(
+    env: Mapping[str, str] | None = None, *, timeout: float = FAKE_SESSION_TIMEOUT
+) -> DoctorCheck:
+    """Runs one scripted turn through the CLI against the built-in fake model (offline).
+
+    Proves the whole chain works here: spawning the CLI, the stream-json protocol, the CLI's
+    HTTP requests to a local model, and a clean exit. Bounded by ``timeout``, stopping a CLI
+    that hangs included.
+
+    Args:
+        env: The environment the CLI is looked up in (default: ``os.environ``).
+        timeout: Seconds the whole check may take.
+
+    Returns:
+        ``ok`` with the time taken, ``fail`` with the reason (secrets redacted), or ``info``
+        when there is no CLI to try (the ``claude CLI`` line already fails then).
+    """
+    import trio
+
+    env = os.environ if env is None else env
+    try:
+        cli = find_cli(env=env)
+    except CLINotFoundError:
+        return DoctorCheck(_FAKE_SESSION_CHECK, "info", "skipped: no claude CLI found")
+    try:
+        deadline = max(0.5, timeout - _FAKE_SESSION_TEARDOWN)
+        elapsed, version = trio.run(_fake_model_session, cli, deadline)
+    except trio.TooSlowError:
+        return DoctorCheck(
+            _FAKE_SESSION_CHECK, "fail", f"did not complete within {timeout:g} s (with {cli})"
+        )
+    except Exception as exc:
+        detail = _redact_secrets(f"{type(exc).__name__}: {exc}", env)
+        return DoctorCheck(_FAKE_SESSION_CHECK, "fail", _tail(detail, 12))
+    return DoctorCheck(
+        _FAKE_SESSION_CHECK,
+        "ok",
+        f"one scripted turn completed offline in {elapsed:.1f} s "
+        f"(Claude Code {version or '?'} against the built-in fake model)",
+    )
+
+
+EXTRA_DOCTOR_CHECKS.append(check_fake_model_session)

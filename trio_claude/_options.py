@@ -22,6 +22,13 @@ import attrs
 
 from ._errors import ConfigurationError
 
+# Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
+# aliases below; none of these modules imports this one.
+from ._hooks import HookContext
+from ._mcp import ElicitationRequest
+from ._permissions import PermissionResult, ToolPermissionContext
+from ._redact import redact_repr
+
 __all__ = [
     "EFFORT_LEVELS",
     "HOOK_EVENTS",
@@ -54,13 +61,7 @@ __all__ = [
 # "sdk_mcp_servers" stands for any mcp_servers entry of {"type": "sdk"} (in-process servers).
 # Remove a name from this set when its feature lands.
 # --------------------------------------------------------------------------------------------
-UNWIRED_FIELDS: set[str] = {
-    "can_use_tool",
-    "hooks",
-    "session_store",
-    "on_elicitation",
-    "sdk_mcp_servers",
-}
+UNWIRED_FIELDS: set[str] = set()
 
 PermissionMode = Literal[
     "default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto", "manual"
@@ -128,10 +129,17 @@ _MCP_SERVER_TYPES = frozenset({"stdio", "sse", "http", "sdk"})
 #: extra_args keys that would break the stream-json session if overridden.
 _RESERVED_EXTRA_ARGS = frozenset({"output-format", "input-format", "print", "p"})
 
-#: ``can_use_tool(tool_name, input, context)`` returning a permission result.
-CanUseTool = Callable[[str, dict[str, Any], Any], Awaitable[Any]]
-#: ``hook(input, tool_use_id, context)`` returning a hook output (typed or a plain dict).
-HookCallback = Callable[[Any, str | None, Any], Awaitable[Any]]
+#: ``can_use_tool(tool_name, input, context)`` returning ``PermissionResultAllow`` or
+#: ``PermissionResultDeny`` (an ``async def``, or a plain function).
+CanUseTool = Callable[
+    [str, dict[str, Any], "ToolPermissionContext"],
+    "Awaitable[PermissionResult] | PermissionResult",
+]
+#: ``hook(input, tool_use_id, context)`` returning a hook output (``HookOutput``, an event's
+#: ``...HookSpecificOutput``, a plain dict with wire names, or ``None``); async or plain.
+HookCallback = Callable[[Any, "str | None", "HookContext"], "Awaitable[Any] | Any"]
+#: ``on_elicitation(request)`` returning ``ElicitationResult``, a dict or ``None`` (decline).
+ElicitationCallback = Callable[["ElicitationRequest"], "Awaitable[Any] | Any"]
 #: Sandbox settings: the official ``SandboxSettings`` dict (``enabled``, ``network``, ...).
 SandboxSettings = dict[str, Any]
 #: An MCP server configuration: an official config dict (``{"type": "stdio", "command": ...}``,
@@ -569,7 +577,11 @@ class ClaudeAgentOptions:
         max_line_bytes: Largest line accepted from the CLI.
         max_buffered_bytes: Bytes of undelivered messages queued before reading pauses.
         transport: A custom transport (e.g. a container or ssh spawn).
-        on_elicitation: Callback answering MCP elicitation requests.
+        on_elicitation: Callback answering MCP elicitation requests:
+            ``async (ElicitationRequest) -> ElicitationResult | dict | None``. Without one
+            (or when it fails) elicitations are declined.
+        can_use_tool_timeout: Seconds ``can_use_tool`` may take before the call is denied
+            (``None``: no bound; the CLI itself waits forever for a permission answer).
     """
 
     # --- tools and permissions ---
@@ -596,7 +608,7 @@ class ClaudeAgentOptions:
     )
     # --- MCP ---
     mcp_servers: dict[str, McpServerConfig] | str = attrs.field(
-        factory=_default_mcp_servers, converter=_mcp_servers, hash=False
+        factory=_default_mcp_servers, converter=_mcp_servers, hash=False, repr=redact_repr
     )
     strict_mcp_config: bool = False
     # --- sessions ---
@@ -614,7 +626,7 @@ class ClaudeAgentOptions:
     cwd: str | None = attrs.field(default=None, converter=_opt_path)
     add_dirs: tuple[str, ...] = attrs.field(default=(), converter=_path_tuple)
     settings: str | dict[str, Any] | None = attrs.field(
-        default=None, converter=_str_or_dict, hash=False
+        default=None, converter=_str_or_dict, hash=False, repr=redact_repr
     )
     sandbox: SandboxSettings | None = attrs.field(default=None, converter=_opt_dict, hash=False)
     setting_sources: tuple[SettingSource, ...] | None = attrs.field(
@@ -626,7 +638,9 @@ class ClaudeAgentOptions:
         default=None, converter=_opt_dict, hash=False
     )
     env: dict[str, str] = attrs.field(factory=dict, converter=_dict, hash=False, repr=_redact_env)
-    extra_args: dict[str, str | None] = attrs.field(factory=dict, converter=_dict, hash=False)
+    extra_args: dict[str, str | None] = attrs.field(
+        factory=dict, converter=_dict, hash=False, repr=redact_repr
+    )
     cli_path: str | None = attrs.field(default=None, converter=_opt_path)
     user: str | None = None
     client_app: str | None = None
@@ -669,7 +683,8 @@ class ClaudeAgentOptions:
     max_line_bytes: int = 64 * 1024 * 1024
     max_buffered_bytes: int = 256 * 1024 * 1024
     transport: Any = None
-    on_elicitation: Callable[..., Awaitable[Any]] | None = None
+    on_elicitation: ElicitationCallback | None = None
+    can_use_tool_timeout: float | None = None
 
     @property
     def effective_max_line_bytes(self) -> int:
@@ -959,9 +974,12 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     _check_int("max_buffered_bytes", o.max_buffered_bytes, minimum=1, optional=False)
     if o.on_elicitation is not None and not callable(o.on_elicitation):
         raise _fail("on_elicitation must be an async callable")
+    _check_seconds("can_use_tool_timeout", o.can_use_tool_timeout, positive=True, optional=True)
 
 
 def _check_combinations(o: ClaudeAgentOptions) -> None:
+    if o.can_use_tool_timeout is not None and o.can_use_tool is None:
+        raise _fail("can_use_tool_timeout has no effect without can_use_tool")
     if o.can_use_tool is not None and o.permission_prompt_tool_name:
         raise _fail(
             "can_use_tool cannot be used together with permission_prompt_tool_name: the callback "
@@ -1099,8 +1117,12 @@ def _check_mcp_servers(servers: Any) -> None:
             raise _fail(f"mcp_servers keys must be non-empty strings, got {name!r}")
         if not isinstance(cfg, Mapping):
             if is_sdk_server(cfg):
+                _check_sdk_server(name, cfg)
                 continue
             raise _fail(f"mcp_servers[{name!r}] must be a config dict or an in-process server")
+        if cfg.get("type") == "sdk":
+            _check_sdk_server(name, cfg)
+            continue
         kind = cfg.get("type", "stdio")
         if kind not in _MCP_SERVER_TYPES:
             raise _fail(
@@ -1111,6 +1133,16 @@ def _check_mcp_servers(servers: Any) -> None:
             raise _fail(f"mcp_servers[{name!r}]: a stdio server needs a 'command' string")
         if kind in ("sse", "http") and not isinstance(cfg.get("url"), str):
             raise _fail(f"mcp_servers[{name!r}]: an {kind} server needs a 'url' string")
+
+
+def _check_sdk_server(name: str, cfg: Any) -> None:
+    from ._mcp import sdk_server_instance
+
+    if sdk_server_instance(cfg) is None:
+        raise _fail(
+            f"mcp_servers[{name!r}] is an in-process ('sdk') server without an instance: make "
+            "it with create_sdk_mcp_server()"
+        )
 
 
 def _check_agents(agents: Any) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 import sys
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
@@ -30,7 +31,7 @@ import attrs
 import trio
 
 from ._budget import Budget
-from ._callbacks import Handler, build_handlers
+from ._callbacks import ControlErrorReply, Handler, build_handlers
 from ._cli_version import warn_if_outdated
 from ._control_types import (
     ContextUsage,
@@ -52,8 +53,10 @@ from ._errors import (
     SessionClosedError,
     StallTimeoutError,
 )
+from ._mirror import TranscriptMirror as _TranscriptMirror
+from ._mirror import cli_config_dir, prepare_store_resume
 from ._options import ClaudeAgentOptions, validate_options
-from ._protocol._codec import decode_server_info, unstructure_block
+from ._protocol._codec import decode_message, decode_server_info, unstructure_block
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
 from ._protocol._events import (
@@ -65,6 +68,7 @@ from ._protocol._events import (
     SessionStateChanged,
     TranscriptMirror,
 )
+from ._redact import redact, secret_values
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import build_argv, build_env, build_initialize
 from ._transport._discovery import find_cli
@@ -242,6 +246,8 @@ class Session:
         self._inflight: dict[str, trio.CancelScope] = {}
         self._handlers: dict[str, Handler] = build_handlers(options)
         self._stderr = StderrTail()
+        # Secret values of the child's environment: masked wherever CLI output is shown.
+        self._secrets = secret_values(spec.env)
         self._writer_done = trio.Event()
         self._stderr_done = trio.Event()
         # The user-facing queue. Its size in bytes is estimated from the average size of the
@@ -265,6 +271,17 @@ class Session:
         self._closed = False
         self._done = trio.Event()
         self._broken: BaseException | None = None
+        # Transcript mirroring into a session store, and a resume's temporary config dir.
+        self._mirror: _TranscriptMirror | None = None
+        if options.session_store is not None:
+            self._mirror = _TranscriptMirror(
+                options.session_store,
+                cli_config_dir(spec.env) / "projects",
+                eager=options.session_store_flush == "eager",
+                report_error=self._inject_frame,
+            )
+        self._temp_config_dir: str | None = None
+        self._reader_done = trio.Event()
         # Whether a stream_input() feed has finished (True when there is none).
         self._input_done = True
         # Budget and stall watchdog.
@@ -310,8 +327,8 @@ class Session:
 
     @property
     def stderr_tail(self) -> str:
-        """The last lines the CLI wrote to stderr."""
-        return self._stderr.text()
+        """The last lines the CLI wrote to stderr (credentials masked)."""
+        return redact(self._stderr.text(), self._secrets)
 
     async def send(
         self,
@@ -656,6 +673,10 @@ class Session:
     async def _request(
         self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
+        if self._closing or self._closed or self._ended or self._broken is not None:
+            # A cancellation of the caller may be what closed the session: it wins over the
+            # typed error (tests/faults/test_cancellation.py).
+            await trio.lowlevel.checkpoint_if_cancelled()
         self._check_usable()
         request_id, data = self._proto.send_control_request(subtype, fields)
         pending = _Pending()
@@ -691,6 +712,9 @@ class Session:
                 if self._reader_resume is not None:
                     self._maybe_resume_reader()
                 return message
+            if self._ended or self._closing or self._closed:
+                # The caller's own cancellation may be why the stream ended: it wins.
+                await trio.lowlevel.checkpoint_if_cancelled()
             if self._ended:
                 self._end_of_stream(turn)
                 return None
@@ -831,12 +855,20 @@ class Session:
                         nursery.start_soon(self._stderr_pump, proc.stderr)
                     else:
                         self._stderr_done.set()
+                    if self._mirror is not None:
+                        nursery.start_soon(self._mirror.run)
                     task_status.started()
                     await self._close_requested.wait()
                 finally:
                     self._closing = True
                     with trio.CancelScope(shield=True):
                         await self._teardown(proc)
+                        if self._mirror is not None:
+                            # The last frames are read once the CLI is gone; then mirror them.
+                            with trio.move_on_after(self._options.close_timeout + 1):
+                                await self._reader_done.wait()
+                            with trio.move_on_after(10):
+                                await self._mirror.flush()
                     nursery.cancel_scope.cancel()
         finally:
             if self._budget is not None:
@@ -845,6 +877,8 @@ class Session:
             self._fail_pending(SessionClosedError("the session is closed"))
             self._drained.set()
             self._wakeup.set()
+            if self._temp_config_dir is not None:
+                shutil.rmtree(self._temp_config_dir, ignore_errors=True)
             self._done.set()
 
     async def _teardown(self, proc: ChildProcess) -> None:
@@ -914,7 +948,10 @@ class Session:
                     break
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
             logger.debug("reading from the CLI failed: %r", exc)
-        await self._on_eof(proc)
+        try:
+            await self._on_eof(proc)
+        finally:
+            self._reader_done.set()
 
     def _handle_events(self, events: list[Any], nbytes: int) -> None:
         if nbytes:
@@ -939,6 +976,8 @@ class Session:
                 self._charge(budget, event)
             if cls is ResultMessage:
                 self._last_result = event
+                if self._mirror is not None:
+                    self._mirror.request_flush()
             elif cls is InitMessage and not self._cli_version_checked:
                 self._note_cli_version(event.claude_code_version)
             append(event)
@@ -974,6 +1013,11 @@ class Session:
             if not was_exceeded and budget.exceeded is not None:
                 self._budget_error = budget.exceeded
 
+    def _inject_frame(self, frame: dict[str, Any]) -> None:
+        """Delivers an SDK-made frame (``system/mirror_error``) to the user like any message."""
+        self._queue.append(decode_message(frame))
+        self._wakeup.set()
+
     def _on_budget_exceeded(self, error: BudgetExceededError) -> None:
         """Listener: another charge (ours or another session's) exhausted the budget."""
         if self._turn_open() and not (self._closing or self._ended):
@@ -996,27 +1040,36 @@ class Session:
                 pending.done.set()
         elif cls is ControlRequest:
             assert self._nursery is not None
-            self._nursery.start_soon(self._serve_request, event)
+            # Registered now, not when the task first runs: a control_cancel_request read in
+            # the same batch must find it (found by tests/fuzz/test_session_machine.py).
+            request_scope = trio.CancelScope()
+            self._inflight[event.request_id] = request_scope
+            self._nursery.start_soon(self._serve_request, event, request_scope)
         elif cls is ControlCancel:
             scope = self._inflight.get(event.request_id)
             if scope is not None:
                 scope.cancel()
         elif cls is InvalidLine:
-            logger.warning("ignoring a line from the CLI (%s): %r", event.error, event.line[:120])
+            logger.warning(
+                "ignoring a line from the CLI (%s): %s",
+                event.error,
+                redact(repr(event.line[:120]), self._secrets),
+            )
         elif cls is OversizeLine:
             logger.warning(
-                "dropped a %d-byte line from the CLI (max_line_bytes=%d): %r",
+                "dropped a %d-byte line from the CLI (max_line_bytes=%d): %s",
                 event.size,
                 self._options.effective_max_line_bytes,
-                event.head[:80],
+                redact(repr(event.head[:80]), self._secrets),
             )
+        elif cls is TranscriptMirror and self._mirror is not None:
+            self._mirror.add(event.file_path, event.entries)
         # SessionStateChanged is tracked by the protocol core; keep-alives are only activity.
 
-    async def _serve_request(self, request: ControlRequest) -> None:
+    async def _serve_request(self, request: ControlRequest, scope: trio.CancelScope) -> None:
         handler = self._handlers.get(request.subtype)
         reply: bytes | None = None
-        with trio.CancelScope() as scope:
-            self._inflight[request.request_id] = scope
+        with scope:
             try:
                 if handler is None:
                     reply = self._proto.send_control_error(
@@ -1026,14 +1079,19 @@ class Session:
                 else:
                     result = await handler(request.request)
                     reply = self._proto.send_control_success(request.request_id, result)
+            except ControlErrorReply as exc:
+                # The handler chose the error text (and logged what needed logging).
+                reply = self._proto.send_control_error(request.request_id, str(exc))
             except Exception as exc:
                 logger.warning("handling %s from the CLI failed: %r", request.subtype, exc)
                 reply = self._proto.send_control_error(
                     request.request_id, f"{type(exc).__name__}: {exc}"
                 )
             finally:
-                del self._inflight[request.request_id]
-        if scope.cancelled_caught or reply is None:
+                # A CLI that reuses an id may have replaced our entry: only remove our own.
+                if self._inflight.get(request.request_id) is scope:
+                    del self._inflight[request.request_id]
+        if scope.cancel_called or reply is None:
             return  # withdrawn by the CLI (control_cancel_request), or the session is closing
         try:
             self._out_send.send_nowait(reply)
@@ -1056,7 +1114,7 @@ class Session:
         elif code is None:
             error = ProcessError(
                 "the CLI closed its output but did not exit",
-                stderr=self._stderr.text(),
+                stderr=self.stderr_tail,
                 cli_version=self.cli_version,
             )
             self._end_error = error
@@ -1067,7 +1125,7 @@ class Session:
             error = ProcessError(
                 "the CLI exited unexpectedly",
                 exit_code=code,
-                stderr=self._stderr.text(),
+                stderr=self.stderr_tail,
                 cli_version=self.cli_version,
             )
             self._end_error = error
@@ -1183,7 +1241,21 @@ async def connect_session(
         ProcessError: The CLI exited during start-up.
     """
     options, spec, transport = _prepare(options)
+    temp_dir = None
+    if options.session_store is not None and (options.resume or options.continue_conversation):
+        with trio.fail_after(options.load_timeout_ms / 1000):
+            session_id, temp_dir = await prepare_store_resume(
+                options.session_store,
+                resume=options.resume,
+                continue_conversation=options.continue_conversation,
+                cwd=spec.cwd,
+                env=dict(spec.env),
+            )
+        resumed = attrs.evolve(options, resume=session_id, continue_conversation=False)
+        env = {**spec.env, "CLAUDE_CONFIG_DIR": str(temp_dir)}
+        spec = attrs.evolve(spec, argv=build_argv(resumed, spec.argv[0]), env=env)
     session = Session(options, spec, transport)
+    session._temp_config_dir = str(temp_dir) if temp_dir is not None else None
     try:
         await nursery.start(session._run)
     except BaseExceptionGroup as group:

@@ -31,14 +31,14 @@ async def test_sessions_are_warm_fresh_and_refilled() -> None:
         with trio.fail_after(5):
             while pool.statistics().ready < 2:
                 await trio.sleep(0.01)
-        seen = set()
+        seen: list[tc.Session] = []  # kept alive, so identities cannot be reused
         for _ in range(4):
             async with pool.session() as session:
                 assert session.server_info is not None  # initialised before hand-out
                 assert (await session.run("hi")).text == "pooled"  # a fresh conversation
-                seen.add(id(session))
+                seen.append(session)
             assert session.closed
-        assert len(seen) == 4
+        assert len({id(s) for s in seen}) == 4
         stats = pool.statistics()
         assert stats.handed_out == 4 and stats.in_use == 0 and stats.failed_starts == 0
     assert len(transport.specs) >= 5  # 4 handed out + refills

@@ -795,6 +795,80 @@ def test_builders_equal_init() -> None:
         built.model = "other"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {
+            "type": "user",
+            "message": {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "t", "citations": [{"a": 1}]},
+                    {"type": "thinking", "thinking": "th", "signature": "sig"},
+                    {"type": "redacted_thinking", "data": "d"},
+                    {"type": "tool_use", "id": "i", "name": "n", "input": {"x": 1}},
+                    {"type": "tool_result", "tool_use_id": "i", "content": "c", "is_error": True},
+                    {"type": "future_block", "x": 1},
+                ],
+            },
+            "parent_tool_use_id": "p",
+            "session_id": "s",
+            "uuid": "u",
+            "tool_use_result": {"r": 1},
+            "isReplay": True,
+            "origin": {"kind": "k"},
+        },
+        {"type": "stream_event", "event": {"type": "e"}, "session_id": "s", "uuid": "u"},
+        {"type": "future_message", "x": 1},
+    ],
+    ids=["user-with-every-hot-block", "stream_event", "unknown"],
+)
+def test_every_builder_makes_a_frozen_instance_of_its_own_class(frame: dict[str, Any]) -> None:
+    message = decode_message(frame)
+    built: list[Any] = [message, *(getattr(message, "content", None) or [])]
+    for instance in built:
+        cls = type(instance)
+        assert cls.__module__ == "trio_claude.types"  # not the builder's mutable twin
+        by_init = cls(**{f.name: getattr(instance, f.name) for f in attrs.fields(cls)})
+        assert instance == by_init
+        assert repr(instance) == repr(by_init)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            instance.raw = {}
+
+
+def test_import_generates_no_converter_hooks() -> None:
+    # Hooks are generated on first use (import time); the hand-written ones are there at once.
+    script = textwrap.dedent(
+        """
+        from trio_claude._protocol import _codec
+        from trio_claude.types import ResultMessage, ServerInfo, TextBlock
+        assert TextBlock in _codec._STRUCTURE_HOOKS
+        assert ResultMessage not in _codec._STRUCTURE_HOOKS
+        assert ServerInfo not in _codec._STRUCTURE_HOOKS
+        message = _codec.decode_message({"type": "result", "subtype": "success"})
+        assert type(message) is ResultMessage and message.subtype == "success"
+        assert ResultMessage in _codec._STRUCTURE_HOOKS
+        print("ok")
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_generated_hooks_serve_subclasses_like_their_base() -> None:
+    # HookEventMessage has no hook of its own: like a per-class registration, the nearest class
+    # in its MRO (SystemMessage) serves it.
+    from trio_claude.types import HookEventMessage
+
+    frame = {"type": "system", "subtype": "hook_started", "hook_id": "h", "session_id": "s"}
+    structured = converter.structure(frame, HookEventMessage)
+    assert type(structured) is SystemMessage
+    assert structured.raw is frame
+
+
 def test_builder_refuses_classes_with_hooks() -> None:
     @attrs.frozen(kw_only=True)
     class Validated:

@@ -251,6 +251,7 @@ def test_every_option_has_a_row() -> None:
         "max_buffered_bytes",
         "transport",
         "on_elicitation",
+        "can_use_tool_timeout",
         "cli_path",
         "max_buffer_size",
         "debug_stderr",

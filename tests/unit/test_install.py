@@ -316,7 +316,7 @@ def test_install_cli_command_failure(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_subcommands_are_a_registry(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert set(cli_main.SUBCOMMANDS) == {"install-cli", "doctor"}
+    assert set(cli_main.SUBCOMMANDS) == {"install-cli", "doctor", "run", "demo"}
 
     def add(parser: object) -> None:
         parser.add_argument("word")  # type: ignore[attr-defined]

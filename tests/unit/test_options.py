@@ -45,6 +45,7 @@ OURS = {
     "budget": None, "stall_timeout": None, "control_timeout": 60.0, "initialize_timeout": 60.0,
     "interrupt_timeout": 5.0, "close_timeout": 5.0, "max_line_bytes": 64 * 1024 * 1024,
     "max_buffered_bytes": 256 * 1024 * 1024, "transport": None, "on_elicitation": None,
+    "can_use_tool_timeout": None,
 }  # fmt: skip
 
 

@@ -17,7 +17,7 @@ import orjson
 
 from .._errors import MessageParseError
 from ..types import Message, ResultMessage, UnknownMessage
-from ._codec import decode_message, encode_user_message
+from ._codec import HOT_DECODERS, decode_message, encode_user_message
 from ._control import ControlTable
 from ._events import (
     EOF,
@@ -131,10 +131,12 @@ class ClaudeProtocol:
         return self._control.pending
 
     def _process_lines(self, lines: list[bytes | OversizeLine]) -> None:
-        ready = self._ready
-        append = ready.append
+        # The per-message hot path. The frequent frame types go straight to their decoder (one
+        # dispatch on ``type``); everything else (plumbing, rare messages, malformed frames) takes
+        # _process_frame.
+        append = self._ready.append
         loads = _loads
-        plumbing = self._plumbing
+        hot = HOT_DECODERS
         for line in lines:
             if isinstance(line, OversizeLine):
                 self.oversize_lines += 1
@@ -151,27 +153,54 @@ class ClaudeProtocol:
                 append(InvalidLine(line[:200], "not a JSON object"))
                 continue
             kind = obj.get("type")
-            route = plumbing.get(kind) if kind.__class__ is str else None
-            if route is not None:
-                event = route(obj, line)
-                if event is not None:
-                    append(event)
-                    continue
+            decoder = hot.get(kind) if kind.__class__ is str else None
+            if decoder is None:
+                self._process_frame(obj, line, kind)
+                continue
             try:
-                message = decode_message(obj)
-            except MessageParseError as exc:
-                self.invalid_lines += 1
-                # Deliver it anyway, untyped: nothing the CLI sent is lost.
-                append(InvalidLine(line[:200], str(exc)))
-                message = UnknownMessage(type=str(kind), raw=obj)
+                message = decoder(obj)
+            except Exception:
+                message = self._undecodable(obj, line, kind)
             sid = obj.get("session_id")
-            if sid and sid.__class__ is str:
+            if sid.__class__ is str and sid:
                 self.session_id = sid
-            if message.__class__ is ResultMessage:
-                self.results_received += 1
             append(message)
         self.lines_received += len(lines)
         self.messages_received = self.lines_received - self.invalid_lines - self.oversize_lines
+
+    def _process_frame(self, obj: dict[str, Any], line: bytes, kind: Any) -> None:
+        """Any frame but the hot-path messages: plumbing, other messages, unknown types."""
+        route = self._plumbing.get(kind) if kind.__class__ is str else None
+        if route is not None:
+            event = route(obj, line)
+            if event is not None:
+                self._ready.append(event)
+                return
+        try:
+            message = decode_message(obj)
+        except MessageParseError as exc:
+            message = self._invalid_message(obj, line, kind, exc)
+        sid = obj.get("session_id")
+        if sid.__class__ is str and sid:
+            self.session_id = sid
+        if message.__class__ is ResultMessage:
+            self.results_received += 1
+        self._ready.append(message)
+
+    def _undecodable(self, obj: dict[str, Any], line: bytes, kind: Any) -> Message:
+        """A hot-path decoder refused ``obj``: let decode_message explain why."""
+        try:
+            return decode_message(obj)
+        except MessageParseError as exc:
+            return self._invalid_message(obj, line, kind, exc)
+
+    def _invalid_message(
+        self, obj: dict[str, Any], line: bytes, kind: Any, exc: MessageParseError
+    ) -> Message:
+        self.invalid_lines += 1
+        # Deliver it anyway, untyped: nothing the CLI sent is lost.
+        self._ready.append(InvalidLine(line[:200], str(exc)))
+        return UnknownMessage(type=str(kind), raw=obj)
 
     # Frames that are protocol plumbing rather than user-visible messages. Each returns the
     # event to emit, or None to decode the frame as a message after all.

@@ -76,6 +76,9 @@ class ClaudeTestEnv:
         """The CLI environment for ``session`` (a name registered on the model)."""
         env = {
             **self.model.cli_env(session),
+            # Credentials inherited from the user's shell must never reach a test CLI.
+            "ANTHROPIC_AUTH_TOKEN": "",
+            "CLAUDE_CODE_OAUTH_TOKEN": "",
             "HOME": str(self.home),
             "CLAUDE_CONFIG_DIR": str(self.config_dir),
             "IS_SANDBOX": "1",

@@ -1,0 +1,58 @@
+"""The callback examples run offline against the real CLI (so they cannot rot)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_permission_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("permission_policy").main()
+    out = capsys.readouterr().out
+    assert "policy decisions (3 asks for 4 tool calls):" in out
+    assert "allow Write notes.md, with a header" in out
+    assert "deny  Write .env" in out
+    assert "and remember Bash(mkdir:*)" in out
+    assert "notes.md: '# written by the agent\\nhi\\n'" in out
+    assert ".env: 'API_KEY=hunter2\\n'" in out
+    assert "build/out exists: True" in out
+    assert "the model was told: .env holds secrets; leave it alone" in out
+    assert "result: success" in out
+
+
+async def test_bash_guard_hook(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("bash_guard_hook").main()
+    out = capsys.readouterr().out
+    assert "[rules] prompt: 'Clean up the project'" in out
+    assert "[guard] blocked: rm -rf " in out
+    assert "[guard] allowed: ls " in out
+    assert "printed 'precious.txt'" in out
+    assert "precious.txt survived: True" in out
+    assert "model's final answer: Files: precious.txt" in out
+    assert "house rule reached the model: True" in out
+
+
+async def test_calculator_mcp(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("calculator_mcp").main()
+    out = capsys.readouterr().out
+    assert (
+        "model calls mcp__calc__add({'a': 2, 'b': 3})\n  -> [ok] [{'type': 'text', 'text': '5'}]"
+        in out
+    )
+    assert "-> [error] cannot divide by zero" in out
+    assert "-> [error] Input validation error: x: must be >= 0" in out
+    assert "model says: sqrt(16) = 4.0" in out
+    assert "result: success" in out

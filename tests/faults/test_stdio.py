@@ -1,0 +1,315 @@
+"""A CLI that misbehaves on its pipes: stops reading stdin, hangs, writes garbage, closes stdout.
+
+Real time and real subprocesses where the kernel's behaviour matters (full pipes, closed fds);
+the hand-driven in-process CLI (``ManualTransport``) where bytes must be placed exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+import trio_claude as tc
+from trio_claude.testing.fake_cli import (
+    FakeCLIProcessTransport,
+    FakeScript,
+    FakeTurn,
+    Hang,
+    Raw,
+    Result,
+    Sleep,
+    Step,
+    StopReadingStdin,
+    Text,
+)
+
+from ._support import (
+    ManualTransport,
+    ScriptTransport,
+    assistant_frame,
+    exists,
+    result_frame,
+    texts,
+    wait_until,
+)
+
+CLIS = Path(__file__).parent / "clis"
+#: Short timeouts so the bounded paths run in real time within a test.
+QUICK = {"close_timeout": 0.5, "interrupt_timeout": 0.5}
+
+
+def process_options(script: FakeScript, tmp_path: Path, **kw: Any) -> tc.ClaudeAgentOptions:
+    return tc.ClaudeAgentOptions(transport=FakeCLIProcessTransport(script, tmp_path), **kw)
+
+
+# ------------------------------------------------------------------ stops reading stdin
+
+
+async def test_cli_that_stops_reading_stdin(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[StopReadingStdin(), Result(text="deaf now")])])
+    options = process_options(script, tmp_path, control_timeout=0.5, stall_timeout=0.5, **QUICK)
+    async with tc.open_session(options) as session:
+        pid = session.pid
+        assert pid is not None
+        assert (await session.run("stop listening")).text == "deaf now"
+        # Sending never blocks the caller: the writer task owns the full pipe.
+        start = trio.current_time()
+        await session.send("x" * (8 * 1024 * 1024))
+        assert trio.current_time() - start < 0.5  # (blocked, it would never return)
+        # A control request behind it times out, typed, and is forgotten.
+        with pytest.raises(tc.ControlTimeoutError):
+            await session.set_model("other")
+        assert session.statistics().pending_requests == 0
+        # The turn never produces anything: the stall watchdog ends the wait...
+        start = trio.current_time()
+        with pytest.raises(tc.StallTimeoutError):
+            await session.collect_response()
+        assert trio.current_time() - start < 0.5 + 1.0
+        # ...and since the interrupt cannot even be written, the session closes as broken.
+        await wait_until(lambda: session.closed, timeout=3)
+        with pytest.raises(tc.SessionClosedError):
+            await session.send("more")
+        start = trio.current_time()
+    # Leaving is bounded even with a writer stuck on a full pipe: SIGTERM ends the deaf CLI.
+    assert trio.current_time() - start < 4.0
+    assert session.returncode == -signal.SIGTERM
+    assert not exists(pid)
+
+
+# ------------------------------------------------------------------ hangs without output
+
+
+async def test_hang_with_stall_timeout_and_a_cli_that_ignores_interrupt(tmp_path: Path) -> None:
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Text("thinking"), Hang()])], unanswered=("interrupt",)
+    )
+    options = process_options(script, tmp_path, stall_timeout=0.5, **QUICK)
+    async with tc.open_session(options) as session:
+        pid = session.pid
+        start = trio.current_time()
+        with pytest.raises(tc.StallTimeoutError) as info:
+            await session.run("go")
+        assert 0.5 <= trio.current_time() - start < 0.5 + 1.0
+        assert info.value.last_seen == "assistant/text"
+        await wait_until(lambda: session.closed, timeout=2)  # interrupt unanswered: broken
+        with pytest.raises(tc.SessionClosedError):
+            await session.send("next")
+        start = trio.current_time()
+    assert trio.current_time() - start < 4.0
+    assert pid is not None and not exists(pid)
+
+
+async def test_hang_with_stall_timeout_and_a_cli_that_answers_interrupt(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("thinking"), Hang()]), FakeTurn.reply("back")])
+    options = process_options(script, tmp_path, stall_timeout=0.5, **QUICK)
+    async with tc.open_session(options) as session:
+        with pytest.raises(tc.StallTimeoutError):
+            await session.run("go")
+        turn = await session.run("again")  # the interrupted turn was drained: a clean next turn
+        assert turn.text == "back"
+        assert texts(turn.messages) == ["back"]
+
+
+async def test_hang_without_stall_timeout_only_the_callers_cancel_scope_ends_it(
+    tmp_path: Path,
+) -> None:
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Text("thinking"), Hang()])], unanswered=("interrupt",)
+    )
+    options = process_options(script, tmp_path, **QUICK)
+    async with tc.open_session(options) as session:
+        pid = session.pid
+        await session.send("go")
+        # Nothing but the caller ends the wait: no error, no spurious timeout.
+        with trio.move_on_after(1.0) as scope:
+            async for message in session.receive_response():
+                assert not isinstance(message, tc.ResultMessage)
+        assert scope.cancelled_caught
+        # The cancellation was prompt...
+        start = trio.current_time()
+        with trio.move_on_after(0.2) as scope:
+            await session.collect_response()
+        assert scope.cancelled_caught and trio.current_time() - start < 0.2 + 0.4
+        # ...and the abandoned turn, whose interrupt the CLI ignores, breaks the session after
+        # interrupt_timeout: typed, not a hang.
+        await wait_until(lambda: session.closed, timeout=2)
+        with pytest.raises(tc.SessionClosedError):
+            await session.send("next")
+    assert pid is not None and not exists(pid)
+
+
+async def test_cancelling_the_whole_session_block_of_a_hung_cli_is_bounded(tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Hang()])], unanswered=("interrupt",))
+    options = process_options(script, tmp_path, **QUICK)
+    pids: list[int] = []
+    with trio.CancelScope() as scope:
+        async with tc.open_session(options) as session:
+            assert session.pid is not None
+            pids.append(session.pid)
+            start = trio.current_time()
+            scope.deadline = start + 0.3
+            await session.run("go")
+    assert scope.cancelled_caught
+    # 0.3 s until the cancel, then stdin closed + close_timeout (0.5) + SIGTERM: well under 4 s
+    assert trio.current_time() - start < 4.0
+    assert session.returncode == -signal.SIGTERM
+    assert not exists(pids[0])
+
+
+# ------------------------------------------------------------------ garbage, half lines
+
+
+async def test_garbage_and_half_lines_byte_by_byte(caplog: pytest.LogCaptureFixture) -> None:
+    transport = ManualTransport()
+    received: list[tc.Message] = []
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        user = await child.read_frame()
+        assert user["type"] == "user"
+        garbage = [
+            b"this is not json\n",
+            b"\xff\xfe\x00 invalid utf-8 \xc3\n",
+            b'{"a": 1}{"b": 2}\n',  # two objects on one line (py #15)
+            b"[1, 2, 3]\n",
+            b"null\n",
+            b"42\n",
+            b'"a string"\n',
+            b"\n",
+            b"   \t  \n",
+            b'{"type": 5}\n',
+            b'{"type": "control_request", "request": "not an object"}\n',
+            b'{"type": "control_response", "response": {"request_id": "nobody", '
+            b'"subtype": "success", "response": {}}}\n',
+            b'{"type": "brand_new_frame", "x": [1]}\n',
+        ]
+        for line in garbage:
+            await child.write(line)
+        # A valid frame written one byte at a time, with a \r\n ending.
+        frame = b'{"type":"assistant","message":{"role":"assistant","model":"m","content":'
+        frame += b'[{"type":"text","text":"caf\xc3\xa9 \xe2\x9c\x93"}]},"session_id":"s"}\r\n'
+        for i in range(len(frame)):
+            await child.write(frame[i : i + 1])
+            await trio.lowlevel.checkpoint()
+        await child.write_frame(result_frame("done"))
+        await child.exit_at_eof()
+
+    caplog.set_level(logging.WARNING, logger="trio_claude")
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+            await session.send("go")
+            with trio.fail_after(5):
+                async for message in session.receive_response():
+                    received.append(message)
+            stats = session.statistics()
+    assert texts(received) == ["café ✓"]
+    assert isinstance(received[-1], tc.ResultMessage) and received[-1].result == "done"
+    unknown = [m for m in received if isinstance(m, tc.UnknownMessage)]
+    assert "brand_new_frame" in [m.type for m in unknown]
+    # 7 non-JSON/non-object lines (+ a type that is not a string, + a malformed request)
+    assert stats.invalid_lines >= 8
+    assert sum("ignoring a line from the CLI" in r.getMessage() for r in caplog.records) >= 8
+
+
+async def test_half_line_at_eof_then_exit_is_a_process_error_not_a_hang() -> None:
+    transport = ManualTransport()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        await child.read_frame()
+        await child.write_frame(assistant_frame("partial answer"))
+        await child.write(b'{"type": "assistant", "message": {"role": "assi')  # cut mid-line
+        await child.cli_stderr.send_all(b"fatal: out of memory\n")
+        child.exit(1)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+            await session.send("go")
+            seen: list[tc.Message] = []
+            with pytest.raises(tc.ProcessError) as info, trio.fail_after(5):
+                async for message in session.receive_response():
+                    seen.append(message)
+            assert texts(seen) == ["partial answer"]
+            assert info.value.exit_code == 1 and "out of memory" in info.value.stderr
+            assert session.statistics().invalid_lines == 1  # the cut line, reported
+
+
+async def test_half_lines_across_pauses_through_a_real_pipe(tmp_path: Path) -> None:
+    steps: list[Step] = [
+        Raw('{"type":"assistant","message":{"role":"assistant","model":"m","con'),
+        Sleep(0.05),
+        Raw('tent":[{"type":"text","text":"joined"}]}}\n{"type":"assis'),
+        Sleep(0.05),
+        Raw("garbage"),  # glued to the half line: the whole line is invalid
+        Raw("\n"),
+        Text("after"),
+        Result(text="end"),
+    ]
+    options = process_options(FakeScript(turns=[FakeTurn(steps=steps)]), tmp_path)
+    async with tc.open_session(options) as session:
+        turn = await session.run("go")
+        assert texts(turn.messages) == ["joined", "after"]
+        assert session.statistics().invalid_lines == 1
+
+
+# ------------------------------------------------------------------ stdout closed, alive
+
+
+async def test_stdout_closed_while_the_process_lives_in_process() -> None:
+    transport = ManualTransport()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        await child.read_frame()  # the user message
+        child.cli_stdout.close()  # and keep "running": only a signal ends us
+
+    options = tc.ClaudeAgentOptions(transport=transport, close_timeout=0.5)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        async with tc.open_session(options) as session:
+            await session.send("go")
+            start = trio.current_time()
+            with pytest.raises(tc.ProcessError) as info:
+                await session.collect_response()
+            # close_timeout to see whether it exits, then at most 1 s for its stderr
+            assert trio.current_time() - start < 0.5 + 1.0 + 0.5
+            assert "closed its output but did not exit" in str(info.value)
+            assert info.value.exit_code is None
+            await wait_until(lambda: session.closed, timeout=2)
+    assert transport.child is not None
+    assert transport.child.signals[:1] == [signal.SIGTERM]
+
+
+async def test_stdout_closed_while_the_process_lives_real_process(tmp_path: Path) -> None:
+    transport = ScriptTransport(CLIS / "closes_stdout.py")
+    options = tc.ClaudeAgentOptions(transport=transport, close_timeout=0.5)
+    async with tc.open_session(options) as session:
+        pid = session.pid
+        assert pid is not None
+        await session.send("go")
+        start = trio.current_time()
+        with pytest.raises(tc.ProcessError) as info:
+            await session.collect_response()
+        assert trio.current_time() - start < 0.5 + 1.0 + 0.5
+        assert "closed its output but did not exit" in str(info.value)
+        assert "closing stdout now" in info.value.stderr
+        with pytest.raises(tc.CLIConnectionError):
+            await session.get_usage()
+    assert session.returncode == -signal.SIGTERM
+    assert not exists(pid)
