@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,7 +11,8 @@ from typing import Any
 import trio
 
 from ._options import ClaudeAgentOptions
-from ._session import MessageStream, Prompt, open_session
+from ._session import MessageStream, Prompt, Session, open_session
+from ._transport._command import needs_open_stdin
 from .types import TurnResult
 
 __all__ = ["ask", "query"]
@@ -43,10 +46,14 @@ async def query(
             # Streamed input: feed it from a task while the caller reads every turn.
             async with trio.open_nursery() as nursery:
                 await nursery.start(session.stream_input, prompt)
-                yield session.receive_until_input_done()
+                stream = session.receive_until_input_done()
+                yield stream
         else:
             await session.send(prompt)
-            yield session.receive_response()
+            stream = session.receive_response()
+            yield stream
+        if stream.finished:
+            await _wait_for_run_end(session)
 
 
 async def ask(prompt: Prompt, *, options: ClaudeAgentOptions | None = None) -> TurnResult:
@@ -63,4 +70,21 @@ async def ask(prompt: Prompt, *, options: ClaudeAgentOptions | None = None) -> T
         ResultError: The turn ended with an error result (``.result_message`` has it).
     """
     async with open_session(options) as session:
-        return await session.run(prompt)
+        try:
+            return await session.run(prompt)
+        finally:
+            await _wait_for_run_end(session)
+
+
+async def _wait_for_run_end(session: Session) -> None:
+    """With callbacks configured, keep stdin open until the run is idle (background work after
+    the result may still call back), up to ``CLAUDE_CODE_PRINT_BG_WAIT_CEILING_MS`` (default
+    600 s, ``0`` = no limit), as the official SDKs do."""
+    if session.closed or not needs_open_stdin(session.options):
+        return
+    ceiling_ms = os.environ.get("CLAUDE_CODE_PRINT_BG_WAIT_CEILING_MS", "600000")
+    try:
+        ceiling = float(ceiling_ms) / 1000
+    except ValueError:
+        ceiling = 600.0
+    await session.wait_idle(ceiling if ceiling > 0 else math.inf)

@@ -192,6 +192,11 @@ class MessageStream:
     def __aiter__(self) -> MessageStream:
         return self
 
+    @property
+    def finished(self) -> bool:
+        """Whether the stream has delivered its last message (the turn's result, say)."""
+        return self._finished
+
     async def __anext__(self) -> Message:
         session = self._session
         if self._finished:
@@ -282,6 +287,7 @@ class Session:
             )
         self._temp_config_dir: str | None = None
         self._reader_done = trio.Event()
+        self._state_changed = trio.Event()
         # Whether a stream_input() feed has finished (True when there is none).
         self._input_done = True
         # Budget and stall watchdog.
@@ -596,6 +602,32 @@ class Session:
             ControlTimeoutError: The CLI did not answer in time.
         """
         return await self._request(subtype, dict(fields or {}), timeout=timeout)
+
+    @property
+    def state(self) -> str | None:
+        """The CLI's run state: ``idle``, ``running``, ``requires_action`` (``None`` if unknown)."""
+        return self._proto.state
+
+    async def wait_idle(self, timeout: float = math.inf) -> bool:
+        """Waits until the CLI reports its run idle: no turn and no background work left.
+
+        After a turn's result the CLI may still be busy (background tasks, hooks that call
+        back into the SDK); the one-shot APIs wait for this before closing stdin when
+        callbacks are configured, as the official SDKs do.
+
+        Args:
+            timeout: The longest wait, in seconds.
+
+        Returns:
+            ``True`` when idle (or the CLI's output ended, or it never reports a state),
+            ``False`` on timeout.
+        """
+        with trio.move_on_after(timeout):
+            while self._proto.state not in (None, "idle") and not (self._ended or self.closed):
+                await self._state_changed.wait()
+            await trio.lowlevel.checkpoint()
+            return True
+        return False
 
     def statistics(self) -> SessionStatistics:
         """A snapshot of buffer use, pending requests and counters."""
@@ -1064,7 +1096,11 @@ class Session:
             )
         elif cls is TranscriptMirror and self._mirror is not None:
             self._mirror.add(event.file_path, event.entries)
-        # SessionStateChanged is tracked by the protocol core; keep-alives are only activity.
+        elif cls is SessionStateChanged:
+            # The core tracks the state; wake whoever waits for the run to go idle.
+            self._state_changed.set()
+            self._state_changed = trio.Event()
+        # Keep-alives are only activity.
 
     async def _serve_request(self, request: ControlRequest, scope: trio.CancelScope) -> None:
         handler = self._handlers.get(request.subtype)

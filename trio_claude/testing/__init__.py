@@ -6,6 +6,8 @@
   ``serve_fake_model``, ``Turn``, ``Text``, ``ToolUse``, ``Thinking``, ...
 - ``open_claude_test_env`` / the ``claude_env`` pytest fixture: the fake model plus an isolated
   ``HOME`` and ``CLAUDE_CONFIG_DIR``, and options wired to them.
+- :mod:`trio_claude.testing.strategies`: Hypothesis strategies for every frame, message and
+  callback type, to fuzz your own agents (needs the ``dev`` extra; see ``docs/fuzzing.md``).
 """
 
 from ._env import MARKER_VARIABLE as MARKER_VARIABLE

@@ -227,7 +227,8 @@ class FakeTurn:
 
     Attributes:
         steps: The steps, in order. Without a :class:`Result` step the turn never ends (unless
-            interrupted), which is what some tests want.
+            interrupted), which is what some tests want. Steps after the ``Result`` run before
+            the fake reports ``idle`` (background work after a result).
         emit_init: Start the turn with ``system/init`` (as the real CLI does every turn).
     """
 
@@ -536,12 +537,14 @@ class FakeCLI:
                     scope.cancel()
 
                 nursery.start_soon(watch_interrupt)
+                # Steps after the Result still run before the CLI goes idle (background work
+                # that calls back into the SDK, an exit after an error result, ...).
+                result_sent = False
                 for step in turn.steps:
                     await self._run_step(step)
-                    if isinstance(step, Result):
-                        break
+                    result_sent = result_sent or isinstance(step, Result)
             self._turn_scope = None
-            interrupted = scope.cancelled_caught
+            interrupted = scope.cancelled_caught and not result_sent
             nursery.cancel_scope.cancel()
         if interrupted:
             await self.write_frame(
