@@ -570,6 +570,9 @@ class ClaudeAgentOptions:
         budget: A shared ``Budget`` charged by this session.
         stall_timeout: Seconds without any frame from the CLI before the turn is interrupted
             and ``StallTimeoutError`` is raised (``None``: no watchdog).
+        process_limiter: A ``trio.CapacityLimiter`` shared by sessions to bound how many CLI
+            processes run at once: a session takes a token before spawning and returns it when
+            closed (opening waits meanwhile).
         control_timeout: Seconds to wait for the answer to a control request.
         initialize_timeout: Seconds to wait for the answer to ``initialize``.
         interrupt_timeout: Seconds to wait for the interrupted result after a cancelled turn.
@@ -685,6 +688,7 @@ class ClaudeAgentOptions:
     transport: Any = None
     on_elicitation: ElicitationCallback | None = None
     can_use_tool_timeout: float | None = None
+    process_limiter: Any = attrs.field(default=None, eq=False)
 
     @property
     def effective_max_line_bytes(self) -> int:
@@ -961,6 +965,14 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     if "subtype" in o.extra_initialize_fields:
         raise _fail("extra_initialize_fields must not set 'subtype'")
     _check_seconds("stall_timeout", o.stall_timeout, positive=True, optional=True)
+    if o.process_limiter is not None:
+        import trio
+
+        if not isinstance(o.process_limiter, trio.CapacityLimiter):
+            raise _fail(
+                "process_limiter must be a trio.CapacityLimiter, "
+                f"got {type(o.process_limiter).__name__}"
+            )
     if o.budget is not None:
         from ._budget import Budget
 

@@ -141,6 +141,8 @@ class SessionStatistics:
         turns_sent: User messages sent.
         results_received: Result messages received.
         state: The CLI's run state (``idle``, ``running``, ``requires_action``) or ``None``.
+        spawn_seconds: How long starting the process took (``None`` before it started).
+        initialize_seconds: How long the CLI took to answer ``initialize``.
     """
 
     buffered_messages: int
@@ -157,6 +159,8 @@ class SessionStatistics:
     turns_sent: int
     results_received: int
     state: str | None
+    spawn_seconds: float | None = None
+    initialize_seconds: float | None = None
 
 
 class _Pending:
@@ -288,6 +292,8 @@ class Session:
         self._temp_config_dir: str | None = None
         self._reader_done = trio.Event()
         self._state_changed = trio.Event()
+        self._spawn_seconds: float | None = None
+        self._initialize_seconds: float | None = None
         # Whether a stream_input() feed has finished (True when there is none).
         self._input_done = True
         # Budget and stall watchdog.
@@ -647,6 +653,8 @@ class Session:
             turns_sent=proto.turns_sent,
             results_received=proto.results_received,
             state=proto.state,
+            spawn_seconds=self._spawn_seconds,
+            initialize_seconds=self._initialize_seconds,
         )
 
     async def aclose(self) -> None:
@@ -875,10 +883,17 @@ class Session:
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         if self._budget is not None:
             self._budget._subscribe(self._on_budget_exceeded)
+        limiter = self._options.process_limiter
+        acquired = False
         try:
+            if limiter is not None:
+                await limiter.acquire_on_behalf_of(self)
+                acquired = True
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                started = trio.current_time()
                 proc = await self._transport.start(self._spec, nursery)
+                self._spawn_seconds = trio.current_time() - started
                 self._proc = proc
                 try:
                     nursery.start_soon(self._reader, proc)
@@ -903,6 +918,9 @@ class Session:
                                 await self._mirror.flush()
                     nursery.cancel_scope.cancel()
         finally:
+            if acquired:
+                assert limiter is not None
+                limiter.release_on_behalf_of(self)
             if self._budget is not None:
                 self._budget._unsubscribe(self._on_budget_exceeded)
             self._closed = True
@@ -1180,6 +1198,7 @@ class Session:
     async def _initialize(self) -> None:
         payload = build_initialize(self._options)
         fields = {k: v for k, v in payload.items() if k != "subtype"}
+        started = trio.current_time()
         try:
             reply = await self._request(
                 "initialize", fields, timeout=self._options.initialize_timeout
@@ -1189,6 +1208,7 @@ class Session:
                 f"the CLI did not answer initialize within {exc.timeout:g} s"
                 + (f"\nstderr tail:\n{self.stderr_tail}" if self.stderr_tail else "")
             ) from exc
+        self._initialize_seconds = trio.current_time() - started
         self.server_info = decode_server_info(reply)
         self._note_cli_version(self.server_info.claude_code_version)
 

@@ -62,3 +62,14 @@ async def test_rewind_files_after_a_write(claude_env: ClaudeTestEnv) -> None:
         done = await session.rewind_files(uuid)
         assert done.can_rewind
     assert target.read_text() == "original\n"
+
+
+async def test_interrupt_with_no_turn_running_is_harmless(claude_env: ClaudeTestEnv) -> None:
+    # Before any turn, and between turns: answered, nothing breaks, the next turn is clean.
+    async with tc.open_session(claude_env.options([Turn("one"), Turn("two")])) as session:
+        assert (await session.interrupt()).still_queued == []
+        assert (await session.run("first")).text == "one"
+        await session.interrupt()
+        turn = await session.run("second")
+        assert turn.text == "two"
+        assert not any(isinstance(m, tc.ResultMessage) and m.is_error for m in turn.messages)

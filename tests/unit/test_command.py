@@ -252,6 +252,7 @@ def test_every_option_has_a_row() -> None:
         "transport",
         "on_elicitation",
         "can_use_tool_timeout",
+        "process_limiter",
         "cli_path",
         "max_buffer_size",
         "debug_stderr",

@@ -46,6 +46,7 @@ OURS = {
     "interrupt_timeout": 5.0, "close_timeout": 5.0, "max_line_bytes": 64 * 1024 * 1024,
     "max_buffered_bytes": 256 * 1024 * 1024, "transport": None, "on_elicitation": None,
     "can_use_tool_timeout": None,
+    "process_limiter": None,
 }  # fmt: skip
 
 

@@ -32,6 +32,7 @@ RUNTIME_TESTS = {
     "cli_path": "tests/integration/test_subprocess.py::test_missing_cli_is_cli_not_found_before_any_spawn",
     "stderr": "tests/integration/test_session.py::test_stderr_callback_gets_lines",
     "verbatim_prompts": "tests/unit/test_command.py",
+    "process_limiter": "tests/integration/test_limits.py::test_process_limiter_bounds_live_clis",
 }
 
 
