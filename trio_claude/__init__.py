@@ -66,6 +66,7 @@ from .types import AssistantMessageError as AssistantMessageError
 from .types import AuthStatusMessage as AuthStatusMessage
 from .types import BackgroundTasksChangedMessage as BackgroundTasksChangedMessage
 from .types import CommandsChangedMessage as CommandsChangedMessage
+from .types import CommandLifecycleMessage as CommandLifecycleMessage
 from .types import CompactBoundaryMessage as CompactBoundaryMessage
 from .types import ContentBlock as ContentBlock
 from .types import ControlRequestProgressMessage as ControlRequestProgressMessage

@@ -22,6 +22,7 @@ import math
 import os
 import shutil
 import sys
+import uuid as uuid_module
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -81,6 +82,7 @@ if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backpor
 from .types import (
     AgentInfo,
     AssistantMessage,
+    CommandLifecycleMessage,
     InitMessage,
     Message,
     ModelInfo,
@@ -218,7 +220,7 @@ class MessageStream:
             if session._reader_resume is not None:
                 session._maybe_resume_reader()
             if self._until_result and message.__class__ is ResultMessage:
-                self._finished = True
+                self._finished = session._ends_turn(message)
             return message
         try:
             next_message = await session._next_message(
@@ -232,7 +234,7 @@ class MessageStream:
             self._finished = True
             raise StopAsyncIteration
         if self._until_result and type(next_message) is ResultMessage:
-            self._finished = True
+            self._finished = session._ends_turn(next_message)
         return next_message
 
 
@@ -268,6 +270,13 @@ class Session:
         self._since_checkpoint = 0
         # Turns abandoned by cancellation whose messages the reader drops up to their result.
         self._discard_turns = 0
+        # Turn correlation: every prompt is sent with a uuid; a result ends the turns whose
+        # uuids it lists. Results that list only other uuids (background tasks, turns the CLI
+        # runs on its own) are delivered but end no turn: their ids are kept here until then.
+        self._open_turns: deque[str] = deque()
+        # Uuids the SDK chose (not the caller): their command_lifecycle frames are plumbing.
+        self._auto_uuids: dict[str, None] = {}
+        self._background_results: set[int] = set()
         self._drained = trio.Event()
         self._drained.set()
         # End of the stream and why.
@@ -371,7 +380,17 @@ class Session:
         if budget is not None:
             budget.check()
             budget.start()
+        if uuid is None:
+            uuid = prompt.uuid if isinstance(prompt, UserMessage) and prompt.uuid else None
+        if uuid is None and isinstance(prompt, dict):
+            uuid = prompt.get("uuid") if isinstance(prompt.get("uuid"), str) else None
+        if uuid is None:
+            uuid = str(uuid_module.uuid4())
+            self._auto_uuids[uuid] = None
+            if len(self._auto_uuids) > 1024:
+                del self._auto_uuids[next(iter(self._auto_uuids))]
         data = self._encode_prompt(prompt, parent_tool_use_id, uuid)
+        self._open_turns.append(uuid)
         self._last_activity = trio.current_time()
         self._out_send.send_nowait(data)
 
@@ -698,6 +717,7 @@ class Session:
             if prompt.get("type") != "user":
                 raise ConfigurationError("a dict prompt must be a wire 'user' frame")
             frame = dict(prompt)
+            frame["uuid"] = uuid
             frame.setdefault("session_id", "default")
             frame.setdefault("parent_tool_use_id", parent)
             if extra:
@@ -774,8 +794,34 @@ class Session:
                 self._on_watchdog(turn)
 
     def _turn_open(self) -> bool:
-        proto = self._proto
-        return proto.results_received + self._discard_turns < proto.turns_sent
+        return len(self._open_turns) > self._discard_turns
+
+    def _ends_turn(self, result: ResultMessage) -> bool:
+        """Whether a delivered result ends a turn (forgets it if it was a background one)."""
+        if self._background_results and id(result) in self._background_results:
+            self._background_results.discard(id(result))
+            return False
+        return True
+
+    def _close_turns(self, result: ResultMessage) -> bool:
+        """The reader read ``result``: close the turns it answers; ``False`` if it answers none."""
+        raw = result.raw
+        uuids = raw.get("user_message_uuids")
+        if not isinstance(uuids, list) or not uuids:
+            single = raw.get("user_message_uuid")
+            uuids = [single] if isinstance(single, str) else []
+        open_turns = self._open_turns
+        if uuids:
+            matched = [u for u in uuids if u in open_turns]
+            if not matched:
+                return False  # a background task's or the CLI's own turn
+            for uuid in matched:
+                open_turns.remove(uuid)
+            return True
+        # No correlation data (older CLIs, fakes): the oldest open turn ends.
+        if open_turns:
+            open_turns.popleft()
+        return True
 
     def _watchdog_deadline(self, turn: bool) -> float:
         deadline = math.inf
@@ -817,7 +863,7 @@ class Session:
         """Raises what the user must see once the queue is empty and the CLI's output ended."""
         error = self._end_error
         last = self._last_result
-        turn_open = self._proto.turns_sent > self._proto.results_received
+        turn_open = bool(self._open_turns)
         # The CLI exits 1 after an error result; the result already said everything.
         if (
             isinstance(error, ProcessError)
@@ -841,12 +887,11 @@ class Session:
         queue = self._queue
         while queue:
             message = queue.popleft()
-            if type(message) is ResultMessage:
+            if type(message) is ResultMessage and self._ends_turn(message):
                 self._maybe_resume_reader()
                 return  # the turn had already finished; its leftovers are gone
         self._maybe_resume_reader()
-        proto = self._proto
-        if proto.results_received + self._discard_turns >= proto.turns_sent:
+        if not self._turn_open():
             return  # no turn in flight
         self._discard_turns += 1
         if self._drained.is_set():
@@ -1016,12 +1061,20 @@ class Session:
             if cls in _PROTOCOL_EVENTS:
                 self._handle_protocol_event(event)
                 continue
-            if self._discard_turns:
-                if cls is ResultMessage:
-                    self._discard_turns -= 1
-                    if not self._discard_turns:
-                        self._drained.set()
+            if cls is ResultMessage:
+                ends = self._close_turns(event)
+                if self._discard_turns:
+                    if ends:
+                        self._discard_turns -= 1
+                        if not self._discard_turns:
+                            self._drained.set()
+                    continue
+                if not ends:
+                    self._background_results.add(id(event))
+            elif self._discard_turns:
                 continue
+            elif cls is CommandLifecycleMessage and event.command_uuid in self._auto_uuids:
+                continue  # about a uuid the SDK chose for its own bookkeeping
             if budget is not None:
                 self._charge(budget, event)
             if cls is ResultMessage:

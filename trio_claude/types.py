@@ -53,6 +53,7 @@ __all__ = [
     "DeferredToolUse",
     "Message",
     "PromptSuggestionMessage",
+    "CommandLifecycleMessage",
     "RateLimitEvent",
     "ResultMessage",
     "StreamEvent",
@@ -1277,6 +1278,26 @@ class PromptSuggestionMessage:
 
 
 @attrs.frozen(kw_only=True)
+class CommandLifecycleMessage:
+    """``command_lifecycle``: where a user message sent with a ``uuid`` is (``queued``,
+    ``started``, ...); the CLI sends it for every prompt that carries a uuid.
+
+    Attributes:
+        command_uuid: The uuid of the user message it is about.
+        state: ``queued``, ``started``, ...
+        uuid: The frame's own uuid.
+        session_id: The session id.
+        raw: The frame as the CLI sent it (empty when built by hand).
+    """
+
+    command_uuid: str | None = None
+    state: str | None = None
+    uuid: str | None = None
+    session_id: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
 class ActiveGoalMessage:
     """``active_goal``: the ``/goal`` state.
 
@@ -1319,6 +1340,7 @@ Message = (
     | AuthStatusMessage
     | ToolUseSummaryMessage
     | PromptSuggestionMessage
+    | CommandLifecycleMessage
     | ActiveGoalMessage
     | UnknownMessage
 )

@@ -100,3 +100,21 @@ async def test_cancelling_the_whole_session_mid_turn_leaves_no_process(
     assert pid is not None
     assert pid not in find_marked_processes(claude_env.marker)
     assert not claude_env.leaked_processes()
+
+
+async def test_turns_are_correlated_by_prompt_uuid(claude_env: ClaudeTestEnv) -> None:
+    opts = claude_env.options([Turn("one"), Turn("two")])
+    async with tc.open_session(opts) as session:
+        # an SDK-chosen uuid: correlation happens, its lifecycle frames stay internal
+        first = await session.run("first")
+        assert not any(isinstance(m, tc.CommandLifecycleMessage) for m in first.messages)
+        assert first.result.raw.get("user_message_uuids")
+        # a caller-chosen uuid: the CLI's lifecycle frames for it are delivered
+        mine = "22222222-2222-4222-8222-222222222222"
+        await session.send("second", uuid=mine)
+        second = [m async for m in session.receive_response()]
+        states = [m.state for m in second if isinstance(m, tc.CommandLifecycleMessage)]
+        assert "started" in states
+        result = second[-1]
+        assert isinstance(result, tc.ResultMessage) and result.result == "two"
+        assert mine in result.raw["user_message_uuids"]

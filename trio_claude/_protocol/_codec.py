@@ -58,6 +58,7 @@ from ..types import (
     AssistantMessage,
     AuthStatusMessage,
     BackgroundTasksChangedMessage,
+    CommandLifecycleMessage,
     CommandsChangedMessage,
     CompactBoundaryMessage,
     ContentBlock,
@@ -180,6 +181,7 @@ MESSAGE_CLASSES: Final[Mapping[str, type[Any]]] = {
     "auth_status": AuthStatusMessage,
     "tool_use_summary": ToolUseSummaryMessage,
     "prompt_suggestion": PromptSuggestionMessage,
+    "command_lifecycle": CommandLifecycleMessage,
     "active_goal": ActiveGoalMessage,
 }
 """Top-level ``type`` -> class. Any other type decodes to ``UnknownMessage``."""

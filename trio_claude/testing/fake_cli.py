@@ -342,6 +342,7 @@ class FakeCLI:
         self.requests_sent: list[dict[str, Any]] = []
         self.interrupts = 0
         self.total_cost_usd = 0.0
+        self._current_uuid: str | None = None
         self.argv: list[str] = []
         self.model = "claude-fake-1"
         self.permission_mode = "default"
@@ -523,6 +524,8 @@ class FakeCLI:
         else:
             turn = FakeTurn.reply(self.script.default_reply)
         self._turn_index += 1
+        uuid = prompt.get("uuid")
+        self._current_uuid = uuid if isinstance(uuid, str) else None
         self._interrupted = trio.Event()
         await self._state("running")
         if turn.emit_init:
@@ -593,6 +596,10 @@ class FakeCLI:
                 "permission_denials": [],
                 "stop_reason": "end_turn",
             }
+            if self._current_uuid is not None:
+                # Like the real CLI: the result names the prompt(s) it answers.
+                frame["user_message_uuid"] = self._current_uuid
+                frame["user_message_uuids"] = [self._current_uuid]
             if step.subtype == "success":
                 frame["result"] = step.text
             frame.update(step.extra)
