@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -200,19 +200,39 @@ def _hook_handler(options: ClaudeAgentOptions) -> Handler:
 # ------------------------------------------------------------------------------------ MCP
 
 
-def _mcp_handler(options: ClaudeAgentOptions) -> Handler:
-    connections: dict[str, McpServerConnection] = {}
-    if isinstance(options.mcp_servers, Mapping):
-        for key, config in options.mcp_servers.items():
+class McpRouter:
+    """Routes ``mcp_message`` requests to in-process servers by their ``mcp_servers`` key.
+
+    The session adds and removes servers at run time (``Session.set_mcp_servers``).
+    """
+
+    def __init__(self, servers: Mapping[str, Any] | Any) -> None:
+        self.connections: dict[str, McpServerConnection] = {}
+        if isinstance(servers, Mapping):
+            self.add(servers)
+
+    def add(self, servers: Mapping[str, Any]) -> dict[str, Any]:
+        """Registers the in-process entries of ``servers``; returns the wire configs of all."""
+        wire: dict[str, Any] = {}
+        for key, config in servers.items():
             if is_sdk_server(config):
                 server = sdk_server_instance(config)
                 if server is not None:
-                    connections[key] = McpServerConnection(server)
+                    self.connections[key] = McpServerConnection(server)
+                wire[key] = {"type": "sdk", "name": _sdk_name(config, key)}
+            else:
+                wire[key] = config
+        return wire
 
-    async def mcp_message(request: dict[str, Any]) -> dict[str, Any]:
+    def remove(self, keys: Iterable[str]) -> None:
+        """Forgets servers the CLI removed."""
+        for key in keys:
+            self.connections.pop(key, None)
+
+    async def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
         server_name = request.get("server_name")
         message = request.get("message")
-        connection = connections.get(server_name) if isinstance(server_name, str) else None
+        connection = self.connections.get(server_name) if isinstance(server_name, str) else None
         if connection is None:
             msg_id = message.get("id") if isinstance(message, Mapping) else None
             return {
@@ -224,7 +244,14 @@ def _mcp_handler(options: ClaudeAgentOptions) -> Handler:
             }
         return {"mcp_response": await connection.handle(message)}
 
-    return mcp_message
+
+def _sdk_name(config: Any, default: str) -> str:
+    name = config.get("name") if isinstance(config, Mapping) else getattr(config, "name", None)
+    return name if isinstance(name, str) else default
+
+
+def _mcp_handler(options: ClaudeAgentOptions) -> McpRouter:
+    return McpRouter(options.mcp_servers)
 
 
 # ---------------------------------------------------------------------------- elicitation

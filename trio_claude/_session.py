@@ -32,7 +32,7 @@ import attrs
 import trio
 
 from ._budget import Budget
-from ._callbacks import ControlErrorReply, Handler, build_handlers
+from ._callbacks import ControlErrorReply, Handler, McpRouter, build_handlers
 from ._cli_version import warn_if_outdated
 from ._control_types import (
     ContextUsage,
@@ -508,13 +508,18 @@ class Session:
         return [McpServerStatus.from_wire(s) for s in entries if isinstance(s, dict)]
 
     async def set_mcp_servers(self, servers: Mapping[str, Any]) -> McpSetServersResult:
-        """Replaces the session's dynamic MCP servers (stdio, sse and http configs).
+        """Replaces the session's dynamic MCP servers, in-process ones included.
 
         Args:
-            servers: Server name -> config, as for ``mcp_servers``.
+            servers: Server name -> config, as for ``mcp_servers`` (stdio, sse, http, or
+                :func:`~trio_claude.create_sdk_mcp_server` results).
         """
-        reply = await self._request("mcp_set_servers", {"servers": dict(servers)})
-        return McpSetServersResult.from_wire(reply)
+        router = self._handlers["mcp_message"]
+        assert isinstance(router, McpRouter)
+        reply = await self._request("mcp_set_servers", {"servers": router.add(servers)})
+        result = McpSetServersResult.from_wire(reply)
+        router.remove(result.removed)
+        return result
 
     async def reconnect_mcp_server(self, name: str) -> None:
         """Reconnects the MCP server ``name``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import trio
+
 import trio_claude as tc
 from trio_claude.testing import ClaudeTestEnv, ToolUse, Turn
 
@@ -73,3 +75,35 @@ async def test_interrupt_with_no_turn_running_is_harmless(claude_env: ClaudeTest
         turn = await session.run("second")
         assert turn.text == "two"
         assert not any(isinstance(m, tc.ResultMessage) and m.is_error for m in turn.messages)
+
+
+async def test_set_mcp_servers_adds_an_in_process_server(claude_env: ClaudeTestEnv) -> None:
+    calls: list[dict[str, object]] = []
+
+    @tc.tool("mul", "Multiply two numbers", {"a": float, "b": float}, always_load=True)
+    async def mul(args: dict[str, float]) -> str:
+        calls.append(args)
+        return f"{args['a'] * args['b']:g}"
+
+    script = [
+        Turn("no tools yet"),
+        Turn([ToolUse("mcp__math__mul", {"a": 6, "b": 7})]),
+        Turn("product {last_tool_result}"),
+    ]
+    opts = claude_env.options(script, allowed_tools=["mcp__math__mul"])
+    async with tc.open_session(opts) as session:
+        assert (await session.run("hello")).text == "no tools yet"
+        added = await session.set_mcp_servers(
+            {"math": tc.create_sdk_mcp_server("math", tools=[mul])}
+        )
+        assert added.added == ["math"] and added.errors == {}
+        with trio.fail_after(10):  # the CLI connects added servers in the background
+            while (status := (await session.mcp_status())[0]).status == "pending":
+                await trio.sleep(0.05)
+        assert status.name == "math" and status.status == "connected"
+        assert [t["name"] for t in status.tools] == ["mul"]
+        turn = await session.run("multiply 6 by 7")
+        assert turn.text == "product 42"
+        assert calls == [{"a": 6, "b": 7}]
+        removed = await session.set_mcp_servers({})
+        assert removed.removed == ["math"]
