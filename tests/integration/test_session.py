@@ -407,3 +407,16 @@ async def test_options_are_validated_before_anything_starts() -> None:
     assert transport.specs == []
     good = tc.ClaudeAgentOptions(transport=transport)
     assert attrs.evolve(good, model="m").model == "m"
+
+
+async def test_verbatim_prompts_mark_every_user_message_client_composed() -> None:
+    for verbatim in (True, False):
+        opts, transport = options_for(FakeScript(), verbatim_prompts=verbatim)
+        async with tc.open_session(opts) as session:
+            await session.run("/not-a-command @not-a-file")
+            await session.run([tc.TextBlock(text="blocks too")])
+            await session.run({"type": "user", "message": {"role": "user", "content": "dict"}})
+        assert transport.fake is not None
+        users = [f for f in transport.fake.received if f["type"] == "user"]
+        assert len(users) == 3
+        assert all(f.get("client_composed") is (True if verbatim else None) for f in users)
