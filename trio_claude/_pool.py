@@ -66,6 +66,7 @@ class SessionPool:
         self._failed = 0
         self._closed = False
         self._all: set[Session] = set()
+        self._ready_changed = trio.Event()
 
     @property
     def options(self) -> ClaudeAgentOptions:
@@ -103,9 +104,24 @@ class SessionPool:
                 self._all.add(session)
                 self._ready += 1
                 self._ready_send.send_nowait(session)
+                self._ready_changed.set()
+                self._ready_changed = trio.Event()
                 return
         finally:
             self._starting -= 1
+
+    async def wait_ready(self, count: int | None = None) -> None:
+        """Waits until ``count`` warm sessions (default: the pool's size) are ready.
+
+        Raises:
+            SessionClosedError: The pool is closed.
+        """
+        target = self._size if count is None else min(count, self._size)
+        while self._ready < target:
+            if self._closed:
+                raise SessionClosedError("the session pool is closed")
+            await self._ready_changed.wait()
+        await trio.lowlevel.checkpoint()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:

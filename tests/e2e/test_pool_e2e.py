@@ -12,8 +12,7 @@ async def test_pool_hands_out_initialised_sessions_quickly(claude_env: ClaudeTes
     opts = claude_env.options([Turn("warm answer")], name="pool")
     async with tc.open_session_pool(opts, size=2) as pool:
         with trio.fail_after(20):
-            while pool.statistics().ready < 2:
-                await trio.sleep(0.05)
+            await pool.wait_ready()
         start = trio.current_time()
         async with pool.session() as session:
             handed_out = trio.current_time() - start

@@ -29,8 +29,7 @@ async def test_sessions_are_warm_fresh_and_refilled() -> None:
     transport = FakeCLITransport(FakeScript(turns=[FakeTurn.reply("pooled")]))
     async with tc.open_session_pool(tc.ClaudeAgentOptions(transport=transport), size=2) as pool:
         with trio.fail_after(5):
-            while pool.statistics().ready < 2:
-                await trio.sleep(0.01)
+            await pool.wait_ready()
         seen: list[tc.Session] = []  # kept alive, so identities cannot be reused
         for _ in range(4):
             async with pool.session() as session:
@@ -52,8 +51,7 @@ async def test_leaving_the_pool_reaps_every_process(tmp_path: Path) -> None:
             assert session.pid is not None
             pids.append(session.pid)
         with trio.fail_after(10):
-            while pool.statistics().ready < 3:
-                await trio.sleep(0.01)
+            await pool.wait_ready(3)
         pids += [s.pid for s in pool._all if s.pid is not None]
     assert pids and not any(alive(pid) for pid in pids)
 
