@@ -276,6 +276,7 @@ class Session:
         self._open_turns: deque[str] = deque()
         # Uuids the SDK chose (not the caller): their command_lifecycle frames are plumbing.
         self._auto_uuids: dict[str, None] = {}
+        self._cli_reports_uuids = False
         self._background_results: set[int] = set()
         self._drained = trio.Event()
         self._drained.set()
@@ -817,15 +818,19 @@ class Session:
             uuids = [single] if isinstance(single, str) else []
         open_turns = self._open_turns
         if uuids:
+            self._cli_reports_uuids = True
             matched = [u for u in uuids if u in open_turns]
             if not matched:
-                return False  # a background task's or the CLI's own turn
+                return False  # a background task's turn
             for uuid in matched:
                 open_turns.remove(uuid)
             return True
-        # No correlation data (older CLIs, fakes): the oldest open turn ends.
-        if open_turns:
-            open_turns.popleft()
+        if self._cli_reports_uuids or not open_turns:
+            # A CLI that names the prompts it answers names none here: a turn it runs on its
+            # own (after a background job, say). And with no turn open, nothing can end.
+            return False
+        # No correlation data at all (older CLIs, fakes): the oldest open turn ends.
+        open_turns.popleft()
         return True
 
     def _watchdog_deadline(self, turn: bool) -> float:

@@ -77,3 +77,22 @@ async def test_results_without_correlation_data_still_end_turns() -> None:
     async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
         assert (await session.run("hi")).text == "plain"
         assert (await session.run("again")).text == "ok"
+
+
+async def test_a_uuid_less_result_from_a_uuid_reporting_cli_is_the_clis_own_turn(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Seen with CLI 2.1.329: after a background job the CLI runs a turn of its own whose result
+    # lists no user_message_uuids. It must not end the caller's next turn.
+    own_turn = {"type": "result", "subtype": "success", "is_error": False, "result": "own"}
+    first = FakeTurn(steps=[Text("a"), Result(text="one"), Sleep(1), Emit(own_turn)])
+    transport = FakeCLITransport(FakeScript(turns=[first, FakeTurn.reply("two")]))
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        assert (await session.run("first")).text == "one"
+        await trio.sleep(5)
+        turn = await session.run("second")
+        assert turn.text == "two"
+        assert [m.result for m in turn.messages if isinstance(m, tc.ResultMessage)] == [
+            "own",
+            "two",
+        ]
