@@ -1,4 +1,4 @@
-"""The callback examples run offline against the real CLI (so they cannot rot)."""
+"""Every example runs offline against the real CLI (so none can rot)."""
 
 from __future__ import annotations
 
@@ -56,3 +56,36 @@ async def test_calculator_mcp(capsys: pytest.CaptureFixture[str]) -> None:
     assert "-> [error] Input validation error: x: must be >= 0" in out
     assert "model says: sqrt(16) = 4.0" in out
     assert "result: success" in out
+
+
+async def test_quickstart(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("quickstart").main()
+    out = capsys.readouterr().out
+    assert "ask: '4'" in out
+    assert "query: ResultMessage" in out
+    assert "run: And now: more." in out
+    assert "after interrupt: fresh after the interrupt" in out
+    assert "connect_session: low level" in out
+
+
+async def test_custom_transport(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("custom_transport").main()
+    out = capsys.readouterr().out
+    assert "answer: hello through the wrapper" in out
+    assert "wrapper ran: " in out and out.rstrip().endswith("claude")
+
+
+async def test_budget_and_watchdog(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("budget_and_watchdog").main()
+    out = capsys.readouterr().out
+    assert "b: BudgetExceededError(tokens" in out
+    assert "send() refused" in out
+    assert "stall: no frame from the CLI for 1 s" in out
+    assert "next turn: back" in out
+
+
+async def test_session_pool(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("session_pool").main()
+    out = capsys.readouterr().out
+    assert out.count("'pooled answer'") == 3
+    assert "every CLI reaped" in out

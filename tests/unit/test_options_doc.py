@@ -28,7 +28,7 @@ RUNTIME_TESTS = {
     "close_timeout": "tests/integration/test_subprocess.py",
     "max_line_bytes": "tests/integration/test_session.py::test_unknown_types_garbage_and_oversize_lines_do_not_break_the_stream",
     "max_buffered_bytes": "tests/integration/test_session.py::test_reader_pauses_beyond_max_buffered_bytes",
-    "transport": "tests/e2e/test_examples_foundation.py::test_custom_transport_runs",
+    "transport": "tests/e2e/test_examples.py::test_custom_transport",
     "cli_path": "tests/integration/test_subprocess.py::test_missing_cli_is_cli_not_found_before_any_spawn",
     "stderr": "tests/integration/test_session.py::test_stderr_callback_gets_lines",
     "verbatim_prompts": "tests/unit/test_command.py",
