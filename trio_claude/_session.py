@@ -219,8 +219,11 @@ class MessageStream:
             message = queue.popleft()
             if session._reader_resume is not None:
                 session._maybe_resume_reader()
-            if self._until_result and message.__class__ is ResultMessage:
-                self._finished = session._ends_turn(message)
+            if message.__class__ is ResultMessage:
+                # Every delivered result goes through _ends_turn (it forgets background ones).
+                ends = session._ends_turn(message)
+                if self._until_result:
+                    self._finished = ends
             return message
         try:
             next_message = await session._next_message(
@@ -233,8 +236,10 @@ class MessageStream:
         if next_message is None:
             self._finished = True
             raise StopAsyncIteration
-        if self._until_result and type(next_message) is ResultMessage:
-            self._finished = session._ends_turn(next_message)
+        if type(next_message) is ResultMessage:
+            ends = session._ends_turn(next_message)
+            if self._until_result:
+                self._finished = ends
         return next_message
 
 

@@ -96,3 +96,19 @@ async def test_a_uuid_less_result_from_a_uuid_reporting_cli_is_the_clis_own_turn
             "own",
             "two",
         ]
+
+
+async def test_background_results_read_through_receive_messages_are_forgotten(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Background results are tracked by identity until delivered; a stale entry could make a
+    # later result (reusing the id) look like a background one and hang receive_response().
+    transport = FakeCLITransport(script())
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        assert (await session.run("first")).text == "one"
+        async for message in session.receive_messages():
+            if isinstance(message, tc.ResultMessage):
+                assert message.result == "background task done"
+                break
+        assert session._background_results == set()
+        assert (await session.run("second")).text == "two"
