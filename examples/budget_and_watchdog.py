@@ -1,4 +1,4 @@
-"""A Budget shared by two sessions, and the stall watchdog, offline against the fake model.
+"""A Budget shared by two sessions, the stall watchdog and a memory limit, offline.
 
 Run: ``python examples/budget_and_watchdog.py`` (after ``make cli``).
 """
@@ -44,6 +44,16 @@ async def main() -> None:
                 except tc.StallTimeoutError as exc:
                     print(f"stall: {exc}")
                 print("next turn:", (await session.run("still there?")).text)
+
+            # A CLI whose process tree (it and its tools) outgrows its memory limit is killed.
+            limits = tc.ResourceLimits(max_memory_bytes=10 << 20, poll_interval=0.1)
+            try:
+                opts = env.options([Turn("hi")], resource_limits=limits)
+                async with tc.open_session(opts) as session:
+                    await session.run("hello")
+            except tc.ResourceLimitError as exc:
+                mib = f"{exc.observed / 2**20:.0f} MiB > {exc.limit / 2**20:.0f} MiB"
+                print(f"limit: {exc.limit_name}, {mib}")
 
 
 if __name__ == "__main__":

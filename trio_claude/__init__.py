@@ -20,6 +20,7 @@ from ._errors import ControlRequestError as ControlRequestError
 from ._errors import ControlTimeoutError as ControlTimeoutError
 from ._errors import MessageParseError as MessageParseError
 from ._errors import ProcessError as ProcessError
+from ._errors import ProcessErrorReason as ProcessErrorReason
 from ._errors import ResultError as ResultError
 from ._errors import SessionClosedError as SessionClosedError
 from ._errors import StallTimeoutError as StallTimeoutError
@@ -37,9 +38,9 @@ from ._options import ThinkingConfig as ThinkingConfig
 from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive
 from ._options import ThinkingConfigDisabled as ThinkingConfigDisabled
 from ._options import ThinkingConfigEnabled as ThinkingConfigEnabled
-from ._install import install_cli as install_cli
 
 if TYPE_CHECKING:  # imported on first use (see _LAZY at the end)
+    from ._install import install_cli as install_cli
     from ._pool import PoolStatistics as PoolStatistics
     from ._pool import SessionPool as SessionPool
     from ._pool import open_session_pool as open_session_pool
@@ -129,73 +130,79 @@ from .types import UserMessage as UserMessage
 from .types import WorkerShuttingDownMessage as WorkerShuttingDownMessage
 
 # --- callbacks: permissions, hooks, in-process MCP (issue 4) ---
-from ._hooks import HOOK_INPUT_TYPES as HOOK_INPUT_TYPES
-from ._hooks import HOOK_SPECIFIC_OUTPUT_TYPES as HOOK_SPECIFIC_OUTPUT_TYPES
-from ._hooks import BackgroundTaskSummary as BackgroundTaskSummary
-from ._hooks import BaseHookInput as BaseHookInput
-from ._hooks import ConfigChangeHookInput as ConfigChangeHookInput
-from ._hooks import CwdChangedHookInput as CwdChangedHookInput
-from ._hooks import CwdChangedHookSpecificOutput as CwdChangedHookSpecificOutput
-from ._hooks import DirectoryAddedHookInput as DirectoryAddedHookInput
-from ._hooks import ElicitationHookInput as ElicitationHookInput
-from ._hooks import ElicitationHookSpecificOutput as ElicitationHookSpecificOutput
-from ._hooks import ElicitationResultHookInput as ElicitationResultHookInput
-from ._hooks import ElicitationResultHookSpecificOutput as ElicitationResultHookSpecificOutput
-from ._hooks import FileChangedHookInput as FileChangedHookInput
-from ._hooks import FileChangedHookSpecificOutput as FileChangedHookSpecificOutput
-from ._hooks import GenericHookInput as GenericHookInput
-from ._hooks import HookContext as HookContext
-from ._hooks import HookInput as HookInput
-from ._hooks import HookJSONOutput as HookJSONOutput
-from ._hooks import HookOutput as HookOutput
-from ._hooks import HookSpecificOutput as HookSpecificOutput
-from ._hooks import InstructionsLoadedHookInput as InstructionsLoadedHookInput
-from ._hooks import MessageDisplayHookInput as MessageDisplayHookInput
-from ._hooks import MessageDisplayHookSpecificOutput as MessageDisplayHookSpecificOutput
-from ._hooks import NotificationHookInput as NotificationHookInput
-from ._hooks import NotificationHookSpecificOutput as NotificationHookSpecificOutput
-from ._hooks import PermissionDeniedHookInput as PermissionDeniedHookInput
-from ._hooks import PermissionDeniedHookSpecificOutput as PermissionDeniedHookSpecificOutput
-from ._hooks import PermissionRequestHookInput as PermissionRequestHookInput
-from ._hooks import PermissionRequestHookSpecificOutput as PermissionRequestHookSpecificOutput
-from ._hooks import PostCompactHookInput as PostCompactHookInput
-from ._hooks import PostModelSwitchHookInput as PostModelSwitchHookInput
-from ._hooks import PostModelSwitchHookSpecificOutput as PostModelSwitchHookSpecificOutput
-from ._hooks import PostToolBatchHookInput as PostToolBatchHookInput
-from ._hooks import PostToolBatchHookSpecificOutput as PostToolBatchHookSpecificOutput
-from ._hooks import PostToolBatchToolCall as PostToolBatchToolCall
-from ._hooks import PostToolUseFailureHookInput as PostToolUseFailureHookInput
-from ._hooks import PostToolUseFailureHookSpecificOutput as PostToolUseFailureHookSpecificOutput
-from ._hooks import PostToolUseHookInput as PostToolUseHookInput
-from ._hooks import PostToolUseHookSpecificOutput as PostToolUseHookSpecificOutput
-from ._hooks import PreCompactHookInput as PreCompactHookInput
-from ._hooks import PreModelSwitchHookInput as PreModelSwitchHookInput
-from ._hooks import PreModelSwitchHookSpecificOutput as PreModelSwitchHookSpecificOutput
-from ._hooks import PreToolUseHookInput as PreToolUseHookInput
-from ._hooks import PreToolUseHookSpecificOutput as PreToolUseHookSpecificOutput
-from ._hooks import SessionCronSummary as SessionCronSummary
-from ._hooks import SessionEndHookInput as SessionEndHookInput
-from ._hooks import SessionStartHookInput as SessionStartHookInput
-from ._hooks import SessionStartHookSpecificOutput as SessionStartHookSpecificOutput
-from ._hooks import SetupHookInput as SetupHookInput
-from ._hooks import SetupHookSpecificOutput as SetupHookSpecificOutput
-from ._hooks import StopFailureHookInput as StopFailureHookInput
-from ._hooks import StopHookInput as StopHookInput
-from ._hooks import StopHookSpecificOutput as StopHookSpecificOutput
-from ._hooks import SubagentStartHookInput as SubagentStartHookInput
-from ._hooks import SubagentStartHookSpecificOutput as SubagentStartHookSpecificOutput
-from ._hooks import SubagentStopHookInput as SubagentStopHookInput
-from ._hooks import SubagentStopHookSpecificOutput as SubagentStopHookSpecificOutput
-from ._hooks import TaskCompletedHookInput as TaskCompletedHookInput
-from ._hooks import TaskCreatedHookInput as TaskCreatedHookInput
-from ._hooks import TeammateIdleHookInput as TeammateIdleHookInput
-from ._hooks import UserPromptExpansionHookInput as UserPromptExpansionHookInput
-from ._hooks import UserPromptExpansionHookSpecificOutput as UserPromptExpansionHookSpecificOutput
-from ._hooks import UserPromptSubmitHookInput as UserPromptSubmitHookInput
-from ._hooks import UserPromptSubmitHookSpecificOutput as UserPromptSubmitHookSpecificOutput
-from ._hooks import WorktreeCreateHookInput as WorktreeCreateHookInput
-from ._hooks import WorktreeCreateHookSpecificOutput as WorktreeCreateHookSpecificOutput
-from ._hooks import WorktreeRemoveHookInput as WorktreeRemoveHookInput
+from ._hook_context import HookContext as HookContext
+
+# The ~70 hook input/output classes are imported on first use (names also in _LAZY below).
+if TYPE_CHECKING:
+    from ._hooks import HOOK_INPUT_TYPES as HOOK_INPUT_TYPES
+    from ._hooks import HOOK_SPECIFIC_OUTPUT_TYPES as HOOK_SPECIFIC_OUTPUT_TYPES
+    from ._hooks import BackgroundTaskSummary as BackgroundTaskSummary
+    from ._hooks import BaseHookInput as BaseHookInput
+    from ._hooks import ConfigChangeHookInput as ConfigChangeHookInput
+    from ._hooks import CwdChangedHookInput as CwdChangedHookInput
+    from ._hooks import CwdChangedHookSpecificOutput as CwdChangedHookSpecificOutput
+    from ._hooks import DirectoryAddedHookInput as DirectoryAddedHookInput
+    from ._hooks import ElicitationHookInput as ElicitationHookInput
+    from ._hooks import ElicitationHookSpecificOutput as ElicitationHookSpecificOutput
+    from ._hooks import ElicitationResultHookInput as ElicitationResultHookInput
+    from ._hooks import ElicitationResultHookSpecificOutput as ElicitationResultHookSpecificOutput
+    from ._hooks import FileChangedHookInput as FileChangedHookInput
+    from ._hooks import FileChangedHookSpecificOutput as FileChangedHookSpecificOutput
+    from ._hooks import GenericHookInput as GenericHookInput
+    from ._hooks import HookInput as HookInput
+    from ._hooks import HookJSONOutput as HookJSONOutput
+    from ._hooks import HookOutput as HookOutput
+    from ._hooks import HookSpecificOutput as HookSpecificOutput
+    from ._hooks import InstructionsLoadedHookInput as InstructionsLoadedHookInput
+    from ._hooks import MessageDisplayHookInput as MessageDisplayHookInput
+    from ._hooks import MessageDisplayHookSpecificOutput as MessageDisplayHookSpecificOutput
+    from ._hooks import NotificationHookInput as NotificationHookInput
+    from ._hooks import NotificationHookSpecificOutput as NotificationHookSpecificOutput
+    from ._hooks import PermissionDeniedHookInput as PermissionDeniedHookInput
+    from ._hooks import PermissionDeniedHookSpecificOutput as PermissionDeniedHookSpecificOutput
+    from ._hooks import PermissionRequestHookInput as PermissionRequestHookInput
+    from ._hooks import PermissionRequestHookSpecificOutput as PermissionRequestHookSpecificOutput
+    from ._hooks import PostCompactHookInput as PostCompactHookInput
+    from ._hooks import PostModelSwitchHookInput as PostModelSwitchHookInput
+    from ._hooks import PostModelSwitchHookSpecificOutput as PostModelSwitchHookSpecificOutput
+    from ._hooks import PostToolBatchHookInput as PostToolBatchHookInput
+    from ._hooks import PostToolBatchHookSpecificOutput as PostToolBatchHookSpecificOutput
+    from ._hooks import PostToolBatchToolCall as PostToolBatchToolCall
+    from ._hooks import PostToolUseFailureHookInput as PostToolUseFailureHookInput
+    from ._hooks import PostToolUseFailureHookSpecificOutput as PostToolUseFailureHookSpecificOutput
+    from ._hooks import PostToolUseHookInput as PostToolUseHookInput
+    from ._hooks import PostToolUseHookSpecificOutput as PostToolUseHookSpecificOutput
+    from ._hooks import PreCompactHookInput as PreCompactHookInput
+    from ._hooks import PreModelSwitchHookInput as PreModelSwitchHookInput
+    from ._hooks import PreModelSwitchHookSpecificOutput as PreModelSwitchHookSpecificOutput
+    from ._hooks import PreToolUseHookInput as PreToolUseHookInput
+    from ._hooks import PreToolUseHookSpecificOutput as PreToolUseHookSpecificOutput
+    from ._hooks import SessionCronSummary as SessionCronSummary
+    from ._hooks import SessionEndHookInput as SessionEndHookInput
+    from ._hooks import SessionStartHookInput as SessionStartHookInput
+    from ._hooks import SessionStartHookSpecificOutput as SessionStartHookSpecificOutput
+    from ._hooks import SetupHookInput as SetupHookInput
+    from ._hooks import SetupHookSpecificOutput as SetupHookSpecificOutput
+    from ._hooks import StopFailureHookInput as StopFailureHookInput
+    from ._hooks import StopHookInput as StopHookInput
+    from ._hooks import StopHookSpecificOutput as StopHookSpecificOutput
+    from ._hooks import SubagentStartHookInput as SubagentStartHookInput
+    from ._hooks import SubagentStartHookSpecificOutput as SubagentStartHookSpecificOutput
+    from ._hooks import SubagentStopHookInput as SubagentStopHookInput
+    from ._hooks import SubagentStopHookSpecificOutput as SubagentStopHookSpecificOutput
+    from ._hooks import TaskCompletedHookInput as TaskCompletedHookInput
+    from ._hooks import TaskCreatedHookInput as TaskCreatedHookInput
+    from ._hooks import TeammateIdleHookInput as TeammateIdleHookInput
+    from ._hooks import UserPromptExpansionHookInput as UserPromptExpansionHookInput
+    from ._hooks import (
+        UserPromptExpansionHookSpecificOutput as UserPromptExpansionHookSpecificOutput,
+    )
+    from ._hooks import UserPromptSubmitHookInput as UserPromptSubmitHookInput
+    from ._hooks import UserPromptSubmitHookSpecificOutput as UserPromptSubmitHookSpecificOutput
+    from ._hooks import WorktreeCreateHookInput as WorktreeCreateHookInput
+    from ._hooks import WorktreeCreateHookSpecificOutput as WorktreeCreateHookSpecificOutput
+    from ._hooks import WorktreeRemoveHookInput as WorktreeRemoveHookInput
+
 from ._mcp import AudioContent as AudioContent
 from ._mcp import ElicitationRequest as ElicitationRequest
 from ._mcp import ElicitationResult as ElicitationResult
@@ -265,13 +272,100 @@ if TYPE_CHECKING:
 from ._budget import Budget as Budget
 from ._budget import BudgetSpent as BudgetSpent
 
+# --- per-session resource limits for the CLI process tree (pain 39) ---
+from ._errors import ResourceLimitError as ResourceLimitError
+from ._limits import ResourceLimits as ResourceLimits
+from ._limits import ResourceUsage as ResourceUsage
+
+# --- blocking code in callbacks: run sync callbacks in a worker thread (pain 28) ---
+from ._threads import in_thread as in_thread
+
+# --- a session that survives its CLI and releases it when idle (pains 36, 38) ---
+# Imported on first use (names also in _LAZY below).
+if TYPE_CHECKING:
+    from ._resumable import ResumableSession as ResumableSession
+    from ._resumable import ResumableSessionStatistics as ResumableSessionStatistics
+    from ._resumable import ResumableStream as ResumableStream
+    from ._resumable import open_resumable_session as open_resumable_session
+
 # --- lazily imported names (rare paths: import time is paid on first use) ---
 # Name -> module, for the names imported above under ``if TYPE_CHECKING:`` (type checkers
 # see those imports; tests/unit/test_lazy_exports.py checks that the two lists agree).
 _LAZY: dict[str, str] = {
+    "install_cli": "._install",
+    "HOOK_INPUT_TYPES": "._hooks",
+    "HOOK_SPECIFIC_OUTPUT_TYPES": "._hooks",
+    "BackgroundTaskSummary": "._hooks",
+    "BaseHookInput": "._hooks",
+    "ConfigChangeHookInput": "._hooks",
+    "CwdChangedHookInput": "._hooks",
+    "CwdChangedHookSpecificOutput": "._hooks",
+    "DirectoryAddedHookInput": "._hooks",
+    "ElicitationHookInput": "._hooks",
+    "ElicitationHookSpecificOutput": "._hooks",
+    "ElicitationResultHookInput": "._hooks",
+    "ElicitationResultHookSpecificOutput": "._hooks",
+    "FileChangedHookInput": "._hooks",
+    "FileChangedHookSpecificOutput": "._hooks",
+    "GenericHookInput": "._hooks",
+    "HookInput": "._hooks",
+    "HookJSONOutput": "._hooks",
+    "HookOutput": "._hooks",
+    "HookSpecificOutput": "._hooks",
+    "InstructionsLoadedHookInput": "._hooks",
+    "MessageDisplayHookInput": "._hooks",
+    "MessageDisplayHookSpecificOutput": "._hooks",
+    "NotificationHookInput": "._hooks",
+    "NotificationHookSpecificOutput": "._hooks",
+    "PermissionDeniedHookInput": "._hooks",
+    "PermissionDeniedHookSpecificOutput": "._hooks",
+    "PermissionRequestHookInput": "._hooks",
+    "PermissionRequestHookSpecificOutput": "._hooks",
+    "PostCompactHookInput": "._hooks",
+    "PostModelSwitchHookInput": "._hooks",
+    "PostModelSwitchHookSpecificOutput": "._hooks",
+    "PostToolBatchHookInput": "._hooks",
+    "PostToolBatchHookSpecificOutput": "._hooks",
+    "PostToolBatchToolCall": "._hooks",
+    "PostToolUseFailureHookInput": "._hooks",
+    "PostToolUseFailureHookSpecificOutput": "._hooks",
+    "PostToolUseHookInput": "._hooks",
+    "PostToolUseHookSpecificOutput": "._hooks",
+    "PreCompactHookInput": "._hooks",
+    "PreModelSwitchHookInput": "._hooks",
+    "PreModelSwitchHookSpecificOutput": "._hooks",
+    "PreToolUseHookInput": "._hooks",
+    "PreToolUseHookSpecificOutput": "._hooks",
+    "SessionCronSummary": "._hooks",
+    "SessionEndHookInput": "._hooks",
+    "SessionStartHookInput": "._hooks",
+    "SessionStartHookSpecificOutput": "._hooks",
+    "SetupHookInput": "._hooks",
+    "SetupHookSpecificOutput": "._hooks",
+    "StopFailureHookInput": "._hooks",
+    "StopHookInput": "._hooks",
+    "StopHookSpecificOutput": "._hooks",
+    "SubagentStartHookInput": "._hooks",
+    "SubagentStartHookSpecificOutput": "._hooks",
+    "SubagentStopHookInput": "._hooks",
+    "SubagentStopHookSpecificOutput": "._hooks",
+    "TaskCompletedHookInput": "._hooks",
+    "TaskCreatedHookInput": "._hooks",
+    "TeammateIdleHookInput": "._hooks",
+    "UserPromptExpansionHookInput": "._hooks",
+    "UserPromptExpansionHookSpecificOutput": "._hooks",
+    "UserPromptSubmitHookInput": "._hooks",
+    "UserPromptSubmitHookSpecificOutput": "._hooks",
+    "WorktreeCreateHookInput": "._hooks",
+    "WorktreeCreateHookSpecificOutput": "._hooks",
+    "WorktreeRemoveHookInput": "._hooks",
     "PoolStatistics": "._pool",
     "SessionPool": "._pool",
     "open_session_pool": "._pool",
+    "ResumableSession": "._resumable",
+    "ResumableSessionStatistics": "._resumable",
+    "ResumableStream": "._resumable",
+    "open_resumable_session": "._resumable",
     "InMemorySessionStore": "._session_store",
     "SessionKey": "._session_store",
     "SessionListSubkeysKey": "._session_store",

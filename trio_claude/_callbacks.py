@@ -42,12 +42,11 @@ import attrs
 import orjson
 import trio
 
-from ._hooks import HookContext, decode_hook_input, encode_hook_output
+from ._hook_context import HookContext
 from ._mcp import (
     ElicitationRequest,
     ElicitationResult,
     McpServerConnection,
-    call_maybe_async,
     sdk_server_instance,
 )
 from ._options import ClaudeAgentOptions, coerce_hook_matcher, is_sdk_server
@@ -56,6 +55,7 @@ from ._permissions import (
     decode_permission_request,
     encode_permission_result,
 )
+from ._threads import call_maybe_async
 from ._transport._command import register_hooks
 
 __all__ = [
@@ -102,7 +102,9 @@ def _permission_handler(options: ClaudeAgentOptions) -> Handler:
         tool_name, tool_input, context = decode_permission_request(request)
         try:
             with trio.fail_after(timeout if timeout is not None else math.inf):
-                result = await call_maybe_async(callback, tool_name, tool_input, context)
+                result = await call_maybe_async(
+                    callback, tool_name, tool_input, context, what=f"can_use_tool for {tool_name}"
+                )
         except trio.TooSlowError:
             logger.warning(
                 "can_use_tool for %s did not answer within %g s (can_use_tool_timeout); denied",
@@ -148,8 +150,16 @@ def _hook_table(options: ClaudeAgentOptions) -> dict[str, _HookEntry]:
     return table
 
 
+async def _no_hook_callbacks(request: dict[str, Any]) -> dict[str, Any]:
+    raise ControlErrorReply(f"No hook callback found for ID: {request.get('callback_id')}")
+
+
 def _hook_handler(options: ClaudeAgentOptions) -> Handler:
     table = _hook_table(options)
+    if not table:
+        return _no_hook_callbacks
+    # Imported here: the hook input/output classes load with the first session that has hooks.
+    from ._hooks import decode_hook_input, encode_hook_output
 
     async def hook_callback(request: dict[str, Any]) -> dict[str, Any]:
         callback_id = request.get("callback_id")
@@ -172,7 +182,9 @@ def _hook_handler(options: ClaudeAgentOptions) -> Handler:
         name = f"{event} hook callback {callback_id}"
         try:
             with trio.fail_after(limit):
-                value = await call_maybe_async(entry.callback, hook_input, tool_use_id, context)
+                value = await call_maybe_async(
+                    entry.callback, hook_input, tool_use_id, context, what=name
+                )
         except trio.TooSlowError:
             logger.warning("%s did not return within %g s", name, limit)
             raise ControlErrorReply(f"{name} timed out after {limit:g} s") from None
@@ -266,7 +278,7 @@ def _elicitation_handler(options: ClaudeAgentOptions) -> Handler:
             return {"action": "decline"}
         elicit = ElicitationRequest.from_dict(request)
         try:
-            value = await call_maybe_async(callback, elicit)
+            value = await call_maybe_async(callback, elicit, what="on_elicitation")
             if value is None:
                 return {"action": "decline"}
             if isinstance(value, Mapping):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal as _signal
 from typing import TYPE_CHECKING, Any
 
+from ._diagnose import ProcessErrorReason
 from ._redact import redact
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ __all__ = [
     "ControlTimeoutError",
     "MessageParseError",
     "ProcessError",
+    "ProcessErrorReason",
+    "ResourceLimitError",
     "ResultError",
     "SessionClosedError",
     "StallTimeoutError",
@@ -69,6 +72,12 @@ class ProcessError(CLIConnectionError):
         signal: The name of the signal that killed the process (``"SIGKILL"``), or ``None``.
         stderr: The tail of the CLI's standard error, credentials masked (``_redact.py``).
         cli_version: The CLI's version, when it was known.
+        reason: A stable, machine-readable code naming a well-known cause (one of
+            :data:`ProcessErrorReason`: ``"unknown_option"``, ``"bad_argument"``,
+            ``"root_bypass_permissions"``, ``"session_not_found"``, ``"invalid_mcp_config"``,
+            ``"killed"``, ``"out_of_memory"``), or ``None`` when the cause is not recognised.
+        hint: One actionable sentence about that cause (also the last line of the message), or
+            ``None``.
     """
 
     def __init__(
@@ -78,10 +87,15 @@ class ProcessError(CLIConnectionError):
         exit_code: int | None = None,
         stderr: str = "",
         cli_version: str | None = None,
+        reason: ProcessErrorReason | None = None,
+        hint: str | None = None,
     ) -> None:
         # The CLI's stderr can echo a key (an auth error, a debug log): never carry it on.
         stderr = redact(stderr)
+        hint = redact(hint) if hint else None
         self.exit_code = exit_code
+        self.reason: ProcessErrorReason | None = reason
+        self.hint = hint
         self.signal: str | None = None
         if exit_code is not None and exit_code < 0:
             try:
@@ -97,6 +111,8 @@ class ProcessError(CLIConnectionError):
         if stderr.strip():
             tail = stderr.strip()[-2000:]
             details += f"\nstderr tail:\n{tail}"
+        if reason is not None:
+            details += f"\nhint ({reason}): {hint}" if hint else f"\ncause: {reason}"
         super().__init__(details)
 
 
@@ -204,3 +220,55 @@ class StallTimeoutError(ClaudeSDKError):
         self.timeout = timeout
         self.last_seen = last_seen
         super().__init__(f"no frame from the CLI for {timeout:g} s (last seen: {last_seen})")
+
+
+def _format_limit(name: str, value: float) -> str:
+    if name.endswith("_bytes"):
+        return f"{value / 2**20:.1f} MiB"
+    if name.endswith("_seconds"):
+        return f"{value:.2f} s"
+    return f"{value:g}"
+
+
+class ResourceLimitError(ProcessError):
+    """The CLI exceeded a :class:`~trio_claude.ResourceLimits` limit and was stopped.
+
+    For memory and CPU the session killed the CLI and every tool process it started; for
+    ``max_open_files`` the kernel refused a descriptor and the CLI died of it. Every waiting
+    receiver and pending call of the session gets this error, and so does every later call.
+
+    Attributes:
+        limit_name: The :class:`~trio_claude.ResourceLimits` field that was exceeded
+            (``"max_memory_bytes"``, ``"max_cpu_seconds"``, ``"max_open_files"``).
+        limit: Its value.
+        observed: What was measured when the limit was found exceeded (bytes, CPU seconds); for
+            ``max_open_files``, the limit itself (the kernel refuses the descriptor beyond it).
+    """
+
+    def __init__(
+        self,
+        limit_name: str,
+        limit: float,
+        observed: float,
+        *,
+        exit_code: int | None = None,
+        stderr: str = "",
+        cli_version: str | None = None,
+    ) -> None:
+        self.limit_name = limit_name
+        self.limit = limit
+        self.observed = observed
+        if limit_name == "max_open_files":
+            what = f"the CLI ran out of file descriptors (max_open_files={limit:g})"
+        else:
+            what = (
+                f"the CLI's process tree exceeded {limit_name}: "
+                f"{_format_limit(limit_name, observed)} > {_format_limit(limit_name, limit)}; "
+                "the CLI and its tools were killed"
+            )
+        super().__init__(
+            f"resource limit exceeded: {what}",
+            exit_code=exit_code,
+            stderr=stderr,
+            cli_version=cli_version,
+        )

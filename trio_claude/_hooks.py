@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from ._hook_context import HookContext
 from ._permissions import PermissionResultAllow, PermissionResultDeny, PermissionUpdate
 
 __all__ = [
@@ -1105,23 +1106,3 @@ def encode_hook_output(value: Any, event: str | None = None) -> dict[str, Any]:
         "a hook callback must return HookOutput, a ...HookSpecificOutput, a dict or None, "
         f"not {type(value).__name__}"
     )
-
-
-@attrs.frozen(kw_only=True)
-class HookContext:
-    """The third argument of a hook callback.
-
-    Attributes:
-        signal: Always ``None`` (kept for the official signature; the CLI withdrawing the
-            request cancels the callback's trio cancel scope instead).
-        callback_id: The wire id of this callback (``hook_3``).
-        hook_event_name: The event it was registered for.
-        matcher: Its matcher's pattern.
-        timeout: Its matcher's timeout in seconds, if set.
-    """
-
-    signal: Any = None
-    callback_id: str = ""
-    hook_event_name: str = ""
-    matcher: str | None = None
-    timeout: float | None = None

@@ -24,7 +24,6 @@ reads, never a protocol error.
 from __future__ import annotations
 
 import base64
-import inspect
 import logging
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -35,6 +34,7 @@ import cattrs
 import trio
 
 from ._jsonschema import is_json_schema, schema_for_attrs, schema_for_type, validate
+from ._threads import call_maybe_async
 
 __all__ = [
     "AudioContent",
@@ -69,14 +69,6 @@ REQUEST_CANCELLED = -32800
 
 #: The protocol version answered when the client asks for none.
 DEFAULT_PROTOCOL_VERSION = "2025-06-18"
-
-
-async def call_maybe_async(fn: Callable[..., Any], *args: Any) -> Any:
-    """Calls ``fn(*args)``; awaits the result if it is awaitable (async or sync callbacks)."""
-    result = fn(*args)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 # ==================================================================== result content
@@ -603,7 +595,9 @@ class SdkMcpServer:
             except Exception as exc:
                 return _error_result("Input validation error: " + _describe(exc))
         try:
-            value = await call_maybe_async(t.handler, args)
+            value = await call_maybe_async(
+                t.handler, args, what=f"tool {name} of MCP server {self.name}"
+            )
         except Exception as exc:
             logger.warning("tool %s of MCP server %s raised", name, self.name, exc_info=True)
             return _error_result(f"{type(exc).__name__}: {exc}")

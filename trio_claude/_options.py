@@ -24,7 +24,8 @@ from ._errors import ConfigurationError
 
 # Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
 # aliases below; none of these modules imports this one.
-from ._hooks import HookContext
+from ._hook_context import HookContext
+from ._limits import ResourceLimits, check_resource_limits
 from ._mcp import ElicitationRequest
 from ._permissions import PermissionResult, ToolPermissionContext
 from ._redact import redact_repr
@@ -573,6 +574,10 @@ class ClaudeAgentOptions:
         process_limiter: A ``trio.CapacityLimiter`` shared by sessions to bound how many CLI
             processes run at once: a session takes a token before spawning and returns it when
             closed (opening waits meanwhile).
+        resource_limits: A ``ResourceLimits``: memory and CPU of the CLI's process tree (the CLI
+            and its tools), watched from ``/proc`` (Linux), and its open-file rlimit; on excess
+            the tree is killed and the session fails with ``ResourceLimitError``. Needs the
+            built-in subprocess transport (``Transport.supports_resource_limits``).
         control_timeout: Seconds to wait for the answer to a control request.
         initialize_timeout: Seconds to wait for the answer to ``initialize``.
         interrupt_timeout: Seconds to wait for the interrupted result after a cancelled turn.
@@ -689,6 +694,7 @@ class ClaudeAgentOptions:
     on_elicitation: ElicitationCallback | None = None
     can_use_tool_timeout: float | None = None
     process_limiter: Any = attrs.field(default=None, eq=False)
+    resource_limits: ResourceLimits | None = None
 
     @property
     def effective_max_line_bytes(self) -> int:
@@ -987,6 +993,8 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     if o.on_elicitation is not None and not callable(o.on_elicitation):
         raise _fail("on_elicitation must be an async callable")
     _check_seconds("can_use_tool_timeout", o.can_use_tool_timeout, positive=True, optional=True)
+    if o.resource_limits is not None:
+        check_resource_limits(o.resource_limits, o.transport)
 
 
 def _check_combinations(o: ClaudeAgentOptions) -> None:

@@ -4,6 +4,9 @@ Starting the CLI and answering ``initialize`` takes about 0.3 s. A pool keeps ``
 started and initialised ahead of time, hands one out per ``async with pool.session():`` block,
 closes it after use (a session is never reused: its conversation belongs to its user), and
 starts a replacement in the background. Leaving ``open_session_pool`` closes everything.
+
+With ``idle_ttl``, a pool that sees no demand for that long closes its warm sessions down to
+``min_size`` and does not replace them until the next request, so an idle service holds no CLIs.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import attrs
 import trio
 
 from ._errors import ClaudeSDKError, ConfigurationError, SessionClosedError
 from ._options import ClaudeAgentOptions
-from ._session import Session, _prepare, connect_session
+from ._session import Session, _connect, _prepare, _Prepared
 from ._util import collapse_group
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -41,6 +44,9 @@ class PoolStatistics:
         in_use: Sessions handed out and not yet returned.
         handed_out: Sessions handed out since the pool opened.
         failed_starts: Starts that failed (logged; the pool retries with a backoff).
+        target: How many warm sessions the pool keeps right now: ``size``, or ``min_size``
+            once ``idle_ttl`` has passed without demand.
+        idle_closed: Warm sessions closed because the pool was idle (``idle_ttl``).
     """
 
     size: int
@@ -49,14 +55,25 @@ class PoolStatistics:
     in_use: int
     handed_out: int
     failed_starts: int
+    target: int = 0
+    idle_closed: int = 0
 
 
 class SessionPool:
     """Warm sessions, created by :func:`open_session_pool`."""
 
-    def __init__(self, nursery: trio.Nursery, options: ClaudeAgentOptions, size: int) -> None:
+    def __init__(
+        self,
+        nursery: trio.Nursery,
+        prepared: _Prepared,
+        size: int,
+        *,
+        idle_ttl: float | None = None,
+        min_size: int = 0,
+    ) -> None:
         self._nursery = nursery
-        self._options = options
+        self._prepared = prepared  # options validated and the CLI found once, at open
+        self._options = prepared.options
         self._size = size
         self._ready_send, self._ready_recv = trio.open_memory_channel[Session](math.inf)
         self._ready = 0
@@ -67,6 +84,14 @@ class SessionPool:
         self._closed = False
         self._all: set[Session] = set()
         self._ready_changed = trio.Event()
+        # Idle expiry: without demand for idle_ttl, keep only min_size warm (see _expire_idle).
+        self._idle_ttl = idle_ttl
+        self._min_size = min_size
+        self._target = size
+        self._idle_closed = 0
+        self._waiting = 0
+        self._last_demand = trio.current_time()
+        self._demand_changed = trio.Event()
 
     @property
     def options(self) -> ClaudeAgentOptions:
@@ -82,10 +107,12 @@ class SessionPool:
             in_use=self._in_use,
             handed_out=self._handed_out,
             failed_starts=self._failed,
+            target=self._target,
+            idle_closed=self._idle_closed,
         )
 
     def _fill(self) -> None:
-        while not self._closed and self._ready + self._starting < self._size:
+        while not self._closed and self._ready + self._starting < self._target:
             self._starting += 1
             self._nursery.start_soon(self._start_one)
 
@@ -93,14 +120,19 @@ class SessionPool:
         delay = 0.1
         try:
             while not self._closed:
+                if self._ready + self._starting > self._target:
+                    return  # no longer needed: the pool went idle while this one retried
                 try:
-                    session = await connect_session(self._nursery, self._options)
+                    session = await _connect(self._nursery, self._prepared)
                 except ClaudeSDKError as exc:
                     self._failed += 1
                     logger.warning("a pooled session failed to start: %s", exc)
                     await trio.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     continue
+                if self._closed or self._ready + self._starting > self._target:
+                    await session.aclose()  # the pool went idle while it started
+                    return
                 self._all.add(session)
                 self._ready += 1
                 self._ready_send.send_nowait(session)
@@ -117,11 +149,56 @@ class SessionPool:
             SessionClosedError: The pool is closed.
         """
         target = self._size if count is None else min(count, self._size)
-        while self._ready < target:
-            if self._closed:
-                raise SessionClosedError("the session pool is closed")
-            await self._ready_changed.wait()
-        await trio.lowlevel.checkpoint()
+        with self._demand():
+            while self._ready < target:
+                if self._closed:
+                    raise SessionClosedError("the session pool is closed")
+                await self._ready_changed.wait()
+            await trio.lowlevel.checkpoint()
+
+    @contextmanager
+    def _demand(self) -> Iterator[None]:
+        """Someone wants a session: refill to ``size`` if the pool went idle; not idle while
+        anyone waits."""
+        self._waiting += 1
+        self._last_demand = trio.current_time()
+        if self._target < self._size:
+            self._target = self._size
+            self._fill()
+        self._poke()
+        try:
+            yield
+        finally:
+            self._waiting -= 1
+            self._last_demand = trio.current_time()
+            self._poke()
+
+    def _poke(self) -> None:
+        self._demand_changed.set()
+        self._demand_changed = trio.Event()
+
+    async def _expire_idle(self) -> None:
+        """Without demand for ``idle_ttl``, closes warm sessions down to ``min_size``."""
+        ttl = self._idle_ttl
+        assert ttl is not None
+        while True:
+            changed = self._demand_changed
+            if self._waiting or self._target <= self._min_size:
+                await changed.wait()
+                continue
+            deadline = self._last_demand + ttl
+            if trio.current_time() < deadline:
+                with trio.move_on_at(deadline):
+                    await changed.wait()
+                continue
+            self._target = self._min_size
+            logger.info("session pool idle for %g s: keeping %d warm", ttl, self._min_size)
+            while self._ready > self._target and not self._closed:
+                session = self._ready_recv.receive_nowait()
+                self._ready -= 1
+                self._all.discard(session)
+                self._idle_closed += 1
+                await session.aclose()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
@@ -132,17 +209,18 @@ class SessionPool:
         Raises:
             SessionClosedError: The pool is closed.
         """
-        while True:
-            if self._closed:
-                raise SessionClosedError("the session pool is closed")
-            session = await self._ready_recv.receive()
-            self._ready -= 1
-            if session.closed or session.returncode is not None:
-                # Died while waiting (the CLI crashed): discard it and take the next one.
-                self._all.discard(session)
-                self._fill()
-                continue
-            break
+        with self._demand():
+            while True:
+                if self._closed:
+                    raise SessionClosedError("the session pool is closed")
+                session = await self._ready_recv.receive()
+                self._ready -= 1
+                if session.closed or session.returncode is not None:
+                    # Died while waiting (the CLI crashed): discard it and take the next one.
+                    self._all.discard(session)
+                    self._fill()
+                    continue
+                break
         self._in_use += 1
         self._handed_out += 1
         self._fill()
@@ -165,7 +243,11 @@ class SessionPool:
 
 @asynccontextmanager
 async def open_session_pool(
-    options: ClaudeAgentOptions | None = None, *, size: int = 2
+    options: ClaudeAgentOptions | None = None,
+    *,
+    size: int = 2,
+    idle_ttl: float | None = None,
+    min_size: int = 0,
 ) -> AsyncIterator[SessionPool]:
     """Keeps ``size`` initialised sessions ready; ``pool.session()`` hands one out.
 
@@ -178,6 +260,12 @@ async def open_session_pool(
     Args:
         options: Options for every session.
         size: How many warm sessions to keep ready (at least 1).
+        idle_ttl: Seconds without demand (no ``session()`` or ``wait_ready()`` call) after
+            which warm sessions beyond ``min_size`` are closed and not replaced, so an idle
+            service holds no CLIs; the next request refills the pool to ``size`` (``None``:
+            never).
+        min_size: Warm sessions kept through idle periods (0 to ``size``; only with
+            ``idle_ttl``).
 
     Raises:
         ConfigurationError: Invalid options or size (before anything starts).
@@ -185,13 +273,24 @@ async def open_session_pool(
     """
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ConfigurationError(f"size must be a positive integer, got {size!r}")
-    if options is None:
-        options = ClaudeAgentOptions()
-    _prepare(options)
+    if idle_ttl is not None and (
+        isinstance(idle_ttl, bool)
+        or not isinstance(idle_ttl, (int, float))
+        or math.isnan(idle_ttl)
+        or idle_ttl <= 0
+    ):
+        raise ConfigurationError(f"idle_ttl must be a number > 0, got {idle_ttl!r}")
+    if isinstance(min_size, bool) or not isinstance(min_size, int) or not 0 <= min_size <= size:
+        raise ConfigurationError(f"min_size must be an integer from 0 to size, got {min_size!r}")
+    if min_size and idle_ttl is None:
+        raise ConfigurationError("min_size has no effect without idle_ttl")
+    prepared = await _prepare(options)
     try:
         async with trio.open_nursery() as nursery:
-            pool = SessionPool(nursery, options, size)
+            pool = SessionPool(nursery, prepared, size, idle_ttl=idle_ttl, min_size=min_size)
             pool._fill()
+            if idle_ttl is not None:
+                nursery.start_soon(pool._expire_idle)
             try:
                 yield pool
             finally:

@@ -26,9 +26,10 @@ import uuid as uuid_module
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import orjson
 import trio
 
 from ._budget import Budget
@@ -42,6 +43,7 @@ from ._control_types import (
     ReadFileResult,
     RewindFilesResult,
 )
+from ._diagnose import ExitContext, diagnose_exit
 from ._errors import (
     BudgetExceededError,
     ClaudeSDKError,
@@ -54,9 +56,9 @@ from ._errors import (
     SessionClosedError,
     StallTimeoutError,
 )
-from ._mirror import TranscriptMirror as _TranscriptMirror
-from ._mirror import cli_config_dir, prepare_store_resume
+from ._limits import LimitBreach, LimitWatch, ResourceUsage, exit_breach
 from ._options import ClaudeAgentOptions, validate_options
+from ._protocol._codec import HOT_DECODERS as _HOT_DECODERS
 from ._protocol._codec import decode_message, decode_server_info, unstructure_block
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
@@ -93,6 +95,9 @@ from .types import (
     UserMessage,
 )
 
+if TYPE_CHECKING:
+    from ._mirror import TranscriptMirror as _TranscriptMirror
+
 __all__ = [
     "MessageStream",
     "Session",
@@ -102,6 +107,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("trio_claude")
+
+_loads = orjson.loads
 
 #: Bytes asked of the pipe per read. Large reads mean few wakeups when the CLI floods.
 _READ_SIZE = 64 * 1024
@@ -145,6 +152,8 @@ class SessionStatistics:
         state: The CLI's run state (``idle``, ``running``, ``requires_action``) or ``None``.
         spawn_seconds: How long starting the process took (``None`` before it started).
         initialize_seconds: How long the CLI took to answer ``initialize``.
+        resource_usage: The last sample of the CLI's process tree (processes, memory, CPU);
+            ``None`` unless ``resource_limits`` limits memory or CPU.
     """
 
     buffered_messages: int
@@ -163,6 +172,7 @@ class SessionStatistics:
     state: str | None
     spawn_seconds: float | None = None
     initialize_seconds: float | None = None
+    resource_usage: ResourceUsage | None = None
 
 
 class _Pending:
@@ -219,6 +229,17 @@ class MessageStream:
             message = queue.popleft()
             if session._reader_resume is not None:
                 session._maybe_resume_reader()
+            if isinstance(message, bytes):
+                # Never a result (results are decoded as they arrive); the prefix test of
+                # defer_messages guarantees a dict with a known "type" if it parses.
+                try:
+                    obj = _loads(message)
+                    return _HOT_DECODERS[obj["type"]](obj)
+                except Exception:
+                    decoded = session._proto.decode_deferred(message)
+                    if decoded is None:
+                        return await self.__anext__()  # not JSON after all: logged, skipped
+                    return decoded
             if message.__class__ is ResultMessage:
                 # Every delivered result goes through _ends_turn (it forgets background ones).
                 ends = session._ends_turn(message)
@@ -254,7 +275,12 @@ class Session:
         self._options = options
         self._spec = spec
         self._transport = transport
-        self._proto = ClaudeProtocol(max_line_bytes=options.effective_max_line_bytes)
+        # Message lines wait in the queue undecoded and are decoded on delivery (see
+        # ClaudeProtocol's defer_messages), except when a budget must be charged as they arrive.
+        self._proto = ClaudeProtocol(
+            max_line_bytes=options.effective_max_line_bytes,
+            defer_messages=options.budget is None,
+        )
         self._proc: ChildProcess | None = None
         self._nursery: trio.Nursery | None = None
         self._out_send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
@@ -268,7 +294,7 @@ class Session:
         self._stderr_done = trio.Event()
         # The user-facing queue. Its size in bytes is estimated from the average size of the
         # messages read so far: exact enough for a memory bound, and free on the hot path.
-        self._queue: deque[Message] = deque()
+        self._queue: deque[Message | bytes] = deque()
         self._avg_message_bytes = 512.0
         self._wakeup = trio.Event()
         self._reader_resume: trio.Event | None = None
@@ -298,6 +324,10 @@ class Session:
         # Transcript mirroring into a session store, and a resume's temporary config dir.
         self._mirror: _TranscriptMirror | None = None
         if options.session_store is not None:
+            # Imported here: session stores (and the on-disk session code) load on first use.
+            from ._mirror import TranscriptMirror as _TranscriptMirror
+            from ._mirror import cli_config_dir
+
             self._mirror = _TranscriptMirror(
                 options.session_store,
                 cli_config_dir(spec.env) / "projects",
@@ -309,6 +339,8 @@ class Session:
         self._state_changed = trio.Event()
         self._spawn_seconds: float | None = None
         self._initialize_seconds: float | None = None
+        # Memory and CPU of the CLI's process tree, when resource_limits asks for them.
+        self._limit_watch: LimitWatch | None = None
         # Whether a stream_input() feed has finished (True when there is none).
         self._input_done = True
         # Budget and stall watchdog.
@@ -685,6 +717,7 @@ class Session:
             state=proto.state,
             spawn_seconds=self._spawn_seconds,
             initialize_seconds=self._initialize_seconds,
+            resource_usage=self._limit_watch.usage if self._limit_watch is not None else None,
         )
 
     async def aclose(self) -> None:
@@ -782,6 +815,11 @@ class Session:
                 message = self._queue.popleft()
                 if self._reader_resume is not None:
                     self._maybe_resume_reader()
+                if isinstance(message, bytes):
+                    decoded = self._proto.decode_deferred(message)
+                    if decoded is None:
+                        continue  # not JSON after all: logged, skipped
+                    return decoded
                 return message
             if self._ended or self._closing or self._closed:
                 # The caller's own cancellation may be why the stream ended: it wins.
@@ -964,6 +1002,10 @@ class Session:
                         self._stderr_done.set()
                     if self._mirror is not None:
                         nursery.start_soon(self._mirror.run)
+                    limits = self._options.resource_limits
+                    if limits is not None and limits.polled:
+                        self._limit_watch = LimitWatch(limits, proc)
+                        nursery.start_soon(self._limit_watch.run, lambda: self._closing)
                     task_status.started()
                     await self._close_requested.wait()
                 finally:
@@ -1073,6 +1115,11 @@ class Session:
         budget = self._budget
         for event in events:
             cls = event.__class__
+            if cls is bytes:  # a message line, decoded on delivery (see ClaudeProtocol)
+                if not self._discard_turns:
+                    append(event)
+                    delivered += 1
+                continue
             if cls in _PROTOCOL_EVENTS:
                 self._handle_protocol_event(event)
                 continue
@@ -1233,28 +1280,63 @@ class Session:
         if self._closing:
             error = self._broken or SessionClosedError("the session is closed")
             self._end_error = self._broken
-        elif code is None:
-            error = ProcessError(
-                "the CLI closed its output but did not exit",
-                stderr=self.stderr_tail,
-                cli_version=self.cli_version,
+        elif (breach := self._limit_breach(code)) is not None:
+            error = breach.error(
+                exit_code=code, stderr=self.stderr_tail, cli_version=self.cli_version
             )
+            self._end_error = error
+            if code is None:
+                self._request_close()
+        elif code is None:
+            error = self._process_error("the CLI closed its output but did not exit", None)
             self._end_error = error
             self._request_close()
         elif code == 0:
             error = SessionClosedError("the CLI exited (exit code 0)")
         else:
-            error = ProcessError(
-                "the CLI exited unexpectedly",
-                exit_code=code,
-                stderr=self.stderr_tail,
-                cli_version=self.cli_version,
-            )
+            error = self._process_error("the CLI exited unexpectedly", code)
             self._end_error = error
         self._fail_pending(error)
         self._ended = True
         self._drained.set()
         self._wakeup.set()
+
+    def _limit_breach(self, code: int | None) -> LimitBreach | None:
+        """The ``resource_limits`` limit the CLI was killed for or died of, if any."""
+        if self._limit_watch is not None and self._limit_watch.breach is not None:
+            return self._limit_watch.breach
+        return exit_breach(self._options.resource_limits, code, self.stderr_tail)
+
+    def _process_error(self, message: str, code: int | None) -> ProcessError:
+        """A ProcessError for the CLI's exit, with a reason and a hint if the cause is known."""
+        stderr = self.stderr_tail
+        options = self._options
+        last = self._last_result
+        own_process = options.transport is None and options.user is None
+        context = ExitContext(
+            permission_mode=options.permission_mode,
+            running_as_root=(os.geteuid() == 0) if own_process and hasattr(os, "geteuid") else None,
+            is_sandbox=self._spec.env.get("IS_SANDBOX"),
+            resume=options.resume,
+            config_dir=self._spec.env.get("CLAUDE_CONFIG_DIR"),
+            extra_args=tuple(options.extra_args),
+            stopped_by_sdk=self._closing,
+        )
+        errors = [redact(str(e), self._secrets) for e in (last.errors or [])] if last else []
+        found = diagnose_exit(
+            code,
+            stderr,
+            result_errors=errors if last is not None and last.is_error else (),
+            context=context,
+        )
+        return ProcessError(
+            message,
+            exit_code=code,
+            stderr=stderr,
+            cli_version=self.cli_version,
+            reason=found.reason if found else None,
+            hint=found.hint if found else None,
+        )
 
     def _fail_pending(self, error: BaseException) -> None:
         self._proto.fail_pending()
@@ -1311,7 +1393,13 @@ def _describe(event: Any) -> str | None:
     """A short description of a frame, for StallTimeoutError."""
     if event is None:
         return None
-    raw = getattr(event, "raw", None)
+    if isinstance(event, bytes):  # a message line not decoded yet
+        try:
+            raw = orjson.loads(event)
+        except orjson.JSONDecodeError:
+            return "a line that is not JSON"
+    else:
+        raw = getattr(event, "raw", None)
     if not isinstance(raw, dict):
         return type(event).__name__
     kind = raw.get("type")
@@ -1325,23 +1413,35 @@ def _describe(event: Any) -> str | None:
     return f"{kind}/{detail}" if detail else str(kind)
 
 
-def _prepare(
-    options: ClaudeAgentOptions | None,
-) -> tuple[ClaudeAgentOptions, LaunchSpec, Transport]:
-    """Validates options and builds the launch spec; everything that can fail before a spawn."""
+@attrs.frozen
+class _Prepared:
+    """Validated options and the launch spec: what ``_prepare`` hands to ``_connect``."""
+
+    options: ClaudeAgentOptions
+    spec: LaunchSpec
+
+
+async def _prepare(options: ClaudeAgentOptions | None) -> _Prepared:
+    """Validates options and builds the launch spec; everything that can fail before a spawn.
+
+    CLI discovery stats files, so it runs in a worker thread (abandoned if cancelled: it has no
+    side effects), never on the event loop. Done once per open: the result is reused by every
+    process the open starts (a pool's refills too).
+    """
     if options is None:
         options = ClaudeAgentOptions()
     validate_options(options)
-    transport: Transport = options.transport or SubprocessTransport()
     if options.transport is None:
-        cli = find_cli(options.cli_path)
+        cli = await trio.to_thread.run_sync(find_cli, options.cli_path, abandon_on_cancel=True)
     else:
         cli = os.fspath(options.cli_path) if options.cli_path else "claude"
     argv = build_argv(options, cli)
     env = build_env(options, os.environ)
     cwd = os.fspath(options.cwd) if options.cwd is not None else None
-    spec = LaunchSpec(argv=argv, env=env, cwd=cwd, user=options.user)
-    return options, spec, transport
+    spec = LaunchSpec(
+        argv=argv, env=env, cwd=cwd, user=options.user, resource_limits=options.resource_limits
+    )
+    return _Prepared(options, spec)
 
 
 async def connect_session(
@@ -1364,9 +1464,17 @@ async def connect_session(
         CLIConnectionError: The CLI could not be started or did not initialize.
         ProcessError: The CLI exited during start-up.
     """
-    options, spec, transport = _prepare(options)
+    return await _connect(nursery, await _prepare(options))
+
+
+async def _connect(nursery: trio.Nursery, prepared: _Prepared) -> Session:
+    """``connect_session`` after ``_prepare``: starts the process and initializes it."""
+    options, spec = prepared.options, prepared.spec
+    transport: Transport = options.transport or SubprocessTransport()
     temp_dir = None
     if options.session_store is not None and (options.resume or options.continue_conversation):
+        from ._mirror import prepare_store_resume
+
         with trio.fail_after(options.load_timeout_ms / 1000):
             session_id, temp_dir = await prepare_store_resume(
                 options.session_store,
@@ -1406,13 +1514,11 @@ async def open_session(options: ClaudeAgentOptions | None = None) -> AsyncIterat
     Yields:
         The connected :class:`Session`.
     """
-    if options is None:
-        options = ClaudeAgentOptions()
     # Fail on bad options or a missing CLI before opening any nursery.
-    _prepare(options)
+    prepared = await _prepare(options)
     try:
         async with trio.open_nursery() as nursery:
-            session = await connect_session(nursery, options)
+            session = await _connect(nursery, prepared)
             try:
                 yield session
             finally:

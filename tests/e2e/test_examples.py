@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+import trio
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -82,6 +84,7 @@ async def test_budget_and_watchdog(capsys: pytest.CaptureFixture[str]) -> None:
     assert "send() refused" in out
     assert "stall: no frame from the CLI for 1 s" in out
     assert "next turn: back" in out
+    assert re.search(r"limit: max_memory_bytes, \d+ MiB > 10 MiB", out)
 
 
 async def test_session_pool(capsys: pytest.CaptureFixture[str]) -> None:
@@ -89,3 +92,30 @@ async def test_session_pool(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.count("'pooled answer'") == 3
     assert "every CLI reaped" in out
+
+
+async def test_blocking_session(capsys: pytest.CaptureFixture[str]) -> None:
+    # A sync program: run it where sync code runs, in a thread with no trio loop of its own.
+    await trio.to_thread.run_sync(load("blocking_session").main)
+    out = capsys.readouterr().out
+    assert "tool call: Bash ls *.py | wc -l" in out
+    assert "assistant: There are 3 Python files here." in out
+    assert "policy: allow Write (called in the session thread)" in out
+    assert "run: Saved notes.md." in out
+    assert "interrupted from another thread: error_during_execution" in out
+    assert "next turn: Still here." in out
+    assert "ask: 4" in out
+    assert "threads left: []" in out
+
+
+async def test_resumable_session(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("resumable_session").main()
+    out = capsys.readouterr().out
+    assert "turn 2: 'The launch code is 1234.'" in out
+    assert "respawns: 1, same session id: True" in out
+    assert "idle: the CLI was released (idle releases: 1)" in out
+    assert "turn 3: 'Still 1234, even after a nap.'" in out
+    assert "the last request carried turn 1: True" in out
+    assert "every CLI reaped" in out
+    pids = re.findall(r"CLI pid (\d+)", out)
+    assert len(pids) == 3 and len(set(pids)) == 3  # three CLIs, one conversation

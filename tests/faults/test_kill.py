@@ -6,7 +6,8 @@ stderr, or the test watches the session's own state). One test kills the real ``
 
 Every kill must:
 - fail every pending call (the receiving call, control requests, the next ``send``) with
-  ``ProcessError(exit_code=-9, signal="SIGKILL")`` within 1 s of the kill;
+  ``ProcessError(exit_code=-9, signal="SIGKILL")`` within 1 s of the kill, classified as
+  ``reason="killed"`` (the SDK did not send it) with the OOM-killer hint;
 - leave no process, file descriptor or task (the suite's leak checker, plus ``exists(pid)``).
 """
 
@@ -51,6 +52,10 @@ def assert_killed(error: BaseException) -> None:
     assert isinstance(error, tc.ProcessError), repr(error)
     assert error.exit_code == -signal.SIGKILL
     assert error.signal == "SIGKILL"
+    # Not sent by the SDK: classified, with the OOM-killer hint as the last line of the text.
+    assert error.reason == "killed"
+    assert error.hint is not None and "dmesg" in error.hint
+    assert str(error).endswith(f"hint (killed): {error.hint}")
 
 
 def opts(
@@ -152,6 +157,28 @@ async def test_kill_while_idle_fails_the_waiting_receiver_and_pending_requests(
 async def drain_all(session: tc.Session) -> None:
     async for _ in session.receive_messages():
         pass
+
+
+async def test_an_external_sigkill_is_classified_as_killed(tmp_path: Path) -> None:
+    turn = FakeTurn(steps=[Stderr("at:turn"), Hang()])
+    options, transport, watch = opts(FakeScript(turns=[turn]), tmp_path)
+    async with tc.open_session(options) as session:
+        await session.send("go")
+        await watch.wait_for("at:turn")
+        kill(session.pid)
+        with pytest.raises(tc.ProcessError) as info:
+            await drain(session)
+        error = info.value
+        assert (error.reason, error.signal) == ("killed", "SIGKILL")
+        assert error.hint is not None
+        assert "SIGKILL" in error.hint and "OOM killer" in error.hint and "dmesg" in error.hint
+        lines = str(error).splitlines()
+        assert "at:turn" in lines and lines[-1] == f"hint (killed): {error.hint}"
+        # The session keeps failing with the same classified error.
+        with pytest.raises(tc.ProcessError) as again:
+            await session.send("more")
+        assert again.value.reason == "killed"
+    assert not exists(transport.pids[0])
 
 
 async def test_kill_mid_stream(tmp_path: Path) -> None:

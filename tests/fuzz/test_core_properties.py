@@ -114,6 +114,31 @@ def test_generated_streams_decode_the_same_under_any_chunking(
     assert identity(events) == identity([expected_event(f) for f in frames])
 
 
+def undefer(proto: ClaudeProtocol, events: list[Any]) -> list[Any]:
+    """Decodes the lines a deferring core handed out, in order, as the session does."""
+    out: list[Any] = []
+    for event in events:
+        if isinstance(event, bytes):
+            decoded = proto.decode_deferred(event)
+            out += [decoded] if decoded is not None else []
+            out += proto.events()  # what decoding it reported
+        else:
+            out.append(event)
+    return out
+
+
+@settings(max_examples=examples(60))
+@given(data=st.data(), frames=st.lists(tcst.wire_frames(), max_size=8))
+def test_deferred_decoding_gives_the_same_events_under_any_chunking(
+    data: st.DataObject, frames: list[dict[str, Any]]
+) -> None:
+    stream = tcst.ndjson(frames)
+    chunks = data.draw(tcst.chunkings(stream))
+    proto = ClaudeProtocol(defer_messages=True)
+    events = undefer(proto, feed(proto, chunks))
+    assert identity(events) == identity([expected_event(f) for f in frames])
+
+
 @settings(max_examples=examples(60))
 @given(
     data=st.data(),

@@ -201,3 +201,39 @@ def test_budget_validation() -> None:
             tc.Budget(**bad)  # type: ignore[arg-type]
     with pytest.raises(tc.ConfigurationError, match="budget"):
         validate_options(tc.ClaudeAgentOptions(budget=object()))
+
+
+async def test_a_budget_is_charged_as_messages_arrive_not_as_they_are_read(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Without a budget, message lines wait undecoded until delivery; with one, each is decoded
+    # (and charged) when it arrives, so a consumer that lags never hides spending.
+    budget = tc.Budget(max_tokens=10_000)
+    steps = [Text(f"t{i}") for i in range(5)] + [Sleep(5), Result()]
+    opts, _ = options_for(FakeScript(turns=[FakeTurn(steps=steps)]), budget=budget)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        await trio.sleep(1)  # the five assistant messages have arrived; nothing was read
+        assert session.statistics().buffered_messages >= 5
+        assert budget.spent.tokens == 5 * 11 and budget.spent.turns == 5  # 10 in + 1 out each
+        turn = await session.collect_response()
+        assert sum(isinstance(m, tc.AssistantMessage) for m in turn.messages) == 5
+
+
+async def test_without_a_budget_queued_messages_are_decoded_on_delivery(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    steps = [Text(f"t{i}") for i in range(3)] + [Result(text="done")]
+    opts, _ = options_for(FakeScript(turns=[FakeTurn(steps=steps)]))
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        await trio.sleep(1)  # everything has arrived; nothing was read
+        queued = list(session._queue)
+        assert sum(type(m) is bytes for m in queued) == 3  # the assistant lines, undecoded
+        assert isinstance(queued[-1], tc.ResultMessage)  # results are decoded on arrival
+        texts = []
+        async for message in session.receive_response():
+            if isinstance(message, tc.AssistantMessage):
+                assert isinstance(message.content[0], tc.TextBlock)
+                texts.append(message.content[0].text)
+        assert texts == ["t0", "t1", "t2"]

@@ -253,6 +253,7 @@ def test_every_option_has_a_row() -> None:
         "on_elicitation",
         "can_use_tool_timeout",
         "process_limiter",
+        "resource_limits",
         "cli_path",
         "max_buffer_size",
         "debug_stderr",

@@ -195,3 +195,96 @@ def test_result_counting_and_session_id() -> None:
     (event,) = proto.events()
     assert isinstance(event, ResultMessage) and event.result == "r"
     assert proto.results_received == 1 and proto.session_id == "s-1"
+
+
+# ------------------------------------------------------------ deferred message lines
+
+
+def deferred_then_decoded(proto: ClaudeProtocol, data: bytes) -> tuple[list[Any], int]:
+    """Feeds ``data`` then EOF; decodes the deferred lines in order, as the session does."""
+    proto.receive_data(data)
+    proto.receive_data(b"")
+    out: list[Any] = []
+    deferred = 0
+    for event in all_events(proto):
+        if isinstance(event, bytes):
+            deferred += 1
+            decoded = proto.decode_deferred(event)
+            out.append(decoded)
+            out.extend(all_events(proto))  # what decoding reported (nothing, here)
+        else:
+            out.append(event)
+    return out, deferred
+
+
+def test_deferred_lines_decode_to_what_eager_decoding_gives(transcripts_dir: Path) -> None:
+    total_deferred = 0
+    for path in sorted(transcripts_dir.glob("*.jsonl")):
+        data = cli_bytes(path)
+        eager = ClaudeProtocol()
+        eager.receive_data(data)
+        eager.receive_data(b"")
+        expected = all_events(eager)
+        deferred_proto = ClaudeProtocol(defer_messages=True)
+        got, deferred = deferred_then_decoded(deferred_proto, data)
+        assert summary(got) == summary(expected), path.name
+        assert deferred_proto.messages_received == eager.messages_received
+        assert deferred_proto.results_received == eager.results_received
+        total_deferred += deferred
+    # The real CLI writes "type" first: its assistant/user/stream_event lines are all deferred.
+    assert total_deferred > 100
+
+
+def test_only_message_lines_are_deferred() -> None:
+    proto = ClaudeProtocol(defer_messages=True)
+    assistant = b'{"type":"assistant","message":{"role":"assistant","model":"m","content":[]}}'
+    spaced = b'{"type": "assistant", "message": {"role": "assistant", "model": "m", "content": []}}'
+    result = b'{"type":"result","subtype":"success","is_error":false,"session_id":"s"}'
+    request = b'{"type":"control_request","request_id":"r","request":{"subtype":"can_use_tool"}}'
+    proto.receive_data(b"\n".join([assistant, spaced, result, request]) + b"\n")
+    events = all_events(proto)
+    assert events[0] == assistant  # handed out as the line itself
+    assert isinstance(events[1], tc.AssistantMessage)  # another spelling: decoded at once
+    assert isinstance(events[2], ResultMessage)
+    assert isinstance(events[3], ControlRequest)
+
+
+def test_a_line_cut_short_by_the_end_of_the_stream_is_never_deferred() -> None:
+    proto = ClaudeProtocol(defer_messages=True)
+    proto.receive_data(b'{"type":"assistant","message":{"role":')  # the CLI died mid-line
+    proto.receive_data(b"")
+    events = all_events(proto)
+    assert [type(e) for e in events] == [InvalidLine]
+    assert proto.messages_received == 0
+
+
+def test_deferred_lines_that_turn_out_bad_are_reported_when_decoded() -> None:
+    proto = ClaudeProtocol(defer_messages=True)
+    not_json = b'{"type":"assistant", oops}'
+    malformed = b'{"type":"assistant","message":"not an object"}'
+    proto.receive_data(not_json + b"\n" + malformed + b"\n")
+    first, second = all_events(proto)
+    assert proto.messages_received == 2  # not known yet
+    assert proto.decode_deferred(first) is None
+    [report] = all_events(proto)
+    assert isinstance(report, InvalidLine) and "not JSON" in report.error
+    unknown = proto.decode_deferred(second)
+    assert isinstance(unknown, UnknownMessage) and unknown.raw["message"] == "not an object"
+    [report] = all_events(proto)
+    assert isinstance(report, InvalidLine)
+    assert proto.invalid_lines == 2 and proto.messages_received == 0
+
+
+def test_a_late_deferred_line_does_not_roll_the_session_id_back() -> None:
+    proto = ClaudeProtocol(defer_messages=True)
+    old = (
+        b'{"type":"assistant","message":{"role":"assistant","model":"m","content":[]},'
+        b'"session_id":"old"}'
+    )
+    init = b'{"type":"system","subtype":"init","session_id":"new"}'
+    proto.receive_data(old + b"\n" + init + b"\n")
+    line, _ = all_events(proto)
+    assert proto.session_id == "new"
+    message = proto.decode_deferred(line)
+    assert isinstance(message, tc.AssistantMessage) and message.session_id == "old"
+    assert proto.session_id == "new"

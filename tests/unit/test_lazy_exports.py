@@ -73,3 +73,28 @@ def test_pool_is_imported_on_first_use() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_rare_path_modules_load_on_first_use() -> None:
+    # What keeps `import trio_claude` within its budget (DESIGN.md section 6): the hook classes,
+    # session stores and the CLI installer load when first used, not at import.
+    script = textwrap.dedent(
+        """
+        import sys
+        import trio_claude as tc
+        lazy = ["trio_claude._hooks", "trio_claude._mirror", "trio_claude._session_store",
+                "trio_claude._sessions", "trio_claude._install"]
+        assert not [m for m in lazy if m in sys.modules], [m for m in lazy if m in sys.modules]
+        tc.HookContext  # the callback argument type stays eager
+        assert "trio_claude._hooks" not in sys.modules
+        assert tc.PreToolUseHookInput.__module__ == "trio_claude._hooks"
+        from trio_claude._callbacks import build_handlers
+        build_handlers(tc.ClaudeAgentOptions())  # a session without hooks needs none of them
+        print("ok")
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

@@ -47,6 +47,7 @@ OURS = {
     "max_buffered_bytes": 256 * 1024 * 1024, "transport": None, "on_elicitation": None,
     "can_use_tool_timeout": None,
     "process_limiter": None,
+    "resource_limits": None,
 }  # fmt: skip
 
 

@@ -33,6 +33,7 @@ RUNTIME_TESTS = {
     "stderr": "tests/integration/test_session.py::test_stderr_callback_gets_lines",
     "verbatim_prompts": "tests/unit/test_command.py",
     "process_limiter": "tests/integration/test_limits.py::test_process_limiter_bounds_live_clis",
+    "resource_limits": "tests/faults/test_resource_limits.py",
 }
 
 

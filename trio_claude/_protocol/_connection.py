@@ -35,6 +35,11 @@ __all__ = ["DEFAULT_MAX_LINE_BYTES", "Event", "ClaudeProtocol"]
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 
+#: How the frequent message lines begin when the CLI writes them (``type`` first, no spaces).
+#: With ``defer_messages`` such lines are handed out undecoded; any other spelling takes the
+#: normal path, so the prefix test only decides *when* a line is decoded, never *whether*.
+DEFERRED_PREFIXES = (b'{"type":"assistant",', b'{"type":"stream_event",', b'{"type":"user",')
+
 Event = (
     Message
     | ControlRequest
@@ -56,10 +61,20 @@ class ClaudeProtocol:
 
     Args:
         max_line_bytes: The longest stdout line accepted (default 64 MiB).
+        defer_messages: Hand out ``assistant``, ``user`` and ``stream_event`` lines as the
+            ``bytes`` of the line instead of typed messages; the caller decodes each one with
+            :meth:`decode_deferred` when it delivers it. A consumer that keeps up then decodes
+            each message right before use, so typed messages do not pile up between reads (the
+            cyclic GC walks every queued object it finds alive). Control traffic, results and
+            everything else are decoded as they arrive either way, and only they update
+            :attr:`session_id` (every turn starts with a ``system/init`` that carries it).
     """
 
-    def __init__(self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+    def __init__(
+        self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, defer_messages: bool = False
+    ) -> None:
         self._framer = LineFramer(max_line_bytes)
+        self._defer = defer_messages
         self._control = ControlTable()
         self._ready: deque[Any] = deque()
         self._eof = False
@@ -94,12 +109,14 @@ class ClaudeProtocol:
             return
         if not data:
             self._eof = True
-            self._process_lines(self._framer.close())
+            # Never deferred: a line cut short by the end of the stream is not a message, and the
+            # caller counts what is queued.
+            self._process_lines(self._framer.close(), defer=False)
             return
         self.bytes_received += len(data)
         lines = self._framer.feed(data)
         if lines:
-            self._process_lines(lines)
+            self._process_lines(lines, self._defer)
 
     def next_event(self) -> Any:
         """Returns the next event, :data:`NEED_DATA`, or :data:`EOF` after the end."""
@@ -130,7 +147,7 @@ class ClaudeProtocol:
         """Our control requests still waiting for an answer: id -> subtype."""
         return self._control.pending
 
-    def _process_lines(self, lines: list[bytes | OversizeLine]) -> None:
+    def _process_lines(self, lines: list[bytes | OversizeLine], defer: bool) -> None:
         # The per-message hot path. The frequent frame types go straight to their decoder (one
         # dispatch on ``type``); everything else (plumbing, rare messages, malformed frames) takes
         # _process_frame.
@@ -140,6 +157,9 @@ class ClaudeProtocol:
         for line in lines:
             if isinstance(line, OversizeLine):
                 self.oversize_lines += 1
+                append(line)
+                continue
+            if defer and line.startswith(DEFERRED_PREFIXES):
                 append(line)
                 continue
             try:
@@ -166,6 +186,34 @@ class ClaudeProtocol:
                 self.session_id = sid
             append(message)
         self.lines_received += len(lines)
+        self._recount()
+
+    def decode_deferred(self, line: bytes) -> Message | None:
+        """Decodes a line :meth:`events` handed out undecoded (see ``defer_messages``).
+
+        Returns:
+            The typed message; an :class:`~trio_claude.UnknownMessage` for a frame its decoder
+            refuses, or ``None`` for a line that is not JSON. In both of the latter cases an
+            :class:`InvalidLine` event saying why is queued for the next :meth:`events`.
+        """
+        try:
+            obj = _loads(line)
+        except orjson.JSONDecodeError as exc:
+            self.invalid_lines += 1
+            self._recount()
+            self._ready.append(InvalidLine(line[:200], f"not JSON: {exc}"))
+            return None
+        kind = obj.get("type")
+        try:
+            message = HOT_DECODERS[kind](obj)
+        except Exception:
+            message = self._undecodable(obj, line, kind)
+            self._recount()
+        # No session_id update here: a deferred line may be delivered long after newer frames
+        # (a system/init of a later turn) were read; those keep session_id current.
+        return message
+
+    def _recount(self) -> None:
         self.messages_received = self.lines_received - self.invalid_lines - self.oversize_lines
 
     def _process_frame(self, obj: dict[str, Any], line: bytes, kind: Any) -> None:

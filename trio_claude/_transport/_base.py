@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 import attrs
 import trio
+
+from .._limits import ResourceLimits
 
 __all__ = ["ChildProcess", "LaunchSpec", "Transport"]
 
@@ -27,12 +30,16 @@ class LaunchSpec:
         env: The complete child environment.
         cwd: The working directory, or ``None`` for the parent's.
         user: Run as this OS user (POSIX), or ``None``.
+        resource_limits: ``ClaudeAgentOptions.resource_limits``. A transport whose
+            :attr:`~Transport.supports_resource_limits` is true applies the rlimits
+            (``max_open_files``) to the process it starts; the session watches memory and CPU.
     """
 
     argv: Sequence[str]
     env: Mapping[str, str]
     cwd: str | None = None
     user: str | int | None = None
+    resource_limits: ResourceLimits | None = None
 
 
 class ChildProcess(abc.ABC):
@@ -67,6 +74,14 @@ class ChildProcess(abc.ABC):
 
 class Transport(abc.ABC):
     """Starts the CLI. Subclass it to run the CLI somewhere else (a container, a remote host)."""
+
+    #: Whether this transport enforces ``LaunchSpec.resource_limits``: it sets their rlimits in
+    #: the process it starts, and that process is local and leads its own process group, so the
+    #: session can watch its tree in ``/proc``. ``ClaudeAgentOptions.resource_limits`` is
+    #: refused (``ConfigurationError``) with a transport that does not. ``SubprocessTransport``
+    #: sets it; a subclass that runs the CLI in a container or on another host should set it
+    #: back to ``False`` (the limits would bind only the local launcher).
+    supports_resource_limits: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:

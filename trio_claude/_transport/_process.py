@@ -5,9 +5,12 @@ Why not ``trio.lowlevel.open_process``: it forks from a cached worker thread, an
 kill a healthy CLI. We fork from one dedicated thread that lives as long as the interpreter, then
 wrap the pipes in trio streams ourselves and wait for exit with a pidfd (no SIGCHLD games).
 
-Every child gets its own process group (``start_new_session``), so stopping the CLI also stops the
-tools it started (a ``Bash`` command's children), and, on Linux, the death signal, so a crashed
-parent leaves no orphan behind.
+Every child gets its own process group (``start_new_session``), so stopping the CLI also stops
+what stayed in its group, and, on Linux, the death signal, so a crashed parent leaves no orphan
+behind. The CLI runs its ``Bash`` tools in sessions of their own, outside that group, so every
+child also gets a random tag in its environment (``TRIO_CLAUDE_PROCESS_TAG``, see ``_sweep``):
+once the CLI is reaped, whatever ended it, every process still carrying the tag is killed, and
+the shutdown ladder kills the CLI's whole live tree rather than only its group.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ import subprocess
 import sys
 from collections.abc import Callable
 
+import attrs
 import trio
 
 from .._errors import CLIConnectionError, CLINotFoundError
+from .._limits import kill_members, read_all_stats, rlimits_for, scan_tree
+from . import _sweep
 from ._base import ChildProcess, LaunchSpec, Transport
 
 __all__ = ["SubprocessTransport", "shutdown_process"]
@@ -47,20 +53,34 @@ def _get_spawner() -> concurrent.futures.ThreadPoolExecutor:
     return _spawner
 
 
-def _make_preexec(parent_pid: int) -> Callable[[], None] | None:
-    if not sys.platform.startswith("linux"):
+def _make_preexec(
+    parent_pid: int, rlimits: list[tuple[int, tuple[int, int]]] | None = None
+) -> Callable[[], None] | None:
+    """What the child runs between fork and exec: rlimits, then the parent-death signal."""
+    rlimits = rlimits or []
+    prctl = None
+    if sys.platform.startswith("linux"):
+        try:
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            prctl = None
+    if prctl is None and not rlimits:
         return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
+    setrlimit = None
+    if rlimits:
+        import resource
+
+        setrlimit = resource.setrlimit
 
     def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        # The parent may have died between fork and prctl: then nothing would ever signal us.
-        if os.getppid() != parent_pid:
-            os._exit(1)
+        if setrlimit is not None:
+            for which, values in rlimits:
+                setrlimit(which, values)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            # The parent may have died between fork and prctl: then nothing would ever signal us.
+            if os.getppid() != parent_pid:
+                os._exit(1)
 
     return preexec
 
@@ -78,10 +98,22 @@ def _grow_pipe(fd: int) -> None:
 
 class _Process(ChildProcess):
     def __init__(
-        self, popen: subprocess.Popen[bytes], stdin: int, stdout: int, stderr: int
+        self,
+        popen: subprocess.Popen[bytes],
+        stdin: int,
+        stdout: int,
+        stderr: int,
+        *,
+        tag: str | None = None,
+        uids: frozenset[int] = frozenset(),
     ) -> None:
         self._popen = popen
         self.pid = popen.pid
+        #: The ``TRIO_CLAUDE_PROCESS_TAG`` this process and what it starts carry (``None``: none).
+        self.tag = tag
+        #: The user ids whose processes the sweep reads (ours, and the child's).
+        self._uids = uids
+        self._swept = False
         self.stdin = trio.lowlevel.FdStream(stdin)
         self.stdout = trio.lowlevel.FdStream(stdout)
         self.stderr = trio.lowlevel.FdStream(stderr)
@@ -103,19 +135,51 @@ class _Process(ChildProcess):
             return await self._wait_locked()
 
     async def _wait_locked(self) -> int:
-        if self._popen.returncode is not None:
-            return self._popen.returncode
-        if self._pidfd is not None:
-            await trio.lowlevel.wait_readable(self._pidfd)
-        else:
-            await trio.to_thread.run_sync(self._wait_blocking, abandon_on_cancel=True)
         if self._popen.returncode is None:
-            # The leader has exited but is not reaped yet, so its pid (= the group id) cannot
-            # have been reused: stop whatever it left running in its group, then reap.
-            self._signal_group(signal.SIGKILL)
-        code = self._popen.wait()
-        self._close_pidfd()
-        return code
+            if self._pidfd is not None:
+                await trio.lowlevel.wait_readable(self._pidfd)
+            else:
+                await trio.to_thread.run_sync(self._wait_blocking, abandon_on_cancel=True)
+            if self._popen.returncode is None:
+                # The leader has exited but is not reaped yet, so its pid (= the group id)
+                # cannot have been reused: stop whatever it left running in its group, then reap.
+                self._signal_group(signal.SIGKILL)
+            self._popen.wait()
+            self._close_pidfd()
+        if not self._swept:
+            # Reaped, whatever ended it: kill what it left behind outside its group (its tools).
+            # Once, shielded (a cancelled waiter must not skip it): a scan takes milliseconds.
+            with trio.CancelScope(shield=True):
+                await self._sweep()
+            self._swept = True
+        return self._popen.returncode
+
+    async def _sweep(self) -> None:
+        if self.tag is None or not _sweep.supported():
+            return
+        try:
+            count = await trio.to_thread.run_sync(_sweep.sweep, self.tag, self._uids)
+        except Exception:
+            logger.exception("could not look for processes left by the CLI (pid %s)", self.pid)
+            return
+        if count:
+            logger.info("killed %d process(es) left running by the CLI (pid %s)", count, self.pid)
+
+    async def kill_tree(self) -> None:
+        """SIGKILLs the process, its descendants, and every process group they are in.
+
+        The descendants must be found before the kill: once it is dead they are reparented and
+        the tree is lost (the tag still finds them, unless they dropped it).
+        """
+        root = self._popen.pid
+        sample = None
+        if self._popen.returncode is None and _sweep.supported():
+            with trio.CancelScope(shield=True):
+                stats = await trio.to_thread.run_sync(read_all_stats)
+            sample = scan_tree(root, (), stats)
+        self.kill()  # refuses once reaped, when the pid may be someone else's
+        if sample is not None:
+            kill_members(sample, spare=(root,))
 
     def _wait_blocking(self) -> None:
         self._popen.wait()
@@ -146,6 +210,17 @@ class _Process(ChildProcess):
         self._signal_group(signal.SIGKILL)
 
 
+def _sweep_uids(pid: int, user: str | int | None) -> frozenset[int]:
+    """The user ids whose processes a sweep reads: ours, and the child's if it runs as another."""
+    uids = {os.geteuid()} if hasattr(os, "geteuid") else set()
+    if user is not None:
+        try:
+            uids.add(os.stat(f"/proc/{pid}").st_uid)  # it has exec'd: this is its final uid
+        except OSError:
+            pass
+    return frozenset(uids)
+
+
 def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], int, int, int]:
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -162,7 +237,7 @@ def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], 
             user=spec.user,
             start_new_session=True,
             close_fds=True,
-            preexec_fn=_make_preexec(parent_pid),
+            preexec_fn=_make_preexec(parent_pid, rlimits_for(spec.resource_limits)),
         )
     except BaseException:
         for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
@@ -174,10 +249,23 @@ def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], 
 
 
 class SubprocessTransport(Transport):
-    """Runs the CLI as a local child process (the default transport)."""
+    """Runs the CLI as a local child process (the default transport).
+
+    It enforces ``resource_limits`` (:attr:`Transport.supports_resource_limits`): the rlimits
+    are set in the child before ``exec``, and the child leads its own process group.
+    """
+
+    supports_resource_limits = True
 
     async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
-        """Spawns ``spec.argv``; see :meth:`Transport.start`."""
+        """Spawns ``spec.argv``; see :meth:`Transport.start`.
+
+        The child's environment also gets a fresh tag in ``TRIO_CLAUDE_PROCESS_TAG`` (after any
+        inherited one), which everything it starts inherits: once the child is reaped, every
+        process still carrying the tag is killed (Linux; see ``docs/transports.md``).
+        """
+        tag = _sweep.new_tag()
+        spec = attrs.evolve(spec, env=_sweep.tag_env(spec.env, tag))
         future = _get_spawner().submit(_spawn, spec, os.getpid())
         token = trio.lowlevel.current_trio_token()
         done = trio.Event()
@@ -193,11 +281,15 @@ class SubprocessTransport(Transport):
             ) from exc
         except PermissionError as exc:
             raise CLIConnectionError(f"cannot execute {spec.argv[0]}: {exc}") from exc
+        except subprocess.SubprocessError as exc:
+            # preexec_fn failed in the child (an rlimit the kernel refused, say).
+            raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
         except OSError as exc:
             if exc.errno == errno.ENOENT and spec.cwd and not os.path.isdir(spec.cwd):  # noqa: ASYNC240
                 raise CLIConnectionError(f"working directory does not exist: {spec.cwd}") from exc
             raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
-        proc = _Process(popen, stdin, stdout, stderr)
+        uids = _sweep_uids(popen.pid, spec.user)
+        proc = _Process(popen, stdin, stdout, stderr, tag=tag, uids=uids)
         try:
             await trio.lowlevel.checkpoint_if_cancelled()
         except BaseException:
@@ -221,6 +313,10 @@ async def shutdown_process(
 ) -> int | None:
     """Stops the CLI for good: close stdin, wait, SIGTERM, wait, SIGKILL, reap.
 
+    The SIGKILL goes to the whole tree (for a :class:`SubprocessTransport` process): the CLI,
+    its descendants, and every process group they are in, since the CLI runs its tools in
+    sessions of their own. Reaping then kills whatever still carries the CLI's tag.
+
     Shielded and bounded: it returns within about ``close_timeout + term_timeout + 5`` seconds
     whatever the process does, and cancellation of the caller cannot interrupt it half way.
 
@@ -240,7 +336,11 @@ async def shutdown_process(
             proc.terminate()
             code = await _wait_at_most(proc, term_timeout)
         if code is None:
-            proc.kill()
+            # Its tools run outside its group: kill them with it while the tree is still known.
+            if isinstance(proc, _Process):
+                await proc.kill_tree()
+            else:
+                proc.kill()
             code = await _wait_at_most(proc, 5.0)
         if code is None:
             logger.error("claude process %s could not be reaped after SIGKILL", proc.pid)

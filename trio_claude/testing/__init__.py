@@ -6,10 +6,12 @@
   ``serve_fake_model``, ``Turn``, ``Text``, ``ToolUse``, ``Thinking``, ...
 - ``open_claude_test_env`` / the ``claude_env`` pytest fixture: the fake model plus an isolated
   ``HOME`` and ``CLAUDE_CONFIG_DIR``, and options wired to them.
+  ``open_claude_test_env_blocking`` is the same for synchronous code (``trio_claude.blocking``).
 - :mod:`trio_claude.testing.strategies`: Hypothesis strategies for every frame, message and
   callback type, to fuzz your own agents (needs the ``dev`` extra; see ``docs/fuzzing.md``).
 """
 
+from ._blocking_env import open_claude_test_env_blocking as open_claude_test_env_blocking
 from ._env import MARKER_VARIABLE as MARKER_VARIABLE
 from ._env import ClaudeTestEnv as ClaudeTestEnv
 from ._env import find_marked_processes as find_marked_processes

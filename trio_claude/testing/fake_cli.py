@@ -756,6 +756,9 @@ class FakeCLIProcessTransport(Transport):
         directory: Where to write the script file.
     """
 
+    #: It starts the fake through ``SubprocessTransport``, spec (and its limits) included.
+    supports_resource_limits = True
+
     def __init__(self, script: FakeScript, directory: str | os.PathLike[str]) -> None:
         self.script = script
         self.path = Path(directory) / f"fake-cli-script-{uuid_mod.uuid4().hex[:8]}.json"
