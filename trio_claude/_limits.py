@@ -258,16 +258,18 @@ def parse_stat(text: str) -> ProcStat:
     )
 
 
+def proc_pids(proc_root: str = "/proc") -> list[str]:
+    """The pid entries of ``proc_root``, as names; empty when it cannot be listed."""
+    try:
+        return [name for name in os.listdir(proc_root) if name.isdigit()]
+    except OSError:
+        return []
+
+
 def read_all_stats(proc_root: str = "/proc") -> list[ProcStat]:
     """Every process's stat; processes that vanish while being read are skipped."""
     out: list[ProcStat] = []
-    try:
-        entries = os.listdir(proc_root)
-    except OSError:
-        return out
-    for name in entries:
-        if not name.isdigit():
-            continue
+    for name in proc_pids(proc_root):
         try:
             with open(f"{proc_root}/{name}/stat", encoding="utf-8", errors="replace") as f:
                 out.append(parse_stat(f.read()))

@@ -27,7 +27,7 @@ from collections.abc import Collection, Mapping
 
 import attrs
 
-from .._limits import kill_members, read_all_stats, scan_tree
+from .._limits import kill_members, proc_pids, read_all_stats, scan_tree
 
 __all__ = ["TAG_VARIABLE", "find_tagged", "new_tag", "supported", "sweep", "tag_env"]
 
@@ -69,13 +69,7 @@ def find_tagged(tag: str, uids: Collection[int], proc_root: str = "/proc") -> li
     """
     needle = tag.encode()
     found: list[int] = []
-    try:
-        entries = os.listdir(proc_root)
-    except OSError:
-        return found
-    for name in entries:
-        if not name.isdigit():
-            continue
+    for name in proc_pids(proc_root):
         try:
             if os.stat(f"{proc_root}/{name}").st_uid not in uids:
                 continue
