@@ -347,7 +347,12 @@ async def test_hung_in_thread_bodies_keep_deadlines_and_close_bounded(
     # leaving the block closed the session with the hook's thread still blocked
     assert trio.current_time() - closing <= opts.close_timeout + 2
     assert not released.is_set()
-    assert success(answers(transport.fake)[0])["behavior"] == "deny"
+    # Only the permission request is answered for sure: the hung hook's request may or may not
+    # get an error reply, depending on whether the writer was still open when its task was
+    # cancelled by the close.
+    assert transport.fake is not None
+    first = transport.fake.requests_sent[0]["request_id"]
+    assert success(transport.fake.responses[first])["behavior"] == "deny"
     assert "did not answer within 5 s" in caplog.text
 
 
