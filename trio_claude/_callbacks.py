@@ -10,9 +10,10 @@ logged warning). A subtype with no handler gets ``Unsupported control request su
 
 ``can_use_tool``
     Calls ``options.can_use_tool``. **Fails closed**: an exception, a wrong return type, an
-    unencodable answer or exceeding ``can_use_tool_timeout`` answers a *deny* whose message says
-    why, and logs a warning. Without a callback: error ``canUseTool callback is not provided``
-    (as the official SDKs).
+    unencodable answer (including a field of the wrong type, e.g. a non-dict ``updated_input``:
+    refused, never coerced) or exceeding ``can_use_tool_timeout`` answers a *deny* whose message
+    says why, and logs a warning. Without a callback: error ``canUseTool callback is not
+    provided`` (as the official SDKs).
 ``hook_callback``
     Routes ``callback_id`` (``hook_0``, ...; numbered by ``register_hooks`` exactly as the
     ``initialize`` request numbers them) to the callback, with the typed input. A callback that
@@ -24,6 +25,10 @@ logged warning). A subtype with no handler gets ``Unsupported control request su
     timeout itself and withdraws the request (which cancels the callback); the SDK's own deadline
     only reclaims a callback the CLI forgot, and is later than the CLI's on purpose, so a slow
     PreToolUse hook keeps the CLI's fail-closed timeout behaviour (the tool does not run).
+
+Deadlines (``can_use_tool_timeout``, the hook deadline) are cancel scopes checked by whether
+*they* fired: a ``trio.TooSlowError`` a callback raises itself (its own ``trio.fail_after``) is
+reported as that callback raising, never as the SDK's timeout.
 ``mcp_message``
     JSON-RPC for the in-process servers of ``mcp_servers``, by key; an unknown server gets the
     JSON-RPC error ``-32601 Server 'X' not found`` (as the official Python SDK).
@@ -77,6 +82,11 @@ HOOK_DEFAULT_TIMEOUT = 60.0
 HOOK_DEADLINE_GRACE = 5.0
 
 
+def _seconds(value: float | None) -> str:
+    """A deadline for a message: ``5``, ``0.25``; ``None`` (no deadline) as ``none``."""
+    return "none" if value is None else f"{value:g}"
+
+
 class ControlErrorReply(Exception):
     """Raised by a handler to answer with an ``error`` response carrying exactly this text.
 
@@ -100,25 +110,42 @@ def _permission_handler(options: ClaudeAgentOptions) -> Handler:
         if callback is None:
             raise ControlErrorReply("canUseTool callback is not provided")
         tool_name, tool_input, context = decode_permission_request(request)
-        try:
-            with trio.fail_after(timeout if timeout is not None else math.inf):
+
+        def timed_out() -> dict[str, Any]:
+            logger.warning(
+                "can_use_tool for %s did not answer within %s s (can_use_tool_timeout); denied",
+                tool_name,
+                _seconds(timeout),
+            )
+            return deny(
+                tool_name,
+                f"the permission callback did not answer within {_seconds(timeout)} s",
+            )
+
+        # The SDK's own deadline is this scope: only its expiry is a timeout. A TooSlowError
+        # (or any exception) the callback raises itself is the callback failing.
+        with trio.move_on_after(timeout if timeout is not None else math.inf) as deadline:
+            try:
                 result = await call_maybe_async(
                     callback, tool_name, tool_input, context, what=f"can_use_tool for {tool_name}"
                 )
-        except trio.TooSlowError:
-            logger.warning(
-                "can_use_tool for %s did not answer within %g s (can_use_tool_timeout); denied",
-                tool_name,
-                timeout,
-            )
-            return deny(tool_name, f"the permission callback did not answer within {timeout:g} s")
-        except Exception as exc:
-            logger.warning("can_use_tool for %s raised; denied", tool_name, exc_info=True)
-            return deny(tool_name, f"the permission callback raised {type(exc).__name__}")
+            except Exception as exc:
+                if timeout is not None and deadline.cancel_called:
+                    # The deadline fired and the callback turned trio.Cancelled into an error.
+                    return timed_out()
+                logger.warning(
+                    "can_use_tool for %s raised %s; denied",
+                    tool_name,
+                    type(exc).__name__,
+                    exc_info=True,
+                )
+                return deny(tool_name, f"the permission callback raised {type(exc).__name__}")
+        if deadline.cancelled_caught:
+            return timed_out()
         try:
             answer = encode_permission_result(result, tool_input)
             orjson.dumps(answer)  # anything unencodable must deny here, not fail later
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # any failure to encode denies: never fail open
             logger.warning("can_use_tool for %s: %s; denied", tool_name, exc)
             return deny(tool_name, f"the permission callback returned an invalid answer ({exc})")
         return answer
@@ -180,21 +207,29 @@ def _hook_handler(options: ClaudeAgentOptions) -> Handler:
         )
         limit = (entry.timeout or HOOK_DEFAULT_TIMEOUT) + HOOK_DEADLINE_GRACE
         name = f"{event} hook callback {callback_id}"
-        try:
-            with trio.fail_after(limit):
+
+        def timed_out() -> ControlErrorReply:
+            logger.warning("%s did not return within %s s", name, _seconds(limit))
+            return ControlErrorReply(f"{name} timed out after {_seconds(limit)} s")
+
+        # Only the expiry of this scope (the SDK's deadline) is a timeout; a TooSlowError the
+        # callback raises itself is the callback failing.
+        with trio.move_on_after(limit) as deadline:
+            try:
                 value = await call_maybe_async(
                     entry.callback, hook_input, tool_use_id, context, what=name
                 )
-        except trio.TooSlowError:
-            logger.warning("%s did not return within %g s", name, limit)
-            raise ControlErrorReply(f"{name} timed out after {limit:g} s") from None
-        except Exception as exc:
-            logger.warning("%s raised", name, exc_info=True)
-            raise ControlErrorReply(f"{name} raised {type(exc).__name__}: {exc}") from None
+            except Exception as exc:
+                if deadline.cancel_called:
+                    raise timed_out() from None
+                logger.warning("%s raised", name, exc_info=True)
+                raise ControlErrorReply(f"{name} raised {type(exc).__name__}: {exc}") from None
+        if deadline.cancelled_caught:
+            raise timed_out()
         try:
             answer = encode_hook_output(value, event)
             orjson.dumps(answer)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # never let a malformed output through
             logger.warning("%s returned an invalid output: %s", name, exc)
             raise ControlErrorReply(f"{name} returned an invalid output: {exc}") from None
         specific = answer.get("hookSpecificOutput")

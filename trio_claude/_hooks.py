@@ -23,7 +23,13 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from ._hook_context import HookContext
-from ._permissions import PermissionResultAllow, PermissionResultDeny, PermissionUpdate
+from ._permissions import (
+    PermissionResultAllow,
+    PermissionResultDeny,
+    PermissionUpdate,
+    encoded_updated_input,
+    encoded_updated_permissions,
+)
 
 __all__ = [
     "HOOK_INPUT_TYPES",
@@ -673,18 +679,66 @@ def _encode_permission_decision(value: Any) -> Any:
     if isinstance(value, PermissionResultAllow):
         data: dict[str, Any] = {"behavior": "allow"}
         if value.updated_input is not None:
-            data["updatedInput"] = dict(value.updated_input)
+            # Refused, never coerced: dict("") would allow an empty input instead.
+            data["updatedInput"] = encoded_updated_input(
+                value.updated_input, "PermissionResultAllow"
+            )
         if value.updated_permissions is not None:
-            data["updatedPermissions"] = [u.to_dict() for u in value.updated_permissions]
+            data["updatedPermissions"] = encoded_updated_permissions(value.updated_permissions)
         return data
     if isinstance(value, PermissionResultDeny):
         data = {"behavior": "deny"}
+        if not isinstance(value.message, str):
+            raise TypeError(
+                f"PermissionResultDeny.message must be a str, not {type(value.message).__name__}"
+            )
         if value.message:
             data["message"] = value.message
         if value.interrupt:
             data["interrupt"] = True
         return data
-    return _plain(value)
+    if isinstance(value, Mapping):
+        data = _plain(value)
+        _check_wire_decision(data, "decision")
+        return data
+    raise TypeError(
+        "a PermissionRequest decision must be PermissionResultAllow, PermissionResultDeny or "
+        f"a dict, not {type(value).__name__}"
+    )
+
+
+def _check_wire_input(data: Mapping[str, Any], where: str) -> None:
+    value = data.get("updatedInput")
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(
+            f"{where}.updatedInput must be a dict (the tool's whole input), "
+            f"not {type(value).__name__}"
+        )
+
+
+def _check_wire_decision(data: Mapping[str, Any], where: str) -> None:
+    """Refuses a wire ``decision`` whose permission fields have the wrong type."""
+    _check_wire_input(data, where)
+    updates = data.get("updatedPermissions")
+    if updates is not None and not isinstance(updates, list):
+        raise TypeError(f"{where}.updatedPermissions must be a list, not {type(updates).__name__}")
+
+
+def _check_wire_specific(data: Mapping[str, Any]) -> None:
+    """Refuses a ``hookSpecificOutput`` dict whose input or decision has the wrong type.
+
+    These are passed to the CLI as they are, so a wrong type would reach it; refusing here
+    answers the hook with an error (the CLI applies ``on_failure``) instead.
+    """
+    _check_wire_input(data, "hookSpecificOutput")
+    decision = data.get("decision")
+    if decision is None:
+        return
+    if not isinstance(decision, Mapping):
+        raise TypeError(
+            f"hookSpecificOutput.decision must be a dict, not {type(decision).__name__}"
+        )
+    _check_wire_decision(decision, "hookSpecificOutput.decision")
 
 
 def _plain(value: Any) -> Any:
@@ -719,12 +773,37 @@ class HookSpecificOutput:
         for f in attrs.fields(type(self)):
             value = getattr(self, f.name)
             if value is not None:
+                if f.metadata.get("mapping") and not isinstance(value, Mapping):
+                    # Checked again here: attrs validators can be bypassed.
+                    _check_mapping(self, f, value)
                 data[f.metadata.get("wire") or _camel(f.name)] = _plain(value)
         return data
 
 
 def _one_of(*choices: str) -> Any:
     return attrs.validators.optional(attrs.validators.in_(choices))
+
+
+def _check_mapping(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(
+            f"{type(instance).__name__}.{attribute.name} must be a dict or None, "
+            f"not {type(value).__name__}"
+        )
+
+
+#: Metadata of the optional dict fields: anything else is refused (never coerced to a dict).
+_MAPPING = {"mapping": True}
+
+
+def _check_decision(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(
+        value, (PermissionResultAllow, PermissionResultDeny, Mapping)
+    ):
+        raise TypeError(
+            f"{type(instance).__name__}.{attribute.name} must be PermissionResultAllow, "
+            f"PermissionResultDeny, a dict or None, not {type(value).__name__}"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -745,7 +824,9 @@ class PreToolUseHookSpecificOutput(HookSpecificOutput):
         default=None, validator=_one_of("allow", "deny", "ask", "defer")
     )
     permission_decision_reason: str | None = None
-    updated_input: dict[str, Any] | None = None
+    updated_input: dict[str, Any] | None = attrs.field(
+        default=None, validator=_check_mapping, metadata=_MAPPING
+    )
     additional_context: str | None = None
 
 
@@ -892,7 +973,21 @@ class PermissionRequestHookSpecificOutput(HookSpecificOutput):
     """
 
     hook_event_name: ClassVar[str] = "PermissionRequest"
-    decision: PermissionResultAllow | PermissionResultDeny | dict[str, Any] | None = None
+    decision: PermissionResultAllow | PermissionResultDeny | dict[str, Any] | None = attrs.field(
+        default=None, validator=_check_decision
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form: ``{"hookEventName": "PermissionRequest", "decision"?: {...}}``.
+
+        Raises:
+            TypeError: ``decision`` (or its ``updated_input``/``updated_permissions``) has the
+                wrong type: it is refused, never sent as something else.
+        """
+        data: dict[str, Any] = {"hookEventName": self.hook_event_name}
+        if self.decision is not None:
+            data["decision"] = _encode_permission_decision(self.decision)
+        return data
 
 
 @attrs.frozen(kw_only=True)
@@ -919,7 +1014,9 @@ class ElicitationHookSpecificOutput(HookSpecificOutput):
     action: Literal["accept", "decline", "cancel"] | None = attrs.field(
         default=None, validator=_one_of("accept", "decline", "cancel")
     )
-    content: dict[str, Any] | None = None
+    content: dict[str, Any] | None = attrs.field(
+        default=None, validator=_check_mapping, metadata=_MAPPING
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -930,7 +1027,9 @@ class ElicitationResultHookSpecificOutput(HookSpecificOutput):
     action: Literal["accept", "decline", "cancel"] | None = attrs.field(
         default=None, validator=_one_of("accept", "decline", "cancel")
     )
-    content: dict[str, Any] | None = None
+    content: dict[str, Any] | None = attrs.field(
+        default=None, validator=_check_mapping, metadata=_MAPPING
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -1062,6 +1161,7 @@ def _specific(value: Any, event: str | None) -> Any:
         return value.to_dict()
     if isinstance(value, Mapping):
         data = _plain(value)
+        _check_wire_specific(data)
         if event and "hookEventName" not in data:
             data = {"hookEventName": event, **data}
         return data

@@ -800,6 +800,13 @@ class ElicitationRequest:
         return cls(raw=dict(data), **{n: data[n] for n in names if data.get(n) is not None})
 
 
+def _check_content(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(
+            f"ElicitationResult.{attribute.name} must be a dict or None, not {type(value).__name__}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class ElicitationResult:
     """The answer to an elicitation.
@@ -812,11 +819,22 @@ class ElicitationResult:
     action: Literal["accept", "decline", "cancel"] = attrs.field(
         validator=attrs.validators.in_(("accept", "decline", "cancel"))
     )
-    content: dict[str, Any] | None = None
+    content: dict[str, Any] | None = attrs.field(default=None, validator=_check_content)
 
     def to_dict(self) -> dict[str, Any]:
-        """The MCP ``ElicitResult``: ``{"action": ..., "content"?: {...}}``."""
+        """The MCP ``ElicitResult``: ``{"action": ..., "content"?: {...}}``.
+
+        Raises:
+            TypeError: ``content`` is not a dict (possible only when the constructor's check
+                was bypassed): refused, never coerced (``dict("")`` would accept an empty
+                form).
+        """
         data: dict[str, Any] = {"action": self.action}
         if self.content is not None:
+            if not isinstance(self.content, Mapping):
+                raise TypeError(
+                    "ElicitationResult.content must be a dict or None, "
+                    f"not {type(self.content).__name__}"
+                )
             data["content"] = dict(self.content)
         return data

@@ -13,6 +13,7 @@ camelCase keys, absent fields omitted, never ``null``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
@@ -103,11 +104,27 @@ class PermissionRuleValue:
 def _rules(value: Iterable[PermissionRuleValue | Mapping[str, Any]] | None) -> Any:
     if value is None:
         return None
-    if isinstance(value, (str, bytes, Mapping, PermissionRuleValue)):
+    if isinstance(value, (str, bytes, Mapping, PermissionRuleValue)) or not isinstance(
+        value, Iterable
+    ):
         raise TypeError("PermissionUpdate.rules must be a list of PermissionRuleValue")
-    return [
-        r if isinstance(r, PermissionRuleValue) else PermissionRuleValue.from_dict(r) for r in value
-    ]
+    # Anything but a rule or a dict is kept as it is and refused by the check.
+    return [PermissionRuleValue.from_dict(r) if isinstance(r, Mapping) else r for r in value]
+
+
+def _check_rule(rule: Any) -> None:
+    # A rule of the wrong type must not reach the wire: a rule_content that is not a string
+    # could be dropped or misread, widening the rule to the whole tool.
+    if not isinstance(rule, PermissionRuleValue):
+        raise TypeError(f"PermissionUpdate.rules must hold PermissionRuleValue, got {rule!r}")
+    if not isinstance(rule.tool_name, str):
+        raise TypeError(f"a permission rule's tool_name must be a str, got {rule.tool_name!r}")
+    if not rule.tool_name:
+        raise ValueError("a permission rule needs a tool name")
+    if rule.rule_content is not None and not isinstance(rule.rule_content, str):
+        raise TypeError(
+            f"a permission rule's rule_content must be a str or None, got {rule.rule_content!r}"
+        )
 
 
 def _destination(value: str | None) -> Any:
@@ -117,9 +134,11 @@ def _destination(value: str | None) -> Any:
 def _directories(value: Iterable[str] | None) -> Any:
     if value is None:
         return None
-    if isinstance(value, (str, bytes)):
-        raise TypeError("PermissionUpdate.directories must be a list of paths, not one string")
-    return [str(d) for d in value]
+    if isinstance(value, (str, bytes, os.PathLike)):
+        raise TypeError("PermissionUpdate.directories must be a list of paths, not one path")
+    # Paths become strings; anything else is kept as it is and refused by the check (str() of
+    # None or of bytes would name a different directory than the caller meant).
+    return [os.fspath(d) if isinstance(d, os.PathLike) else d for d in value]
 
 
 @attrs.frozen(kw_only=True)
@@ -158,6 +177,9 @@ class PermissionUpdate:
 
     Raises:
         ValueError: Unknown type, missing or invalid fields.
+        TypeError: A field of the wrong type (a rule that is not a
+            :class:`PermissionRuleValue` of strings, a directory that is not a path): refused,
+            never converted to a string.
     """
 
     type: str
@@ -194,6 +216,8 @@ class PermissionUpdate:
         if kind in _RULE_TYPES:
             if self.rules is None:
                 raise ValueError(f"PermissionUpdate {kind} needs rules")
+            for rule in self.rules:
+                _check_rule(rule)
             if self.behavior not in PERMISSION_BEHAVIORS:
                 raise ValueError(
                     f"PermissionUpdate {kind} needs behavior 'allow', 'deny' or 'ask', "
@@ -206,6 +230,13 @@ class PermissionUpdate:
                 )
         elif self.directories is None:
             raise ValueError(f"PermissionUpdate {kind} needs directories")
+        else:
+            for directory in self.directories:
+                if not isinstance(directory, str):
+                    raise TypeError(
+                        "PermissionUpdate.directories must be paths (str or os.PathLike), "
+                        f"got {type(directory).__name__}"
+                    )
 
     def _well_formed(self) -> bool:
         try:
@@ -310,6 +341,7 @@ class PermissionUpdate:
 
         Raises:
             ValueError: ``strict`` and the dict is not a valid update.
+            TypeError: ``strict`` and a field has the wrong type.
         """
         rules = data.get("rules")
         directories = data.get("directories")
@@ -337,12 +369,76 @@ class PermissionUpdate:
 def _permission_updates(value: Iterable[PermissionUpdate | Mapping[str, Any]] | None) -> Any:
     if value is None:
         return None
-    if isinstance(value, (PermissionUpdate, Mapping, str, bytes)):
-        raise TypeError("updated_permissions must be a list of PermissionUpdate")
-    return [
-        u if isinstance(u, PermissionUpdate) else PermissionUpdate.from_dict(u, strict=True)
-        for u in value
-    ]
+    if isinstance(value, (PermissionUpdate, Mapping, str, bytes)) or not isinstance(
+        value, Iterable
+    ):
+        raise TypeError(
+            f"updated_permissions must be a list of PermissionUpdate, not {type(value).__name__}"
+        )
+    updates: list[PermissionUpdate] = []
+    for u in value:
+        if isinstance(u, PermissionUpdate):
+            updates.append(u)
+        elif isinstance(u, Mapping):
+            updates.append(PermissionUpdate.from_dict(u, strict=True))
+        else:
+            raise TypeError(
+                "updated_permissions must hold PermissionUpdate (or its wire dict), "
+                f"not {type(u).__name__}"
+            )
+    return updates
+
+
+def _check_updated_input(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(
+            f"{type(instance).__name__}.{attribute.name} must be a dict (the tool's whole input) "
+            f"or None, not {type(value).__name__}"
+        )
+
+
+def encoded_updated_input(value: Any, owner: str) -> dict[str, Any]:
+    """``updated_input`` as the wire dict, refusing anything that is not a mapping.
+
+    ``dict()`` of a string, a list or a number would silently allow a different input than the
+    callback meant (``dict("")`` is ``{}``), so those raise instead.
+
+    Args:
+        value: The ``updated_input`` value.
+        owner: The class that holds it, for the message.
+
+    Raises:
+        TypeError: ``value`` is not a mapping.
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{owner}.updated_input must be a dict (the tool's whole input) or None, "
+            f"not {type(value).__name__}"
+        )
+    return dict(value)
+
+
+def encoded_updated_permissions(value: Any) -> list[dict[str, Any]]:
+    """``updated_permissions`` as wire dicts, refusing anything that is not a list of updates.
+
+    Raises:
+        TypeError: ``value`` is not a list (or tuple) of valid :class:`PermissionUpdate`.
+        ValueError: An update is not valid.
+    """
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"updated_permissions must be a list of PermissionUpdate, not {type(value).__name__}"
+        )
+    encoded: list[dict[str, Any]] = []
+    for update in value:
+        if not isinstance(update, PermissionUpdate):
+            raise TypeError(
+                f"updated_permissions must hold PermissionUpdate, not {type(update).__name__}"
+            )
+        if update.raw is None:
+            update._check()  # built in Python: re-check, whatever bypassed the constructor
+        encoded.append(update.to_dict())
+    return encoded
 
 
 def _check_classification(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -363,12 +459,19 @@ class PermissionResultAllow:
             context's ``suggestions`` to stop asking for this tool).
         decision_classification: ``user_temporary``, ``user_permanent`` or ``user_reject``
             (telemetry; TypeScript SDK field).
+
+    Raises:
+        TypeError: ``updated_input`` is not a dict (a string, a list, a number, ...), or
+            ``updated_permissions`` is not a list of :class:`PermissionUpdate` (or their
+            wire dicts). Never coerced: ``dict("")`` would allow the tool with an empty input.
+            Should the check be bypassed, encoding refuses the value again and the
+            ``can_use_tool`` handler denies.
     """
 
     behavior: Literal["allow"] = attrs.field(
         default="allow", validator=attrs.validators.in_(("allow",))
     )
-    updated_input: dict[str, Any] | None = None
+    updated_input: dict[str, Any] | None = attrs.field(default=None, validator=_check_updated_input)
     updated_permissions: list[PermissionUpdate] | None = attrs.field(
         default=None, converter=_permission_updates
     )
@@ -378,12 +481,25 @@ class PermissionResultAllow:
 
     def to_dict(self, original_input: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The ``can_use_tool`` answer: ``{"behavior": "allow", "updatedInput": {...},
-        "updatedPermissions"?: [...]}``. ``updatedInput`` is always sent (the original input
-        when ``updated_input`` is ``None``), as the official Python SDK does."""
-        updated = self.updated_input if self.updated_input is not None else original_input
-        data: dict[str, Any] = {"behavior": "allow", "updatedInput": dict(updated or {})}
+        "updatedPermissions"?: [...]}``.
+
+        ``updatedInput`` is always sent (the original input when ``updated_input`` is
+        ``None``), as the official Python SDK does.
+
+        Args:
+            original_input: The model's input, sent when ``updated_input`` is ``None``.
+
+        Raises:
+            TypeError: A field holds a value of the wrong type (possible only when the
+                constructor's checks were bypassed): it is refused, never coerced.
+        """
+        if self.updated_input is not None:
+            updated = encoded_updated_input(self.updated_input, "PermissionResultAllow")
+        else:
+            updated = dict(original_input) if original_input is not None else {}
+        data: dict[str, Any] = {"behavior": "allow", "updatedInput": updated}
         if self.updated_permissions is not None:
-            data["updatedPermissions"] = [u.to_dict() for u in self.updated_permissions]
+            data["updatedPermissions"] = encoded_updated_permissions(self.updated_permissions)
         if self.decision_classification is not None:
             data["decisionClassification"] = self.decision_classification
         return data
@@ -397,20 +513,32 @@ class PermissionResultDeny:
         message: Why; the model receives it as the tool's error result.
         interrupt: Also stop the whole turn.
         decision_classification: Telemetry classification (TypeScript SDK field).
+
+    Raises:
+        TypeError: ``message`` is not a string or ``interrupt`` is not a bool.
     """
 
     behavior: Literal["deny"] = attrs.field(
         default="deny", validator=attrs.validators.in_(("deny",))
     )
-    message: str = ""
-    interrupt: bool = False
+    message: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    interrupt: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     decision_classification: PermissionDecisionClassification | None = attrs.field(
         default=None, validator=_check_classification
     )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``can_use_tool`` answer: ``{"behavior": "deny", "message": ...,
-        "interrupt"?: true}``."""
+        "interrupt"?: true}``.
+
+        Raises:
+            TypeError: ``message`` is not a string (possible only when the constructor's
+                checks were bypassed).
+        """
+        if not isinstance(self.message, str):
+            raise TypeError(
+                f"PermissionResultDeny.message must be a str, not {type(self.message).__name__}"
+            )
         data: dict[str, Any] = {"behavior": "deny", "message": self.message}
         if self.interrupt:
             data["interrupt"] = True
@@ -516,9 +644,12 @@ def decode_permission_request(
 def encode_permission_result(result: Any, original_input: Mapping[str, Any]) -> dict[str, Any]:
     """The ``can_use_tool`` answer for a callback's return value.
 
+    Never coerces: a field of the wrong type raises rather than being sent as something else
+    (the handler turns any exception here into a deny).
+
     Raises:
         TypeError: ``result`` is not a :class:`PermissionResultAllow` or
-            :class:`PermissionResultDeny`.
+            :class:`PermissionResultDeny`, or one of its fields has the wrong type.
     """
     if isinstance(result, PermissionResultAllow):
         return result.to_dict(original_input)
