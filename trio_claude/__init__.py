@@ -18,7 +18,9 @@ from ._errors import CLINotFoundError as CLINotFoundError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ControlRequestError as ControlRequestError
 from ._errors import ControlTimeoutError as ControlTimeoutError
+from ._errors import InvalidPromptError as InvalidPromptError
 from ._errors import MessageParseError as MessageParseError
+from ._errors import NoTurnError as NoTurnError
 from ._errors import ProcessError as ProcessError
 from ._errors import ProcessErrorReason as ProcessErrorReason
 from ._errors import ResultError as ResultError
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # imported on first use (see _LAZY at the end)
 
 from ._query import ask as ask
 from ._query import query as query
+from ._session import LifecycleState as LifecycleState
 from ._session import MessageStream as MessageStream
 from ._session import Session as Session
 from ._session import SessionStatistics as SessionStatistics

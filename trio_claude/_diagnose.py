@@ -53,6 +53,9 @@ _WRAPPED_SIGKILL: Final = 128 + _signal.SIGKILL
 
 _DOCTOR: Final = "`python -m trio_claude doctor`"
 
+#: The flags that make the CLI read mcp_servers / settings from the initialize request.
+_INITIALIZE_DELIVERY_FLAGS: Final = frozenset({"--await-initialize", "--initialize-fields"})
+
 _OUT_OF_MEMORY = re.compile(r"out of memory|allocation failed", re.IGNORECASE)
 _ROOT_BYPASS = re.compile(r"cannot be used with root/sudo privileges")
 _NO_CONVERSATION = re.compile(
@@ -169,17 +172,25 @@ def _flag_in_extra_args(flag: str, ctx: ExitContext) -> bool:
 
 
 def _unknown_option_hint(flag: str, ctx: ExitContext) -> str:
+    # Named without its value: "--flag=value" may carry a credential (extra_args).
+    flag = flag.split("=", 1)[0]
     if _flag_in_extra_args(flag, ctx):
         return (
             f"extra_args passes {flag}, which this CLI does not know: check its spelling, and "
             f"whether the CLI is older than the flag ({_DOCTOR}; trio-claude is tested with "
             f"CLI {CLI_VERSION})."
         )
-    return (
+    hint = (
         f"The CLI does not know {flag}, which trio-claude passed for your options: the CLI is "
         f"probably older than the {CLI_VERSION} trio-claude is tested with; run {_DOCTOR}, "
-        "and `python -m trio_claude install-cli` to install the tested version."
+        "and `python -m trio_claude install-cli` to install the tested version"
     )
+    if flag in _INITIALIZE_DELIVERY_FLAGS:
+        hint += (
+            " (or pass mcp_servers_delivery='argv' / settings_delivery='argv' to put those "
+            "options back on the command line, where other local users can read them)"
+        )
+    return hint + "."
 
 
 def _bad_argument_hint(flag: str | None, ctx: ExitContext) -> str:

@@ -11,7 +11,7 @@ import signal as _signal
 from typing import TYPE_CHECKING, Any
 
 from ._diagnose import ProcessErrorReason
-from ._redact import redact
+from ._redact import redact, redact_preview
 
 if TYPE_CHECKING:
     from .types import ResultMessage
@@ -25,7 +25,9 @@ __all__ = [
     "ConfigurationError",
     "ControlRequestError",
     "ControlTimeoutError",
+    "InvalidPromptError",
     "MessageParseError",
+    "NoTurnError",
     "ProcessError",
     "ProcessErrorReason",
     "ResourceLimitError",
@@ -41,6 +43,18 @@ class ClaudeSDKError(Exception):
 
 class ConfigurationError(ClaudeSDKError, ValueError):
     """The options are invalid or contradictory. Raised before any process is started."""
+
+
+class InvalidPromptError(ConfigurationError):
+    """A prompt, or another frame the SDK writes to the CLI, cannot be encoded as JSON.
+
+    Typically a lone surrogate (``"\\ud83d"``, half of a UTF-16 pair: not valid Unicode) in the
+    text of a prompt, a content block, a ``UserMessage``, a raw ``user`` dict or the argument of
+    a control request (``set_model("\\ud83d")``); also a value JSON cannot represent (an object,
+    an integer beyond 64 bits, a non-string dict key). Raised by ``send()`` (and the control
+    methods) before anything is written, so the session stays usable. The message names where in
+    the frame the problem is (``$.message.content[0].text``), never the whole prompt.
+    """
 
 
 class CLIConnectionError(ClaudeSDKError):
@@ -91,6 +105,8 @@ class ProcessError(CLIConnectionError):
         hint: str | None = None,
     ) -> None:
         # The CLI's stderr can echo a key (an auth error, a debug log): never carry it on.
+        # Redacted whole, before the message below keeps only its tail.
+        message = redact(message)
         stderr = redact(stderr)
         hint = redact(hint) if hint else None
         self.exit_code = exit_code
@@ -136,7 +152,17 @@ class ResultError(ClaudeSDKError):
         self.api_error_status = result_message.api_error_status
         self.terminal_reason = result_message.terminal_reason
         what = "; ".join(str(e) for e in self.errors) or result_message.result or self.subtype
-        super().__init__(f"Claude Code returned an error result ({self.subtype}): {what}")
+        # The attributes keep the CLI's words; the message masks any key they quote.
+        super().__init__(redact(f"Claude Code returned an error result ({self.subtype}): {what}"))
+
+
+class NoTurnError(ClaudeSDKError):
+    """``collect_response()`` was called with no turn open: there is nothing to collect.
+
+    No prompt was sent, its result was already delivered (one result can answer several
+    prompts that the CLI folded into one turn), or its receiver was cancelled (the turn was
+    interrupted and dropped). ``receive_response()`` in the same situation ends at once.
+    """
 
 
 class CLIJSONDecodeError(ClaudeSDKError):
@@ -146,18 +172,22 @@ class CLIJSONDecodeError(ClaudeSDKError):
     strict decoding helpers.
 
     Attributes:
-        line: The offending line (possibly truncated).
+        line: The offending line (possibly truncated). The message quotes at most 200
+            characters of it, credentials masked before it is cut.
         original_error: The underlying decoder error.
     """
 
     def __init__(self, line: str, original_error: Exception) -> None:
         self.line = line
         self.original_error = original_error
-        super().__init__(f"Failed to decode JSON: {line[:200]!r}")
+        super().__init__(f"Failed to decode JSON: {redact_preview(line, (), 200)!r}")
 
 
 class MessageParseError(ClaudeSDKError):
     """A frame was valid JSON but not a well-formed message.
+
+    The message names where and what is wrong without quoting long values, and masks anything
+    shaped like a credential; ``data`` is the frame as received.
 
     Attributes:
         data: The raw frame.
@@ -165,7 +195,7 @@ class MessageParseError(ClaudeSDKError):
 
     def __init__(self, message: str, data: dict[str, Any] | None = None) -> None:
         self.data = data
-        super().__init__(message)
+        super().__init__(redact(message))
 
 
 class ControlRequestError(ClaudeSDKError):
@@ -181,7 +211,8 @@ class ControlRequestError(ClaudeSDKError):
         self.subtype = subtype
         self.error = error
         self.error_code = error_code
-        super().__init__(f"control request {subtype!r} failed: {error}")
+        # ``error`` is the CLI's text, kept as is; the message masks any key it quotes.
+        super().__init__(redact(f"control request {subtype!r} failed: {error}"))
 
 
 class ControlTimeoutError(ControlRequestError):

@@ -15,7 +15,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -475,6 +475,11 @@ def _redact_env(env: Mapping[str, str]) -> str:
     return "{" + ", ".join(f"{k!r}: '***'" for k in env) + "}"
 
 
+def _check_delivery(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in ("initialize", "argv"):
+        raise _fail(f"{attribute.name} must be 'initialize' or 'argv', got {value!r}")
+
+
 def _default_mcp_servers() -> dict[str, McpServerConfig]:
     return {}
 
@@ -504,7 +509,8 @@ class ClaudeAgentOptions:
             ``{"type": "custom", "prompt": str, "snapshot"?: bool}`` or
             ``{"type": "file", "path": str}``.
         mcp_servers: ``{name: config}`` (stdio/sse/http configs, in-process servers), or a path /
-            JSON string passed to ``--mcp-config`` as is.
+            JSON string for ``--mcp-config`` (a ``{"mcpServers": {...}}`` JSON string is split
+            as a dict is; see ``mcp_servers_delivery``).
         strict_mcp_config: Ignore every MCP configuration but ``mcp_servers``.
         permission_mode: Initial permission mode (``default``, ``acceptEdits``, ``plan``,
             ``bypassPermissions``, ``dontAsk``, ``auto``).
@@ -525,9 +531,10 @@ class ClaudeAgentOptions:
         can_use_tool: Permission callback ``async (tool_name, input, context) -> allow/deny``.
         cwd: Working directory of the CLI.
         add_dirs: Extra directories the agent may access.
-        settings: Extra settings: a file path, an inline JSON string, or a dict.
+        settings: Extra settings: a file path, an inline JSON string, or a dict (inline ones are
+            delivered as ``settings_delivery`` says).
         sandbox: Bash sandbox settings (the official ``SandboxSettings`` dict); merged into the
-            ``--settings`` JSON under ``"sandbox"``.
+            inline settings under ``"sandbox"``.
         setting_sources: Which settings files to load (``user``, ``project``, ``local``);
             ``None`` lets the CLI decide (with ``skills`` set it defaults to user + project).
         skills: ``"all"`` or a list of skill names to enable.
@@ -568,6 +575,16 @@ class ClaudeAgentOptions:
         prompt_suggestions: Emit a predicted next prompt after each turn.
         agent_progress_summaries: Periodic subagent progress summaries.
         extra_initialize_fields: Extra fields merged into the ``initialize`` request.
+        mcp_servers_delivery: How stdio/sse/http ``mcp_servers`` reach the CLI: ``"initialize"``
+            (default) sends them in the ``initialize`` request (``--await-initialize``), keeping
+            their ``env`` and ``headers`` off the command line, where every local user can read
+            them (``/proc/<pid>/cmdline``); ``"argv"`` passes them in ``--mcp-config``.
+            In-process servers always go in ``--mcp-config`` (they carry no credentials).
+        settings_delivery: How inline ``settings`` (a dict or JSON string, with ``sandbox``
+            merged in) reach the CLI: ``"initialize"`` (default) sends them in the
+            ``initialize`` request (``--initialize-fields=settings``), off the command line;
+            ``"argv"`` passes them in ``--settings``. A settings file path is always passed on
+            the command line.
         budget: A shared ``Budget`` charged by this session.
         stall_timeout: Seconds without any frame from the CLI before the turn is interrupted
             and ``StallTimeoutError`` is raised (``None``: no watchdog).
@@ -643,7 +660,7 @@ class ClaudeAgentOptions:
     skills: Literal["all"] | tuple[str, ...] | None = attrs.field(default=None, converter=_skills)
     plugins: tuple[dict[str, Any], ...] = attrs.field(default=(), converter=_plugins, hash=False)
     agents: dict[str, AgentDefinition | dict[str, Any]] | None = attrs.field(
-        default=None, converter=_opt_dict, hash=False
+        default=None, converter=_opt_dict, hash=False, repr=redact_repr
     )
     env: dict[str, str] = attrs.field(factory=dict, converter=_dict, hash=False, repr=_redact_env)
     extra_args: dict[str, str | None] = attrs.field(
@@ -680,7 +697,15 @@ class ClaudeAgentOptions:
     plan_mode_instructions: str | None = None
     prompt_suggestions: bool | None = None
     agent_progress_summaries: bool | None = None
-    extra_initialize_fields: dict[str, Any] = attrs.field(factory=dict, converter=_dict, hash=False)
+    extra_initialize_fields: dict[str, Any] = attrs.field(
+        factory=dict, converter=_dict, hash=False, repr=redact_repr
+    )
+    mcp_servers_delivery: Literal["initialize", "argv"] = attrs.field(
+        default="initialize", validator=_check_delivery
+    )
+    settings_delivery: Literal["initialize", "argv"] = attrs.field(
+        default="initialize", validator=_check_delivery
+    )
     # --- trio-claude ---
     budget: Any = None
     stall_timeout: float | None = None
@@ -715,11 +740,14 @@ def validate_options(options: ClaudeAgentOptions) -> None:
 
     Raises:
         ConfigurationError: With a message naming the offending field, for wrong types or
-            values, contradictory combinations (the official SDKs' rules and the CLI's own), and
-            fields whose runtime is not implemented yet (:data:`UNWIRED_FIELDS`).
+            values, text the CLI cannot be given (a NUL byte in a value that becomes a
+            command-line argument, an environment variable or a path; a lone surrogate in any
+            value sent to the CLI), contradictory combinations (the official SDKs' rules and the
+            CLI's own), and fields whose runtime is not implemented yet (:data:`UNWIRED_FIELDS`).
     """
     if not isinstance(options, ClaudeAgentOptions):
         raise _fail(f"options must be a ClaudeAgentOptions, got {type(options).__name__}")
+    _check_text(options)
     _check_values(options)
     _check_combinations(options)
     _check_unwired(options)
@@ -819,6 +847,138 @@ def _check_choice(name: str, value: Any, choices: frozenset[str]) -> None:
         return
     if value not in choices:
         raise _fail(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
+# --- Text the CLI cannot be given: NUL bytes and lone surrogates ---------------------------
+#
+# _check_text() walks every field's value generically (strings, os.PathLike, and the lists,
+# tuples, sets, dicts and option classes nested in them) and checks each string (dict keys too)
+# by where it goes, as _transport/_command.py (build_argv, build_env, build_initialize) and
+# _transport/_process.py use the fields:
+#
+# * By default a field's strings are refused a NUL and a lone surrogate ("\ud83d"). Most fields
+#   become command-line arguments (build_argv): exec() takes C strings, so a NUL cannot be passed
+#   at all (Python fails at spawn with a bare ValueError("embedded null byte")), and the CLI reads
+#   its arguments as UTF-8 text, so a lone surrogate cannot be passed either (exec cannot encode
+#   it; an undecodable byte smuggled in by surrogateescape, U+DC80..U+DCFF, would reach the CLI
+#   as U+FFFD). The fields sent as JSON instead (inline `settings`, `sandbox` and a dict
+#   `mcp_servers`, as one json.dumps'd argument or in the initialize request, whichever
+#   their *_delivery option says; `agents`, hook matchers, `tool_aliases`, `skills` in the
+#   initialize request, encoded with orjson) could carry a NUL (JSON writes it as the
+#   escape \u0000), but the CLI hands their strings on to the OS in turn: MCP server commands,
+#   arguments and environments (also inside agents), settings' env and hook commands, sandbox
+#   paths, tool and model names. So they are refused it too; and a lone surrogate everywhere
+#   (orjson cannot encode it; json.dumps would escape it, handing the CLI broken text). A new
+#   field is checked this strictly until it is listed below.
+# * _OS_FIELDS are handed to the OS by Python itself and are not read as text by the CLI: the
+#   working directory (also $PWD), the executable, the environment, the user to run as. NUL is
+#   refused; a lone surrogate only if os.fsencode() cannot encode it, so a file name or an
+#   environment value with undecodable bytes (os.listdir, os.environ: surrogateescape) works.
+# * _NUL_ALLOWED_FIELDS are free text or opaque JSON that only ever reach the CLI inside JSON
+#   (the initialize request; output_format's schema as one json.dumps'd --json-schema value) and
+#   that the CLI does not use as an OS string: a NUL is encoded as \u0000 and harmless there, so
+#   it is allowed. A lone surrogate is still refused (orjson cannot encode it).
+# * _NOT_SENT_FIELDS hold callbacks and Python objects (the transport, the session store, the
+#   budget, ...) that never become text. Nested callables and objects are skipped everywhere
+#   (hook callbacks, in-process MCP server objects and their "instance"): they are not sent.
+_OS_FIELDS = frozenset({"cwd", "cli_path", "env", "user"})
+_NUL_ALLOWED_FIELDS = frozenset(
+    {"title", "plan_mode_instructions", "output_format", "extra_initialize_fields"}
+)
+_NOT_SENT_FIELDS = frozenset(
+    {
+        "can_use_tool",
+        "stderr",
+        "debug_stderr",
+        "session_store",
+        "budget",
+        "transport",
+        "on_elicitation",
+        "process_limiter",
+        "resource_limits",
+    }
+)
+#: Option classes found inside field values, walked by their attributes.
+_WALKED_CLASSES = (
+    AgentDefinition,
+    HookMatcher,
+    ThinkingConfigAdaptive,
+    ThinkingConfigEnabled,
+    ThinkingConfigDisabled,
+)
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _texts(value: Any, path: str) -> Iterator[tuple[str, str | bytes]]:
+    """Every string (and bytes) in ``value``, with its path (``plugins[0]['path']``)."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    seen: set[int] = set()
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            yield where, item
+            continue
+        if isinstance(item, os.PathLike):
+            try:
+                yield where, os.fspath(item)
+            except TypeError:
+                pass  # not a usable path: the type checks report it
+            continue
+        children: list[tuple[str, Any]] = []
+        if isinstance(item, Mapping):
+            for key, sub in item.items():
+                children.append((f"{where} key {_short_repr(key)}", key))
+                children.append((f"{where}[{_short_repr(key)}]", sub))
+        elif isinstance(item, (list, tuple)):
+            children = [(f"{where}[{index}]", sub) for index, sub in enumerate(item)]
+        elif isinstance(item, (set, frozenset)):
+            children = [(f"{where} entry", sub) for sub in item]
+        elif isinstance(item, _WALKED_CLASSES):
+            children = [
+                (f"{where}.{f.name}", getattr(item, f.name)) for f in attrs.fields(type(item))
+            ]
+        else:
+            continue  # numbers, None, callables, objects that are not sent as text
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        stack.extend(reversed(children))
+
+
+def _check_text(o: ClaudeAgentOptions) -> None:
+    """Refuse NUL bytes and lone surrogates where the CLI cannot be given them (see above)."""
+    for field in attrs.fields(ClaudeAgentOptions):
+        name = field.name
+        if name in _NOT_SENT_FIELDS:
+            continue
+        value = getattr(o, name)
+        nul_allowed = name in _NUL_ALLOWED_FIELDS
+        for where, text in _texts(value, name):
+            if isinstance(text, bytes):
+                text = text.decode("latin-1")  # byte for byte: only its NULs matter
+            if not nul_allowed and "\0" in text:
+                raise _fail(
+                    f"{where}: contains a NUL byte (at index {text.index(chr(0))}), which the CLI "
+                    "cannot be given (command-line arguments, environment variables and paths "
+                    "cannot hold one)"
+                )
+            if text.isascii():
+                continue
+            try:
+                if name in _OS_FIELDS:
+                    os.fsencode(text)
+                else:
+                    text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise _fail(
+                    f"{where}: contains a lone surrogate {text[exc.start]!r} at index "
+                    f"{exc.start} (half of a UTF-16 pair: not valid Unicode), which cannot be "
+                    "sent to the CLI"
+                ) from None
 
 
 _SKILL_FORBIDDEN = set("(),*") | {"\ufeff"}
@@ -941,9 +1101,9 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     if not isinstance(o.env, dict):
         raise _fail("env must be a dict of str to str")
     for key, value in o.env.items():
-        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+        if not isinstance(key, str) or not key or "=" in key:
             raise _fail(f"env key {key!r} is not a valid environment variable name")
-        if not isinstance(value, str) or "\0" in value:
+        if not isinstance(value, str):
             raise _fail(f"env[{key!r}] must be a string")
     _check_extra_args(o.extra_args)
     _check_str("cli_path", o.cli_path)

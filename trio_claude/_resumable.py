@@ -93,15 +93,12 @@ class ResumableSessionStatistics:
 
 def _is_dead(session: Session) -> bool:
     """Whether ``session``'s CLI is gone (exited, killed, or closed as broken)."""
-    return session.closed or session._ended or session._broken is not None
+    return session._dead
 
 
 def _death_error(session: Session) -> BaseException:
     """Why ``session``'s CLI went away, as the error its callers saw."""
-    error = session._broken or session._end_error
-    if error is not None:
-        return error
-    return SessionClosedError(f"the CLI exited (exit code {session._exit_code})")
+    return session._death_error()
 
 
 def _with_model(options: ClaudeAgentOptions, model: str | None) -> ClaudeAgentOptions:
@@ -135,7 +132,7 @@ class ResumableStream:
         with self._owner._using():
             message = await inner.__anext__()
         if type(message) is ResultMessage and inner.finished:
-            self._owner._turn_completed(inner._session)
+            self._owner._turn_completed(cast(Session, inner._session))
         return message
 
 
@@ -336,7 +333,7 @@ class ResumableSession:
                 await trio.lowlevel.checkpoint()
                 return
             # Every way a CLI stops (death, graceful close, kill) ends its reader.
-            await session._reader_done.wait()
+            await session._wait_output_end()
 
     async def aclose(self) -> None:
         """Closes the session and its CLI. Idempotent, shielded and bounded in time."""
@@ -490,15 +487,7 @@ class ResumableSession:
 
     def _idle_now(self, session: Session) -> bool:
         """No call in progress, no turn open, nothing unread, the CLI itself idle."""
-        return (
-            self._active == 0
-            and not session._queue
-            and not session._open_turns
-            and not session._discard_turns
-            and not session._inflight
-            and not session._pending
-            and session.state in (None, "idle")
-        )
+        return self._active == 0 and session._quiet() and session.state in (None, "idle")
 
     async def _release(self, *, only_if_idle: bool) -> bool:
         async with self._lock:

@@ -1,18 +1,23 @@
 """The trio shell around the protocol core: one session = one CLI process = one nursery.
 
-Inside a session's nursery run:
+The session's decisions (its lifecycle, its turns, what a frame means) are taken by the sans-io
+core (``_protocol/``: ``_lifecycle.py`` states the rules). This module moves bytes, runs callbacks
+and keeps time. Its tasks:
 
-- the **reader** (:meth:`Session._reader`): stdout bytes -> sans-io core -> events. Control
-  responses complete pending requests, control requests are handed to the dispatcher, messages go
-  to an in-memory queue. It never waits for the user while a control request could be read: the
-  queue only pauses the reader beyond ``max_buffered_bytes``.
+- the **reader** (:meth:`Session._reader`): stdout bytes -> core -> events. Control responses
+  complete pending requests, control requests are handed to their own task, messages go to the
+  inbox (``_inbox.py``). It never waits for the user while a control answer is owed.
 - the **writer** (:meth:`Session._writer`): the only task that writes stdin, fed by a channel.
 - the **stderr pump** (:meth:`Session._stderr_pump`): drains stderr into a ring buffer, always.
+- the **exit watch** (:meth:`Session._watch_exit`): the process's exit is observed on its own,
+  so a grandchild holding stdout open cannot hide it.
 - one task per CLI->SDK request (:meth:`Session._serve_request`), each in its own cancel scope so
   ``control_cancel_request`` cancels exactly that one.
 
-The process is spawned by the transport and stopped by
-:func:`~trio_claude._transport._process.shutdown_process`, shielded and bounded.
+These run in a nursery shielded from outside cancellation (:meth:`Session._run_io`): when the
+user's scope is cancelled, the session's own tasks still interrupt the open turn, drain it and
+let the CLI exit on its own (:meth:`Session._shutdown`), bounded in time, before they stop. The
+process is stopped by :func:`~trio_claude._transport._process.shutdown_process`.
 """
 
 from __future__ import annotations
@@ -23,8 +28,7 @@ import os
 import shutil
 import sys
 import uuid as uuid_module
-from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +47,6 @@ from ._control_types import (
     ReadFileResult,
     RewindFilesResult,
 )
-from ._diagnose import ExitContext, diagnose_exit
 from ._errors import (
     BudgetExceededError,
     ClaudeSDKError,
@@ -51,29 +54,39 @@ from ._errors import (
     ConfigurationError,
     ControlRequestError,
     ControlTimeoutError,
+    NoTurnError,
     ProcessError,
     ResultError,
     SessionClosedError,
     StallTimeoutError,
 )
-from ._limits import LimitBreach, LimitWatch, ResourceUsage, exit_breach
+from ._exit import OutputEnd, end_error, limit_breach
+from ._inbox import CHECKPOINT_EVERY, Inbox
+from ._limits import LimitWatch, ResourceUsage
 from ._options import ClaudeAgentOptions, validate_options
-from ._protocol._codec import HOT_DECODERS as _HOT_DECODERS
 from ._protocol._codec import decode_message, decode_server_info, unstructure_block
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
 from ._protocol._events import (
     ControlCancel,
     ControlRequest,
+    Event,
     InvalidLine,
     KeepAlive,
     OversizeLine,
     SessionStateChanged,
     TranscriptMirror,
 )
-from ._redact import redact, secret_values
+from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
+from ._redact import redact_preview, secret_values
+from ._stream import MessageStream
 from ._transport._base import ChildProcess, LaunchSpec, Transport
-from ._transport._command import build_argv, build_env, build_initialize
+from ._transport._command import (
+    build_argv,
+    build_env,
+    build_initialize,
+    check_initialize_reply,
+)
 from ._transport._discovery import find_cli
 from ._transport._process import SubprocessTransport, shutdown_process
 from ._util import StderrTail, collapse_group
@@ -84,7 +97,6 @@ if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backpor
 from .types import (
     AgentInfo,
     AssistantMessage,
-    CommandLifecycleMessage,
     InitMessage,
     Message,
     ModelInfo,
@@ -101,6 +113,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MessageStream",
     "Session",
+    "LifecycleState",
     "SessionStatistics",
     "connect_session",
     "open_session",
@@ -108,25 +121,11 @@ __all__ = [
 
 logger = logging.getLogger("trio_claude")
 
-_loads = orjson.loads
-
 #: Bytes asked of the pipe per read. Large reads mean few wakeups when the CLI floods.
 _READ_SIZE = 64 * 1024
-#: Messages handed out between two forced checkpoints when the queue is never empty.
-_CHECKPOINT_EVERY = 4096
-
-_PROTOCOL_EVENTS = frozenset(
-    {
-        ControlResponse,
-        ControlRequest,
-        ControlCancel,
-        SessionStateChanged,
-        KeepAlive,
-        TranscriptMirror,
-        InvalidLine,
-        OversizeLine,
-    }
-)
+#: After the CLI exits, how long its last output may take to arrive before the session stops
+#: reading (a process it started may hold stdout open forever).
+EXIT_GRACE = 2.0
 
 Prompt = str | Sequence[Any] | UserMessage | dict[str, Any]
 
@@ -154,6 +153,9 @@ class SessionStatistics:
         initialize_seconds: How long the CLI took to answer ``initialize``.
         resource_usage: The last sample of the CLI's process tree (processes, memory, CPU);
             ``None`` unless ``resource_limits`` limits memory or CPU.
+        lifecycle: Where the session is in its life (:class:`LifecycleState`).
+        turns_open: Turns sent whose result has not been read yet (abandoned ones included).
+        dropped_messages: Messages of abandoned turns dropped unread.
     """
 
     buffered_messages: int
@@ -173,6 +175,9 @@ class SessionStatistics:
     spawn_seconds: float | None = None
     initialize_seconds: float | None = None
     resource_usage: ResourceUsage | None = None
+    lifecycle: LifecycleState = LifecycleState.IDLE
+    turns_open: int = 0
+    dropped_messages: int = 0
 
 
 class _Pending:
@@ -186,84 +191,6 @@ class _Pending:
         self.error: BaseException | None = None
 
 
-class MessageStream:
-    """The messages of one turn (``receive_response()``) or of the whole session.
-
-    An async iterator, not an async generator: it owns no task and no cancel scope, so it can be
-    abandoned, ``break``-ed out of, or cancelled anywhere without corrupting anything.
-
-    Cancellation while waiting inside ``__anext__`` of a turn stream abandons the turn: the session
-    interrupts it and drops its remaining messages. ``break`` is not cancellation: the turn goes
-    on, and the next ``receive_response()`` resumes it.
-    """
-
-    def __init__(
-        self, session: Session, *, until_result: bool, until_input_done: bool = False
-    ) -> None:
-        self._session = session
-        self._until_result = until_result
-        self._until_input_done = until_input_done
-        self._finished = False
-
-    def __aiter__(self) -> MessageStream:
-        return self
-
-    @property
-    def finished(self) -> bool:
-        """Whether the stream has delivered its last message (the turn's result, say)."""
-        return self._finished
-
-    async def __anext__(self) -> Message:
-        session = self._session
-        if self._finished:
-            error = session._budget_error
-            if error is not None:
-                # The turn that crossed a limit has delivered its result; now say why it ended.
-                session._budget_error = None
-                raise error
-            raise StopAsyncIteration
-        queue = session._queue
-        if queue and session._since_checkpoint < _CHECKPOINT_EVERY:
-            # Fast path: a message is already here; the checkpoint is taken once per batch.
-            session._since_checkpoint += 1
-            message = queue.popleft()
-            if session._reader_resume is not None:
-                session._maybe_resume_reader()
-            if isinstance(message, bytes):
-                # Never a result (results are decoded as they arrive); the prefix test of
-                # defer_messages guarantees a dict with a known "type" if it parses.
-                try:
-                    obj = _loads(message)
-                    return _HOT_DECODERS[obj["type"]](obj)
-                except Exception:
-                    decoded = session._proto.decode_deferred(message)
-                    if decoded is None:
-                        return await self.__anext__()  # not JSON after all: logged, skipped
-                    return decoded
-            if message.__class__ is ResultMessage:
-                # Every delivered result goes through _ends_turn (it forgets background ones).
-                ends = session._ends_turn(message)
-                if self._until_result:
-                    self._finished = ends
-            return message
-        try:
-            next_message = await session._next_message(
-                turn=self._until_result, until_input_done=self._until_input_done
-            )
-        except trio.Cancelled:
-            if self._until_result:
-                session._abandon_turn()
-            raise
-        if next_message is None:
-            self._finished = True
-            raise StopAsyncIteration
-        if type(next_message) is ResultMessage:
-            ends = session._ends_turn(next_message)
-            if self._until_result:
-                self._finished = ends
-        return next_message
-
-
 class Session:
     """A live Claude Code session: one CLI process, driven over stream-json.
 
@@ -275,52 +202,54 @@ class Session:
         self._options = options
         self._spec = spec
         self._transport = transport
-        # Message lines wait in the queue undecoded and are decoded on delivery (see
+        # Message lines wait in the inbox undecoded and are decoded on delivery (see
         # ClaudeProtocol's defer_messages), except when a budget must be charged as they arrive.
         self._proto = ClaudeProtocol(
             max_line_bytes=options.effective_max_line_bytes,
             defer_messages=options.budget is None,
         )
+        self._lifecycle: Lifecycle = self._proto.lifecycle
+        self._inbox = Inbox(options.max_buffered_bytes)
         self._proc: ChildProcess | None = None
-        self._nursery: trio.Nursery | None = None
+        self._io: trio.Nursery | None = None
         self._out_send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
-        self._pending: dict[str, _Pending] = {}
         self._inflight: dict[str, trio.CancelScope] = {}
         self._handlers: dict[str, Handler] = build_handlers(options)
-        self._stderr = StderrTail()
         # Secret values of the child's environment: masked wherever CLI output is shown.
-        self._secrets = secret_values(spec.env)
+        self._secrets = secret_values(
+            spec.env,
+            options.mcp_servers,
+            options.settings,
+            options.extra_args,
+            options.extra_initialize_fields,
+        )
+        self._stderr = StderrTail(secrets=self._secrets)
+        self._plumbing: dict[type[Any], Callable[[Any], None]] = {
+            ControlResponse: self._on_control_response,
+            ControlRequest: self._on_control_request,
+            ControlCancel: self._on_control_cancel,
+            SessionStateChanged: self._on_state_changed,
+            KeepAlive: _ignore,
+            TranscriptMirror: self._on_transcript_mirror,
+            InvalidLine: self._on_invalid_line,
+            OversizeLine: self._on_oversize_line,
+        }
         self._writer_done = trio.Event()
         self._stderr_done = trio.Event()
-        # The user-facing queue. Its size in bytes is estimated from the average size of the
-        # messages read so far: exact enough for a memory bound, and free on the hot path.
-        self._queue: deque[Message | bytes] = deque()
-        self._avg_message_bytes = 512.0
-        self._wakeup = trio.Event()
-        self._reader_resume: trio.Event | None = None
-        self._since_checkpoint = 0
-        # Turns abandoned by cancellation whose messages the reader drops up to their result.
-        self._discard_turns = 0
-        # Turn correlation: every prompt is sent with a uuid; a result ends the turns whose
-        # uuids it lists. Results that list only other uuids (background tasks, turns the CLI
-        # runs on its own) are delivered but end no turn: their ids are kept here until then.
-        self._open_turns: deque[str] = deque()
-        # Uuids the SDK chose (not the caller): their command_lifecycle frames are plumbing.
-        self._auto_uuids: dict[str, None] = {}
-        self._cli_reports_uuids = False
-        self._background_results: set[int] = set()
-        self._drained = trio.Event()
-        self._drained.set()
-        # End of the stream and why.
-        self._ended = False
-        self._end_error: BaseException | None = None
-        self._last_result: ResultMessage | None = None
-        self._exit_code: int | None = None
+        self._stdout_done = trio.Event()
+        self._exited = trio.Event()
+        self._reader_done = trio.Event()
+        self._reader_scope = trio.CancelScope()
+        self._stdout_held = False
+        # Whether the output ended while a turn a receiver waits for was open.
+        self._cut_turns = False
+        # Set and replaced whenever turns end or the output ends (send() and drains wait on it).
+        self._turns_changed = trio.Event()
+        self._state_changed = trio.Event()
         self._close_requested = trio.Event()
-        self._closing = False
-        self._closed = False
+        self._close_interrupt = False
         self._done = trio.Event()
-        self._broken: BaseException | None = None
+        self._last_result: ResultMessage | None = None
         # Transcript mirroring into a session store, and a resume's temporary config dir.
         self._mirror: _TranscriptMirror | None = None
         if options.session_store is not None:
@@ -335,8 +264,6 @@ class Session:
                 report_error=self._inject_frame,
             )
         self._temp_config_dir: str | None = None
-        self._reader_done = trio.Event()
-        self._state_changed = trio.Event()
         self._spawn_seconds: float | None = None
         self._initialize_seconds: float | None = None
         # Memory and CPU of the CLI's process tree, when resource_limits asks for them.
@@ -346,9 +273,7 @@ class Session:
         # Budget and stall watchdog.
         self._budget: Budget | None = options.budget
         self._budget_error: BudgetExceededError | None = None
-        self._turn_tokens: dict[str, int] = {}
-        self._turn_tokens_charged = 0
-        self._cost_charged = 0.0
+        self._meter = UsageMeter()
         self._last_activity = 0.0
         self._last_event: Any = None
         #: The typed ``initialize`` reply; ``None`` only while connecting.
@@ -377,7 +302,12 @@ class Session:
     @property
     def closed(self) -> bool:
         """Whether the session is closed or closing."""
-        return self._closing or self._closed
+        return self._lifecycle.close_requested or self._done.is_set()
+
+    @property
+    def lifecycle(self) -> LifecycleState:
+        """Where the session is in its life: starting, idle, in a turn, closing, failed..."""
+        return self._lifecycle.state
 
     @property
     def returncode(self) -> int | None:
@@ -387,7 +317,7 @@ class Session:
     @property
     def stderr_tail(self) -> str:
         """The last lines the CLI wrote to stderr (credentials masked)."""
-        return redact(self._stderr.text(), self._secrets)
+        return self._stderr.text()
 
     async def send(
         self,
@@ -408,38 +338,41 @@ class Session:
             SessionClosedError: The session is closed or broken.
             ProcessError: The CLI has exited.
         """
-        if self._discard_turns:
+        lifecycle = self._lifecycle
+        if lifecycle.abandoned_open:
             # A cancelled turn is still draining; the next turn must not see its messages.
-            await self._drained.wait()
+            await self._wait_turns(lambda: not lifecycle.abandoned_open)
         else:
             await trio.lowlevel.checkpoint()
-        self._check_usable()
-        budget = self._budget
-        if budget is not None:
-            budget.check()
-            budget.start()
+        lifecycle.check_can_send()
         if uuid is None:
             uuid = prompt.uuid if isinstance(prompt, UserMessage) and prompt.uuid else None
         if uuid is None and isinstance(prompt, dict):
             uuid = prompt.get("uuid") if isinstance(prompt.get("uuid"), str) else None
+        chosen_by_sdk = uuid is None
         if uuid is None:
             uuid = str(uuid_module.uuid4())
-            self._auto_uuids[uuid] = None
-            if len(self._auto_uuids) > 1024:
-                del self._auto_uuids[next(iter(self._auto_uuids))]
+        # Encoded before anything else happens: a prompt that cannot be encoded changes nothing.
         data = self._encode_prompt(prompt, parent_tool_use_id, uuid)
-        self._open_turns.append(uuid)
+        budget = self._budget
+        if budget is not None:
+            budget.check()
+            budget.start()
+        lifecycle.prompt_sent(uuid, chosen_by_sdk=chosen_by_sdk)
         self._last_activity = trio.current_time()
         self._out_send.send_nowait(data)
 
     def receive_response(self) -> MessageStream:
         """The messages of the current turn, up to and including its :class:`ResultMessage`.
 
-        An error result is delivered like any other result and ends the stream normally.
+        An error result is delivered like any other result and ends the stream normally. With no
+        turn open (none sent, or its result already delivered; one result may answer several
+        prompts the CLI folded into one turn) the stream delivers what was already read and
+        ends at once: it never waits for a result no prompt is owed.
 
         Raises (from iteration):
             ProcessError: The CLI exited before the turn finished.
-            SessionClosedError: The session was closed.
+            SessionClosedError: The session was closed (also when it was closed before).
         """
         return MessageStream(self, until_result=True)
 
@@ -466,7 +399,7 @@ class Session:
                 await self.send(prompt)
         finally:
             self._input_done = True
-            self._wakeup.set()
+            self._inbox.wake()
 
     def receive_until_input_done(self) -> MessageStream:
         """Messages until :meth:`stream_input` has finished and every turn it sent has ended."""
@@ -491,13 +424,17 @@ class Session:
 
         Raises:
             ResultError: The turn ended with an error result.
+            NoTurnError: No turn is open (see :meth:`receive_response`).
         """
+        was_open = self._lifecycle.live_turn_open
         messages: list[Message] = []
         async for message in self.receive_response():
             messages.append(message)
         result = messages[-1] if messages else None
         if type(result) is not ResultMessage:
-            raise CLIConnectionError("the CLI's output ended before the turn's result")
+            if not was_open and not messages:
+                raise NoTurnError("no turn is open: send() a prompt first")
+            raise CLIConnectionError("the turn ended before its result reached this call")
         if self._budget_error is not None:
             error, self._budget_error = self._budget_error, None
             raise error
@@ -691,7 +628,8 @@ class Session:
             ``False`` on timeout.
         """
         with trio.move_on_after(timeout):
-            while self._proto.state not in (None, "idle") and not (self._ended or self.closed):
+            lifecycle = self._lifecycle
+            while self._proto.state not in (None, "idle") and not (lifecycle.ended or self.closed):
                 await self._state_changed.wait()
             await trio.lowlevel.checkpoint()
             return True
@@ -700,12 +638,14 @@ class Session:
     def statistics(self) -> SessionStatistics:
         """A snapshot of buffer use, pending requests and counters."""
         proto = self._proto
+        inbox = self._inbox
+        lifecycle = self._lifecycle
         return SessionStatistics(
-            buffered_messages=len(self._queue),
-            buffered_bytes=self._queued_bytes,
-            max_buffered_bytes=self._options.max_buffered_bytes,
-            reader_paused=self._reader_resume is not None,
-            pending_requests=len(self._pending),
+            buffered_messages=len(inbox),
+            buffered_bytes=inbox.queued_bytes,
+            max_buffered_bytes=inbox.max_bytes,
+            reader_paused=inbox.reader_paused,
+            pending_requests=proto.pending_count,
             inflight_callbacks=len(self._inflight),
             bytes_read=proto.bytes_received,
             lines_read=proto.lines_received,
@@ -718,29 +658,23 @@ class Session:
             spawn_seconds=self._spawn_seconds,
             initialize_seconds=self._initialize_seconds,
             resource_usage=self._limit_watch.usage if self._limit_watch is not None else None,
+            lifecycle=lifecycle.state,
+            turns_open=lifecycle.turns_open,
+            dropped_messages=lifecycle.dropped_messages,
         )
 
     async def aclose(self) -> None:
         """Closes the session and stops the CLI. Idempotent, shielded and bounded in time.
 
-        Closes stdin, waits ``close_timeout`` for a clean exit, then SIGTERM, 1 s, SIGKILL, and
-        always reaps the process.
+        A turn still open is interrupted first and drained to its result (at most
+        ``interrupt_timeout``), so that the CLI exits on its own once its stdin closes. Then:
+        wait ``close_timeout`` for that exit, SIGTERM, 1 s, SIGKILL; the process is always reaped.
         """
         self._request_close()
         with trio.CancelScope(shield=True):
             await self._done.wait()
 
     # ---------------------------------------------------------------- internals
-
-    def _check_usable(self) -> None:
-        if self._broken is not None:
-            raise SessionClosedError(f"the session is broken: {self._broken}") from self._broken
-        if self._closing or self._closed:
-            raise SessionClosedError("the session is closed")
-        if self._ended:
-            if self._end_error is not None:
-                raise self._end_error
-            raise SessionClosedError("the CLI has exited")
 
     def _encode_prompt(self, prompt: Prompt, parent: str | None, uuid: str | None) -> bytes:
         extra = {"client_composed": True} if self._options.verbatim_prompts else None
@@ -777,22 +711,33 @@ class Session:
     async def _request(
         self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
-        if self._closing or self._closed or self._ended or self._broken is not None:
+        lifecycle = self._lifecycle
+        if lifecycle.closing or lifecycle.ended or lifecycle.broken is not None:
             # A cancellation of the caller may be what closed the session: it wins over the
             # typed error (tests/faults/test_cancellation.py).
             await trio.lowlevel.checkpoint_if_cancelled()
-        self._check_usable()
-        request_id, data = self._proto.send_control_request(subtype, fields)
+        lifecycle.check_can_send()
+        return await self._control_request(subtype, fields, timeout)
+
+    async def _control_request(
+        self, subtype: str, fields: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Sends a request and waits for its answer (also while closing: the shutdown's
+        ``interrupt`` goes through here)."""
         pending = _Pending()
-        self._pending[request_id] = pending
+        request_id, data = self._proto.send_control_request(subtype, fields, pending)
+        # The answer is on stdout behind whatever the user has not read: read on regardless.
+        self._inbox.let_reader_go()
         limit = self._options.control_timeout if timeout is None else timeout
         try:
             self._out_send.send_nowait(data)
             with trio.move_on_after(limit):
                 await pending.done.wait()
+        except trio.ClosedResourceError:
+            pending.error = SessionClosedError("the session is closed")
+            pending.done.set()
         finally:
             if not pending.done.is_set():
-                self._pending.pop(request_id, None)
                 self._proto.forget_request(request_id)
         if not pending.done.is_set():
             raise ControlTimeoutError(subtype, limit)
@@ -805,83 +750,56 @@ class Session:
         return response.response
 
     async def _next_message(self, *, turn: bool, until_input_done: bool = False) -> Message | None:
+        """The next message for a receiver; ``None`` once its stream is over (rule 6)."""
+        inbox = self._inbox
+        queue = inbox.queue
+        lifecycle = self._lifecycle
         while True:
-            if self._queue:
-                self._since_checkpoint += 1
-                if self._since_checkpoint >= _CHECKPOINT_EVERY:
-                    self._since_checkpoint = 0
+            if queue:
+                inbox.since_checkpoint += 1
+                if inbox.since_checkpoint >= CHECKPOINT_EVERY:
+                    inbox.since_checkpoint = 0
                     await trio.lowlevel.checkpoint()
                     continue
-                message = self._queue.popleft()
-                if self._reader_resume is not None:
-                    self._maybe_resume_reader()
-                if isinstance(message, bytes):
+                message = queue.popleft()
+                if inbox.reader_paused:
+                    inbox.room_made()
+                if message.__class__ is bytes:
                     decoded = self._proto.decode_deferred(message)
                     if decoded is None:
                         continue  # not JSON after all: logged, skipped
                     return decoded
-                return message
-            if self._ended or self._closing or self._closed:
+                return message  # type: ignore[return-value]
+            if lifecycle.ended or lifecycle.close_requested:
                 # The caller's own cancellation may be why the stream ended: it wins.
                 await trio.lowlevel.checkpoint_if_cancelled()
-            if self._ended:
-                self._end_of_stream(turn)
-                return None
-            if until_input_done and self._input_done and not self._turn_open():
-                return None
-            if self._closing or self._closed:
+            if lifecycle.ended:
+                self._raise_end_error()
+            if lifecycle.close_requested:
                 raise SessionClosedError("the session is closed")
-            self._since_checkpoint = 0
-            if self._wakeup.is_set():
-                self._wakeup = trio.Event()
+            if lifecycle.ended:
+                return None
+            if turn and not lifecycle.live_turn_open:
+                return None  # no turn to wait for
+            if until_input_done and self._input_done and not lifecycle.live_turn_open:
+                return None
+            inbox.since_checkpoint = 0
             deadline = self._watchdog_deadline(turn)
-            if deadline == math.inf:
-                await self._wakeup.wait()
-            else:
-                with trio.move_on_at(deadline):
-                    await self._wakeup.wait()
+            await inbox.wait(deadline)
+            if deadline != math.inf:
                 self._on_watchdog(turn)
 
-    def _turn_open(self) -> bool:
-        return len(self._open_turns) > self._discard_turns
-
-    def _ends_turn(self, result: ResultMessage) -> bool:
-        """Whether a delivered result ends a turn (forgets it if it was a background one)."""
-        if self._background_results and id(result) in self._background_results:
-            self._background_results.discard(id(result))
-            return False
-        return True
-
-    def _close_turns(self, result: ResultMessage) -> bool:
-        """The reader read ``result``: close the turns it answers; ``False`` if it answers none."""
-        raw = result.raw
-        uuids = raw.get("user_message_uuids")
-        if not isinstance(uuids, list) or not uuids:
-            single = raw.get("user_message_uuid")
-            uuids = [single] if isinstance(single, str) else []
-        open_turns = self._open_turns
-        if uuids:
-            self._cli_reports_uuids = True
-            matched = [u for u in uuids if u in open_turns]
-            if not matched:
-                return False  # a background task's turn
-            for uuid in matched:
-                open_turns.remove(uuid)
-            return True
-        if self._cli_reports_uuids or not open_turns:
-            # A CLI that names the prompts it answers names none here: a turn it runs on its
-            # own (after a background job, say). And with no turn open, nothing can end.
-            return False
-        # No correlation data at all (older CLIs, fakes): the oldest open turn ends.
-        open_turns.popleft()
-        return True
+    def _take_budget_error(self) -> BudgetExceededError | None:
+        error, self._budget_error = self._budget_error, None
+        return error
 
     def _watchdog_deadline(self, turn: bool) -> float:
         deadline = math.inf
+        live = self._lifecycle.live_turn_open
         stall = self._options.stall_timeout
-        if stall is not None and turn and self._turn_open():
+        if stall is not None and turn and live:
             deadline = self._last_activity + stall
-        if self._budget is not None and self._turn_open():
+        if self._budget is not None and live:
             deadline = min(deadline, self._budget.deadline)
         return deadline
 
@@ -894,8 +812,8 @@ class Session:
         if (
             stall is not None
             and turn
-            and not self._queue
-            and self._turn_open()
+            and not self._inbox.queue
+            and self._lifecycle.live_turn_open
             and now >= self._last_activity + stall
         ):
             last_seen = _describe(self._last_event)
@@ -903,82 +821,83 @@ class Session:
             self._abandon_turn()
             raise StallTimeoutError(stall, last_seen)
 
-    @property
-    def _queued_bytes(self) -> int:
-        return int(len(self._queue) * self._avg_message_bytes)
-
-    def _maybe_resume_reader(self) -> None:
-        resume = self._reader_resume
-        if resume is not None and self._queued_bytes <= self._options.max_buffered_bytes:
-            resume.set()
-
-    def _end_of_stream(self, turn: bool) -> None:
-        """Raises what the user must see once the queue is empty and the CLI's output ended."""
-        error = self._end_error
+    def _raise_end_error(self) -> None:
+        """Raises why the CLI's output ended, once the inbox is empty (if it was not clean)."""
+        error = self._lifecycle.end_error
         last = self._last_result
-        turn_open = bool(self._open_turns)
         # The CLI exits 1 after an error result; the result already said everything.
         if (
             isinstance(error, ProcessError)
             and error.exit_code == 1
             and last is not None
             and last.is_error
-            and not turn_open
+            and not self._cut_turns
         ):
             return
         if error is not None:
             raise error
-        if turn and turn_open:
-            raise CLIConnectionError(
-                f"the CLI's output ended before the turn's result (exit code {self._exit_code})"
-            )
 
     def _abandon_turn(self) -> None:
         """A turn's receiver was cancelled: interrupt it and drop the rest of its messages."""
-        if self._closing or self._closed or self._ended:
+        lifecycle = self._lifecycle
+        if lifecycle.closing or lifecycle.ended:
             return
-        queue = self._queue
+        queue = self._inbox.queue
         while queue:
             message = queue.popleft()
-            if type(message) is ResultMessage and self._ends_turn(message):
-                self._maybe_resume_reader()
+            if message.__class__ is ResultMessage and self._proto.ends_turn(message):
+                self._inbox.room_made()
                 return  # the turn had already finished; its leftovers are gone
-        self._maybe_resume_reader()
-        if not self._turn_open():
-            return  # no turn in flight
-        self._discard_turns += 1
-        if self._drained.is_set():
-            self._drained = trio.Event()
-        assert self._nursery is not None
-        self._nursery.start_soon(self._drain_abandoned_turn)
+        self._inbox.room_made()
+        if lifecycle.abandon():
+            assert self._io is not None
+            self._io.start_soon(self._drain_abandoned_turn)
 
     async def _drain_abandoned_turn(self) -> None:
-        drained = self._drained
+        lifecycle = self._lifecycle
         with trio.move_on_after(self._options.interrupt_timeout):
-            try:
-                await self._request("interrupt", {})
-            except ClaudeSDKError as exc:
-                logger.debug("interrupt of an abandoned turn failed: %s", exc)
-            await drained.wait()
+            await self._interrupt_for_drain()
+            await self._wait_turns(lambda: not lifecycle.abandoned_open)
             return
-        if not drained.is_set():
+        if lifecycle.abandoned_open and not (lifecycle.ended or lifecycle.closing):
             logger.warning(
                 "the CLI did not finish an interrupted turn within %g s; closing the session",
                 self._options.interrupt_timeout,
             )
-            self._broken = SessionClosedError("an interrupted turn did not end in time")
+            lifecycle.break_(SessionClosedError("an interrupted turn did not end in time"))
             self._request_close()
 
+    async def _interrupt_for_drain(self) -> None:
+        """Sends the ``interrupt`` the lifecycle asked for (abandoned turns, or close)."""
+        try:
+            await self._control_request("interrupt", {})
+        except ClaudeSDKError as exc:
+            self._lifecycle.interrupt_failed()
+            logger.debug("interrupt of an abandoned turn failed: %s", exc)
+
+    async def _wait_turns(self, done: Callable[[], bool]) -> None:
+        """Waits until ``done()`` (checked whenever turns end), or the output ends."""
+        lifecycle = self._lifecycle
+        while not done() and not lifecycle.ended and not self._done.is_set():
+            await self._turns_changed.wait()
+
+    def _notify_turns(self) -> None:
+        self._turns_changed.set()
+        self._turns_changed = trio.Event()
+
     def _request_close(self) -> None:
-        if not self._closing:
-            self._closing = True
-            self._close_requested.set()
-            self._drained.set()
-            self._wakeup.set()
+        if self._lifecycle.close_requested:
+            return
+        self._close_interrupt = self._lifecycle.close()
+        self._close_requested.set()
+        self._inbox.wake()
+        self._notify_turns()
 
     # ------------------------------------------------------------------ tasks
 
     async def _run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The session: starts the process and its tasks, then waits for close (or for the
+        caller's cancellation) and shuts down, shielded and bounded."""
         if self._budget is not None:
             self._budget._subscribe(self._on_budget_exceeded)
         limiter = self._options.process_limiter
@@ -988,58 +907,82 @@ class Session:
                 await limiter.acquire_on_behalf_of(self)
                 acquired = True
             async with trio.open_nursery() as nursery:
-                self._nursery = nursery
-                started = trio.current_time()
-                proc = await self._transport.start(self._spec, nursery)
-                self._spawn_seconds = trio.current_time() - started
-                self._proc = proc
+                io_scope: trio.CancelScope = await nursery.start(self._run_io)
                 try:
-                    nursery.start_soon(self._reader, proc)
-                    nursery.start_soon(self._writer, proc.stdin)
-                    if proc.stderr is not None:
-                        nursery.start_soon(self._stderr_pump, proc.stderr)
-                    else:
-                        self._stderr_done.set()
-                    if self._mirror is not None:
-                        nursery.start_soon(self._mirror.run)
-                    limits = self._options.resource_limits
-                    if limits is not None and limits.polled:
-                        self._limit_watch = LimitWatch(limits, proc)
-                        nursery.start_soon(self._limit_watch.run, lambda: self._closing)
                     task_status.started()
                     await self._close_requested.wait()
                 finally:
-                    self._closing = True
                     with trio.CancelScope(shield=True):
-                        await self._teardown(proc)
-                        if self._mirror is not None:
-                            # The last frames are read once the CLI is gone; then mirror them.
-                            with trio.move_on_after(self._options.close_timeout + 1):
-                                await self._reader_done.wait()
-                            with trio.move_on_after(10):
-                                await self._mirror.flush()
-                    nursery.cancel_scope.cancel()
+                        assert self._proc is not None
+                        await self._shutdown(self._proc)
+                    io_scope.cancel()
         finally:
             if acquired:
                 assert limiter is not None
                 limiter.release_on_behalf_of(self)
             if self._budget is not None:
                 self._budget._unsubscribe(self._on_budget_exceeded)
-            self._closed = True
+            self._lifecycle.close()
+            self._lifecycle.closed()
             self._fail_pending(SessionClosedError("the session is closed"))
-            self._drained.set()
-            self._wakeup.set()
+            self._done.set()
+            self._inbox.wake()
+            self._notify_turns()
             if self._temp_config_dir is not None:
                 shutil.rmtree(self._temp_config_dir, ignore_errors=True)
-            self._done.set()
 
-    async def _teardown(self, proc: ChildProcess) -> None:
+    async def _run_io(
+        self, *, task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """The session's own tasks, in a nursery shielded from outside cancellation once the
+        process runs: the shutdown needs them to interrupt and drain a turn. ``_run`` cancels
+        the nursery when the shutdown is over."""
+        async with trio.open_nursery() as io:
+            started = trio.current_time()
+            proc = await self._transport.start(self._spec, io)
+            io.cancel_scope.shield = True
+            self._spawn_seconds = trio.current_time() - started
+            self._proc = proc
+            self._io = io
+            self._lifecycle.started()
+            io.start_soon(self._reader, proc)
+            io.start_soon(self._writer, proc.stdin)
+            io.start_soon(self._watch_exit, proc)
+            if proc.stderr is not None:
+                io.start_soon(self._stderr_pump, proc.stderr)
+            else:
+                self._stderr_done.set()
+            if self._mirror is not None:
+                io.start_soon(self._mirror.run)
+            limits = self._options.resource_limits
+            if limits is not None and limits.polled:
+                self._limit_watch = LimitWatch(limits, proc)
+                io.start_soon(self._limit_watch.run, lambda: self._lifecycle.closing)
+            task_status.started(io.cancel_scope)
+            await trio.sleep_forever()
+
+    async def _shutdown(self, proc: ChildProcess) -> None:
+        """Stops the CLI (rule 4 of ``_lifecycle``): interrupt and drain an open turn, close
+        stdin, wait for the exit, then TERM and KILL. Shielded by the caller; bounded."""
+        self._request_close()
+        lifecycle = self._lifecycle
+        self._inbox.clear()  # nobody will read these now
+        if lifecycle.turns_open and not (lifecycle.ended or lifecycle.stdout_ended):
+            with trio.move_on_after(self._options.interrupt_timeout):
+                if self._close_interrupt:
+                    await self._interrupt_for_drain()
+                await self._wait_turns(lambda: not lifecycle.turns_open)
         self._out_send.close()
         # Let the writer flush what is queued (a last control answer, say), briefly.
         with trio.move_on_after(min(1.0, self._options.close_timeout)):
             await self._writer_done.wait()
-        code = await shutdown_process(proc, close_timeout=self._options.close_timeout)
-        self._exit_code = code
+        await shutdown_process(proc, close_timeout=self._options.close_timeout)
+        # The last frames are read once the CLI is gone (then mirrored).
+        with trio.move_on_after(self._options.close_timeout + 1):
+            await self._reader_done.wait()
+        if self._mirror is not None:
+            with trio.move_on_after(10):
+                await self._mirror.flush()
 
     async def _writer(self, stdin: trio.abc.SendStream) -> None:
         receive = self._out_recv
@@ -1080,115 +1023,152 @@ class Session:
         finally:
             self._stderr_done.set()
 
+    async def _watch_exit(self, proc: ChildProcess) -> None:
+        """Observes the process's exit on its own: stdout may stay open after it (a process the
+        CLI started holds it), and then the reader stops after a short grace (rule 5)."""
+        code = await proc.wait()
+        self._lifecycle.process_exited(code)
+        self._exited.set()
+        if self._stdout_done.is_set():
+            return
+        with trio.move_on_after(EXIT_GRACE):
+            await self._stdout_done.wait()
+            return
+        logger.warning(
+            "the CLI (pid %s) exited with %s, but its output is still open after %g s; "
+            "a process it started holds it: no longer reading",
+            proc.pid,
+            code,
+            EXIT_GRACE,
+        )
+        self._stdout_held = True
+        self._reader_scope.cancel()
+
     async def _reader(self, proc: ChildProcess) -> None:
         stdout = proc.stdout
         proto = self._proto
-        limit = self._options.max_buffered_bytes
+        inbox = self._inbox
+        lifecycle = self._lifecycle
         try:
-            while True:
-                if self._queued_bytes > limit:
-                    self._reader_resume = trio.Event()
-                    await self._reader_resume.wait()
-                    self._reader_resume = None
-                data = bytes(await stdout.receive_some(_READ_SIZE))
-                self._last_activity = trio.current_time()
-                proto.receive_data(data)
+            with self._reader_scope:
+                try:
+                    while True:
+                        await inbox.wait_for_room(may_pause=not proto.pending_count)
+                        data = bytes(await stdout.receive_some(_READ_SIZE))
+                        self._last_activity = trio.current_time()
+                        turns_ended = lifecycle.turns_ended
+                        proto.receive_data(data)
+                        events = proto.events()
+                        if events:
+                            self._handle_events(events, len(data))
+                        if lifecycle.turns_ended != turns_ended:
+                            self._notify_turns()
+                        if not data:
+                            break
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+                    logger.debug("reading from the CLI failed: %r", exc)
+            if not proto.at_eof:
+                proto.receive_data(b"")  # what was read of a last, unterminated line
                 events = proto.events()
                 if events:
-                    self._handle_events(events, len(data))
-                if not data:
-                    break
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-            logger.debug("reading from the CLI failed: %r", exc)
-        try:
-            await self._on_eof(proc)
+                    self._handle_events(events, 0)
+            self._stdout_done.set()
+            await self._end_output(proc)
         finally:
+            self._stdout_done.set()
             self._reader_done.set()
 
-    def _handle_events(self, events: list[Any], nbytes: int) -> None:
-        if nbytes:
-            self._avg_message_bytes = 0.9 * self._avg_message_bytes + 0.1 * (nbytes / len(events))
-        queue = self._queue
-        append = queue.append
+    async def _end_output(self, proc: ChildProcess) -> None:
+        """stdout has ended: learn why, end the turns, fail what waits (rule 5)."""
+        lifecycle = self._lifecycle
+        if not lifecycle.closing:
+            with trio.move_on_after(self._options.close_timeout):
+                await self._exited.wait()
+            with trio.move_on_after(1.0):
+                await self._stderr_done.wait()
+        code = proc.returncode
+        polled = self._limit_watch.breach if self._limit_watch is not None else None
+        stderr = self.stderr_tail
+        end = OutputEnd(
+            exit_code=code,
+            closing=lifecycle.closing,
+            broken=lifecycle.broken,
+            breach=limit_breach(self._options, polled, code, stderr),
+            stdout_held=self._stdout_held,
+            live_turn_open=lifecycle.live_turn_open,
+            stderr=stderr,
+            last_result=self._last_result,
+            cli_version=self.cli_version,
+        )
+        error = end_error(end, self._options, self._spec, self._secrets)
+        self._cut_turns = lifecycle.live_turn_open
+        lives_on = code is None and not lifecycle.closing
+        lifecycle.end(error)
+        self._fail_pending(error if error is not None else SessionClosedError("the CLI has exited"))
+        if lives_on:
+            self._request_close()  # it closed its output but lives on: stop it
+        self._inbox.wake()
+        self._notify_turns()
+
+    def _handle_events(self, events: list[Event], nbytes: int) -> None:
+        inbox = self._inbox
+        inbox.note_batch(nbytes, len(events))
+        append = inbox.queue.append
+        plumbing = self._plumbing
         delivered = 0
         self._last_event = events[-1]
         budget = self._budget
         for event in events:
             cls = event.__class__
             if cls is bytes:  # a message line, decoded on delivery (see ClaudeProtocol)
-                if not self._discard_turns:
-                    append(event)
-                    delivered += 1
+                append(event)  # type: ignore[arg-type]
+                delivered += 1
                 continue
-            if cls in _PROTOCOL_EVENTS:
-                self._handle_protocol_event(event)
+            handler = plumbing.get(cls)
+            if handler is not None:
+                handler(event)
                 continue
-            if cls is ResultMessage:
-                ends = self._close_turns(event)
-                if self._discard_turns:
-                    if ends:
-                        self._discard_turns -= 1
-                        if not self._discard_turns:
-                            self._drained.set()
-                    continue
-                if not ends:
-                    self._background_results.add(id(event))
-            elif self._discard_turns:
-                continue
-            elif cls is CommandLifecycleMessage and event.command_uuid in self._auto_uuids:
-                continue  # about a uuid the SDK chose for its own bookkeeping
             if budget is not None:
                 self._charge(budget, event)
             if cls is ResultMessage:
-                self._last_result = event
+                self._last_result = event  # type: ignore[assignment]
                 if self._mirror is not None:
                     self._mirror.request_flush()
             elif cls is InitMessage and not self._cli_version_checked:
-                self._note_cli_version(event.claude_code_version)
-            append(event)
+                self._note_cli_version(event.claude_code_version)  # type: ignore[union-attr]
+            append(event)  # type: ignore[arg-type]
             delivered += 1
         if delivered:
-            self._wakeup.set()
+            inbox.wake()
 
     def _charge(self, budget: Budget, message: Any) -> None:
         """Charges the budget for one message (only called when a budget is set)."""
         cls = message.__class__
         if cls is AssistantMessage:
-            key = message.message_id or str(id(message))
-            tokens = _usage_tokens(message.usage)
-            charged = self._turn_tokens.get(key)
-            if charged is None:
-                self._turn_tokens[key] = tokens
-                self._turn_tokens_charged += tokens
-                budget.charge(tokens=tokens, turns=1)
-            elif tokens > charged:
-                self._turn_tokens[key] = tokens
-                self._turn_tokens_charged += tokens - charged
-                budget.charge(tokens=tokens - charged)
+            tokens, turns = self._meter.assistant(
+                message.message_id or str(id(message)), message.usage
+            )
+            if tokens or turns:
+                budget.charge(tokens=tokens, turns=turns)
         elif cls is ResultMessage:
             was_exceeded = budget.exceeded is not None
-            cost = message.total_cost_usd or 0.0
-            # total_cost_usd is cumulative per CLI process: charge the difference.
-            usd = max(0.0, cost - self._cost_charged)
-            self._cost_charged = max(self._cost_charged, cost)
-            tokens = max(0, _usage_tokens(message.usage) - self._turn_tokens_charged)
-            self._turn_tokens.clear()
-            self._turn_tokens_charged = 0
+            usd, tokens = self._meter.result(message.total_cost_usd, message.usage)
             budget.charge(usd=usd, tokens=tokens)
             if not was_exceeded and budget.exceeded is not None:
                 self._budget_error = budget.exceeded
 
     def _inject_frame(self, frame: dict[str, Any]) -> None:
         """Delivers an SDK-made frame (``system/mirror_error``) to the user like any message."""
-        self._queue.append(decode_message(frame))
-        self._wakeup.set()
+        self._inbox.queue.append(decode_message(frame))
+        self._inbox.wake()
 
     def _on_budget_exceeded(self, error: BudgetExceededError) -> None:
         """Listener: another charge (ours or another session's) exhausted the budget."""
-        if self._turn_open() and not (self._closing or self._ended):
+        lifecycle = self._lifecycle
+        if lifecycle.live_turn_open and not (lifecycle.closing or lifecycle.ended):
             self._budget_error = error
-            assert self._nursery is not None
-            self._nursery.start_soon(self._interrupt_quietly)
+            assert self._io is not None
+            self._io.start_soon(self._interrupt_quietly)
 
     async def _interrupt_quietly(self) -> None:
         try:
@@ -1196,44 +1176,50 @@ class Session:
         except ClaudeSDKError as exc:
             logger.debug("interrupt for the budget failed: %s", exc)
 
-    def _handle_protocol_event(self, event: Any) -> None:
-        cls = event.__class__
-        if cls is ControlResponse:
-            pending = self._pending.pop(event.request_id, None)
-            if pending is not None:
-                pending.response = event
-                pending.done.set()
-        elif cls is ControlRequest:
-            assert self._nursery is not None
-            # Registered now, not when the task first runs: a control_cancel_request read in
-            # the same batch must find it (found by tests/fuzz/test_session_machine.py).
-            request_scope = trio.CancelScope()
-            self._inflight[event.request_id] = request_scope
-            self._nursery.start_soon(self._serve_request, event, request_scope)
-        elif cls is ControlCancel:
-            scope = self._inflight.get(event.request_id)
-            if scope is not None:
-                scope.cancel()
-        elif cls is InvalidLine:
-            logger.warning(
-                "ignoring a line from the CLI (%s): %s",
-                event.error,
-                redact(repr(event.line[:120]), self._secrets),
-            )
-        elif cls is OversizeLine:
-            logger.warning(
-                "dropped a %d-byte line from the CLI (max_line_bytes=%d): %s",
-                event.size,
-                self._options.effective_max_line_bytes,
-                redact(repr(event.head[:80]), self._secrets),
-            )
-        elif cls is TranscriptMirror and self._mirror is not None:
+    # Plumbing events (PLUMBING_EVENTS of the core), one handler each.
+
+    def _on_control_response(self, event: ControlResponse) -> None:
+        pending = event.waiter
+        if isinstance(pending, _Pending):
+            pending.response = event
+            pending.done.set()
+
+    def _on_control_request(self, event: ControlRequest) -> None:
+        assert self._io is not None
+        # Registered now, not when the task first runs: a control_cancel_request read in the
+        # same batch must find it (found by tests/fuzz/test_session_machine.py).
+        request_scope = trio.CancelScope()
+        self._inflight[event.request_id] = request_scope
+        self._io.start_soon(self._serve_request, event, request_scope)
+
+    def _on_control_cancel(self, event: ControlCancel) -> None:
+        scope = self._inflight.get(event.request_id)
+        if scope is not None:
+            scope.cancel()
+
+    def _on_state_changed(self, event: SessionStateChanged) -> None:
+        # The core tracks the state; wake whoever waits for the run to go idle.
+        self._state_changed.set()
+        self._state_changed = trio.Event()
+
+    def _on_transcript_mirror(self, event: TranscriptMirror) -> None:
+        if self._mirror is not None:
             self._mirror.add(event.file_path, event.entries)
-        elif cls is SessionStateChanged:
-            # The core tracks the state; wake whoever waits for the run to go idle.
-            self._state_changed.set()
-            self._state_changed = trio.Event()
-        # Keep-alives are only activity.
+
+    def _on_invalid_line(self, event: InvalidLine) -> None:
+        logger.warning(
+            "ignoring a line from the CLI (%s): %r",
+            redact_preview(event.error, self._secrets, 300),
+            redact_preview(event.line, self._secrets, 120),
+        )
+
+    def _on_oversize_line(self, event: OversizeLine) -> None:
+        logger.warning(
+            "dropped a %d-byte line from the CLI (max_line_bytes=%d): %r",
+            event.size,
+            self._options.effective_max_line_bytes,
+            redact_preview(event.head, self._secrets, 80),
+        )
 
     async def _serve_request(self, request: ControlRequest, scope: trio.CancelScope) -> None:
         handler = self._handlers.get(request.subtype)
@@ -1267,83 +1253,11 @@ class Session:
         except trio.ClosedResourceError:
             pass
 
-    async def _on_eof(self, proc: ChildProcess) -> None:
-        """The CLI's stdout ended: learn why, fail what waits, and end the message stream."""
-        code: int | None = proc.returncode
-        if not self._closing:
-            with trio.move_on_after(self._options.close_timeout):
-                code = await proc.wait()
-            with trio.move_on_after(1.0):
-                await self._stderr_done.wait()
-        self._exit_code = code
-        error: BaseException
-        if self._closing:
-            error = self._broken or SessionClosedError("the session is closed")
-            self._end_error = self._broken
-        elif (breach := self._limit_breach(code)) is not None:
-            error = breach.error(
-                exit_code=code, stderr=self.stderr_tail, cli_version=self.cli_version
-            )
-            self._end_error = error
-            if code is None:
-                self._request_close()
-        elif code is None:
-            error = self._process_error("the CLI closed its output but did not exit", None)
-            self._end_error = error
-            self._request_close()
-        elif code == 0:
-            error = SessionClosedError("the CLI exited (exit code 0)")
-        else:
-            error = self._process_error("the CLI exited unexpectedly", code)
-            self._end_error = error
-        self._fail_pending(error)
-        self._ended = True
-        self._drained.set()
-        self._wakeup.set()
-
-    def _limit_breach(self, code: int | None) -> LimitBreach | None:
-        """The ``resource_limits`` limit the CLI was killed for or died of, if any."""
-        if self._limit_watch is not None and self._limit_watch.breach is not None:
-            return self._limit_watch.breach
-        return exit_breach(self._options.resource_limits, code, self.stderr_tail)
-
-    def _process_error(self, message: str, code: int | None) -> ProcessError:
-        """A ProcessError for the CLI's exit, with a reason and a hint if the cause is known."""
-        stderr = self.stderr_tail
-        options = self._options
-        last = self._last_result
-        own_process = options.transport is None and options.user is None
-        context = ExitContext(
-            permission_mode=options.permission_mode,
-            running_as_root=(os.geteuid() == 0) if own_process and hasattr(os, "geteuid") else None,
-            is_sandbox=self._spec.env.get("IS_SANDBOX"),
-            resume=options.resume,
-            config_dir=self._spec.env.get("CLAUDE_CONFIG_DIR"),
-            extra_args=tuple(options.extra_args),
-            stopped_by_sdk=self._closing,
-        )
-        errors = [redact(str(e), self._secrets) for e in (last.errors or [])] if last else []
-        found = diagnose_exit(
-            code,
-            stderr,
-            result_errors=errors if last is not None and last.is_error else (),
-            context=context,
-        )
-        return ProcessError(
-            message,
-            exit_code=code,
-            stderr=stderr,
-            cli_version=self.cli_version,
-            reason=found.reason if found else None,
-            hint=found.hint if found else None,
-        )
-
     def _fail_pending(self, error: BaseException) -> None:
-        self._proto.fail_pending()
-        pending, self._pending = self._pending, {}
-        for waiter in pending.values():
-            waiter.error = error
-            waiter.done.set()
+        for waiter in self._proto.fail_pending().values():
+            if isinstance(waiter, _Pending):
+                waiter.error = error
+                waiter.done.set()
 
     async def _initialize(self) -> None:
         payload = build_initialize(self._options)
@@ -1360,6 +1274,10 @@ class Session:
             ) from exc
         self._initialize_seconds = trio.current_time() - started
         self.server_info = decode_server_info(reply)
+        warning = check_initialize_reply(self._options, reply)
+        if warning is not None:
+            logger.warning(warning)
+        self._lifecycle.initialized()
         self._note_cli_version(self.server_info.claude_code_version)
 
     def _note_cli_version(self, version: str | None) -> None:
@@ -1372,25 +1290,42 @@ class Session:
             self._cli_version_checked = True
             warn_if_outdated(version)
 
+    # ------------------------------------------- for ResumableSession (a narrow interface)
 
-def _usage_tokens(usage: dict[str, Any] | None) -> int:
-    if not usage:
-        return 0
-    total = 0
-    for key in (
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-    ):
-        value = usage.get(key)
-        if isinstance(value, int):
-            total += value
-    return total
+    @property
+    def _dead(self) -> bool:
+        """Whether the CLI is gone (exited, killed, or closed as broken)."""
+        lifecycle = self._lifecycle
+        return self.closed or lifecycle.ended or lifecycle.broken is not None
+
+    def _death_error(self) -> BaseException:
+        """Why the CLI went away, as the error its callers saw."""
+        lifecycle = self._lifecycle
+        error = lifecycle.broken or lifecycle.end_error
+        if error is not None:
+            return error
+        return SessionClosedError(f"the CLI exited (exit code {lifecycle.exit_code})")
+
+    def _quiet(self) -> bool:
+        """Nothing unread, no turn open, no request or callback in flight."""
+        return (
+            not self._inbox.queue
+            and not self._lifecycle.turns_open
+            and not self._inflight
+            and not self._proto.pending_count
+        )
+
+    async def _wait_output_end(self) -> None:
+        """Waits until the CLI's output has ended (every way a CLI stops ends it)."""
+        await self._reader_done.wait()
+
+
+def _ignore(event: object) -> None:
+    """Keep-alives are only activity."""
 
 
 def _describe(event: Any) -> str | None:
-    """A short description of a frame, for StallTimeoutError."""
+    """A short description of a frame, for StallTimeoutError (whatever shape the frame has)."""
     if event is None:
         return None
     if isinstance(event, bytes):  # a message line not decoded yet
@@ -1405,12 +1340,15 @@ def _describe(event: Any) -> str | None:
     kind = raw.get("type")
     detail = raw.get("subtype")
     if kind in ("assistant", "user"):
-        content = (raw.get("message") or {}).get("content")
+        body = raw.get("message")
+        content = body.get("content") if isinstance(body, dict) else None
         if isinstance(content, list) and content and isinstance(content[-1], dict):
             detail = content[-1].get("type")
     elif kind == "stream_event":
-        detail = (raw.get("event") or {}).get("type")
-    return f"{kind}/{detail}" if detail else str(kind)
+        inner = raw.get("event")
+        detail = inner.get("type") if isinstance(inner, dict) else None
+    text = f"{kind}/{detail}" if detail else str(kind)
+    return text[:80]
 
 
 @attrs.frozen

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import trio
+
+from ._redact import redact_preview
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -44,40 +46,64 @@ def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
 class StderrTail:
     """A bounded ring buffer of the CLI's last stderr lines, kept for error messages.
 
+    Every line is redacted whole (:func:`~trio_claude._redact.redact_preview`) before it is cut to
+    ``max_line_chars`` and kept, so a key that crosses the cut is masked, never halved. A line
+    longer than ``max_line_chars * 4`` bytes is handed out in pieces as it arrives (the
+    ``stderr`` callback gets them verbatim); the tail keeps only the head of such a line.
+
     Args:
         max_lines: How many lines to keep.
-        max_line_chars: Longer lines are cut to this many characters.
+        max_line_chars: Longer lines are cut to this many characters (after redaction).
+        secrets: Exact values to mask in the kept lines (see
+            :func:`~trio_claude._redact.secret_values`).
     """
 
-    def __init__(self, max_lines: int = 200, max_line_chars: int = 4096) -> None:
+    def __init__(
+        self, max_lines: int = 200, max_line_chars: int = 4096, *, secrets: Iterable[str] = ()
+    ) -> None:
         self._lines: deque[str] = deque(maxlen=max_lines)
         self._max_line_chars = max_line_chars
+        self._secrets = tuple(secrets)
         self._partial = b""
+        # Inside a line whose head was already kept: its later pieces are not.
+        self._continuing = False
+
+    def _keep(self, line: str) -> None:
+        if line.strip():
+            self._lines.append(redact_preview(line, self._secrets, self._max_line_chars))
 
     def feed(self, data: bytes) -> list[str]:
         """Adds bytes; returns the complete lines they finish (decoded, without newline)."""
         data = self._partial + data
         *complete, self._partial = data.split(b"\n")
+        pieces = [raw.decode("utf-8", "replace").rstrip("\r") for raw in complete]
+        for index, line in enumerate(pieces):
+            if index == 0 and self._continuing:
+                self._continuing = False  # the end of a line whose head was kept
+            else:
+                self._keep(line)
         if len(self._partial) > self._max_line_chars * 4:
-            complete.append(self._partial)
+            head = self._partial.decode("utf-8", "replace").rstrip("\r")
             self._partial = b""
-        out = [raw.decode("utf-8", "replace").rstrip("\r") for raw in complete]
-        out = [line for line in out if line.strip()]
-        for line in out:
-            self._lines.append(line[: self._max_line_chars])
-        return out
+            if not self._continuing:
+                self._keep(head)
+                self._continuing = True
+            pieces.append(head)
+        return [line for line in pieces if line.strip()]
 
     def flush(self) -> list[str]:
         """Ends the stream: returns the unterminated last line, if any."""
+        continuing, self._continuing = self._continuing, False
         if not self._partial:
             return []
         rest, self._partial = self._partial, b""
         line = rest.decode("utf-8", "replace").rstrip("\r")
-        if line.strip():
-            self._lines.append(line[: self._max_line_chars])
-            return [line]
-        return []
+        if not line.strip():
+            return []
+        if not continuing:
+            self._keep(line)
+        return [line]
 
     def text(self) -> str:
-        """The kept lines joined by newlines."""
+        """The kept lines joined by newlines (already redacted)."""
         return "\n".join(self._lines)

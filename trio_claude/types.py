@@ -536,6 +536,8 @@ class ResultMessage:
         deferred_tool_use: The tool call a hook deferred, if any.
         user_message_uuid: The uuid of the user message this answers, when the CLI says.
         origin: The origin of the user message that started this turn, when the CLI says.
+        decode_error: Why some fields could not be decoded (they keep their defaults and the
+            frame is whole in ``raw``), or ``None``. A result always ends its turn, even then.
         raw: The frame as the CLI sent it (empty when built by hand).
     """
 
@@ -559,6 +561,7 @@ class ResultMessage:
     deferred_tool_use: DeferredToolUse | None = None
     user_message_uuid: str | None = None
     origin: dict[str, Any] | None = None
+    decode_error: str | None = attrs.field(default=None, eq=False)
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
 

@@ -146,10 +146,11 @@ async def test_cancel_at_every_checkpoint_of_open_send_receive_request_close() -
     runs = outcomes[1:]  # outcomes[0] is the dry run
     # The cancellation cut every run short until the body was done; after that only the
     # shielded close runs (which a cancellation must not interrupt), so the last few complete.
+    # (The close waits for the writer, the exit and the reader in turn: a few dozen checkpoints.)
     first_completed = runs.index("completed")
-    assert first_completed > 0.8 * total
+    assert first_completed > 0.75 * total
     assert set(runs[:first_completed]) == {"cancelled"}
-    assert len(runs) - first_completed <= 20
+    assert len(runs) - first_completed <= 40
 
 
 # ---------------------------------------------------------------- receive: turn abandoned

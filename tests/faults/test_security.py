@@ -74,6 +74,7 @@ async def test_argv_reaches_the_cli_literally_without_a_shell(
         fallback_model=v["fallback_model"],
         add_dirs=[v["add_dir"]],
         settings=v["settings"],
+        settings_delivery="argv",  # on the command line, to check it arrives literally
         extra_args={"append-system-prompt": v["append"], "debug-to-stderr": None},
         env={"RECORD_TO": str(record)},
     )

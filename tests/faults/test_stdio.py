@@ -130,11 +130,11 @@ async def test_hang_without_stall_timeout_only_the_callers_cancel_scope_ends_it(
             async for message in session.receive_response():
                 assert not isinstance(message, tc.ResultMessage)
         assert scope.cancelled_caught
-        # The cancellation was prompt...
+        # The abandoned turn is no one's to receive any more: collecting says so at once.
         start = trio.current_time()
-        with trio.move_on_after(0.2) as scope:
+        with pytest.raises(tc.NoTurnError):
             await session.collect_response()
-        assert scope.cancelled_caught and trio.current_time() - start < 0.2 + 0.4
+        assert trio.current_time() - start < 0.2
         # ...and the abandoned turn, whose interrupt the CLI ignores, breaks the session after
         # interrupt_timeout: typed, not a hang.
         await wait_until(lambda: session.closed, timeout=2)

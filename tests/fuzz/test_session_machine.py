@@ -363,7 +363,7 @@ class TurnModel:
         return len(self.expected())
 
     def crash_error(self) -> type[BaseException]:
-        return tc.CLIConnectionError if self.variant == "exit_0" else tc.ProcessError
+        return tc.ProcessError
 
 
 def _cancel_line(rid: str) -> str:
@@ -453,9 +453,12 @@ class SessionMachine(RuleBasedStateMachine):
             await session.aclose()
             return trio.current_time() - start
 
+        turn_open = session.statistics().turns_open > 0 and self.status == "alive"
         elapsed = self.driver.run(close)
-        # Bounded: writer flush (<= 1 s), close_timeout, SIGTERM grace (1 s), a little slack.
-        assert elapsed <= CLOSE_TIMEOUT + 2.5, elapsed
+        # Bounded: the drain of an open turn (<= interrupt_timeout), writer flush (<= 1 s),
+        # close_timeout, SIGTERM grace (1 s), a little slack.
+        drain = INTERRUPT_TIMEOUT if turn_open else 0.0
+        assert elapsed <= drain + CLOSE_TIMEOUT + 2.5, elapsed
         assert self.driver.peek(lambda: len(nursery.child_tasks)) == 0, "leaked session task"
         assert session.returncode is not None, "the fake CLI was not reaped"
         assert session.closed
@@ -616,7 +619,8 @@ class SessionMachine(RuleBasedStateMachine):
             assert turn.consumed == len(turn.expected())
             assert isinstance(error, turn.crash_error()), error
             if isinstance(error, tc.ProcessError):
-                assert error.exit_code == (-9 if turn.variant == "kill" else 3)
+                expected = {"kill": -9, "exit_0": 0}.get(turn.variant, 3)
+                assert error.exit_code == expected
         else:
             assert error is None, error
             self._check_messages(turn, got, complete=True)
@@ -736,7 +740,7 @@ class SessionMachine(RuleBasedStateMachine):
 
         def probe() -> BaseException | None:
             try:
-                session._check_usable()
+                session._lifecycle.check_can_send()
             except BaseException as exc:
                 return exc
             return None
@@ -757,7 +761,8 @@ class SessionMachine(RuleBasedStateMachine):
         stats = self.driver.peek(session.statistics)
         assert stats.pending_requests == 0, stats
         assert stats.inflight_callbacks == 0, stats
-        assert self.driver.peek(lambda: session._discard_turns) == 0, "a drain never finished"
+        drained = not self.driver.peek(lambda: session._lifecycle.abandoned_open)
+        assert drained, "a drain never finished"
         assert stats.results_received <= stats.turns_sent
 
     def teardown(self) -> None:

@@ -228,7 +228,7 @@ async def test_without_a_budget_queued_messages_are_decoded_on_delivery(
     async with tc.open_session(opts) as session:
         await session.send("go")
         await trio.sleep(1)  # everything has arrived; nothing was read
-        queued = list(session._queue)
+        queued = list(session._inbox.queue)
         assert sum(type(m) is bytes for m in queued) == 3  # the assistant lines, undecoded
         assert isinstance(queued[-1], tc.ResultMessage)  # results are decoded on arrival
         texts = []

@@ -110,5 +110,5 @@ async def test_background_results_read_through_receive_messages_are_forgotten(
             if isinstance(message, tc.ResultMessage):
                 assert message.result == "background task done"
                 break
-        assert session._background_results == set()
+        assert session._proto._background == set()
         assert (await session.run("second")).text == "two"

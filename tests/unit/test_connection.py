@@ -91,7 +91,7 @@ def test_sdk_only_frames_and_control_frames_are_routed(transcripts_dir: Path) ->
     data = cli_bytes(transcripts_dir / "c_can_use_tool.jsonl")
     first = orjson.loads(data.split(b"\n")[0])
     rid = first["response"]["request_id"]
-    proto._control._pending[rid] = "initialize"
+    proto._control._pending[rid] = ("initialize", None)
     proto.receive_data(data)
     events = all_events(proto)
     responses = [e for e in events if isinstance(e, ControlResponse)]

@@ -39,7 +39,7 @@ TS_FIELDS = {
     "persist_session", "title", "agent", "permission_prompts",
     "allow_dangerously_skip_permissions", "debug", "debug_file", "tool_aliases",
     "plan_mode_instructions", "prompt_suggestions", "agent_progress_summaries",
-    "extra_initialize_fields",
+    "extra_initialize_fields", "mcp_servers_delivery", "settings_delivery",
 }  # fmt: skip
 OURS = {
     "budget": None, "stall_timeout": None, "control_timeout": 60.0, "initialize_timeout": 60.0,

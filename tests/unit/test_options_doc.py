@@ -63,8 +63,12 @@ def _wire(option: str) -> list[str]:
     out = []
     for row in table.ARGV_ROWS:
         if row.option == option:
-            argv = " ".join(" ".join(repr(t) if (" " in t or not t) else t for t in run)
-                            for run in row.adds) or "(no flag)"
+            argv = (
+                " ".join(
+                    " ".join(repr(t) if (" " in t or not t) else t for t in run) for run in row.adds
+                )
+                or "(no flag)"
+            )
             out.append(f"`{_fmt(row.kwargs[option])}` → argv `{argv}`")
     for name, kwargs, adds in table.ENV_ROWS:
         if name == option:

@@ -47,10 +47,12 @@ from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
+import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
-from .._errors import MessageParseError
+from .._errors import InvalidPromptError, MessageParseError
+from .._redact import redact, redact_preview
 from ..types import (
     ActiveGoalMessage,
     AgentInfo,
@@ -123,6 +125,7 @@ __all__ = [
     "converter",
     "decode_message",
     "decode_server_info",
+    "encode_frame",
     "encode_user_message",
     "message_to_dict",
     "unstructure_block",
@@ -248,13 +251,25 @@ class _WrongType(TypeError):
         self.detail = detail
 
 
+#: Strings up to this long are quoted in parse errors; longer ones only by their length (a
+#: frame's string may be a credential the CLI echoed, and a cut one is no longer recognisable).
+_QUOTE_MAX = 12
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
+    kind = type(value).__name__
+    if isinstance(value, str):
+        if len(value) > _QUOTE_MAX:
+            return f"{kind} of {len(value)} characters"
+        return f"{kind} {redact(repr(value))}"
+    if isinstance(value, Mapping):
+        # The keys say what it is; the values are not quoted.
+        return f"{kind} with keys {redact_preview(repr(list(value)), (), 60)}"
+    if isinstance(value, (list, tuple)):
+        return f"{kind} of {len(value)} items"
+    return f"{kind} {redact_preview(repr(value), (), 60)}"
 
 
 def _wrong(path: str, expected: str, value: Any) -> _WrongType:
@@ -285,7 +300,8 @@ def _explain(exc: BaseException, path: str = "$") -> str:
 
 def _parse_error(what: str, exc: BaseException, obj: Any) -> MessageParseError:
     data = obj if isinstance(obj, dict) else None
-    return MessageParseError(f"malformed {what}: {_explain(exc)}", data=data)
+    # cattrs' own texts may quote a value ("invalid type (...)"): masked before any cut.
+    return MessageParseError(f"malformed {what}: {redact(_explain(exc))}", data=data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1047,6 +1063,14 @@ def _unstructure_hook_factory(tp: Any) -> _Unstructure:
     return _unstructure_hook(_hooked_class(tp, _UNSTRUCTURE_HOOKS, _GENERATED_UNSTRUCTURE))
 
 
+#: Fields the SDK fills in itself; never read from or written to the wire.
+_SDK_ONLY_FIELDS: Final = frozenset({"decode_error"})
+
+
+def _names(cls: type[Any]) -> set[str]:
+    return {f.name for f in _fields(cls)}
+
+
 def _make_structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
     """Generate the structure hook of a class with ``raw``.
 
@@ -1055,7 +1079,7 @@ def _make_structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
     """
     renames = _RENAMES.get(cls, {})
     names = {f.name for f in _fields(cls)}
-    skip = {"raw", "data"} if issubclass(cls, SystemMessage) else {"raw"}
+    skip = {"raw", "data"} if issubclass(cls, SystemMessage) else {"raw", *_SDK_ONLY_FIELDS}
     overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in renames.items()}
     overrides.update({name: override(omit=True) for name in skip & names})
     base_structure = make_dict_structure_fn(cls, converter, **overrides)
@@ -1085,8 +1109,9 @@ def _make_unstructure_hook(cls: type[Any], tag: str | None) -> _Unstructure:
     if issubclass(cls, SystemMessage):
         return _system_unstructurer(cls, renames, {"raw", "data"})
     overrides: dict[str, Any] = {"raw": override(omit=True)}
+    overrides.update({name: override(omit=True) for name in _SDK_ONLY_FIELDS & _names(cls)})
     for f in _fields(cls):
-        if f.name != "raw":
+        if f.name not in overrides:
             overrides[f.name] = override(
                 rename=renames.get(f.name), omit_if_default=f.default is None
             )
@@ -1371,6 +1396,118 @@ def encode_user_message(
     if uuid is not None:
         frame["uuid"] = uuid
     return frame
+
+
+def encode_frame(frame: dict[str, Any]) -> bytes:
+    """Encode one frame for the CLI's stdin: its JSON and a newline.
+
+    The single place where the SDK turns a frame into bytes (user messages, raw user dicts,
+    control requests and responses). A frame ``orjson`` cannot encode raises a typed error
+    instead of ``orjson.JSONEncodeError`` (a ``TypeError``); nothing is returned, so the caller
+    writes nothing and the session stays usable.
+
+    Args:
+        frame: The wire dict, e.g. from :func:`encode_user_message` or a control request.
+
+    Returns:
+        ``orjson.dumps(frame) + b"\\n"``.
+
+    Raises:
+        InvalidPromptError: The frame cannot be encoded: a lone surrogate (``"\\ud83d"``) in a
+            string or a key, a value JSON cannot represent (an arbitrary object, an integer
+            beyond 64 bits, a non-string key), a circular reference. The message says what kind
+            of frame it is and where the problem is (``$.message.content[0].text``), without the
+            text itself. The ``orjson.JSONEncodeError`` is chained as ``__cause__``.
+    """
+    try:
+        return orjson.dumps(frame, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError as exc:
+        raise InvalidPromptError(_unencodable(frame, exc)) from exc
+
+
+#: orjson's nesting limit: deeper containers fail with "Recursion limit reached".
+_ORJSON_MAX_DEPTH: Final = 254
+
+
+def _unencodable(frame: Any, exc: Exception) -> str:
+    """The message of :class:`InvalidPromptError`: what was being sent, and where it failed."""
+    what = "frame"
+    if isinstance(frame, dict):
+        kind = frame.get("type")
+        body = frame.get("request") if kind == "control_request" else frame.get("response")
+        subtype = body.get("subtype") if isinstance(body, dict) else None
+        if kind == "user":
+            what = "user message"
+        elif kind in ("control_request", "control_response") and isinstance(subtype, str):
+            what = f"{kind.replace('_', ' ')} {_clip(subtype)!r}"
+        elif isinstance(kind, str):
+            what = f"{_clip(kind)!r} frame"
+    found = _find_unencodable(frame, "$", 0, set())
+    problem = str(exc)
+    if found is not None:
+        path, detail = found
+        if len(path) > 120:  # a very deep value: its path's ends say enough
+            path = f"{path[:60]}...{path[-57:]}"
+        problem = f"{path} {detail}"
+    return f"cannot encode the {what} as JSON for the CLI: {problem}"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _child(path: str, key: str) -> str:
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{_clip(key)!r}]"
+
+
+def _find_unencodable(value: Any, path: str, depth: int, open_: set[int]) -> tuple[str, str] | None:
+    """The first part of ``value`` orjson rejects, as ``(path, what is wrong)``.
+
+    Only runs after ``orjson.dumps`` failed, so its cost does not matter; ``open_`` holds the ids
+    of the containers being visited (a cycle is reported, not followed).
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return path, (
+                f"contains a lone surrogate {value[err.start]!r} at index {err.start} (half of a "
+                "UTF-16 pair: not valid Unicode, so not encodable as UTF-8)"
+            )
+        return None
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in open_:
+            return path, "is a circular reference (a container inside itself)"
+        if depth >= _ORJSON_MAX_DEPTH:
+            return path, f"is nested too deeply (more than {_ORJSON_MAX_DEPTH} levels)"
+        open_.add(id(value))
+        try:
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if not isinstance(key, str):
+                        return (
+                            path,
+                            f"has a key of type {type(key).__name__} (JSON keys are strings)",
+                        )
+                    bad_key = _find_unencodable(key, path, depth, open_)
+                    if bad_key is not None:
+                        return path, f"has a key that {bad_key[1]}"
+                    found = _find_unencodable(item, _child(path, key), depth + 1, open_)
+                    if found is not None:
+                        return found
+            else:
+                for index, item in enumerate(value):
+                    found = _find_unencodable(item, f"{path}[{index}]", depth + 1, open_)
+                    if found is not None:
+                        return found
+        finally:
+            open_.discard(id(value))
+        return None
+    try:  # any other value: orjson's own verdict (numbers, None, dataclasses, objects, ...)
+        orjson.dumps(value)
+    except orjson.JSONEncodeError as err:
+        return path, f"cannot be encoded ({err})"
+    return None
 
 
 def _unstructure_user(message: UserMessage) -> dict[str, Any]:

@@ -16,43 +16,37 @@ from typing import Any
 import orjson
 
 from .._errors import MessageParseError
-from ..types import Message, ResultMessage, UnknownMessage
-from ._codec import HOT_DECODERS, decode_message, encode_user_message
+from ..types import CommandLifecycleMessage, Message, ResultMessage, UnknownMessage
+from ._codec import HOT_DECODERS, decode_message, encode_frame, encode_user_message
 from ._control import ControlTable
 from ._events import (
     EOF,
     NEED_DATA,
     ControlCancel,
     ControlRequest,
+    EndOfStream,
+    Event,
     InvalidLine,
     KeepAlive,
+    NeedData,
     SessionStateChanged,
     TranscriptMirror,
 )
+from ._frames import decode_result, frame_kind, parse_line
 from ._framing import LineFramer, OversizeLine
+from ._lifecycle import Lifecycle, ResultRoute
 
 __all__ = ["DEFAULT_MAX_LINE_BYTES", "Event", "ClaudeProtocol"]
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 
 #: How the frequent message lines begin when the CLI writes them (``type`` first, no spaces).
-#: With ``defer_messages`` such lines are handed out undecoded; any other spelling takes the
-#: normal path, so the prefix test only decides *when* a line is decoded, never *whether*.
+#: With ``defer_messages`` such lines are handed out undecoded. The prefix *is* the frame's
+#: kind (see ``_frames.frame_kind``): it decides when a line is decoded and with which decoder.
 DEFERRED_PREFIXES = (b'{"type":"assistant",', b'{"type":"stream_event",', b'{"type":"user",')
+# The three prefixes differ at their first letter after '{"type":"' (byte 9).
+_DEFERRED_KIND = {ord("a"): "assistant", ord("s"): "stream_event", ord("u"): "user"}
 
-Event = (
-    Message
-    | ControlRequest
-    | ControlCancel
-    | SessionStateChanged
-    | KeepAlive
-    | TranscriptMirror
-    | InvalidLine
-    | OversizeLine
-    | Any  # ControlResponse; kept loose so the union stays cheap to spell
-)
-
-_dumps = orjson.dumps
 _loads = orjson.loads
 
 
@@ -68,6 +62,9 @@ class ClaudeProtocol:
             cyclic GC walks every queued object it finds alive). Control traffic, results and
             everything else are decoded as they arrive either way, and only they update
             :attr:`session_id` (every turn starts with a ``system/init`` that carries it).
+
+    The session's lifecycle and turns (:attr:`lifecycle`) are fed from here as frames are read:
+    results end turns, and the messages of abandoned turns are dropped before they are queued.
     """
 
     def __init__(
@@ -76,8 +73,12 @@ class ClaudeProtocol:
         self._framer = LineFramer(max_line_bytes)
         self._defer = defer_messages
         self._control = ControlTable()
-        self._ready: deque[Any] = deque()
+        self._ready: deque[Event] = deque()
         self._eof = False
+        #: The lifecycle and turn state machine (``_lifecycle.py``).
+        self.lifecycle = Lifecycle()
+        # Ids of results handed out that end no turn (rule 2 of _lifecycle): see ends_turn().
+        self._background: set[int] = set()
         #: The session id the CLI last reported, or ``None``.
         self.session_id: str | None = None
         #: The CLI's run state from ``session_state_changed`` (``None`` until it says).
@@ -109,6 +110,7 @@ class ClaudeProtocol:
             return
         if not data:
             self._eof = True
+            self.lifecycle.stdout_closed()
             # Never deferred: a line cut short by the end of the stream is not a message, and the
             # caller counts what is queued.
             self._process_lines(self._framer.close(), defer=False)
@@ -118,13 +120,13 @@ class ClaudeProtocol:
         if lines:
             self._process_lines(lines, self._defer)
 
-    def next_event(self) -> Any:
+    def next_event(self) -> Event | NeedData | EndOfStream:
         """Returns the next event, :data:`NEED_DATA`, or :data:`EOF` after the end."""
         if self._ready:
             return self._ready.popleft()
         return EOF if self._eof else NEED_DATA
 
-    def events(self) -> list[Any]:
+    def events(self) -> list[Event]:
         """Returns (and removes) every event available now; empty when more data is needed."""
         if not self._ready:
             return []
@@ -147,24 +149,40 @@ class ClaudeProtocol:
         """Our control requests still waiting for an answer: id -> subtype."""
         return self._control.pending
 
+    @property
+    def pending_count(self) -> int:
+        """How many of our control requests wait for an answer."""
+        return len(self._control)
+
+    def ends_turn(self, result: ResultMessage) -> bool:
+        """Whether a result handed out by :meth:`events` ends a turn (call once, on delivery)."""
+        background = self._background
+        if background and id(result) in background:
+            background.discard(id(result))
+            return False
+        return True
+
     def _process_lines(self, lines: list[bytes | OversizeLine], defer: bool) -> None:
         # The per-message hot path. The frequent frame types go straight to their decoder (one
-        # dispatch on ``type``); everything else (plumbing, rare messages, malformed frames) takes
-        # _process_frame.
+        # dispatch on the kind); everything else (plumbing, rare messages, malformed frames)
+        # takes _process_frame.
         append = self._ready.append
-        loads = _loads
         hot = HOT_DECODERS
+        lifecycle = self.lifecycle
         for line in lines:
             if isinstance(line, OversizeLine):
                 self.oversize_lines += 1
                 append(line)
                 continue
             if defer and line.startswith(DEFERRED_PREFIXES):
-                append(line)
+                if lifecycle._abandoned and lifecycle.draining:
+                    lifecycle.dropped_messages += 1
+                else:
+                    append(line)
                 continue
             try:
-                obj = loads(line)
-            except orjson.JSONDecodeError as exc:
+                obj = parse_line(line)
+            except ValueError as exc:
                 self.invalid_lines += 1
                 append(InvalidLine(line[:200], f"not JSON: {exc}"))
                 continue
@@ -172,18 +190,25 @@ class ClaudeProtocol:
                 self.invalid_lines += 1
                 append(InvalidLine(line[:200], "not a JSON object"))
                 continue
-            kind = obj.get("type")
+            kind = frame_kind(line, obj)
             decoder = hot.get(kind) if kind.__class__ is str else None
             if decoder is None:
                 self._process_frame(obj, line, kind)
                 continue
-            try:
-                message = decoder(obj)
-            except Exception:
-                message = self._undecodable(obj, line, kind)
             sid = obj.get("session_id")
             if sid.__class__ is str and sid:
                 self.session_id = sid
+            if lifecycle._abandoned and lifecycle.draining:
+                lifecycle.dropped_messages += 1
+                continue
+            message: Message
+            if obj.get("type") != kind:
+                message = self._ambiguous(obj, line, kind)
+            else:
+                try:
+                    message = decoder(obj)
+                except Exception:
+                    message = self._undecodable(obj, line, kind)
             append(message)
         self.lines_received += len(lines)
         self._recount()
@@ -191,49 +216,100 @@ class ClaudeProtocol:
     def decode_deferred(self, line: bytes) -> Message | None:
         """Decodes a line :meth:`events` handed out undecoded (see ``defer_messages``).
 
+        The line's kind is the one its prefix gave it when it was read.
+
         Returns:
             The typed message; an :class:`~trio_claude.UnknownMessage` for a frame its decoder
             refuses, or ``None`` for a line that is not JSON. In both of the latter cases an
             :class:`InvalidLine` event saying why is queued for the next :meth:`events`.
         """
+        kind = _DEFERRED_KIND[line[9]]
         try:
             obj = _loads(line)
-        except orjson.JSONDecodeError as exc:
+            if obj["type"] == kind:
+                return HOT_DECODERS[kind](obj)
+        except Exception:
+            pass
+        # No session_id update here: a deferred line may be delivered long after newer frames
+        # (a system/init of a later turn) were read; those keep session_id current.
+        return self._decode_deferred_slowly(line, kind)
+
+    def _decode_deferred_slowly(self, line: bytes, kind: str) -> Message | None:
+        try:
+            obj = parse_line(line)
+        except ValueError as exc:
             self.invalid_lines += 1
             self._recount()
             self._ready.append(InvalidLine(line[:200], f"not JSON: {exc}"))
             return None
-        kind = obj.get("type")
-        try:
-            message = HOT_DECODERS[kind](obj)
-        except Exception:
-            message = self._undecodable(obj, line, kind)
+        message: Message
+        if obj.__class__ is not dict:
+            self.invalid_lines += 1
             self._recount()
-        # No session_id update here: a deferred line may be delivered long after newer frames
-        # (a system/init of a later turn) were read; those keep session_id current.
+            self._ready.append(InvalidLine(line[:200], "not a JSON object"))
+            return None
+        if obj.get("type") != kind:
+            message = self._ambiguous(obj, line, kind)
+        else:
+            try:
+                message = HOT_DECODERS[kind](obj)
+            except Exception:
+                message = self._undecodable(obj, line, kind)
+        self._recount()
         return message
 
     def _recount(self) -> None:
         self.messages_received = self.lines_received - self.invalid_lines - self.oversize_lines
 
     def _process_frame(self, obj: dict[str, Any], line: bytes, kind: Any) -> None:
-        """Any frame but the hot-path messages: plumbing, other messages, unknown types."""
+        """Any frame but the hot-path messages: plumbing, results, other messages, unknown."""
         route = self._plumbing.get(kind) if kind.__class__ is str else None
         if route is not None:
             event = route(obj, line)
             if event is not None:
                 self._ready.append(event)
                 return
-        try:
-            message = decode_message(obj)
-        except MessageParseError as exc:
-            message = self._invalid_message(obj, line, kind, exc)
         sid = obj.get("session_id")
         if sid.__class__ is str and sid:
             self.session_id = sid
-        if message.__class__ is ResultMessage:
+        lifecycle = self.lifecycle
+        if kind == "result":
             self.results_received += 1
+            routed = lifecycle.result_read(obj)
+            if routed is ResultRoute.DROP:
+                return
+            result = decode_result(obj)
+            if result.decode_error is not None:
+                self.invalid_lines += 1
+                self._ready.append(InvalidLine(line[:200], result.decode_error))
+            if routed is ResultRoute.BACKGROUND:
+                self._background.add(id(result))
+            self._ready.append(result)
+            return
+        if lifecycle._abandoned and lifecycle.draining:
+            lifecycle.dropped_messages += 1
+            return
+        message: Message
+        if obj.get("type") != kind:
+            message = self._ambiguous(obj, line, kind)
+        else:
+            try:
+                message = decode_message(obj)
+            except MessageParseError as exc:
+                message = self._invalid_message(obj, line, kind, exc)
+        if message.__class__ is CommandLifecycleMessage and lifecycle.is_sdk_uuid(
+            message.command_uuid
+        ):
+            return  # about a prompt uuid the SDK chose for its own bookkeeping
         self._ready.append(message)
+
+    def _ambiguous(self, obj: dict[str, Any], line: bytes, kind: Any) -> Message:
+        """A frame whose ``type`` keys disagree: delivered untyped, as the kind it was read as."""
+        self.invalid_lines += 1
+        self._ready.append(
+            InvalidLine(line[:200], f"the frame has several 'type' keys; read as {kind!r}")
+        )
+        return UnknownMessage(type=str(kind), raw=obj)
 
     def _undecodable(self, obj: dict[str, Any], line: bytes, kind: Any) -> Message:
         """A hot-path decoder refused ``obj``: let decode_message explain why."""
@@ -253,12 +329,12 @@ class ClaudeProtocol:
     # Frames that are protocol plumbing rather than user-visible messages. Each returns the
     # event to emit, or None to decode the frame as a message after all.
 
-    def _on_control_response(self, obj: dict[str, Any], line: bytes) -> Any:
+    def _on_control_response(self, obj: dict[str, Any], line: bytes) -> Event:
         matched = self._control.match(obj)
         # An unmatched response (an echo, or late after a timeout) is only activity.
         return matched if matched is not None else KeepAlive(obj)
 
-    def _on_control_request(self, obj: dict[str, Any], line: bytes) -> Any:
+    def _on_control_request(self, obj: dict[str, Any], line: bytes) -> Event:
         request = obj.get("request")
         request_id = obj.get("request_id")
         if not isinstance(request, dict) or not isinstance(request_id, str):
@@ -266,19 +342,19 @@ class ClaudeProtocol:
             return InvalidLine(line[:200], "malformed control_request")
         return ControlRequest(request_id, str(request.get("subtype")), request)
 
-    def _on_control_cancel(self, obj: dict[str, Any], line: bytes) -> Any:
+    def _on_control_cancel(self, obj: dict[str, Any], line: bytes) -> Event:
         return ControlCancel(str(obj.get("request_id")))
 
-    def _on_keep_alive(self, obj: dict[str, Any], line: bytes) -> Any:
+    def _on_keep_alive(self, obj: dict[str, Any], line: bytes) -> Event:
         return KeepAlive(obj)
 
-    def _on_transcript_mirror(self, obj: dict[str, Any], line: bytes) -> Any:
+    def _on_transcript_mirror(self, obj: dict[str, Any], line: bytes) -> Event:
         entries = obj.get("entries")
         return TranscriptMirror(
             obj.get("filePath"), entries if isinstance(entries, list) else [], obj
         )
 
-    def _on_system(self, obj: dict[str, Any], line: bytes) -> Any:
+    def _on_system(self, obj: dict[str, Any], line: bytes) -> Event | None:
         if obj.get("subtype") != "session_state_changed":
             return None
         self.state = str(obj.get("state"))
@@ -303,26 +379,39 @@ class ClaudeProtocol:
         )
         if extra:
             frame.update(extra)
+        data = encode_frame(frame)
         self.turns_sent += 1
-        return _dumps(frame) + b"\n"
+        return data
 
     def send_raw(self, frame: dict[str, Any]) -> bytes:
         """Encodes an arbitrary frame (a user-supplied message dict, for instance)."""
+        data = encode_frame(frame)
         if frame.get("type") == "user":
             self.turns_sent += 1
-        return _dumps(frame) + b"\n"
+        return data
 
-    def send_control_request(self, subtype: str, fields: dict[str, Any]) -> tuple[str, bytes]:
-        """Registers an SDK->CLI control request; returns its id and the bytes to write."""
-        request_id, frame = self._control.new_request(subtype, fields)
-        return request_id, _dumps(frame) + b"\n"
+    def send_control_request(
+        self, subtype: str, fields: dict[str, Any], waiter: Any = None
+    ) -> tuple[str, bytes]:
+        """Registers an SDK->CLI control request; returns its id and the bytes to write.
+
+        ``waiter`` comes back on the matching :class:`ControlResponse` (and from
+        :meth:`fail_pending`). If the frame cannot be encoded nothing is registered.
+        """
+        request_id, frame = self._control.new_request(subtype, fields, waiter)
+        try:
+            data = encode_frame(frame)
+        except BaseException:
+            self._control.forget(request_id)
+            raise
+        return request_id, data
 
     def forget_request(self, request_id: str) -> None:
         """Stops waiting for a request (it timed out or its caller gave up)."""
         self._control.forget(request_id)
 
-    def fail_pending(self) -> list[str]:
-        """Forgets every pending request (the CLI went away) and returns their ids."""
+    def fail_pending(self) -> dict[str, Any]:
+        """Forgets every pending request (the CLI went away); returns id -> waiter."""
         return self._control.drain()
 
     @staticmethod
@@ -336,7 +425,7 @@ class ClaudeProtocol:
                 "response": response or {},
             },
         }
-        return _dumps(frame) + b"\n"
+        return encode_frame(frame)
 
     @staticmethod
     def send_control_error(request_id: str, error: str) -> bytes:
@@ -345,4 +434,4 @@ class ClaudeProtocol:
             "type": "control_response",
             "response": {"subtype": "error", "request_id": request_id, "error": error},
         }
-        return _dumps(frame) + b"\n"
+        return encode_frame(frame)

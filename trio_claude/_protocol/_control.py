@@ -3,6 +3,10 @@
 SDK->CLI requests get ids ``req_<n>_<hex>`` (the official SDK's convention). A response whose id is
 not pending is ignored: the CLI echoes the SDK's own control responses back when user-message
 replay is on, and a late answer to a request that already timed out must not confuse anyone.
+
+This is the one table of pending requests: each entry holds the request's subtype and the
+caller's *waiter* (an object of the shell's, opaque here), which comes back on the matching
+:class:`ControlResponse` and from :meth:`ControlTable.drain`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class ControlResponse:
     response: dict[str, Any]
     error: str | None = None
     error_code: str | None = None
+    #: The waiter registered with the request (see :meth:`ControlTable.new_request`).
+    waiter: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 class ControlTable:
@@ -41,23 +47,29 @@ class ControlTable:
 
     def __init__(self) -> None:
         self._counter = 0
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, tuple[str, Any]] = {}
 
     @property
     def pending(self) -> dict[str, str]:
         """The pending requests: id -> subtype (a copy)."""
-        return dict(self._pending)
+        return {rid: subtype for rid, (subtype, _) in self._pending.items()}
 
-    def new_request(self, subtype: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def new_request(
+        self, subtype: str, fields: dict[str, Any], waiter: Any = None
+    ) -> tuple[str, dict[str, Any]]:
         """Registers a request and returns its id and the wire frame.
 
         Args:
             subtype: The request subtype (``initialize``, ``interrupt``, ...).
             fields: The request's other fields.
+            waiter: The caller's object to hand back with the answer.
         """
         self._counter += 1
         request_id = f"req_{self._counter}_{os.urandom(4).hex()}"
-        self._pending[request_id] = subtype
+        self._pending[request_id] = (subtype, waiter)
         frame = {
             "type": "control_request",
             "request_id": request_id,
@@ -77,7 +89,7 @@ class ControlTable:
         request_id = body.get("request_id")
         if not isinstance(request_id, str) or request_id not in self._pending:
             return None
-        subtype = self._pending.pop(request_id)
+        subtype, waiter = self._pending.pop(request_id)
         if body.get("subtype") == "error":
             error = body.get("error")
             code = body.get("error_code")
@@ -88,14 +100,19 @@ class ControlTable:
                 response={},
                 error=str(error) if error is not None else "unknown error",
                 error_code=code if isinstance(code, str) else None,
+                waiter=waiter,
             )
         payload = body.get("response")
         return ControlResponse(
-            request_id, subtype, ok=True, response=payload if isinstance(payload, dict) else {}
+            request_id,
+            subtype,
+            ok=True,
+            response=payload if isinstance(payload, dict) else {},
+            waiter=waiter,
         )
 
-    def drain(self) -> list[str]:
-        """Forgets every pending request and returns their ids (used when the CLI goes away)."""
-        ids = list(self._pending)
+    def drain(self) -> dict[str, Any]:
+        """Forgets every pending request; returns id -> waiter (used when the CLI goes away)."""
+        drained = {rid: waiter for rid, (_, waiter) in self._pending.items()}
         self._pending.clear()
-        return ids
+        return drained

@@ -6,16 +6,21 @@ is protocol plumbing the session consumes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
+from ..types import Message
 from ._control import ControlResponse
 from ._framing import OversizeLine
 
 __all__ = [
     "EOF",
     "NEED_DATA",
+    "PLUMBING_EVENTS",
+    "Event",
+    "EndOfStream",
+    "NeedData",
     "ControlCancel",
     "ControlRequest",
     "ControlResponse",
@@ -27,18 +32,24 @@ __all__ = [
 ]
 
 
-class _Sentinel:
-    def __init__(self, name: str) -> None:
-        self._name = name
+class NeedData:
+    """The type of :data:`NEED_DATA`."""
 
     def __repr__(self) -> str:
-        return self._name
+        return "NEED_DATA"
+
+
+class EndOfStream:
+    """The type of :data:`EOF`."""
+
+    def __repr__(self) -> str:
+        return "EOF"
 
 
 #: Returned by ``next_event()`` when more bytes are needed.
-NEED_DATA: Any = _Sentinel("NEED_DATA")
+NEED_DATA: Final = NeedData()
 #: Returned by ``next_event()`` once the stream has ended and every event was taken.
-EOF: Any = _Sentinel("EOF")
+EOF: Final = EndOfStream()
 
 
 @attrs.frozen
@@ -97,3 +108,32 @@ class InvalidLine:
 
     line: bytes
     error: str
+
+
+#: The events that are protocol plumbing (everything ``events()`` returns but messages and the
+#: undecoded message lines of ``defer_messages``). The shell handles each of these itself.
+PLUMBING_EVENTS: Final = (
+    ControlResponse,
+    ControlRequest,
+    ControlCancel,
+    SessionStateChanged,
+    KeepAlive,
+    TranscriptMirror,
+    InvalidLine,
+    OversizeLine,
+)
+
+#: What ``ClaudeProtocol.events()`` returns: a message, a message line to decode on delivery
+#: (``bytes``, with ``defer_messages``), or a plumbing event.
+Event = (
+    Message
+    | bytes
+    | ControlResponse
+    | ControlRequest
+    | ControlCancel
+    | SessionStateChanged
+    | KeepAlive
+    | TranscriptMirror
+    | InvalidLine
+    | OversizeLine
+)

@@ -10,6 +10,14 @@ official one. Two rules keep free-form values from being read as flags:
 * any other valued flag whose value starts with ``-`` is emitted as ``--flag=value`` too (a
   system prompt ``"- be brief"`` is a value, not a flag). Empty values stay two tokens
   (``--system-prompt ""``), as the official SDK sends them.
+
+Credentials stay off the command line, where every local user can read them
+(``/proc/<pid>/cmdline``): by default the stdio/sse/http ``mcp_servers`` (their ``env`` and
+``headers``) and inline ``settings`` are sent in the ``initialize`` request, which the CLI reads as
+the first stdin line at start-up when given ``--await-initialize`` (``--initialize-fields=settings``
+for the settings), as the official TypeScript SDK does with ``mcpServersDelivery`` /
+``settingsDelivery: 'initialize'``. The CLI confirms it took them (``mcp_servers_applied``,
+``settings_applied`` in its answer): :func:`check_initialize_reply`.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from .._errors import ConfigurationError
+from .._errors import CLIConnectionError, ConfigurationError
 from .._options import (
     AgentDefinition,
     ClaudeAgentOptions,
@@ -40,6 +48,9 @@ __all__ = [
     "build_argv",
     "build_env",
     "build_initialize",
+    "check_initialize_reply",
+    "initialize_mcp_servers",
+    "initialize_settings",
     "mcp_config_json",
     "needs_open_stdin",
     "register_hooks",
@@ -115,6 +126,124 @@ def mcp_config_json(servers: Mapping[str, Any]) -> str | None:
         else:
             raise ConfigurationError(f"mcp_servers[{name!r}] is not a server configuration")
     return _dumps({"mcpServers": wire}) if wire else None
+
+
+def _mcp_delivery(options: ClaudeAgentOptions) -> tuple[str | None, dict[str, Any] | None]:
+    """``(--mcp-config value, initialize mcpServers)`` for the options; either may be ``None``."""
+    servers: Any = options.mcp_servers
+    if isinstance(servers, str):
+        parsed = _json_object(servers) if options.mcp_servers_delivery == "initialize" else None
+        inner = parsed.get("mcpServers") if parsed is not None and len(parsed) == 1 else None
+        if not isinstance(inner, dict):
+            # A file path, or JSON of another shape: passed as given.
+            return (servers or None), None
+        servers = inner
+    config = mcp_config_json(servers)  # validates every entry
+    if options.mcp_servers_delivery == "argv" or config is None:
+        return config, None
+    external = {
+        name: dict(cfg)
+        for name, cfg in servers.items()
+        if isinstance(cfg, Mapping) and not is_sdk_server(cfg)
+    }
+    if not external:
+        return config, None
+    in_process = {name: cfg for name, cfg in servers.items() if name not in external}
+    return mcp_config_json(in_process), external
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    if not text.strip().startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def initialize_mcp_servers(options: ClaudeAgentOptions) -> dict[str, Any] | None:
+    """The MCP servers sent in ``initialize`` (``mcpServers``) instead of ``--mcp-config``.
+
+    With ``mcp_servers_delivery="initialize"`` (the default): the stdio/sse/http servers of
+    ``mcp_servers`` (a dict, or a JSON string ``{"mcpServers": {...}}``). In-process servers stay
+    in ``--mcp-config``; a config file path is passed as is.
+
+    Args:
+        options: The options.
+
+    Returns:
+        ``{name: config}``, or ``None`` when nothing is sent that way.
+    """
+    return _mcp_delivery(options)[1]
+
+
+def initialize_settings(options: ClaudeAgentOptions) -> dict[str, Any] | None:
+    """The settings sent in ``initialize`` (``settings``) instead of ``--settings``.
+
+    With ``settings_delivery="initialize"`` (the default): the inline settings (a dict, or a
+    JSON string of an object), ``sandbox`` merged in (see :func:`settings_value`). A settings
+    file path, and a JSON string that does not parse to an object (the CLI reports it), go in
+    ``--settings``.
+
+    Args:
+        options: The options.
+
+    Returns:
+        The settings object, or ``None`` when nothing is sent that way.
+
+    Raises:
+        ConfigurationError: As :func:`settings_value`.
+    """
+    if options.settings_delivery != "initialize":
+        return None
+    value = settings_value(options)
+    return _json_object(value) if value is not None else None
+
+
+def check_initialize_reply(options: ClaudeAgentOptions, reply: Mapping[str, Any]) -> str | None:
+    """Checks that the CLI took what :func:`build_initialize` sent in place of flags.
+
+    Args:
+        options: The options the session was started with.
+        reply: The CLI's answer to ``initialize`` (``ServerInfo.raw``).
+
+    Returns:
+        A warning to log, or ``None``: the CLI says it read the MCP servers at start-up but did
+        not load them (``mcp_servers_applied: false``: a wrapper may have dropped
+        ``--await-initialize``).
+
+    Raises:
+        CLIConnectionError: The settings were not confirmed (``settings_applied`` is not
+            ``true``), or the CLI does not report ``mcp_servers_applied`` at all (it is older than
+            this delivery and started without the servers).
+    """
+    version = reply.get("claude_code_version")
+    which = f"This Claude Code ({version})" if isinstance(version, str) else "This Claude Code"
+    if initialize_settings(options) is not None and reply.get("settings_applied") is not True:
+        raise CLIConnectionError(
+            f"{which} did not confirm the settings sent in the initialize request "
+            "(settings_applied is not true), so the session was ended. Update the CLI "
+            "(`python -m trio_claude install-cli`), check that no wrapper changes its flags or "
+            "the initialize request, or pass settings_delivery='argv' (the settings then go on "
+            "the command line, where other local users can read them)."
+        )
+    if initialize_mcp_servers(options) is not None:
+        applied = reply.get("mcp_servers_applied")
+        if not isinstance(applied, bool):
+            raise CLIConnectionError(
+                f"{which} is too old to read MCP servers from the initialize request, so it "
+                "started without them; the session was ended. Update the CLI "
+                "(`python -m trio_claude install-cli`) or pass mcp_servers_delivery='argv' (the "
+                "servers' env and headers then go on the command line, where other local users "
+                "can read them)."
+            )
+        if not applied:
+            return (
+                "the CLI did not load the MCP servers sent in the initialize request "
+                "(mcp_servers_applied: false); check that no wrapper removes --await-initialize"
+            )
+    return None
 
 
 def settings_value(options: ClaudeAgentOptions) -> str | None:
@@ -284,18 +413,21 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
         argv.append(f"--resume-drops-turn={o.resume_drops_turn}")
 
     settings = settings_value(o)
-    if settings is not None:
+    init_settings = initialize_settings(o)
+    if settings is not None and init_settings is None:
         _value(argv, "--settings", settings)
     for directory in o.add_dirs:
         _value(argv, "--add-dir", directory)
 
-    if isinstance(o.mcp_servers, str):
-        if o.mcp_servers:
-            _value(argv, "--mcp-config", o.mcp_servers)
-    else:
-        config = mcp_config_json(o.mcp_servers)
-        if config is not None:
-            argv.extend(("--mcp-config", config))
+    config, init_servers = _mcp_delivery(o)
+    if config is not None:
+        _value(argv, "--mcp-config", config)
+    # Read the initialize request (the first stdin line) at start-up: the servers and the
+    # settings it carries then apply as their flags would.
+    if init_servers is not None or init_settings is not None:
+        argv.append("--await-initialize")
+    if init_settings is not None:
+        argv.append("--initialize-fields=settings")
 
     if o.include_partial_messages:
         argv.append("--include-partial-messages")
@@ -476,6 +608,9 @@ def build_initialize(
     Returns:
         ``{"subtype": "initialize", "hooks": None | {...}, ...}``; absent options are omitted
         (``hooks`` is always present, ``None`` without hooks, as the official SDK sends it).
+        ``mcpServers`` and ``settings`` carry what :func:`initialize_mcp_servers` and
+        :func:`initialize_settings` keep off the command line (:func:`build_argv` then adds
+        ``--await-initialize``).
     """
     o = options
     ids = hook_callback_ids if hook_callback_ids is not None else register_hooks(o.hooks).ids
@@ -509,6 +644,12 @@ def build_initialize(
         request["promptSuggestions"] = o.prompt_suggestions
     if o.agent_progress_summaries is not None:
         request["agentProgressSummaries"] = o.agent_progress_summaries
+    servers = initialize_mcp_servers(o)
+    if servers is not None:
+        request["mcpServers"] = servers
+    settings = initialize_settings(o)
+    if settings is not None:
+        request["settings"] = settings
     for key, value in o.extra_initialize_fields.items():
         if key != "subtype":
             request[key] = value

@@ -1,0 +1,139 @@
+"""Why a session's output ended: the typed error its callers get (next to ``_diagnose.py``).
+
+The session collects the facts (exit status, stderr tail, the last result, whether the SDK was
+closing, a broken drain, a resource-limit breach, a stdout held open after the exit) into an
+:class:`OutputEnd` and asks :func:`end_error` for the one error every waiter then sees. The
+reasons and hints of :class:`~trio_claude.ProcessError` come from :func:`diagnose_exit`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import attrs
+
+from ._diagnose import ExitContext, diagnose_exit
+from ._errors import ProcessError, SessionClosedError
+from ._limits import LimitBreach, exit_breach
+from ._options import ClaudeAgentOptions
+from ._redact import redact
+from ._transport._base import LaunchSpec
+from .types import ResultMessage
+
+__all__ = ["OutputEnd", "end_error", "process_error"]
+
+
+@attrs.frozen(kw_only=True)
+class OutputEnd:
+    """What the session saw when its output ended.
+
+    Attributes:
+        exit_code: The CLI's exit status (``None``: it did not exit in time).
+        closing: Whether the SDK was closing the session (``aclose()``).
+        broken: Why the session broke, if it did (an interrupted turn never ended).
+        breach: A ``resource_limits`` limit the CLI was killed for, if any.
+        stdout_held: Whether the CLI exited but its stdout stayed open (a process it started
+            holds it) and the session stopped reading.
+        live_turn_open: Whether a turn a receiver waits for had not ended.
+        stderr: The redacted stderr tail.
+        last_result: The last result read.
+        cli_version: The CLI's version, if known.
+    """
+
+    exit_code: int | None
+    closing: bool
+    broken: BaseException | None
+    breach: LimitBreach | None
+    stdout_held: bool
+    live_turn_open: bool
+    stderr: str
+    last_result: ResultMessage | None
+    cli_version: str | None
+
+
+def end_error(
+    end: OutputEnd, options: ClaudeAgentOptions, spec: LaunchSpec, secrets: Sequence[str]
+) -> BaseException | None:
+    """The error the end of the output means for the session's callers (``None``: clean)."""
+    code = end.exit_code
+    if end.closing:
+        return end.broken
+    if end.breach is not None:
+        return end.breach.error(exit_code=code, stderr=end.stderr, cli_version=end.cli_version)
+    if code is None:
+        return process_error(
+            "the CLI closed its output but did not exit", None, end, options, spec, secrets
+        )
+    if end.stdout_held:
+        return process_error(
+            "the CLI exited, but a process it started kept its output open",
+            code,
+            end,
+            options,
+            spec,
+            secrets,
+        )
+    if code == 0:
+        if end.live_turn_open:
+            return process_error(
+                "the CLI exited before the turn's result",
+                code,
+                end,
+                options,
+                spec,
+                secrets,
+            )
+        return None
+    return process_error("the CLI exited unexpectedly", code, end, options, spec, secrets)
+
+
+def closed_error(end_error: BaseException | None) -> BaseException:
+    """What a pending request or a sender gets once the output ended."""
+    return end_error if end_error is not None else SessionClosedError("the CLI has exited")
+
+
+def process_error(
+    message: str,
+    code: int | None,
+    end: OutputEnd,
+    options: ClaudeAgentOptions,
+    spec: LaunchSpec,
+    secrets: Sequence[str],
+) -> ProcessError:
+    """A ProcessError for the CLI's exit, with a reason and a hint if the cause is known."""
+    last = end.last_result
+    own_process = options.transport is None and options.user is None
+    context = ExitContext(
+        permission_mode=options.permission_mode,
+        running_as_root=(os.geteuid() == 0) if own_process and hasattr(os, "geteuid") else None,
+        is_sandbox=spec.env.get("IS_SANDBOX"),
+        resume=options.resume,
+        config_dir=spec.env.get("CLAUDE_CONFIG_DIR"),
+        extra_args=tuple(options.extra_args),
+        stopped_by_sdk=end.closing,
+    )
+    errors = [redact(str(e), secrets) for e in (last.errors or [])] if last else []
+    found = diagnose_exit(
+        code,
+        end.stderr,
+        result_errors=errors if last is not None and last.is_error else (),
+        context=context,
+    )
+    return ProcessError(
+        message,
+        exit_code=code,
+        stderr=end.stderr,
+        cli_version=end.cli_version,
+        reason=found.reason if found else None,
+        hint=found.hint if found else None,
+    )
+
+
+def limit_breach(
+    options: ClaudeAgentOptions, polled: LimitBreach | None, code: int | None, stderr: str
+) -> LimitBreach | None:
+    """The ``resource_limits`` limit the CLI was killed for or died of, if any."""
+    if polled is not None:
+        return polled
+    return exit_breach(options.resource_limits, code, stderr)

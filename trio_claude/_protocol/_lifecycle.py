@@ -1,0 +1,405 @@
+"""The session's lifecycle and its turns: one state machine, no I/O, no trio.
+
+Every input the session sees (a prompt written, a frame read, a receiver cancelled, close asked
+for, stdout's end, the process's exit, a timeout) is a method call here, and every decision that
+depends on the session's history is taken here, once. The trio shell (``_session.py``) only moves
+bytes, runs callbacks and keeps time; it asks this module what to do.
+
+The rules
+---------
+
+1. **States.** A session is in exactly one :class:`LifecycleState`. The *phase* only moves forward:
+   ``STARTING -> INITIALIZING -> running -> CLOSING -> CLOSED``, and ``FAILED`` can end any
+   phase. While running, the state is derived from the turns: ``IDLE`` (no turn open),
+   ``IN_TURN`` (a turn is open), ``INTERRUPTING`` (the oldest open turn was abandoned: the CLI was
+   asked to interrupt it and its remaining messages are being dropped up to its result).
+
+2. **Turns.** A turn opens when its prompt is written (:meth:`Lifecycle.prompt_sent`) and ends
+   exactly once:
+
+   - by a result that names the turn's prompt uuid (``user_message_uuids`` or
+     ``user_message_uuid``). One result may name several prompts (the CLI folds a prompt that
+     arrives mid-turn into the running turn): it ends all of them;
+   - by a result that names no uuid at all, if the CLI has never named one (older CLIs, fakes):
+     it ends the oldest open turn;
+   - or by the end of the session, with the end's error.
+
+   A result that ends no open turn (a background job's, or a turn the CLI ran on its own) is
+   delivered, and ends no receiver's turn.
+
+3. **Abandoned turns.** A receiver cancelled mid-turn abandons the oldest live turn
+   (:meth:`Lifecycle.abandon`): the shell must send ``interrupt`` (once per drain), and every
+   message read while the oldest open turn is abandoned is dropped, its result too. A result that
+   also ends a live turn is delivered.
+
+4. **Close.** :meth:`Lifecycle.close` abandons every open turn. If the CLI's output has not ended
+   and a turn is open, the shell interrupts the CLI and waits (bounded by ``interrupt_timeout``)
+   until the turns have drained before it closes stdin, so that the CLI exits on its own.
+
+5. **The end.** The output has ended when stdout has ended *and* the process has exited; when the
+   process has exited and a short grace for its last output passed (a grandchild may hold stdout
+   open); or when stdout ended and the process did not exit in time. :meth:`Lifecycle.end` then
+   records the error (``None`` for a clean end), the phase becomes ``CLOSED`` or ``FAILED``, and
+   every open turn ends.
+
+6. **Receiving.** Messages already read are always delivered first. After them, a receive for a
+   turn stops at once when no live turn is open (:attr:`Lifecycle.live_turn_open`): it never
+   waits for a result that no prompt is owed.
+
+7. **Sending.** Nothing is sent once closing, closed or failed (:meth:`Lifecycle.check_can_send`).
+
+Token and cost charging for budgets is turn bookkeeping too: :class:`UsageMeter` computes what
+each message adds, so the shell only hands the numbers to the shared ``Budget``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .._errors import SessionClosedError
+
+__all__ = ["Lifecycle", "ResultRoute", "LifecycleState", "UsageMeter", "result_uuids"]
+
+
+class LifecycleState(enum.Enum):
+    """Where a session is in its life (see :attr:`Session.lifecycle <trio_claude.Session>`)."""
+
+    #: The process is being started.
+    STARTING = "starting"
+    #: The process runs; ``initialize`` has not been answered yet.
+    INITIALIZING = "initializing"
+    #: Ready, no turn open.
+    IDLE = "idle"
+    #: A turn is open.
+    IN_TURN = "in_turn"
+    #: An abandoned turn is being interrupted and drained.
+    INTERRUPTING = "interrupting"
+    #: ``aclose()`` (or the end of the ``async with``) is stopping the CLI.
+    CLOSING = "closing"
+    #: Closed, or the CLI exited cleanly.
+    CLOSED = "closed"
+    #: Ended by an error (the CLI died, or the session broke).
+    FAILED = "failed"
+
+
+class ResultRoute(enum.Enum):
+    """What to do with a result that was read (rule 2 and 3)."""
+
+    #: Deliver it; it ends the turn a receiver is waiting for.
+    ENDS_TURN = "ends_turn"
+    #: Deliver it; it ends no receiver's turn (a background job's result).
+    BACKGROUND = "background"
+    #: Drop it: it ends an abandoned turn (or arrived while one drains).
+    DROP = "drop"
+
+
+def result_uuids(raw: Mapping[str, Any]) -> list[str]:
+    """The prompt uuids a result frame says it answers (rule 2)."""
+    uuids = raw.get("user_message_uuids")
+    if isinstance(uuids, list) and uuids:
+        return [u for u in uuids if isinstance(u, str)]
+    single = raw.get("user_message_uuid")
+    return [single] if isinstance(single, str) else []
+
+
+_RUNNING = "running"
+_MAX_AUTO_UUIDS = 1024
+
+
+class Lifecycle:
+    """The lifecycle and turn state of one session (see the rules above)."""
+
+    def __init__(self) -> None:
+        self._phase: LifecycleState | str = LifecycleState.STARTING
+        # Prompt uuids, oldest first, of the turns not ended yet; and which are abandoned.
+        self._open: deque[str] = deque()
+        self._abandoned: set[str] = set()
+        self._interrupt_pending = False
+        # Whether the CLI has ever named a prompt uuid in a result (then a uuid-less result is a
+        # turn of its own, rule 2).
+        self._cli_names_uuids = False
+        # Uuids the SDK chose itself: their command_lifecycle frames are bookkeeping, not news.
+        self._auto_uuids: dict[str, None] = {}
+        #: Whether the CLI's stdout has ended.
+        self.stdout_ended = False
+        #: Whether the process has exited, and its status (``None`` if unknown).
+        self.exited = False
+        self.exit_code: int | None = None
+        #: Whether the session has ended (rule 5), and why (``None``: a clean end).
+        self.ended = False
+        self.end_error: BaseException | None = None
+        #: Whether close was asked for (``aclose()``, the end of the ``async with``).
+        self.close_requested = False
+        #: Why the session broke (an interrupted turn that never ended), if it did.
+        self.broken: BaseException | None = None
+        #: Results read that ended a turn, and that ended none.
+        self.turns_ended = 0
+        self.background_results = 0
+        self.dropped_messages = 0
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def state(self) -> LifecycleState:
+        """The current state (rule 1)."""
+        phase = self._phase
+        if phase != _RUNNING:
+            assert isinstance(phase, LifecycleState)
+            return phase
+        if self.draining:
+            return LifecycleState.INTERRUPTING
+        return LifecycleState.IN_TURN if self._open else LifecycleState.IDLE
+
+    @property
+    def closing(self) -> bool:
+        """Whether close was asked for or the session is over."""
+        return self.close_requested or self.finished
+
+    @property
+    def finished(self) -> bool:
+        """Whether the session is closed or failed (its process is gone or abandoned)."""
+        return self._phase in (LifecycleState.CLOSED, LifecycleState.FAILED)
+
+    @property
+    def turns_open(self) -> int:
+        """Turns whose prompt was sent and whose end was not read yet (abandoned ones too)."""
+        return len(self._open)
+
+    @property
+    def live_turn_open(self) -> bool:
+        """Whether a turn some receiver may still wait for is open (rule 6)."""
+        return len(self._open) > len(self._abandoned)
+
+    @property
+    def abandoned_open(self) -> bool:
+        """Whether an abandoned turn has not ended yet (a drain is under way)."""
+        return bool(self._abandoned)
+
+    @property
+    def draining(self) -> bool:
+        """Whether the oldest open turn is abandoned: messages read now are dropped (rule 3)."""
+        return bool(self._abandoned) and self._open[0] in self._abandoned
+
+    @property
+    def interrupt_pending(self) -> bool:
+        """Whether an ``interrupt`` is owed to or on its way to the CLI for abandoned turns."""
+        return self._interrupt_pending
+
+    # ----------------------------------------------------------------- inputs
+
+    def started(self) -> None:
+        """The process was started."""
+        if self._phase is LifecycleState.STARTING:
+            self._phase = LifecycleState.INITIALIZING
+
+    def initialized(self) -> None:
+        """The CLI answered ``initialize``."""
+        if self._phase is LifecycleState.INITIALIZING:
+            self._phase = _RUNNING
+
+    def check_can_send(self) -> None:
+        """Raises the typed error that forbids sending now, if any (rule 7).
+
+        Raises:
+            SessionClosedError: The session is broken or closed, or its CLI has exited cleanly.
+            ProcessError: (the end error) The CLI died.
+        """
+        if self.broken is not None:
+            raise SessionClosedError(f"the session is broken: {self.broken}") from self.broken
+        if self.close_requested:
+            raise SessionClosedError("the session is closed")
+        if self.ended:
+            if self.end_error is not None:
+                raise self.end_error
+            raise SessionClosedError("the CLI has exited")
+
+    def prompt_sent(self, uuid: str, *, chosen_by_sdk: bool = False) -> None:
+        """A prompt (a new turn) was written with ``uuid``."""
+        self._open.append(uuid)
+        if chosen_by_sdk:
+            auto = self._auto_uuids
+            auto[uuid] = None
+            if len(auto) > _MAX_AUTO_UUIDS:
+                del auto[next(iter(auto))]
+
+    def is_sdk_uuid(self, uuid: str | None) -> bool:
+        """Whether ``uuid`` is one the SDK chose for a prompt (not the caller)."""
+        return uuid is not None and uuid in self._auto_uuids
+
+    def result_read(self, raw: Mapping[str, Any]) -> ResultRoute:
+        """A result frame was read: end the turns it answers (rules 2 and 3)."""
+        open_turns = self._open
+        uuids = result_uuids(raw)
+        ended: list[str]
+        if uuids:
+            self._cli_names_uuids = True
+            ended = [u for u in uuids if u in open_turns]
+        elif self._cli_names_uuids or not open_turns:
+            ended = []
+        else:
+            ended = [open_turns[0]]
+        if not ended:
+            self.background_results += 1
+            if self.draining:
+                self.dropped_messages += 1
+                return ResultRoute.DROP
+            return ResultRoute.BACKGROUND
+        abandoned = self._abandoned
+        live = False
+        for uuid in ended:
+            open_turns.remove(uuid)
+            if uuid in abandoned:
+                abandoned.discard(uuid)
+            else:
+                live = True
+        if not abandoned:
+            self._interrupt_pending = False
+        self.turns_ended += 1
+        if live:
+            return ResultRoute.ENDS_TURN
+        self.dropped_messages += 1
+        return ResultRoute.DROP
+
+    def abandon(self) -> bool:
+        """A receiver was cancelled mid-turn: abandon the oldest live turn (rule 3).
+
+        Returns:
+            Whether the shell must send ``interrupt`` now (not when one is already on its way,
+            and not once the output has ended).
+        """
+        for uuid in self._open:
+            if uuid not in self._abandoned:
+                self._abandoned.add(uuid)
+                break
+        else:
+            return False
+        return self._owe_interrupt()
+
+    def close(self) -> bool:
+        """Close was asked for: abandon every open turn (rule 4).
+
+        Returns:
+            Whether the shell must send ``interrupt`` before closing stdin.
+        """
+        if self.close_requested:
+            return False
+        self.close_requested = True
+        if not self.finished:
+            self._phase = LifecycleState.CLOSING
+        self._abandoned.update(self._open)
+        return self._owe_interrupt()
+
+    def _owe_interrupt(self) -> bool:
+        if self._interrupt_pending or not self._abandoned or self.ended or self.stdout_ended:
+            return False
+        self._interrupt_pending = True
+        return True
+
+    def interrupt_failed(self) -> None:
+        """The ``interrupt`` could not be delivered or was refused; a later abandon may retry."""
+        self._interrupt_pending = False
+
+    def stdout_closed(self) -> None:
+        """The CLI's stdout ended."""
+        self.stdout_ended = True
+
+    def process_exited(self, code: int | None) -> None:
+        """The process exited with ``code`` (``None``: its status is unknown)."""
+        self.exited = True
+        self.exit_code = code
+
+    def break_(self, error: BaseException) -> None:
+        """An abandoned turn never ended: the session is unusable and must close."""
+        if self.broken is None:
+            self.broken = error
+
+    def end(self, error: BaseException | None) -> list[str]:
+        """The output has ended (rule 5); ``error`` is why, ``None`` for a clean end.
+
+        Returns:
+            The uuids of the turns this ended (they got no result).
+        """
+        if self.ended:
+            return []
+        self.ended = True
+        self.end_error = error
+        ended = list(self._open)
+        self._open.clear()
+        self._abandoned.clear()
+        self._interrupt_pending = False
+        if not self.finished:
+            failed = self.broken is not None or (
+                error is not None and not isinstance(error, SessionClosedError)
+            )
+            self._phase = LifecycleState.FAILED if failed else LifecycleState.CLOSED
+        return ended
+
+    def closed(self) -> None:
+        """The shell finished tearing down: the process is reaped."""
+        if not self.finished:
+            self._phase = (
+                LifecycleState.FAILED if self.broken is not None else LifecycleState.CLOSED
+            )
+        self._open.clear()
+        self._abandoned.clear()
+
+
+class UsageMeter:
+    """What each message adds to a budget: tokens as they stream, USD at results.
+
+    The CLI reports ``total_cost_usd`` cumulatively per process and repeats an assistant
+    message's usage for each of its content blocks (one ``assistant`` line per block), so the
+    meter charges differences.
+    """
+
+    def __init__(self) -> None:
+        self._per_message: dict[str, int] = {}
+        self._turn_tokens = 0
+        self._cost_charged = 0.0
+
+    def assistant(self, key: str, usage: Mapping[str, Any] | None) -> tuple[int, int]:
+        """An assistant message: returns ``(new tokens, new model turns)``."""
+        tokens = usage_tokens(usage)
+        charged = self._per_message.get(key)
+        if charged is None:
+            self._per_message[key] = tokens
+            self._turn_tokens += tokens
+            return tokens, 1
+        if tokens > charged:
+            self._per_message[key] = tokens
+            self._turn_tokens += tokens - charged
+            return tokens - charged, 0
+        return 0, 0
+
+    def result(self, cost: float | None, usage: Mapping[str, Any] | None) -> tuple[float, int]:
+        """A result: returns ``(new USD, tokens the turn used beyond those already charged)``."""
+        cost = cost or 0.0
+        usd = max(0.0, cost - self._cost_charged)
+        self._cost_charged = max(self._cost_charged, cost)
+        tokens = max(0, usage_tokens(usage) - self._turn_tokens)
+        self._per_message.clear()
+        self._turn_tokens = 0
+        return usd, tokens
+
+
+_TOKEN_KEYS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+
+
+def usage_tokens(usage: Mapping[str, Any] | None, keys: Iterable[str] = _TOKEN_KEYS) -> int:
+    """The tokens an API ``usage`` object counts (integers only; anything else counts 0)."""
+    if not usage or not isinstance(usage, Mapping):
+        return 0
+    total = 0
+    for key in keys:
+        value = usage.get(key)
+        if type(value) is int:
+            total += value
+    return total

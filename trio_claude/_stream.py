@@ -1,0 +1,108 @@
+"""``MessageStream``: the async iterator behind ``receive_response()`` and ``receive_messages()``.
+
+An async iterator, not an async generator: it owns no task and no cancel scope, so it can be
+abandoned, ``break``-ed out of, or cancelled anywhere without corrupting anything. It talks to its
+session through a narrow interface (:class:`StreamSource`): the inbox, the protocol core, and
+three calls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import trio
+
+from ._inbox import CHECKPOINT_EVERY, Inbox
+from ._protocol._connection import ClaudeProtocol
+from .types import Message, ResultMessage
+
+if TYPE_CHECKING:
+    from ._errors import BudgetExceededError
+
+__all__ = ["MessageStream", "StreamSource"]
+
+
+class StreamSource(Protocol):
+    """What a :class:`MessageStream` needs of its session."""
+
+    _inbox: Inbox
+    _proto: ClaudeProtocol
+
+    async def _next_message(self, *, turn: bool, until_input_done: bool) -> Message | None:
+        """The next message; ``None`` once the stream is over. Waits when it may."""
+
+    def _abandon_turn(self) -> None:
+        """A turn's receiver was cancelled: interrupt the turn and drop the rest of it."""
+
+    def _take_budget_error(self) -> BudgetExceededError | None:
+        """The budget error owed to the receiver of the turn that crossed a limit, once."""
+
+
+class MessageStream:
+    """The messages of one turn (``receive_response()``) or of the whole session.
+
+    Cancellation while waiting inside ``__anext__`` of a turn stream abandons the turn: the session
+    interrupts it and drops its remaining messages. ``break`` is not cancellation: the turn goes
+    on, and the next ``receive_response()`` resumes it.
+    """
+
+    def __init__(
+        self, session: StreamSource, *, until_result: bool, until_input_done: bool = False
+    ) -> None:
+        self._session = session
+        self._until_result = until_result
+        self._until_input_done = until_input_done
+        self._finished = False
+
+    def __aiter__(self) -> MessageStream:
+        return self
+
+    @property
+    def finished(self) -> bool:
+        """Whether the stream has delivered its last message (the turn's result, say)."""
+        return self._finished
+
+    async def __anext__(self) -> Message:
+        session = self._session
+        if self._finished:
+            error = session._take_budget_error()
+            if error is not None:
+                # The turn that crossed a limit has delivered its result; now say why it ended.
+                raise error
+            raise StopAsyncIteration
+        inbox = session._inbox
+        queue = inbox.queue
+        if queue and inbox.since_checkpoint < CHECKPOINT_EVERY:
+            # Fast path: a message is already here; the checkpoint is taken once per batch.
+            inbox.since_checkpoint += 1
+            message = queue.popleft()
+            if inbox.reader_paused:
+                inbox.room_made()
+            if message.__class__ is bytes:
+                decoded = session._proto.decode_deferred(message)
+                if decoded is not None:
+                    return decoded
+                # not JSON after all: logged by the reader, skipped
+            elif message.__class__ is ResultMessage:
+                ends = session._proto.ends_turn(message)
+                if self._until_result:
+                    self._finished = ends
+                return message
+            else:
+                return message  # type: ignore[return-value]
+        try:
+            next_message = await session._next_message(
+                turn=self._until_result, until_input_done=self._until_input_done
+            )
+        except trio.Cancelled:
+            if self._until_result:
+                session._abandon_turn()
+            raise
+        if next_message is None:
+            self._finished = True
+            raise StopAsyncIteration
+        if next_message.__class__ is ResultMessage:
+            ends = session._proto.ends_turn(next_message)
+            if self._until_result:
+                self._finished = ends
+        return next_message
