@@ -37,6 +37,7 @@ fuzz: $(STAMP)
 
 bench: cli
 	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/cancel_leave.py --rounds 5
 
 clean:
 	rm -rf $(VENV) build *.egg-info
