@@ -671,6 +671,11 @@ class Session:
         wait ``close_timeout`` for that exit, SIGTERM, 1 s, SIGKILL; the process is always reaped.
         """
         self._request_close()
+        if trio.lowlevel.current_task().parent_nursery is self._io:
+            # Called from one of the session's own tasks (a callback): it cannot wait for the
+            # end of the nursery it runs in. The close goes on without it.
+            await trio.lowlevel.checkpoint()
+            return
         with trio.CancelScope(shield=True):
             await self._done.wait()
 
@@ -912,10 +917,12 @@ class Session:
                     task_status.started()
                     await self._close_requested.wait()
                 finally:
-                    with trio.CancelScope(shield=True):
-                        assert self._proc is not None
-                        await self._shutdown(self._proc)
-                    io_scope.cancel()
+                    try:
+                        with trio.CancelScope(shield=True):
+                            assert self._proc is not None
+                            await self._shutdown(self._proc)
+                    finally:
+                        io_scope.cancel()
         finally:
             if acquired:
                 assert limiter is not None

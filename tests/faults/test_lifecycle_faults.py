@@ -29,6 +29,7 @@ from trio_claude.testing.fake_cli import (
     FakeTurn,
     Flood,
     Raw,
+    Request,
     Result,
     Sleep,
     Step,
@@ -449,3 +450,35 @@ async def test_guard_a_background_result_does_not_end_the_callers_turn(
         assert isinstance(last, tc.ResultMessage)
         assert last.raw["user_message_uuids"] == [UUID_A]
         assert (await session.run("next")).text == "ok"
+
+
+async def test_a_callback_that_closes_its_own_session_does_not_deadlock(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    holder: dict[str, tc.Session] = {}
+
+    async def policy(tool_name: str, tool_input: dict[str, Any], context: Any) -> Any:
+        await holder["session"].aclose()
+        return tc.PermissionResultDeny(message="closing")
+
+    script = FakeScript(
+        turns=[
+            FakeTurn(
+                steps=[
+                    Request(
+                        "can_use_tool",
+                        {"tool_name": "Bash", "input": {}, "tool_use_id": "t1"},
+                    ),
+                    Result(),
+                ]
+            )
+        ]
+    )
+    options = tc.ClaudeAgentOptions(transport=FakeCLITransport(script), can_use_tool=policy)
+    with trio.fail_after(60):
+        async with tc.open_session(options) as session:
+            holder["session"] = session
+            await session.send("go")
+            with pytest.raises(tc.SessionClosedError):
+                await session.collect_response()
+    assert session.closed and session.lifecycle is tc.LifecycleState.CLOSED
