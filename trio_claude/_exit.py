@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import attrs
 
 from ._diagnose import ExitContext, diagnose_exit
-from ._errors import ProcessError, SessionClosedError
+from ._errors import ProcessError
 from ._limits import LimitBreach, exit_breach
 from ._options import ClaudeAgentOptions
 from ._redact import redact
@@ -86,11 +86,6 @@ def end_error(
             )
         return None
     return process_error("the CLI exited unexpectedly", code, end, options, spec, secrets)
-
-
-def closed_error(end_error: BaseException | None) -> BaseException:
-    """What a pending request or a sender gets once the output ended."""
-    return end_error if end_error is not None else SessionClosedError("the CLI has exited")
 
 
 def process_error(

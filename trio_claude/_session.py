@@ -682,36 +682,7 @@ class Session:
     # ---------------------------------------------------------------- internals
 
     def _encode_prompt(self, prompt: Prompt, parent: str | None, uuid: str | None) -> bytes:
-        extra = {"client_composed": True} if self._options.verbatim_prompts else None
-        if isinstance(prompt, str):
-            return self._proto.send_user(
-                prompt, session_id="default", parent_tool_use_id=parent, uuid=uuid, extra=extra
-            )
-        if isinstance(prompt, UserMessage):
-            content = prompt.content
-            return self._proto.send_user(
-                content if isinstance(content, str) else list(content),
-                session_id="default",
-                parent_tool_use_id=parent or prompt.parent_tool_use_id,
-                uuid=uuid or prompt.uuid,
-                extra=extra,
-            )
-        if isinstance(prompt, dict):
-            if prompt.get("type") != "user":
-                raise ConfigurationError("a dict prompt must be a wire 'user' frame")
-            frame = dict(prompt)
-            frame["uuid"] = uuid
-            frame.setdefault("session_id", "default")
-            frame.setdefault("parent_tool_use_id", parent)
-            if extra:
-                frame.update(extra)
-            return self._proto.send_raw(frame)
-        if isinstance(prompt, Sequence):
-            blocks = [b if isinstance(b, dict) else unstructure_block(b) for b in prompt]  # type: ignore[arg-type]
-            return self._proto.send_user(
-                blocks, session_id="default", parent_tool_use_id=parent, uuid=uuid, extra=extra
-            )
-        raise ConfigurationError(f"unsupported prompt type: {type(prompt).__name__}")
+        return encode_prompt(self._proto, self._options, prompt, parent, uuid)
 
     async def _request(
         self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
@@ -1038,6 +1009,7 @@ class Session:
         self._exited.set()
         if self._stdout_done.is_set():
             return
+        self._inbox.let_reader_go()  # what is left in the pipe is read whatever the bound
         with trio.move_on_after(EXIT_GRACE):
             await self._stdout_done.wait()
             return
@@ -1060,7 +1032,11 @@ class Session:
             with self._reader_scope:
                 try:
                     while True:
-                        await inbox.wait_for_room(may_pause=not proto.pending_count)
+                        # Never paused while an answer of ours is owed, nor once the CLI has
+                        # exited (its last output is in the pipe: at most the pipe's size).
+                        await inbox.wait_for_room(
+                            may_pause=not (proto.pending_count or lifecycle.exited)
+                        )
                         data = bytes(await stdout.receive_some(_READ_SIZE))
                         self._last_activity = trio.current_time()
                         turns_ended = lifecycle.turns_ended
@@ -1325,6 +1301,46 @@ class Session:
     async def _wait_output_end(self) -> None:
         """Waits until the CLI's output has ended (every way a CLI stops ends it)."""
         await self._reader_done.wait()
+
+
+def encode_prompt(
+    proto: ClaudeProtocol,
+    options: ClaudeAgentOptions,
+    prompt: Prompt,
+    parent: str | None,
+    uuid: str | None,
+) -> bytes:
+    """Encodes a prompt as the ``user`` frame ``send()`` writes (also used by ``query()``)."""
+    extra = {"client_composed": True} if options.verbatim_prompts else None
+    if isinstance(prompt, str):
+        return proto.send_user(
+            prompt, session_id="default", parent_tool_use_id=parent, uuid=uuid, extra=extra
+        )
+    if isinstance(prompt, UserMessage):
+        content = prompt.content
+        return proto.send_user(
+            content if isinstance(content, str) else list(content),
+            session_id="default",
+            parent_tool_use_id=parent or prompt.parent_tool_use_id,
+            uuid=uuid or prompt.uuid,
+            extra=extra,
+        )
+    if isinstance(prompt, dict):
+        if prompt.get("type") != "user":
+            raise ConfigurationError("a dict prompt must be a wire 'user' frame")
+        frame = dict(prompt)
+        frame["uuid"] = uuid
+        frame.setdefault("session_id", "default")
+        frame.setdefault("parent_tool_use_id", parent)
+        if extra:
+            frame.update(extra)
+        return proto.send_raw(frame)
+    if isinstance(prompt, Sequence):
+        blocks = [b if isinstance(b, dict) else unstructure_block(b) for b in prompt]  # type: ignore[arg-type]
+        return proto.send_user(
+            blocks, session_id="default", parent_tool_use_id=parent, uuid=uuid, extra=extra
+        )
+    raise ConfigurationError(f"unsupported prompt type: {type(prompt).__name__}")
 
 
 def _ignore(event: object) -> None:

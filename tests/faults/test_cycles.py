@@ -78,7 +78,8 @@ def test_a_thousand_open_close_cycles_leave_nothing_behind() -> None:
     assert threads2 <= threads
     # 900 sessions: a leak of even one small object per session would show here
     assert objects2 - objects < 100, f"{objects2 - objects} more live objects"
-    # Measured: ~3 KiB, from CPython's free lists filling up (bounded); 64 KiB means that a
-    # leak of more than ~70 bytes per session fails (a list per session does: see
-    # docs/reliability.md)
-    assert traced2 - traced < 64 * 1024, f"{traced2 - traced} more bytes allocated"
+    # Measured: 3-80 KiB (Python 3.10-3.13), from CPython's free lists filling up and trio's
+    # deadline heap, which drops the entries of exited cancel scopes lazily (bounded: it does
+    # not grow with more cycles). 128 KiB means that a leak of more than ~150 bytes per session
+    # fails (a list per session does: see docs/reliability.md)
+    assert traced2 - traced < 128 * 1024, f"{traced2 - traced} more bytes allocated"

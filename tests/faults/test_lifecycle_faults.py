@@ -37,7 +37,18 @@ from trio_claude.testing.fake_cli import (
     WaitForInterrupt,
 )
 
-from ._support import ManualChild, ManualTransport, ScriptTransport, alive, texts, wait_until
+from ._support import (
+    ManualChild,
+    ManualTransport,
+    ScriptTransport,
+    alive,
+    assistant_frame,
+    texts,
+    wait_until,
+)
+from ._support import (
+    result_frame as plain_result_frame,
+)
 
 CLIS = Path(__file__).parent / "clis"
 UUID_A = "aaaaaaaa-0000-4000-8000-00000000000a"
@@ -482,3 +493,85 @@ async def test_a_callback_that_closes_its_own_session_does_not_deadlock(
             with pytest.raises(tc.SessionClosedError):
                 await session.collect_response()
     assert session.closed and session.lifecycle is tc.LifecycleState.CLOSED
+
+
+async def test_a_paused_reader_is_not_mistaken_for_a_held_stdout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The CLI writes far more than max_buffered_bytes, its result, and exits, while nobody
+    # reads: its last output is still unread when it exits. That is not a held stdout.
+    transport = ManualTransport()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        await child.read_frame()  # the prompt
+        for i in range(2000):
+            await child.write_frame(assistant_frame(f"m{i} " + "x" * 150))
+        await child.write_frame(plain_result_frame("done"))
+        child.exit(0)
+
+    options = tc.ClaudeAgentOptions(transport=transport, max_buffered_bytes=64 * 1024)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        async with tc.open_session(options) as session:
+            await session.send("go")
+            await trio.sleep(30)  # virtual time: the CLI is long gone, nothing was read
+            turn = await session.collect_response()
+            assert turn.text == "done"
+            assert len(texts(turn.messages)) == 2000
+
+
+async def test_an_error_answer_that_cannot_be_encoded_as_is_is_escaped(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # A hook fails with a lone surrogate in its message: the error answer quotes it, and must
+    # still be written (escaped) without breaking the session.
+    async def hook(hook_input: Any, tool_use_id: str | None, context: Any) -> Any:
+        raise ValueError("bad \ud83d input")
+
+    hook_call = Request(
+        "hook_callback",
+        {
+            "callback_id": "hook_0",
+            "input": {"session_id": "s", "cwd": "/w", "hook_event_name": "Stop"},
+            "tool_use_id": "u1",
+        },
+    )
+    script = FakeScript(turns=[FakeTurn(steps=[hook_call, Result(text="after")])])
+    transport = FakeCLITransport(script)
+    options = tc.ClaudeAgentOptions(
+        transport=transport, hooks={"Stop": [tc.HookMatcher(hooks=[hook])]}
+    )
+    async with tc.open_session(options) as session:
+        turn = await session.run("go")
+        assert turn.text == "after"
+        fake = transport.fake
+        assert fake is not None
+        (frame,) = fake.requests_sent
+        body = fake.responses[frame["request_id"]]
+        assert body["subtype"] == "error" and "bad \\ud83d input" in body["error"], body
+
+
+async def test_a_prompt_that_cannot_be_encoded_changes_nothing(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    transport = FakeCLITransport(FakeScript(turns=[FakeTurn.reply("fine")]))
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        with pytest.raises(tc.InvalidPromptError):
+            await session.send("half a pair: \ud83d")
+        with pytest.raises(tc.InvalidPromptError):
+            await session.send([{"type": "text", "text": "\udc00"}])
+        with pytest.raises(tc.InvalidPromptError):
+            await session.set_model("\ud83d")
+        assert session.statistics().turns_open == 0
+        assert session.statistics().pending_requests == 0
+        turn = await session.run("hello")
+        assert turn.text == "fine"
+        await session.set_model("claude-other")
+        fake = transport.fake
+        assert fake is not None
+        prompts = [f for f in fake.received if f.get("type") == "user"]
+        assert len(prompts) == 1

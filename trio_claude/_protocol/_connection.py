@@ -432,6 +432,17 @@ class ClaudeProtocol:
         """Encodes an error answer to a CLI->SDK request."""
         frame = {
             "type": "control_response",
-            "response": {"subtype": "error", "request_id": request_id, "error": error},
+            # An error text may carry anything a callback's exception said (a lone surrogate
+            # too): it must never keep the answer from being written.
+            "response": {"subtype": "error", "request_id": request_id, "error": _printable(error)},
         }
         return encode_frame(frame)
+
+
+def _printable(text: str) -> str:
+    """``text`` with anything UTF-8 cannot hold (lone surrogates) escaped."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

@@ -33,7 +33,7 @@ TAG_VARIABLE = "TRIO_CLAUDE_PROCESS_TAG"
 TOOL = f"""
 import os, subprocess, sys
 sleep = [sys.executable, "-c", "import time; time.sleep(300)"]
-own_group = subprocess.Popen(sleep, process_group=0)
+own_group = subprocess.Popen(sleep, preexec_fn=os.setpgrp)
 env = {{k: v for k, v in os.environ.items() if k != {TAG_VARIABLE!r}}}
 untagged = subprocess.Popen(sleep, env=env)
 print(os.getpid(), own_group.pid, untagged.pid, flush=True)
