@@ -1016,7 +1016,12 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     _check_choice("permission_mode", o.permission_mode, PERMISSION_MODES)
     _check_str("permission_prompt_tool_name", o.permission_prompt_tool_name)
     if o.can_use_tool is not None and not callable(o.can_use_tool):
-        raise _fail("can_use_tool must be an async callable")
+        raise _fail(
+            "can_use_tool must be a function (async, or plain: wrap a blocking one in "
+            f"tc.in_thread) called as can_use_tool(tool_name, input, context), not "
+            f"{type(o.can_use_tool).__name__}; to allow every tool without asking, use "
+            "permission_mode='bypassPermissions' instead"
+        )
     _check_system_prompt(o.system_prompt)
     _check_str("model", o.model)
     _check_str("fallback_model", o.fallback_model)
@@ -1151,7 +1156,10 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     _check_int("max_line_bytes", o.max_line_bytes, minimum=1, optional=False)
     _check_int("max_buffered_bytes", o.max_buffered_bytes, minimum=1, optional=False)
     if o.on_elicitation is not None and not callable(o.on_elicitation):
-        raise _fail("on_elicitation must be an async callable")
+        raise _fail(
+            "on_elicitation must be a function (async, or plain), not "
+            f"{type(o.on_elicitation).__name__}"
+        )
     _check_seconds("can_use_tool_timeout", o.can_use_tool_timeout, positive=True, optional=True)
     if o.resource_limits is not None:
         check_resource_limits(o.resource_limits, o.transport)

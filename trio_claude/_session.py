@@ -1335,12 +1335,33 @@ def encode_prompt(
         if extra:
             frame.update(extra)
         return proto.send_raw(frame)
-    if isinstance(prompt, Sequence):
-        blocks = [b if isinstance(b, dict) else unstructure_block(b) for b in prompt]  # type: ignore[arg-type]
+    if isinstance(prompt, Sequence) and not isinstance(prompt, (bytes, bytearray)):
+        blocks = [_prompt_block(b) for b in prompt]
         return proto.send_user(
             blocks, session_id="default", parent_tool_use_id=parent, uuid=uuid, extra=extra
         )
-    raise ConfigurationError(f"unsupported prompt type: {type(prompt).__name__}")
+    raise ConfigurationError(
+        f"a prompt cannot be {type(prompt).__name__}: {_PROMPT_FORMS}"
+        + (" (decode bytes first)" if isinstance(prompt, (bytes, bytearray)) else "")
+    )
+
+
+_PROMPT_FORMS = (
+    "send a str, a list of content blocks (TextBlock, ImageBlock, ... or their wire dicts), a "
+    "UserMessage, or a wire 'user' frame (a dict)"
+)
+
+
+def _prompt_block(block: Any) -> dict[str, Any]:
+    """One content block of a prompt, as its wire dict."""
+    if isinstance(block, dict):
+        return block
+    try:
+        return unstructure_block(block)
+    except Exception:
+        raise ConfigurationError(
+            f"a prompt's content block cannot be {type(block).__name__}: {_PROMPT_FORMS}"
+        ) from None
 
 
 def _ignore(event: object) -> None:

@@ -146,9 +146,15 @@ def _explicit(value: str, origin: str, env: Mapping[str, str]) -> str:
     if _is_executable_file(path):
         # Absolute, so that spawning with another cwd still finds it.
         return str(path.absolute())
-    reason = "is not executable" if path.is_file() else "does not exist"
+    if path.is_dir():
+        reason = "it is a directory: give the path of the `claude` file itself"
+    elif path.is_file():
+        reason = "the file is not executable"
+    else:
+        reason = "nothing is there"
     raise CLINotFoundError(
-        f"Claude Code not found at: {value} ({origin}; the file {reason})", cli_path=value
+        f"Claude Code not found at: {value} ({origin}; {reason})\n{_install_hint()}",
+        cli_path=value,
     )
 
 

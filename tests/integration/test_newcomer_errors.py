@@ -1,0 +1,81 @@
+"""What a newcomer trips on gets a clear, typed answer (issue 15, item 7)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import trio
+
+import trio_claude as tc
+from trio_claude._options import validate_options
+from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn
+
+
+def fake_options() -> tc.ClaudeAgentOptions:
+    return tc.ClaudeAgentOptions(
+        transport=FakeCLITransport(FakeScript(turns=[FakeTurn.reply("x")]))
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "says"),
+    [
+        (b"hello", "a prompt cannot be bytes"),
+        (bytearray(b"hello"), "a prompt cannot be bytearray"),
+        (5, "a prompt cannot be int"),
+        ([1], "content block cannot be int"),
+        ([b"x"], "content block cannot be bytes"),
+    ],
+)
+async def test_a_prompt_of_the_wrong_type_says_what_is_accepted(
+    prompt: object, says: str, autojump_clock: trio.testing.MockClock
+) -> None:
+    async with tc.open_session(fake_options()) as session:
+        with pytest.raises(tc.ConfigurationError) as info:
+            await session.send(prompt)  # type: ignore[arg-type]
+        assert says in str(info.value) and "a str, a list of content blocks" in str(info.value)
+        assert (await session.run("still fine")).text == "x"  # nothing was sent
+
+
+async def test_receiving_after_close_raises_like_sending(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with tc.open_session(fake_options()) as session:
+        await session.run("one")
+    with pytest.raises(tc.SessionClosedError):
+        await session.send("two")
+    with pytest.raises(tc.SessionClosedError):
+        async for _ in session.receive_response():
+            pass
+    with pytest.raises(tc.SessionClosedError):
+        async for _ in session.receive_messages():
+            pass
+
+
+def test_a_directory_as_cli_path_is_named_as_such(tmp_path: Path) -> None:
+    with pytest.raises(tc.CLINotFoundError) as info:
+        tc.find_cli(tmp_path)
+    assert "it is a directory" in str(info.value)
+    assert "install-cli" in str(info.value)
+
+
+def test_a_bad_explicit_cli_path_gets_the_install_hint(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "claude"
+    with pytest.raises(tc.CLINotFoundError) as info:
+        tc.find_cli(missing)
+    assert "nothing is there" in str(info.value) and "install-cli" in str(info.value)
+    not_executable = tmp_path / "claude"
+    not_executable.write_text("#!/bin/sh\n")
+    os.chmod(not_executable, 0o644)
+    with pytest.raises(tc.CLINotFoundError) as info:
+        tc.find_cli(not_executable)
+    assert "not executable" in str(info.value)
+
+
+def test_can_use_tool_as_a_string_says_plain_functions_work() -> None:
+    with pytest.raises(tc.ConfigurationError) as info:
+        validate_options(tc.ClaudeAgentOptions(can_use_tool="allow"))  # type: ignore[arg-type]
+    text = str(info.value)
+    assert "async, or plain" in text and "not str" in text and "bypassPermissions" in text
