@@ -11,12 +11,14 @@ from trio_claude.testing import Turn, open_claude_test_env
 async def test_session_id_is_known_from_the_first_turn_even_when_resuming(tmp_path: Path) -> None:
     # docs/getting-started.md, "Good to know"; and reusing a test env's directory resumes a
     # conversation from a new env (docs/testing.md, "Without pytest").
-    async with open_claude_test_env(tmp_path) as env:
-        async with tc.open_session(env.options([Turn("first answer")])) as session:
-            assert session.session_id is None
-            turn = await session.run("remember the word 'tangerine'")
-            assert session.session_id == turn.session_id and turn.session_id
-            first_id = turn.session_id
+    async with (
+        open_claude_test_env(tmp_path) as env,
+        tc.open_session(env.options([Turn("first answer")])) as session,
+    ):
+        assert session.session_id is None
+        turn = await session.run("remember the word 'tangerine'")
+        assert session.session_id == turn.session_id and turn.session_id
+        first_id = turn.session_id
     async with open_claude_test_env(tmp_path) as env:  # the same directory, a new fake model
         async with tc.open_session(env.options([Turn("resumed")], resume=first_id)) as session:
             assert session.session_id is None  # until the CLI reports it, at the first turn
