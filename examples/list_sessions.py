@@ -8,6 +8,10 @@
 Listing and showing only read the transcripts the CLI wrote under ``$CLAUDE_CONFIG_DIR`` (or
 ``~/.claude``); ``--config-dir`` picks another one. ``--demo`` writes a small transcript into a
 temporary config dir and renames, tags, forks, imports into a store and deletes it.
+
+This is trio code, so it uses the ``async`` helpers (``alist_sessions``,
+``aget_session_messages``, ...: file I/O in a worker thread). Synchronous code calls the same
+helpers under the official SDK's names, without ``await``: ``tc.list_sessions(...)``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ def text_of(message: tc.SessionMessage) -> str:
 
 
 async def show(session_id: str, directory: str | None, config_dir: str | None) -> None:
-    messages = await tc.get_session_messages(session_id, directory, config_dir=config_dir)
+    messages = await tc.aget_session_messages(session_id, directory, config_dir=config_dir)
     if not messages:
         print(f"no messages for {session_id}")
     for message in messages:
@@ -93,21 +97,21 @@ async def demo() -> None:
         session_id = write_sample_transcript(config, project)
 
         print("== sessions")
-        for info in await tc.list_sessions(project, config_dir=config):
+        for info in await tc.alist_sessions(project, config_dir=config):
             print(describe(info))
         print("== conversation")
         await show(session_id, str(project), str(config))
 
-        await tc.rename_session(session_id, "README questions", project, config_dir=config)
-        await tc.tag_session(session_id, "docs", project, config_dir=config)
-        messages = await tc.get_session_messages(session_id, project, config_dir=config)
-        fork = await tc.fork_session(
+        await tc.arename_session(session_id, "README questions", project, config_dir=config)
+        await tc.atag_session(session_id, "docs", project, config_dir=config)
+        messages = await tc.aget_session_messages(session_id, project, config_dir=config)
+        fork = await tc.afork_session(
             session_id, project, up_to_message_id=messages[1].uuid, config_dir=config
         )
         print("== after rename, tag and a fork after the first answer")
-        for info in await tc.list_sessions(project, config_dir=config):
+        for info in await tc.alist_sessions(project, config_dir=config):
             print(describe(info))
-        forked = await tc.get_session_messages(fork.session_id, project, config_dir=config)
+        forked = await tc.aget_session_messages(fork.session_id, project, config_dir=config)
         print(f"fork has {len(forked)} messages")
 
         store = tc.InMemorySessionStore()
@@ -116,8 +120,8 @@ async def demo() -> None:
         for info in await tc.list_sessions_from_store(store, project):
             print(describe(info))
 
-        await tc.delete_session(fork.session_id, project, config_dir=config)
-        remaining = await tc.list_sessions(project, config_dir=config)
+        await tc.adelete_session(fork.session_id, project, config_dir=config)
+        remaining = await tc.alist_sessions(project, config_dir=config)
         print(f"== after deleting the fork: {len(remaining)} session(s)")
 
 
@@ -137,7 +141,7 @@ async def main() -> None:
     if args.show:
         await show(args.show, directory, args.config_dir)
         return
-    sessions = await tc.list_sessions(directory, limit=args.limit, config_dir=args.config_dir)
+    sessions = await tc.alist_sessions(directory, limit=args.limit, config_dir=args.config_dir)
     if not sessions:
         print("no sessions")
     for info in sessions:

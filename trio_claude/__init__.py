@@ -34,7 +34,6 @@ from ._options import HookCallback as HookCallback
 from ._options import HookEvent as HookEvent
 from ._options import HookMatcher as HookMatcher
 from ._options import McpServerConfig as McpServerConfig
-from ._options import SandboxSettings as SandboxSettings
 from ._options import SettingSource as SettingSource
 from ._options import ThinkingConfig as ThinkingConfig
 from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive
@@ -157,6 +156,7 @@ if TYPE_CHECKING:
     from ._hooks import HookOutput as HookOutput
     from ._hooks import HookSpecificOutput as HookSpecificOutput
     from ._hooks import InstructionsLoadedHookInput as InstructionsLoadedHookInput
+    from ._hooks import InterruptHookInput as InterruptHookInput
     from ._hooks import MessageDisplayHookInput as MessageDisplayHookInput
     from ._hooks import MessageDisplayHookSpecificOutput as MessageDisplayHookSpecificOutput
     from ._hooks import NotificationHookInput as NotificationHookInput
@@ -178,6 +178,7 @@ if TYPE_CHECKING:
     from ._hooks import PreCompactHookInput as PreCompactHookInput
     from ._hooks import PreModelSwitchHookInput as PreModelSwitchHookInput
     from ._hooks import PreModelSwitchHookSpecificOutput as PreModelSwitchHookSpecificOutput
+    from ._hooks import PreSkillShellCommandHookInput as PreSkillShellCommandHookInput
     from ._hooks import PreToolUseHookInput as PreToolUseHookInput
     from ._hooks import PreToolUseHookSpecificOutput as PreToolUseHookSpecificOutput
     from ._hooks import SessionCronSummary as SessionCronSummary
@@ -261,6 +262,15 @@ if TYPE_CHECKING:
     from ._sessions import SessionMessage as SessionMessage
     from ._sessions import SessionNotFoundError as SessionNotFoundError
     from ._sessions import SessionValueError as SessionValueError
+    from ._sessions import adelete_session as adelete_session
+    from ._sessions import afork_session as afork_session
+    from ._sessions import aget_session_info as aget_session_info
+    from ._sessions import aget_session_messages as aget_session_messages
+    from ._sessions import aget_subagent_messages as aget_subagent_messages
+    from ._sessions import alist_sessions as alist_sessions
+    from ._sessions import alist_subagents as alist_subagents
+    from ._sessions import arename_session as arename_session
+    from ._sessions import atag_session as atag_session
     from ._sessions import delete_session as delete_session
     from ._sessions import fork_session as fork_session
     from ._sessions import get_session_info as get_session_info
@@ -270,6 +280,44 @@ if TYPE_CHECKING:
     from ._sessions import list_subagents as list_subagents
     from ._sessions import rename_session as rename_session
     from ._sessions import tag_session as tag_session
+
+# --- the official SDK's remaining top-level names: dict types and Literal aliases (issue 12) ---
+# Imported on first use (names also in _LAZY below); trio_claude.types has them all.
+if TYPE_CHECKING:
+    from ._official_types import CanUseToolShadowedWarning as CanUseToolShadowedWarning
+    from ._official_types import ContextUsageCategory as ContextUsageCategory
+    from ._official_types import ContextUsageResponse as ContextUsageResponse
+    from ._official_types import FastModeDisabledReason as FastModeDisabledReason
+    from ._official_types import FastModeState as FastModeState
+    from ._official_types import HookEffort as HookEffort
+    from ._official_types import McpServerConnectionStatus as McpServerConnectionStatus
+    from ._official_types import McpServerInfo as McpServerInfo
+    from ._official_types import McpServerStatusConfig as McpServerStatusConfig
+    from ._official_types import McpStatusResponse as McpStatusResponse
+    from ._official_types import McpToolAnnotations as McpToolAnnotations
+    from ._official_types import McpToolInfo as McpToolInfo
+    from ._official_types import MessageOrigin as MessageOrigin
+    from ._official_types import MessageOriginKind as MessageOriginKind
+    from ._official_types import ModelUsage as ModelUsage
+    from ._official_types import RateLimitInfo as RateLimitInfo
+    from ._official_types import RateLimitStatus as RateLimitStatus
+    from ._official_types import RateLimitType as RateLimitType
+    from ._official_types import SandboxIgnoreViolations as SandboxIgnoreViolations
+    from ._official_types import SandboxNetworkConfig as SandboxNetworkConfig
+    from ._official_types import SandboxSettings as SandboxSettings
+    from ._official_types import SdkBeta as SdkBeta
+    from ._official_types import SdkPluginConfig as SdkPluginConfig
+    from ._official_types import SessionStoreFlushMode as SessionStoreFlushMode
+    from ._official_types import SystemInitData as SystemInitData
+    from ._official_types import SystemInitMcpServer as SystemInitMcpServer
+    from ._official_types import SystemInitPlugin as SystemInitPlugin
+    from ._official_types import SystemInitPluginError as SystemInitPluginError
+    from ._official_types import TERMINAL_TASK_STATUSES as TERMINAL_TASK_STATUSES
+    from ._official_types import TaskBudget as TaskBudget
+    from ._official_types import TaskNotificationOriginSubkind as TaskNotificationOriginSubkind
+    from ._official_types import TaskNotificationStatus as TaskNotificationStatus
+    from ._official_types import TaskUpdatedStatus as TaskUpdatedStatus
+    from ._official_types import TaskUsage as TaskUsage
 
 # --- budgets and watchdogs (issue 6) ---
 from ._budget import Budget as Budget
@@ -316,6 +364,7 @@ _LAZY: dict[str, str] = {
     "HookOutput": "._hooks",
     "HookSpecificOutput": "._hooks",
     "InstructionsLoadedHookInput": "._hooks",
+    "InterruptHookInput": "._hooks",
     "MessageDisplayHookInput": "._hooks",
     "MessageDisplayHookSpecificOutput": "._hooks",
     "NotificationHookInput": "._hooks",
@@ -337,6 +386,7 @@ _LAZY: dict[str, str] = {
     "PreCompactHookInput": "._hooks",
     "PreModelSwitchHookInput": "._hooks",
     "PreModelSwitchHookSpecificOutput": "._hooks",
+    "PreSkillShellCommandHookInput": "._hooks",
     "PreToolUseHookInput": "._hooks",
     "PreToolUseHookSpecificOutput": "._hooks",
     "SessionCronSummary": "._hooks",
@@ -402,6 +452,49 @@ _LAZY: dict[str, str] = {
     "list_subagents": "._sessions",
     "rename_session": "._sessions",
     "tag_session": "._sessions",
+    "adelete_session": "._sessions",
+    "afork_session": "._sessions",
+    "aget_session_info": "._sessions",
+    "aget_session_messages": "._sessions",
+    "aget_subagent_messages": "._sessions",
+    "alist_sessions": "._sessions",
+    "alist_subagents": "._sessions",
+    "arename_session": "._sessions",
+    "atag_session": "._sessions",
+    "CanUseToolShadowedWarning": "._official_types",
+    "ContextUsageCategory": "._official_types",
+    "ContextUsageResponse": "._official_types",
+    "FastModeDisabledReason": "._official_types",
+    "FastModeState": "._official_types",
+    "HookEffort": "._official_types",
+    "McpServerConnectionStatus": "._official_types",
+    "McpServerInfo": "._official_types",
+    "McpServerStatusConfig": "._official_types",
+    "McpStatusResponse": "._official_types",
+    "McpToolAnnotations": "._official_types",
+    "McpToolInfo": "._official_types",
+    "MessageOrigin": "._official_types",
+    "MessageOriginKind": "._official_types",
+    "ModelUsage": "._official_types",
+    "RateLimitInfo": "._official_types",
+    "RateLimitStatus": "._official_types",
+    "RateLimitType": "._official_types",
+    "SandboxIgnoreViolations": "._official_types",
+    "SandboxNetworkConfig": "._official_types",
+    "SandboxSettings": "._official_types",
+    "SdkBeta": "._official_types",
+    "SdkPluginConfig": "._official_types",
+    "SessionStoreFlushMode": "._official_types",
+    "SystemInitData": "._official_types",
+    "SystemInitMcpServer": "._official_types",
+    "SystemInitPlugin": "._official_types",
+    "SystemInitPluginError": "._official_types",
+    "TERMINAL_TASK_STATUSES": "._official_types",
+    "TaskBudget": "._official_types",
+    "TaskNotificationOriginSubkind": "._official_types",
+    "TaskNotificationStatus": "._official_types",
+    "TaskUpdatedStatus": "._official_types",
+    "TaskUsage": "._official_types",
 }
 
 if not TYPE_CHECKING:

@@ -2,7 +2,9 @@
 
 Each keeps the CLI's whole answer in ``raw``; fields the CLI leaves out are ``None`` or empty.
 Decoding is lenient on purpose: these answers are informational, and a CLI that adds or drops a
-field must not break the call.
+field must not break the call. :class:`McpServerStatus` and :class:`ContextUsage`, whose
+official counterparts are plain dicts (TypedDicts), also read like their wire dict
+(``status["serverInfo"]``, ``usage.get("memoryFiles")``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+
+from .types import _WireDictView
 
 __all__ = [
     "ContextUsage",
@@ -72,8 +76,11 @@ class InterruptResult:
 
 
 @attrs.frozen(kw_only=True)
-class McpServerStatus:
+class McpServerStatus(_WireDictView):
     """One MCP server's connection state (``mcp_status``).
+
+    Reads like the wire dict too (the official SDK's ``McpServerStatus`` is that dict):
+    ``status["name"]``, ``status.get("serverInfo")``, ``dict(status)``.
 
     Attributes:
         name: The server's name.
@@ -140,8 +147,11 @@ class McpSetServersResult:
 
 
 @attrs.frozen(kw_only=True)
-class ContextUsage:
+class ContextUsage(_WireDictView):
     """The context-window breakdown (``get_context_usage``, what ``/context`` shows).
+
+    Reads like the wire dict too (the official SDK returns that dict,
+    ``ContextUsageResponse``): ``usage["totalTokens"]``, ``usage.get("memoryFiles")``.
 
     Attributes:
         categories: Token use by category (``name``, ``tokens``, ``kind``...).

@@ -10,9 +10,11 @@ A callback returns a :class:`HookOutput` (or just an event's ``...HookSpecificOu
 dict with the wire names (``{"hookSpecificOutput": {...}}``; ``continue_``/``async_`` are renamed
 as the official SDK does), or ``None`` for "no opinion" (``{}``).
 
-Input fields and outputs follow the TypeScript SDK's 33 events
-(``reference/official-sdk-inventory.md`` section 5); attribute names are the wire names
-(snake_case on the wire already), output attributes are snake_case and encode to camelCase.
+Input fields and outputs follow the TypeScript SDK's 33 events of Claude Code 2.1.329
+(``reference/official-sdk-inventory.md`` section 5), plus ``Interrupt`` and
+``PreSkillShellCommand`` (TypeScript SDK 0.3.337), which newer CLIs fire; attribute names are
+the wire names (snake_case on the wire already), output attributes are snake_case and encode to
+camelCase.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ __all__ = [
     "HookOutput",
     "HookSpecificOutput",
     "InstructionsLoadedHookInput",
+    "InterruptHookInput",
     "MessageDisplayHookInput",
     "MessageDisplayHookSpecificOutput",
     "NotificationHookInput",
@@ -74,6 +77,7 @@ __all__ = [
     "PreCompactHookInput",
     "PreModelSwitchHookInput",
     "PreModelSwitchHookSpecificOutput",
+    "PreSkillShellCommandHookInput",
     "PreToolUseHookInput",
     "PreToolUseHookSpecificOutput",
     "SessionCronSummary",
@@ -587,6 +591,33 @@ class MessageDisplayHookInput(BaseHookInput):
     delta: str = ""
 
 
+@attrs.frozen(kw_only=True)
+class InterruptHookInput(BaseHookInput):
+    """A turn was interrupted (the user's stop, a timeout, the parent agent's stop, ...).
+
+    New in Claude Code after 2.1.329 (TypeScript SDK 0.3.337). The pinned CLI does not fire it,
+    so only the base fields are modelled: read the event's own fields (why the turn was cut,
+    which tool calls it ended) with ``input["..."]`` / ``input.get(...)``; ``raw`` has them
+    all. Observation only: the interrupt has already happened.
+    """
+
+    EVENT: ClassVar[str] = "Interrupt"
+
+
+@attrs.frozen(kw_only=True)
+class PreSkillShellCommandHookInput(BaseHookInput):
+    """A skill is about to run one of its shell commands (``!`command``` in the skill).
+
+    New in Claude Code after 2.1.329 (TypeScript SDK 0.3.337). The pinned CLI does not fire it,
+    so only the base fields are modelled: read the event's own fields (the skill, the
+    command) with ``input["..."]`` / ``input.get(...)``; ``raw`` has them all. Answer with a
+    :class:`HookOutput` (``decision="block"``, ``reason=...``) or, for event-specific fields, a
+    ``hookSpecificOutput`` dict (sent as it is).
+    """
+
+    EVENT: ClassVar[str] = "PreSkillShellCommand"
+
+
 #: Any hook input (all subclass :class:`BaseHookInput`).
 HookInput = BaseHookInput
 
@@ -624,9 +655,12 @@ _INPUT_CLASSES: tuple[type[BaseHookInput], ...] = (
     FileChangedHookInput,
     DirectoryAddedHookInput,
     MessageDisplayHookInput,
+    InterruptHookInput,
+    PreSkillShellCommandHookInput,
 )
 
-#: Event name -> input class, for the 33 events of Claude Code 2.1.329.
+#: Event name -> input class: the 33 events of Claude Code 2.1.329, plus ``Interrupt`` and
+#: ``PreSkillShellCommand`` of newer CLIs. Any other event decodes to :class:`GenericHookInput`.
 HOOK_INPUT_TYPES: dict[str, type[BaseHookInput]] = {cls.EVENT: cls for cls in _INPUT_CLASSES}
 
 # Per class: (attribute, wire key, decoder) for every field but raw.

@@ -9,16 +9,21 @@ apart; timeouts are not retried), and a final failure reaches the user as a
 ``system/mirror_error`` message. Closing the session flushes what is left (shielded, bounded).
 
 Resuming (``resume=`` or ``continue_conversation=True``) with a store first writes the stored
-transcript into a temporary config directory that the CLI is pointed at.
+transcript into a temporary config directory that the CLI is pointed at. The user's own
+configuration is copied there too, from where the CLI would have read it (see
+:func:`copy_user_config`): credentials, the global config (``.claude.json``) and the user
+settings, so a resumed CLI authenticates and behaves as a fresh one would.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,23 +42,147 @@ from ._session_store import (
 )
 from ._sessions import SessionNotFoundError
 
-__all__ = ["TranscriptMirror", "prepare_store_resume"]
+__all__ = ["TranscriptMirror", "copy_user_config", "prepare_store_resume"]
 
 logger = logging.getLogger("trio_claude")
 
 _APPEND_TIMEOUT = 60.0
 _BACKOFF = (0.2, 0.8)
-# Files the CLI needs besides transcripts when it runs from a temporary config dir.
-_AUTH_FILES = (".credentials.json", ".claude.json")
+# Suffixes of the CLI's per-OAuth-environment variants of its global config file
+# (``.claude<suffix>.json``); "" is the ordinary one.
+_GLOBAL_CONFIG_SUFFIXES = ("", "-staging-oauth", "-local-oauth", "-custom-oauth")
+# User-settings keys dropped from the copy: plugin declarations would be reconciled against the
+# temporary directory's empty plugin cache (a marketplace install on every resume).
+_SETTINGS_KEYS_NOT_COPIED = ("enabledPlugins", "extraKnownMarketplaces")
 
 
-def cli_config_dir(env: dict[str, str] | Any) -> Path:
-    """The config directory a CLI started with ``env`` uses."""
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env.get("HOME") or os.path.expanduser("~"))
+
+
+def cli_config_dir(env: Mapping[str, str] | Any) -> Path:
+    """The config directory a CLI started with ``env`` uses (``$CLAUDE_CONFIG_DIR``, else
+    ``$HOME/.claude``): credentials, user settings, transcripts."""
     configured = env.get("CLAUDE_CONFIG_DIR")
     if configured:
         return Path(configured)
-    home = env.get("HOME") or os.path.expanduser("~")
-    return Path(home) / ".claude"
+    return _home(env) / ".claude"
+
+
+def cli_global_config_dir(env: Mapping[str, str]) -> Path:
+    """Where a CLI started with ``env`` keeps its global config file, ``.claude.json``:
+    ``$CLAUDE_CONFIG_DIR`` when set, else ``$HOME`` itself (not ``~/.claude``)."""
+    configured = env.get("CLAUDE_CONFIG_DIR")
+    return Path(configured) if configured else _home(env)
+
+
+def _read_regular_file(path: Path) -> bytes | None:
+    """The file's bytes; ``None`` when it is missing, or not a readable regular file (logged:
+    these copies are best effort, and a FIFO must not hang the resume)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        logger.warning("resume from a session store: not copying %s (%s)", path, exc)
+        return None
+
+
+def _without_refresh_tokens(data: bytes) -> bytes:
+    """``.credentials.json`` without its OAuth refresh tokens.
+
+    A refresh by the resumed CLI would spend the (single-use) refresh token and store the new
+    tokens in the temporary directory, leaving the user's own credentials revoked; without a
+    refresh token the CLI does not try. Unparseable content is copied as it is.
+    """
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return data
+    if not isinstance(parsed, dict):
+        return data
+    changed = False
+    for key in ("claudeAiOauth", "hybridOauth"):
+        oauth = parsed.get(key)
+        if isinstance(oauth, dict) and "refreshToken" in oauth:
+            del oauth["refreshToken"]
+            changed = True
+    return json.dumps(parsed).encode("utf-8") if changed else data
+
+
+def _settings_for_resume(data: bytes) -> bytes:
+    """User settings without what misbehaves under the temporary config dir.
+
+    Drops the plugin declarations (``enabledPlugins``, ``extraKnownMarketplaces``) and
+    ``env.CLAUDE_CONFIG_DIR`` (which would point the CLI away from the temporary directory);
+    everything else (``apiKeyHelper``, ``env``, ``hooks``, ``permissions``, ``outputStyle``,
+    ...) is kept. Content that is not a JSON object is copied as it is.
+    """
+    try:
+        parsed = json.loads(data.decode("utf-8-sig"))  # the CLI accepts a UTF-8 BOM
+    except (UnicodeDecodeError, ValueError):
+        return data
+    if not isinstance(parsed, dict):
+        return data
+    changed = False
+    for key in _SETTINGS_KEYS_NOT_COPIED:
+        if key in parsed:
+            del parsed[key]
+            changed = True
+    env = parsed.get("env")
+    if isinstance(env, dict) and "CLAUDE_CONFIG_DIR" in env:
+        del env["CLAUDE_CONFIG_DIR"]
+        changed = True
+    if not changed:
+        return data
+    try:
+        return json.dumps(parsed, allow_nan=False).encode("utf-8")
+    except ValueError:  # 1e999 parses to inf, which JSON cannot say: keep the original
+        return data
+
+
+def _copy(source: Path, target: Path, transform: Callable[[bytes], bytes] | None = None) -> None:
+    data = _read_regular_file(source)
+    if data is None:
+        return
+    if transform is not None:
+        data = transform(data)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def copy_user_config(env: Mapping[str, str], target: Path) -> None:
+    """Copies the user's CLI configuration into a temporary config dir (mode 0600).
+
+    From where a CLI started with ``env`` reads them:
+
+    - from the config dir (``$CLAUDE_CONFIG_DIR``, else ``~/.claude``): ``.credentials.json``
+      (OAuth refresh tokens removed), the legacy ``.config.json``, and the user settings
+      ``settings.json`` and ``cowork_settings.json`` (``apiKeyHelper``, ``env``, ``hooks``,
+      ``permissions``, ``outputStyle``, ...; plugin declarations and ``env.CLAUDE_CONFIG_DIR``
+      removed);
+    - from the global-config dir (``$CLAUDE_CONFIG_DIR``, else ``$HOME``): ``.claude.json`` and
+      its per-OAuth-environment variants.
+
+    Missing files are skipped; unreadable ones are logged and skipped.
+
+    Args:
+        env: The CLI's environment (``HOME`` and ``CLAUDE_CONFIG_DIR`` are read).
+        target: The temporary config dir the resumed CLI runs with.
+    """
+    config = cli_config_dir(env)
+    global_config = cli_global_config_dir(env)
+    _copy(config / ".credentials.json", target / ".credentials.json", _without_refresh_tokens)
+    _copy(config / ".config.json", target / ".config.json")
+    for suffix in _GLOBAL_CONFIG_SUFFIXES:
+        name = f".claude{suffix}.json"
+        _copy(global_config / name, target / name)
+    for name in ("settings.json", "cowork_settings.json"):
+        _copy(config / name, target / name, _settings_for_resume)
 
 
 class TranscriptMirror:
@@ -158,6 +287,16 @@ async def prepare_store_resume(
 ) -> tuple[str, Path]:
     """Materialises the session to resume into a temporary config dir.
 
+    The user's credentials, global config and user settings are copied beside it (see
+    :func:`copy_user_config`).
+
+    Args:
+        store: The session store.
+        resume: The session to resume, or ``None`` with ``continue_conversation``.
+        continue_conversation: Resume the store's most recent session of ``cwd``.
+        cwd: The CLI's working directory (default: this process's).
+        env: The CLI's environment (where the user's configuration is read from).
+
     Returns:
         The session id to pass to ``--resume`` and the temporary config dir (the caller points
         ``CLAUDE_CONFIG_DIR`` at it and removes it when the session ends).
@@ -181,10 +320,7 @@ async def prepare_store_resume(
         )
         if written is None:
             raise SessionNotFoundError(f"session {session_id} is not in the session store")
-        source = cli_config_dir(env)
-        for name in _AUTH_FILES:
-            if (source / name).is_file():
-                await trio.to_thread.run_sync(shutil.copy2, source / name, tmp / name)
+        await trio.to_thread.run_sync(copy_user_config, env, tmp)
     except BaseException:
         await trio.to_thread.run_sync(shutil.rmtree, tmp, True)
         raise

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ._dataclass_compat import dataclass_compatible
 from ._errors import ConfigurationError
 
 # Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
@@ -81,8 +82,10 @@ SettingSource = Literal["user", "project", "local"]
 SETTING_SOURCES: frozenset[str] = frozenset({"user", "project", "local"})
 
 HookEvent = str
-#: Hook events Claude Code 2.1.329 knows (the official Python SDK types ten of them; the others
-#: are accepted by the CLI too).
+#: Hook events with a typed input: the 33 of Claude Code 2.1.329 (the official Python SDK types
+#: ten of them; the others are accepted by the CLI too) and ``Interrupt`` and
+#: ``PreSkillShellCommand`` of newer CLIs (TypeScript SDK 0.3.337). ``validate_options`` accepts
+#: any other name with a warning: the CLI may be newer than this SDK.
 HOOK_EVENTS: frozenset[str] = frozenset(
     {
         "PreToolUse",
@@ -118,6 +121,8 @@ HOOK_EVENTS: frozenset[str] = frozenset(
         "FileChanged",
         "DirectoryAdded",
         "MessageDisplay",
+        "Interrupt",
+        "PreSkillShellCommand",
     }
 )
 
@@ -163,6 +168,7 @@ def _callables(value: Iterable[HookCallback]) -> tuple[HookCallback, ...]:
     return tuple(value)
 
 
+@dataclass_compatible
 @attrs.frozen
 class HookMatcher:
     """Callbacks for one hook event, filtered by a matcher.
@@ -250,6 +256,7 @@ def _opt_tuple(value: Iterable[Any] | None) -> tuple[Any, ...] | None:
     return tuple(value)
 
 
+@dataclass_compatible
 @attrs.frozen(init=False)
 class AgentDefinition:
     """A programmatic subagent, sent to the CLI in the ``initialize`` request.
@@ -257,6 +264,8 @@ class AgentDefinition:
     Attributes are snake_case; the official SDK's camelCase keyword names (``disallowedTools``,
     ``mcpServers``, ``initialPrompt``, ``maxTurns``, ``permissionMode``) are accepted too, so
     official code ports unchanged. ``to_wire()`` gives the camelCase dict the CLI expects.
+    It is a dataclass as well (as in the official SDK): ``dataclasses.asdict()`` gives the
+    snake_case attributes, a dict that ``agents=`` accepts like the camelCase one.
 
     Args:
         description: When to use the agent (required).
@@ -489,11 +498,13 @@ def _default_mcp_servers() -> dict[str, McpServerConfig]:
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class ClaudeAgentOptions:
     """Everything that configures a Claude Code session.
 
-    Immutable; derive variants with ``attrs.evolve(options, model="...")``. Lists may be given as
+    Immutable; derive variants with ``attrs.evolve(options, model="...")`` or, as with the
+    official SDK's dataclass, ``dataclasses.replace(options, model="...")``. Lists may be given as
     any sequence and are stored as tuples; paths may be ``str`` or ``os.PathLike`` and are stored
     as ``str``. Dict-valued fields are copied. Field names and meanings follow the official
     Python SDK; the trio-claude additions are at the end.
@@ -1385,8 +1396,10 @@ def _check_hooks(hooks: Any) -> None:
     if not isinstance(hooks, dict):
         raise _fail("hooks must be a dict of event name to a list of HookMatcher")
     for event, matchers in hooks.items():
+        if not isinstance(event, str) or not event:
+            raise _fail(f"hooks keys must be hook event names (non-empty strings), got {event!r}")
         if event not in HOOK_EVENTS:
-            raise _fail(f"hooks: unknown hook event {event!r}; known: {sorted(HOOK_EVENTS)}")
+            _warn_unknown_hook_event(event)
         if isinstance(matchers, (HookMatcher, Mapping)) or not isinstance(matchers, Sequence):
             raise _fail(f"hooks[{event!r}] must be a list of HookMatcher")
         for matcher in matchers:
@@ -1397,6 +1410,29 @@ def _check_hooks(hooks: Any) -> None:
                     raise _fail(f"hooks[{event!r}]: {cb!r} is not callable")
             _check_seconds(f"hooks[{event!r}] timeout", m.timeout, positive=True, optional=True)
             _check_choice(f"hooks[{event!r}] on_failure", m.on_failure, _ON_FAILURE)
+
+
+def _warn_unknown_hook_event(event: str) -> None:
+    """Warns about a hook event this version does not know (a typo, or a newer CLI's event).
+
+    It is not refused: a CLI newer than this SDK may fire it (its input arrives as a
+    ``GenericHookInput``); a CLI that does not know it never calls the hook.
+    """
+    import difflib
+
+    known = sorted(HOOK_EVENTS)
+    close = difflib.get_close_matches(event, known, n=1, cutoff=0.6)
+    if not close:  # case slips ("pretooluse") score low on the raw names
+        folded = {name.lower(): name for name in known}
+        close = [folded[m] for m in difflib.get_close_matches(event.lower(), folded, n=1)]
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    warnings.warn(
+        f"hooks: unknown hook event {event!r}; {hint}known events: {', '.join(known)}. "
+        "It is registered anyway, for a CLI newer than this SDK: a CLI that does not know the "
+        "event never calls these hooks",
+        UserWarning,
+        stacklevel=5,
+    )
 
 
 def coerce_hook_matcher(matcher: Any, *, event: str = "?") -> HookMatcher:

@@ -63,7 +63,9 @@ _PERMISSION_MODES = frozenset(
     {"default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto", "manual"}
 )
 
-#: How the host classifies its own decision (telemetry; TypeScript SDK field).
+#: How the host classifies its own decision (telemetry; TypeScript SDK field). The values known
+#: today; any other string is sent as it is (with a warning): a newer CLI may know it, and the
+#: CLI ignores a classification it does not know.
 PermissionDecisionClassification = Literal["user_temporary", "user_permanent", "user_reject"]
 _CLASSIFICATIONS = frozenset({"user_temporary", "user_permanent", "user_reject"})
 
@@ -442,10 +444,27 @@ def encoded_updated_permissions(value: Any) -> list[dict[str, Any]]:
 
 
 def _check_classification(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and value not in _CLASSIFICATIONS:
+    # Telemetry only, and the CLI drops a value it does not know: an unknown string (a newer
+    # CLI's value, or a typo) is kept with a warning, never refused.
+    if value is None or value in _CLASSIFICATIONS:
+        return
+    if not isinstance(value, str):
         raise ValueError(
-            f"{attribute.name} must be one of {sorted(_CLASSIFICATIONS)} or None, got {value!r}"
+            f"{attribute.name} must be one of {sorted(_CLASSIFICATIONS)} (or another string), "
+            f"or None; got {value!r}"
         )
+    import difflib
+    import warnings
+
+    close = difflib.get_close_matches(value, sorted(_CLASSIFICATIONS), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    warnings.warn(
+        f"{attribute.name} {value!r} is not a value this SDK knows; {hint}known: "
+        f"{', '.join(sorted(_CLASSIFICATIONS))}. It is sent as it is (a CLI that does not know "
+        "it ignores it)",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -458,7 +477,8 @@ class PermissionResultAllow:
         updated_permissions: Permission updates for the CLI to apply (e.g. one of the
             context's ``suggestions`` to stop asking for this tool).
         decision_classification: ``user_temporary``, ``user_permanent`` or ``user_reject``
-            (telemetry; TypeScript SDK field).
+            (telemetry; TypeScript SDK field). Another string is sent as it is, with a warning
+            (a newer CLI may know it; one that does not ignores it).
 
     Raises:
         TypeError: ``updated_input`` is not a dict (a string, a list, a number, ...), or
@@ -512,7 +532,8 @@ class PermissionResultDeny:
     Args:
         message: Why; the model receives it as the tool's error result.
         interrupt: Also stop the whole turn.
-        decision_classification: Telemetry classification (TypeScript SDK field).
+        decision_classification: Telemetry classification (TypeScript SDK field); as for
+            :class:`PermissionResultAllow`.
 
     Raises:
         TypeError: ``message`` is not a string or ``interrupt`` is not a bool.

@@ -16,12 +16,19 @@ Rules that hold for every class here:
   content block an :class:`UnknownBlock`.
 * Enum-like wire strings stay ``str`` (new values must not break decoding); the ``Literal`` aliases
   (:data:`PermissionMode`, :data:`TerminalReason`, ...) document the values known today.
+
+Every other public name of the official ``claude_agent_sdk.types`` is here too, under the same
+name: trio-claude's equivalent classes (``ClaudeAgentOptions``, ``HookMatcher``, the hook inputs
+and outputs, the session and store types, ...) and ``TypedDict``/``Literal`` definitions for the
+official config and wire dicts (``McpStdioServerConfig``, ``SystemPromptPreset``,
+``SystemInitData``, ...; see :mod:`trio_claude._official_types`). They are imported on first use.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Any, Literal
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -100,6 +107,136 @@ __all__ = [
     "ServerInfo",
     "SlashCommand",
     "TurnResult",
+    # the official SDK's other names (imported on first use; see the end of this module)
+    "AgentDefinition",
+    "AsyncHookJSONOutput",
+    "BackgroundTaskSummary",
+    "BaseHookInput",
+    "CanUseTool",
+    "CanUseToolShadowedWarning",
+    "ClaudeAgentOptions",
+    "ContextUsageCategory",
+    "ContextUsageResponse",
+    "ControlErrorResponse",
+    "ControlResponse",
+    "CwdChangedHookSpecificOutput",
+    "EffortLevel",
+    "ElicitationHookSpecificOutput",
+    "ElicitationResultHookSpecificOutput",
+    "FastModeDisabledReason",
+    "FastModeState",
+    "FileChangedHookSpecificOutput",
+    "HookCallback",
+    "HookContext",
+    "HookEffort",
+    "HookEvent",
+    "HookInput",
+    "HookJSONOutput",
+    "HookMatcher",
+    "HookSpecificOutput",
+    "McpClaudeAIProxyServerConfig",
+    "McpHttpServerConfig",
+    "McpSSEServerConfig",
+    "McpSdkServerConfig",
+    "McpSdkServerConfigStatus",
+    "McpServerConfig",
+    "McpServerConnectionStatus",
+    "McpServerInfo",
+    "McpServerStatus",
+    "McpServerStatusConfig",
+    "McpStatusResponse",
+    "McpStdioServerConfig",
+    "McpToolAnnotations",
+    "McpToolInfo",
+    "MessageDisplayHookSpecificOutput",
+    "MessageOrigin",
+    "MessageOriginKind",
+    "ModelUsage",
+    "NotificationHookInput",
+    "NotificationHookSpecificOutput",
+    "PermissionBehavior",
+    "PermissionDeniedHookSpecificOutput",
+    "PermissionRequestHookInput",
+    "PermissionRequestHookSpecificOutput",
+    "PermissionResult",
+    "PermissionResultAllow",
+    "PermissionResultDeny",
+    "PermissionRuleValue",
+    "PermissionUpdate",
+    "PermissionUpdateDestination",
+    "PostModelSwitchHookSpecificOutput",
+    "PostToolBatchHookSpecificOutput",
+    "PostToolUseFailureHookInput",
+    "PostToolUseFailureHookSpecificOutput",
+    "PostToolUseHookInput",
+    "PostToolUseHookSpecificOutput",
+    "PreCompactHookInput",
+    "PreModelSwitchHookSpecificOutput",
+    "PreToolUseHookInput",
+    "PreToolUseHookSpecificOutput",
+    "RateLimitInfo",
+    "RateLimitStatus",
+    "RateLimitType",
+    "SDKControlInitializeRequest",
+    "SDKControlInterruptRequest",
+    "SDKControlMcpMessageRequest",
+    "SDKControlMcpReconnectRequest",
+    "SDKControlMcpToggleRequest",
+    "SDKControlPermissionRequest",
+    "SDKControlRequest",
+    "SDKControlResponse",
+    "SDKControlRewindFilesRequest",
+    "SDKControlSetPermissionModeRequest",
+    "SDKControlStopTaskRequest",
+    "SDKHookCallbackRequest",
+    "SDKSessionInfo",
+    "SandboxIgnoreViolations",
+    "SandboxNetworkConfig",
+    "SandboxSettings",
+    "SdkBeta",
+    "SdkPluginConfig",
+    "SessionCronSummary",
+    "SessionKey",
+    "SessionListSubkeysKey",
+    "SessionMessage",
+    "SessionStartHookSpecificOutput",
+    "SessionStore",
+    "SessionStoreEntry",
+    "SessionStoreFlushMode",
+    "SessionStoreListEntry",
+    "SessionSummaryEntry",
+    "SettingSource",
+    "StopHookInput",
+    "StopHookSpecificOutput",
+    "SubagentStartHookInput",
+    "SubagentStartHookSpecificOutput",
+    "SubagentStopHookInput",
+    "SubagentStopHookSpecificOutput",
+    "SyncHookJSONOutput",
+    "SystemInitData",
+    "SystemInitMcpServer",
+    "SystemInitPlugin",
+    "SystemInitPluginError",
+    "SystemPromptCustom",
+    "SystemPromptFile",
+    "SystemPromptPreset",
+    "TERMINAL_TASK_STATUSES",
+    "TaskBudget",
+    "TaskNotificationOriginSubkind",
+    "TaskNotificationStatus",
+    "TaskUpdatedStatus",
+    "TaskUsage",
+    "ThinkingConfig",
+    "ThinkingConfigAdaptive",
+    "ThinkingConfigDisabled",
+    "ThinkingConfigEnabled",
+    "ThinkingDisplay",
+    "ToolPermissionContext",
+    "ToolsPreset",
+    "UserPromptExpansionHookSpecificOutput",
+    "UserPromptSubmitHookInput",
+    "UserPromptSubmitHookSpecificOutput",
+    "WorktreeCreateHookSpecificOutput",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -1424,9 +1561,57 @@ class ModelInfo:
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
 
+class _WireDictView:
+    """Read access to ``raw`` as if the object were the wire dict (a read-only mapping).
+
+    For classes whose official counterpart is the plain dict the CLI sent: ``obj["key"]``,
+    ``obj.get(...)``, ``"key" in obj``, ``obj.keys()``, ``dict(obj)`` read ``raw``; attributes
+    keep their typed values. An instance is always true, even when ``raw`` is empty.
+    """
+
+    __slots__ = ()
+    raw: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``raw.get(key, default)``: any wire field, modelled or not."""
+        return self.raw.get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        """The wire keys (``raw.keys()``)."""
+        return self.raw.keys()
+
+    def values(self) -> ValuesView[Any]:
+        """The wire values (``raw.values()``)."""
+        return self.raw.values()
+
+    def items(self) -> ItemsView[str, Any]:
+        """The wire items (``raw.items()``)."""
+        return self.raw.items()
+
+
 @attrs.frozen(kw_only=True)
-class ServerInfo:
+class ServerInfo(_WireDictView):
     """The CLI's reply to ``initialize``: what this CLI offers. Every field is optional.
+
+    It also reads like the reply dict, which is what the official SDK's
+    ``get_server_info()`` returns: ``info["commands"]``, ``info.get("output_style")``,
+    ``"models" in info`` and ``dict(info)`` read :attr:`raw` (wire names, plain JSON), while
+    the attributes stay typed (``info.commands`` is a list of :class:`SlashCommand`).
 
     Attributes:
         commands: Slash commands and skills.
@@ -1514,3 +1699,296 @@ class TurnResult:
     def usage(self) -> dict[str, Any] | None:
         """The turn's token usage, plain JSON."""
         return self.result.usage
+
+
+# ---------------------------------------------------------------------------------------------
+# The official SDK's other names
+# ---------------------------------------------------------------------------------------------
+# ``claude_agent_sdk.types`` also holds the option classes, the callback types, the hook
+# inputs/outputs, the session and store types, and TypedDicts for config and wire dicts. The
+# same names are here, as re-exports of trio-claude's equivalents (the very objects
+# ``trio_claude`` exports) or, for the dict-shaped ones, from :mod:`trio_claude._official_types`.
+# They are imported on first use (PEP 562), so that importing this module stays cheap: add a
+# name under ``TYPE_CHECKING`` here and in ``_LAZY`` below (tests/unit/test_official_names.py
+# checks that the two agree).
+if TYPE_CHECKING:
+    from ._control_types import McpServerStatus as McpServerStatus
+    from ._hook_context import HookContext as HookContext
+    from ._hooks import BackgroundTaskSummary as BackgroundTaskSummary
+    from ._hooks import BaseHookInput as BaseHookInput
+    from ._hooks import CwdChangedHookSpecificOutput as CwdChangedHookSpecificOutput
+    from ._hooks import ElicitationHookSpecificOutput as ElicitationHookSpecificOutput
+    from ._hooks import ElicitationResultHookSpecificOutput as ElicitationResultHookSpecificOutput
+    from ._hooks import FileChangedHookSpecificOutput as FileChangedHookSpecificOutput
+    from ._hooks import HookInput as HookInput
+    from ._hooks import HookJSONOutput as HookJSONOutput
+    from ._hooks import HookSpecificOutput as HookSpecificOutput
+    from ._hooks import MessageDisplayHookSpecificOutput as MessageDisplayHookSpecificOutput
+    from ._hooks import NotificationHookInput as NotificationHookInput
+    from ._hooks import NotificationHookSpecificOutput as NotificationHookSpecificOutput
+    from ._hooks import PermissionDeniedHookSpecificOutput as PermissionDeniedHookSpecificOutput
+    from ._hooks import PermissionRequestHookInput as PermissionRequestHookInput
+    from ._hooks import PermissionRequestHookSpecificOutput as PermissionRequestHookSpecificOutput
+    from ._hooks import PostModelSwitchHookSpecificOutput as PostModelSwitchHookSpecificOutput
+    from ._hooks import PostToolBatchHookSpecificOutput as PostToolBatchHookSpecificOutput
+    from ._hooks import PostToolUseFailureHookInput as PostToolUseFailureHookInput
+    from ._hooks import PostToolUseFailureHookSpecificOutput as PostToolUseFailureHookSpecificOutput
+    from ._hooks import PostToolUseHookInput as PostToolUseHookInput
+    from ._hooks import PostToolUseHookSpecificOutput as PostToolUseHookSpecificOutput
+    from ._hooks import PreCompactHookInput as PreCompactHookInput
+    from ._hooks import PreModelSwitchHookSpecificOutput as PreModelSwitchHookSpecificOutput
+    from ._hooks import PreToolUseHookInput as PreToolUseHookInput
+    from ._hooks import PreToolUseHookSpecificOutput as PreToolUseHookSpecificOutput
+    from ._hooks import SessionCronSummary as SessionCronSummary
+    from ._hooks import SessionStartHookSpecificOutput as SessionStartHookSpecificOutput
+    from ._hooks import StopHookInput as StopHookInput
+    from ._hooks import StopHookSpecificOutput as StopHookSpecificOutput
+    from ._hooks import SubagentStartHookInput as SubagentStartHookInput
+    from ._hooks import SubagentStartHookSpecificOutput as SubagentStartHookSpecificOutput
+    from ._hooks import SubagentStopHookInput as SubagentStopHookInput
+    from ._hooks import SubagentStopHookSpecificOutput as SubagentStopHookSpecificOutput
+    from ._hooks import (
+        UserPromptExpansionHookSpecificOutput as UserPromptExpansionHookSpecificOutput,
+    )
+    from ._hooks import UserPromptSubmitHookInput as UserPromptSubmitHookInput
+    from ._hooks import UserPromptSubmitHookSpecificOutput as UserPromptSubmitHookSpecificOutput
+    from ._hooks import WorktreeCreateHookSpecificOutput as WorktreeCreateHookSpecificOutput
+    from ._mcp import McpSdkServerConfig as McpSdkServerConfig
+    from ._official_types import TERMINAL_TASK_STATUSES as TERMINAL_TASK_STATUSES
+    from ._official_types import AsyncHookJSONOutput as AsyncHookJSONOutput
+    from ._official_types import CanUseToolShadowedWarning as CanUseToolShadowedWarning
+    from ._official_types import ContextUsageCategory as ContextUsageCategory
+    from ._official_types import ContextUsageResponse as ContextUsageResponse
+    from ._official_types import ControlErrorResponse as ControlErrorResponse
+    from ._official_types import ControlResponse as ControlResponse
+    from ._official_types import FastModeDisabledReason as FastModeDisabledReason
+    from ._official_types import FastModeState as FastModeState
+    from ._official_types import HookEffort as HookEffort
+    from ._official_types import McpClaudeAIProxyServerConfig as McpClaudeAIProxyServerConfig
+    from ._official_types import McpHttpServerConfig as McpHttpServerConfig
+    from ._official_types import McpSdkServerConfigStatus as McpSdkServerConfigStatus
+    from ._official_types import McpServerConnectionStatus as McpServerConnectionStatus
+    from ._official_types import McpServerInfo as McpServerInfo
+    from ._official_types import McpServerStatusConfig as McpServerStatusConfig
+    from ._official_types import McpSSEServerConfig as McpSSEServerConfig
+    from ._official_types import McpStatusResponse as McpStatusResponse
+    from ._official_types import McpStdioServerConfig as McpStdioServerConfig
+    from ._official_types import McpToolAnnotations as McpToolAnnotations
+    from ._official_types import McpToolInfo as McpToolInfo
+    from ._official_types import MessageOrigin as MessageOrigin
+    from ._official_types import MessageOriginKind as MessageOriginKind
+    from ._official_types import ModelUsage as ModelUsage
+    from ._official_types import RateLimitInfo as RateLimitInfo
+    from ._official_types import RateLimitStatus as RateLimitStatus
+    from ._official_types import RateLimitType as RateLimitType
+    from ._official_types import SandboxIgnoreViolations as SandboxIgnoreViolations
+    from ._official_types import SandboxNetworkConfig as SandboxNetworkConfig
+    from ._official_types import SandboxSettings as SandboxSettings
+    from ._official_types import SdkBeta as SdkBeta
+    from ._official_types import SDKControlInitializeRequest as SDKControlInitializeRequest
+    from ._official_types import SDKControlInterruptRequest as SDKControlInterruptRequest
+    from ._official_types import SDKControlMcpMessageRequest as SDKControlMcpMessageRequest
+    from ._official_types import SDKControlMcpReconnectRequest as SDKControlMcpReconnectRequest
+    from ._official_types import SDKControlMcpToggleRequest as SDKControlMcpToggleRequest
+    from ._official_types import SDKControlPermissionRequest as SDKControlPermissionRequest
+    from ._official_types import SDKControlRequest as SDKControlRequest
+    from ._official_types import SDKControlResponse as SDKControlResponse
+    from ._official_types import SDKControlRewindFilesRequest as SDKControlRewindFilesRequest
+    from ._official_types import (
+        SDKControlSetPermissionModeRequest as SDKControlSetPermissionModeRequest,
+    )
+    from ._official_types import SDKControlStopTaskRequest as SDKControlStopTaskRequest
+    from ._official_types import SDKHookCallbackRequest as SDKHookCallbackRequest
+    from ._official_types import SdkPluginConfig as SdkPluginConfig
+    from ._official_types import SessionStoreFlushMode as SessionStoreFlushMode
+    from ._official_types import SyncHookJSONOutput as SyncHookJSONOutput
+    from ._official_types import SystemInitData as SystemInitData
+    from ._official_types import SystemInitMcpServer as SystemInitMcpServer
+    from ._official_types import SystemInitPlugin as SystemInitPlugin
+    from ._official_types import SystemInitPluginError as SystemInitPluginError
+    from ._official_types import SystemPromptCustom as SystemPromptCustom
+    from ._official_types import SystemPromptFile as SystemPromptFile
+    from ._official_types import SystemPromptPreset as SystemPromptPreset
+    from ._official_types import TaskBudget as TaskBudget
+    from ._official_types import TaskNotificationOriginSubkind as TaskNotificationOriginSubkind
+    from ._official_types import TaskNotificationStatus as TaskNotificationStatus
+    from ._official_types import TaskUpdatedStatus as TaskUpdatedStatus
+    from ._official_types import TaskUsage as TaskUsage
+    from ._official_types import ThinkingDisplay as ThinkingDisplay
+    from ._official_types import ToolsPreset as ToolsPreset
+    from ._options import AgentDefinition as AgentDefinition
+    from ._options import CanUseTool as CanUseTool
+    from ._options import ClaudeAgentOptions as ClaudeAgentOptions
+    from ._options import EffortLevel as EffortLevel
+    from ._options import HookCallback as HookCallback
+    from ._options import HookEvent as HookEvent
+    from ._options import HookMatcher as HookMatcher
+    from ._options import McpServerConfig as McpServerConfig
+    from ._options import SettingSource as SettingSource
+    from ._options import ThinkingConfig as ThinkingConfig
+    from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive
+    from ._options import ThinkingConfigDisabled as ThinkingConfigDisabled
+    from ._options import ThinkingConfigEnabled as ThinkingConfigEnabled
+    from ._permissions import PermissionBehavior as PermissionBehavior
+    from ._permissions import PermissionResult as PermissionResult
+    from ._permissions import PermissionResultAllow as PermissionResultAllow
+    from ._permissions import PermissionResultDeny as PermissionResultDeny
+    from ._permissions import PermissionRuleValue as PermissionRuleValue
+    from ._permissions import PermissionUpdate as PermissionUpdate
+    from ._permissions import PermissionUpdateDestination as PermissionUpdateDestination
+    from ._permissions import ToolPermissionContext as ToolPermissionContext
+    from ._session_store import SessionKey as SessionKey
+    from ._session_store import SessionListSubkeysKey as SessionListSubkeysKey
+    from ._session_store import SessionStore as SessionStore
+    from ._session_store import SessionStoreEntry as SessionStoreEntry
+    from ._session_store import SessionStoreListEntry as SessionStoreListEntry
+    from ._session_store import SessionSummaryEntry as SessionSummaryEntry
+    from ._sessions import SDKSessionInfo as SDKSessionInfo
+    from ._sessions import SessionMessage as SessionMessage
+
+_LAZY: dict[str, str] = {
+    "AgentDefinition": "._options",
+    "CanUseTool": "._options",
+    "ClaudeAgentOptions": "._options",
+    "EffortLevel": "._options",
+    "HookCallback": "._options",
+    "HookEvent": "._options",
+    "HookMatcher": "._options",
+    "McpServerConfig": "._options",
+    "SettingSource": "._options",
+    "ThinkingConfig": "._options",
+    "ThinkingConfigAdaptive": "._options",
+    "ThinkingConfigDisabled": "._options",
+    "ThinkingConfigEnabled": "._options",
+    "HookContext": "._hook_context",
+    "PermissionBehavior": "._permissions",
+    "PermissionResult": "._permissions",
+    "PermissionResultAllow": "._permissions",
+    "PermissionResultDeny": "._permissions",
+    "PermissionRuleValue": "._permissions",
+    "PermissionUpdate": "._permissions",
+    "PermissionUpdateDestination": "._permissions",
+    "ToolPermissionContext": "._permissions",
+    "McpSdkServerConfig": "._mcp",
+    "McpServerStatus": "._control_types",
+    "BackgroundTaskSummary": "._hooks",
+    "BaseHookInput": "._hooks",
+    "CwdChangedHookSpecificOutput": "._hooks",
+    "ElicitationHookSpecificOutput": "._hooks",
+    "ElicitationResultHookSpecificOutput": "._hooks",
+    "FileChangedHookSpecificOutput": "._hooks",
+    "HookInput": "._hooks",
+    "HookJSONOutput": "._hooks",
+    "HookSpecificOutput": "._hooks",
+    "MessageDisplayHookSpecificOutput": "._hooks",
+    "NotificationHookInput": "._hooks",
+    "NotificationHookSpecificOutput": "._hooks",
+    "PermissionDeniedHookSpecificOutput": "._hooks",
+    "PermissionRequestHookInput": "._hooks",
+    "PermissionRequestHookSpecificOutput": "._hooks",
+    "PostModelSwitchHookSpecificOutput": "._hooks",
+    "PostToolBatchHookSpecificOutput": "._hooks",
+    "PostToolUseFailureHookInput": "._hooks",
+    "PostToolUseFailureHookSpecificOutput": "._hooks",
+    "PostToolUseHookInput": "._hooks",
+    "PostToolUseHookSpecificOutput": "._hooks",
+    "PreCompactHookInput": "._hooks",
+    "PreModelSwitchHookSpecificOutput": "._hooks",
+    "PreToolUseHookInput": "._hooks",
+    "PreToolUseHookSpecificOutput": "._hooks",
+    "SessionCronSummary": "._hooks",
+    "SessionStartHookSpecificOutput": "._hooks",
+    "StopHookInput": "._hooks",
+    "StopHookSpecificOutput": "._hooks",
+    "SubagentStartHookInput": "._hooks",
+    "SubagentStartHookSpecificOutput": "._hooks",
+    "SubagentStopHookInput": "._hooks",
+    "SubagentStopHookSpecificOutput": "._hooks",
+    "UserPromptExpansionHookSpecificOutput": "._hooks",
+    "UserPromptSubmitHookInput": "._hooks",
+    "UserPromptSubmitHookSpecificOutput": "._hooks",
+    "WorktreeCreateHookSpecificOutput": "._hooks",
+    "SessionKey": "._session_store",
+    "SessionListSubkeysKey": "._session_store",
+    "SessionStore": "._session_store",
+    "SessionStoreEntry": "._session_store",
+    "SessionStoreListEntry": "._session_store",
+    "SessionSummaryEntry": "._session_store",
+    "SDKSessionInfo": "._sessions",
+    "SessionMessage": "._sessions",
+    "AsyncHookJSONOutput": "._official_types",
+    "CanUseToolShadowedWarning": "._official_types",
+    "ContextUsageCategory": "._official_types",
+    "ContextUsageResponse": "._official_types",
+    "ControlErrorResponse": "._official_types",
+    "ControlResponse": "._official_types",
+    "FastModeDisabledReason": "._official_types",
+    "FastModeState": "._official_types",
+    "HookEffort": "._official_types",
+    "McpClaudeAIProxyServerConfig": "._official_types",
+    "McpHttpServerConfig": "._official_types",
+    "McpSSEServerConfig": "._official_types",
+    "McpSdkServerConfigStatus": "._official_types",
+    "McpServerConnectionStatus": "._official_types",
+    "McpServerInfo": "._official_types",
+    "McpServerStatusConfig": "._official_types",
+    "McpStatusResponse": "._official_types",
+    "McpStdioServerConfig": "._official_types",
+    "McpToolAnnotations": "._official_types",
+    "McpToolInfo": "._official_types",
+    "MessageOrigin": "._official_types",
+    "MessageOriginKind": "._official_types",
+    "ModelUsage": "._official_types",
+    "RateLimitInfo": "._official_types",
+    "RateLimitStatus": "._official_types",
+    "RateLimitType": "._official_types",
+    "SDKControlInitializeRequest": "._official_types",
+    "SDKControlInterruptRequest": "._official_types",
+    "SDKControlMcpMessageRequest": "._official_types",
+    "SDKControlMcpReconnectRequest": "._official_types",
+    "SDKControlMcpToggleRequest": "._official_types",
+    "SDKControlPermissionRequest": "._official_types",
+    "SDKControlRequest": "._official_types",
+    "SDKControlResponse": "._official_types",
+    "SDKControlRewindFilesRequest": "._official_types",
+    "SDKControlSetPermissionModeRequest": "._official_types",
+    "SDKControlStopTaskRequest": "._official_types",
+    "SDKHookCallbackRequest": "._official_types",
+    "SandboxIgnoreViolations": "._official_types",
+    "SandboxNetworkConfig": "._official_types",
+    "SandboxSettings": "._official_types",
+    "SdkBeta": "._official_types",
+    "SdkPluginConfig": "._official_types",
+    "SessionStoreFlushMode": "._official_types",
+    "SyncHookJSONOutput": "._official_types",
+    "SystemInitData": "._official_types",
+    "SystemInitMcpServer": "._official_types",
+    "SystemInitPlugin": "._official_types",
+    "SystemInitPluginError": "._official_types",
+    "SystemPromptCustom": "._official_types",
+    "SystemPromptFile": "._official_types",
+    "SystemPromptPreset": "._official_types",
+    "TERMINAL_TASK_STATUSES": "._official_types",
+    "TaskBudget": "._official_types",
+    "TaskNotificationOriginSubkind": "._official_types",
+    "TaskNotificationStatus": "._official_types",
+    "TaskUpdatedStatus": "._official_types",
+    "TaskUsage": "._official_types",
+    "ThinkingDisplay": "._official_types",
+    "ToolsPreset": "._official_types",
+}
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(module, "trio_claude"), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_LAZY})

@@ -29,15 +29,15 @@ async def test_helpers_on_a_real_transcript(claude_env: ClaudeTestEnv) -> None:
     session_id = await _two_turn_session(claude_env)
     config, project = claude_env.config_dir, claude_env.project
 
-    (info,) = await tc.list_sessions(project, config_dir=config)
+    (info,) = await tc.alist_sessions(project, config_dir=config)
     assert info.session_id == session_id
     assert (info.first_prompt, info.summary) == ("one", "two")  # the CLI's last-prompt entry
     assert info.cwd == str(project.resolve())
     assert info.file_size and info.created_at and info.last_modified >= info.created_at
-    assert await tc.get_session_info(session_id, project, config_dir=config) == info
-    assert [s.session_id for s in await tc.list_sessions(config_dir=config)] == [session_id]
+    assert await tc.aget_session_info(session_id, project, config_dir=config) == info
+    assert [s.session_id for s in await tc.alist_sessions(config_dir=config)] == [session_id]
 
-    messages = await tc.get_session_messages(session_id, project, config_dir=config)
+    messages = await tc.aget_session_messages(session_id, project, config_dir=config)
     assert [(m.type, _text(m)) for m in messages] == [
         ("user", "one"),
         ("assistant", "a"),
@@ -45,11 +45,11 @@ async def test_helpers_on_a_real_transcript(claude_env: ClaudeTestEnv) -> None:
         ("assistant", "b"),
     ]
     assert {m.session_id for m in messages} == {session_id}
-    assert await tc.list_subagents(session_id, project, config_dir=config) == []
+    assert await tc.alist_subagents(session_id, project, config_dir=config) == []
 
-    await tc.rename_session(session_id, "Renamed", project, config_dir=config)
-    await tc.tag_session(session_id, "e2e", project, config_dir=config)
-    (info,) = await tc.list_sessions(project, config_dir=config)
+    await tc.arename_session(session_id, "Renamed", project, config_dir=config)
+    await tc.atag_session(session_id, "e2e", project, config_dir=config)
+    (info,) = await tc.alist_sessions(project, config_dir=config)
     assert (info.summary, info.custom_title, info.tag) == ("Renamed", "Renamed", "e2e")
 
     store = tc.InMemorySessionStore()
@@ -58,20 +58,20 @@ async def test_helpers_on_a_real_transcript(claude_env: ClaudeTestEnv) -> None:
     (stored,) = await tc.list_sessions_from_store(store, project)
     assert (stored.session_id, stored.summary, stored.tag) == (session_id, "Renamed", "e2e")
 
-    await tc.delete_session(session_id, project, config_dir=config)
-    assert await tc.list_sessions(project, config_dir=config) == []
-    assert await tc.get_session_messages(session_id, project, config_dir=config) == []
+    await tc.adelete_session(session_id, project, config_dir=config)
+    assert await tc.alist_sessions(project, config_dir=config) == []
+    assert await tc.aget_session_messages(session_id, project, config_dir=config) == []
 
 
 async def test_a_fork_resumes_with_the_earlier_turns(claude_env: ClaudeTestEnv) -> None:
     session_id = await _two_turn_session(claude_env)
     config, project = claude_env.config_dir, claude_env.project
-    messages = await tc.get_session_messages(session_id, project, config_dir=config)
+    messages = await tc.aget_session_messages(session_id, project, config_dir=config)
 
-    fork = await tc.fork_session(session_id, project, config_dir=config)
-    info = await tc.get_session_info(fork.session_id, project, config_dir=config)
+    fork = await tc.afork_session(session_id, project, config_dir=config)
+    info = await tc.aget_session_info(fork.session_id, project, config_dir=config)
     assert info is not None and info.custom_title == "one (fork)"
-    forked = await tc.get_session_messages(fork.session_id, project, config_dir=config)
+    forked = await tc.aget_session_messages(fork.session_id, project, config_dir=config)
     assert [m.message for m in forked] == [m.message for m in messages]
 
     opts = claude_env.options([Turn("c")], name="resumed", resume=fork.session_id)
@@ -90,12 +90,12 @@ async def test_a_fork_resumes_with_the_earlier_turns(claude_env: ClaudeTestEnv) 
     assert request.last_user_text == "three"
 
     # The resumed fork grew; the original is untouched.
-    grown = await tc.get_session_messages(fork.session_id, project, config_dir=config)
+    grown = await tc.aget_session_messages(fork.session_id, project, config_dir=config)
     assert [_text(m) for m in grown][-2:] == ["three", "c"]
-    assert await tc.get_session_messages(session_id, project, config_dir=config) == messages
+    assert await tc.aget_session_messages(session_id, project, config_dir=config) == messages
 
     # A fork cut after the first answer resumes without the second turn.
-    cut = await tc.fork_session(
+    cut = await tc.afork_session(
         session_id, project, up_to_message_id=messages[1].uuid, config_dir=config
     )
     opts = claude_env.options([Turn("d")], name="cut", resume=cut.session_id)

@@ -1,4 +1,5 @@
-"""Hook inputs and outputs for all 33 events, against the inventory (section 5) and d_hooks."""
+"""Hook inputs and outputs for all 35 events (the inventory's 33, section 5, and the two of newer
+CLIs), against the inventory and d_hooks."""
 
 from __future__ import annotations
 
@@ -95,6 +96,9 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "DirectoryAdded": {"directory": "/extra", "source": "register_repo_root"},
     "MessageDisplay": {"turn_id": "t", "message_id": "m", "index": 2, "final": True,
                        "delta": "Hel"},
+    # newer CLIs (TypeScript SDK 0.3.337): only the base fields are modelled so far
+    "Interrupt": {},
+    "PreSkillShellCommand": {},
 }  # fmt: skip
 
 NESTED = {
@@ -104,8 +108,8 @@ NESTED = {
 }
 
 
-def test_all_33_events_have_an_input_class() -> None:
-    assert len(HOOK_EVENTS) == 33
+def test_all_35_events_have_an_input_class() -> None:
+    assert len(HOOK_EVENTS) == 35
     assert set(HOOK_INPUT_TYPES) == HOOK_EVENTS == set(EVENT_FIELDS)
     for event, cls in HOOK_INPUT_TYPES.items():
         assert cls.__name__ == f"{event}HookInput"

@@ -358,7 +358,8 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"extra_args": {"input-format": "text"}}, "must not set --input-format"),
     ({"extra_args": {"print": None}}, "must not set --print"),
     ({"extra_args": {"flag": True}}, "must be a string or None"),
-    ({"hooks": {"PreTooluse": [HookMatcher(hooks=[_cb])]}}, "unknown hook event 'PreTooluse'"),
+    # an unknown event name is only a warning (tests/unit/test_forward_compat.py); no name is not
+    ({"hooks": {"": [HookMatcher(hooks=[_cb])]}}, "hooks keys must be hook event names"),
     ({"hooks": {"Stop": HookMatcher(hooks=[_cb])}}, "must be a list of HookMatcher"),
     ({"hooks": {"Stop": [HookMatcher(hooks=[3])]}}, "is not callable"),  # type: ignore[list-item]
     ({"hooks": {"Stop": [HookMatcher(hooks=[_cb], timeout=0)]}}, "timeout must be > 0"),

@@ -211,8 +211,12 @@ def test_allow_with_permission_updates_and_classification() -> None:
     assert from_dict.updated_permissions == [tc.PermissionUpdate.set_mode("plan")]
     with pytest.raises(ValueError):
         tc.PermissionResultAllow(updated_permissions=[{"type": "setMode"}])
+    # an unknown classification (a newer CLI's value) is sent with a warning, not refused
+    with pytest.warns(UserWarning, match="'maybe' is not a value this SDK knows"):
+        maybe = tc.PermissionResultAllow(decision_classification="maybe")  # type: ignore[arg-type]
+    assert maybe.to_dict({})["decisionClassification"] == "maybe"
     with pytest.raises(ValueError):
-        tc.PermissionResultAllow(decision_classification="maybe")  # type: ignore[arg-type]
+        tc.PermissionResultAllow(decision_classification=3)  # type: ignore[arg-type]
 
 
 def test_deny_omits_interrupt_unless_set() -> None:

@@ -325,7 +325,7 @@ async def test_store_listing_matches_the_disk_listing(config: Path, project: Pat
     sidechain.user("side", isSidechain=True)
     for t in (one, two, sidechain):
         t.write(config, project)
-    disk = {s.session_id: s for s in await tc.list_sessions(project)}
+    disk = {s.session_id: s for s in await tc.alist_sessions(project)}
     fast = await store_with(project, one, two, sidechain)
     slow = Listing()
     for t in (one, two, sidechain):
@@ -404,12 +404,12 @@ async def test_store_reads_match_the_disk_reads(config: Path, project: Path) -> 
     t.write(config, project)
     store = await store_with(project, t)
     info = await tc.get_session_info_from_store(store, t.session_id, project)
-    disk_info = await tc.get_session_info(t.session_id, project)
+    disk_info = await tc.aget_session_info(t.session_id, project)
     assert info is not None and disk_info is not None and same_listing(info, disk_info)
     assert info.last_modified == 1735689605000  # the last entry timestamp
     assert await tc.get_session_messages_from_store(
         store, t.session_id, project
-    ) == await tc.get_session_messages(t.session_id, project)
+    ) == await tc.aget_session_messages(t.session_id, project)
     paged = await tc.get_session_messages_from_store(store, t.session_id, project, 1, 2)
     assert [m.message for m in paged] == [{"role": "user", "content": "two"}]
     assert await tc.get_session_info_from_store(store, "bad", project) is None
@@ -605,10 +605,10 @@ async def test_materialize_round_trips_an_import(
     path = await materialize_session_from_store(store, t.session_id, fresh, project_key=key)
     assert path == fresh / "projects" / key / f"{t.session_id}.jsonl"
     assert [json.loads(line) for line in path.read_text().splitlines()] == t.lines
-    assert await tc.get_session_messages(
+    assert await tc.aget_session_messages(
         t.session_id, project, config_dir=fresh
-    ) == await tc.get_session_messages(t.session_id, project)
-    restored = await tc.get_subagent_messages(t.session_id, "a1", project, config_dir=fresh)
+    ) == await tc.aget_session_messages(t.session_id, project)
+    restored = await tc.aget_subagent_messages(t.session_id, "a1", project, config_dir=fresh)
     assert [(m.message, m.parent_tool_use_id) for m in restored] == [
         ({"role": "user", "content": "subtask"}, "toolu_1")
     ]

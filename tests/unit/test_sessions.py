@@ -76,15 +76,15 @@ async def test_home_claude_is_the_default(
     monkeypatch.delenv("CLAUDE_CONFIG_DIR")
     t = two_turn()
     t.write(tmp_path / "home" / ".claude", project)
-    assert [s.session_id for s in await tc.list_sessions(project)] == [t.session_id]
+    assert [s.session_id for s in await tc.alist_sessions(project)] == [t.session_id]
 
 
 async def test_explicit_config_dir_wins_over_the_environment(tmp_path: Path, project: Path) -> None:
     other = tmp_path / "other-config"
     t = two_turn()
     t.write(other, project)
-    assert await tc.list_sessions(project) == []
-    assert [s.session_id for s in await tc.list_sessions(project, config_dir=other)] == [
+    assert await tc.alist_sessions(project) == []
+    assert [s.session_id for s in await tc.alist_sessions(project, config_dir=other)] == [
         t.session_id
     ]
 
@@ -102,8 +102,8 @@ async def test_long_project_paths_match_a_different_hash_suffix(
     directory = config / "projects" / (name[:200] + "-otherhash")
     directory.mkdir(parents=True)
     (directory / f"{t.session_id}.jsonl").write_text(t.text())
-    assert [s.session_id for s in await tc.list_sessions(deep)] == [t.session_id]
-    assert len(await tc.get_session_messages(t.session_id, deep)) == 4
+    assert [s.session_id for s in await tc.alist_sessions(deep)] == [t.session_id]
+    assert len(await tc.aget_session_messages(t.session_id, deep)) == 4
 
 
 # --- listing ---------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ async def test_long_project_paths_match_a_different_hash_suffix(
 async def test_list_sessions_reads_metadata(config: Path, project: Path) -> None:
     t = two_turn(cwd=str(project))
     path = t.write(config, project)
-    (info,) = await tc.list_sessions(project)
+    (info,) = await tc.alist_sessions(project)
     assert info == tc.SDKSessionInfo(
         session_id=t.session_id,
         summary="two",  # the last prompt beats the first
@@ -133,12 +133,12 @@ async def test_list_sessions_sorts_newest_first_and_pages(config: Path, project:
         t = two_turn()
         set_mtime(t.write(config, project), 1_700_000_000 - age * 100)
         ids.append(t.session_id)
-    listed = [s.session_id for s in await tc.list_sessions(project)]
+    listed = [s.session_id for s in await tc.alist_sessions(project)]
     assert listed == ids
-    assert [s.session_id for s in await tc.list_sessions(project, limit=2)] == ids[:2]
-    assert [s.session_id for s in await tc.list_sessions(project, limit=2, offset=2)] == ids[2:4]
-    assert [s.session_id for s in await tc.list_sessions(project, offset=4)] == ids[4:]
-    assert [s.session_id for s in await tc.list_sessions(project, limit=0)] == ids
+    assert [s.session_id for s in await tc.alist_sessions(project, limit=2)] == ids[:2]
+    assert [s.session_id for s in await tc.alist_sessions(project, limit=2, offset=2)] == ids[2:4]
+    assert [s.session_id for s in await tc.alist_sessions(project, offset=4)] == ids[4:]
+    assert [s.session_id for s in await tc.alist_sessions(project, limit=0)] == ids
 
 
 async def test_list_sessions_skips_what_is_not_a_session(config: Path, project: Path) -> None:
@@ -154,15 +154,15 @@ async def test_list_sessions_skips_what_is_not_a_session(config: Path, project: 
     metadata_only = Transcript()
     metadata_only.meta("queue-operation", operation="enqueue")
     metadata_only.write(config, project)
-    assert [s.session_id for s in await tc.list_sessions(project)] == [good.session_id]
+    assert [s.session_id for s in await tc.alist_sessions(project)] == [good.session_id]
 
 
 async def test_list_without_directory_covers_every_project(config: Path, tmp_path: Path) -> None:
     a, b = two_turn(), two_turn()
     set_mtime(a.write(config, tmp_path / "p1"), 1_700_000_000)
     set_mtime(b.write(config, tmp_path / "p2"), 1_700_000_100)
-    assert [s.session_id for s in await tc.list_sessions()] == [b.session_id, a.session_id]
-    assert (await tc.list_sessions())[0].cwd == "/work/proj"  # from the transcript
+    assert [s.session_id for s in await tc.alist_sessions()] == [b.session_id, a.session_id]
+    assert (await tc.alist_sessions())[0].cwd == "/work/proj"  # from the transcript
 
 
 async def test_the_same_session_in_two_projects_is_listed_once_newest_wins(
@@ -172,7 +172,7 @@ async def test_the_same_session_in_two_projects_is_listed_once_newest_wins(
     set_mtime(t.write(config, tmp_path / "p1"), 1_700_000_000)
     t.meta("custom-title", customTitle="newer copy")
     set_mtime(t.write(config, tmp_path / "p2"), 1_700_000_500)
-    (info,) = await tc.list_sessions()
+    (info,) = await tc.alist_sessions()
     assert info.summary == "newer copy"
 
 
@@ -181,17 +181,17 @@ async def test_summary_precedence(config: Path, project: Path) -> None:
     t.user("first prompt")
     t.meta("summary", summary="cli summary")
     t.write(config, project)
-    assert (await tc.get_session_info(t.session_id, project)).summary == "cli summary"  # type: ignore[union-attr]
+    assert (await tc.aget_session_info(t.session_id, project)).summary == "cli summary"  # type: ignore[union-attr]
     t.meta("last-prompt", lastPrompt="later prompt")
     t.write(config, project)
-    assert (await tc.get_session_info(t.session_id, project)).summary == "later prompt"  # type: ignore[union-attr]
+    assert (await tc.aget_session_info(t.session_id, project)).summary == "later prompt"  # type: ignore[union-attr]
     t.meta("ai-title", aiTitle="AI title")
     t.write(config, project)
-    info = await tc.get_session_info(t.session_id, project)
+    info = await tc.aget_session_info(t.session_id, project)
     assert info is not None and (info.summary, info.custom_title) == ("AI title", "AI title")
     t.meta("custom-title", customTitle="Mine")
     t.write(config, project)
-    info = await tc.get_session_info(t.session_id, project)
+    info = await tc.aget_session_info(t.session_id, project)
     assert info is not None and (info.summary, info.custom_title) == ("Mine", "Mine")
     assert info.first_prompt == "first prompt"
 
@@ -222,7 +222,7 @@ async def test_head_and_tail_of_a_large_transcript(config: Path, project: Path) 
     t.meta("tag", tag="keep")
     path = t.write(config, project)
     assert path.stat().st_size > 3 * 64 * 1024
-    info = await tc.get_session_info(t.session_id, project)
+    info = await tc.aget_session_info(t.session_id, project)
     assert info is not None
     assert (info.first_prompt, info.custom_title, info.tag) == (
         "the very first prompt",
@@ -235,17 +235,17 @@ async def test_tag_is_read_only_from_tag_lines(config: Path, project: Path) -> N
     t = two_turn()
     t.chain("assistant", message={"role": "assistant", "content": [{"input": {"tag": "v2"}}]})
     t.write(config, project)
-    info = await tc.get_session_info(t.session_id, project)
+    info = await tc.aget_session_info(t.session_id, project)
     assert info is not None and info.tag is None
 
 
 async def test_get_session_info_misses(config: Path, project: Path) -> None:
-    assert await tc.get_session_info("not-a-uuid", project) is None
-    assert await tc.get_session_info(str(uuid.uuid4()), project) is None
+    assert await tc.aget_session_info("not-a-uuid", project) is None
+    assert await tc.aget_session_info(str(uuid.uuid4()), project) is None
     t = two_turn()
     t.write(config, project)
-    assert (await tc.get_session_info(t.session_id)) is not None  # found without a directory
-    assert await tc.get_session_info(t.session_id, project / "elsewhere") is None
+    assert (await tc.aget_session_info(t.session_id)) is not None  # found without a directory
+    assert await tc.aget_session_info(t.session_id, project / "elsewhere") is None
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ async def test_get_session_info_misses(config: Path, project: Path) -> None:
 async def test_messages_follow_the_chain_oldest_first(config: Path, project: Path) -> None:
     t = two_turn()
     t.write(config, project)
-    messages = await tc.get_session_messages(t.session_id, project)
+    messages = await tc.aget_session_messages(t.session_id, project)
     assert [(m.type, m.message["content"]) for m in messages] == [
         ("user", "one"),
         ("assistant", [{"type": "text", "text": "a"}]),
@@ -280,7 +280,7 @@ async def test_messages_take_the_newest_branch(config: Path, project: Path) -> N
     t.assistant("new answer")
     t.chain("progress", data={"step": 1})
     t.write(config, project)
-    messages = await tc.get_session_messages(t.session_id, project)
+    messages = await tc.aget_session_messages(t.session_id, project)
     texts = [m.message["content"] if m.type == "user" else m.message["content"][0]["text"]
              for m in messages]  # fmt: skip
     assert texts == ["question", "new answer"]
@@ -295,18 +295,20 @@ async def test_messages_paging_system_and_corrupt_lines(config: Path, project: P
     path = t.write(config, project)
     with path.open("a") as handle:
         handle.write('{"type":"user","uuid": broken\n')
-    all_messages = await tc.get_session_messages(t.session_id, project)
+    all_messages = await tc.aget_session_messages(t.session_id, project)
     assert len(all_messages) == 6
-    assert [m.uuid for m in await tc.get_session_messages(t.session_id, project, 2, 1)] == [
+    assert [m.uuid for m in await tc.aget_session_messages(t.session_id, project, 2, 1)] == [
         m.uuid for m in all_messages[1:3]
     ]
-    with_system = await tc.get_session_messages(t.session_id, project, include_system_messages=True)
+    with_system = await tc.aget_session_messages(
+        t.session_id, project, include_system_messages=True
+    )
     assert [m.type for m in with_system][:3] == ["user", "system", "assistant"]
 
 
 async def test_messages_of_unknown_sessions_are_empty(project: Path) -> None:
-    assert await tc.get_session_messages("nope", project) == []
-    assert await tc.get_session_messages(str(uuid.uuid4()), project) == []
+    assert await tc.aget_session_messages("nope", project) == []
+    assert await tc.aget_session_messages(str(uuid.uuid4()), project) == []
 
 
 # --- subagents -------------------------------------------------------------------------------
@@ -332,15 +334,15 @@ async def test_subagents_are_listed_and_read(config: Path, project: Path) -> Non
     write_subagent(main, "", "a1", {"toolUseId": "toolu_1", "agentType": "general"})
     write_subagent(main, "workflows/run-1", "b2", {"toolUseId": "toolu_2", "parentAgentId": "a1"})
     write_subagent(main, "", "c3", None)
-    assert await tc.list_subagents(t.session_id, project) == ["a1", "c3", "b2"]
-    nested = await tc.get_subagent_messages(t.session_id, "b2", project)
+    assert await tc.alist_subagents(t.session_id, project) == ["a1", "c3", "b2"]
+    nested = await tc.aget_subagent_messages(t.session_id, "b2", project)
     assert [m.type for m in nested] == ["user", "assistant"]
     assert {(m.parent_tool_use_id, m.parent_agent_id) for m in nested} == {("toolu_2", "a1")}
-    bare = await tc.get_subagent_messages(t.session_id, "c3", project, limit=1)
+    bare = await tc.aget_subagent_messages(t.session_id, "c3", project, limit=1)
     assert [(m.type, m.parent_tool_use_id) for m in bare] == [("user", None)]
-    assert await tc.get_subagent_messages(t.session_id, "missing", project) == []
-    assert await tc.list_subagents(str(uuid.uuid4()), project) == []
-    assert await tc.list_subagents("bad", project) == []
+    assert await tc.aget_subagent_messages(t.session_id, "missing", project) == []
+    assert await tc.alist_subagents(str(uuid.uuid4()), project) == []
+    assert await tc.alist_subagents("bad", project) == []
 
 
 # --- mutations -------------------------------------------------------------------------------
@@ -350,18 +352,18 @@ async def test_rename_and_tag_append_entries_the_listing_reads(config: Path, pro
     t = two_turn()
     path = t.write(config, project)
     before = path.read_text()
-    await tc.rename_session(t.session_id, "  Refactor  ", project)
-    await tc.tag_session(t.session_id, "exp\u200b-1", project)  # zero-width space removed
+    await tc.arename_session(t.session_id, "  Refactor  ", project)
+    await tc.atag_session(t.session_id, "exp\u200b-1", project)  # zero-width space removed
     added = path.read_text()[len(before) :].splitlines()
     assert [json.loads(line) for line in added] == [
         {"type": "custom-title", "customTitle": "Refactor", "sessionId": t.session_id},
         {"type": "tag", "tag": "exp-1", "sessionId": t.session_id},
     ]
-    (info,) = await tc.list_sessions(project)
+    (info,) = await tc.alist_sessions(project)
     assert (info.summary, info.custom_title, info.tag) == ("Refactor", "Refactor", "exp-1")
-    await tc.rename_session(t.session_id, "Second", project)
-    await tc.tag_session(t.session_id, None)  # clears; found without a directory
-    (info,) = await tc.list_sessions(project)
+    await tc.arename_session(t.session_id, "Second", project)
+    await tc.atag_session(t.session_id, None)  # clears; found without a directory
+    (info,) = await tc.alist_sessions(project)
     assert (info.summary, info.tag) == ("Second", None)
 
 
@@ -369,24 +371,24 @@ async def test_mutations_validate_their_arguments(config: Path, project: Path) -
     t = two_turn()
     t.write(config, project)
     with pytest.raises(tc.SessionValueError, match="Invalid session_id"):
-        await tc.rename_session("nope", "x", project)
+        await tc.arename_session("nope", "x", project)
     with pytest.raises(ValueError, match="title"):
-        await tc.rename_session(t.session_id, "   ", project)
+        await tc.arename_session(t.session_id, "   ", project)
     with pytest.raises(tc.SessionValueError, match="tag"):
-        await tc.tag_session(t.session_id, "\u200b\u200e ", project)
+        await tc.atag_session(t.session_id, "\u200b\u200e ", project)
     with pytest.raises(tc.SessionValueError):
-        await tc.delete_session("nope", project)
+        await tc.adelete_session("nope", project)
     with pytest.raises(tc.SessionValueError, match="up_to_message_id"):
-        await tc.fork_session(t.session_id, project, up_to_message_id="nope")
+        await tc.afork_session(t.session_id, project, up_to_message_id="nope")
 
 
 async def test_mutations_of_missing_sessions_raise_not_found(project: Path) -> None:
     missing = str(uuid.uuid4())
     for call in (
-        tc.rename_session(missing, "x", project),
-        tc.tag_session(missing, "x"),
-        tc.delete_session(missing, project),
-        tc.fork_session(missing),
+        tc.arename_session(missing, "x", project),
+        tc.atag_session(missing, "x"),
+        tc.adelete_session(missing, project),
+        tc.afork_session(missing),
     ):
         with pytest.raises(tc.SessionNotFoundError) as info:
             await call
@@ -401,12 +403,12 @@ async def test_append_after_a_truncated_last_line_starts_a_new_line(
     t = two_turn()
     path = t.write(config, project)
     path.write_text(path.read_text() + '{"type":"assistant","cut')
-    await tc.rename_session(t.session_id, "Title", project)
+    await tc.arename_session(t.session_id, "Title", project)
     assert path.read_text().splitlines()[-1] == json.dumps(
         {"type": "custom-title", "customTitle": "Title", "sessionId": t.session_id},
         separators=(",", ":"),
     )
-    assert (await tc.get_session_info(t.session_id, project)).summary == "Title"  # type: ignore[union-attr]
+    assert (await tc.aget_session_info(t.session_id, project)).summary == "Title"  # type: ignore[union-attr]
 
 
 async def test_empty_files_do_not_hide_the_real_transcript(config: Path, tmp_path: Path) -> None:
@@ -414,7 +416,7 @@ async def test_empty_files_do_not_hide_the_real_transcript(config: Path, tmp_pat
     (project_dir(config, tmp_path / "a")).mkdir(parents=True)
     (project_dir(config, tmp_path / "a") / f"{t.session_id}.jsonl").write_text("")
     real = t.write(config, tmp_path / "b")
-    await tc.rename_session(t.session_id, "found it")
+    await tc.arename_session(t.session_id, "found it")
     assert "found it" in real.read_text()
 
 
@@ -423,11 +425,11 @@ async def test_delete_removes_the_transcript_and_its_directory(config: Path, pro
     path = t.write(config, project)
     other.write(config, project)
     write_subagent(path, "", "a1", None)
-    await tc.delete_session(t.session_id, project)
+    await tc.adelete_session(t.session_id, project)
     assert not path.exists() and not path.with_suffix("").exists()
-    assert [s.session_id for s in await tc.list_sessions(project)] == [other.session_id]
+    assert [s.session_id for s in await tc.alist_sessions(project)] == [other.session_id]
     with pytest.raises(FileNotFoundError):
-        await tc.delete_session(t.session_id, project)
+        await tc.adelete_session(t.session_id, project)
 
 
 # --- fork ------------------------------------------------------------------------------------
@@ -437,7 +439,7 @@ async def test_fork_copies_the_conversation_with_fresh_uuids(config: Path, proje
     t = two_turn()
     t.meta("content-replacement", replacements=[{"kind": "x"}])
     source = t.write(config, project)
-    result = await tc.fork_session(t.session_id, project)
+    result = await tc.afork_session(t.session_id, project)
     fork_path = source.with_name(f"{result.session_id}.jsonl")
     assert fork_path.exists() and result.session_id != t.session_id
     assert oct(fork_path.stat().st_mode & 0o777) == "0o600"
@@ -464,11 +466,11 @@ async def test_fork_copies_the_conversation_with_fresh_uuids(config: Path, proje
     assert lines[-2]["type"] == "content-replacement"
     assert lines[-2]["replacements"] == [{"kind": "x"}]
     assert lines[-1]["type"] == "custom-title" and lines[-1]["customTitle"] == "one (fork)"
-    forked = await tc.get_session_messages(result.session_id, project)
-    original_messages = await tc.get_session_messages(t.session_id, project)
+    forked = await tc.aget_session_messages(result.session_id, project)
+    original_messages = await tc.aget_session_messages(t.session_id, project)
     assert [m.message for m in forked] == [m.message for m in original_messages]
     assert [m.uuid for m in forked] == [new_of[m.uuid] for m in original_messages]
-    info = await tc.get_session_info(result.session_id, project)
+    info = await tc.aget_session_info(result.session_id, project)
     assert info is not None and info.custom_title == "one (fork)"
 
 
@@ -477,15 +479,15 @@ async def test_fork_up_to_a_message_with_a_title(config: Path, project: Path) ->
     t.write(config, project)
     t.meta("custom-title", customTitle="Named")
     t.write(config, project)
-    messages = await tc.get_session_messages(t.session_id, project)
-    result = await tc.fork_session(t.session_id, project, up_to_message_id=messages[1].uuid)
-    forked = await tc.get_session_messages(result.session_id, project)
+    messages = await tc.aget_session_messages(t.session_id, project)
+    result = await tc.afork_session(t.session_id, project, up_to_message_id=messages[1].uuid)
+    forked = await tc.aget_session_messages(result.session_id, project)
     assert [m.message for m in forked] == [m.message for m in messages[:2]]
-    assert (await tc.get_session_info(result.session_id, project)).custom_title == "Named (fork)"  # type: ignore[union-attr]
-    titled = await tc.fork_session(t.session_id, project, title=" Branch B ")
-    assert (await tc.get_session_info(titled.session_id, project)).summary == "Branch B"  # type: ignore[union-attr]
+    assert (await tc.aget_session_info(result.session_id, project)).custom_title == "Named (fork)"  # type: ignore[union-attr]
+    titled = await tc.afork_session(t.session_id, project, title=" Branch B ")
+    assert (await tc.aget_session_info(titled.session_id, project)).summary == "Branch B"  # type: ignore[union-attr]
     with pytest.raises(tc.SessionValueError, match="not found in session"):
-        await tc.fork_session(t.session_id, project, up_to_message_id=str(uuid.uuid4()))
+        await tc.afork_session(t.session_id, project, up_to_message_id=str(uuid.uuid4()))
 
 
 async def test_fork_skips_progress_and_sidechains(config: Path, project: Path) -> None:
@@ -495,7 +497,7 @@ async def test_fork_skips_progress_and_sidechains(config: Path, project: Path) -
     t.assistant("a")  # parent: the progress entry
     t.user("side", isSidechain=True, parent=None)
     t.write(config, project)
-    result = await tc.fork_session(t.session_id, project)
+    result = await tc.afork_session(t.session_id, project)
     path = project_dir(config, project) / f"{result.session_id}.jsonl"
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     kinds = [line["type"] for line in lines]
@@ -509,7 +511,7 @@ async def test_fork_of_a_session_without_messages_fails(config: Path, project: P
     t.meta("queue-operation", operation="enqueue")
     t.write(config, project)
     with pytest.raises(tc.SessionValueError, match="no messages to fork"):
-        await tc.fork_session(t.session_id, project)
+        await tc.afork_session(t.session_id, project)
 
 
 def test_tag_sanitising() -> None:
@@ -537,14 +539,14 @@ async def test_worktrees_of_the_repository_are_included(config: Path, tmp_path: 
     here, there = two_turn(), two_turn()
     set_mtime(here.write(config, repo), 1_700_000_000)
     set_mtime(there.write(config, tree), 1_700_000_100)
-    both = [s.session_id for s in await tc.list_sessions(repo)]
+    both = [s.session_id for s in await tc.alist_sessions(repo)]
     assert both == [there.session_id, here.session_id]
-    only = [s.session_id for s in await tc.list_sessions(repo, include_worktrees=False)]
+    only = [s.session_id for s in await tc.alist_sessions(repo, include_worktrees=False)]
     assert only == [here.session_id]
     # Reads and writes find a session under another worktree's directory too.
-    assert len(await tc.get_session_messages(there.session_id, repo)) == 4
-    await tc.rename_session(there.session_id, "from the main tree", repo)
-    info = await tc.get_session_info(there.session_id, repo)
+    assert len(await tc.aget_session_messages(there.session_id, repo)) == 4
+    await tc.arename_session(there.session_id, "from the main tree", repo)
+    info = await tc.aget_session_info(there.session_id, repo)
     assert info is not None and info.summary == "from the main tree"
     assert info.cwd == "/work/proj"
 
@@ -565,14 +567,14 @@ async def test_file_io_runs_in_worker_threads(
         return real(config_dir)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_paths, "projects_dir", spy)
-    await tc.list_sessions(project)
-    await tc.get_session_info(t.session_id, project)
-    await tc.get_session_messages(t.session_id, project)
-    await tc.list_subagents(t.session_id, project)
-    await tc.rename_session(t.session_id, "x", project)
-    await tc.tag_session(t.session_id, "x", project)
-    fork = await tc.fork_session(t.session_id, project)
-    await tc.delete_session(fork.session_id, project)
+    await tc.alist_sessions(project)
+    await tc.aget_session_info(t.session_id, project)
+    await tc.aget_session_messages(t.session_id, project)
+    await tc.alist_subagents(t.session_id, project)
+    await tc.arename_session(t.session_id, "x", project)
+    await tc.atag_session(t.session_id, "x", project)
+    fork = await tc.afork_session(t.session_id, project)
+    await tc.adelete_session(fork.session_id, project)
     assert len(threads) == 8 and not any(threads)
 
 
@@ -589,6 +591,6 @@ async def test_a_cancelled_listing_returns_promptly(
 
     monkeypatch.setattr(_paths, "projects_dir", slow)
     with trio.move_on_after(0.2) as scope:
-        await tc.list_sessions(project)
+        await tc.alist_sessions(project)
     release.set()
     assert scope.cancelled_caught

@@ -37,8 +37,14 @@ from trio_claude.types import (
     UserMessage,
 )
 
+# The message, block and reply classes defined in trio_claude.types (its __all__ also re-exports
+# the official SDK's other names: option classes, hook types, ... with contracts of their own).
 PUBLIC_CLASSES = [
-    obj for name in types.__all__ if inspect.isclass(obj := getattr(types, name)) and attrs.has(obj)
+    obj
+    for name in types.__all__
+    if inspect.isclass(obj := getattr(types, name))
+    and attrs.has(obj)
+    and obj.__module__ == types.__name__
 ]
 
 
@@ -78,8 +84,9 @@ def test_classes_are_frozen_slotted_keyword_only_and_documented(cls: type[Any]) 
     doc = inspect.getdoc(cls)
     assert doc and len(doc.splitlines()[0]) > 10
     own_fields = [f.name for f in attrs.fields(cls) if f.name not in ("raw", "data")]
-    if cls.__bases__ != (object,):  # subclasses document only their own fields
-        base_fields = {f.name for f in attrs.fields(cls.__bases__[0])}
+    attrs_base = next((base for base in cls.__bases__ if attrs.has(base)), None)
+    if attrs_base is not None:  # subclasses document only their own fields
+        base_fields = {f.name for f in attrs.fields(attrs_base)}
         own_fields = [name for name in own_fields if name not in base_fields]
     if own_fields:
         assert "Attributes:" in doc, cls

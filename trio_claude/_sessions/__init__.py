@@ -2,12 +2,22 @@
 
 - :mod:`._paths`: where transcripts live and how to find one.
 - :mod:`._transcript`: pure transcript logic (listing metadata, conversation chain, fork).
-- :mod:`._local`: the public ``async`` functions (file I/O in worker threads).
+- :mod:`._local`: the public functions: the official names are synchronous (as in the official
+  SDK), the ``a``-prefixed ones ``async`` (file I/O in worker threads).
 - :mod:`._types`: the typed results and errors.
 
 The store-backed variants are in :mod:`trio_claude._session_store`.
 """
 
+from ._local import adelete_session as adelete_session
+from ._local import afork_session as afork_session
+from ._local import aget_session_info as aget_session_info
+from ._local import aget_session_messages as aget_session_messages
+from ._local import aget_subagent_messages as aget_subagent_messages
+from ._local import alist_sessions as alist_sessions
+from ._local import alist_subagents as alist_subagents
+from ._local import arename_session as arename_session
+from ._local import atag_session as atag_session
 from ._local import delete_session as delete_session
 from ._local import fork_session as fork_session
 from ._local import get_session_info as get_session_info
@@ -29,6 +39,15 @@ __all__ = [
     "SessionMessage",
     "SessionNotFoundError",
     "SessionValueError",
+    "adelete_session",
+    "afork_session",
+    "aget_session_info",
+    "aget_session_messages",
+    "aget_subagent_messages",
+    "alist_sessions",
+    "alist_subagents",
+    "arename_session",
+    "atag_session",
     "delete_session",
     "fork_session",
     "get_session_info",

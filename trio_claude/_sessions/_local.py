@@ -1,9 +1,15 @@
 """The on-disk session helpers: list, read, rename, tag, delete and fork CLI transcripts.
 
-Every public function here is ``async``; its blocking file I/O (and the ``git worktree list``
-it may run) happens in a worker thread through :func:`trio.to_thread.run_sync`, so the event
-loop never stalls on a slow disk. Reads may be abandoned when cancelled (they have no side
-effects); writes always run to completion before the cancellation is delivered.
+Each helper comes twice:
+
+- under the official SDK's name (``list_sessions``, ``get_session_messages``, ...), with its
+  calling convention: a plain function that does its file I/O (and the ``git worktree list`` it
+  may run) in the calling thread, for scripts and synchronous code;
+- ``a``-prefixed (``alist_sessions``, ``aget_session_messages``, ...): the same arguments and
+  result, ``async``, with the blocking work in a worker thread through
+  :func:`trio.to_thread.run_sync`, so the event loop never stalls on a slow disk. Reads may be
+  abandoned when cancelled (they have no side effects); writes always run to completion before
+  the cancellation is delivered.
 
 ``directory`` is a *project* directory (a session's cwd), not a storage path; ``None`` searches
 every project. ``config_dir`` (a trio-claude addition) overrides ``$CLAUDE_CONFIG_DIR`` /
@@ -47,6 +53,15 @@ from ._transcript import (
 from ._types import ForkSessionResult, SDKSessionInfo, SessionMessage, SessionNotFoundError
 
 __all__ = [
+    "adelete_session",
+    "afork_session",
+    "aget_session_info",
+    "aget_session_messages",
+    "aget_subagent_messages",
+    "alist_sessions",
+    "alist_subagents",
+    "arename_session",
+    "atag_session",
     "delete_session",
     "fork_session",
     "get_session_info",
@@ -186,7 +201,7 @@ def _list_all(config_dir: PathArg | None, limit: int | None, offset: int) -> lis
     return _newest_first(sessions, limit, offset)
 
 
-async def list_sessions(
+def list_sessions(
     directory: PathArg | None = None,
     limit: int | None = None,
     offset: int = 0,
@@ -195,6 +210,9 @@ async def list_sessions(
     config_dir: PathArg | None = None,
 ) -> list[SDKSessionInfo]:
     """Lists sessions, newest first, from the head and tail (64 KiB each) of each transcript.
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`alist_sessions`.
 
     Sidechain transcripts and files without anything to show (no title, prompt or summary) are
     left out.
@@ -213,9 +231,26 @@ async def list_sessions(
     """
     project = _directory(directory)
     if project is None:
-        return await _read(functools.partial(_list_all, config_dir, limit, offset))
+        return _list_all(config_dir, limit, offset)
+    return _list_project(config_dir, project, limit, offset, include_worktrees)
+
+
+async def alist_sessions(
+    directory: PathArg | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    include_worktrees: bool = True,
+    *,
+    config_dir: PathArg | None = None,
+) -> list[SDKSessionInfo]:
+    """:func:`list_sessions` for async code: the reads run in a worker thread.
+
+    Same arguments and result as :func:`list_sessions`.
+    """
     return await _read(
-        functools.partial(_list_project, config_dir, project, limit, offset, include_worktrees)
+        functools.partial(
+            list_sessions, directory, limit, offset, include_worktrees, config_dir=config_dir
+        )
     )
 
 
@@ -231,10 +266,13 @@ def _info(
     return None
 
 
-async def get_session_info(
+def get_session_info(
     session_id: str, directory: PathArg | None = None, *, config_dir: PathArg | None = None
 ) -> SDKSessionInfo | None:
     """The listing metadata of one session, without scanning its whole project.
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`aget_session_info`.
 
     Args:
         session_id: The session's UUID.
@@ -249,7 +287,19 @@ async def get_session_info(
     """
     if not validate_uuid(session_id):
         return None
-    return await _read(functools.partial(_info, session_id, _directory(directory), config_dir))
+    return _info(session_id, _directory(directory), config_dir)
+
+
+async def aget_session_info(
+    session_id: str, directory: PathArg | None = None, *, config_dir: PathArg | None = None
+) -> SDKSessionInfo | None:
+    """:func:`get_session_info` for async code: the reads run in a worker thread.
+
+    Same arguments and result as :func:`get_session_info`.
+    """
+    return await _read(
+        functools.partial(get_session_info, session_id, directory, config_dir=config_dir)
+    )
 
 
 def _read_text(session_id: str, directory: str | None, config_dir: PathArg | None) -> str | None:
@@ -262,7 +312,7 @@ def _read_text(session_id: str, directory: str | None, config_dir: PathArg | Non
         return None
 
 
-async def get_session_messages(
+def get_session_messages(
     session_id: str,
     directory: PathArg | None = None,
     limit: int | None = None,
@@ -272,6 +322,9 @@ async def get_session_messages(
     config_dir: PathArg | None = None,
 ) -> list[SessionMessage]:
     """The conversation of a session, oldest first.
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`aget_session_messages`.
 
     The whole transcript is parsed and the ``parentUuid`` chain is followed back from the newest
     leaf, so abandoned branches (rewinds, edits) are not included. Meta, sidechain and team
@@ -292,16 +345,37 @@ async def get_session_messages(
     """
     if not validate_uuid(session_id):
         return []
+    text = _read_text(session_id, _directory(directory), config_dir)
+    if not text:
+        return []
+    messages = parse_transcript(text)
+    return to_messages(messages, limit, offset, include_system=include_system_messages)
 
-    def work() -> list[SessionMessage]:
-        text = _read_text(session_id, _directory(directory), config_dir)
-        if not text:
-            return []
-        return to_messages(
-            parse_transcript(text), limit, offset, include_system=include_system_messages
+
+async def aget_session_messages(
+    session_id: str,
+    directory: PathArg | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    include_system_messages: bool = False,
+    config_dir: PathArg | None = None,
+) -> list[SessionMessage]:
+    """:func:`get_session_messages` for async code: the reads run in a worker thread.
+
+    Same arguments and result as :func:`get_session_messages`.
+    """
+    return await _read(
+        functools.partial(
+            get_session_messages,
+            session_id,
+            directory,
+            limit,
+            offset,
+            include_system_messages=include_system_messages,
+            config_dir=config_dir,
         )
-
-    return await _read(work)
+    )
 
 
 # --- subagents -------------------------------------------------------------------------------
@@ -346,10 +420,13 @@ def read_agent_metadata(transcript: Path) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) else None
 
 
-async def list_subagents(
+def list_subagents(
     session_id: str, directory: PathArg | None = None, *, config_dir: PathArg | None = None
 ) -> list[str]:
     """The ids of a session's subagents (``<session>/subagents/**/agent-<id>.jsonl``).
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`alist_subagents`.
 
     Args:
         session_id: The parent session's UUID.
@@ -363,15 +440,23 @@ async def list_subagents(
     """
     if not validate_uuid(session_id):
         return []
-
-    def work() -> list[str]:
-        base = _subagents_dir(session_id, _directory(directory), config_dir)
-        return [] if base is None else [agent_id for agent_id, _ in agent_files(base)]
-
-    return await _read(work)
+    base = _subagents_dir(session_id, _directory(directory), config_dir)
+    return [] if base is None else [agent_id for agent_id, _ in agent_files(base)]
 
 
-async def get_subagent_messages(
+async def alist_subagents(
+    session_id: str, directory: PathArg | None = None, *, config_dir: PathArg | None = None
+) -> list[str]:
+    """:func:`list_subagents` for async code: the reads run in a worker thread.
+
+    Same arguments and result as :func:`list_subagents`.
+    """
+    return await _read(
+        functools.partial(list_subagents, session_id, directory, config_dir=config_dir)
+    )
+
+
+def get_subagent_messages(
     session_id: str,
     agent_id: str,
     directory: PathArg | None = None,
@@ -381,6 +466,9 @@ async def get_subagent_messages(
     config_dir: PathArg | None = None,
 ) -> list[SessionMessage]:
     """The conversation of one subagent of a session, oldest first.
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`aget_subagent_messages`.
 
     Each message's ``parent_tool_use_id`` (the ``Agent`` tool use that started the subagent)
     and ``parent_agent_id`` come from the ``.meta.json`` file beside the transcript (``None``
@@ -400,24 +488,44 @@ async def get_subagent_messages(
     """
     if not validate_uuid(session_id) or not agent_id:
         return []
+    base = _subagents_dir(session_id, _directory(directory), config_dir)
+    if base is None:
+        return []
+    path = next((p for found, p in agent_files(base) if found == agent_id), None)
+    if path is None:
+        return []
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    tool_use_id, parent_agent_id = parent_ids_from_metadata(read_agent_metadata(path))
+    return to_subagent_messages(parse_transcript(text), limit, offset, tool_use_id, parent_agent_id)
 
-    def work() -> list[SessionMessage]:
-        base = _subagents_dir(session_id, _directory(directory), config_dir)
-        if base is None:
-            return []
-        path = next((p for found, p in agent_files(base) if found == agent_id), None)
-        if path is None:
-            return []
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return []
-        tool_use_id, parent_agent_id = parent_ids_from_metadata(read_agent_metadata(path))
-        return to_subagent_messages(
-            parse_transcript(text), limit, offset, tool_use_id, parent_agent_id
+
+async def aget_subagent_messages(
+    session_id: str,
+    agent_id: str,
+    directory: PathArg | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    config_dir: PathArg | None = None,
+) -> list[SessionMessage]:
+    """:func:`get_subagent_messages` for async code: the reads run in a worker thread.
+
+    Same arguments and result as :func:`get_subagent_messages`.
+    """
+    return await _read(
+        functools.partial(
+            get_subagent_messages,
+            session_id,
+            agent_id,
+            directory,
+            limit,
+            offset,
+            config_dir=config_dir,
         )
-
-    return await _read(work)
+    )
 
 
 # --- mutations -------------------------------------------------------------------------------
@@ -457,7 +565,7 @@ def _append_entry(
     raise SessionNotFoundError(session_id, directory)
 
 
-async def rename_session(
+def rename_session(
     session_id: str,
     title: str,
     directory: PathArg | None = None,
@@ -465,6 +573,9 @@ async def rename_session(
     config_dir: PathArg | None = None,
 ) -> None:
     """Sets a session's title by appending a ``custom-title`` entry (the last one wins).
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`arename_session`.
 
     Args:
         session_id: The session's UUID.
@@ -479,12 +590,27 @@ async def rename_session(
     """
     checked_session_id(session_id)
     entry = metadata_entry("custom-title", session_id, checked_title(title), stamped=False)
+    _append_entry(session_id, entry, _directory(directory), config_dir)
+
+
+async def arename_session(
+    session_id: str,
+    title: str,
+    directory: PathArg | None = None,
+    *,
+    config_dir: PathArg | None = None,
+) -> None:
+    """:func:`rename_session` for async code: the write runs in a worker thread.
+
+    Same arguments and errors as :func:`rename_session`; a cancelled caller still waits for the
+    write to finish.
+    """
     await _write(
-        functools.partial(_append_entry, session_id, entry, _directory(directory), config_dir)
+        functools.partial(rename_session, session_id, title, directory, config_dir=config_dir)
     )
 
 
-async def tag_session(
+def tag_session(
     session_id: str,
     tag: str | None,
     directory: PathArg | None = None,
@@ -492,6 +618,9 @@ async def tag_session(
     config_dir: PathArg | None = None,
 ) -> None:
     """Tags a session by appending a ``tag`` entry (the last one wins; ``None`` clears it).
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`atag_session`.
 
     Tags are sanitised first: NFKC-normalised, zero-width, directional, format and private-use
     characters removed, whitespace stripped.
@@ -509,9 +638,22 @@ async def tag_session(
     """
     checked_session_id(session_id)
     entry = metadata_entry("tag", session_id, checked_tag(tag), stamped=False)
-    await _write(
-        functools.partial(_append_entry, session_id, entry, _directory(directory), config_dir)
-    )
+    _append_entry(session_id, entry, _directory(directory), config_dir)
+
+
+async def atag_session(
+    session_id: str,
+    tag: str | None,
+    directory: PathArg | None = None,
+    *,
+    config_dir: PathArg | None = None,
+) -> None:
+    """:func:`tag_session` for async code: the write runs in a worker thread.
+
+    Same arguments and errors as :func:`tag_session`; a cancelled caller still waits for the
+    write to finish.
+    """
+    await _write(functools.partial(tag_session, session_id, tag, directory, config_dir=config_dir))
 
 
 def _delete(session_id: str, directory: str | None, config_dir: PathArg | None) -> None:
@@ -527,10 +669,13 @@ def _delete(session_id: str, directory: str | None, config_dir: PathArg | None) 
     shutil.rmtree(path.with_suffix(""), ignore_errors=True)
 
 
-async def delete_session(
+def delete_session(
     session_id: str, directory: PathArg | None = None, *, config_dir: PathArg | None = None
 ) -> None:
     """Deletes a session's transcript and its ``<id>/`` directory (subagents) for good.
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`adelete_session`.
 
     For a soft delete, tag the session (``tag_session(id, "hidden")``) and filter listings.
 
@@ -545,7 +690,18 @@ async def delete_session(
         SessionNotFoundError: There is no transcript for the session (a ``FileNotFoundError``).
     """
     checked_session_id(session_id)
-    await _write(functools.partial(_delete, session_id, _directory(directory), config_dir))
+    _delete(session_id, _directory(directory), config_dir)
+
+
+async def adelete_session(
+    session_id: str, directory: PathArg | None = None, *, config_dir: PathArg | None = None
+) -> None:
+    """:func:`delete_session` for async code: the deletion runs in a worker thread.
+
+    Same arguments and errors as :func:`delete_session`; a cancelled caller still waits for it
+    to finish.
+    """
+    await _write(functools.partial(delete_session, session_id, directory, config_dir=config_dir))
 
 
 def _fork(
@@ -584,7 +740,7 @@ def _fork(
     return ForkSessionResult(session_id=fork_id)
 
 
-async def fork_session(
+def fork_session(
     session_id: str,
     directory: PathArg | None = None,
     up_to_message_id: str | None = None,
@@ -593,6 +749,9 @@ async def fork_session(
     config_dir: PathArg | None = None,
 ) -> ForkSessionResult:
     """Copies a session into a new one with fresh message UUIDs, beside the original.
+
+    Synchronous (file I/O in the calling thread), as in the official SDK; in async code use
+    :func:`afork_session`.
 
     The copy keeps the conversation (``parentUuid`` links remapped to the new UUIDs, each entry
     marked ``forkedFrom``); sidechains, progress entries and file-history snapshots are not
@@ -619,8 +778,24 @@ async def fork_session(
     checked_session_id(session_id)
     if up_to_message_id is not None:
         checked_message_id(up_to_message_id)
+    return _fork(session_id, _directory(directory), up_to_message_id, title, config_dir)
+
+
+async def afork_session(
+    session_id: str,
+    directory: PathArg | None = None,
+    up_to_message_id: str | None = None,
+    title: str | None = None,
+    *,
+    config_dir: PathArg | None = None,
+) -> ForkSessionResult:
+    """:func:`fork_session` for async code: the copy runs in a worker thread.
+
+    Same arguments, result and errors as :func:`fork_session`; a cancelled caller still waits
+    for the copy to finish.
+    """
     return await _write(
         functools.partial(
-            _fork, session_id, _directory(directory), up_to_message_id, title, config_dir
+            fork_session, session_id, directory, up_to_message_id, title, config_dir=config_dir
         )
     )

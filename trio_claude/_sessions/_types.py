@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .._dataclass_compat import dataclass_compatible
 from .._errors import ClaudeSDKError
 
 __all__ = [
@@ -51,6 +52,7 @@ class SessionValueError(ClaudeSDKError, ValueError):
     """
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class SDKSessionInfo:
     """One session in a listing, read from the head and tail of its transcript.
@@ -82,6 +84,7 @@ class SDKSessionInfo:
     created_at: int | None = None
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class SessionMessage:
     """One message of a transcript's conversation chain.
@@ -107,6 +110,7 @@ class SessionMessage:
     parent_agent_id: str | None = None
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class ForkSessionResult:
     """The result of :func:`fork_session`.
