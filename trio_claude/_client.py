@@ -11,9 +11,13 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any
 
-from ._errors import CLIConnectionError
+import attrs
+
+from ._errors import CLIConnectionError, ConfigurationError
 from ._options import ClaudeAgentOptions
+from ._query import with_budget_gate
 from ._session import MessageStream, Prompt, Session, open_session
+from ._transport._base import Transport
 from .types import ServerInfo
 
 __all__ = ["ClaudeSDKClient"]
@@ -26,12 +30,31 @@ class ClaudeSDKClient:
     ``disconnect()`` also work, but must be called from the same task (the session's nursery
     lives between them).
 
+    With ``max_budget_usd`` set, a tool the CLI would start after the spend has reached the
+    budget is denied (the budget gate, see ``trio_claude/_query.py``).
+
     Args:
         options: Session options.
+        transport: How to start the CLI (the same as ``options.transport``; here for the
+            official signature). Must be a :class:`~trio_claude.Transport`: the official SDK's
+            ``Transport`` interface is different (``docs/migration.md``).
+
+    Raises:
+        ConfigurationError: ``transport`` is not a :class:`~trio_claude.Transport`.
     """
 
-    def __init__(self, options: ClaudeAgentOptions | None = None) -> None:
-        self.options = options or ClaudeAgentOptions()
+    def __init__(
+        self, options: ClaudeAgentOptions | None = None, transport: Transport | None = None
+    ) -> None:
+        options = options or ClaudeAgentOptions()
+        if transport is not None:
+            if not isinstance(transport, Transport):
+                raise ConfigurationError(
+                    "transport must be a trio_claude.Transport (the official SDK's Transport "
+                    "interface is different; see docs/migration.md)"
+                )
+            options = attrs.evolve(options, transport=transport)
+        self.options = options
         self._stack: AsyncExitStack | None = None
         self._session: Session | None = None
 
@@ -51,11 +74,14 @@ class ClaudeSDKClient:
         if self._session is not None:
             return
         stack = AsyncExitStack()
+        options, gate = with_budget_gate(self.options)
         try:
-            self._session = await stack.enter_async_context(open_session(self.options))
+            self._session = await stack.enter_async_context(open_session(options))
         except BaseException:
             await stack.aclose()
             raise
+        if gate is not None:
+            gate.bind(self._session.get_usage)
         self._stack = stack
         if prompt is not None:
             await self.query(prompt)

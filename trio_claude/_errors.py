@@ -132,28 +132,110 @@ class ProcessError(CLIConnectionError):
         super().__init__(details)
 
 
-class ResultError(ClaudeSDKError):
+class ResultError(ProcessError):
     """The CLI ended a turn with an error result (``is_error: true``).
 
-    Raised by ``run()`` and ``ask()``; streaming APIs deliver the result message instead.
+    Raised by ``run()`` and ``ask()`` when the turn's result is an error, and by the iterator
+    form of ``query()`` (``async for m in query(...)``) after it has yielded an error result
+    the CLI then exited non-zero for, as the official SDK does. The other streaming APIs deliver
+    the result message and raise nothing.
+
+    A :class:`ProcessError` (as in the official SDK), so ``except ProcessError`` catches it;
+    ``exit_code`` is the CLI's exit status when the CLI exited over the result (the iterator
+    form of ``query()``), else ``None`` (``run()``, ``ask()``: the CLI was still running).
 
     Attributes:
         result_message: The :class:`~trio_claude.ResultMessage` that reported the error.
         subtype: Its ``subtype`` (``error_during_execution``, ``error_max_turns``, ...).
         errors: Its ``errors`` list.
+        result: Its result text (for an API failure, the ``"API Error: ..."`` prose), or ``None``.
         api_error_status: The HTTP status of the API error, if the turn failed on one.
         terminal_reason: Why the agent loop stopped, as the CLI reports it.
+        session_id: The session the result belongs to, or ``None``.
+        data: The result frame as the CLI sent it (``result_message.raw``; empty when the
+            message was built by hand).
+        exit_code: See above; ``signal``, ``stderr``, ``cli_version``, ``reason`` and ``hint``
+            are the :class:`ProcessError` ones, set when the CLI exited over the result.
     """
 
-    def __init__(self, result_message: ResultMessage) -> None:
+    def __init__(
+        self,
+        result_message: ResultMessage,
+        *,
+        exit_code: int | None = None,
+        stderr: str = "",
+        cli_version: str | None = None,
+        reason: ProcessErrorReason | None = None,
+        hint: str | None = None,
+    ) -> None:
         self.result_message = result_message
         self.subtype = result_message.subtype
         self.errors = list(result_message.errors or [])
+        self.result = result_message.result
         self.api_error_status = result_message.api_error_status
         self.terminal_reason = result_message.terminal_reason
-        what = "; ".join(str(e) for e in self.errors) or result_message.result or self.subtype
+        self.session_id: str | None = result_message.session_id or None
+        self.data: dict[str, Any] = result_message.raw
         # The attributes keep the CLI's words; the message masks any key they quote.
-        super().__init__(redact(f"Claude Code returned an error result ({self.subtype}): {what}"))
+        text = _error_result_text(result_message)
+        said = f": {text}" if text != self.subtype else ""
+        super().__init__(
+            f"Claude Code returned an error result ({self.subtype}){said}",
+            exit_code=exit_code,
+            stderr=stderr,
+            cli_version=cli_version,
+            reason=reason,
+            hint=hint,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (multiprocessing, copy) from the result, not from the message text.
+        args = (
+            self.result_message,
+            self.exit_code,
+            self.stderr,
+            self.cli_version,
+            self.reason,
+            self.hint,
+        )
+        return (_rebuild_result_error, args, {"__cause__": self.__cause__})
+
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        self.__cause__ = (state or {}).get("__cause__")
+
+
+def _rebuild_result_error(
+    result_message: ResultMessage,
+    exit_code: int | None,
+    stderr: str,
+    cli_version: str | None,
+    reason: ProcessErrorReason | None,
+    hint: str | None,
+) -> ResultError:
+    return ResultError(
+        result_message,
+        exit_code=exit_code,
+        stderr=stderr,
+        cli_version=cli_version,
+        reason=reason,
+        hint=hint,
+    )
+
+
+def _error_result_text(result: ResultMessage) -> str:
+    """The most telling text of an error result: its ``errors``, else its result text (an API
+    failure arrives as ``subtype: "success"`` with the prose in ``result``), else a non-success
+    subtype, else the HTTP status."""
+    errors = [str(e).strip() for e in result.errors or [] if str(e).strip()]
+    if errors:
+        return "; ".join(errors)
+    if result.result and result.result.strip():
+        return result.result.strip()
+    if result.subtype and result.subtype != "success":
+        return result.subtype
+    if result.api_error_status is not None:
+        return f"API error (HTTP {result.api_error_status})"
+    return "unknown error"
 
 
 class NoTurnError(ClaudeSDKError):

@@ -181,6 +181,45 @@ class _Process(ChildProcess):
         if sample is not None:
             kill_members(sample, spare=(root,))
 
+    def kill_now(self, reap_timeout: float = 1.0) -> int | None:
+        """The synchronous last resort, for code that cannot await (a finaliser).
+
+        SIGKILLs the tree as :meth:`kill_tree` does, reaps (blocking at most ``reap_timeout``
+        seconds; a killed process is normally reaped within milliseconds) and sweeps what carries
+        the tag. Used by ``query()``'s iterator when it is dropped without ``aclose()``.
+
+        Returns:
+            The exit status, or ``None`` if the process was not reaped in time.
+        """
+        popen = self._popen
+        sample = None
+        if popen.returncode is None and _sweep.supported():
+            sample = scan_tree(popen.pid, (), read_all_stats())
+        self.kill()
+        if sample is not None:
+            kill_members(sample, spare=(popen.pid,))
+        try:
+            popen.wait(timeout=reap_timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        if self._pidfd is not None:
+            try:
+                trio.lowlevel.notify_closing(self._pidfd)
+            except RuntimeError:  # not on a trio thread: nothing can be waiting on it
+                pass
+            os.close(self._pidfd)
+            self._pidfd = None
+        if not self._swept and self.tag is not None and _sweep.supported():
+            self._swept = True
+            _sweep.sweep(self.tag, self._uids)
+        for stream in (self.stdin, self.stdout, self.stderr):
+            if isinstance(stream, trio.lowlevel.FdStream):
+                try:
+                    stream.close()
+                except RuntimeError:  # not on a trio thread: closed when collected
+                    pass
+        return popen.returncode
+
     def _wait_blocking(self) -> None:
         self._popen.wait()
 
