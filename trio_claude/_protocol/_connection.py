@@ -11,6 +11,7 @@ No I/O and no trio in here, so a test (or Hypothesis) can drive it with any chun
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -201,15 +202,11 @@ class ClaudeProtocol:
             if lifecycle._abandoned and lifecycle.draining:
                 lifecycle.dropped_messages += 1
                 continue
-            message: Message
-            if obj.get("type") != kind:
-                message = self._ambiguous(obj, line, kind)
-            else:
-                try:
-                    message = decoder(obj)
-                except Exception:
-                    message = self._undecodable(obj, line, kind)
-            append(message)
+            try:
+                message = decoder(obj) if obj.get("type") == kind else None
+            except Exception:
+                message = None
+            append(message or self._decode_known(obj, line, kind, decoder))
         self.lines_received += len(lines)
         self._recount()
 
@@ -242,19 +239,12 @@ class ClaudeProtocol:
             self._recount()
             self._ready.append(InvalidLine(line[:200], f"not JSON: {exc}"))
             return None
-        message: Message
         if obj.__class__ is not dict:
             self.invalid_lines += 1
             self._recount()
             self._ready.append(InvalidLine(line[:200], "not a JSON object"))
             return None
-        if obj.get("type") != kind:
-            message = self._ambiguous(obj, line, kind)
-        else:
-            try:
-                message = HOT_DECODERS[kind](obj)
-            except Exception:
-                message = self._undecodable(obj, line, kind)
+        message = self._decode_known(obj, line, kind, HOT_DECODERS[kind])
         self._recount()
         return message
 
@@ -289,19 +279,28 @@ class ClaudeProtocol:
         if lifecycle._abandoned and lifecycle.draining:
             lifecycle.dropped_messages += 1
             return
-        message: Message
-        if obj.get("type") != kind:
-            message = self._ambiguous(obj, line, kind)
-        else:
-            try:
-                message = decode_message(obj)
-            except MessageParseError as exc:
-                message = self._invalid_message(obj, line, kind, exc)
+        message = self._decode_known(obj, line, kind, decode_message)
         if message.__class__ is CommandLifecycleMessage and lifecycle.is_sdk_uuid(
             message.command_uuid
         ):
             return  # about a prompt uuid the SDK chose for its own bookkeeping
         self._ready.append(message)
+
+    def _decode_known(
+        self,
+        obj: dict[str, Any],
+        line: bytes,
+        kind: Any,
+        decoder: Callable[[dict[str, Any]], Message],
+    ) -> Message:
+        """Decodes a frame read as ``kind``; untyped (and reported) if its ``type`` keys disagree
+        or its decoder refuses it: nothing the CLI sent is dropped."""
+        if obj.get("type") != kind:
+            return self._ambiguous(obj, line, kind)
+        try:
+            return decoder(obj)
+        except Exception:
+            return self._undecodable(obj, line, kind)
 
     def _ambiguous(self, obj: dict[str, Any], line: bytes, kind: Any) -> Message:
         """A frame whose ``type`` keys disagree: delivered untyped, as the kind it was read as."""
