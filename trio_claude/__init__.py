@@ -40,7 +40,11 @@ from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive
 from ._options import ThinkingConfigDisabled as ThinkingConfigDisabled
 from ._options import ThinkingConfigEnabled as ThinkingConfigEnabled
 
+#: Public subpackages, loaded on first use (``tc.teams``).
+_SUBPACKAGES = frozenset({"teams"})
+
 if TYPE_CHECKING:  # imported on first use (see _LAZY at the end)
+    from . import teams as teams
     from ._install import install_cli as install_cli
     from ._pool import PoolStatistics as PoolStatistics
     from ._pool import SessionPool as SessionPool
@@ -257,6 +261,11 @@ if TYPE_CHECKING:
     from ._session_store import project_key_for_directory as project_key_for_directory
     from ._session_store import rename_session_via_store as rename_session_via_store
     from ._session_store import tag_session_via_store as tag_session_via_store
+    from .stores._errors import SessionStoreError as SessionStoreError
+    from .stores._errors import SessionStoreSchemaError as SessionStoreSchemaError
+    from .stores._errors import SessionStoreUnavailableError as SessionStoreUnavailableError
+    from .stores._postgres import PostgresSessionStore as PostgresSessionStore
+    from .stores._sqlite import SQLiteSessionStore as SQLiteSessionStore
     from ._sessions import ForkSessionResult as ForkSessionResult
     from ._sessions import SDKSessionInfo as SDKSessionInfo
     from ._sessions import SessionMessage as SessionMessage
@@ -438,6 +447,11 @@ _LAZY: dict[str, str] = {
     "project_key_for_directory": "._session_store",
     "rename_session_via_store": "._session_store",
     "tag_session_via_store": "._session_store",
+    "SessionStoreError": ".stores._errors",
+    "SessionStoreSchemaError": ".stores._errors",
+    "SessionStoreUnavailableError": ".stores._errors",
+    "PostgresSessionStore": ".stores._postgres",
+    "SQLiteSessionStore": ".stores._sqlite",
     "ForkSessionResult": "._sessions",
     "SDKSessionInfo": "._sessions",
     "SessionMessage": "._sessions",
@@ -503,10 +517,13 @@ if not TYPE_CHECKING:
         if name == "__all__":  # ``from trio_claude import *``: every public name, as before
             public = (n for n in globals() if not n.startswith("_") and n != "TYPE_CHECKING")
             return sorted({*public, *_LAZY})
+        from importlib import import_module
+
+        if name in _SUBPACKAGES:  # ``tc.teams`` works without ``import trio_claude.teams``
+            return import_module(f".{name}", __name__)
         module = _LAZY.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from importlib import import_module
 
         value = getattr(import_module(module, __name__), name)
         globals()[name] = value

@@ -32,7 +32,21 @@ def type_checking_imports() -> dict[str, str]:
 
 
 def test_lazy_table_matches_the_type_checking_imports() -> None:
-    assert type_checking_imports() == trio_claude._LAZY
+    imports = type_checking_imports()
+    assert {k: v for k, v in imports.items() if k not in trio_claude._SUBPACKAGES} == (
+        trio_claude._LAZY
+    )
+    assert {k for k, v in imports.items() if v == "."} == trio_claude._SUBPACKAGES
+
+
+def test_subpackages_load_on_first_use() -> None:
+    code = (
+        "import sys, trio_claude as tc\n"
+        "assert 'trio_claude.teams' not in sys.modules\n"
+        "assert tc.teams.open_fanout is not None\n"
+        "assert 'trio_claude.teams' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("name", sorted(trio_claude._LAZY))
