@@ -210,6 +210,8 @@ class TranscriptMirror:
         self._batches: dict[tuple[str, str, str | None], tuple[SessionKey, list[Any]]] = {}
         self._entries = 0
         self._bytes = 0
+        self._flush_lock = trio.StrictFIFOLock()
+        self._in_flight = 0
         self._wakeup = trio.Event()
         self.appended = 0
         self.failures = 0
@@ -243,11 +245,23 @@ class TranscriptMirror:
             await self.flush()
 
     async def flush(self) -> None:
-        """Appends every queued batch, in order per key."""
-        batches, self._batches = self._batches, {}
-        self._entries = self._bytes = 0
-        for key, entries in batches.values():
-            await self._append(key, entries)
+        """Appends every queued batch, in order per key.
+
+        One flush at a time: the session's closing flush waits behind the flusher's batch in
+        flight (which may be retrying), so a later batch never lands before an earlier one.
+        """
+        async with self._flush_lock:
+            batches, self._batches = self._batches, {}
+            self._entries = self._bytes = 0
+            self._in_flight = sum(len(entries) for _, entries in batches.values())
+            for key, entries in batches.values():
+                await self._append(key, entries)
+                self._in_flight -= len(entries)
+
+    @property
+    def unmirrored(self) -> int:
+        """Entries queued or being appended, not in the store yet."""
+        return self._entries + self._in_flight
 
     async def _append(self, key: SessionKey, entries: list[Any]) -> None:
         error: BaseException | None = None

@@ -785,6 +785,14 @@ class Session(ControlRequests):
         if self._mirror is not None:
             with trio.move_on_after(10):
                 await self._mirror.flush()
+            if self._mirror.unmirrored:
+                logger.warning(
+                    "the session store did not take the last %d transcript entries of session "
+                    "%s in time; they are in the CLI's own transcript (import_session_to_store "
+                    "can copy them)",
+                    self._mirror.unmirrored,
+                    self.session_id,
+                )
 
     async def _writer(self, stdin: trio.abc.SendStream) -> None:
         receive = self._out_recv
