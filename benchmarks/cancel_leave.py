@@ -19,7 +19,7 @@ SIGKILL). The pinned ``claude`` CLI runs offline against the fake model
 
 We print, per case, the median and p90 over the rounds and the CLI's exit statuses (143 or -15:
 SIGTERM; -9: SIGKILL). Run from the repository root:
-``python benchmarks/cancel_leave.py [--rounds 7] [--reaper]``.
+``python benchmarks/cancel_leave.py [--rounds 7] [--reaper] [--json out.json]``.
 
 ``--reaper`` runs the benchmark under a child subreaper that reaps orphaned processes at once,
 as ``systemd``, ``tini`` or ``docker run --init`` do. It matters for the Bash case: to stop a
@@ -177,7 +177,7 @@ async def timed(env: ClaudeTestEnv, name: str, fn: Callable[[], Awaitable[Sample
     return sample
 
 
-async def run(rounds: int) -> None:
+async def run(rounds: int, json_path: str | None = None) -> None:
     cases: dict[str, list[Sample]] = {
         name: [] for name in ("ceiling", "stream", "bash", "stream by hand", "bash by hand")
     }
@@ -205,6 +205,7 @@ async def run(rounds: int) -> None:
                 )
                 print(f"round {index + 1}: {line}", file=sys.stderr)
     ceiling_median = statistics.median(t for t, _ in cases["ceiling"])
+    rows = []
     print()
     print("| benchmark | ours | ceiling (same run) | ratio | target |")
     print("|---|---|---|---|---|")
@@ -219,10 +220,30 @@ async def run(rounds: int) -> None:
             f"| `cancel_leave.py`, {what} | {figure(ours)} | {figure(cases['ceiling'])}"
             f" | {median / ceiling_median:.1f}x | < {TARGET} s, no signal ({verdict}) |"
         )
+        times = [t for t, _ in ours]
+        rows.append(
+            {
+                "key": f"cancel-{name}",
+                "workload": f"real CLI: {what}",
+                "ours": f"{median:.3f} s (p90 {p90(times):.3f} s), exit "
+                + statuses([c for _, c in ours]),
+                "ceiling": f"{ceiling_median:.3f} s (idle CLI, stdin closed)",
+                "ratio": median / ceiling_median,
+                "target": f"< {TARGET} s, no signal",
+                "met": verdict == "met",
+                "noise": f"{len(ours)} rounds; orphans reaped by {orphans_reaper()}",
+                "note": "",
+            }
+        )
     print()
     print("by hand (interrupt, drain to the result, leave), the floor with this CLI:")
     for name in ("stream by hand", "bash by hand"):
         print(f"  {name}: {figure(cases[name])}")
+    if json_path:
+        import json
+
+        with open(json_path, "w") as f:  # noqa: ASYNC230 - once, at the very end
+            json.dump(rows, f, indent=1)
 
 
 #: Set in the benchmark's environment when ``--reaper`` runs it under a subreaper.
@@ -265,10 +286,11 @@ def main() -> None:
     parser.add_argument(
         "--reaper", action="store_true", help="reap orphaned processes at once (Linux)"
     )
+    parser.add_argument("--json", help="also write the rows to this file (run_all.py)")
     args = parser.parse_args()
     if args.reaper and not os.environ.get(REAPED):
         sys.exit(run_under_reaper())
-    trio.run(run, args.rounds)
+    trio.run(run, args.rounds, args.json)
 
 
 if __name__ == "__main__":

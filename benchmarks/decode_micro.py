@@ -1,8 +1,8 @@
 """Micro-benchmark of the per-message decode path: microseconds per message.
 
-For real frames from the reference transcripts (the shortest ``assistant`` text frame, an
-``assistant`` tool_use frame, a ``stream_event`` text delta, a ``user`` tool_result frame and a
-``result`` frame) it times, in the same run:
+For real frames recorded from the CLI (``fixtures/cli-2.1.329.json``: the shortest
+``assistant`` text frame, ``assistant`` tool_use frame, ``stream_event`` text delta, ``user``
+tool_result frame and ``result`` frame of the reference transcripts) it times, in the same run:
 
 - ``loads``: ``orjson.loads(line)`` alone (the ceiling's per-message work);
 - ``decode``: ``decode_message(obj)`` on an already parsed dict (the structuring cost);
@@ -15,7 +15,6 @@ Each figure is the best of ``--rounds`` timings of ``--number`` calls. Run:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import timeit
 from pathlib import Path
@@ -23,44 +22,17 @@ from typing import Any
 
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as C
+
 from trio_claude._protocol._codec import decode_message
-
-TRANSCRIPTS = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "transcripts-cli-2.1.329"
-)
-
-
-def _cli_lines() -> list[str]:
-    lines: list[str] = []
-    for path in sorted(TRANSCRIPTS.glob("*.jsonl")):
-        for record_line in path.read_text().splitlines():
-            record = json.loads(record_line)
-            if record.get("dir") == "cli->sdk" and "line" in record:
-                lines.append(record["line"])
-    return lines
 
 
 def sample_lines() -> dict[str, str]:
-    """Pick the sample frames (raw wire lines) from the transcripts."""
-    candidates: dict[str, list[str]] = {}
-    for line in _cli_lines():
-        obj: dict[str, Any] = orjson.loads(line)
-        kind = obj.get("type")
-        if kind == "assistant":
-            block_types = [b.get("type") for b in obj["message"]["content"]]
-            if block_types == ["text"]:
-                candidates.setdefault("assistant (text)", []).append(line)
-            elif block_types == ["tool_use"]:
-                candidates.setdefault("assistant (tool_use)", []).append(line)
-        elif kind == "stream_event" and obj["event"].get("type") == "content_block_delta":
-            candidates.setdefault("stream_event (delta)", []).append(line)
-        elif kind == "user" and isinstance(obj["message"]["content"], list):
-            if obj["message"]["content"][0].get("type") == "tool_result":
-                candidates.setdefault("user (tool_result)", []).append(line)
-        elif kind == "result" and obj.get("subtype") == "success":
-            candidates.setdefault("result", []).append(line)
-    # The shortest of each kind: closest to the "typical small frame" the targets talk about.
-    return {name: min(lines, key=len) for name, lines in candidates.items()}
+    """The sample frames (raw wire lines): for each kind, the shortest one the reference
+    transcripts hold, copied into ``fixtures/cli-2.1.329.json``."""
+    return dict(C.fixture()["decode_lines"])
 
 
 def best_us(stmt: Any, number: int, rounds: int) -> float:
@@ -72,10 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--number", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-    if not TRANSCRIPTS.is_dir():
-        print(f"reference transcripts not found at {TRANSCRIPTS}", file=sys.stderr)
-        return 1
-
     loads = orjson.loads
     print(f"{'frame':<22} {'bytes':>6} {'loads':>8} {'decode':>8} {'loads+decode':>13}  (us/msg)")
     for name, line in sample_lines().items():

@@ -16,14 +16,13 @@ steadier, and it is not capped by the flood process's own speed.
 ``--gc-freeze`` calls :func:`gc.freeze` once everything is imported (what a long-running
 application can do after start-up): full collections then skip the ~50k objects of the modules,
 which is most of what the cyclic GC costs while messages are queued. Run:
-``python benchmarks/throughput.py [--count 100000] [--rounds 3] [--gc-freeze]``.
+``python benchmarks/throughput.py [--count 100000] [--rounds 3] [--gc-freeze] [--json out.json]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
 import sys
 import tempfile
@@ -34,9 +33,12 @@ from typing import Any
 import orjson
 import trio
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as C
+
 import trio_claude as tc
 from trio_claude._transport._base import LaunchSpec
-from trio_claude._transport._process import SubprocessTransport, shutdown_process
 from trio_claude.testing.fake_cli import (
     FakeCLIProcessTransport,
     FakeScript,
@@ -45,62 +47,11 @@ from trio_claude.testing.fake_cli import (
     Result,
 )
 
-TRANSCRIPTS = (
-    Path(__file__).resolve().parents[1].parent / "shared/reference/transcripts-cli-2.1.329"
-)
-
 
 def sample_frames() -> dict[str, dict[str, Any]]:
-    """A real assistant frame and a real stream_event delta from the reference transcripts."""
-    frames: dict[str, dict[str, Any]] = {}
-    path = TRANSCRIPTS / "h_partial_messages.jsonl"
-    if path.exists():
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            if record["dir"] != "cli->sdk":
-                continue
-            msg = record["msg"]
-            if msg.get("type") == "assistant" and "assistant" not in frames:
-                frames["assistant"] = msg
-            if (
-                msg.get("type") == "stream_event"
-                and msg["event"].get("type") == "content_block_delta"
-                and "stream_event" not in frames
-            ):
-                frames["stream_event"] = msg
-    frames.setdefault(
-        "assistant",
-        {
-            "type": "assistant",
-            "message": {
-                "id": "msg_1",
-                "type": "message",
-                "role": "assistant",
-                "model": "claude-sonnet-4-5",
-                "content": [{"type": "text", "text": "hello " * 20}],
-                "stop_reason": None,
-                "usage": {"input_tokens": 10, "output_tokens": 1},
-            },
-            "parent_tool_use_id": None,
-            "session_id": "s",
-            "uuid": "u",
-        },
-    )
-    frames.setdefault(
-        "stream_event",
-        {
-            "type": "stream_event",
-            "event": {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": "word1 word2 "},
-            },
-            "session_id": "s",
-            "parent_tool_use_id": None,
-            "uuid": "u",
-        },
-    )
-    return frames
+    """A real assistant frame and a real stream_event delta (``fixtures/cli-2.1.329.json``)."""
+    frames = C.fixture()["flood_frames"]
+    return {name: dict(frames[name]) for name in ("assistant", "stream_event")}
 
 
 def flood_script(frame: dict[str, Any], count: int) -> FakeScript:
@@ -109,41 +60,18 @@ def flood_script(frame: dict[str, Any], count: int) -> FakeScript:
 
 async def ceiling(transport: FakeCLIProcessTransport) -> tuple[float, float, int]:
     """A bare loop: read, split lines, orjson.loads, count until the result frame."""
-    spec = LaunchSpec(argv=["claude"], env=dict(__import__("os").environ))
-    async with trio.open_nursery() as nursery:
-        proc = await SubprocessTransport().start(
-            LaunchSpec(argv=transport.command(spec), env=spec.env), nursery
-        )
-        await proc.stdin.send_all(
-            b'{"type":"control_request","request_id":"r1","request":{"subtype":"initialize"}}\n'
-        )
-        # wait for the initialize answer before timing, as the session does
-        buffer = b""
-        while b"control_response" not in buffer:
-            buffer += await proc.stdout.receive_some(65536)
-        buffer = buffer.split(b"\n", 1)[1] if b"\n" in buffer else b""
+    argv = transport.command(LaunchSpec(argv=["claude"], env={}))
+    proc = await C.CeilingProc.spawn(argv)
+    try:
+        await proc.initialize()  # before timing, as the session does
         start = time.perf_counter()
         cpu_start = time.thread_time()
-        await proc.stdin.send_all(
-            b'{"type":"user","message":{"role":"user","content":"go"},"parent_tool_use_id":null}\n'
-        )
-        count = 0
-        loads = orjson.loads
-        done = False
-        while not done:
-            data = await proc.stdout.receive_some(256 * 1024)
-            if not data:
-                break
-            *lines, buffer = (buffer + data).split(b"\n")
-            for line in lines:
-                if line:
-                    obj = loads(line)
-                    count += 1
-                    if obj.get("type") == "result":
-                        done = True
+        await proc.send(C.user_frame("go"))
+        _, count = await proc.until_result()
         elapsed = time.perf_counter() - start
         cpu = time.thread_time() - cpu_start
-        await shutdown_process(proc, close_timeout=2)
+    finally:
+        await proc.close()
     return elapsed, cpu, count
 
 
@@ -161,7 +89,7 @@ async def ours(transport: FakeCLIProcessTransport) -> tuple[float, float, int]:
     return elapsed, cpu, count
 
 
-async def run(count: int, rounds: int, gc_freeze: bool) -> None:
+async def run(count: int, rounds: int, gc_freeze: bool) -> list[dict[str, Any]]:
     frames = sample_frames()
     if gc_freeze:
         gc.collect()
@@ -170,15 +98,20 @@ async def run(count: int, rounds: int, gc_freeze: bool) -> None:
         f"python {sys.version.split()[0]}, trio {trio.__version__}, {count} messages per round,"
         f" median of {rounds} rounds{', gc.freeze()' if gc_freeze else ''}"
     )
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, frame in frames.items():
             size = len(orjson.dumps(frame))
             transport = FakeCLIProcessTransport(flood_script(frame, count), tmp)
             ratios, ours_rates, ceiling_rates = [], [], []
             cpu_ratios, ours_cpu, ceiling_cpu = [], [], []
-            for _ in range(rounds):
-                c_time, c_cpu, c_count = await ceiling(transport)
-                o_time, o_cpu, o_count = await ours(transport)
+            for index in range(rounds):
+                if index % 2:
+                    o_time, o_cpu, o_count = await ours(transport)
+                    c_time, c_cpu, c_count = await ceiling(transport)
+                else:
+                    c_time, c_cpu, c_count = await ceiling(transport)
+                    o_time, o_cpu, o_count = await ours(transport)
                 ceiling_rates.append(c_count / c_time)
                 ours_rates.append(o_count / o_time)
                 ratios.append((o_count / o_time) / (c_count / c_time))
@@ -195,6 +128,28 @@ async def run(count: int, rounds: int, gc_freeze: bool) -> None:
                 f"       {statistics.median(ceiling_cpu):>9.2f} us   "
                 f"       cpu ratio {statistics.median(cpu_ratios):.2f}x"
             )
+            target = TARGETS[name]
+            ratio = statistics.median(ratios)
+            label = "small assistant messages" if name == "assistant" else "stream_event deltas"
+            rows.append(
+                C.row(
+                    f"{count // 1000}k {label} ({size} B), session.receive_response()",
+                    f"{statistics.median(ours_rates) / 1e3:,.0f}k msg/s"
+                    f" ({statistics.median(ours_cpu):.2f} us CPU/msg)",
+                    f"{statistics.median(ceiling_rates) / 1e3:,.0f}k msg/s"
+                    f" ({statistics.median(ceiling_cpu):.2f} us)",
+                    ratio,
+                    f">= {target}x",
+                    ratio >= target,
+                    C.spread(ratios) + f"; CPU ratio {statistics.median(cpu_ratios):.2f}x",
+                    key=f"throughput-{name}",
+                )
+            )
+    return rows
+
+
+#: DESIGN.md section 6.
+TARGETS = {"assistant": 0.55, "stream_event": 0.6}
 
 
 def main() -> None:
@@ -202,8 +157,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after imports")
+    parser.add_argument("--json", help="also write the rows to this file (run_all.py)")
     args = parser.parse_args()
-    trio.run(run, args.count, args.rounds, args.gc_freeze)
+    C.use_bytecode_cache()
+    rows = trio.run(run, args.count, args.rounds, args.gc_freeze)
+    C.emit(rows, args.json)
 
 
 if __name__ == "__main__":

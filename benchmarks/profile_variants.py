@@ -1,0 +1,172 @@
+"""What-if measurements: start and fan-out with some of the SDK's costs removed, in-process.
+
+A diagnostic for the engineer optimising ``trio_claude/`` (no targets, nothing there is
+changed): each variant monkeypatches this process only, then ``start.py``'s and ``fanout.py``'s
+workloads run against the lite fake, interleaved with their ceiling, so the gain of a change can
+be read off before making it:
+
+- ``baseline``: the SDK as it is;
+- ``vfork``: ``_process._make_preexec`` returns ``None``, so ``subprocess.Popen`` may use
+  ``vfork()`` instead of ``fork()`` (what dropping the ``preexec_fn``, i.e. setting the parent-death
+  signal some other way, would give);
+- ``vfork+setpriv``: ``vfork()``, with the parent-death signal kept by running the CLI under
+  ``setpriv --pdeathsig TERM`` (util-linux) instead of a ``preexec_fn``;
+- ``vfork+nodiscovery``: also skips CLI discovery (``transport=SubprocessTransport()`` with an
+  explicit ``cli_path``, so ``_prepare`` does not hop to a worker thread);
+- ``vfork+nodiscovery+novalidate``: also skips ``validate_options`` (what caching its verdict per
+  options object would give when the same options open many sessions).
+
+For each variant: median start (call -> first message) and 50-session fan-out, our event loop's
+CPU per session (``time.thread_time``) and the ceiling's. Run:
+``python benchmarks/profile_variants.py [--rounds 15] [--fanout-rounds 5] [--sessions 50]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import _common as C
+import attrs
+import trio
+from fanout import ceiling as fan_ceiling
+from fanout import fan_out
+from fanout import ours as fan_ours
+from start import Setup, ceiling, ours_query
+
+import trio_claude as tc
+import trio_claude._session as session_mod
+import trio_claude._transport._process as process_mod
+
+
+@contextmanager
+def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
+    old = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, old)
+
+
+def _no_preexec(parent_pid: int, rlimits: Any = None) -> None:
+    return None
+
+
+def _no_validate(options: Any) -> None:
+    return None
+
+
+_spawn = process_mod._spawn
+
+
+def _spawn_under_setpriv(spec: Any, parent_pid: int) -> Any:
+    """vfork, with the parent-death signal set by ``setpriv`` (util-linux) before the exec."""
+    argv = ["setpriv", "--pdeathsig", "TERM", "--", *spec.argv]
+    return _spawn(attrs.evolve(spec, argv=argv), parent_pid)
+
+
+VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
+    "baseline": [],
+    "vfork": [(process_mod, "_make_preexec", _no_preexec)],
+    "vfork+setpriv": [
+        (process_mod, "_make_preexec", _no_preexec),
+        (process_mod, "_spawn", _spawn_under_setpriv),
+    ],
+    "vfork+nodiscovery": [(process_mod, "_make_preexec", _no_preexec)],
+    "vfork+nodiscovery+novalidate": [
+        (process_mod, "_make_preexec", _no_preexec),
+        (session_mod, "validate_options", _no_validate),
+    ],
+}
+
+
+@contextmanager
+def variant(name: str) -> Iterator[None]:
+    patches = VARIANTS[name]
+    contexts = [patched(*p) for p in patches]
+    for c in contexts:
+        c.__enter__()
+    try:
+        yield
+    finally:
+        for c in reversed(contexts):
+            c.__exit__(None, None, None)
+
+
+async def cpu_timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.thread_time()
+    value = await fn()
+    return value, time.thread_time() - start
+
+
+async def measure(rounds: int, fanout_rounds: int, sessions: int) -> None:
+    names = list(VARIANTS)
+    starts: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    c_starts: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    fans: dict[str, list[float]] = {n: [] for n in names}
+    c_fans: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+    c_cpu: dict[str, list[float]] = {n: [] for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        setup = Setup("lite", tmp)
+        plain_options = setup.options
+        direct_options = tc.ClaudeAgentOptions(
+            cli_path=setup.path, transport=process_mod.SubprocessTransport()
+        )
+
+        def use(name: str) -> Any:
+            setup.options = direct_options if "nodiscovery" in name else plain_options
+            return variant(name)
+
+        for name in names:  # warm-up
+            with use(name):
+                await ours_query(setup)
+        # Rounds interleave the variants (and each with its ceiling), so a busy patch of the
+        # machine hits them all alike.
+        for _ in range(rounds):
+            for name in names:
+                with use(name):
+                    c_starts[name].append(await ceiling(setup))
+                    starts[name].append(await ours_query(setup))
+        for _ in range(fanout_rounds):
+            for name in names:
+                with use(name):
+                    t, c = await cpu_timed(lambda: fan_out(sessions, fan_ceiling(setup)))
+                    c_fans[name].append(t)
+                    c_cpu[name].append(c / sessions)
+                    t, c = await cpu_timed(lambda: fan_out(sessions, fan_ours(setup)))
+                    fans[name].append(t)
+                    cpu[name].append(c / sessions)
+    med = statistics.median
+    for name in names:
+        s, cs = med([w for w, _ in starts[name]]), med([w for w, _ in c_starts[name]])
+        s_cpu = med([c for _, c in starts[name]])
+        cs_cpu = med([c for _, c in c_starts[name]])
+        f, cf = med(fans[name]), med(c_fans[name])
+        print(
+            f"{name:<30} start {C.ms(s):>8} ({s / cs:4.2f}x ceiling {C.ms(cs)}; CPU {C.ms(s_cpu)}"
+            f" vs {C.ms(cs_cpu)})   "
+            f"fan-out x{sessions} {C.ms(f):>9} ({f / cf:4.2f}x ceiling {C.ms(cf)})   "
+            f"loop CPU/session {C.ms(med(cpu[name]))}"
+            f" (ceiling {C.ms(med(c_cpu[name]))}; open+run+close)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--fanout-rounds", type=int, default=5)
+    parser.add_argument("--sessions", type=int, default=50)
+    args = parser.parse_args()
+    print(C.machine())
+    trio.run(measure, args.rounds, args.fanout_rounds, args.sessions)
+
+
+if __name__ == "__main__":
+    main()
