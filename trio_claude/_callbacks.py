@@ -34,6 +34,14 @@ reported as that callback raising, never as the SDK's timeout.
     JSON-RPC error ``-32601 Server 'X' not found`` (as the official Python SDK).
 ``elicitation``
     Calls ``options.on_elicitation``; without one, or when it fails, the answer is ``decline``.
+``request_user_dialog``
+    Calls ``options.on_user_dialog`` with a :class:`~trio_claude.UserDialogRequest`. **Fails
+    closed**: without a callback, or when it raises, returns ``None``, or returns something that
+    is not a :class:`~trio_claude.UserDialogResult` (or its dict), the answer is
+    ``{"behavior": "cancelled"}``, on which the CLI applies the dialog's default (logged as a
+    warning when the callback failed). The CLI only sends the kinds listed in
+    ``supported_dialog_kinds`` (sent in ``initialize``), and withdraws a dialog with
+    ``control_cancel_request`` (the callback is cancelled, nothing is answered).
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ import attrs
 import orjson
 import trio
 
+from ._control_types import UserDialogRequest, UserDialogResult
 from ._hook_context import HookContext
 from ._mcp import (
     ElicitationRequest,
@@ -335,6 +344,44 @@ def _elicitation_handler(options: ClaudeAgentOptions) -> Handler:
     return elicitation
 
 
+# --------------------------------------------------------------------------- user dialogs
+
+#: The fail-closed answer to ``request_user_dialog``: the CLI applies the dialog's default.
+_DIALOG_CANCELLED: dict[str, Any] = {"behavior": "cancelled"}
+
+
+def _user_dialog_handler(options: ClaudeAgentOptions) -> Handler:
+    callback = options.on_user_dialog
+
+    async def request_user_dialog(request: dict[str, Any]) -> dict[str, Any]:
+        if callback is None:
+            return dict(_DIALOG_CANCELLED)
+        dialog = UserDialogRequest.from_wire(request)
+        try:
+            value = await call_maybe_async(
+                callback, dialog, what=f"on_user_dialog for {dialog.dialog_kind}"
+            )
+            if value is None:
+                return dict(_DIALOG_CANCELLED)
+            if isinstance(value, Mapping):
+                value = UserDialogResult(value.get("behavior"), value.get("result"))  # type: ignore[arg-type]
+            if not isinstance(value, UserDialogResult):
+                raise TypeError(
+                    "on_user_dialog must return UserDialogResult, a dict or None, "
+                    f"not {type(value).__name__}"
+                )
+            answer = value.to_dict()
+            orjson.dumps(answer)  # an unencodable result must cancel here, not fail later
+        except Exception:
+            logger.warning(
+                "on_user_dialog for %s failed; cancelled", dialog.dialog_kind, exc_info=True
+            )
+            return dict(_DIALOG_CANCELLED)
+        return answer
+
+    return request_user_dialog
+
+
 # ---------------------------------------------------------------------------------- table
 
 
@@ -345,4 +392,5 @@ def build_handlers(options: ClaudeAgentOptions) -> dict[str, Handler]:
         "hook_callback": _hook_handler(options),
         "mcp_message": _mcp_handler(options),
         "elicitation": _elicitation_handler(options),
+        "request_user_dialog": _user_dialog_handler(options),
     }

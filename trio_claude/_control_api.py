@@ -4,27 +4,58 @@ One method per request subtype the CLI answers (``interrupt``, ``set_model``, ``
 ...), each a thin typed wrapper over :meth:`ControlRequests._request`, which the session
 implements (register the request in the core's table, write it, wait for the answer). Kept apart
 from the session's machinery so that adding a request is adding a method here.
+
+Wire fields and answers are those of Claude Code 2.1.329 (its control schemas); docs/control.md
+lists each method with its request. A request a CLI does not know is answered with an error
+(``Unsupported control request subtype: ...``), which raises
+:class:`~trio_claude.ControlRequestError` like any refusal.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._callbacks import Handler, McpRouter
 from ._control_types import (
+    BinaryVersion,
+    CancelAsyncMessageResult,
     ContextUsage,
+    FileSuggestions,
+    HooksListing,
     InterruptResult,
+    McpCallResult,
+    McpReadResourceResult,
     McpServerStatus,
     McpSetServersResult,
+    PermissionRules,
     ReadFileResult,
     RewindFilesResult,
+    SettingsSnapshot,
+    TaskOutput,
 )
-from ._errors import ControlRequestError
+from ._errors import ControlRequestError, MessageParseError
+from ._protocol._codec import decode_server_info
 from .types import AgentInfo, ModelInfo, ServerInfo, SlashCommand
 
+if TYPE_CHECKING:
+    from ._inbox import Inbox
+    from ._protocol._lifecycle import Lifecycle
+
 __all__ = ["ControlRequests"]
+
+
+def _model_info(data: dict[str, Any]) -> ModelInfo:
+    """One ``list_models`` entry, decoded as ``initialize``'s models are; leniently."""
+    try:
+        models = decode_server_info({"models": [data]}).models
+    except MessageParseError:
+        models = []
+    if models:
+        return models[0]
+    value = data.get("value")
+    return ModelInfo(value=value if isinstance(value, str) else "", raw=data)
 
 
 class ControlRequests:
@@ -34,22 +65,86 @@ class ControlRequests:
     _handlers: dict[str, Handler]
 
     if TYPE_CHECKING:
+        _lifecycle: Lifecycle
+        _inbox: Inbox
 
         async def _request(
             self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
         ) -> dict[str, Any]: ...
 
-    async def interrupt(self) -> InterruptResult:
-        """Interrupts the running turn; keep receiving to get its remaining messages and result."""
-        return InterruptResult.from_wire(await self._request("interrupt", {}))
+        def _notify_turns(self) -> None: ...
+
+    def _prompts_withdrawn(self, uuids: Iterable[Any]) -> None:
+        """The CLI dropped these queued prompts: their turns end (no result will come)."""
+        if self._lifecycle.withdrawn(u for u in uuids if isinstance(u, str)):
+            self._inbox.wake()
+            self._notify_turns()
+
+    async def interrupt(
+        self,
+        *,
+        cancel_queued: bool = False,
+        send_now: bool = False,
+        message_uuid: str | None = None,
+    ) -> InterruptResult:
+        """Interrupts the running turn; keep receiving to get its remaining messages and result.
+
+        Prompts sent while the turn ran stay queued and run next (``still_queued`` lists them),
+        unless ``cancel_queued``.
+
+        Args:
+            cancel_queued: Also cancel every queued prompt (a "stop everything"): they are
+                listed in ``cancelled`` and their turns end without a result. Older CLIs ignore
+                it.
+            send_now: Not a stop: ask the CLI to take the waiting prompts in now (the
+                terminal's send-now key); ``InterruptResult.send_now`` says what it did. A CLI
+                without ``interrupt_send_now_v1`` (``InitMessage`` capabilities) handles it as
+                a plain interrupt.
+            message_uuid: With ``send_now``: only this waiting prompt counts.
+
+        Returns:
+            The CLI's receipt: ``still_queued``, ``cancelled``, ``send_now``.
+
+        Raises:
+            ValueError: ``send_now`` with ``cancel_queued``, or ``message_uuid`` without
+                ``send_now``.
+        """
+        if send_now and cancel_queued:
+            raise ValueError("send_now and cancel_queued exclude each other")
+        if message_uuid is not None and not send_now:
+            raise ValueError("message_uuid needs send_now=True")
+        fields: dict[str, Any] = {}
+        if cancel_queued:
+            fields["cancel_queued"] = True
+        if send_now:
+            fields["send_now"] = True
+            if message_uuid is not None:
+                fields["message_uuid"] = message_uuid
+        result = InterruptResult.from_wire(await self._request("interrupt", fields))
+        if result.cancelled:
+            self._prompts_withdrawn(result.cancelled)
+        return result
 
     async def set_model(self, model: str | None = None) -> None:
         """Switches the model for the following turns (``None``: the default model)."""
         await self._request("set_model", {"model": model})
 
-    async def set_permission_mode(self, mode: str) -> None:
-        """Changes the permission mode (``default``, ``acceptEdits``, ``plan``, ...)."""
-        await self._request("set_permission_mode", {"mode": mode})
+    async def set_permission_mode(self, mode: str) -> str | None:
+        """Changes the permission mode (``default``, ``acceptEdits``, ``plan``, ...).
+
+        Args:
+            mode: The mode asked for.
+
+        Returns:
+            The mode now in effect, which is not always the one asked for: record this, not
+            ``mode``. ``None`` when the CLI's answer names none.
+
+        Raises:
+            ControlRequestError: The CLI refused the mode (``error_code`` ``invalid_mode``).
+        """
+        reply = await self._request("set_permission_mode", {"mode": mode})
+        in_effect = reply.get("mode")
+        return in_effect if isinstance(in_effect, str) else None
 
     async def set_max_thinking_tokens(self, max_thinking_tokens: int | None) -> None:
         """Changes the thinking budget (``None`` clears it, ``0`` disables thinking)."""
@@ -172,6 +267,289 @@ class ControlRequests:
         """Moves running foreground work (a Bash command, a subagent) to the background."""
         fields = {"tool_use_id": tool_use_id} if tool_use_id is not None else {}
         return await self._request("background_tasks", fields)
+
+    # -------------------------------------------------------------- settings
+
+    async def get_settings(self) -> SettingsSnapshot:
+        """The CLI's settings: the merged result, each layer, and what the session applies.
+
+        Returns:
+            ``effective`` (merged), ``sources`` (each layer, lowest priority first) and
+            ``applied`` (model, effort...).
+        """
+        return SettingsSnapshot.from_wire(await self._request("get_settings", {}))
+
+    async def update_settings(
+        self, source: Literal["localSettings", "userSettings"], settings: Mapping[str, Any]
+    ) -> None:
+        """Writes settings to a settings file through the CLI's own writer (as ``/config``).
+
+        Unlike :meth:`apply_flag_settings` (the session-only flag layer), this persists. The
+        CLI accepts few keys, each with a string value: ``localSettings`` (the project's
+        ``.claude/settings.local.json``) takes ``outputStyle``; ``userSettings`` takes
+        ``effortLevel``, saved for the session's current model.
+
+        Args:
+            source: Which file to write.
+            settings: The keys to merge in.
+
+        Raises:
+            ControlRequestError: The CLI refused a key, a value or the source.
+        """
+        await self._request("update_settings", {"source": source, "settings": dict(settings)})
+
+    # ------------------------------------------------------------ the queue
+
+    async def cancel_async_message(self, message_uuid: str) -> CancelAsyncMessageResult:
+        """Drops a prompt still waiting in the CLI's queue (sent while a turn ran).
+
+        When it was dropped its turn ends here: nothing will answer it, and receivers stop
+        waiting for it.
+
+        Args:
+            message_uuid: The prompt's uuid (``send(..., uuid=...)``).
+
+        Returns:
+            Whether it was dropped (``False``: a turn already took it in, or it never reached
+            the queue).
+        """
+        result = CancelAsyncMessageResult.from_wire(
+            await self._request("cancel_async_message", {"message_uuid": message_uuid})
+        )
+        if result.cancelled:
+            self._prompts_withdrawn([result.message_uuid or message_uuid])
+        return result
+
+    async def update_queued_message(
+        self,
+        message_uuid: str,
+        *,
+        priority: Literal["now", "next", "later"] | None = None,
+        before_message_uuid: str | None = None,
+        move_to_end: bool = False,
+    ) -> str:
+        """Changes the priority or the place of a prompt waiting in the CLI's queue.
+
+        Needs a newer CLI than 2.1.329, which answers ``Unsupported control request subtype:
+        update_queued_message`` (``error_code`` ``unsupported_request``): a
+        :class:`~trio_claude.ControlRequestError`.
+
+        Args:
+            message_uuid: The queued prompt's uuid.
+            priority: Its new priority (``"now"`` runs it at once, ending the current turn's
+                wait as the terminal's send-now key does). Needed when ``before_message_uuid``
+                is not given.
+            before_message_uuid: Move it in front of this queued prompt. Not with
+                ``priority="now"``.
+            move_to_end: Move it behind the other queued prompts (wire
+                ``before_message_uuid: null``). Not with ``priority="now"``.
+
+        Returns:
+            The CLI's outcome: ``"applied"``, ``"already"`` (nothing to change), ``"too_late"``
+            (a turn took it in) or ``"unsupported"``.
+
+        Raises:
+            ValueError: Both ``before_message_uuid`` and ``move_to_end``.
+        """
+        if before_message_uuid is not None and move_to_end:
+            raise ValueError("before_message_uuid and move_to_end exclude each other")
+        fields: dict[str, Any] = {"message_uuid": message_uuid}
+        if priority is not None:
+            fields["priority"] = priority
+        if before_message_uuid is not None or move_to_end:
+            fields["before_message_uuid"] = before_message_uuid
+        outcome = (await self._request("update_queued_message", fields)).get("outcome")
+        return str(outcome) if outcome is not None else ""
+
+    async def get_task_output(self, task_id: str) -> TaskOutput:
+        """The output so far of a shell or Monitor task of this session, running or ended.
+
+        Args:
+            task_id: The task's id (``TaskStartedMessage.task_id``).
+
+        Raises:
+            ControlRequestError: No such task in this session.
+        """
+        return TaskOutput.from_wire(await self._request("get_task_output", {"task_id": task_id}))
+
+    async def end_session(self, *, reason: str | None = None) -> None:
+        """Ends the session on the CLI's side: the CLI aborts the running turn, discards the
+        queued prompts and exits.
+
+        The session then ends by itself: the discarded prompts' turns end here, the running
+        turn ends with its aborted result (``error_during_execution``), receivers see the end
+        of the output without an error, and leaving the ``async with`` (or ``aclose()``)
+        returns promptly. An idle CLI exits with status 0 (``lifecycle`` ``closed``); one
+        that aborted a turn with status 1 (``lifecycle`` ``failed``, as after any error
+        result).
+
+        Args:
+            reason: Why, for the CLI's log (the official SDK sends ``"host_closing"``).
+        """
+        await self._request("end_session", {"reason": reason} if reason is not None else {})
+        # Every open turn after the oldest is a prompt still queued at the CLI: discarded.
+        self._prompts_withdrawn(self._lifecycle.open_turns[1:])
+
+    # -------------------------------------------------------------- session
+
+    async def rename_session(
+        self,
+        title: str,
+        *,
+        source: Literal["remote", "host"] | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        """Sets the session's title (the CLI then sends ``session_title_changed``).
+
+        Args:
+            title: The new title.
+            source: Who chose it: ``"host"`` (counted as the user's rename) or ``"remote"``
+                (the CLI's default).
+            session_id: Refuse if the CLI has since moved to another session.
+        """
+        fields: dict[str, Any] = {"title": title}
+        if source is not None:
+            fields["source"] = source
+        if session_id is not None:
+            fields["session_id"] = session_id
+        await self._request("rename_session", fields)
+
+    async def get_session_cost(self) -> str:
+        """The session's cost summary, as text (what ``/cost`` prints; ANSI stripped)."""
+        text = (await self._request("get_session_cost", {})).get("text")
+        return text if isinstance(text, str) else ""
+
+    async def list_models(self) -> list[ModelInfo]:
+        """The models the CLI offers now (disabled ones included), asked of the CLI.
+
+        :meth:`supported_models` is the same list as ``initialize`` reported it.
+        """
+        models = (await self._request("list_models", {})).get("models")
+        entries = models if isinstance(models, list) else []
+        return [_model_info(m) for m in entries if isinstance(m, dict)]
+
+    async def get_binary_version(self) -> BinaryVersion:
+        """The CLI binary's version (and build time)."""
+        return BinaryVersion.from_wire(await self._request("get_binary_version", {}))
+
+    async def file_suggestions(self, query: str) -> FileSuggestions:
+        """The ``@``-mention file completions for a partial path (as the terminal shows).
+
+        Args:
+            query: The partial path.
+        """
+        return FileSuggestions.from_wire(await self._request("file_suggestions", {"query": query}))
+
+    async def register_repo_root(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        reload_claude_md: bool | None = None,
+        reload_plugins: bool | None = None,
+        reload_skills: bool | None = None,
+    ) -> str:
+        """Adds a working-directory root, optionally reloading CLAUDE.md, plugins and skills.
+
+        Args:
+            directory: A strict subdirectory of ``cwd`` or of an ``add_dirs`` directory
+                (relative paths are resolved against ``cwd``).
+            reload_claude_md: Reload CLAUDE.md files.
+            reload_plugins: Reload plugins.
+            reload_skills: Reload skills.
+
+        Returns:
+            The registered root (an absolute path).
+
+        Raises:
+            ControlRequestError: The directory is outside, missing, or already registered.
+        """
+        fields: dict[str, Any] = {"directory": os.fspath(directory)}
+        for key, value in (
+            ("reload_claude_md", reload_claude_md),
+            ("reload_plugins", reload_plugins),
+            ("reload_skills", reload_skills),
+        ):
+            if value is not None:
+                fields[key] = value
+        root = (await self._request("register_repo_root", fields)).get("directory")
+        return root if isinstance(root, str) else fields["directory"]
+
+    async def seed_read_state(self, path: str | os.PathLike[str], mtime: float) -> None:
+        """Tells the CLI a file was read at ``mtime``, so that ``Edit`` accepts it again.
+
+        For a Read that was removed from the context: if the file changed since ``mtime``, the
+        seed is skipped and ``Edit`` still asks for a fresh Read.
+
+        Args:
+            path: The file.
+            mtime: Its modification time when read, in milliseconds since the epoch, floored
+                (``math.floor(os.stat(path).st_mtime * 1000)``).
+        """
+        await self._request("seed_read_state", {"path": os.fspath(path), "mtime": mtime})
+
+    async def get_hooks_listing(self) -> HooksListing:
+        """The hooks in force, as the ``/hooks`` menu lists them (settings, session, plugins)."""
+        return HooksListing.from_wire(await self._request("get_hooks_listing", {}))
+
+    async def list_permission_rules(self) -> PermissionRules:
+        """The live permission rules and working directories (what ``/permissions`` lists)."""
+        return PermissionRules.from_wire(await self._request("list_permission_rules", {}))
+
+    # ------------------------------------------------------------------ MCP
+
+    async def mcp_call(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        result_not_for_model: bool | None = None,
+        check_permissions: bool | None = None,
+        timeout: float | None = None,
+    ) -> McpCallResult:
+        """Calls a tool of an MCP server the CLI runs, without a model turn.
+
+        In-process servers (:func:`~trio_claude.create_sdk_mcp_server`) are refused by the CLI:
+        call their functions directly. Cancelling the call (or its ``timeout``) withdraws it
+        from the CLI (``control_cancel_request``), which aborts the tool call.
+
+        Args:
+            tool: The fully-qualified tool name, ``mcp__<server>__<tool>``.
+            arguments: The tool's arguments.
+            result_not_for_model: Return the tool's content as it sent it, not as the CLI
+                would prepare it for the model.
+            check_permissions: Apply the session's permission rules and hooks first.
+            timeout: Seconds to wait (default ``control_timeout``).
+
+        Raises:
+            ControlRequestError: The server is not connected, the tool failed (its error
+                text), or the CLI refused.
+        """
+        fields: dict[str, Any] = {"tool": tool}
+        if arguments is not None:
+            fields["arguments"] = dict(arguments)
+        if result_not_for_model is not None:
+            fields["result_not_for_model"] = result_not_for_model
+        if check_permissions is not None:
+            fields["check_permissions"] = check_permissions
+        return McpCallResult.from_wire(await self._request("mcp_call", fields, timeout=timeout))
+
+    async def mcp_read_resource(self, server_name: str, uri: str) -> McpReadResourceResult:
+        """Reads an MCP Apps UI resource (a ``ui://`` URI) from an MCP server the CLI runs.
+
+        The contents are untrusted third-party HTML: render them sandboxed. In-process servers
+        are refused by the CLI (read them directly).
+
+        Args:
+            server_name: The server's name, as :meth:`mcp_status` reports it.
+            uri: A ``ui://`` URI (typically a tool's ``_meta.ui.resourceUri``).
+
+        Raises:
+            ControlRequestError: Not a ``ui://`` URI, an unknown or disconnected server, or
+                the server's own error.
+        """
+        return McpReadResourceResult.from_wire(
+            await self._request("mcp_read_resource", {"serverName": server_name, "uri": uri})
+        )
 
     def supported_commands(self) -> list[SlashCommand]:
         """The slash commands and skills the CLI offers (from ``initialize``)."""

@@ -4,24 +4,48 @@ Each keeps the CLI's whole answer in ``raw``; fields the CLI leaves out are ``No
 Decoding is lenient on purpose: these answers are informational, and a CLI that adds or drops a
 field must not break the call. :class:`McpServerStatus` and :class:`ContextUsage`, whose
 official counterparts are plain dicts (TypedDicts), also read like their wire dict
-(``status["serverInfo"]``, ``usage.get("memoryFiles")``).
+(``status["serverInfo"]``, ``usage.get("memoryFiles")``), as do the other answers whose
+official counterpart is the CLI's dict (:class:`SettingsSnapshot`, :class:`HooksListing`, ...).
+
+The wire names are those of Claude Code 2.1.329's control schemas (its ``get_settings``,
+``list_permission_rules``... response schemas). Also here: :class:`UserDialogRequest` and
+:class:`UserDialogResult`, the CLI->SDK ``request_user_dialog`` request and its answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from .types import _WireDictView
 
 __all__ = [
+    "AppliedSettings",
+    "BinaryVersion",
+    "CancelAsyncMessageResult",
     "ContextUsage",
+    "FileSuggestion",
+    "FileSuggestions",
+    "HookEventSummary",
+    "HookListingEntry",
+    "HooksListing",
     "InterruptResult",
+    "McpCallResult",
+    "McpReadResourceResult",
+    "McpResourceContent",
     "McpServerStatus",
     "McpSetServersResult",
+    "PermissionRuleEntry",
+    "PermissionRules",
     "ReadFileResult",
     "RewindFilesResult",
+    "SettingsSnapshot",
+    "SettingsSource",
+    "TaskOutput",
+    "UserDialogRequest",
+    "UserDialogResult",
+    "WorkspaceDirectory",
 ]
 
 
@@ -51,17 +75,33 @@ def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _strs(value: Any) -> list[str]:
+    return [x for x in value if isinstance(x, str)] if isinstance(value, list) else []
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+
+def _dict_or_none(value: Any) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, dict) else None
+
+
 @attrs.frozen(kw_only=True)
 class InterruptResult:
     """The CLI's answer to ``interrupt``.
 
     Attributes:
         still_queued: User messages still queued behind the interrupted turn.
-        cancelled: Queued messages the interrupt cancelled (newer CLIs).
+        cancelled: Queued messages the interrupt cancelled (with ``cancel_queued=True``).
+        send_now: With ``send_now=True``, what the CLI did: ``"stopped"`` (it ended the
+            running turn), ``"delivering"`` (the waiting message is being taken in) or
+            ``"nothing_waiting"``; ``None`` from a CLI that handled it as a plain interrupt.
     """
 
     still_queued: list[Any] = attrs.field(factory=list)
     cancelled: list[Any] | None = None
+    send_now: str | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
     @classmethod
@@ -71,6 +111,7 @@ class InterruptResult:
         return cls(
             still_queued=_list(data.get("still_queued")),
             cancelled=list(cancelled) if isinstance(cancelled, list) else None,
+            send_now=_str(data.get("send_now")),
             raw=data,
         )
 
@@ -253,3 +294,594 @@ class ReadFileResult:
             lossy=_bool(data.get("lossy")),
             raw=data,
         )
+
+
+# ------------------------------------------------------------------------------- settings
+
+
+@attrs.frozen(kw_only=True)
+class SettingsSource(_WireDictView):
+    """One settings layer (``get_settings`` ``sources``), lowest priority first.
+
+    Attributes:
+        source: ``userSettings``, ``projectSettings``, ``localSettings``, ``flagSettings`` or
+            ``policySettings``.
+        settings: The layer's raw settings.
+    """
+
+    source: str
+    settings: dict[str, Any] = attrs.field(factory=dict)
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> SettingsSource:
+        """Decodes one entry of ``sources``."""
+        return cls(
+            source=str(data.get("source", "")), settings=_dict(data.get("settings")), raw=data
+        )
+
+
+@attrs.frozen(kw_only=True)
+class AppliedSettings(_WireDictView):
+    """What the session runs with (``get_settings`` ``applied``); other keys are in ``raw``.
+
+    Attributes:
+        model: The model in use.
+        effort: The effort level (``low`` ... ``max``), ``None`` when none applies.
+        advisor: The advisor model, if any.
+    """
+
+    model: str | None = None
+    effort: str | None = None
+    advisor: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> AppliedSettings:
+        """Decodes the ``applied`` object."""
+        return cls(
+            model=_str(data.get("model")),
+            effort=_str(data.get("effort")),
+            advisor=_str(data.get("advisor")),
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class SettingsSnapshot(_WireDictView):
+    """The CLI's settings (``get_settings``): the merged result and each layer.
+
+    Reads like the wire dict too: ``snapshot["effective"]``.
+
+    Attributes:
+        effective: The merged settings in force.
+        sources: Each layer's raw settings, lowest priority first (later ones override).
+        applied: What the session actually runs with (model, effort...), when reported.
+        errors: Settings errors (invalid files or values), as the CLI reports them.
+        served_settings_state: The state of server-managed settings (``ok``, ``pending``,
+            ``stale_cache``, ``failed``, ``ineligible``), when reported.
+        withheld: Whether the CLI cut the answer (connections that store their answers).
+    """
+
+    effective: dict[str, Any] = attrs.field(factory=dict)
+    sources: list[SettingsSource] = attrs.field(factory=list)
+    applied: AppliedSettings | None = None
+    errors: list[dict[str, Any]] = attrs.field(factory=list)
+    served_settings_state: str | None = None
+    withheld: bool | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> SettingsSnapshot:
+        """Decodes the wire answer."""
+        applied = data.get("applied")
+        return cls(
+            effective=_dict(data.get("effective")),
+            sources=[SettingsSource.from_wire(s) for s in _dicts(data.get("sources"))],
+            applied=AppliedSettings.from_wire(applied) if isinstance(applied, dict) else None,
+            errors=_dicts(data.get("errors")),
+            served_settings_state=_str(data.get("served_settings_state")),
+            withheld=_bool(data.get("withheld")),
+            raw=data,
+        )
+
+
+# ---------------------------------------------------------------------------------- tasks
+
+
+@attrs.frozen(kw_only=True)
+class TaskOutput(_WireDictView):
+    """The output of a shell or Monitor task so far (``get_task_output``).
+
+    Attributes:
+        output: The output text (its tail, when ``truncated``).
+        total_bytes: The whole output's size.
+        truncated: Whether ``output`` is only the tail.
+        task_id: The task's id, when echoed.
+    """
+
+    output: str = ""
+    total_bytes: int | None = None
+    truncated: bool = False
+    task_id: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> TaskOutput:
+        """Decodes the wire answer."""
+        output = data.get("output")
+        return cls(
+            output=output if isinstance(output, str) else "",
+            total_bytes=_int(data.get("total_bytes")),
+            truncated=data.get("truncated") is True,
+            task_id=_str(data.get("task_id")),
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CancelAsyncMessageResult:
+    """The CLI's answer to ``cancel_async_message``.
+
+    Attributes:
+        cancelled: Whether the message was dropped from the queue (``False``: it was already
+            taken for a turn, never queued, or the CLI declined).
+        message_uuid: The uuid of the message dropped (newer CLIs, when ``cancelled``).
+    """
+
+    cancelled: bool = False
+    message_uuid: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> CancelAsyncMessageResult:
+        """Decodes the wire answer."""
+        return cls(
+            cancelled=data.get("cancelled") is True,
+            message_uuid=_str(data.get("message_uuid")),
+            raw=data,
+        )
+
+
+# ---------------------------------------------------------------------------- the binary
+
+
+@attrs.frozen(kw_only=True)
+class BinaryVersion:
+    """The CLI binary's version (``get_binary_version``).
+
+    Attributes:
+        version: The version (``2.1.329``).
+        build_time: When it was built (ISO 8601), if reported (wire ``buildTime``).
+        oldest_desktop_sdk: Wire ``oldestDesktopSdk``, if reported.
+    """
+
+    version: str = ""
+    build_time: str | None = None
+    oldest_desktop_sdk: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> BinaryVersion:
+        """Decodes the wire answer."""
+        version = data.get("version")
+        return cls(
+            version=version if isinstance(version, str) else "",
+            build_time=_str(data.get("buildTime")),
+            oldest_desktop_sdk=_str(data.get("oldestDesktopSdk")),
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class FileSuggestion:
+    """One ``@``-mention completion (``file_suggestions``).
+
+    Attributes:
+        path: Relative to :attr:`FileSuggestions.cwd` (or absolute); a directory ends with a
+            path separator.
+        score: The fuzzy-match score, if reported.
+    """
+
+    path: str
+    score: float | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> FileSuggestion:
+        """Decodes one entry of ``suggestions``."""
+        return cls(path=str(data.get("path", "")), score=_num(data.get("score")), raw=data)
+
+
+@attrs.frozen(kw_only=True)
+class FileSuggestions:
+    """The CLI's ``@``-mention file completions for a partial path (``file_suggestions``).
+
+    Attributes:
+        suggestions: Best first (as many as the terminal's typeahead shows).
+        cwd: The directory relative paths are relative to (``None`` from older CLIs: then the
+            session's ``cwd``).
+    """
+
+    suggestions: list[FileSuggestion] = attrs.field(factory=list)
+    cwd: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> FileSuggestions:
+        """Decodes the wire answer."""
+        return cls(
+            suggestions=[FileSuggestion.from_wire(s) for s in _dicts(data.get("suggestions"))],
+            cwd=_str(data.get("cwd")),
+            raw=data,
+        )
+
+
+# ---------------------------------------------------------------------------------- hooks
+
+
+@attrs.frozen(kw_only=True)
+class HookEventSummary:
+    """A hook event, as the ``/hooks`` menu lists it (``get_hooks_listing``).
+
+    Attributes:
+        name: The event (``PreToolUse``...).
+        summary: Its one-line summary.
+        supports_matcher: Whether its hooks take a matcher (wire ``supportsMatcher``).
+        hook_count: How many hooks are listed for it (``None`` in ``event_catalog``).
+    """
+
+    name: str
+    summary: str = ""
+    supports_matcher: bool | None = None
+    hook_count: int | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> HookEventSummary:
+        """Decodes one entry of ``events`` or ``eventCatalog``."""
+        count = _num(data.get("hookCount"))
+        return cls(
+            name=str(data.get("name", "")),
+            summary=_str(data.get("summary")) or "",
+            supports_matcher=_bool(data.get("supportsMatcher")),
+            hook_count=int(count) if count is not None else None,
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class HookListingEntry(_WireDictView):
+    """One configured hook (``get_hooks_listing`` ``hooks``); other keys are in ``raw``.
+
+    Attributes:
+        event: Its event.
+        matcher: Its matcher (control characters revealed; ``""`` when none).
+        source: Where it comes from (``userSettings``, ``sessionHook``, ``pluginHook``...).
+        source_label: The same, for people (wire ``sourceLabel``).
+        type: ``command``, ``prompt``, ``agent``, ``http``, ``mcp_tool``...
+        display_text: Its one-line label (wire ``displayText``).
+        command_text: What runs: the command, prompt or URL (wire ``commandText``).
+        timeout: Its timeout in seconds, if set.
+        plugin_name: The plugin that brings it, if any (wire ``pluginName``).
+    """
+
+    event: str = ""
+    matcher: str = ""
+    source: str = ""
+    source_label: str = ""
+    type: str = ""
+    display_text: str = ""
+    command_text: str = ""
+    timeout: float | None = None
+    plugin_name: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> HookListingEntry:
+        """Decodes one entry of ``hooks``."""
+        return cls(
+            event=_str(data.get("event")) or "",
+            matcher=_str(data.get("matcher")) or "",
+            source=_str(data.get("source")) or "",
+            source_label=_str(data.get("sourceLabel")) or "",
+            type=_str(data.get("type")) or "",
+            display_text=_str(data.get("displayText")) or "",
+            command_text=_str(data.get("commandText")) or "",
+            timeout=_num(data.get("timeout")),
+            plugin_name=_str(data.get("pluginName")),
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class HooksListing(_WireDictView):
+    """What the ``/hooks`` menu shows (``get_hooks_listing``): a snapshot.
+
+    Attributes:
+        events: The events that have hooks, in lifecycle order.
+        hooks: Every listed hook (settings files, session and plugin hooks).
+        event_catalog: Every hook event the CLI knows (wire ``eventCatalog``).
+        policy: The managed-policy state (``disabledByPolicy``, ``managedOnly``...).
+        errors: Settings errors, as the CLI reports them.
+    """
+
+    events: list[HookEventSummary] = attrs.field(factory=list)
+    hooks: list[HookListingEntry] = attrs.field(factory=list)
+    event_catalog: list[HookEventSummary] = attrs.field(factory=list)
+    policy: dict[str, Any] = attrs.field(factory=dict)
+    errors: list[dict[str, Any]] = attrs.field(factory=list)
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> HooksListing:
+        """Decodes the wire answer."""
+        return cls(
+            events=[HookEventSummary.from_wire(e) for e in _dicts(data.get("events"))],
+            hooks=[HookListingEntry.from_wire(h) for h in _dicts(data.get("hooks"))],
+            event_catalog=[HookEventSummary.from_wire(e) for e in _dicts(data.get("eventCatalog"))],
+            policy=_dict(data.get("policy")),
+            errors=_dicts(data.get("errors")),
+            raw=data,
+        )
+
+
+# ---------------------------------------------------------------------------- permissions
+
+
+@attrs.frozen(kw_only=True)
+class PermissionRuleEntry(_WireDictView):
+    """One permission rule in force (``list_permission_rules``).
+
+    Attributes:
+        behavior: ``allow``, ``deny`` or ``ask``.
+        source: Where it comes from (``userSettings``, ``cliArg``, ``session``...).
+        rule: The rule as stored (``Bash(npm run:*)``); may carry control characters.
+        editability: ``persistent``, ``session`` or ``readonly``.
+        description: The CLI's plain-language reading (``prefix``, ``emphasis``, ``suffix``).
+        not_in_effect: Whether the rule is listed but not applied (wire ``notInEffect``).
+    """
+
+    behavior: str = ""
+    source: str = ""
+    rule: str = ""
+    editability: str | None = None
+    description: dict[str, Any] | None = None
+    not_in_effect: bool | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> PermissionRuleEntry:
+        """Decodes one entry of ``rules``."""
+        return cls(
+            behavior=_str(data.get("behavior")) or "",
+            source=_str(data.get("source")) or "",
+            rule=_str(data.get("rule")) or "",
+            editability=_str(data.get("editability")),
+            description=_dict_or_none(data.get("description")),
+            not_in_effect=_bool(data.get("notInEffect")),
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class WorkspaceDirectory:
+    """A working directory of the session (``list_permission_rules``).
+
+    Attributes:
+        path: The directory.
+        source: Where it was added (``session``, ``cliArg``...).
+    """
+
+    path: str
+    source: str = ""
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> WorkspaceDirectory:
+        """Decodes one entry of ``workspaceDirectories``."""
+        return cls(
+            path=str(data.get("path", "")), source=_str(data.get("source")) or "", raw=data
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PermissionRules(_WireDictView):
+    """The session's live permission rules and directories (what ``/permissions`` lists).
+
+    The CLI answers ``{"state": {...}}``; ``raw`` is that ``state`` object.
+
+    Attributes:
+        rules: Every rule, with its source.
+        workspace_directories: The working directories (wire ``workspaceDirectories``).
+        original_cwd: The directory the session started in (wire ``originalCwd``).
+        managed_only: Whether managed policy allows only its own rules (wire ``managedOnly``).
+        errors: Settings errors, as the CLI reports them.
+        withheld: Whether the CLI cut rule texts.
+    """
+
+    rules: list[PermissionRuleEntry] = attrs.field(factory=list)
+    workspace_directories: list[WorkspaceDirectory] = attrs.field(factory=list)
+    original_cwd: str | None = None
+    managed_only: bool | None = None
+    errors: list[dict[str, Any]] = attrs.field(factory=list)
+    withheld: bool | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> PermissionRules:
+        """Decodes the wire answer (``{"state": {...}}``, or the ``state`` object itself)."""
+        state = data.get("state")
+        if isinstance(state, dict):
+            data = state
+        return cls(
+            rules=[PermissionRuleEntry.from_wire(r) for r in _dicts(data.get("rules"))],
+            workspace_directories=[
+                WorkspaceDirectory.from_wire(d) for d in _dicts(data.get("workspaceDirectories"))
+            ],
+            original_cwd=_str(data.get("originalCwd")),
+            managed_only=_bool(data.get("managedOnly")),
+            errors=_dicts(data.get("errors")),
+            withheld=_bool(data.get("withheld")),
+            raw=data,
+        )
+
+
+# ------------------------------------------------------------------------------------ MCP
+
+
+@attrs.frozen(kw_only=True)
+class McpCallResult(_WireDictView):
+    """The result of an MCP tool called through the CLI (``mcp_call``): a ``CallToolResult``.
+
+    A tool that reports an error (``isError``) fails the request instead
+    (:class:`~trio_claude.ControlRequestError`). Reads like the wire dict too:
+    ``result["content"]``.
+
+    Attributes:
+        content: The tool's content blocks (as the CLI processed them for the model, unless
+            ``result_not_for_model``).
+        structured_content: The tool's structured result, if any (wire ``structuredContent``).
+        meta: The result's ``_meta``, if any.
+    """
+
+    content: Any = None
+    structured_content: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> McpCallResult:
+        """Decodes the wire answer."""
+        return cls(
+            content=data.get("content"),
+            structured_content=_dict_or_none(data.get("structuredContent")),
+            meta=_dict_or_none(data.get("_meta")),
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class McpResourceContent:
+    """One resource read (``mcp_read_resource``): text or base64 ``blob``.
+
+    Attributes:
+        uri: The resource's URI.
+        mime_type: Its MIME type (wire ``mimeType``).
+        text: Its text, for a text resource.
+        blob: Its bytes as base64, for a binary one.
+        meta: Its ``_meta``, if any.
+    """
+
+    uri: str
+    mime_type: str | None = None
+    text: str | None = None
+    blob: str | None = None
+    meta: dict[str, Any] | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> McpResourceContent:
+        """Decodes one entry of ``contents``."""
+        return cls(
+            uri=str(data.get("uri", "")),
+            mime_type=_str(data.get("mimeType")),
+            text=_str(data.get("text")),
+            blob=_str(data.get("blob")),
+            meta=_dict_or_none(data.get("_meta")),
+            raw=data,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class McpReadResourceResult:
+    """An MCP Apps ``ui://`` resource read through the CLI (``mcp_read_resource``).
+
+    The contents are untrusted third-party content (HTML): render them sandboxed.
+
+    Attributes:
+        contents: What the server returned.
+    """
+
+    contents: list[McpResourceContent] = attrs.field(factory=list)
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> McpReadResourceResult:
+        """Decodes the wire answer."""
+        return cls(
+            contents=[McpResourceContent.from_wire(c) for c in _dicts(data.get("contents"))],
+            raw=data,
+        )
+
+
+# --------------------------------------------------------------------- CLI->SDK: dialogs
+
+#: The answers a ``request_user_dialog`` takes.
+UserDialogBehavior = Literal["completed", "cancelled"]
+
+
+@attrs.frozen(kw_only=True)
+class UserDialogRequest:
+    """A blocking dialog the CLI asks the host to render (``request_user_dialog``).
+
+    Passed to ``ClaudeAgentOptions.on_user_dialog``. Each ``dialog_kind`` defines its own
+    payload and result; the CLI only sends kinds listed in ``supported_dialog_kinds``.
+
+    Attributes:
+        dialog_kind: Which dialog (``"refusal_fallback_prompt"``...; an open set).
+        payload: The dialog's data, shaped per kind.
+        tool_use_id: The tool call the dialog belongs to, if any.
+    """
+
+    dialog_kind: str
+    payload: dict[str, Any] = attrs.field(factory=dict)
+    tool_use_id: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> UserDialogRequest:
+        """Decodes the request (the ``request`` object of the ``control_request``)."""
+        return cls(
+            dialog_kind=str(data.get("dialog_kind", "")),
+            payload=_dict(data.get("payload")),
+            tool_use_id=_str(data.get("tool_use_id")),
+            raw=data,
+        )
+
+
+def _check_behavior(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in ("completed", "cancelled"):
+        raise ValueError(f"behavior must be 'completed' or 'cancelled', not {value!r}")
+
+
+@attrs.frozen
+class UserDialogResult:
+    """The host's answer to a :class:`UserDialogRequest`.
+
+    ``cancelled`` makes the CLI apply the dialog's default behaviour (the answer to give for a
+    kind you do not know).
+
+    Attributes:
+        behavior: ``"completed"`` (the user chose; ``result`` says what) or ``"cancelled"``.
+        result: The user's choice, shaped per ``dialog_kind`` (with ``completed``).
+    """
+
+    behavior: UserDialogBehavior = attrs.field(validator=_check_behavior)
+    result: Any = None
+
+    @classmethod
+    def completed(cls, result: Any = None) -> UserDialogResult:
+        """The user chose ``result``."""
+        return cls("completed", result)
+
+    @classmethod
+    def cancelled(cls) -> UserDialogResult:
+        """The user dismissed the dialog (the CLI applies its default)."""
+        return cls("cancelled")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire answer."""
+        if self.behavior == "completed":
+            return {"behavior": "completed", "result": self.result}
+        return {"behavior": "cancelled"}

@@ -20,11 +20,11 @@ from typing import Any, Literal
 
 import attrs
 
-from ._dataclass_compat import dataclass_compatible
-from ._errors import ConfigurationError
-
 # Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
 # aliases below; none of these modules imports this one.
+from ._control_types import UserDialogRequest
+from ._dataclass_compat import dataclass_compatible
+from ._errors import ConfigurationError
 from ._hook_context import HookContext
 from ._limits import ResourceLimits, check_resource_limits
 from ._mcp import ElicitationRequest
@@ -146,6 +146,8 @@ CanUseTool = Callable[
 HookCallback = Callable[[Any, "str | None", "HookContext"], "Awaitable[Any] | Any"]
 #: ``on_elicitation(request)`` returning ``ElicitationResult``, a dict or ``None`` (decline).
 ElicitationCallback = Callable[["ElicitationRequest"], "Awaitable[Any] | Any"]
+#: ``on_user_dialog(request)`` returning ``UserDialogResult``, a dict or ``None`` (cancelled).
+UserDialogCallback = Callable[["UserDialogRequest"], "Awaitable[Any] | Any"]
 #: Sandbox settings: the official ``SandboxSettings`` dict (``enabled``, ``network``, ...).
 SandboxSettings = dict[str, Any]
 #: An MCP server configuration: an official config dict (``{"type": "stdio", "command": ...}``,
@@ -616,6 +618,11 @@ class ClaudeAgentOptions:
         on_elicitation: Callback answering MCP elicitation requests:
             ``async (ElicitationRequest) -> ElicitationResult | dict | None``. Without one
             (or when it fails) elicitations are declined.
+        on_user_dialog: Callback answering ``request_user_dialog`` (a blocking dialog a tool asks
+            the host to render): ``async (UserDialogRequest) -> UserDialogResult | dict | None``.
+            ``None``, or a callback that fails, answers ``cancelled`` (the dialog's default).
+        supported_dialog_kinds: The ``dialog_kind`` values ``on_user_dialog`` renders (sent in
+            ``initialize``; the CLI sends no other kind). Needs ``on_user_dialog``.
         can_use_tool_timeout: Seconds ``can_use_tool`` may take before the call is denied
             (``None``: no bound; the CLI itself waits forever for a permission answer).
     """
@@ -728,6 +735,8 @@ class ClaudeAgentOptions:
     max_buffered_bytes: int = 256 * 1024 * 1024
     transport: Any = None
     on_elicitation: ElicitationCallback | None = None
+    on_user_dialog: UserDialogCallback | None = None
+    supported_dialog_kinds: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     can_use_tool_timeout: float | None = None
     process_limiter: Any = attrs.field(default=None, eq=False)
     resource_limits: ResourceLimits | None = None
@@ -905,6 +914,7 @@ _NOT_SENT_FIELDS = frozenset(
         "budget",
         "transport",
         "on_elicitation",
+        "on_user_dialog",
         "process_limiter",
         "resource_limits",
     }
@@ -1171,6 +1181,12 @@ def _check_values(o: ClaudeAgentOptions) -> None:
             "on_elicitation must be a function (async, or plain), not "
             f"{type(o.on_elicitation).__name__}"
         )
+    if o.on_user_dialog is not None and not callable(o.on_user_dialog):
+        raise _fail(
+            "on_user_dialog must be a function (async, or plain), not "
+            f"{type(o.on_user_dialog).__name__}"
+        )
+    _check_str_items("supported_dialog_kinds", o.supported_dialog_kinds)
     _check_seconds("can_use_tool_timeout", o.can_use_tool_timeout, positive=True, optional=True)
     if o.resource_limits is not None:
         check_resource_limits(o.resource_limits, o.transport)
@@ -1179,6 +1195,8 @@ def _check_values(o: ClaudeAgentOptions) -> None:
 def _check_combinations(o: ClaudeAgentOptions) -> None:
     if o.can_use_tool_timeout is not None and o.can_use_tool is None:
         raise _fail("can_use_tool_timeout has no effect without can_use_tool")
+    if o.supported_dialog_kinds and o.on_user_dialog is None:
+        raise _fail("supported_dialog_kinds needs on_user_dialog, which renders the dialogs")
     if o.can_use_tool is not None and o.permission_prompt_tool_name:
         raise _fail(
             "can_use_tool cannot be used together with permission_prompt_tool_name: the callback "

@@ -472,7 +472,7 @@ class ResumableSession:
         self._turn_completed(session)
         return turn
 
-    async def _setting(self, apply: Callable[[Session], Awaitable[None]]) -> None:
+    async def _setting(self, apply: Callable[[Session], Awaitable[object]]) -> None:
         """Applies a runtime setting to the live CLI, if any (the options keep it anyway)."""
         session = self._session
         if session is None or _is_dead(session):

@@ -80,7 +80,7 @@ from ._transport._command import (
     build_initialize,
     check_initialize_reply,
 )
-from ._transport._discovery import find_cli
+from ._transport._discovery import find_cli_async
 from ._transport._process import SubprocessTransport, shutdown_process
 from ._util import StderrTail, collapse_group
 
@@ -539,6 +539,13 @@ class Session(ControlRequests):
         finally:
             if not pending.done.is_set():
                 self._proto.forget_request(request_id)
+                # Abandoned (timed out, or its caller was cancelled): tell the CLI, which stops
+                # work it is still doing for it (an mcp_call, say). Never raises.
+                try:
+                    cancel = {"type": "control_cancel_request", "request_id": request_id}
+                    self._out_send.send_nowait(self._proto.send_raw(cancel))
+                except Exception as exc:  # the writer is closed: the CLI is going away anyway
+                    logger.debug("control_cancel_request for %s not sent: %r", request_id, exc)
         if not pending.done.is_set():
             raise ControlTimeoutError(subtype, limit)
         if pending.error is not None:
@@ -1246,7 +1253,7 @@ async def _prepare(options: ClaudeAgentOptions | None) -> _Prepared:
         options = ClaudeAgentOptions()
     validate_options(options)
     if options.transport is None:
-        cli = await trio.to_thread.run_sync(find_cli, options.cli_path, abandon_on_cancel=True)
+        cli = await find_cli_async(options.cli_path)
     else:
         cli = os.fspath(options.cli_path) if options.cli_path else "claude"
     argv = build_argv(options, cli)

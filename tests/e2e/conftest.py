@@ -6,12 +6,9 @@ skip locally, but fail under CI, where a skipped end-to-end tier would hide a br
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-import trio_claude as tc
-from trio_claude._transport._discovery import find_cli
+from tests._helpers import require_cli
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -22,9 +19,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _require_cli() -> None:
-    try:
-        find_cli()
-    except tc.CLINotFoundError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("the claude CLI is not installed (run `make cli`)")
+    require_cli()

@@ -12,18 +12,9 @@ from typing import Any
 
 import trio_claude as tc
 import trio_claude.blocking as tcb
+from tests._helpers import texts
 from tests.integration._blocking_support import alive, ctrl_c_when_blocked, facade_threads
 from trio_claude.testing import Match, Text, ToolUse, Turn, open_claude_test_env_blocking
-
-
-def texts(messages: Any) -> list[str]:
-    return [
-        block.text
-        for m in messages
-        if isinstance(m, tc.AssistantMessage)
-        for block in m.content
-        if isinstance(block, tc.TextBlock)
-    ]
 
 
 def test_a_blocking_session_with_the_real_cli(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import trio
@@ -271,7 +271,8 @@ async def test_failing_hook_is_no_opinion_unless_on_failure_block(
     async def broken(*args: Any) -> Any:
         raise RuntimeError("hook bug")
 
-    for on_failure, survives in ((None, False), ("block", True)):
+    cases: tuple[tuple[Literal["block"] | None, bool], ...] = ((None, False), ("block", True))
+    for on_failure, survives in cases:
         victim = claude_env.project / f"victim-{on_failure}.txt"
         victim.write_text("x")
         script = [Turn([ToolUse("Bash", {"command": f"rm -f {victim}"})]), Turn("ok")]
@@ -327,7 +328,8 @@ async def test_in_process_tool_called_by_the_model(claude_env: ClaudeTestEnv) ->
 async def test_always_load_tools_skip_tool_search(claude_env: ClaudeTestEnv) -> None:
     @tc.tool("echo", "Echo text", {"text": str}, always_load=True)
     def echo(args: dict[str, Any]) -> str:
-        return "echo:" + args["text"]
+        text: str = args["text"]
+        return "echo:" + text
 
     script = [Turn([ToolUse("mcp__probe__echo", {"text": "hi"})]), Turn("{last_tool_result}")]
     opts = claude_env.options(
@@ -346,7 +348,8 @@ async def test_always_load_tools_skip_tool_search(claude_env: ClaudeTestEnv) -> 
 async def test_tools_are_deferred_by_default(claude_env: ClaudeTestEnv) -> None:
     @tc.tool("echo", "Echo text", {"text": str})
     def echo(args: dict[str, Any]) -> str:
-        return args["text"]
+        text: str = args["text"]
+        return text
 
     opts = claude_env.options(
         [Turn("no tools used")],

@@ -250,7 +250,7 @@ async def test_api_401_without_retries_is_an_error_result_and_a_result_error(
 
 async def test_fallback_model_after_repeated_529(claude_env: ClaudeTestEnv) -> None:
     """n_fallback_model: three 529s for the primary model switch to ``fallback_model``."""
-    script = [
+    script: list[HTTPError | Turn] = [
         HTTPError(529, repeat=True, match=Match(model="claude-opus-4-5")),
         Turn("served by {model}"),
     ]

@@ -78,7 +78,7 @@ async def test_interrupt_with_no_turn_running_is_harmless(claude_env: ClaudeTest
 
 
 async def test_set_mcp_servers_adds_an_in_process_server(claude_env: ClaudeTestEnv) -> None:
-    calls: list[dict[str, object]] = []
+    calls: list[dict[str, float]] = []
 
     @tc.tool("mul", "Multiply two numbers", {"a": float, "b": float}, always_load=True)
     async def mul(args: dict[str, float]) -> str:

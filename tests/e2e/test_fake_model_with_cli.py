@@ -261,7 +261,8 @@ async def test_http_401_is_an_error_result(cli: str, tmp_path: Path):
 
 
 async def test_x_should_retry_false_stops_retries(cli: str, tmp_path: Path):
-    script = [HTTPError(529, headers={"x-should-retry": "false"}, repeat=True)]
+    headers = {"x-should-retry": "false"}
+    script = [HTTPError(529, headers=headers, repeat=True)]  # type: ignore[arg-type]  # converter=dict hides the type
     async with open_fake_model(script) as model:
         run = await run_cli(cli, model.base_url, tmp_path)  # default retry budget
     assert run.returncode == 1
@@ -270,7 +271,10 @@ async def test_x_should_retry_false_stops_retries(cli: str, tmp_path: Path):
 
 
 async def test_mid_stream_error_retries_without_streaming(cli: str, tmp_path: Path):
-    script = [StreamError(after_events=3, blocks=["partial"]), Turn("recovered via {model}")]
+    script: list[StreamError | Turn] = [
+        StreamError(after_events=3, blocks=["partial"]),
+        Turn("recovered via {model}"),
+    ]
     async with open_fake_model(script) as model:
         run = await run_cli(cli, model.base_url, tmp_path, args=("--model", "claude-sonnet-4-5"))
     assert run.returncode == 0, run.stderr

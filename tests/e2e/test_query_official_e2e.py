@@ -14,19 +14,10 @@ import pytest
 import trio
 
 import trio_claude as tc
+from tests._helpers import texts
 from trio_claude.testing import ClaudeTestEnv, HTTPError, Match, Text, ToolUse, Turn, Usage
 
 MAIN = Match(subagent=False)
-
-
-def texts(messages: list[Any]) -> list[str]:
-    return [
-        block.text
-        for m in messages
-        if isinstance(m, tc.AssistantMessage)
-        for block in m.content
-        if isinstance(block, tc.TextBlock)
-    ]
 
 
 def request_texts(request: Any) -> list[str]:

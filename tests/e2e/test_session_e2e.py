@@ -8,16 +8,6 @@ import trio_claude as tc
 from trio_claude.testing import ClaudeTestEnv, Text, ToolUse, Turn, find_marked_processes
 
 
-def texts(messages: object) -> list[str]:
-    return [
-        b.text
-        for m in messages  # type: ignore[attr-defined]
-        if isinstance(m, tc.AssistantMessage)
-        for b in m.content
-        if isinstance(b, tc.TextBlock)
-    ]
-
-
 async def test_plain_answer_with_ask(claude_env: ClaudeTestEnv) -> None:
     opts = claude_env.options([Turn("four")])
     turn = await tc.ask("What is 2+2?", options=opts)

@@ -208,7 +208,7 @@ async def test_a_pipeline_whose_middle_stage_fails(claude_env: ClaudeTestEnv) ->
     middle = claude_env.options(
         [
             Turn("middle ok", match=Match(last_user_text_contains="item 0")),
-            HTTPError(500, headers={"x-should-retry": "false"}, repeat=True),
+            HTTPError(500, headers={"x-should-retry": "false"}, repeat=True),  # type: ignore[arg-type]  # converter=dict hides the type
         ],
         name="middle",
         env=no_retry,
@@ -270,6 +270,7 @@ async def test_agents_share_a_blackboard_through_tools(claude_env: ClaudeTestEnv
     assert state == {"answer": {"n": 42}}
     assert team.board.history[0].author == "writer"
     seen = claude_env.model.turn_requests("reader")[-1].last_tool_result
+    assert seen is not None
     assert json.loads(seen)["board"] == {"answer": {"n": 42}}
     assert_closed(team.statistics(), claude_env)
 

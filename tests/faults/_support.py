@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,6 @@ import orjson
 import trio
 import trio.testing
 
-import trio_claude as tc
 from trio_claude._transport._base import ChildProcess, LaunchSpec, Transport
 from trio_claude._transport._process import SubprocessTransport
 from trio_claude.testing.fake_cli import FakeCLIProcessTransport, FakeCLITransport, FakeScript
@@ -267,16 +268,6 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
             await trio.sleep(0.005)
 
 
-def texts(messages: Any) -> list[str]:
-    return [
-        b.text
-        for m in messages
-        if isinstance(m, tc.AssistantMessage)
-        for b in m.content
-        if isinstance(b, tc.TextBlock)
-    ]
-
-
 # ------------------------------------------------------------------------------ memory
 
 
@@ -301,6 +292,46 @@ def _status_kib(key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1])
     raise RuntimeError(f"{key} not in /proc/self/status")
+
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+_RUN_IN_CHILD = """
+import importlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import trio
+function = getattr(importlib.import_module(sys.argv[2]), sys.argv[3])
+result = trio.run(function, *sys.argv[5:])
+with open(sys.argv[4], "w") as f:
+    json.dump(result, f)
+"""
+
+
+async def in_fresh_process(
+    function: Callable[..., Awaitable[Any]], *args: str, timeout: float = 90
+) -> Any:
+    """Runs ``trio.run(function, *args)`` in a new interpreter; returns its (JSON) result.
+
+    For measurements that the history of this long-lived pytest process would skew, such as a
+    peak RSS. One example: glibc's malloc serves a block below its *mmap threshold* from the heap,
+    and raises that threshold (up to 32 MiB) each time a larger mmapped block is freed, so after
+    an earlier test freed a 24 MiB buffer, a buffer that grows to 100 MiB first fills ~24 MiB of
+    heap pages that stay resident: the same code peaks 24 MiB higher. A fresh interpreter starts
+    with the allocator's defaults, as an application does.
+
+    ``function`` must be a module-level coroutine function taking strings; its module is imported
+    by name in the child (with the repository root on ``sys.path``). The child's stderr is in
+    the assertion message if it fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="trio-claude-fresh-") as tmp:
+        out = Path(tmp) / "result.json"
+        argv = [sys.executable, "-c", _RUN_IN_CHILD, str(_ROOT), function.__module__]
+        argv += [function.__qualname__, str(out), *args]
+        with trio.fail_after(timeout):
+            done = await trio.run_process(argv, capture_stderr=True, check=False)
+        stderr = done.stderr.decode(errors="replace")
+        assert done.returncode == 0, f"{function.__qualname__} failed in its process:\n{stderr}"
+        return json.loads(out.read_text())
 
 
 # ------------------------------------------------------------------- cancellation

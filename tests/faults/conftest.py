@@ -27,8 +27,7 @@ from typing import Any
 import pytest
 import trio
 
-import trio_claude as tc
-from trio_claude._transport._discovery import find_cli
+from tests._helpers import require_cli
 
 from ._leaks import (
     MARKER_VARIABLE,
@@ -72,14 +71,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked e2e need the real CLI: skip without it locally, fail under CI (as tests/e2e)."""
-    if item.get_closest_marker("e2e") is None:
-        return
-    try:
-        find_cli()
-    except tc.CLINotFoundError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("the claude CLI is not installed (run `make cli`)")
+    if item.get_closest_marker("e2e") is not None:
+        require_cli()
 
 
 def pytest_configure(config: pytest.Config) -> None:

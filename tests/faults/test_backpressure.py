@@ -15,6 +15,7 @@ from typing import Any
 import trio
 
 import trio_claude as tc
+from tests._helpers import texts
 from trio_claude.testing.fake_cli import (
     FakeCLIProcessTransport,
     FakeScript,
@@ -25,7 +26,7 @@ from trio_claude.testing.fake_cli import (
     Text,
 )
 
-from ._support import current_rss, texts, wait_until
+from ._support import current_rss, wait_until
 
 MESSAGES = 10_000
 REQUESTS = 100

@@ -24,44 +24,13 @@ import trio
 import trio.testing
 
 import trio_claude as tc
+from tests._helpers import answers, error, one_turn, options_for, success
 from trio_claude._hooks import encode_hook_output
 from trio_claude._mcp import McpServerConnection
 from trio_claude._permissions import encode_permission_result
 from trio_claude.testing.fake_cli import (
-    FakeCLI,
-    FakeCLITransport,
-    FakeScript,
-    FakeTurn,
     Request,
-    Result,
 )
-
-
-def options_for(script: FakeScript, **kw: Any) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
-    transport = FakeCLITransport(script)
-    return tc.ClaudeAgentOptions(transport=transport, **kw), transport
-
-
-def one_turn(*steps: Any) -> FakeScript:
-    return FakeScript(turns=[FakeTurn(steps=(*steps, Result(text="end")))])
-
-
-def answers(fake: FakeCLI | None) -> list[dict[str, Any]]:
-    """The SDK's answers to the fake's Request steps, in order."""
-    assert fake is not None
-    return [fake.responses[frame["request_id"]] for frame in fake.requests_sent]
-
-
-def success(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["subtype"] == "success", body
-    response: dict[str, Any] = body["response"]
-    return response
-
-
-def error(body: dict[str, Any]) -> str:
-    assert body["subtype"] == "error", body
-    text: str = body["error"]
-    return text
 
 
 def can_use_tool(tool: str, tool_input: dict[str, Any]) -> Request:
@@ -299,7 +268,8 @@ def test_permission_updates_never_stringify_what_is_not_a_path() -> None:
     for wrong in (None, b"/etc", 3):
         with pytest.raises(TypeError, match="directories must be paths"):
             tc.PermissionUpdate.add_directories([wrong])  # type: ignore[list-item]
-    update = tc.PermissionUpdate.add_directories([Path("/w/src")])
+    # a Path is accepted, though the annotation says str
+    update = tc.PermissionUpdate.add_directories([Path("/w/src")])  # type: ignore[list-item]
     assert update.to_dict()["directories"] == ["/w/src"]
 
 

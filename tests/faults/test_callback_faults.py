@@ -16,6 +16,7 @@ import trio
 import trio.testing
 
 import trio_claude as tc
+from tests._helpers import texts
 from trio_claude.testing.fake_cli import (
     Emit,
     FakeCLITransport,
@@ -27,8 +28,6 @@ from trio_claude.testing.fake_cli import (
     Step,
     Text,
 )
-
-from ._support import texts
 
 
 def hook_request(request_id: str, callback_id: str) -> Emit:

@@ -31,6 +31,7 @@ import pytest
 import trio
 
 import trio_claude as tc
+from tests._helpers import texts
 from trio_claude.testing.fake_cli import FakeScript, FakeTurn, Result, Text
 
 from ._support import CancelAfterSteps, RecordingFakeTransport, RecordingProcessTransport, exists
@@ -100,16 +101,6 @@ def fake(script: FakeScript | None = None) -> MakeOptions:
         return tc.ClaudeAgentOptions(transport=transport), transport
 
     return make
-
-
-def texts(messages: Any) -> list[str]:
-    return [
-        b.text
-        for m in messages
-        if isinstance(m, tc.AssistantMessage)
-        for b in m.content
-        if isinstance(b, tc.TextBlock)
-    ]
 
 
 TWO_TURNS = FakeScript(

@@ -22,6 +22,7 @@ import trio
 import trio.testing
 
 import trio_claude as tc
+from tests._helpers import options_for, texts
 from trio_claude.testing.fake_cli import (
     Emit,
     FakeCLITransport,
@@ -43,7 +44,6 @@ from ._support import (
     ScriptTransport,
     alive,
     assistant_frame,
-    texts,
     wait_until,
 )
 from ._support import (
@@ -54,11 +54,6 @@ CLIS = Path(__file__).parent / "clis"
 UUID_A = "aaaaaaaa-0000-4000-8000-00000000000a"
 UUID_B = "bbbbbbbb-0000-4000-8000-00000000000b"
 SESSION_ID = "00000000-0000-4000-8000-000000000001"
-
-
-def options_for(script: FakeScript, **kw: Any) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
-    transport = FakeCLITransport(script)
-    return tc.ClaudeAgentOptions(transport=transport, **kw), transport
 
 
 async def receive_turn(session: tc.Session, into: list[tc.Message], timeout: float = 30) -> None:
@@ -154,6 +149,7 @@ async def test_an_exit_with_stdout_held_open_ends_the_turn_after_a_short_grace(
                 assert session.lifecycle is tc.LifecycleState.FAILED
                 with pytest.raises(tc.ProcessError):
                     await session.send("again")
+        assert transport.child is not None
         transport.child.cli_stdout.close()
 
 

@@ -15,6 +15,7 @@ import pytest
 import trio
 
 import trio_claude as tc
+from tests._helpers import texts
 from trio_claude.testing.fake_cli import (
     FakeCLIProcessTransport,
     FakeScript,
@@ -34,7 +35,6 @@ from ._support import (
     assistant_frame,
     exists,
     result_frame,
-    texts,
     wait_until,
 )
 

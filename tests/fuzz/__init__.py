@@ -14,4 +14,6 @@ def examples(ci_budget: int) -> int:
     ``make test`` (profile ``ci``, 100 examples by default) runs each fuzz test with its own small
     budget; ``make fuzz`` (profile ``fuzz``, 10 000) runs 100x as many.
     """
-    return max(1, ci_budget * settings.default.max_examples // _CI_EXAMPLES)
+    current = settings.default
+    assert current is not None  # a profile is loaded (tests/conftest.py)
+    return max(1, ci_budget * current.max_examples // _CI_EXAMPLES)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import trio
@@ -111,7 +111,7 @@ class Transport(FakeCLITransport):
 class Case:
     shape: str
     agents: tuple[tuple[Behaviour, ...], ...]  # per agent: what its CLI does, turn by turn
-    on_error: str
+    on_error: Literal["cancel", "collect"]
     cancel_at: float | None
     budget_usd: float | None
 
@@ -151,7 +151,7 @@ async def run_fanout(case: Case, opts: list[tc.ClaudeAgentOptions], budget: Any,
     async with teams.open_fanout(
         limit=2,
         on_error=case.on_error,
-        budget=budget,  # type: ignore[arg-type]
+        budget=budget,
     ) as fan:
         publish(fan)
         for i, o in enumerate(opts):
@@ -169,7 +169,7 @@ async def run_pipeline(case: Case, opts: list[tc.ClaudeAgentOptions], budget: An
         stages,
         buffer=1,
         on_error=case.on_error,
-        budget=budget,  # type: ignore[arg-type]
+        budget=budget,
     ) as pipe:
         publish(pipe)
         results = await pipe.process(["a", "b", "c"])
@@ -215,7 +215,7 @@ async def run_blackboard(case: Case, opts: list[tc.ClaudeAgentOptions], budget: 
     async with teams.open_blackboard(
         agents,
         on_error=case.on_error,
-        budget=budget,  # type: ignore[arg-type]
+        budget=budget,
     ) as team:
         publish(team)
         for name in agents:

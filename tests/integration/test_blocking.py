@@ -23,6 +23,7 @@ import trio.testing
 
 import trio_claude as tc
 import trio_claude.blocking as tcb
+from tests._helpers import texts
 from tests.faults._leaks import descendants
 from tests.integration._blocking_support import (
     alive,
@@ -40,6 +41,7 @@ from trio_claude.testing.fake_cli import (
     Request,
     Result,
     Stderr,
+    Step,
     Text,
     WaitForInterrupt,
 )
@@ -57,16 +59,6 @@ def no_leaks() -> Any:
     assert facade_threads() == []
     left = {pid: state for pid, state in descendants(os.getpid()).items() if pid not in before}
     assert left == {}, "child processes left behind (Z = a zombie nobody reaped)"
-
-
-def texts(messages: Any) -> list[str]:
-    return [
-        block.text
-        for m in messages
-        if isinstance(m, tc.AssistantMessage)
-        for block in m.content
-        if isinstance(block, tc.TextBlock)
-    ]
 
 
 # ------------------------------------------------------------------------- the API
@@ -174,7 +166,7 @@ def test_callbacks_stay_async_and_run_in_the_sessions_own_thread(tmp_path: Path)
                 return tc.PermissionResultDeny(message="no re-entry")
         return tc.PermissionResultAllow()
 
-    steps = [
+    steps: list[Step] = [
         Request("can_use_tool", {"tool_name": "Write", "input": {}}),
         Request("can_use_tool", {"tool_name": "Reenter", "input": {}}),
         Result(text="done"),
@@ -321,7 +313,10 @@ def test_ctrl_c_while_closing_aborts_and_a_second_one_stops_waiting(tmp_path: Pa
         unwedge.wait(60)  # blocks the session's whole loop: what a callback must never do
         return tc.PermissionResultAllow()
 
-    steps = [Request("can_use_tool", {"tool_name": "Write", "input": {}}), Result(text="done")]
+    steps: list[Step] = [
+        Request("can_use_tool", {"tool_name": "Write", "input": {}}),
+        Result(text="done"),
+    ]
     script = FakeScript(turns=[FakeTurn(steps=steps)])
     opts = options(script, tmp_path, can_use_tool=wedging_policy, close_timeout=0.5)
     session = tcb.open_session(opts)
@@ -436,7 +431,7 @@ def test_receiving_is_single_consumer_and_runs_take_turns(tmp_path: Path) -> Non
         await event.wait()
         return tc.PermissionResultAllow()
 
-    first_turn = [
+    first_turn: list[Step] = [
         Request("can_use_tool", {"tool_name": "Write", "input": {}}),
         Text("one"),
         Result(text="one"),

@@ -22,11 +22,11 @@ import trio
 import trio.testing
 
 import trio_claude as tc
-from trio_claude import _session, _threads
+from tests._helpers import answers, options_for, success
+from trio_claude import _threads
+from trio_claude._transport import _discovery
 from trio_claude._transport._process import SubprocessTransport
 from trio_claude.testing.fake_cli import (
-    FakeCLI,
-    FakeCLITransport,
     FakeScript,
     FakeTurn,
     Request,
@@ -34,22 +34,6 @@ from trio_claude.testing.fake_cli import (
 )
 
 # ------------------------------------------------------------------------------- helpers
-
-
-def options_for(script: FakeScript, **kw: Any) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
-    transport = FakeCLITransport(script)
-    return tc.ClaudeAgentOptions(transport=transport, **kw), transport
-
-
-def answers(fake: FakeCLI | None) -> list[dict[str, Any]]:
-    assert fake is not None
-    return [fake.responses[frame["request_id"]] for frame in fake.requests_sent]
-
-
-def success(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["subtype"] == "success", body
-    response: dict[str, Any] = body["response"]
-    return response
 
 
 @pytest.fixture
@@ -100,6 +84,14 @@ def fake_cli_executable(directory: Path) -> str:
     return str(path)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_discoveries() -> Iterator[None]:
+    """Each test discovers afresh (opens reuse a discovery for a few seconds)."""
+    _discovery._found.clear()
+    yield
+    _discovery._found.clear()
+
+
 class DiscoverySpy:
     """Replaces ``find_cli`` where sessions call it; records the calling thread."""
 
@@ -119,23 +111,26 @@ class DiscoverySpy:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell script as the CLI")
-async def test_cli_discovery_runs_once_per_open_in_a_worker_thread(
+async def test_cli_discovery_runs_in_a_worker_thread_and_is_reused_briefly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spy = DiscoverySpy(fake_cli_executable(tmp_path))
-    monkeypatch.setattr(_session, "find_cli", spy)
+    monkeypatch.setattr(_discovery, "find_cli", spy)
 
     async with tc.open_session() as session:
         assert (await session.run("hi")).text == "ok"
     spy.assert_worker_threads(1)
 
+    # Opens right after it reuse that discovery (a fan-out of sessions discovers once).
     async with trio.open_nursery() as nursery:
         session = await tc.connect_session(nursery, tc.ClaudeAgentOptions())
         await session.aclose()
-    spy.assert_worker_threads(2)
-
     assert (await tc.ask("hi")).text == "ok"
-    spy.assert_worker_threads(3)
+    spy.assert_worker_threads(1)
+
+    _discovery._found.clear()  # as once DISCOVERY_TTL has passed
+    assert (await tc.ask("hi")).text == "ok"
+    spy.assert_worker_threads(2)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell script as the CLI")
@@ -143,7 +138,7 @@ async def test_a_pool_discovers_the_cli_once_for_all_its_processes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spy = DiscoverySpy(fake_cli_executable(tmp_path))
-    monkeypatch.setattr(_session, "find_cli", spy)
+    monkeypatch.setattr(_discovery, "find_cli", spy)
     async with tc.open_session_pool(size=1) as pool:
         with trio.fail_after(30):
             async with pool.session() as session:
@@ -165,7 +160,7 @@ async def test_a_missing_cli_is_raised_before_any_task_or_process_starts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spy = DiscoverySpy(tc.CLINotFoundError("Claude Code CLI not found", cli_path=None))
-    monkeypatch.setattr(_session, "find_cli", spy)
+    monkeypatch.setattr(_discovery, "find_cli", spy)
 
     async def no_spawn(*args: Any) -> Any:
         raise AssertionError("nothing may be spawned")
@@ -204,7 +199,7 @@ async def test_a_hung_discovery_is_abandoned_when_the_open_is_cancelled(
         calls.append("returned")
         return "/nonexistent/claude"
 
-    monkeypatch.setattr(_session, "find_cli", hung_find_cli)
+    monkeypatch.setattr(_discovery, "find_cli", hung_find_cli)
     with trio.move_on_after(3) as scope:
         async with tc.open_session():
             pytest.fail("cannot open")  # pragma: no cover

@@ -7,6 +7,7 @@ import trio
 import trio.testing
 
 import trio_claude as tc
+from tests._helpers import options_for
 from trio_claude._options import validate_options
 from trio_claude.testing.fake_cli import (
     FakeCLITransport,
@@ -15,14 +16,10 @@ from trio_claude.testing.fake_cli import (
     Hang,
     Result,
     Sleep,
+    Step,
     Text,
     WaitForInterrupt,
 )
-
-
-def options_for(script: FakeScript, **kw: object) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
-    transport = FakeCLITransport(script)
-    return tc.ClaudeAgentOptions(transport=transport, **kw), transport  # type: ignore[arg-type]
 
 
 def user_frames(transport: FakeCLITransport) -> int:
@@ -56,7 +53,9 @@ async def test_stall_interrupts_the_turn_and_raises_with_what_was_last_seen(
 
 
 async def test_frames_push_the_stall_deadline_back(autojump_clock: trio.testing.MockClock) -> None:
-    steps = [Text("a"), Sleep(20), Text("b"), Sleep(20), Text("c"), Result(text="done")]
+    steps: list[Step] = [
+        Text("a"), Sleep(20), Text("b"), Sleep(20), Text("c"), Result(text="done")
+    ]
     opts, _ = options_for(FakeScript(turns=[FakeTurn(steps=steps)]), stall_timeout=30)
     async with tc.open_session(opts) as session:
         turn = await session.run("go")
@@ -198,7 +197,7 @@ def test_budget_validation() -> None:
         {"max_seconds": float("nan")},
     ):
         with pytest.raises(tc.ConfigurationError):
-            tc.Budget(**bad)  # type: ignore[arg-type]
+            tc.Budget(**bad)
     with pytest.raises(tc.ConfigurationError, match="budget"):
         validate_options(tc.ClaudeAgentOptions(budget=object()))
 
@@ -209,7 +208,7 @@ async def test_a_budget_is_charged_as_messages_arrive_not_as_they_are_read(
     # Without a budget, message lines wait undecoded until delivery; with one, each is decoded
     # (and charged) when it arrives, so a consumer that lags never hides spending.
     budget = tc.Budget(max_tokens=10_000)
-    steps = [Text(f"t{i}") for i in range(5)] + [Sleep(5), Result()]
+    steps: list[Step] = [*(Text(f"t{i}") for i in range(5)), Sleep(5), Result()]
     opts, _ = options_for(FakeScript(turns=[FakeTurn(steps=steps)]), budget=budget)
     async with tc.open_session(opts) as session:
         await session.send("go")

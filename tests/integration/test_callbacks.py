@@ -14,43 +14,15 @@ import trio
 import trio.testing
 
 import trio_claude as tc
+from tests._helpers import answers, error, one_turn, options_for, success
 from trio_claude.testing.fake_cli import (
     Emit,
-    FakeCLI,
-    FakeCLITransport,
     FakeScript,
     FakeTurn,
     Request,
     Result,
     Sleep,
 )
-
-
-def options_for(script: FakeScript, **kw: Any) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
-    transport = FakeCLITransport(script)
-    return tc.ClaudeAgentOptions(transport=transport, **kw), transport
-
-
-def one_turn(*steps: Any) -> FakeScript:
-    return FakeScript(turns=[FakeTurn(steps=(*steps, Result(text="end")))])
-
-
-def answers(fake: FakeCLI | None) -> list[dict[str, Any]]:
-    """The SDK's answers to the fake's Request steps, in order."""
-    assert fake is not None
-    return [fake.responses[frame["request_id"]] for frame in fake.requests_sent]
-
-
-def success(body: dict[str, Any]) -> dict[str, Any]:
-    assert body["subtype"] == "success", body
-    response: dict[str, Any] = body["response"]
-    return response
-
-
-def error(body: dict[str, Any]) -> str:
-    assert body["subtype"] == "error", body
-    text: str = body["error"]
-    return text
 
 
 def can_use_tool(tool: str, tool_input: dict[str, Any], **extra: Any) -> Request:
@@ -615,10 +587,8 @@ async def test_on_elicitation_failures_decline(
 
 
 async def test_unknown_request_subtypes_get_an_error() -> None:
-    opts, transport = options_for(one_turn(Request("request_user_dialog", {"dialog_kind": "x"})))
+    opts, transport = options_for(one_turn(Request("a_future_request", {"kind": "x"})))
     async with tc.open_session(opts) as session:
         await session.run("go")
-    assert (
-        error(answers(transport.fake)[0])
-        == "Unsupported control request subtype: request_user_dialog"
-    )
+    expected = "Unsupported control request subtype: a_future_request"
+    assert error(answers(transport.fake)[0]) == expected

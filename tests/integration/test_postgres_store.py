@@ -13,7 +13,7 @@ import textwrap
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import trio
@@ -54,7 +54,7 @@ def key(session_id: str = "11111111-1111-4111-8111-111111111111", **more: str) -
 
 
 def entry(n: int, **fields: Any) -> tc.SessionStoreEntry:
-    return {"type": "user", "uuid": f"u-{n}", "n": n, **fields}  # type: ignore[typeddict-unknown-key]
+    return cast(tc.SessionStoreEntry, {"type": "user", "uuid": f"u-{n}", "n": n, **fields})
 
 
 # --- contracts and basics --------------------------------------------------------------------

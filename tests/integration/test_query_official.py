@@ -35,6 +35,7 @@ from trio_claude.testing.fake_cli import (
     Request,
     Result,
     Sleep,
+    Step,
     Text,
     WaitForInterrupt,
     _InProcessChild,
@@ -96,7 +97,7 @@ async def test_async_for_over_query_yields_every_message(
     transport = HostedFakeCLI(FakeScript(turns=[result_turn("4")]), nursery)
     options = tc.ClaudeAgentOptions(transport=transport, max_turns=1)
 
-    messages = []
+    messages: list[Any] = []
     async for message in tc.query(prompt="What is 2 + 2?", options=options):
         messages.append(message)
 
@@ -270,7 +271,7 @@ def background_turn_script() -> FakeScript:
         "num_turns": 1,
         "total_cost_usd": 0.0,
     }
-    steps = [
+    steps: list[Step] = [
         Text("waiting for the agent"),
         Result(text="waiting for the agent"),
         Sleep(10),
@@ -465,7 +466,7 @@ async def test_the_budget_gate_sits_beside_the_users_own_hooks(
         spent = 2.0
 
     # The user's hook is hook_0, the gate hook_1.
-    steps = [pre_tool_use("hook_0"), pre_tool_use("hook_1"), Result()]
+    steps: list[Step] = [pre_tool_use("hook_0"), pre_tool_use("hook_1"), Result()]
     transport = HostedFakeCLI(FakeScript(turns=[FakeTurn(steps=steps)]), nursery, Fake)
     options = tc.ClaudeAgentOptions(
         transport=transport,

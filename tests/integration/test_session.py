@@ -8,6 +8,7 @@ import trio
 import trio.testing
 
 import trio_claude as tc
+from tests._helpers import options_for, texts
 from trio_claude.testing.fake_cli import (
     Emit,
     Exit,
@@ -24,19 +25,6 @@ from trio_claude.testing.fake_cli import (
     Text,
     WaitForInterrupt,
 )
-
-
-def options_for(script: FakeScript, **kw: object) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
-    transport = FakeCLITransport(script)
-    return tc.ClaudeAgentOptions(transport=transport, **kw), transport  # type: ignore[arg-type]
-
-
-def texts(messages: object) -> list[str]:
-    out = []
-    for m in messages:  # type: ignore[attr-defined]
-        if isinstance(m, tc.AssistantMessage):
-            out += [b.text for b in m.content if isinstance(b, tc.TextBlock)]
-    return out
 
 
 async def test_multi_turn_session() -> None:

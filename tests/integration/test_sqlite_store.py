@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import trio
@@ -34,7 +34,7 @@ KEY: tc.SessionKey = {"project_key": "proj", "session_id": "11111111-1111-4111-8
 
 
 def entry(n: int, **fields: Any) -> tc.SessionStoreEntry:
-    return {"type": "user", "uuid": f"u-{n}", "n": n, **fields}  # type: ignore[typeddict-unknown-key]
+    return cast(tc.SessionStoreEntry, {"type": "user", "uuid": f"u-{n}", "n": n, **fields})
 
 
 @pytest.fixture
@@ -235,7 +235,7 @@ async def test_a_conversation_survives_a_restart_of_the_program(tmp_path: Path) 
     async with SQLiteSessionStore(path) as reopened:
         loaded = await reopened.load({"project_key": "proj", "session_id": "first"})
         assert loaded is not None
-        assert [(e["i"], e["j"]) for e in loaded] == [(i, j) for i in range(4) for j in range(3)]  # type: ignore[typeddict-item]
+        assert [(e["i"], e["j"]) for e in loaded] == [(i, j) for i in range(4) for j in range(3)]
         assert {s["session_id"] for s in await reopened.list_sessions("proj")} == {
             "first",
             "shared",
@@ -258,11 +258,11 @@ async def test_several_processes_share_one_file(tmp_path: Path) -> None:
         shared = await opened.load({"project_key": "proj", "session_id": "shared"})
         assert shared is not None and len(shared) == len(writers) * rounds * 3
         for name in writers:
-            mine = [(e["i"], e["j"]) for e in shared if e["writer"] == name]  # type: ignore[typeddict-item]
+            mine = [(e["i"], e["j"]) for e in shared if e["writer"] == name]
             assert mine == [(i, j) for i in range(rounds) for j in range(3)]  # order kept
         # Batches stay whole: a writer's three entries are never interleaved with another's.
         for start in range(0, len(shared), 3):
-            assert len({e["writer"] for e in shared[start : start + 3]}) == 1  # type: ignore[typeddict-item]
+            assert len({e["writer"] for e in shared[start : start + 3]}) == 1
         listed = await opened.list_sessions("proj")
         assert sorted(s["session_id"] for s in listed) == ["shared", *writers]
 
@@ -397,7 +397,7 @@ async def test_a_longer_outage_is_reported_and_an_import_fills_the_gap(tmp_path:
 
         await tc.import_session_to_store(session_id, opened, config_dir=config)
         loaded = await opened.load(key)
-        assert loaded is not None and sorted(e["n"] for e in loaded) == list(range(15))  # type: ignore[typeddict-item]
+        assert loaded is not None and sorted(e["n"] for e in loaded) == list(range(15))
 
 
 async def test_a_closing_flush_waits_behind_the_batch_in_flight(tmp_path: Path) -> None:

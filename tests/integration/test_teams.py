@@ -8,6 +8,7 @@ are in ``tests/e2e/test_teams_e2e.py``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -456,7 +457,7 @@ async def test_the_lead_delegates_to_three_teammates_in_parallel(
     assert turn.text == "all done"
     # The three teammates ran at once (and the lead waited on its tools meanwhile).
     assert concurrency.peak == 4
-    fake = lead.transport.fakes[0]  # type: ignore[union-attr]
+    fake = lead.transport.fakes[0]
     assert [tool_text(fake, i) for i in range(3)] == [(False, f"{n} reports") for n in names]
     for n in names:
         assert prompts(mates[n].transport) == [f"task for {n}"]
@@ -464,7 +465,7 @@ async def test_the_lead_delegates_to_three_teammates_in_parallel(
     assert_all_final(stats)
     assert stats.turns == 4 and stats.states == {AgentState.DONE: 4}
     # The lead's CLI got the team's server and its tools.
-    argv = " ".join(lead.transport.specs[0].argv)  # type: ignore[union-attr]
+    argv = " ".join(lead.transport.specs[0].argv)
     assert "mcp__team__delegate" in argv and '"team"' in argv
 
 
@@ -483,7 +484,7 @@ async def test_a_failed_delegation_is_reported_to_the_lead_and_recorded(
     )
     async with teams.open_team(lead, {"flaky": options(crash())}) as team:
         assert (await team.run("go")).text == "coped"
-    fake = lead.transport.fakes[0]  # type: ignore[union-attr]
+    fake = lead.transport.fakes[0]
     is_error, text = tool_text(fake, 0)
     assert is_error and "flaky failed: ProcessError" in text
     is_error, text = tool_text(fake, 1)
@@ -519,7 +520,7 @@ async def test_cancelling_the_lead_s_turn_cancels_its_delegations(
             await team.run("go")
         await team.teammates["x"].wait_state(AgentState.CANCELLED)
         await trio.sleep(1)  # the abandoned turn is interrupted by the session's own tasks
-        assert mate.transport.fakes[0].interrupts == 1  # type: ignore[union-attr]
+        assert mate.transport.fakes[0].interrupts == 1
         assert (await team.run("again")).text == "second turn"
         assert (await team.delegate("x", "direct")).text == "next"
     assert_all_final(team.statistics())
@@ -566,7 +567,7 @@ async def test_open_team_start_failure_names_the_agent() -> None:
 SID = "00000000-0000-4000-8000-00000000000a"
 
 
-def flag(argv: list[str], name: str) -> str | None:
+def flag(argv: Sequence[str], name: str) -> str | None:
     for i, token in enumerate(argv):
         if token == name:
             return argv[i + 1]
@@ -730,7 +731,7 @@ async def test_agents_share_a_blackboard_and_wait_for_changes(
         state = await team.board.wait_until(lambda s: "answer" in s)
         assert state == {"goal": "find n", "answer": {"n": 42}}
         assert trio.current_time() == pytest.approx(5, abs=0.5)
-    fake = reader.transport.fakes[0]  # type: ignore[union-attr]
+    fake = reader.transport.fakes[0]
     is_error, text = tool_text(fake, 0)
     assert not is_error and '"changed":true' in text and '"n":42' in text
     assert team.board.history[-1].author == "writer"
@@ -813,7 +814,7 @@ async def test_cancelling_a_debate_interrupts_the_speaker(
         with trio.move_on_after(10):
             await debate.run("t")
         assert debate.agents["a"].state is AgentState.CANCELLED
-    assert a.transport.fakes[0].interrupts == 1  # type: ignore[union-attr]
+    assert a.transport.fakes[0].interrupts == 1
     assert_all_final(debate.statistics())
 
 

@@ -71,7 +71,8 @@ def test_validation_never_raises(value: Any) -> None:
 
 @tc.tool("echo", "Echo", {"text": str})
 async def _echo(args: dict[str, Any]) -> str:
-    return args["text"]
+    text: str = args["text"]
+    return text
 
 
 @settings(max_examples=60)

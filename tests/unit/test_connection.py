@@ -40,7 +40,7 @@ def cli_bytes(path: Path) -> bytes:
 
 
 def all_events(proto: ClaudeProtocol) -> list[Any]:
-    out = []
+    out: list[Any] = []
     while True:
         event = proto.next_event()
         if event is NEED_DATA or event is EOF:

@@ -183,7 +183,8 @@ def tool_result_messages(result: str, *, tool_use_id: str = "toolu_1") -> list[d
 
 
 async def post(model: FakeModel, body: Any, *, prefix: str = "", **kw: Any) -> Response:
-    return await request(model, "POST", f"{prefix}/v1/messages?beta=true", body, **kw)
+    response: Response = await request(model, "POST", f"{prefix}/v1/messages?beta=true", body, **kw)
+    return response
 
 
 def streamed_text(events: list[dict[str, Any]]) -> str:
@@ -349,8 +350,12 @@ async def test_model_override_and_explicit_stop_reason():
 
 
 async def test_http_error_status_headers_and_body():
-    script = [
-        HTTPError(429, message="slow down", headers={"retry-after": "3", "x-should-retry": "true"}),
+    script: list[HTTPError | Turn] = [
+        HTTPError(
+            429,
+            message="slow down",
+            headers={"retry-after": "3", "x-should-retry": "true"},  # type: ignore[arg-type]  # converter=dict hides the type
+        ),
         HTTPError(401),
         Turn("after the errors"),
     ]
@@ -375,7 +380,7 @@ async def test_http_error_status_headers_and_body():
 
 
 async def test_mid_stream_error_event_then_non_streaming_retry():
-    script = [
+    script: list[StreamError | Turn] = [
         StreamError(after_events=3, blocks=["partial text here"]),
         Turn("recovered"),
     ]
@@ -469,7 +474,8 @@ async def test_match_fields_and_predicate():
     ]
 
     def text(resp: Response) -> str:
-        return resp.json()["content"][0]["text"]
+        text: str = resp.json()["content"][0]["text"]
+        return text
 
     async with open_fake_model(script) as model:
         assert text(await post(model, turn_body("a magic word", stream=False))) == "text"

@@ -49,7 +49,12 @@ def test_without_a_leading_type_key_the_parsed_type_is_the_kind() -> None:
     [("num_turns", 1e30), ("num_turns", 2.5), ("total_cost_usd", "free"), ("subtype", 7)],
 )
 def test_a_result_always_decodes_and_says_what_failed(field: str, value: object) -> None:
-    obj = {"type": "result", "subtype": "success", "result": "ok", "session_id": "s"}
+    obj: dict[str, object] = {
+        "type": "result",
+        "subtype": "success",
+        "result": "ok",
+        "session_id": "s",
+    }
     obj[field] = value
     result = decode_result(obj)
     assert type(result) is tc.ResultMessage

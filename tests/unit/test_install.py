@@ -174,7 +174,7 @@ def test_parse_and_cli_version(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def no_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No CLI anywhere: empty HOME, cache and PATH (plus the real node/npm dirs, if any).
 
     Registered extra doctor checks are set aside for the test and restored afterwards.
@@ -217,8 +217,8 @@ def _by_name(checks: list[DoctorCheck]) -> dict[str, DoctorCheck]:
     return {c.name: c for c in checks}
 
 
-def test_doctor_with_the_pinned_cli(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cli = _fake_cli(isolated, monkeypatch, f"{CLI_VERSION} (Claude Code)")
+def test_doctor_with_the_pinned_cli(no_cli: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli = _fake_cli(no_cli, monkeypatch, f"{CLI_VERSION} (Claude Code)")
     checks = _by_name(run_doctor(extra_checks=[]))
     assert checks["claude CLI"] == DoctorCheck("claude CLI", "ok", str(cli))
     assert checks["claude version"].status == "ok"
@@ -231,14 +231,14 @@ def test_doctor_with_the_pinned_cli(isolated: Path, monkeypatch: pytest.MonkeyPa
      ("1.0.99 (Claude Code)", "fail"), ("garbage", "fail")],
 )  # fmt: skip
 def test_doctor_version_verdicts(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch, line: str, status: str
+    no_cli: Path, monkeypatch: pytest.MonkeyPatch, line: str, status: str
 ) -> None:
-    _fake_cli(isolated, monkeypatch, line)
+    _fake_cli(no_cli, monkeypatch, line)
     assert _by_name(run_doctor(extra_checks=[]))["claude version"].status == status
 
 
 def test_doctor_without_a_cli_fails_and_exits_non_zero(
-    isolated: Path, capsys: pytest.CaptureFixture[str]
+    no_cli: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     checks = _by_name(run_doctor(extra_checks=[]))
     assert checks["claude CLI"].status == "fail"
@@ -248,9 +248,9 @@ def test_doctor_without_a_cli_fails_and_exits_non_zero(
 
 
 def test_doctor_never_prints_secrets(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    no_cli: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fake_cli(isolated, monkeypatch, f"{CLI_VERSION} (Claude Code)")
+    _fake_cli(no_cli, monkeypatch, f"{CLI_VERSION} (Claude Code)")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-very-secret")
     monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", "oauth-very-secret")
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
@@ -272,9 +272,9 @@ def test_redact_url() -> None:
 
 
 def test_extra_doctor_checks_run_and_failures_count(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    no_cli: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fake_cli(isolated, monkeypatch, f"{CLI_VERSION} (Claude Code)")
+    _fake_cli(no_cli, monkeypatch, f"{CLI_VERSION} (Claude Code)")
 
     def fake_model_session() -> DoctorCheck:
         return DoctorCheck("fake-model session", "ok", "completed in 0.4 s")

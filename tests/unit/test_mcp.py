@@ -504,7 +504,8 @@ async def test_notifications_cancelled_cancels_exactly_that_call(
         except trio.Cancelled:
             cancelled.append(args["tag"])
             raise
-        return args["tag"]
+        tag: str = args["tag"]
+        return tag
 
     conn = calc_connection(slow=slow)
     results: dict[int, Any] = {}

@@ -43,7 +43,7 @@ async def test_a_second_flush_waits_for_the_batch_in_flight(
         nursery.start_soon(mirror.flush)  # the closing flush
         await trio.sleep(1)
         store.release.set()
-    key = {"project_key": "proj", "session_id": "s1"}
-    entries = await store.load(key)
+    key: tc.SessionKey = {"project_key": "proj", "session_id": "s1"}
+    entries: list[Any] | None = await store.load(key)  # entries with keys of their own
     assert [e["n"] for e in entries or []] == [1, 2]
     assert mirror.unmirrored == 0

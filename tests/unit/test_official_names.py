@@ -328,9 +328,17 @@ def test_importing_stays_lazy() -> None:
 # --------------------------------------------------------------------------- what they are
 
 
+# On 3.10 the SDK's TypedDicts come from typing_extensions (the stdlib's ignores NotRequired),
+# and the stdlib's is_typeddict does not recognise those; typing_extensions' recognises both.
+if sys.version_info >= (3, 11):
+    from typing import is_typeddict
+else:
+    from typing_extensions import is_typeddict
+
+
 @pytest.mark.parametrize("name", TYPED_DICTS)
 def test_config_and_wire_dicts_are_typed_dicts(name: str) -> None:
-    assert typing.is_typeddict(getattr(types, name))
+    assert is_typeddict(getattr(types, name))
 
 
 def test_literal_aliases_list_the_known_values() -> None:
@@ -464,18 +472,23 @@ DATACLASS_EXAMPLES: list[Any] = [
 ]
 
 
+#: The dataclasses module, untyped: these attrs classes are dataclasses at run time too (as the
+#: official SDK's are), which mypy cannot see.
+dc: Any = dataclasses
+
+
 @pytest.mark.parametrize("value", DATACLASS_EXAMPLES, ids=lambda v: type(v).__name__)
 def test_official_dataclasses_are_dataclasses_here_too(value: Any) -> None:
     cls = type(value)
-    assert dataclasses.is_dataclass(value) and dataclasses.is_dataclass(cls)
-    assert [f.name for f in dataclasses.fields(value)] == [f.name for f in attrs.fields(cls)]
+    assert dc.is_dataclass(value) and dc.is_dataclass(cls)
+    assert [f.name for f in dc.fields(value)] == [f.name for f in attrs.fields(cls)]
     first = attrs.fields(cls)[0].name
-    assert dataclasses.replace(value) == value
+    assert dc.replace(value) == value
     assert attrs.evolve(value) == value  # attrs keeps working
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         setattr(value, first, "changed")
     if cls is not tc.ClaudeAgentOptions:  # its defaults hold sys.stderr-like objects in official
-        as_dict = dataclasses.asdict(value)
+        as_dict = dc.asdict(value)
         assert as_dict == {f.name: getattr(value, f.name) for f in attrs.fields(cls)}
 
 
@@ -484,7 +497,7 @@ def test_asdict_of_an_agent_definition_is_accepted_back() -> None:
         description="reviews", prompt="You review.", tools=["Read"], maxTurns=4, model="opus"
     )
     # what the official client does with an AgentDefinition
-    as_dict = {k: v for k, v in dataclasses.asdict(agent).items() if v is not None}
+    as_dict = {k: v for k, v in dc.asdict(agent).items() if v is not None}
     assert as_dict == {
         "description": "reviews",
         "prompt": "You review.",
@@ -492,7 +505,7 @@ def test_asdict_of_an_agent_definition_is_accepted_back() -> None:
         "model": "opus",
         "max_turns": 4,
     }
-    assert tc.AgentDefinition(**dataclasses.asdict(agent)) == agent
+    assert tc.AgentDefinition(**dc.asdict(agent)) == agent
     from_dict = tc.ClaudeAgentOptions(agents={"r": as_dict})
     from_class = tc.ClaudeAgentOptions(agents={"r": agent})
     validate_options(from_dict)
@@ -503,13 +516,13 @@ def test_asdict_of_an_agent_definition_is_accepted_back() -> None:
 
 def test_replace_runs_the_converters_like_evolve() -> None:
     options = tc.ClaudeAgentOptions(model="a")
-    changed = dataclasses.replace(
+    changed = dc.replace(
         options, model="b", allowed_tools=["Read", "Edit"], cwd=Path("/w")
     )
     assert changed.model == "b" and changed.allowed_tools == ("Read", "Edit")
     assert changed.cwd == "/w"
     assert changed == attrs.evolve(options, model="b", allowed_tools=["Read", "Edit"], cwd="/w")
-    matcher = dataclasses.replace(tc.HookMatcher(hooks=[_hook]), matcher="Write")
+    matcher = dc.replace(tc.HookMatcher(hooks=[_hook]), matcher="Write")
     assert matcher.hooks == (_hook,) and matcher.matcher == "Write"
 
 

@@ -40,6 +40,7 @@ TS_FIELDS = {
     "allow_dangerously_skip_permissions", "debug", "debug_file", "tool_aliases",
     "plan_mode_instructions", "prompt_suggestions", "agent_progress_summaries",
     "extra_initialize_fields", "mcp_servers_delivery", "settings_delivery",
+    "on_user_dialog", "supported_dialog_kinds",
 }  # fmt: skip
 OURS = {
     "budget": None, "stall_timeout": None, "control_timeout": 60.0, "initialize_timeout": 60.0,

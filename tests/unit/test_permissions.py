@@ -286,7 +286,7 @@ def test_transcript_requests_decode_and_our_answers_match_the_official_bytes(
 
 
 def test_context_carries_every_documented_request_field() -> None:
-    request = {
+    request: dict[str, Any] = {
         "subtype": "can_use_tool",
         "tool_name": "mcp__probe__echo",
         "input": {"text": "hi"},

@@ -62,7 +62,7 @@ def test_partial_messages_are_shown_once_as_they_stream(transcripts_dir: Path) -
 def test_streamed_text_is_written_delta_by_delta() -> None:
     out = io.StringIO()
     renderer = Renderer(out)
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "message_start", "message": {"id": "m1"}},
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}},

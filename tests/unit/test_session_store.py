@@ -26,16 +26,8 @@ from trio_claude.testing.session_store_conformance import run_session_store_conf
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = tmp_path / "config"
-    config.mkdir()
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    return config
-
-
-@pytest.fixture
 def config(isolated: Path) -> Path:
+    """Every test here runs isolated (tests/unit/conftest.py); this is the config directory."""
     return isolated
 
 

@@ -20,17 +20,8 @@ from trio_claude._sessions._transcript import extract_first_prompt, sanitize_uni
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """CLAUDE_CONFIG_DIR and HOME in tmp_path: the real ~/.claude is never read."""
-    config = tmp_path / "config"
-    config.mkdir()
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    return config
-
-
-@pytest.fixture
 def config(isolated: Path) -> Path:
+    """Every test here runs isolated (tests/unit/conftest.py); this is the config directory."""
     return isolated
 
 

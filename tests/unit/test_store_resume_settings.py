@@ -77,7 +77,8 @@ async def resume(project: Path) -> AsyncIterator[Callable[[dict[str, str]], Any]
         "project_key": tc.project_key_for_directory(project),
         "session_id": transcript.session_id,
     }
-    await store.append(key, transcript.lines)
+    lines: Any = transcript.lines  # plain dicts, as a store receives them
+    await store.append(key, lines)
     made: list[Path] = []
 
     async def run(env: dict[str, str]) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,7 @@ def test_sweep_is_a_no_op_without_proc(
     tmp_path: Path, sent: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add(tmp_path, 100, ppid=1, pgrp=100, tags=TAG)
-    monkeypatch.setattr(_sweep.sys, "platform", "darwin")
+    monkeypatch.setattr(sys, "platform", "darwin")  # the sys module _sweep reads
     assert not _sweep.supported(str(tmp_path))
     assert sweep(TAG, {os.geteuid()}, str(tmp_path)) == 0
     assert sent == []

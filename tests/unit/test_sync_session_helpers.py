@@ -49,13 +49,9 @@ OFFICIAL_SIGNATURES: dict[str, list[tuple[str, Any]]] = {
 
 
 @pytest.fixture(autouse=True)
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """CLAUDE_CONFIG_DIR and HOME in tmp_path: the real ~/.claude is never read."""
-    config = tmp_path / "config"
-    config.mkdir()
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    return config
+def config(isolated: Path) -> Path:
+    """Every test here runs isolated (tests/unit/conftest.py); this is the config directory."""
+    return isolated
 
 
 @pytest.fixture
@@ -84,7 +80,7 @@ def test_official_names_have_the_official_calling_convention(name: str) -> None:
     for parameter in inspect.signature(sync).parameters.values():
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY:  # trio-claude additions
             assert parameter.default is not inspect.Parameter.empty
-    assert getattr(tc._sessions, name) is sync  # type: ignore[attr-defined]
+    assert getattr(tc._sessions, name) is sync
 
 
 def test_the_official_flow_runs_without_an_event_loop(config: Path, project: Path) -> None:
@@ -100,8 +96,8 @@ def test_the_official_flow_runs_without_an_event_loop(config: Path, project: Pat
     assert tc.get_subagent_messages(t.session_id, "none", str(project)) == []
     tc.rename_session(t.session_id, "Renamed", str(project))
     tc.tag_session(t.session_id, "kept", str(project))
-    info = tc.get_session_info(t.session_id)
-    assert info is not None and (info.custom_title, info.tag) == ("Renamed", "kept")
+    found = tc.get_session_info(t.session_id)
+    assert found is not None and (found.custom_title, found.tag) == ("Renamed", "kept")
     fork = tc.fork_session(t.session_id, str(project), messages[1].uuid, "Branch")
     assert [m.message for m in tc.get_session_messages(fork.session_id)] == [
         m.message for m in messages[:2]

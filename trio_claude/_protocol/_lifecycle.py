@@ -169,6 +169,11 @@ class Lifecycle:
         return len(self._open)
 
     @property
+    def open_turns(self) -> tuple[str, ...]:
+        """The prompt uuids of the open turns, oldest first."""
+        return tuple(self._open)
+
+    @property
     def live_turn_open(self) -> bool:
         """Whether a turn some receiver may still wait for is open (rule 6)."""
         return len(self._open) > len(self._abandoned)
@@ -297,6 +302,21 @@ class Lifecycle:
             return False
         self._interrupt_pending = True
         return True
+
+    def withdrawn(self, uuids: Iterable[str]) -> list[str]:
+        """The CLI dropped these prompts before any turn took them in (``cancel_async_message``,
+        an ``interrupt`` with ``cancel_queued``): their turns end, with no result to wait for.
+
+        Returns:
+            The uuids of the open turns this ended.
+        """
+        ended = [u for u in dict.fromkeys(uuids) if u in self._open]
+        for uuid in ended:
+            self._open.remove(uuid)
+            self._abandoned.discard(uuid)
+        if ended and not self._abandoned:
+            self._interrupt_pending = False
+        return ended
 
     def interrupt_failed(self) -> None:
         """The ``interrupt`` could not be delivered or was refused; a later abandon may retry."""

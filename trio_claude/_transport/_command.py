@@ -644,6 +644,8 @@ def build_initialize(
         request["promptSuggestions"] = o.prompt_suggestions
     if o.agent_progress_summaries is not None:
         request["agentProgressSummaries"] = o.agent_progress_summaries
+    if o.supported_dialog_kinds:
+        request["supportedDialogKinds"] = list(o.supported_dialog_kinds)
     servers = initialize_mcp_servers(o)
     if servers is not None:
         request["mcpServers"] = servers
@@ -659,7 +661,8 @@ def build_initialize(
 def needs_open_stdin(options: ClaudeAgentOptions) -> bool:
     """Whether the CLI may send requests the SDK must answer, so stdin must stay open.
 
-    True with hooks, ``can_use_tool``, in-process MCP servers or ``on_elicitation``.
+    True with hooks, ``can_use_tool``, in-process MCP servers, ``on_elicitation`` or
+    ``on_user_dialog``.
 
     Args:
         options: The options.
@@ -667,7 +670,12 @@ def needs_open_stdin(options: ClaudeAgentOptions) -> bool:
     Returns:
         Whether a one-shot run must keep stdin open until the run is idle.
     """
-    if options.hooks or options.can_use_tool is not None or options.on_elicitation is not None:
+    if (
+        options.hooks
+        or options.can_use_tool is not None
+        or options.on_elicitation is not None
+        or options.on_user_dialog is not None
+    ):
         return True
     servers = options.mcp_servers
     return isinstance(servers, Mapping) and any(is_sdk_server(c) for c in servers.values())

@@ -19,8 +19,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import trio
 
 from .._errors import CLINotFoundError
 from .._version import CLI_VERSION
@@ -202,3 +206,28 @@ def find_cli(
     raise CLINotFoundError(
         f"Claude Code CLI not found. Looked at:\n{listing}\n{_install_hint()}", cli_path=None
     )
+
+
+#: How long a discovery is reused by the next opens (a fan-out of sessions discovers once).
+DISCOVERY_TTL = 5.0
+_found: dict[tuple[Any, ...], tuple[float, str]] = {}
+
+
+async def find_cli_async(cli_path: str | os.PathLike[str] | None = None) -> str:
+    """:func:`find_cli` in a worker thread (it stats files), reusing a result from the last
+    :data:`DISCOVERY_TTL` seconds for the same ``cli_path`` and environment.
+
+    Without the reuse, 50 sessions opened at once each wait for a worker thread and the GIL
+    (milliseconds each) to find the same file. A failure is never reused.
+    """
+    key = (os.fspath(cli_path) if cli_path is not None else None, tuple(os.environ.items()))
+    now = time.monotonic()
+    hit = _found.get(key)
+    if hit is not None and now - hit[0] < DISCOVERY_TTL:
+        await trio.lowlevel.checkpoint()
+        return hit[1]
+    path = await trio.to_thread.run_sync(find_cli, cli_path, abandon_on_cancel=True)
+    if len(_found) > 32:
+        _found.clear()
+    _found[key] = (now, path)
+    return path

@@ -7,10 +7,16 @@ wrap the pipes in trio streams ourselves and wait for exit with a pidfd (no SIGC
 
 Every child gets its own process group (``start_new_session``), so stopping the CLI also stops
 what stayed in its group, and, on Linux, the death signal, so a crashed parent leaves no orphan
-behind. The CLI runs its ``Bash`` tools in sessions of their own, outside that group, so every
-child also gets a random tag in its environment (``TRIO_CLAUDE_PROCESS_TAG``, see ``_sweep``):
-once the CLI is reaped, whatever ended it, every process still carrying the tag is killed, and
-the shutdown ladder kills the CLI's whole live tree rather than only its group.
+behind. The death signal is asked for by ``setpriv --pdeathsig`` (util-linux) in front of the
+command line when it is there, rather than by a ``preexec_fn``: any ``preexec_fn`` makes
+``subprocess`` fork the whole interpreter instead of using ``vfork``, which costs milliseconds
+per spawn (more the bigger the application) and page faults afterwards. Resource limits still
+need the ``preexec_fn``.
+
+The CLI runs its ``Bash`` tools in sessions of their own, outside that group, so every child
+also gets a random tag in its environment (``TRIO_CLAUDE_PROCESS_TAG``, see ``_sweep``): once
+the CLI is reaped, whatever ended it, every process still carrying the tag is killed, and the
+shutdown ladder kills the CLI's whole live tree rather than only its group.
 """
 
 from __future__ import annotations
@@ -260,14 +266,45 @@ def _sweep_uids(pid: int, user: str | int | None) -> frozenset[int]:
     return frozenset(uids)
 
 
+_SETPRIV_UNKNOWN = "?"
+_setpriv: str | None = _SETPRIV_UNKNOWN
+
+
+def _setpriv_path() -> str | None:
+    """``setpriv`` if it can set the parent-death signal (Linux; looked up once, off the loop)."""
+    global _setpriv
+    if _setpriv == _SETPRIV_UNKNOWN:
+        found = None
+        if sys.platform.startswith("linux"):
+            for candidate in ("/usr/bin/setpriv", "/bin/setpriv"):
+                if os.access(candidate, os.X_OK):
+                    found = candidate
+                    break
+        _setpriv = found
+    return _setpriv
+
+
+def _command(spec: LaunchSpec, parent_pid: int) -> tuple[list[str], Callable[[], None] | None]:
+    """The command line and the ``preexec_fn`` (``None`` when ``vfork`` can be used)."""
+    argv = list(spec.argv)
+    rlimits = rlimits_for(spec.resource_limits)
+    setpriv = _setpriv_path()
+    if rlimits or setpriv is None:
+        return argv, _make_preexec(parent_pid, rlimits)
+    # If this process died between the spawn and setpriv's prctl, the CLI would read EOF on its
+    # stdin (our end of the pipe closes with us) and exit on its own.
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv], None
+
+
 def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], int, int, int]:
+    argv, preexec = _command(spec, parent_pid)
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     _grow_pipe(out_w)
     try:
         popen = subprocess.Popen(
-            list(spec.argv),
+            argv,
             stdin=in_r,
             stdout=out_w,
             stderr=err_w,
@@ -276,7 +313,7 @@ def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], 
             user=spec.user,
             start_new_session=True,
             close_fds=True,
-            preexec_fn=_make_preexec(parent_pid, rlimits_for(spec.resource_limits)),
+            preexec_fn=preexec,
         )
     except BaseException:
         for fd in (in_r, in_w, out_r, out_w, err_r, err_w):

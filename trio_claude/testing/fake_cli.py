@@ -16,8 +16,14 @@ Each user message the SDK sends starts the next :class:`FakeTurn`; its steps run
 (emit frames, ask the SDK a control request, sleep, crash, write garbage, ...). When the turns
 run out, every further prompt gets a short default reply. ``interrupt`` cancels the running turn
 and ends it like the real CLI: a ``[Request interrupted by user]`` user frame and an
-``error_during_execution`` result. The fake answers ``initialize``, ``interrupt``, ``set_model``,
-``set_permission_mode`` and ``set_max_thinking_tokens``; other requests get an error response.
+``error_during_execution`` result.
+
+The fake answers the SDK->CLI requests of :data:`ANSWERED` with the reply shapes of Claude Code
+2.1.329 (``interrupt`` with ``cancel_queued``/``send_now``, ``get_settings``,
+``list_models``, ``mcp_call``...; see :meth:`FakeCLI._answer`); any other request, including
+``update_queued_message`` (gated off in 2.1.329), gets 2.1.329's ``Unsupported control request
+subtype: <subtype>`` error (``error_code`` ``unsupported_request``). A ``control_cancel_request``
+the SDK sends is recorded in ``cancels``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import posixpath
 import signal
 import sys
 import uuid as uuid_mod
@@ -67,6 +74,35 @@ __all__ = [
 ]
 
 CLI_VERSION = "2.1.329"
+
+#: The SDK->CLI request subtypes the fake answers (others get an error response).
+ANSWERED = frozenset(
+    {
+        "initialize",
+        "interrupt",
+        "set_model",
+        "set_permission_mode",
+        "set_max_thinking_tokens",
+        "end_session",
+        "get_settings",
+        "update_settings",
+        "get_task_output",
+        "seed_read_state",
+        "cancel_async_message",
+        "rename_session",
+        "get_session_cost",
+        "list_models",
+        "get_binary_version",
+        "file_suggestions",
+        "register_repo_root",
+        "get_hooks_listing",
+        "list_permission_rules",
+        "mcp_call",
+        "mcp_read_resource",
+    }
+)
+#: The permission modes the fake (like the CLI) accepts in ``set_permission_mode``.
+PERMISSION_MODES = ("acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan")
 
 
 # --------------------------------------------------------------------- steps
@@ -254,6 +290,11 @@ class FakeScript:
         default_reply: The text answered once the turns are used up.
         unanswered: Control request subtypes the fake never answers.
         session_id: The session id the fake reports.
+        task_outputs: Task id -> output, for ``get_task_output``.
+        mcp_tools: ``mcp__<server>__<tool>`` -> the ``CallToolResult`` ``mcp_call`` answers
+            (one with ``isError`` fails the request with its text, as the CLI does).
+        mcp_resources: ``ui://`` URI -> its text, for ``mcp_read_resource``.
+        files: The paths ``file_suggestions`` searches (relative to the session's ``cwd``).
     """
 
     turns: Sequence[FakeTurn] = ()
@@ -263,6 +304,10 @@ class FakeScript:
     default_reply: str = "ok"
     unanswered: Sequence[str] = ()
     session_id: str = "00000000-0000-4000-8000-000000000001"
+    task_outputs: dict[str, str] = attrs.field(factory=dict)
+    mcp_tools: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    mcp_resources: dict[str, str] = attrs.field(factory=dict)
+    files: Sequence[str] = ()
 
     def to_json(self) -> bytes:
         """Serialises the script (for the subprocess fake)."""
@@ -301,6 +346,10 @@ class _Exited(Exception):
         self.code = code
 
 
+class _Refused(Exception):
+    """An error answer to a control request (its text)."""
+
+
 def init_frame(session_id: str) -> dict[str, Any]:
     """A ``system/init`` frame shaped like the real CLI's."""
     return {
@@ -332,7 +381,13 @@ class FakeCLI:
         responses: The SDK's answers to our requests: request id -> response body.
         requests_sent: Our requests, in order, as sent.
         interrupts: How many interrupts were received.
+        cancels: The request ids of the SDK's ``control_cancel_request`` frames, in order.
         argv: The command line it was started with (when known).
+        cwd: The working directory it was started in (the session's ``cwd``).
+        settings: The settings ``update_settings`` wrote, by source.
+        title: The title ``rename_session`` set.
+        read_state: Path -> mtime, from ``seed_read_state``.
+        repo_roots: The roots ``register_repo_root`` registered.
     """
 
     def __init__(self, script: FakeScript) -> None:
@@ -341,9 +396,19 @@ class FakeCLI:
         self.responses: dict[str, dict[str, Any]] = {}
         self.requests_sent: list[dict[str, Any]] = []
         self.interrupts = 0
+        self.cancels: list[str] = []
+        self.settings: dict[str, dict[str, Any]] = {}
+        self.title: str | None = None
+        self.read_state: dict[str, Any] = {}
+        self.repo_roots: list[str] = []
+        # Prompt uuids received and not started yet (the CLI's queue); those withdrawn.
+        self._queued: list[str] = []
+        self._withdrawn: set[str] = set()
+        self._answering: dict[str, trio.CancelScope] = {}
         self.total_cost_usd = 0.0
         self._current_uuid: str | None = None
         self.argv: list[str] = []
+        self.cwd = os.getcwd()
         self.model = "claude-fake-1"
         self.permission_mode = "default"
         self._out: trio.abc.SendStream | None = None
@@ -353,10 +418,16 @@ class FakeCLI:
         self._waiting: dict[str, trio.Event] = {}
         self._turn_scope: trio.CancelScope | None = None
         self._interrupted = trio.Event()
+        self._turn_ended = trio.Event()
         self._initialized = trio.Event()
         self._turn_index = 0
         self._request_counter = 0
         self._stop_reading = trio.Event()
+
+    @property
+    def queued(self) -> list[str]:
+        """The uuids of the prompts received and not started yet (the CLI's queue)."""
+        return list(self._queued)
 
     # -------------------------------------------------------------- writing
 
@@ -455,6 +526,9 @@ class FakeCLI:
         self.received.append(frame)
         kind = frame.get("type")
         if kind == "user":
+            uuid = frame.get("uuid")
+            if isinstance(uuid, str):
+                self._queued.append(uuid)
             self._prompts_send.send_nowait(frame)
         elif kind == "control_response":
             body = frame.get("response", {})
@@ -465,7 +539,27 @@ class FakeCLI:
                 waiter.set()
         elif kind == "control_request":
             # Answered in a task of its own: answering may need more stdin (on_initialize steps).
-            nursery.start_soon(self._answer, frame["request_id"], frame.get("request", {}))
+            scope = trio.CancelScope()
+            self._answering[frame["request_id"]] = scope
+            nursery.start_soon(
+                self._answer_in, scope, frame["request_id"], frame.get("request", {})
+            )
+        elif kind == "control_cancel_request":
+            rid = frame.get("request_id")
+            if isinstance(rid, str):
+                self.cancels.append(rid)
+                answering = self._answering.pop(rid, None)
+                if answering is not None:
+                    answering.cancel()  # like the CLI: the work stops, nothing is answered
+
+    async def _answer_in(
+        self, scope: trio.CancelScope, request_id: str, request: dict[str, Any]
+    ) -> None:
+        try:
+            with scope:
+                await self._answer(request_id, request)
+        finally:
+            self._answering.pop(request_id, None)
 
     async def _answer(self, request_id: str, request: dict[str, Any]) -> None:
         subtype = request.get("subtype")
@@ -473,6 +567,7 @@ class FakeCLI:
             return
         response: dict[str, Any] | None = None
         error: str | None = None
+        code: str | None = None
         if subtype == "initialize":
             if not self.script.answer_initialize:
                 return
@@ -493,28 +588,217 @@ class FakeCLI:
             self._initialized.set()
         elif subtype == "interrupt":
             self.interrupts += 1
-            response = {"still_queued": []}
-            if self._turn_scope is not None:
-                self._interrupted.set()
+            response = await self._interrupt(request)
         elif subtype == "set_model":
             self.model = request.get("model") or "claude-fake-1"
             response = {"model": self.model}
         elif subtype == "set_permission_mode":
-            self.permission_mode = str(request.get("mode"))
-            response = {"mode": self.permission_mode}
+            mode = request.get("mode")
+            if mode in PERMISSION_MODES:
+                self.permission_mode = str(mode)
+                response = {"mode": self.permission_mode}
+            else:
+                error = "Cannot set permission mode: must be one of " + ", ".join(PERMISSION_MODES)
+                code = "invalid_mode"
         elif subtype == "set_max_thinking_tokens":
             response = {}
+        elif subtype == "end_session":
+            await self._end_session(request_id)
+        elif subtype in ANSWERED:
+            try:
+                response = await self._answer_query(str(subtype), request)
+            except _Refused as refused:
+                error = str(refused)
         else:
+            # Claude Code 2.1.329's answer, verbatim (update_queued_message is gated off there).
             error = f"Unsupported control request subtype: {subtype}"
-        body: dict[str, Any] = {"request_id": request_id}
+            code = "unsupported_request"
         if error is None:
-            body.update(subtype="success", response=response)
+            await self._reply(request_id, response)
         else:
-            body.update(subtype="error", error=error)
+            await self._refuse(request_id, error, code)
+
+    async def _reply(self, request_id: str, response: dict[str, Any] | None) -> None:
+        body = {"request_id": request_id, "subtype": "success", "response": response}
         await self.write_frame({"type": "control_response", "response": body})
+
+    async def _refuse(self, request_id: str, error: str, code: str | None = None) -> None:
+        body: dict[str, Any] = {"request_id": request_id, "subtype": "error", "error": error}
+        if code is not None:
+            body["error_code"] = code
+        await self.write_frame({"type": "control_response", "response": body})
+
+    async def _interrupt(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``interrupt``: a plain stop, a stop of everything (``cancel_queued``), or a send-now."""
+        running = self._turn_scope is not None
+        if request.get("cancel_queued") is True:
+            cancelled = list(self._queued)
+            await self._withdraw(cancelled)
+            if running:
+                self._interrupted.set()
+            return {"still_queued": [], "cancelled": cancelled}
+        if request.get("send_now") is True:
+            named = request.get("message_uuid")
+            waiting = [u for u in self._queued if not named or u == named]
+            if not (running and waiting):
+                return {"still_queued": list(self._queued), "send_now": "nothing_waiting"}
+            self._interrupted.set()  # the running turn makes way: stopped at once
+            return {"still_queued": list(self._queued), "send_now": "stopped"}
+        if running:
+            self._interrupted.set()
+        return {"still_queued": list(self._queued)}
+
+    async def _end_session(self, request_id: str) -> None:
+        """Like the CLI: queued prompts are discarded, a running turn is aborted (its result is
+        written), then the process exits: status 1 after an aborted turn, else 0."""
+        await self._withdraw(list(self._queued), state="discarded")
+        await self._reply(request_id, {})
+        if self._turn_scope is None:
+            raise _Exited(0)
+        turn_ended = self._turn_ended
+        self._interrupted.set()
+        await turn_ended.wait()
+        raise _Exited(1)
+
+    async def _withdraw(self, uuids: Sequence[str], *, state: str = "cancelled") -> None:
+        """Drops queued prompts (they never run), with the CLI's ``cancelled`` lifecycle frame."""
+        for uuid in uuids:
+            if uuid in self._queued:
+                self._queued.remove(uuid)
+                self._withdrawn.add(uuid)
+                frame = {"type": "command_lifecycle", "command_uuid": uuid, "state": state}
+                await self.write_frame(self._fill(frame))
+
+    async def _answer_query(self, subtype: str, request: dict[str, Any]) -> dict[str, Any]:
+        """The answers of Claude Code 2.1.329 to the informational and settings requests.
+
+        Raises:
+            _Refused: The CLI's error answer (its text).
+        """
+        script = self.script
+        if subtype == "get_settings":
+            sources: list[dict[str, Any]] = [
+                {"source": s, "settings": dict(v)} for s, v in self.settings.items()
+            ]
+            effective: dict[str, Any] = {}
+            for layer in self.settings.values():
+                effective.update(layer)
+            return {
+                "effective": effective,
+                "sources": sources,
+                "served_settings_state": "ineligible",
+                "applied": {"model": self.model, "effort": None, "advisor": None},
+            }
+        if subtype == "update_settings":
+            source, settings = request.get("source"), request.get("settings")
+            allowed = {"localSettings": "outputStyle", "userSettings": "effortLevel"}
+            if source not in allowed:
+                raise _Refused(f"update_settings: unsupported source {source}")
+            if not isinstance(settings, dict):
+                raise _Refused("update_settings: settings must be an object")
+            bad = sorted(k for k in settings if k != allowed[str(source)])
+            if bad:
+                raise _Refused(f"update_settings keys not allowed: {', '.join(bad)}")
+            self.settings.setdefault(str(source), {}).update(settings)
+            return {}
+        if subtype == "get_task_output":
+            task_id = request.get("task_id")
+            if not isinstance(task_id, str) or task_id not in script.task_outputs:
+                raise _Refused(
+                    "get_task_output: no shell or Monitor task with that task_id in this session"
+                )
+            output = script.task_outputs[task_id]
+            return {"output": output, "total_bytes": len(output.encode()), "truncated": False}
+        if subtype == "seed_read_state":
+            self.read_state[str(request.get("path"))] = request.get("mtime")
+            return {}
+        if subtype == "cancel_async_message":
+            uuid = request.get("message_uuid")
+            if uuid in self._queued:
+                await self._withdraw([str(uuid)])
+                return {"cancelled": True, "message_uuid": uuid}
+            return {"cancelled": False}
+        if subtype == "rename_session":
+            self.title = str(request.get("title"))
+            frame = {"type": "system", "subtype": "session_title_changed", "title": self.title}
+            await self.write_frame(self._fill(frame))
+            return {}
+        if subtype == "get_session_cost":
+            return {"text": f"Estimated cost:        ${self.total_cost_usd:.4f}"}
+        if subtype == "list_models":
+            return {"models": [{"value": "claude-fake-1", "displayName": "Fake"}]}
+        if subtype == "get_binary_version":
+            return {"version": CLI_VERSION, "buildTime": "2026-01-01T00:00:00Z"}
+        if subtype == "file_suggestions":
+            query = str(request.get("query", ""))
+            hits = [{"path": f, "score": 1.0} for f in script.files if query and query in f]
+            return {"suggestions": hits, "cwd": self.cwd}
+        if subtype == "register_repo_root":
+            directory = posixpath.normpath(posixpath.join(self.cwd, str(request.get("directory"))))
+            if directory in self.repo_roots:
+                raise _Refused(
+                    f"register_repo_root: {request.get('directory')} is already a registered "
+                    "working directory"
+                )
+            self.repo_roots.append(directory)
+            return {"directory": directory}
+        if subtype == "get_hooks_listing":
+            return {
+                "events": [],
+                "hooks": [],
+                "eventCatalog": [
+                    {
+                        "name": "PreToolUse",
+                        "summary": "Before tool execution",
+                        "supportsMatcher": True,
+                    }
+                ],
+                "policy": {
+                    "disabledByPolicy": False,
+                    "managedOnly": False,
+                    "pluginOnly": False,
+                    "allDisabled": False,
+                    "policyHookCount": 0,
+                },
+            }
+        if subtype == "list_permission_rules":
+            return {
+                "state": {
+                    "rules": [],
+                    "workspaceDirectories": [
+                        {"path": root, "source": "session"} for root in self.repo_roots
+                    ],
+                    "originalCwd": self.cwd,
+                    "managedOnly": False,
+                }
+            }
+        if subtype == "mcp_call":
+            tool = request.get("tool")
+            result = script.mcp_tools.get(tool) if isinstance(tool, str) else None
+            if result is None:
+                server = str(tool).split("__")[1] if str(tool).count("__") >= 2 else tool
+                raise _Refused(f"MCP server not connected: {server}")
+            if result.get("isError"):
+                content = result.get("content") or []
+                raise _Refused(" ".join(str(c.get("text", "")) for c in content))
+            keys: tuple[str, ...] = ("content", "structuredContent", "_meta")
+            return {k: result[k] for k in keys if k in result}
+        # mcp_read_resource
+        uri = request.get("uri")
+        if not isinstance(uri, str) or not uri.startswith("ui://"):
+            raise _Refused("mcp_read_resource: uri must use the ui:// scheme")
+        if uri not in script.mcp_resources:
+            raise _Refused(f"Server not found: {request.get('serverName')}")
+        text = script.mcp_resources[uri]
+        return {"contents": [{"uri": uri, "mimeType": "text/html;profile=mcp-app", "text": text}]}
 
     async def _serve_turns(self) -> None:
         async for prompt in self._prompts_recv:
+            uuid = prompt.get("uuid")
+            if uuid in self._withdrawn:
+                continue  # cancelled while queued: it never runs
+            if uuid in self._queued:
+                self._queued.remove(uuid)
             await self._run_turn(prompt)
 
     async def _run_turn(self, prompt: dict[str, Any]) -> None:
@@ -527,6 +811,7 @@ class FakeCLI:
         uuid = prompt.get("uuid")
         self._current_uuid = uuid if isinstance(uuid, str) else None
         self._interrupted = trio.Event()
+        self._turn_ended = trio.Event()
         await self._state("running")
         if turn.emit_init:
             await self.write_frame(init_frame(self.script.session_id))
@@ -569,6 +854,7 @@ class FakeCLI:
                     extra={"terminal_reason": "aborted_streaming", "errors": []},
                 )
             )
+        self._turn_ended.set()
         await self._state("idle")
 
     async def _run_step(self, step: Step) -> None:
@@ -741,6 +1027,8 @@ class FakeCLITransport(Transport):
         self.specs.append(spec)
         fake = FakeCLI(self.script)
         fake.argv = list(spec.argv)
+        if spec.cwd is not None:
+            fake.cwd = spec.cwd
         self.fake = fake
         child = _InProcessChild(fake)
         nursery.start_soon(child.run)

@@ -19,10 +19,11 @@ import resource
 import subprocess
 import sys
 import time
+from typing import Any
 
 MODE = sys.argv[1]
 MIB = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-hoard = []
+hoard: list[bytes] = []
 
 
 def fill(mib: int) -> None:
@@ -31,7 +32,7 @@ def fill(mib: int) -> None:
         time.sleep(0.01)
 
 
-def send(frame: dict) -> None:
+def send(frame: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(frame) + "\n")
     sys.stdout.flush()
 

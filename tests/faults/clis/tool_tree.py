@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 STUBBORN = "--stubborn" in sys.argv[1:]
 TAG_VARIABLE = "TRIO_CLAUDE_PROCESS_TAG"
@@ -41,7 +42,7 @@ own_group.wait()
 """
 
 
-def send(frame: dict) -> None:
+def send(frame: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(frame) + "\n")
     sys.stdout.flush()
 

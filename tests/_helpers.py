@@ -1,0 +1,77 @@
+"""Plain helpers shared by the test tiers (shared fixtures live in the ``conftest.py`` files).
+
+Import them by name: ``from tests._helpers import options_for, texts``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+import trio_claude as tc
+from trio_claude._transport._discovery import find_cli
+from trio_claude.testing.fake_cli import FakeCLI, FakeCLITransport, FakeScript, FakeTurn, Result
+
+__all__ = ["answers", "error", "one_turn", "options_for", "require_cli", "success", "texts"]
+
+
+def require_cli() -> str:
+    """The claude CLI's path (the pinned one that ``make cli`` installs).
+
+    Without it the test skips locally, but fails under CI (``CI`` set), where a skipped tier
+    would hide a broken setup.
+    """
+    try:
+        return find_cli()
+    except tc.CLINotFoundError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("the claude CLI is not installed (run `make cli`)")
+
+
+def texts(messages: Iterable[object]) -> list[str]:
+    """The text blocks of the assistant messages among ``messages``, in order."""
+    return [
+        block.text
+        for m in messages
+        if isinstance(m, tc.AssistantMessage)
+        for block in m.content
+        if isinstance(block, tc.TextBlock)
+    ]
+
+
+def options_for(script: FakeScript, **kw: Any) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
+    """Options whose transport is an in-process :class:`FakeCLI` playing ``script``."""
+    transport = FakeCLITransport(script)
+    return tc.ClaudeAgentOptions(transport=transport, **kw), transport
+
+
+# ------------------------------------------------------------------- CLI -> SDK control requests
+
+
+def one_turn(*steps: Any) -> FakeScript:
+    """A one-turn script: ``steps``, then a result."""
+    return FakeScript(turns=[FakeTurn(steps=(*steps, Result(text="end")))])
+
+
+def answers(fake: FakeCLI | None) -> list[dict[str, Any]]:
+    """The SDK's answers to the fake's Request steps, in order."""
+    assert fake is not None
+    return [fake.responses[frame["request_id"]] for frame in fake.requests_sent]
+
+
+def success(body: dict[str, Any]) -> dict[str, Any]:
+    """The response of a successful control answer (fails on an error answer)."""
+    assert body["subtype"] == "success", body
+    response: dict[str, Any] = body["response"]
+    return response
+
+
+def error(body: dict[str, Any]) -> str:
+    """The message of an error control answer (fails on a successful one)."""
+    assert body["subtype"] == "error", body
+    text: str = body["error"]
+    return text
