@@ -178,9 +178,10 @@ class ResultError(ProcessError):
         self.data: dict[str, Any] = result_message.raw
         # The attributes keep the CLI's words; the message masks any key they quote.
         text = _error_result_text(result_message)
-        said = f": {text}" if text != self.subtype else ""
+        headline = _error_result_headline(result_message)
+        said = f": {text}" if text not in (self.subtype, "unknown error") else ""
         super().__init__(
-            f"Claude Code returned an error result ({self.subtype}){said}",
+            f"{headline}{said}",
             exit_code=exit_code,
             stderr=stderr,
             cli_version=cli_version,
@@ -220,6 +221,18 @@ def _rebuild_result_error(
         reason=reason,
         hint=hint,
     )
+
+
+def _error_result_headline(result: ResultMessage) -> str:
+    """What kind of failure an error result is, in words (its cause when the CLI says it)."""
+    reason = result.terminal_reason or ""
+    if reason.startswith("aborted"):
+        return f"the turn was interrupted ({reason})"
+    if result.api_error_status is not None:
+        return f"the model API refused the request (HTTP {result.api_error_status})"
+    if result.subtype and result.subtype != "success":
+        return f"Claude Code returned an error result ({result.subtype})"
+    return "Claude Code returned an error result"
 
 
 def _error_result_text(result: ResultMessage) -> str:

@@ -27,3 +27,17 @@ async def test_session_id_is_known_from_the_first_turn_even_when_resuming(tmp_pa
             assert session.session_id == first_id
         (request,) = env.model.turn_requests("t1")
         assert "tangerine" in str(request.body)
+
+
+async def test_an_unknown_model_reads_as_an_api_refusal(tmp_path: Path) -> None:
+    from trio_claude.testing import HTTPError
+
+    async with open_claude_test_env(tmp_path) as env:
+        options = env.options([HTTPError(404, repeat=True)], max_turns=1)
+        try:
+            await tc.ask("hi", options=options)
+        except tc.ResultError as error:
+            assert "(success)" not in str(error), str(error)
+            assert str(error).startswith("the model API refused the request (HTTP 404)")
+        else:
+            raise AssertionError("a 404 from the model API must be a ResultError")

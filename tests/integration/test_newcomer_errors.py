@@ -79,3 +79,31 @@ def test_can_use_tool_as_a_string_says_plain_functions_work() -> None:
         validate_options(tc.ClaudeAgentOptions(can_use_tool="allow"))  # type: ignore[arg-type]
     text = str(info.value)
     assert "async, or plain" in text and "not str" in text and "bypassPermissions" in text
+
+
+def test_an_interrupted_turn_says_so() -> None:
+    result = tc.ResultMessage(
+        subtype="error_during_execution",
+        is_error=True,
+        terminal_reason="aborted_streaming",
+        errors=["[ede_diagnostic] result_type=user last_content_type=n/a stop_reason=null"],
+    )
+    text = str(tc.ResultError(result))
+    assert text.startswith("the turn was interrupted (aborted_streaming)")
+
+
+def test_an_api_failure_names_the_http_status_not_success() -> None:
+    result = tc.ResultMessage(
+        subtype="success",
+        is_error=True,
+        api_error_status=404,
+        result="API Error: 404 model: claude-nope not found",
+    )
+    text = str(tc.ResultError(result))
+    assert "(success)" not in text
+    assert text.startswith("the model API refused the request (HTTP 404): API Error: 404")
+
+
+def test_other_error_results_keep_their_subtype() -> None:
+    text = str(tc.ResultError(tc.ResultMessage(subtype="error_max_turns", is_error=True)))
+    assert text == "Claude Code returned an error result (error_max_turns)"
