@@ -22,6 +22,7 @@ import linecache
 import tempfile
 import tracemalloc
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import _common as C
@@ -103,7 +104,7 @@ def top_lines(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int,
         code = linecache.getline(frame.filename, frame.lineno).strip()
         out.append(
             f"  {stat.size_diff / per / 1024:7.1f} KiB/session"
-            f" {stat.count_diff / per:6.1f} blocks  {frame.filename.split('site-packages/')[-1]}"
+            f" {stat.count_diff / per:6.1f} blocks  {_short(frame.filename)}"
             f":{frame.lineno}  {code[:70]}"
         )
     return "\n".join(out)
@@ -171,3 +172,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _short(filename: str) -> str:
+    """A file name without this machine's directories (the repository's or site-packages')."""
+    root = str(Path(__file__).resolve().parent.parent) + "/"
+    return filename.removeprefix(root).split("site-packages/")[-1]

@@ -21,7 +21,7 @@ def project_dir(config_dir: Path, project: str | os.PathLike[str]) -> Path:
 class Transcript:
     """Builds a transcript line by line; chain entries link to the previous one by default."""
 
-    def __init__(self, session_id: str | None = None, cwd: str = "/work/proj") -> None:
+    def __init__(self, session_id: str | None = None, cwd: str = "/srv/proj") -> None:
         self.session_id = session_id or str(uuid.uuid4())
         self.cwd = cwd
         self.lines: list[dict[str, Any]] = []
@@ -80,7 +80,7 @@ class Transcript:
         return path
 
 
-def two_turn(session_id: str | None = None, cwd: str = "/work/proj") -> Transcript:
+def two_turn(session_id: str | None = None, cwd: str = "/srv/proj") -> Transcript:
     """A conversation like a real two-turn run: queue ops, attachments, last-prompt lines."""
     t = Transcript(session_id, cwd)
     t.meta("queue-operation", operation="enqueue", content="one")

@@ -22,7 +22,7 @@ from trio_claude._options import HOOK_EVENTS
 BASE = {
     "session_id": "s-1",
     "transcript_path": "/cfg/projects/p/s-1.jsonl",
-    "cwd": "/work",
+    "cwd": "/srv",
     "permission_mode": "default",
     "prompt_id": "p-1",
     "effort": {"level": "medium"},
@@ -88,9 +88,9 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
     "ConfigChange": {"source": "user_settings", "file_path": "/home/.claude/settings.json"},
     "WorktreeCreate": {"name": "feature"},
     "WorktreeRemove": {"worktree_path": "/wt/feature"},
-    "InstructionsLoaded": {"file_path": "/work/CLAUDE.md", "memory_type": "Project",
+    "InstructionsLoaded": {"file_path": "/srv/CLAUDE.md", "memory_type": "Project",
                            "load_reason": "session_start", "globs": ["*.py"],
-                           "trigger_file_path": "/work/a.py", "parent_file_path": "/work"},
+                           "trigger_file_path": "/srv/a.py", "parent_file_path": "/srv"},
     "CwdChanged": {"old_cwd": "/a", "new_cwd": "/b"},
     "FileChanged": {"file_path": "/a/x", "event": "unlink"},
     "DirectoryAdded": {"directory": "/extra", "source": "register_repo_root"},
@@ -157,7 +157,7 @@ def test_unknown_events_are_a_generic_input() -> None:
     hook_input = decode_hook_input({**BASE, "hook_event_name": "BrandNewEvent", "thing": 1})
     assert type(hook_input) is tc.GenericHookInput
     assert hook_input.hook_event_name == "BrandNewEvent"
-    assert hook_input["thing"] == 1 and hook_input.cwd == "/work"
+    assert hook_input["thing"] == 1 and hook_input.cwd == "/srv"
 
 
 def test_missing_event_name_uses_the_registration_event_and_nulls_are_defaults() -> None:

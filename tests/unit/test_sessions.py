@@ -153,7 +153,7 @@ async def test_list_without_directory_covers_every_project(config: Path, tmp_pat
     set_mtime(a.write(config, tmp_path / "p1"), 1_700_000_000)
     set_mtime(b.write(config, tmp_path / "p2"), 1_700_000_100)
     assert [s.session_id for s in await tc.alist_sessions()] == [b.session_id, a.session_id]
-    assert (await tc.alist_sessions())[0].cwd == "/work/proj"  # from the transcript
+    assert (await tc.alist_sessions())[0].cwd == "/srv/proj"  # from the transcript
 
 
 async def test_the_same_session_in_two_projects_is_listed_once_newest_wins(
@@ -539,7 +539,7 @@ async def test_worktrees_of_the_repository_are_included(config: Path, tmp_path: 
     await tc.arename_session(there.session_id, "from the main tree", repo)
     info = await tc.aget_session_info(there.session_id, repo)
     assert info is not None and info.summary == "from the main tree"
-    assert info.cwd == "/work/proj"
+    assert info.cwd == "/srv/proj"
 
 
 # --- trio behaviour --------------------------------------------------------------------------
