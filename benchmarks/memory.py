@@ -92,6 +92,12 @@ async def heap_per_session(
     return (during - before) / n, (objects - objects_before) / n, snap_before, snap_during
 
 
+def _short(filename: str) -> str:
+    """A file name without this machine's directories (the repository's or site-packages')."""
+    root = str(Path(__file__).resolve().parent.parent) + "/"
+    return filename.removeprefix(root).split("site-packages/")[-1]
+
+
 def top_lines(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int, per: int) -> str:
     filters = [
         tracemalloc.Filter(False, tracemalloc.__file__),
@@ -172,9 +178,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _short(filename: str) -> str:
-    """A file name without this machine's directories (the repository's or site-packages')."""
-    root = str(Path(__file__).resolve().parent.parent) + "/"
-    return filename.removeprefix(root).split("site-packages/")[-1]

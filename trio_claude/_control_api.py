@@ -61,7 +61,10 @@ def _model_info(data: dict[str, Any]) -> ModelInfo:
 class ControlRequests:
     """The typed control requests of a session (mixed into :class:`~trio_claude.Session`)."""
 
-    server_info: ServerInfo | None
+    @property
+    def server_info(self) -> ServerInfo | None:
+        """The typed ``initialize`` reply (the session implements it)."""
+        raise NotImplementedError
     _handlers: dict[str, Handler]
 
     if TYPE_CHECKING:

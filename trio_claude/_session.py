@@ -47,6 +47,7 @@ from ._errors import (
     ConfigurationError,
     ControlRequestError,
     ControlTimeoutError,
+    MessageParseError,
     NoTurnError,
     ProcessError,
     ResultError,
@@ -266,8 +267,10 @@ class Session(ControlRequests):
         self._meter = UsageMeter()
         self._last_activity = 0.0
         self._last_event: Any = None
-        #: The typed ``initialize`` reply; ``None`` only while connecting.
-        self.server_info: ServerInfo | None = None
+        # The initialize reply, kept encoded until server_info is read: as a dict it is ~40 KiB
+        # per session (and its typed form more), and most sessions never look at it.
+        self._initialize_reply: bytes | None = None
+        self._server_info: ServerInfo | None = None
         #: The CLI's version as reported by ``system/init`` or the initialize reply.
         self.cli_version: str | None = None
         self._cli_version_checked = False
@@ -817,6 +820,8 @@ class Session(ControlRequests):
                     # The CLI is gone or closed its stdin; the reader reports why.
                     logger.debug("writing to the CLI failed: %r", exc)
                     break
+                # Not kept while idle (a frame's buffer is 4 KiB at least, per session).
+                data = batch = None  # type: ignore[assignment]
         finally:
             self._writer_done.set()
 
@@ -887,6 +892,7 @@ class Session(ControlRequests):
                             self._notify_turns()
                         if not data:
                             break
+                        data = b""  # not kept while waiting for the next read
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                     logger.debug("reading from the CLI failed: %r", exc)
             if not proto.at_eof:
@@ -1095,12 +1101,27 @@ class Session(ControlRequests):
                 + (f"\nstderr tail:\n{self.stderr_tail}" if self.stderr_tail else "")
             ) from exc
         self._initialize_seconds = trio.current_time() - started
-        self.server_info = decode_server_info(reply)
+        self._initialize_reply = orjson.dumps(reply)
         warning = check_initialize_reply(self._options, reply)
         if warning is not None:
             logger.warning(warning)
         self._lifecycle.initialized()
-        self._note_cli_version(self.server_info.claude_code_version)
+        version = reply.get("claude_code_version")
+        self._note_cli_version(version if isinstance(version, str) else None)
+
+    @property
+    def server_info(self) -> ServerInfo | None:
+        """The typed ``initialize`` reply (``.raw`` is the dict the CLI sent); ``None`` only
+        while connecting. Decoded on first use."""
+        if self._server_info is None and self._initialize_reply is not None:
+            reply = orjson.loads(self._initialize_reply)
+            try:
+                self._server_info = decode_server_info(reply)
+            except MessageParseError as exc:
+                logger.warning("the CLI's initialize reply does not decode: %s", exc)
+                self._server_info = ServerInfo(raw=reply)
+            self._initialize_reply = None
+        return self._server_info
 
     def _note_cli_version(self, version: str | None) -> None:
         """Records the CLI's version (first report wins); warns once if it is unsupported."""
