@@ -21,8 +21,6 @@ import trio_claude as tc
 from tests._postgres import PostgresServer, server_for_tests
 from trio_claude.testing import ClaudeTestEnv, Turn
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "durable_store.py"
-
 
 def local_transcript(env: ClaudeTestEnv, session_id: str) -> list[Any]:
     key = tc.project_key_for_directory(env.project)
@@ -189,22 +187,3 @@ async def test_a_postgres_restart_mid_conversation_loses_nothing_and_another_nod
             claude_env, node_b, session_id, "swordfish", "node-b"
         )
         assert "the password is swordfish" in sent and "third" in sent
-
-
-# --- the example -----------------------------------------------------------------------------
-
-
-async def test_the_durable_store_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("example_durable_store", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    await module.main([])
-    out = capsys.readouterr().out
-    assert "run 1: 'If it fails, use rollback plan B.' -> 'Noted: rollback plan B.'" in out
-    assert "SQLiteSessionStore(" in out and "is closed" in out
-    assert "run 2: 4 messages in the store" in out
-    assert "-> 'Tuesday 14:00, with rollback plan B if it fails.'" in out
-    assert "run 2: the model saw run 1's turns: True" in out

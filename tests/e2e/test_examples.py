@@ -119,3 +119,48 @@ async def test_resumable_session(capsys: pytest.CaptureFixture[str]) -> None:
     assert "every CLI reaped" in out
     pids = re.findall(r"CLI pid (\d+)", out)
     assert len(pids) == 3 and len(set(pids)) == 3  # three CLIs, one conversation
+
+
+# teams (docs/teams.md)
+
+
+async def test_example_research(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("teams_research").main()
+    out = capsys.readouterr().out
+    assert "team up: 6 CLIs" in out
+    assert "researchers working at once: 4" in out
+    assert "lead: Report: Nurseries give every task an owner; cancellation follows." in out
+    assert out.count(" done ") == 6
+    assert "team closed: every CLI reaped" in out
+
+
+async def test_example_code_review(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("teams_code_review").main()
+    out = capsys.readouterr().out
+    assert "PR-1: style: fine | security: nothing found | APPROVE" in out
+    assert "PR-2: style: fine | SECURITY: SQL injection in the f-string query | BLOCK" in out
+    assert "PR-3: style: one import per line | security: nothing found | APPROVE" in out
+    assert "total: 9 turns" in out
+    assert "pipeline closed: every CLI reaped" in out
+
+
+async def test_example_debate(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("teams_debate").main()
+    out = capsys.readouterr().out
+    assert "ended by quorum after 2 rounds; agreeing: optimist, skeptic" in out
+    assert "[round 2] skeptic: AGREE" in out
+    assert "the skeptic saw the moderator and the optimist: True" in out
+    assert "debate closed: every CLI reaped" in out
+
+
+# durable stores (docs/stores.md)
+
+
+async def test_the_durable_store_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("durable_store").main([])
+    out = capsys.readouterr().out
+    assert "run 1: 'If it fails, use rollback plan B.' -> 'Noted: rollback plan B.'" in out
+    assert "SQLiteSessionStore(" in out and "is closed" in out
+    assert "run 2: 4 messages in the store" in out
+    assert "-> 'Tuesday 14:00, with rollback plan B if it fails.'" in out
+    assert "run 2: the model saw run 1's turns: True" in out

@@ -8,14 +8,12 @@ ended normally, failed, or was cancelled mid-turn.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,18 +24,9 @@ from trio_claude import teams
 from trio_claude.teams import AgentState
 from trio_claude.testing import ClaudeTestEnv, HTTPError, Match, RecordedRequest, ToolUse, Turn
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FINAL = {AgentState.DONE, AgentState.FAILED, AgentState.CANCELLED}
 #: A turn that streams for several seconds (about 60 deltas, 0.05 s apart).
 SLOW = "slowly " * 140
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def exists(pid: int) -> bool:
@@ -68,38 +57,6 @@ class Peak:
             running = sum(1 for n in self._names if agents[n].state is AgentState.RUNNING)
             self.value = max(self.value, running)
             await trio.sleep(0.005)
-
-
-# ------------------------------------------------------------------------------ examples
-
-
-async def test_example_research(capsys: pytest.CaptureFixture[str]) -> None:
-    await load("teams_research").main()
-    out = capsys.readouterr().out
-    assert "team up: 6 CLIs" in out
-    assert "researchers working at once: 4" in out
-    assert "lead: Report: Nurseries give every task an owner; cancellation follows." in out
-    assert out.count(" done ") == 6
-    assert "team closed: every CLI reaped" in out
-
-
-async def test_example_code_review(capsys: pytest.CaptureFixture[str]) -> None:
-    await load("teams_code_review").main()
-    out = capsys.readouterr().out
-    assert "PR-1: style: fine | security: nothing found | APPROVE" in out
-    assert "PR-2: style: fine | SECURITY: SQL injection in the f-string query | BLOCK" in out
-    assert "PR-3: style: one import per line | security: nothing found | APPROVE" in out
-    assert "total: 9 turns" in out
-    assert "pipeline closed: every CLI reaped" in out
-
-
-async def test_example_debate(capsys: pytest.CaptureFixture[str]) -> None:
-    await load("teams_debate").main()
-    out = capsys.readouterr().out
-    assert "ended by quorum after 2 rounds; agreeing: optimist, skeptic" in out
-    assert "[round 2] skeptic: AGREE" in out
-    assert "the skeptic saw the moderator and the optimist: True" in out
-    assert "debate closed: every CLI reaped" in out
 
 
 # ------------------------------------------------------------------- lead and teammates
