@@ -49,7 +49,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
@@ -77,8 +77,14 @@ __all__ = [
     "HOOK_DEFAULT_TIMEOUT",
     "ControlErrorReply",
     "Handler",
+    "answer_request",
     "build_handlers",
 ]
+
+if TYPE_CHECKING:
+    from ._otel import SessionTrace
+    from ._protocol._connection import ClaudeProtocol
+    from ._protocol._events import ControlRequest
 
 logger = logging.getLogger("trio_claude")
 
@@ -89,6 +95,48 @@ Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 HOOK_DEFAULT_TIMEOUT = 60.0
 #: How long after the CLI's own hook deadline the SDK gives up on a callback (seconds).
 HOOK_DEADLINE_GRACE = 5.0
+
+
+async def answer_request(
+    proto: ClaudeProtocol,
+    handlers: Mapping[str, Handler],
+    request: ControlRequest,
+    trace: SessionTrace | None,
+) -> bytes:
+    """The encoded reply to one CLI->SDK request: the handler's payload, or an ``error`` reply
+    when there is no handler or it fails. A cancellation (the request withdrawn, the session
+    closing) propagates: nothing is answered then.
+
+    This is where every callback of the user's is dispatched, for both session drivers.
+    """
+    subtype = request.subtype
+    handler = handlers.get(subtype)
+    span = trace.callback_started(subtype, request.request) if trace is not None else None
+    outcome = "withdrawn"
+    result: dict[str, Any] | None = None
+    error: Exception | None = None
+    try:
+        if handler is None:
+            outcome = "unsupported"
+            return proto.send_control_error(
+                request.request_id, f"Unsupported control request subtype: {subtype}"
+            )
+        try:
+            result = await handler(request.request)
+            outcome = "answered"
+            return proto.send_control_success(request.request_id, result)
+        except ControlErrorReply as exc:
+            # The handler chose the error text (and logged what needed logging).
+            outcome, error = "error", exc
+            return proto.send_control_error(request.request_id, str(exc))
+        except Exception as exc:
+            outcome, error = "error", exc
+            logger.warning("handling %s from the CLI failed: %r", subtype, exc)
+            return proto.send_control_error(request.request_id, f"{type(exc).__name__}: {exc}")
+    finally:
+        if span is not None:
+            assert trace is not None
+            trace.callback_ended(span, outcome, result, error)
 
 
 def _seconds(value: float | None) -> str:

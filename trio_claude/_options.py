@@ -20,8 +20,6 @@ from typing import Any, Literal
 
 import attrs
 
-# Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
-# aliases below; none of these modules imports this one.
 from ._control_types import UserDialogRequest
 from ._dataclass_compat import dataclass_compatible
 from ._errors import ConfigurationError
@@ -30,6 +28,10 @@ from ._limits import ResourceLimits, check_resource_limits
 from ._mcp import ElicitationRequest
 from ._permissions import PermissionResult, ToolPermissionContext
 from ._redact import redact_repr
+
+# Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
+# aliases below; none of these modules imports this one.
+from ._telemetry import check_telemetry
 
 __all__ = [
     "EFFORT_LEVELS",
@@ -615,6 +617,12 @@ class ClaudeAgentOptions:
         max_line_bytes: Largest line accepted from the CLI.
         max_buffered_bytes: Bytes of undelivered messages queued before reading pauses.
         transport: A custom transport (e.g. a container or ssh spawn).
+        telemetry: OpenTelemetry spans for the session, its turns, tool uses, control requests
+            and callbacks, and the session's trace context passed to the CLI as
+            ``TRACEPARENT``/``TRACESTATE`` (docs/telemetry.md). ``None`` (default): on when the
+            program has configured OpenTelemetry (the ``otel`` extra), free otherwise;
+            ``True``: on, with the global tracer provider; a ``TracerProvider``: on, with it;
+            ``False``: off.
         on_elicitation: Callback answering MCP elicitation requests:
             ``async (ElicitationRequest) -> ElicitationResult | dict | None``. Without one
             (or when it fails) elicitations are declined.
@@ -740,6 +748,7 @@ class ClaudeAgentOptions:
     can_use_tool_timeout: float | None = None
     process_limiter: Any = attrs.field(default=None, eq=False)
     resource_limits: ResourceLimits | None = None
+    telemetry: Any = attrs.field(default=None, eq=False)
 
     @property
     def effective_max_line_bytes(self) -> int:
@@ -917,6 +926,7 @@ _NOT_SENT_FIELDS = frozenset(
         "on_user_dialog",
         "process_limiter",
         "resource_limits",
+        "telemetry",
     }
 )
 #: Option classes found inside field values, walked by their attributes.
@@ -1165,6 +1175,7 @@ def _check_values(o: ClaudeAgentOptions) -> None:
                 "process_limiter must be a trio.CapacityLimiter, "
                 f"got {type(o.process_limiter).__name__}"
             )
+    check_telemetry(o.telemetry)
     if o.budget is not None:
         from ._budget import Budget
 

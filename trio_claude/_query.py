@@ -103,7 +103,7 @@ from typing import Any
 import attrs
 import trio
 
-from ._callbacks import ControlErrorReply, Handler, build_handlers
+from ._callbacks import Handler, answer_request, build_handlers
 from ._cli_version import warn_if_outdated
 from ._errors import (
     ClaudeSDKError,
@@ -141,6 +141,7 @@ from ._session import (
     encode_prompt,
     open_session,
 )
+from ._telemetry import SessionTrace, open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import (
     build_argv,
@@ -524,6 +525,7 @@ class _PullQuery:
         self._mirror: Any = None
         self._temp_config_dir: str | None = None
         self._limiter: trio.CapacityLimiter | None = None
+        self._trace: SessionTrace | None = None
         #: The typed ``initialize`` reply, once the CLI answered it.
         self.server_info: ServerInfo | None = None
         #: The CLI's version, once known.
@@ -620,6 +622,10 @@ class _PullQuery:
             gate.bind(self._usage_for_gate)
         if options.session_store is not None and (options.resume or options.continue_conversation):
             spec = await self._prepare_store_resume(options, spec)
+        # Spans, when tracing is on: the iterating task's span is the parent (docs/telemetry.md).
+        self._trace = open_trace(options.telemetry, options.model)
+        if self._trace is not None:
+            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, self._trace.carrier()))
         self._options, self._spec = options, spec
         self._proto = ClaudeProtocol(max_line_bytes=options.effective_max_line_bytes)
         self._lifecycle = self._proto.lifecycle
@@ -745,6 +751,8 @@ class _PullQuery:
             uuid = str(uuid_module.uuid4())
         data = encode_prompt(self._proto, self._options, prompt, None, uuid)
         self._lifecycle.prompt_sent(uuid, chosen_by_sdk=chosen_by_sdk)
+        if self._trace is not None:
+            self._trace.prompt_sent(uuid)
         await self._write(data)
 
     def _run_over(self) -> bool:
@@ -930,6 +938,8 @@ class _PullQuery:
                 self._last_result = event
             elif cls is InitMessage and not self._version_checked:
                 self._note_cli_version(event.claude_code_version)
+            if self._trace is not None:
+                self._trace.observe(event, self._lifecycle.open_turns)
             self._queue.append(event)
             self._progress = True
 
@@ -948,26 +958,12 @@ class _PullQuery:
 
     async def _serve(self, request: ControlRequest, scope: trio.CancelScope) -> None:
         """Answers one CLI->SDK request (as ``Session._serve_request``)."""
-        proto = self._proto
         reply: bytes | None = None
         try:
             with scope:
-                handler = self._handlers.get(request.subtype)
                 try:
-                    if handler is None:
-                        reply = proto.send_control_error(
-                            request.request_id,
-                            f"Unsupported control request subtype: {request.subtype}",
-                        )
-                    else:
-                        result = await handler(request.request)
-                        reply = proto.send_control_success(request.request_id, result)
-                except ControlErrorReply as exc:
-                    reply = proto.send_control_error(request.request_id, str(exc))
-                except Exception as exc:
-                    logger.warning("handling %s from the CLI failed: %r", request.subtype, exc)
-                    reply = proto.send_control_error(
-                        request.request_id, f"{type(exc).__name__}: {exc}"
+                    reply = await answer_request(
+                        self._proto, self._handlers, request, self._trace
                     )
                 finally:
                     if self._inflight.get(request.request_id) is scope:
@@ -1020,6 +1016,21 @@ class _PullQuery:
         self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
         """Sends an SDK->CLI request and pumps until its answer (from the iterating task)."""
+        if self._trace is None:
+            return await self._send_request(subtype, fields, timeout)
+        span = self._trace.control_started(subtype)
+        error: BaseException | None = None
+        try:
+            return await self._send_request(subtype, fields, timeout)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._trace.control_ended(span, error)
+
+    async def _send_request(
+        self, subtype: str, fields: dict[str, Any], timeout: float | None
+    ) -> dict[str, Any]:
         waiter = _Waiter()
         request_id, data = self._proto.send_control_request(subtype, fields, waiter)
         limit = self._options.control_timeout if timeout is None else timeout
@@ -1145,6 +1156,9 @@ class _PullQuery:
                 self._queue.clear()
                 lifecycle.closed()
                 self._release()
+                if self._trace is not None:
+                    code = proc.returncode if proc is not None else None
+                    self._trace.end(lifecycle.failure, proc.pid if proc else None, code)
 
     async def _reap(self, proc: ChildProcess) -> None:
         """``shutdown_process``, reading what is left of the output meanwhile (so a CLI

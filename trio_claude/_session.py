@@ -37,7 +37,7 @@ import orjson
 import trio
 
 from ._budget import Budget
-from ._callbacks import ControlErrorReply, Handler, build_handlers
+from ._callbacks import Handler, answer_request, build_handlers
 from ._cli_version import warn_if_outdated
 from ._control_api import ControlRequests
 from ._errors import (
@@ -74,6 +74,7 @@ from ._protocol._events import (
 from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
 from ._redact import redact_preview, secret_values
 from ._stream import MessageStream
+from ._telemetry import open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import (
     build_argv,
@@ -191,13 +192,19 @@ class Session(ControlRequests):
 
     def __init__(self, options: ClaudeAgentOptions, spec: LaunchSpec, transport: Transport) -> None:
         self._options = options
+        # Spans, when tracing is on (docs/telemetry.md); the caller's span is the parent, and
+        # the CLI gets the session span as TRACEPARENT.
+        self._trace = open_trace(options.telemetry, options.model)
+        if self._trace is not None:
+            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, self._trace.carrier()))
         self._spec = spec
         self._transport = transport
         # Message lines wait in the inbox undecoded and are decoded on delivery (see
-        # ClaudeProtocol's defer_messages), except when a budget must be charged as they arrive.
+        # ClaudeProtocol's defer_messages), except when a budget must be charged or a trace
+        # must see tool calls as they arrive.
         self._proto = ClaudeProtocol(
             max_line_bytes=options.effective_max_line_bytes,
-            defer_messages=options.budget is None,
+            defer_messages=options.budget is None and self._trace is None,
         )
         self._lifecycle: Lifecycle = self._proto.lifecycle
         self._inbox = Inbox(options.max_buffered_bytes)
@@ -352,6 +359,8 @@ class Session(ControlRequests):
             budget.check()
             budget.start()
         lifecycle.prompt_sent(uuid, chosen_by_sdk=chosen_by_sdk)
+        if self._trace is not None:
+            self._trace.prompt_sent(uuid)
         self._last_activity = trio.current_time()
         self._out_send.send_nowait(data)
 
@@ -527,6 +536,21 @@ class Session(ControlRequests):
     ) -> dict[str, Any]:
         """Sends a request and waits for its answer (also while closing: the shutdown's
         ``interrupt`` goes through here)."""
+        if self._trace is None:
+            return await self._send_control_request(subtype, fields, timeout)
+        span = self._trace.control_started(subtype)
+        error: BaseException | None = None
+        try:
+            return await self._send_control_request(subtype, fields, timeout)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._trace.control_ended(span, error)
+
+    async def _send_control_request(
+        self, subtype: str, fields: dict[str, Any], timeout: float | None
+    ) -> dict[str, Any]:
         pending = _Pending()
         request_id, data = self._proto.send_control_request(subtype, fields, pending)
         # The answer is on stdout behind whatever the user has not read: read on regardless.
@@ -742,6 +766,8 @@ class Session(ControlRequests):
             self._notify_turns()
             if self._temp_config_dir is not None:
                 shutil.rmtree(self._temp_config_dir, ignore_errors=True)
+            if self._trace is not None:
+                self._trace.end(self._lifecycle.failure, self.pid, self.returncode)
 
     async def _run_io(
         self, *, task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED
@@ -946,6 +972,7 @@ class Session(ControlRequests):
         delivered = 0
         self._last_event = events[-1]
         budget = self._budget
+        trace = self._trace
         for event in events:
             cls = event.__class__
             if cls is bytes:  # a message line, decoded on delivery (see ClaudeProtocol)
@@ -958,6 +985,8 @@ class Session(ControlRequests):
                 continue
             if budget is not None:
                 self._charge(budget, event)
+            if trace is not None:
+                trace.observe(event, self._lifecycle.open_turns)
             if cls is ResultMessage:
                 self._last_result = event  # type: ignore[assignment]
                 if self._mirror is not None:
@@ -1050,26 +1079,10 @@ class Session(ControlRequests):
         )
 
     async def _serve_request(self, request: ControlRequest, scope: trio.CancelScope) -> None:
-        handler = self._handlers.get(request.subtype)
         reply: bytes | None = None
         with scope:
             try:
-                if handler is None:
-                    reply = self._proto.send_control_error(
-                        request.request_id,
-                        f"Unsupported control request subtype: {request.subtype}",
-                    )
-                else:
-                    result = await handler(request.request)
-                    reply = self._proto.send_control_success(request.request_id, result)
-            except ControlErrorReply as exc:
-                # The handler chose the error text (and logged what needed logging).
-                reply = self._proto.send_control_error(request.request_id, str(exc))
-            except Exception as exc:
-                logger.warning("handling %s from the CLI failed: %r", request.subtype, exc)
-                reply = self._proto.send_control_error(
-                    request.request_id, f"{type(exc).__name__}: {exc}"
-                )
+                reply = await answer_request(self._proto, self._handlers, request, self._trace)
             finally:
                 # A CLI that reuses an id may have replaced our entry: only remove our own.
                 if self._inflight.get(request.request_id) is scope:

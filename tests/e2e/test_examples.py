@@ -164,3 +164,19 @@ async def test_the_durable_store_example_runs(capsys: pytest.CaptureFixture[str]
     assert "run 2: 4 messages in the store" in out
     assert "-> 'Tuesday 14:00, with rollback plan B if it fails.'" in out
     assert "run 2: the model saw run 1's turns: True" in out
+
+
+async def test_telemetry(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("telemetry").main()
+    out = capsys.readouterr().out
+    assert "result: wrote notes.md" in out
+    assert (
+        "handle request\n"
+        "  claude.session (gen_ai.usage.output_tokens="
+    ) in out
+    assert "    claude.control initialize\n    claude.turn (" in out
+    assert "      execute_tool Write (gen_ai.tool.name=Write)\n" in out
+    assert (
+        "        claude.callback can_use_tool (gen_ai.tool.name=Write, "
+        "claude.permission.behavior=allow)\n"
+    ) in out

@@ -285,6 +285,7 @@ def test_every_option_has_a_row() -> None:
         "can_use_tool_timeout",
         "process_limiter",
         "resource_limits",
+        "telemetry",
         "cli_path",
         "max_buffer_size",
         "debug_stderr",

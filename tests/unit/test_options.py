@@ -49,6 +49,7 @@ OURS = {
     "can_use_tool_timeout": None,
     "process_limiter": None,
     "resource_limits": None,
+    "telemetry": None,
 }  # fmt: skip
 
 

@@ -34,6 +34,7 @@ RUNTIME_TESTS = {
     "verbatim_prompts": "tests/unit/test_command.py",
     "process_limiter": "tests/integration/test_limits.py::test_process_limiter_bounds_live_clis",
     "resource_limits": "tests/faults/test_resource_limits.py",
+    "telemetry": "tests/integration/test_telemetry.py",
     "on_user_dialog": "tests/integration/test_control_requests.py",
 }
 

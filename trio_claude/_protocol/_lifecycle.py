@@ -154,6 +154,14 @@ class Lifecycle:
         return LifecycleState.IN_TURN if self._open else LifecycleState.IDLE
 
     @property
+    def failure(self) -> BaseException | None:
+        """Why the session failed: ``None`` while it runs, and after a clean end or close."""
+        if self.broken is not None:
+            return self.broken
+        error = self.end_error
+        return None if isinstance(error, SessionClosedError) else error
+
+    @property
     def closing(self) -> bool:
         """Whether close was asked for or the session is over."""
         return self.close_requested or self.finished

@@ -1,0 +1,269 @@
+"""OpenTelemetry spans of one session (the ``otel`` extra; see docs/telemetry.md).
+
+The span tree::
+
+    claude.session                 open to close; the caller's current span is its parent
+    ├── claude.control <subtype>   each request the SDK sends (initialize, interrupt, set_model...)
+    ├── claude.turn                a prompt written, to the result that ends it
+    │   ├── execute_tool <name>    a tool_use block, to its tool_result
+    │   │   └── claude.callback can_use_tool / hook_callback   (those naming the tool use)
+    │   └── claude.callback <subtype>   other requests from the CLI (hooks, mcp_message, ...)
+
+The session passes its span to the CLI as ``TRACEPARENT``/``TRACESTATE`` (every key of the W3C
+carrier, upper-cased, as the official SDKs do), so the CLI's own telemetry joins the trace.
+Spans go to the global tracer provider, as for any instrumented library, or to the one the
+``telemetry`` option names. Attribute names follow
+the OpenTelemetry GenAI conventions where one exists (``gen_ai.*``), else ``claude.*``.
+
+Only the session (``_session.py``) calls this module, and only when :mod:`._telemetry` says
+tracing is on; nothing here runs, or is imported, otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+
+from ._version import __version__
+from .types import AssistantMessage, InitMessage, ResultMessage, ToolUseBlock, UserMessage
+
+_TOKENS = {
+    "input_tokens": "gen_ai.usage.input_tokens",
+    "output_tokens": "gen_ai.usage.output_tokens",
+    "cache_read_input_tokens": "claude.usage.cache_read_input_tokens",
+    "cache_creation_input_tokens": "claude.usage.cache_creation_input_tokens",
+}
+
+
+def _set(span: Span, key: str, value: Any) -> None:
+    if value is not None:
+        span.set_attribute(key, value)
+
+
+def _fail(span: Span, description: str, error: BaseException | None = None) -> None:
+    if error is not None:
+        span.record_exception(error)
+    span.set_status(Status(StatusCode.ERROR, description))
+
+
+class SessionTrace:
+    """The spans of one session: made and ended as the session reports what happens."""
+
+    def __init__(self, provider: TracerProvider, model: str | None) -> None:
+        self._tracer = provider.get_tracer("trio_claude", __version__)
+        self.span = self._tracer.start_span(
+            "claude.session",
+            kind=SpanKind.CLIENT,
+            attributes={"gen_ai.provider.name": "anthropic", "gen_ai.operation.name": "session"},
+        )
+        _set(self.span, "gen_ai.request.model", model)
+        self._model = model
+        self._context = trace.set_span_in_context(self.span)
+        # Open turn spans by prompt uuid (oldest first), open tool spans by tool-use id.
+        self._turns: dict[str, Span] = {}
+        self._tools: dict[str, Span] = {}
+        self._cost = 0.0
+        self._last_total_cost: float | None = None
+        self._tokens: dict[str, int] = {}
+        self._turn_count = 0
+
+    def carrier(self) -> dict[str, str]:
+        """The session span's context as environment variables for the CLI."""
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=self._context)
+        return {key.upper(): value for key, value in carrier.items()}
+
+    # ------------------------------------------------------------------ turns and tools
+
+    def prompt_sent(self, uuid: str) -> None:
+        span = self._tracer.start_span(
+            "claude.turn",
+            context=self._context,
+            kind=SpanKind.INTERNAL,
+            attributes={"gen_ai.operation.name": "invoke_agent", "claude.prompt.uuid": uuid},
+        )
+        _set(span, "gen_ai.request.model", self._model)
+        self._turns[uuid] = span
+
+    def observe(self, message: Any, open_turns: tuple[str, ...]) -> None:
+        """A message read from the CLI (``open_turns``: the turns still open after it)."""
+        cls = message.__class__
+        if cls is AssistantMessage:
+            self._assistant(message)
+        elif cls is UserMessage:
+            self._user(message)
+        elif cls is ResultMessage:
+            self._result(message, open_turns)
+        elif cls is InitMessage:
+            _set(self.span, "gen_ai.conversation.id", message.session_id or None)
+            _set(self.span, "claude.cli.version", message.claude_code_version)
+            _set(self.span, "gen_ai.response.model", message.model)
+
+    def _parent(self, parent_tool_use_id: str | None = None) -> Context:
+        if parent_tool_use_id is not None and parent_tool_use_id in self._tools:
+            return trace.set_span_in_context(self._tools[parent_tool_use_id])
+        for span in self._turns.values():  # the oldest open turn: the one the CLI works on
+            return trace.set_span_in_context(span)
+        return self._context
+
+    def _assistant(self, message: AssistantMessage) -> None:
+        for block in message.content:
+            if block.__class__ is ToolUseBlock and block.id not in self._tools:
+                self._tools[block.id] = self._tracer.start_span(
+                    f"execute_tool {block.name}",
+                    context=self._parent(message.parent_tool_use_id),
+                    kind=SpanKind.INTERNAL,
+                    attributes={
+                        "gen_ai.operation.name": "execute_tool",
+                        "gen_ai.tool.name": block.name,
+                        "gen_ai.tool.call.id": block.id,
+                    },
+                )
+        for span in self._turns.values():
+            _set(span, "gen_ai.response.model", message.model)
+            break
+
+    def _user(self, message: UserMessage) -> None:
+        content = message.content
+        if isinstance(content, str):
+            return
+        for block in content:
+            tool_use_id = getattr(block, "tool_use_id", None)
+            if tool_use_id is None or tool_use_id not in self._tools:
+                continue
+            span = self._tools.pop(tool_use_id)
+            if getattr(block, "is_error", None):
+                _fail(span, "the tool failed")
+                span.set_attribute("claude.tool.is_error", True)
+            span.end()
+
+    def _result(self, result: ResultMessage, open_turns: tuple[str, ...]) -> None:
+        total = result.total_cost_usd
+        cost: float | None = None
+        if total is not None:
+            # The CLI's total is cumulative for its process (a new process starts over).
+            previous = self._last_total_cost or 0.0
+            cost = total - previous if total >= previous else total
+            self._last_total_cost = total
+            self._cost += cost
+        usage = result.usage if isinstance(result.usage, Mapping) else {}
+        for key in _TOKENS:
+            value = usage.get(key)
+            if isinstance(value, int):
+                self._tokens[key] = self._tokens.get(key, 0) + value
+        still_open = set(open_turns)
+        ended = [uuid for uuid in self._turns if uuid not in still_open]
+        for uuid in ended:
+            span = self._turns.pop(uuid)
+            self._turn_count += 1
+            span.set_attribute("claude.result.subtype", result.subtype)
+            span.set_attribute("claude.num_turns", result.num_turns)
+            span.set_attribute("claude.duration_api_ms", result.duration_api_ms)
+            _set(span, "gen_ai.conversation.id", result.session_id or None)
+            _set(span, "claude.cost_usd", cost)
+            _set(span, "claude.stop_reason", result.stop_reason)
+            _set(span, "claude.terminal_reason", result.terminal_reason)
+            for key, name in _TOKENS.items():
+                value = usage.get(key)
+                if isinstance(value, int):
+                    span.set_attribute(name, value)
+            if result.is_error:
+                _fail(span, _result_error(result))
+            span.end()
+        if result.session_id:
+            self.span.set_attribute("gen_ai.conversation.id", result.session_id)
+
+    # ------------------------------------------------------------------ control traffic
+
+    def control_started(self, subtype: str) -> Span:
+        """A request the SDK sends to the CLI."""
+        return self._tracer.start_span(
+            f"claude.control {subtype}",
+            context=self._context,
+            kind=SpanKind.CLIENT,
+            attributes={"claude.control.subtype": subtype},
+        )
+
+    def control_ended(self, span: Span, error: BaseException | None) -> None:
+        if error is not None:
+            _fail(span, f"{type(error).__name__}: {error}", error)
+        span.end()
+
+    def callback_started(self, subtype: str, request: Mapping[str, Any]) -> Span:
+        """A request from the CLI that a callback of the user's (or the SDK) answers."""
+        tool_use_id = request.get("tool_use_id")
+        hook_input = request.get("input")
+        if tool_use_id is None and isinstance(hook_input, Mapping):
+            tool_use_id = hook_input.get("tool_use_id")
+        parent = self._tools.get(tool_use_id) if isinstance(tool_use_id, str) else None
+        span = self._tracer.start_span(
+            f"claude.callback {subtype}",
+            context=trace.set_span_in_context(parent) if parent is not None else self._parent(),
+            kind=SpanKind.SERVER,
+            attributes={"claude.control.subtype": subtype},
+        )
+        _set(span, "gen_ai.tool.name", _str(request.get("tool_name")))
+        _set(span, "gen_ai.tool.call.id", tool_use_id if isinstance(tool_use_id, str) else None)
+        if isinstance(hook_input, Mapping):
+            _set(span, "claude.hook.event", _str(hook_input.get("hook_event_name")))
+        _set(span, "claude.hook.callback_id", _str(request.get("callback_id")))
+        _set(span, "claude.mcp.server", _str(request.get("server_name")))
+        message = request.get("message")
+        if isinstance(message, Mapping):
+            _set(span, "claude.mcp.method", _str(message.get("method")))
+        return span
+
+    def callback_ended(
+        self,
+        span: Span,
+        outcome: str,
+        reply: Mapping[str, Any] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """``outcome``: ``answered``, ``error``, ``unsupported`` or ``withdrawn``."""
+        span.set_attribute("claude.callback.outcome", outcome)
+        if isinstance(reply, Mapping):
+            _set(span, "claude.permission.behavior", _str(reply.get("behavior")))
+            _set(span, "claude.hook.decision", _str(reply.get("decision")))
+        if outcome in ("error", "unsupported"):
+            _fail(span, f"{type(error).__name__}: {error}" if error else outcome, error)
+        span.end()
+
+    # ------------------------------------------------------------------ the end
+
+    def end(self, error: BaseException | None, pid: int | None, returncode: int | None) -> None:
+        """The session is closed: ends what is still open, then the session span."""
+        why = f"the session ended: {error}" if error is not None else "the session closed"
+        for span in [*self._tools.values(), *self._turns.values()]:
+            span.set_attribute("claude.ended_by", "session end")
+            _fail(span, why)
+            span.end()
+        self._tools.clear()
+        self._turns.clear()
+        span = self.span
+        _set(span, "claude.cli.pid", pid)
+        _set(span, "claude.cli.returncode", returncode)
+        span.set_attribute("claude.turns", self._turn_count)
+        if self._last_total_cost is not None:
+            span.set_attribute("claude.cost_usd", self._cost)
+        for key, name in _TOKENS.items():
+            if key in self._tokens:
+                span.set_attribute(name, self._tokens[key])
+        span.set_attribute("claude.session.outcome", "failed" if error is not None else "closed")
+        if error is not None:
+            _fail(span, f"{type(error).__name__}: {error}", error)
+        span.end()
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _result_error(result: ResultMessage) -> str:
+    errors = result.errors
+    detail = "; ".join(str(e) for e in errors[:3]) if errors else (result.result or "")
+    return f"{result.subtype}: {detail}"[:500] if detail else result.subtype

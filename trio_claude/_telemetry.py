@@ -1,0 +1,100 @@
+"""Whether a session is traced: the seam between the session and the ``otel`` extra.
+
+Tracing costs nothing unless it is on. The ``telemetry`` option says:
+
+- ``None`` (default): on when the program has configured OpenTelemetry, that is, imported its
+  API (``opentelemetry.trace`` is in ``sys.modules``) and set a tracer provider. The check
+  imports nothing: a program that never imported OpenTelemetry has nowhere to send spans, and
+  ``import opentelemetry`` (tens of milliseconds) stays out of everyone else's start.
+- ``True``: on, with the global tracer provider (a ``ConfigurationError`` without the extra).
+- a ``TracerProvider``: on, with that provider (tests, or an application keeping two apart).
+- ``False``: off; no ``TRACEPARENT`` is passed either.
+
+The spans themselves are made in :mod:`trio_claude._otel`, imported only when tracing is on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ._otel import SessionTrace
+else:
+    SessionTrace = Any  # annotations only: ._otel is imported when tracing is on
+
+__all__ = ["EXTRA_HINT", "SessionTrace", "check_telemetry", "open_trace", "trace_env"]
+
+#: What ``pip`` needs for ``telemetry=True``.
+EXTRA_HINT = "install the otel extra: pip install 'trio-claude[otel]'"
+
+#: The carrier keys a process inherits that must not name a trace that is not ours.
+_TRACE_KEYS = ("TRACEPARENT", "TRACESTATE")
+
+
+def check_telemetry(setting: Any) -> None:
+    """Validates the ``telemetry`` option before anything is spawned.
+
+    Raises:
+        ConfigurationError: Not a bool, ``None`` or a tracer provider, or ``True`` without
+            OpenTelemetry's API installed.
+    """
+    if setting is None or setting is False:
+        return
+    if setting is not True:
+        if not callable(getattr(setting, "get_tracer", None)):
+            raise ConfigurationError(
+                "telemetry must be True, False, None (automatic) or an OpenTelemetry "
+                f"TracerProvider, got {type(setting).__name__}"
+            )
+        return
+    if "opentelemetry.trace" not in sys.modules:
+        try:
+            found = importlib.util.find_spec("opentelemetry.trace") is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise ConfigurationError(f"telemetry=True needs OpenTelemetry's API: {EXTRA_HINT}")
+
+
+def open_trace(setting: Any, model: str | None) -> SessionTrace | None:
+    """Starts the session's span, as a child of the caller's current span, if tracing is on.
+
+    Called in the task that opens the session, so that the caller's context is the parent.
+    """
+    if setting is False:
+        return None
+    provider = setting
+    if setting is None or setting is True:
+        api: Any = sys.modules.get("opentelemetry.trace")
+        if api is None:
+            if setting is None:
+                return None
+            api = importlib.import_module("opentelemetry.trace")
+        provider = api.get_tracer_provider()
+        unset = (api.ProxyTracerProvider, api.NoOpTracerProvider)
+        if setting is None and isinstance(provider, unset):
+            return None  # imported, but nothing configured: no span would go anywhere
+    from ._otel import SessionTrace
+
+    return SessionTrace(provider, model)
+
+
+def trace_env(
+    env: Mapping[str, str], explicit: Mapping[str, Any], carrier: Mapping[str, str]
+) -> dict[str, str]:
+    """The CLI's environment with the session span's trace context.
+
+    Values inherited from this process that the carrier would leave stale are dropped, and a
+    value set explicitly in the ``env`` option always wins (as in the official SDKs).
+    """
+    out = {k: v for k, v in env.items() if k not in _TRACE_KEYS or k in explicit}
+    for key, value in carrier.items():
+        if key not in explicit:
+            out[key] = value
+    return out
