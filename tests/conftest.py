@@ -6,15 +6,62 @@ from pathlib import Path
 
 import pytest
 
-#: The reference material beside the repository (read-only).
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-TRANSCRIPTS = SHARED / "reference" / "transcripts-cli-2.1.329"
+#: The wire transcripts the codec, protocol, renderer and callback tests replay: the real
+#: ``claude`` CLI driven by trio-claude against the fake model, recorded by
+#: ``tests/fixtures/capture.py`` (see ``tests/fixtures/README.md``).
+TRANSCRIPTS = Path(__file__).resolve().parent / "fixtures" / "transcripts"
+
+#: Every scenario ``tests/fixtures/capture.py`` records, one ``<name>.jsonl`` each.
+TRANSCRIPT_NAMES = (
+    "a_plain_text",
+    "b_bash_tool",
+    "c_can_use_tool",
+    "d_hooks",
+    "e_sdk_mcp",
+    "f_multi_turn",
+    "g_interrupt",
+    "h_partial_messages",
+    "i_max_turns",
+    "j_max_budget",
+    "k_set_model_mode",
+    "l_structured_output",
+    "m_resume",
+    "n_fallback_model",
+    "o_thinking",
+    "p_api_error_401",
+    "q_stream_error_fallback",
+    "r_aux_title_routing",
+)
+
+
+def _missing_transcripts() -> str | None:
+    missing = [n for n in TRANSCRIPT_NAMES if not (TRANSCRIPTS / f"{n}.jsonl").is_file()]
+    if not missing:
+        return None
+    return (
+        f"transcripts missing from {TRANSCRIPTS}: {', '.join(missing)}; re-capture them with "
+        f"`.venv/bin/python tests/fixtures/capture.py {' '.join(missing)}`"
+    )
+
+
+def transcript_paths() -> list[Path]:
+    """Every transcript file, in name order.
+
+    Raises:
+        FileNotFoundError: One is missing (never a silent skip: they are part of the repository).
+    """
+    problem = _missing_transcripts()
+    if problem is not None:
+        raise FileNotFoundError(problem)
+    return [TRANSCRIPTS / f"{name}.jsonl" for name in TRANSCRIPT_NAMES]
 
 
 @pytest.fixture
 def transcripts_dir() -> Path:
-    if not TRANSCRIPTS.is_dir():
-        pytest.skip("reference transcripts not available")
+    """The transcripts directory; fails the test if a transcript is missing."""
+    problem = _missing_transcripts()
+    if problem is not None:
+        pytest.fail(problem)
     return TRANSCRIPTS
 
 

@@ -53,6 +53,7 @@ from ._options import HookCallback as HookCallback
 from ._options import HookEvent as HookEvent
 from ._options import HookMatcher as HookMatcher
 from ._options import McpServerConfig as McpServerConfig
+from ._options import SYSTEM_PROMPT_DYNAMIC_BOUNDARY as SYSTEM_PROMPT_DYNAMIC_BOUNDARY
 from ._options import SettingSource as SettingSource
 from ._options import ThinkingConfig as ThinkingConfig
 from ._options import ThinkingConfigAdaptive as ThinkingConfigAdaptive

@@ -448,6 +448,13 @@ def _str_or_dict(value: str | Mapping[str, Any] | None) -> str | dict[str, Any] 
     return dict(value) if isinstance(value, Mapping) else value
 
 
+def _system_prompt(value: Any) -> Any:
+    # A list of blocks (the TypeScript SDK's string[] form) is kept as a tuple: options are frozen.
+    if isinstance(value, list):
+        return tuple(value)
+    return _str_or_dict(value)
+
+
 def _mcp_servers(
     value: Mapping[str, McpServerConfig] | str | os.PathLike[str],
 ) -> dict[str, McpServerConfig] | str:
@@ -497,6 +504,10 @@ def _default_mcp_servers() -> dict[str, McpServerConfig]:
     return {}
 
 
+#: A standalone element of a list ``system_prompt``: the blocks before it are the static prefix,
+#: cacheable across sessions; the blocks after it are specific to the session.
+SYSTEM_PROMPT_DYNAMIC_BOUNDARY = "__SYSTEM_PROMPT_DYNAMIC_BOUNDARY__"
+
 # --------------------------------------------------------------------------------------------
 # The options
 # --------------------------------------------------------------------------------------------
@@ -521,8 +532,11 @@ class ClaudeAgentOptions:
         system_prompt: ``None`` (a minimal empty prompt, as the official Python SDK), a string,
             ``{"type": "preset", "preset": "claude_code", "append"?: str,
             "exclude_dynamic_sections"?: bool, "snapshot"?: bool}`` (Claude Code's own prompt),
-            ``{"type": "custom", "prompt": str, "snapshot"?: bool}`` or
-            ``{"type": "file", "path": str}``.
+            ``{"type": "custom", "prompt": str, "snapshot"?: bool}``,
+            ``{"type": "file", "path": str}``, or a list of text blocks (sent in ``initialize``,
+            as the TypeScript SDK sends ``string[]``), where a standalone
+            :data:`SYSTEM_PROMPT_DYNAMIC_BOUNDARY` element splits the cacheable static prefix
+            from the session-specific rest.
         mcp_servers: ``{name: config}`` (stdio/sse/http configs, in-process servers), or a path /
             JSON string for ``--mcp-config`` (a ``{"mcpServers": {...}}`` JSON string is split
             as a dict is; see ``mcp_servers_delivery``).
@@ -600,6 +614,30 @@ class ClaudeAgentOptions:
             ``initialize`` request (``--initialize-fields=settings``), off the command line;
             ``"argv"`` passes them in ``--settings``. A settings file path is always passed on
             the command line.
+        project_config_root: The trusted checkout ``cwd`` is a worktree of: project settings,
+            ``.mcp.json``, the ``.claude`` trees and ``CLAUDE_PROJECT_DIR`` come from there
+            instead of ``cwd`` (``--project-config-root``). Absolute path.
+        managed_settings: Policy-tier settings from the embedding program (restrictive keys
+            only; the CLI drops the rest), enforced on the CLI without writing root-owned files.
+        managed_settings_delivery: ``"argv"`` (default, as the TypeScript SDK):
+            ``--managed-settings <json>``; ``"initialize"``: in the ``initialize`` request
+            (``--managed-settings-in-initialize``); the CLI refuses to start without them.
+        plugin_delivery: ``"argv"`` (default): one ``--plugin-dir`` per plugin;
+            ``"initialize"``: the list goes in the ``initialize`` request, so the command line
+            does not grow with the plugin count (the reply's ``plugins_applied`` confirms).
+        additional_directories_delivery: ``"argv"`` (default): one ``--add-dir`` per
+            directory; ``"initialize"``: ``add_dirs`` go in the ``initialize`` request
+            (the TypeScript SDK's option; Claude Code 2.1.332 does not take it yet and refuses
+            to start, saying so: a ``ProcessError``).
+        disallowed_tools_delivery: ``"argv"`` (default): ``--disallowedTools``;
+            ``"initialize"``: in the ``initialize`` request.
+        executable: A JavaScript runtime (``"node"``, ``"bun"``, ``"deno"`` or a path) to run
+            a CLI given as a ``.js``/``.mjs``/``.cjs``/``.ts`` file; ignored for a native CLI.
+        executable_args: Arguments for that runtime, before the CLI's path (with a native CLI,
+            they come first among the CLI's own arguments).
+        tool_config: Per-tool settings of built-in tools:
+            ``{"askUserQuestion": {"previewFormat": "markdown" | "html"}}`` (snake case
+            accepted), passed in the CLI's environment.
         budget: A shared ``Budget`` charged by this session.
         stall_timeout: Seconds without any frame from the CLI before the turn is interrupted
             and ``StallTimeoutError`` is raised (``None``: no watchdog).
@@ -645,8 +683,8 @@ class ClaudeAgentOptions:
     permission_prompt_tool_name: str | None = None
     can_use_tool: CanUseTool | None = None
     # --- prompt and model ---
-    system_prompt: str | dict[str, Any] | None = attrs.field(
-        default=None, converter=_str_or_dict, hash=False
+    system_prompt: str | tuple[str, ...] | dict[str, Any] | None = attrs.field(
+        default=None, converter=_system_prompt, hash=False
     )
     model: str | None = None
     fallback_model: str | None = None
@@ -732,6 +770,25 @@ class ClaudeAgentOptions:
     settings_delivery: Literal["initialize", "argv"] = attrs.field(
         default="initialize", validator=_check_delivery
     )
+    project_config_root: str | None = attrs.field(default=None, converter=_opt_path)
+    managed_settings: dict[str, Any] | None = attrs.field(
+        default=None, converter=_opt_dict, hash=False, repr=redact_repr
+    )
+    managed_settings_delivery: Literal["initialize", "argv"] = attrs.field(
+        default="argv", validator=_check_delivery
+    )
+    plugin_delivery: Literal["initialize", "argv"] = attrs.field(
+        default="argv", validator=_check_delivery
+    )
+    additional_directories_delivery: Literal["initialize", "argv"] = attrs.field(
+        default="argv", validator=_check_delivery
+    )
+    disallowed_tools_delivery: Literal["initialize", "argv"] = attrs.field(
+        default="argv", validator=_check_delivery
+    )
+    executable: str | None = None
+    executable_args: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    tool_config: dict[str, Any] | None = attrs.field(default=None, converter=_opt_dict, hash=False)
     # --- trio-claude ---
     budget: Any = None
     stall_timeout: float | None = None
@@ -752,7 +809,7 @@ class ClaudeAgentOptions:
 
     @property
     def effective_max_line_bytes(self) -> int:
-        """The per-line limit in force: ``max_buffer_size`` if set, else ``max_line_bytes``."""
+        """The per-line limit in force, ``max_buffer_size`` if set, else ``max_line_bytes``."""
         return self.max_buffer_size if self.max_buffer_size is not None else self.max_line_bytes
 
 
@@ -1056,9 +1113,19 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     _check_system_prompt(o.system_prompt)
     _check_str("model", o.model)
     _check_str("fallback_model", o.fallback_model)
+    _check_str("project_config_root", o.project_config_root)
+    if o.project_config_root is not None and not os.path.isabs(o.project_config_root):
+        raise _fail(f"project_config_root must be an absolute path, got {o.project_config_root!r}")
+    if o.managed_settings is not None and not isinstance(o.managed_settings, dict):
+        raise _fail("managed_settings must be a dict of settings")
+    _check_str("executable", o.executable)
+    _check_str_items("executable_args", o.executable_args)
+    _check_tool_config(o.tool_config)
     for name in (
         "model",
         "fallback_model",
+        "project_config_root",
+        "executable",
         "permission_prompt_tool_name",
         "cwd",
         "agent",
@@ -1275,8 +1342,18 @@ def _is_inline_json(text: str) -> bool:
 def _check_system_prompt(sp: Any) -> None:
     if sp is None or isinstance(sp, str):
         return
+    if isinstance(sp, tuple):
+        for i, block in enumerate(sp):
+            if not isinstance(block, str):
+                raise _fail(
+                    f"system_prompt[{i}] must be a string (a block of the prompt, or "
+                    f"SYSTEM_PROMPT_DYNAMIC_BOUNDARY), got {type(block).__name__}"
+                )
+        if sp.count(SYSTEM_PROMPT_DYNAMIC_BOUNDARY) > 1:
+            raise _fail("system_prompt holds SYSTEM_PROMPT_DYNAMIC_BOUNDARY more than once")
+        return
     if not isinstance(sp, dict):
-        raise _fail("system_prompt must be None, a string or a dict")
+        raise _fail("system_prompt must be None, a string, a list of strings or a dict")
     kind = sp.get("type")
     allowed: set[str]
     if kind == "preset":
@@ -1303,6 +1380,53 @@ def _check_system_prompt(sp: Any) -> None:
     if unknown:
         raise _fail(f"system_prompt ({kind}): unknown keys {sorted(unknown)}")
     _check_bool("system_prompt['snapshot']", sp.get("snapshot"), optional=True)
+
+
+#: ``tool_config`` keys (the TypeScript SDK's names, snake case accepted) and their values.
+_TOOL_CONFIG = {
+    ("askUserQuestion", "ask_user_question"): {
+        ("previewFormat", "preview_format"): ("markdown", "html"),
+    },
+}
+
+
+def tool_config_items(config: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    """``{(tool, key): value}`` of a ``tool_config``, keyed by the TypeScript names."""
+    out: dict[tuple[str, str], Any] = {}
+    for tool_names, keys in _TOOL_CONFIG.items():
+        for tool_name in tool_names:
+            entry = config.get(tool_name)
+            if isinstance(entry, Mapping):
+                for key_names in keys:
+                    for key_name in key_names:
+                        if key_name in entry:
+                            out[(tool_names[0], key_names[0])] = entry[key_name]
+    return out
+
+
+def _check_tool_config(config: Any) -> None:
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise _fail("tool_config must be a dict such as {'askUserQuestion': {...}}")
+    for tool, entry in config.items():
+        spec = next((keys for names, keys in _TOOL_CONFIG.items() if tool in names), None)
+        if spec is None:
+            known = sorted(names[0] for names in _TOOL_CONFIG)
+            raise _fail(f"tool_config: unknown tool {tool!r} (known: {', '.join(known)})")
+        if not isinstance(entry, Mapping):
+            raise _fail(f"tool_config[{tool!r}] must be a dict")
+        for key, value in entry.items():
+            choices = next((v for names, v in spec.items() if key in names), None)
+            if choices is None:
+                known = sorted(names[0] for names in spec)
+                raise _fail(
+                    f"tool_config[{tool!r}]: unknown key {key!r} (known: {', '.join(known)})"
+                )
+            if value not in choices:
+                raise _fail(
+                    f"tool_config[{tool!r}][{key!r}] must be one of {list(choices)}, got {value!r}"
+                )
 
 
 def _check_thinking(t: Any) -> None:

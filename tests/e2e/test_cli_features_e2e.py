@@ -1,7 +1,8 @@
 """CLI features end to end: the real pinned ``claude`` against the fake model, through sessions.
 
-Each scenario mirrors a transcript in ``reference/transcripts-cli-2.1.329/`` (named in the test's
-docstring). The ``claude_env`` fixture fails a test that leaves a CLI process behind.
+Each scenario mirrors a transcript in ``tests/fixtures/transcripts/`` (named in the test's
+docstring; ``tests/fixtures/capture.py`` records them). The ``claude_env`` fixture fails a test
+that leaves a CLI process behind.
 """
 
 from __future__ import annotations

@@ -27,8 +27,6 @@ from trio_claude.testing._fake_model import (
 
 pytestmark = pytest.mark.e2e
 
-DEFAULT_CLI = "/tmp/clitest/node_modules/.bin/claude"
-
 
 def _pinned_cli() -> str | None:
     """The CLI that ``python -m trio_claude install-cli`` puts in the per-user cache."""
@@ -40,9 +38,9 @@ def _pinned_cli() -> str | None:
 
 
 def _find_cli() -> str | None:
-    """``$TRIO_CLAUDE_TEST_CLI``, else the scratch install, else the pinned ``install-cli`` one."""
+    """``$TRIO_CLAUDE_TEST_CLI``, else the pinned one ``install-cli`` puts in the cache."""
     explicit = os.environ.get("TRIO_CLAUDE_TEST_CLI")
-    candidates = [explicit] if explicit else [DEFAULT_CLI, _pinned_cli()]
+    candidates = [explicit] if explicit else [_pinned_cli()]
     for candidate in candidates:
         if not candidate:
             continue

@@ -9,7 +9,6 @@ arbitrary bytes, oversize lines among valid ones, and the control-request table.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -31,7 +30,7 @@ from trio_claude._protocol._events import (
 )
 from trio_claude.testing import strategies as tcst
 
-from ..conftest import TRANSCRIPTS
+from ..conftest import transcript_paths
 from . import examples
 
 _MESSAGE_CLASSES = tuple(
@@ -167,7 +166,7 @@ def test_junk_between_frames_never_hides_or_reorders_them(
 
 def _transcript_lines() -> list[list[bytes]]:
     out = []
-    for path in sorted(Path(TRANSCRIPTS).glob("*.jsonl")):
+    for path in transcript_paths():
         lines = []
         for text in path.read_text().splitlines():
             record = json.loads(text)
@@ -177,14 +176,12 @@ def _transcript_lines() -> list[list[bytes]]:
     return out
 
 
-TRANSCRIPT_LINES = _transcript_lines() if Path(TRANSCRIPTS).is_dir() else []
+TRANSCRIPT_LINES = _transcript_lines()
 
 
 @settings(max_examples=examples(40))
 @given(data=st.data())
 def test_real_transcripts_survive_interleaved_junk(data: st.DataObject) -> None:
-    if not TRANSCRIPT_LINES:
-        return
     lines = data.draw(st.sampled_from(TRANSCRIPT_LINES))
     reference = feed(ClaudeProtocol(), [b"".join(x + b"\n" for x in lines)])
 

@@ -1,4 +1,4 @@
-"""The codec against real wire traffic (the reference transcripts) and hand-made frames."""
+"""The codec against real wire traffic (tests/fixtures/transcripts) and hand-made frames."""
 
 from __future__ import annotations
 
@@ -63,9 +63,8 @@ from trio_claude.types import (
     UserMessage,
 )
 
-TRANSCRIPTS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "transcripts-cli-2.1.329"
-)
+from ..conftest import TRANSCRIPT_NAMES, TRANSCRIPTS
+
 # Frames the session layer consumes itself; decode_message never sees them.
 CONTROL_TYPES = {
     "control_request",
@@ -74,9 +73,6 @@ CONTROL_TYPES = {
     "keep_alive",
     "transcript_mirror",
 }
-needs_transcripts = pytest.mark.skipif(
-    not TRANSCRIPTS.is_dir(), reason=f"reference transcripts not found at {TRANSCRIPTS}"
-)
 
 
 @cache
@@ -86,9 +82,8 @@ def _records(name: str) -> tuple[dict[str, Any], ...]:
 
 
 def transcript_names() -> list[str]:
-    if not TRANSCRIPTS.is_dir():
-        return []
-    return sorted(p.name for p in TRANSCRIPTS.glob("*.jsonl"))
+    """Every transcript's file name (a missing file fails its tests, it is never skipped)."""
+    return [f"{name}.jsonl" for name in TRANSCRIPT_NAMES]
 
 
 def cli_frames(name: str) -> list[dict[str, Any]]:
@@ -119,13 +114,11 @@ def first_of(name: str, cls: type[Any], **where: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-@needs_transcripts
 def test_transcripts_are_there() -> None:
     assert len(transcript_names()) >= 18
     assert sum(len(cli_frames(name)) for name in transcript_names()) > 200
 
 
-@needs_transcripts
 @pytest.mark.parametrize("name", transcript_names())
 def test_every_cli_frame_decodes_to_a_known_class(name: str) -> None:
     frames = cli_frames(name)
@@ -149,7 +142,6 @@ def test_every_cli_frame_decodes_to_a_known_class(name: str) -> None:
             assert not any(isinstance(block, UnknownBlock) for block in content), content
 
 
-@needs_transcripts
 def test_system_subtypes_seen_in_transcripts_have_typed_classes() -> None:
     seen: dict[str, type[Any]] = {}
     for name in transcript_names():
@@ -167,7 +159,6 @@ def test_system_subtypes_seen_in_transcripts_have_typed_classes() -> None:
     }
 
 
-@needs_transcripts
 @pytest.mark.parametrize("name", transcript_names())
 def test_round_trip_through_raw_and_through_fields(name: str) -> None:
     for obj in cli_frames(name):
@@ -187,7 +178,6 @@ def test_round_trip_through_raw_and_through_fields(name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@needs_transcripts
 def test_interrupted_turn_result() -> None:
     result = first_of("g_interrupt.jsonl", ResultMessage)
     assert result.subtype == "error_during_execution"
@@ -198,7 +188,6 @@ def test_interrupted_turn_result() -> None:
     assert any(m.raw.get("aborted") is True for m in aborted)
 
 
-@needs_transcripts
 def test_can_use_tool_assistant_asks_for_write() -> None:
     tool_uses = [
         block
@@ -214,7 +203,6 @@ def test_can_use_tool_assistant_asks_for_write() -> None:
     assert isinstance(write.input, dict) and "file_path" in write.input
 
 
-@needs_transcripts
 def test_plain_text_turn() -> None:
     messages = decoded("a_plain_text.jsonl")
     init = next(m for m in messages if isinstance(m, InitMessage))
@@ -230,10 +218,13 @@ def test_plain_text_turn() -> None:
     assistant = next(m for m in messages if isinstance(m, AssistantMessage))
     assert assistant.content == [TextBlock(text="Hello from the fake model!")]
     assert assistant.model == "claude-opus-5-5"
-    assert assistant.message_id == "msg_fake_2c5fb9d0633d4c8bb910"
+    # Ids are random per capture: the fake model's, read from the wire frame.
+    assert assistant.message_id == assistant.raw["message"]["id"]
+    assert assistant.message_id is not None and assistant.message_id.startswith("msg_fake_")
     assert assistant.stop_reason is None
     assert assistant.usage is not None and assistant.usage["input_tokens"] == 12
-    assert assistant.request_id == "req_fake_9c3388d75e4a4d9d"
+    assert assistant.request_id == assistant.raw["request_id"]
+    assert assistant.request_id is not None and assistant.request_id.startswith("req_fake_")
     assert assistant.parent_tool_use_id is None
     result = next(m for m in messages if isinstance(m, ResultMessage))
     assert result.subtype == "success" and result.is_error is False
@@ -247,7 +238,6 @@ def test_plain_text_turn() -> None:
     assert result.session_id == assistant.session_id
 
 
-@needs_transcripts
 def test_tool_result_user_message() -> None:
     user = first_of("b_bash_tool.jsonl", UserMessage)
     assert user.content == [
@@ -257,7 +247,6 @@ def test_tool_result_user_message() -> None:
     assert user.is_replay is False and user.is_synthetic is False
 
 
-@needs_transcripts
 def test_replayed_and_synthetic_user_messages() -> None:
     replay = first_of("k_set_model_mode.jsonl", UserMessage, is_replay=True)
     assert isinstance(replay.content, str)
@@ -270,21 +259,28 @@ def test_replayed_and_synthetic_user_messages() -> None:
     assert result.structured_output is not None
 
 
-@needs_transcripts
 def test_status_and_permission_denied() -> None:
     denied = first_of("k_set_model_mode.jsonl", PermissionDeniedMessage)
     assert denied.tool_name == "Write"
-    assert denied.tool_use_id == "toolu_d180878445604dc29a2b6b29"
+    writes = [
+        block.id
+        for message in decoded("k_set_model_mode.jsonl")
+        if isinstance(message, AssistantMessage)
+        for block in message.content
+        if isinstance(block, ToolUseBlock) and block.name == "Write"
+    ]
+    assert denied.tool_use_id == writes[0]  # the first Write, before acceptEdits
     assert denied.message is not None and "permissions" in denied.message
     statuses = [m for m in decoded("k_set_model_mode.jsonl") if isinstance(m, StatusMessage)]
     assert any(m.permission_mode is not None for m in statuses)
     assert first_of("g_interrupt.jsonl", StatusMessage).status == "requesting"
 
 
-@needs_transcripts
 def test_retry_and_fallback() -> None:
     retry = first_of("n_fallback_model.jsonl", ApiRetryMessage)
-    assert (retry.attempt, retry.max_retries, retry.retry_delay_ms) == (1, 10, 505)
+    assert (retry.attempt, retry.max_retries) == (1, 10)
+    # The CLI's first backoff: about half a second (500 ms plus some jitter).
+    assert retry.retry_delay_ms is not None and 500 <= retry.retry_delay_ms < 1000
     assert (retry.error_status, retry.error) == (529, "overloaded")
     fallback = first_of("n_fallback_model.jsonl", ModelFallbackMessage)
     assert fallback.trigger == "overloaded"
@@ -292,24 +288,23 @@ def test_retry_and_fallback() -> None:
     assert fallback.fallback_model == "claude-sonnet-4-5"
 
 
-@needs_transcripts
 def test_thinking() -> None:
     messages = decoded("o_thinking.jsonl")
     thinking = [b for m in messages if isinstance(m, AssistantMessage) for b in m.content]
     blocks = [b for b in thinking if isinstance(b, ThinkingBlock)]
     assert blocks and all(b.thinking and b.signature for b in blocks)
     tokens = next(m for m in messages if isinstance(m, ThinkingTokensMessage))
-    assert tokens.estimated_tokens == 3 and tokens.estimated_tokens_delta == 3
+    # The first estimate of a block is all delta.
+    assert tokens.estimated_tokens == tokens.data["estimated_tokens"] > 0
+    assert tokens.estimated_tokens_delta == tokens.estimated_tokens
 
 
-@needs_transcripts
 def test_api_error_assistant_message() -> None:
     error = first_of("p_api_error_401.jsonl", AssistantMessage, error="authentication_failed")
     assert error.model == "<synthetic>"
     assert error.content[0] == TextBlock(text="Invalid API key · Fix external API key")
 
 
-@needs_transcripts
 def test_stream_events() -> None:
     events = [m for m in decoded("h_partial_messages.jsonl") if isinstance(m, StreamEvent)]
     kinds = {e.event["type"] for e in events}
@@ -332,7 +327,6 @@ def _initialize_responses(name: str) -> list[dict[str, Any]]:
     return out
 
 
-@needs_transcripts
 def test_server_info_from_first_control_response() -> None:
     records = _records("a_plain_text.jsonl")
     first = next(
@@ -370,7 +364,6 @@ def test_server_info_from_first_control_response() -> None:
     assert [a.name for a in info.agents][:2] == ["claude", "Explore"]
 
 
-@needs_transcripts
 @pytest.mark.parametrize("name", transcript_names())
 def test_every_initialize_reply_decodes(name: str) -> None:
     for obj in _initialize_responses(name):
@@ -578,8 +571,7 @@ def test_encode_string_prompt_exactly_as_the_official_sdk() -> None:
     )
 
 
-@needs_transcripts
-def test_encode_matches_every_user_frame_the_official_sdk_wrote() -> None:
+def test_encode_matches_every_user_frame_the_session_wrote() -> None:
     seen = 0
     for name in transcript_names():
         for record in _records(name):
@@ -591,10 +583,10 @@ def test_encode_matches_every_user_frame_the_official_sdk_wrote() -> None:
                 wire["message"]["content"],
                 session_id=wire["session_id"],
                 parent_tool_use_id=wire["parent_tool_use_id"],
+                uuid=wire.get("uuid"),
             )
             assert frame == wire
-            if wire["session_id"] == "":  # query()'s form: same key order as ours
-                assert list(frame) == list(wire)
+            assert list(frame) == list(wire)  # the same key order, too
             seen += 1
     assert seen >= 10
 
@@ -756,7 +748,6 @@ def test_system_message_fields_override_stale_data() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@needs_transcripts
 def test_converter_structures_like_decode_message() -> None:
     for obj in cli_frames("c_can_use_tool.jsonl"):
         message = decode_message(obj)

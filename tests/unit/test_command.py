@@ -15,6 +15,7 @@ import pytest
 
 from trio_claude._errors import ConfigurationError
 from trio_claude._options import (
+    SYSTEM_PROMPT_DYNAMIC_BOUNDARY,
     AgentDefinition,
     ClaudeAgentOptions,
     HookMatcher,
@@ -22,6 +23,7 @@ from trio_claude._options import (
     ThinkingConfigDisabled,
     ThinkingConfigEnabled,
 )
+from trio_claude._query import with_budget_gate
 from trio_claude._transport._command import (
     build_argv,
     build_env,
@@ -32,14 +34,15 @@ from trio_claude._transport._command import (
 )
 from trio_claude._version import __version__
 
+from ..conftest import TRANSCRIPT_NAMES
+
 CLI = "/usr/local/bin/claude"
 #: The argv of default options after the binary: byte-for-byte the official Python SDK's.
 DEFAULT_TAIL = [
     "--output-format",
     "stream-json",
     "--verbose",
-    "--system-prompt",
-    "",
+    "--system-prompt=",
     "--input-format",
     "stream-json",
 ]
@@ -74,25 +77,25 @@ class Row(NamedTuple):
 # fmt: off
 ARGV_ROWS: list[Row] = [
     Row("(defaults)", {}, []),
-    Row("tools", {"tools": ["Read", "Grep"]}, [["--tools", "Read,Grep"]]),
-    Row("tools", {"tools": []}, [["--tools", ""]]),
-    Row("tools", {"tools": {"type": "preset", "preset": "claude_code"}}, [["--tools", "default"]]),
+    Row("tools", {"tools": ["Read", "Grep"]}, [["--tools=Read,Grep"]]),
+    Row("tools", {"tools": []}, [["--tools="]]),
+    Row("tools", {"tools": {"type": "preset", "preset": "claude_code"}}, [["--tools=default"]]),
     Row("allowed_tools", {"allowed_tools": ["Read", "Bash(git *)"]},
-        [["--allowedTools", "Read,Bash(git *)"]]),
-    Row("disallowed_tools", {"disallowed_tools": ["Bash"]}, [["--disallowedTools", "Bash"]]),
+        [["--allowedTools=Read,Bash(git *)"]]),
+    Row("disallowed_tools", {"disallowed_tools": ["Bash"]}, [["--disallowedTools=Bash"]]),
     Row("system_prompt", {"system_prompt": "You are terse."},
-        [["--system-prompt", "You are terse."]], replaces=["--system-prompt", ""]),
+        [["--system-prompt=You are terse."]], replaces=["--system-prompt="]),
     Row("system_prompt", {"system_prompt": "- be brief"},
-        [["--system-prompt=- be brief"]], replaces=["--system-prompt", ""]),
+        [["--system-prompt=- be brief"]], replaces=["--system-prompt="]),
     Row("system_prompt", {"system_prompt": {"type": "preset", "preset": "claude_code"}},
-        [], replaces=["--system-prompt", ""]),
+        [], replaces=["--system-prompt="]),
     Row("system_prompt",
         {"system_prompt": {"type": "preset", "preset": "claude_code", "append": "Be nice."}},
-        [["--append-system-prompt", "Be nice."]], replaces=["--system-prompt", ""]),
+        [["--append-system-prompt=Be nice."]], replaces=["--system-prompt="]),
     Row("system_prompt", {"system_prompt": {"type": "custom", "prompt": "P"}},
-        [["--system-prompt", "P"]], replaces=["--system-prompt", ""]),
+        [["--system-prompt=P"]], replaces=["--system-prompt="]),
     Row("system_prompt", {"system_prompt": {"type": "file", "path": "/p.md"}},
-        [["--system-prompt-file", "/p.md"]], replaces=["--system-prompt", ""]),
+        [["--system-prompt-file=/p.md"]], replaces=["--system-prompt="]),
     # stdio/sse/http servers go in the initialize request (their env and headers are secrets)
     Row("mcp_servers", {"mcp_servers": {"fs": {"type": "stdio", "command": "mcp-fs"}}},
         [["--await-initialize"]]),
@@ -123,7 +126,7 @@ ARGV_ROWS: list[Row] = [
     Row("mcp_servers", {"mcp_servers": {}}, []),
     Row("strict_mcp_config", {"strict_mcp_config": True}, [["--strict-mcp-config"]]),
     Row("permission_mode", {"permission_mode": "bypassPermissions"},
-        [["--permission-mode", "bypassPermissions"]]),
+        [["--permission-mode=bypassPermissions"]]),
     Row("continue_conversation", {"continue_conversation": True}, [["--continue"]]),
     Row("resume", {"resume": "0f3fa17f-a7e6-43e4-9e73-ec6456999839"},
         [["--resume=0f3fa17f-a7e6-43e4-9e73-ec6456999839"]]),
@@ -140,19 +143,19 @@ ARGV_ROWS: list[Row] = [
     Row("resume_drops_turn",
         {"resume": "abc", "resume_session_at": "u1", "resume_drops_turn": ""},
         [["--resume=abc", "--resume-session-at=u1", "--resume-drops-turn="]]),
-    Row("max_turns", {"max_turns": 3}, [["--max-turns", "3"]]),
-    Row("max_budget_usd", {"max_budget_usd": 0.0001}, [["--max-budget-usd", "0.0001"]]),
-    Row("task_budget", {"task_budget": {"total": 50000}}, [["--task-budget", "50000"]]),
-    Row("model", {"model": "claude-sonnet-4-5"}, [["--model", "claude-sonnet-4-5"]]),
+    Row("max_turns", {"max_turns": 3}, [["--max-turns=3"]]),
+    Row("max_budget_usd", {"max_budget_usd": 0.0001}, [["--max-budget-usd=0.0001"]]),
+    Row("task_budget", {"task_budget": {"total": 50000}}, [["--task-budget=50000"]]),
+    Row("model", {"model": "claude-sonnet-4-5"}, [["--model=claude-sonnet-4-5"]]),
     Row("model", {"model": "-weird"}, [["--model=-weird"]]),
     Row("fallback_model", {"fallback_model": "claude-haiku-4-5"},
-        [["--fallback-model", "claude-haiku-4-5"]]),
-    Row("betas", {"betas": ["context-1m-2025-08-07"]}, [["--betas", "context-1m-2025-08-07"]]),
+        [["--fallback-model=claude-haiku-4-5"]]),
+    Row("betas", {"betas": ["context-1m-2025-08-07"]}, [["--betas=context-1m-2025-08-07"]]),
     Row("permission_prompt_tool_name", {"permission_prompt_tool_name": "mcp__perm__ask"},
-        [["--permission-prompt-tool", "mcp__perm__ask"]]),
-    Row("can_use_tool", {"can_use_tool": _cb}, [["--permission-prompt-tool", "stdio"]]),
+        [["--permission-prompt-tool=mcp__perm__ask"]]),
+    Row("can_use_tool", {"can_use_tool": _cb}, [["--permission-prompt-tool=stdio"]]),
     Row("cwd", {"cwd": "/repo"}, []),
-    Row("add_dirs", {"add_dirs": ["/a", Path("/b")]}, [["--add-dir", "/a", "--add-dir", "/b"]]),
+    Row("add_dirs", {"add_dirs": ["/a", Path("/b")]}, [["--add-dir=/a", "--add-dir=/b"]]),
     Row("add_dirs", {"add_dirs": ["-odd"]}, [["--add-dir=-odd"]]),
     Row("settings", {"settings": "/s.json"}, [["--settings", "/s.json"]]),
     # inline settings go in the initialize request
@@ -182,31 +185,31 @@ ARGV_ROWS: list[Row] = [
         [["--setting-sources=user,project"]]),
     Row("setting_sources", {"setting_sources": []}, [["--setting-sources="]]),
     Row("skills", {"skills": "all"},
-        [["--allowedTools", "Skill"], ["--setting-sources=user,project"]]),
+        [["--allowedTools=Skill"], ["--setting-sources=user,project"]]),
     Row("skills", {"skills": ["pdf"], "allowed_tools": ["Read"], "setting_sources": ["local"]},
-        [["--allowedTools", "Read,Skill(pdf)"], ["--setting-sources=local"]]),
+        [["--allowedTools=Read,Skill(pdf)"], ["--setting-sources=local"]]),
     Row("skills", {"skills": ["pdf"], "tools": ["Read"]},
-        [["--tools", "Read,Skill", "--allowedTools", "Skill(pdf)"],
+        [["--tools=Read,Skill", "--allowedTools=Skill(pdf)"],
          ["--setting-sources=user,project"]]),
     Row("plugins", {"plugins": [{"type": "local", "path": "/plug"}]},
-        [["--plugin-dir", "/plug"]]),
+        [["--plugin-dir=/plug"]]),
     Row("plugins", {"plugins": [{"type": "local", "path": "/plug", "skip_mcp_discovery": True}]},
-        [["--plugin-dir-no-mcp", "/plug"]]),
+        [["--plugin-dir-no-mcp=/plug"]]),
     Row("agents", {"agents": {"r": AgentDefinition(description="d", prompt="p")}}, []),
-    Row("thinking", {"thinking": ThinkingConfigAdaptive()}, [["--thinking", "adaptive"]]),
+    Row("thinking", {"thinking": ThinkingConfigAdaptive()}, [["--thinking=adaptive"]]),
     Row("thinking", {"thinking": {"type": "adaptive", "display": "summarized"}},
-        [["--thinking", "adaptive", "--thinking-display", "summarized"]]),
+        [["--thinking=adaptive", "--thinking-display=summarized"]]),
     Row("thinking", {"thinking": ThinkingConfigEnabled(budget_tokens=4000)},
-        [["--max-thinking-tokens", "4000"]]),
+        [["--max-thinking-tokens=4000"]]),
     Row("thinking", {"thinking": {"type": "enabled", "budget_tokens": 4000, "display": "omitted"}},
-        [["--max-thinking-tokens", "4000", "--thinking-display", "omitted"]]),
-    Row("thinking", {"thinking": ThinkingConfigDisabled()}, [["--thinking", "disabled"]]),
-    Row("thinking", {"thinking": {"type": "disabled"}}, [["--thinking", "disabled"]]),
+        [["--max-thinking-tokens=4000", "--thinking-display=omitted"]]),
+    Row("thinking", {"thinking": ThinkingConfigDisabled()}, [["--thinking=disabled"]]),
+    Row("thinking", {"thinking": {"type": "disabled"}}, [["--thinking=disabled"]]),
     Row("max_thinking_tokens", {"max_thinking_tokens": 4000},
-        [["--max-thinking-tokens", "4000"]]),
-    Row("effort", {"effort": "high"}, [["--effort", "high"]]),
+        [["--max-thinking-tokens=4000"]]),
+    Row("effort", {"effort": "high"}, [["--effort=high"]]),
     Row("output_format", {"output_format": {"type": "json_schema", "schema": SCHEMA}},
-        [["--json-schema", json.dumps(SCHEMA)]]),
+        [["--json-schema=" + json.dumps(SCHEMA)]]),
     Row("include_partial_messages", {"include_partial_messages": True},
         [["--include-partial-messages"]]),
     Row("include_hook_events", {"include_hook_events": True}, [["--include-hook-events"]]),
@@ -237,6 +240,29 @@ ARGV_ROWS: list[Row] = [
     Row("extra_initialize_fields", {"extra_initialize_fields": {"perTaskStopAffordance": True}},
         []),
     Row("client_app", {"client_app": "my-app/1.0"}, []),
+    # the TypeScript SDK's options, as 0.3.337 sends them
+    Row("system_prompt", {"system_prompt": ["static", SYSTEM_PROMPT_DYNAMIC_BOUNDARY, "per user"]},
+        [], replaces=["--system-prompt="]),
+    Row("project_config_root", {"project_config_root": "/repo/main"},
+        [["--project-config-root=/repo/main"]]),
+    Row("managed_settings", {"managed_settings": {"sandbox": {"enabled": True}}},
+        [["--managed-settings", '{"sandbox": {"enabled": true}}']]),
+    Row("managed_settings_delivery",
+        {"managed_settings": {"sandbox": {"enabled": True}},
+         "managed_settings_delivery": "initialize"},
+        [["--await-initialize", "--managed-settings-in-initialize"]]),
+    Row("plugin_delivery",
+        {"plugins": [{"type": "local", "path": "/plug"}], "plugin_delivery": "initialize"},
+        [["--await-initialize"]]),
+    Row("additional_directories_delivery",
+        {"add_dirs": ["/a"], "additional_directories_delivery": "initialize"},
+        [["--await-initialize", "--initialize-fields=additionalDirectories"]]),
+    Row("disallowed_tools_delivery",
+        {"disallowed_tools": ["Bash"], "disallowed_tools_delivery": "initialize",
+         "settings": {"model": "x"}},
+        [["--await-initialize", "--initialize-fields=settings,disallowedTools"]]),
+    Row("executable", {"executable": "bun"}, []),  # a native CLI: see test_a_script_cli_...
+    Row("tool_config", {"tool_config": {"askUserQuestion": {"previewFormat": "html"}}}, []),
     Row("user", {"user": "nobody"}, []),
     Row("stderr", {"stderr": print}, []),
 ]
@@ -291,6 +317,7 @@ def test_every_option_has_a_row() -> None:
         "debug_stderr",
         "session_store_flush",
         "load_timeout_ms",
+        "executable_args",  # test_a_script_cli_runs_under_its_runtime_with_its_arguments
     }
     fields = {f.name for f in attrs.fields(ClaudeAgentOptions)}
     assert fields - covered - runtime_only == set()
@@ -555,13 +582,15 @@ def test_needs_open_stdin(kwargs: dict[str, Any], expected: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# the real CLI's spawn records
+# the spawn records of tests/fixtures/transcripts (tests/fixtures/capture.py)
 # ---------------------------------------------------------------------------------------------
 
 # fmt: off
 _HARNESS_ENV_KEYS = {"CLAUDE_CODE_ENTRYPOINT", "CLAUDE_AGENT_SDK_VERSION",
                      "CLAUDE_CODE_SDK_READS_SESSION_STATE", "PWD"}
 _BYPASS = {"permission_mode": "bypassPermissions"}
+#: ``m_resume``: the first CLI's session id (``--session-id``), which the second one resumes.
+RESUME_ID = "5e551a00-0000-4000-8000-00000000c0de"
 _HOOKS = {
     "PreToolUse": [HookMatcher("Bash", [_cb])],
     "PostToolUse": [HookMatcher("Bash", [_cb])],
@@ -585,7 +614,7 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "j_max_budget": [{**_BYPASS, "max_budget_usd": 0.0001}],
     "k_set_model_mode": [{"model": "claude-sonnet-4-5"}],
     "l_structured_output": [{"output_format": {"type": "json_schema", "schema": SCHEMA}}],
-    "m_resume": [{}, {"resume": "0f3fa17f-a7e6-43e4-9e73-ec6456999839"}],
+    "m_resume": [{"session_id": RESUME_ID}, {"resume": RESUME_ID}],
     "n_fallback_model": [{"model": "claude-opus-4-5", "fallback_model": "claude-sonnet-4-5"}],
     "o_thinking": [{**_BYPASS, "thinking": ThinkingConfigEnabled(budget_tokens=4000)}],
     "p_api_error_401": [{}, {}],
@@ -623,6 +652,10 @@ def test_transcript_spawn_argv_env_and_initialize(transcripts_dir: Path, scenari
     for (record, init), kwargs in zip(spawns, SCENARIOS[scenario], strict=True):
         user_env = {k: v for k, v in record["env"].items() if k not in _HARNESS_ENV_KEYS}
         options = ClaudeAgentOptions(**kwargs, cwd=record["cwd"], env=user_env)
+        # What query() and the clients do before they spawn: max_budget_usd adds a hook.
+        gated, _ = with_budget_gate(options)
+        assert gated is not None
+        options = gated
         assert build_argv(options, record["argv"][0]) == record["argv"]
         expected_env = {**record["env"], "CLAUDE_AGENT_SDK_VERSION": __version__}
         assert build_env(options, {}) == expected_env
@@ -631,6 +664,14 @@ def test_transcript_spawn_argv_env_and_initialize(transcripts_dir: Path, scenari
 
 def test_all_transcripts_are_covered(transcripts_dir: Path) -> None:
     assert {p.stem for p in transcripts_dir.glob("*.jsonl")} == set(SCENARIOS)
+
+
+def test_the_capture_harness_records_these_scenarios() -> None:
+    from ..fixtures import capture
+
+    assert list(capture.SCENARIOS) == list(TRANSCRIPT_NAMES) == sorted(SCENARIOS)
+    assert capture.RESUME_SESSION_ID == RESUME_ID
+    assert capture.STRUCTURED_SCHEMA == SCHEMA
 
 
 # ---------------------------------------------------------------------------------------------
@@ -670,6 +711,14 @@ COMBINED: list[dict[str, Any]] = [
         "thinking": ThinkingConfigEnabled(budget_tokens=4000, display="omitted"),
     },
     {"max_thinking_tokens": 4000, "session_store": object(), "tools": []},
+    {
+        "system_prompt": ["static", SYSTEM_PROMPT_DYNAMIC_BOUNDARY, "per user"],
+        "project_config_root": "/repo", "disallowed_tools": ["Bash"],
+        "disallowed_tools_delivery": "initialize", "managed_settings": {"model": "x"},
+        "managed_settings_delivery": "initialize",
+        "plugins": [{"type": "local", "path": "/p1"}], "plugin_delivery": "initialize",
+    },
+    {"managed_settings": {"model": "x"}},
 ]  # fmt: skip
 
 _PARSE_ERRORS = ("error: unknown option", "error: option '", "error: missing required argument",
@@ -687,6 +736,26 @@ def test_combined_option_sets_cover_every_flag() -> None:
     table -= {"--foo"}  # extra_args rows: a made-up flag
     combined = set().union(*(_flags(build_argv(ClaudeAgentOptions(**k), CLI)) for k in COMBINED))
     assert table - combined == set()
+
+
+def test_a_script_cli_runs_under_its_runtime_with_its_arguments() -> None:
+    script = ClaudeAgentOptions(executable="bun", executable_args=["--smol"])
+    assert build_argv(script, "/opt/claude/cli.mjs")[:4] == [
+        "bun", "--smol", "/opt/claude/cli.mjs", "--output-format"
+    ]
+    assert build_argv(ClaudeAgentOptions(), "/opt/claude/cli.js")[:2] == [
+        "node", "/opt/claude/cli.js"
+    ]
+    # A native CLI: no runtime; its arguments come first among the CLI's own.
+    native = ClaudeAgentOptions(executable="bun", executable_args=["--inspect"])
+    assert build_argv(native, CLI)[:3] == [CLI, "--inspect", "--output-format"]
+
+
+def test_the_settings_path_and_extra_args_keep_dashes_from_being_read_as_flags() -> None:
+    argv = build_argv(ClaudeAgentOptions(settings="-odd.json"), CLI)
+    assert argv[argv.index("--settings") + 1] == "./-odd.json"
+    argv = build_argv(ClaudeAgentOptions(mcp_servers="-servers.json"), CLI)
+    assert "--mcp-config=-servers.json" in argv
 
 
 @pytest.mark.e2e

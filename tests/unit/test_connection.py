@@ -27,7 +27,7 @@ from trio_claude._protocol._events import (
 )
 from trio_claude.types import ResultMessage, UnknownMessage
 
-from ..conftest import TRANSCRIPTS
+from ..conftest import transcript_paths
 
 
 def cli_bytes(path: Path) -> bytes:
@@ -112,10 +112,7 @@ def test_sdk_only_frames_and_control_frames_are_routed(transcripts_dir: Path) ->
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(data=st.data())
 def test_any_chunking_of_a_transcript_gives_the_same_events(data: st.DataObject) -> None:
-    paths = sorted(TRANSCRIPTS.glob("*.jsonl"))
-    if not paths:
-        return
-    path = data.draw(st.sampled_from(paths))
+    path = data.draw(st.sampled_from(transcript_paths()))
     stream = cli_bytes(path)
     cuts = sorted(data.draw(st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=40)))
     reference = ClaudeProtocol()

@@ -183,7 +183,8 @@ def test_transcript_inputs_decode(transcripts_dir: Path) -> None:
     assert isinstance(prompt, tc.UserPromptSubmitHookInput) and prompt.prompt == "Clean up please"
     post = seen["PostToolUse"]
     assert isinstance(post, tc.PostToolUseHookInput)
-    assert post.tool_response["stdout"] == "allowed" and post.duration_ms == 39
+    assert post.tool_response["stdout"] == "allowed"
+    assert post.duration_ms is not None and post.duration_ms == post.raw["duration_ms"] >= 0
     assert post.effort == {"level": "medium"}
     stop = seen["Stop"]
     assert isinstance(stop, tc.StopHookInput)

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
+import trio_claude as tc
 from trio_claude._errors import ConfigurationError
 from trio_claude._options import (
     UNWIRED_FIELDS,
@@ -40,7 +41,9 @@ TS_FIELDS = {
     "allow_dangerously_skip_permissions", "debug", "debug_file", "tool_aliases",
     "plan_mode_instructions", "prompt_suggestions", "agent_progress_summaries",
     "extra_initialize_fields", "mcp_servers_delivery", "settings_delivery",
-    "on_user_dialog", "supported_dialog_kinds",
+    "on_user_dialog", "supported_dialog_kinds", "project_config_root", "managed_settings",
+    "managed_settings_delivery", "plugin_delivery", "additional_directories_delivery",
+    "disallowed_tools_delivery", "executable", "executable_args", "tool_config",
 }  # fmt: skip
 OURS = {
     "budget": None, "stall_timeout": None, "control_timeout": 60.0, "initialize_timeout": 60.0,
@@ -395,7 +398,37 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"settings": "{not json"}, "does not parse"),
     ({"settings": 3}, "settings must be"),
     ({"sandbox": [1]}, "sandbox must be a dict"),
+    # the TypeScript SDK's newer options
+    ({"system_prompt": ["a", 3]}, "system_prompt[1] must be a string"),
+    ({"system_prompt": ["a", tc.SYSTEM_PROMPT_DYNAMIC_BOUNDARY, "b",
+                        tc.SYSTEM_PROMPT_DYNAMIC_BOUNDARY]}, "more than once"),
+    ({"project_config_root": "relative/dir"}, "project_config_root must be an absolute path"),
+    ({"project_config_root": ""}, "project_config_root must"),
+    ({"managed_settings": "x"}, "managed_settings must be a dict"),
+    ({"executable": ""}, "executable must not be empty"),
+    ({"executable_args": [1]}, "executable_args"),
+    ({"tool_config": {"Bash": {}}}, "unknown tool 'Bash'"),
+    ({"tool_config": {"askUserQuestion": {"format": "html"}}}, "unknown key 'format'"),
+    ({"tool_config": {"askUserQuestion": {"previewFormat": "pdf"}}}, "must be one of"),
+    ({"telemetry": "yes"}, "telemetry must be True, False, None"),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "mcp_servers_delivery",
+        "settings_delivery",
+        "managed_settings_delivery",
+        "plugin_delivery",
+        "additional_directories_delivery",
+        "disallowed_tools_delivery",
+    ],
+)
+def test_a_delivery_is_initialize_or_argv(field: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"{field} must be 'initialize' or 'argv'"):
+        kwargs: dict[str, Any] = {field: "stdin"}
+        ClaudeAgentOptions(**kwargs)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), INVALID)

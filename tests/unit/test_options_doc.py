@@ -35,6 +35,8 @@ RUNTIME_TESTS = {
     "process_limiter": "tests/integration/test_limits.py::test_process_limiter_bounds_live_clis",
     "resource_limits": "tests/faults/test_resource_limits.py",
     "telemetry": "tests/integration/test_telemetry.py",
+    "executable_args": "tests/unit/test_command.py::test_a_script_cli_runs_under_its_runtime_with_its_arguments",
+    "tool_config": "tests/e2e/test_ts_options_e2e.py::test_tool_config_reaches_the_clis_environment",
     "on_user_dialog": "tests/integration/test_control_requests.py",
 }
 

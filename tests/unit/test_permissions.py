@@ -249,7 +249,7 @@ def _frames(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_transcript_requests_decode_and_our_answers_match_the_official_bytes(
+def test_transcript_requests_decode_and_the_answers_are_what_the_results_encode(
     transcripts_dir: Path,
 ) -> None:
     records = _frames(transcripts_dir / "c_can_use_tool.jsonl")
@@ -275,14 +275,15 @@ def test_transcript_requests_decode_and_our_answers_match_the_official_bytes(
         assert context.description in ("denied.txt", "allowed.txt")
         assert context.suggestions == [tc.PermissionUpdate.set_mode("acceptEdits")]
         assert context.raw == request
-        official = answers[request_id]
-        if official["behavior"] == "deny":
-            ours = tc.PermissionResultDeny(message=official["message"]).to_dict()
+        sent = answers[request_id]
+        if sent["behavior"] == "deny":
+            ours = tc.PermissionResultDeny(message=sent["message"]).to_dict()
+            # The official Python SDK's answer to this request had these keys, in this order.
+            assert list(sent) == ["behavior", "message"]
         else:
-            ours = tc.PermissionResultAllow(updated_input=official["updatedInput"]).to_dict(
-                tool_input
-            )
-        assert json.dumps(ours) == json.dumps(official)
+            ours = tc.PermissionResultAllow(updated_input=sent["updatedInput"]).to_dict(tool_input)
+            assert list(sent) == ["behavior", "updatedInput"]
+        assert json.dumps(ours) == json.dumps(sent)
 
 
 def test_context_carries_every_documented_request_field() -> None:

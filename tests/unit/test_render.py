@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,8 @@ def test_limits_retries_fallback_and_permission_changes(transcripts_dir: Path) -
     text = render(transcript_messages(transcripts_dir / "i_max_turns.jsonl"))
     assert "✗ error_max_turns (max_turns): Reached maximum number of turns (1)" in text
     text = render(transcript_messages(transcripts_dir / "n_fallback_model.jsonl"))
-    assert "↻ API error 529 (overloaded); retry 1/10 in 0.5 s" in text
+    # The CLI's first backoff is about half a second (with jitter).
+    assert re.search(r"↻ API error 529 \(overloaded\); retry 1/10 in 0\.[5-9] s\n", text)
     assert "⇄ model fallback: claude-opus-4-5 -> claude-sonnet-4-5 (overloaded)" in text
     text = render(transcript_messages(transcripts_dir / "k_set_model_mode.jsonl"))
     assert "• Set model to `claude-haiku-4-5`" in text

@@ -1,15 +1,15 @@
 """From options to what the CLI is started with: argv, environment, ``initialize`` payload.
 
 Pure functions: no process, no file system. Flag token forms follow the official Python SDK
-(``reference/official-sdk-inventory.md`` 1a) so the argv of default options is byte-for-byte the
-official one. Two rules keep free-form values from being read as flags:
+0.2.190, so the argv of default options is byte-for-byte the official one:
 
-* flags whose value the CLI parses as *optional* (``--resume [value]``) and the session/UUID flags
-  always use the ``--flag=value`` form: ``--resume=``, ``--session-id=``, ``--setting-sources=``,
-  ``--resume-session-at=``, ``--resume-drops-turn=``;
-* any other valued flag whose value starts with ``-`` is emitted as ``--flag=value`` too (a
-  system prompt ``"- be brief"`` is a value, not a flag). Empty values stay two tokens
-  (``--system-prompt ""``), as the official SDK sends them.
+* every valued option is one ``--flag=value`` argument: everything after the first ``=`` is the
+  value, even when it is empty, starts with dashes or looks like another flag;
+* except ``--settings``, two arguments (old CLIs ignore ``--settings=``); a settings path that
+  starts with ``-`` becomes ``./-x.json``, the same file, which cannot be read as a flag;
+* and the two forms that take text the caller wrote as a flag value, ``--mcp-config`` (a path or
+  JSON) and ``extra_args``: two arguments, or ``--flag=value`` when the value starts with ``-``
+  (``extra_args`` may name a flag declared without a value, which rejects ``--flag=value``).
 
 Credentials stay off the command line, where every local user can read them
 (``/proc/<pid>/cmdline``): by default the stdio/sse/http ``mcp_servers`` (their ``env`` and
@@ -39,6 +39,7 @@ from .._options import (
     ThinkingConfigEnabled,
     coerce_hook_matcher,
     is_sdk_server,
+    tool_config_items,
 )
 from .._version import __version__
 
@@ -66,12 +67,26 @@ _MAX_ARG_BYTES = 128 * 1024
 _STREAM_JSON_PREFIX = ("--output-format", "stream-json", "--verbose")
 
 
-def _value(argv: list[str], flag: str, value: str) -> None:
-    """Append a valued flag: two tokens, or ``--flag=value`` when the value starts with ``-``."""
-    if value.startswith("-"):
-        argv.append(f"{flag}={value}")
+def _value(argv: list[str], flag: str, value: object) -> None:
+    """Append a valued flag as one ``--flag=value`` argument."""
+    argv.append(f"{flag}={_text(value)}")
+
+
+def _value_or_pair(argv: list[str], flag: str, value: object) -> None:
+    """Append ``flag value`` (two arguments), or ``--flag=value`` when the value starts with
+    ``-`` (so the CLI cannot read it as a flag)."""
+    text = _text(value)
+    if text.startswith("-"):
+        argv.append(f"{flag}={text}")
     else:
-        argv.extend((flag, value))
+        argv.extend((flag, text))
+
+
+def _text(value: object) -> str:
+    # A path's file-system text, and a str subclass's own characters (not an enum's name).
+    if isinstance(value, (bytes, os.PathLike)):
+        return os.fsdecode(value)
+    return str.__str__(value) if isinstance(value, str) else str(value)
 
 
 def _dumps(value: Any) -> str:
@@ -228,6 +243,12 @@ def check_initialize_reply(options: ClaudeAgentOptions, reply: Mapping[str, Any]
             "the initialize request, or pass settings_delivery='argv' (the settings then go on "
             "the command line, where other local users can read them)."
         )
+    if _plugins_in_initialize(options) and reply.get("plugins_applied") is not True:
+        return (
+            "the CLI did not confirm loading the plugins sent in the initialize request "
+            f"(plugins_applied: {reply.get('plugins_applied')!r}); check the plugin paths, or "
+            "that no wrapper removes --await-initialize"
+        )
     if initialize_mcp_servers(options) is not None:
         applied = reply.get("mcp_servers_applied")
         if not isinstance(applied, bool):
@@ -297,38 +318,42 @@ def _thinking_flags(argv: list[str], options: ClaudeAgentOptions) -> None:
     t = options.thinking
     if t is None:
         if options.max_thinking_tokens is not None:
-            argv.extend(("--max-thinking-tokens", str(options.max_thinking_tokens)))
+            _value(argv, "--max-thinking-tokens", options.max_thinking_tokens)
         return
     display: Any = None
     if isinstance(t, ThinkingConfigAdaptive):
-        argv.extend(("--thinking", "adaptive"))
+        _value(argv, "--thinking", "adaptive")
         display = t.display
     elif isinstance(t, ThinkingConfigEnabled):
-        argv.extend(("--max-thinking-tokens", str(t.budget_tokens)))
+        _value(argv, "--max-thinking-tokens", t.budget_tokens)
         display = t.display
     elif isinstance(t, ThinkingConfigDisabled):
-        argv.extend(("--thinking", "disabled"))
+        _value(argv, "--thinking", "disabled")
     else:
         kind = t.get("type")
         if kind == "adaptive":
-            argv.extend(("--thinking", "adaptive"))
+            _value(argv, "--thinking", "adaptive")
         elif kind == "enabled":
             budget = t.get("budget_tokens", t.get("budgetTokens"))
             if budget is None:
                 raise ConfigurationError("thinking {'type': 'enabled'} needs budget_tokens")
-            argv.extend(("--max-thinking-tokens", str(budget)))
+            _value(argv, "--max-thinking-tokens", budget)
         elif kind == "disabled":
-            argv.extend(("--thinking", "disabled"))
+            _value(argv, "--thinking", "disabled")
         else:
             raise ConfigurationError(f"thinking type {kind!r} is not supported")
         display = t.get("display") if kind != "disabled" else None
     if display is not None:
-        argv.extend(("--thinking-display", str(display)))
+        _value(argv, "--thinking-display", display)
 
 
-def _system_prompt_flags(argv: list[str], sp: str | Mapping[str, Any] | None) -> None:
+def _system_prompt_flags(
+    argv: list[str], sp: str | tuple[str, ...] | Mapping[str, Any] | None
+) -> None:
     if sp is None:
-        argv.extend(("--system-prompt", ""))
+        _value(argv, "--system-prompt", "")
+    elif isinstance(sp, tuple):
+        pass  # blocks: sent in initialize (systemPrompt), as the TypeScript SDK does
     elif isinstance(sp, str):
         _value(argv, "--system-prompt", sp)
     else:
@@ -336,12 +361,48 @@ def _system_prompt_flags(argv: list[str], sp: str | Mapping[str, Any] | None) ->
         if kind == "custom":
             _value(argv, "--system-prompt", sp["prompt"])
         elif kind == "file":
-            _value(argv, "--system-prompt-file", os.fspath(sp["path"]))
+            _value(argv, "--system-prompt-file", sp["path"])
         elif kind == "preset":
             if sp.get("append") is not None:
                 _value(argv, "--append-system-prompt", sp["append"])
         else:
             raise ConfigurationError(f"system_prompt type {kind!r} is not supported")
+
+
+#: A CLI path with one of these endings is a script for a JavaScript runtime (``executable``).
+_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx")
+
+
+def _launcher(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
+    """``argv``'s head: the CLI, or the JavaScript runtime and its arguments before a script CLI
+    (the TypeScript SDK's ``executable`` / ``executableArgs``)."""
+    if cli_path.endswith(_SCRIPT_SUFFIXES):
+        runtime = options.executable or "node"
+        return [runtime, *options.executable_args, cli_path]
+    return [cli_path, *options.executable_args]
+
+
+def _plugins_in_initialize(options: ClaudeAgentOptions) -> bool:
+    return options.plugin_delivery == "initialize" and bool(options.plugins)
+
+
+def _managed_settings_in_initialize(options: ClaudeAgentOptions) -> bool:
+    return (
+        options.managed_settings_delivery == "initialize" and options.managed_settings is not None
+    )
+
+
+def initialize_fields(options: ClaudeAgentOptions) -> list[str]:
+    """The ``--initialize-fields`` names: options sent in ``initialize`` in place of their flags
+    (``settings``, ``disallowedTools``, ``additionalDirectories``), in the CLI's order."""
+    fields = []
+    if initialize_settings(options) is not None:
+        fields.append("settings")
+    if options.disallowed_tools_delivery == "initialize" and options.disallowed_tools:
+        fields.append("disallowedTools")
+    if options.additional_directories_delivery == "initialize" and options.add_dirs:
+        fields.append("additionalDirectories")
+    return fields
 
 
 def _task_budget_total(budget: Mapping[str, Any] | int) -> int:
@@ -366,12 +427,12 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
             allows (the message names the flag).
     """
     o = options
-    argv: list[str] = [cli_path, *_STREAM_JSON_PREFIX]
+    argv: list[str] = [*_launcher(o, cli_path), *_STREAM_JSON_PREFIX]
     _system_prompt_flags(argv, o.system_prompt)
 
     if o.tools is not None:
         if isinstance(o.tools, Mapping):
-            argv.extend(("--tools", "default"))
+            _value(argv, "--tools", "default")
         else:
             tools = list(o.tools)
             if o.skills is not None and "Skill" not in tools:
@@ -382,13 +443,13 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
     if allowed:
         _value(argv, "--allowedTools", ",".join(allowed))
     if o.max_turns is not None:
-        argv.extend(("--max-turns", str(o.max_turns)))
+        _value(argv, "--max-turns", o.max_turns)
     if o.max_budget_usd is not None:
-        argv.extend(("--max-budget-usd", str(o.max_budget_usd)))
-    if o.disallowed_tools:
+        _value(argv, "--max-budget-usd", o.max_budget_usd)
+    if o.disallowed_tools and o.disallowed_tools_delivery == "argv":
         _value(argv, "--disallowedTools", ",".join(o.disallowed_tools))
     if o.task_budget is not None:
-        argv.extend(("--task-budget", str(_task_budget_total(o.task_budget))))
+        _value(argv, "--task-budget", _task_budget_total(o.task_budget))
     if o.model is not None:
         _value(argv, "--model", o.model)
     if o.fallback_model is not None:
@@ -399,35 +460,51 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
     if prompt_tool:
         _value(argv, "--permission-prompt-tool", prompt_tool)
     if o.permission_mode is not None:
-        argv.extend(("--permission-mode", o.permission_mode))
+        _value(argv, "--permission-mode", o.permission_mode)
     if o.continue_conversation:
         argv.append("--continue")
     if o.resume is not None:
-        argv.append(f"--resume={o.resume}")
+        _value(argv, "--resume", o.resume)
     if o.session_id is not None:
-        argv.append(f"--session-id={o.session_id}")
+        _value(argv, "--session-id", o.session_id)
     if o.resume_session_at is not None:
-        argv.append(f"--resume-session-at={o.resume_session_at}")
+        _value(argv, "--resume-session-at", o.resume_session_at)
     if o.resume_drops_turn is not None:
         # Sent even when empty: the CLI then rejects it instead of the guard being disarmed.
-        argv.append(f"--resume-drops-turn={o.resume_drops_turn}")
+        _value(argv, "--resume-drops-turn", o.resume_drops_turn)
 
     settings = settings_value(o)
     init_settings = initialize_settings(o)
     if settings is not None and init_settings is None:
-        _value(argv, "--settings", settings)
-    for directory in o.add_dirs:
-        _value(argv, "--add-dir", directory)
+        # Two arguments: CLIs up to 2.0.69 ignore --settings=; "./" keeps a path that starts
+        # with "-" the same file without it being read as a flag.
+        argv.extend(("--settings", "./" + settings if settings.startswith("-") else settings))
+    if o.project_config_root is not None:
+        _value(argv, "--project-config-root", o.project_config_root)
+    if o.additional_directories_delivery == "argv":
+        for directory in o.add_dirs:
+            _value(argv, "--add-dir", directory)
 
     config, init_servers = _mcp_delivery(o)
     if config is not None:
-        _value(argv, "--mcp-config", config)
-    # Read the initialize request (the first stdin line) at start-up: the servers and the
-    # settings it carries then apply as their flags would.
-    if init_servers is not None or init_settings is not None:
+        _value_or_pair(argv, "--mcp-config", config)
+    # Read the initialize request (the first stdin line) at start-up: what it carries in place
+    # of flags then applies as the flags would.
+    fields = initialize_fields(o)
+    if (
+        init_servers is not None
+        or fields
+        or _plugins_in_initialize(o)
+        or _managed_settings_in_initialize(o)
+    ):
         argv.append("--await-initialize")
-    if init_settings is not None:
-        argv.append("--initialize-fields=settings")
+    if fields:
+        _value(argv, "--initialize-fields", ",".join(fields))
+    if o.managed_settings is not None:
+        if _managed_settings_in_initialize(o):
+            argv.append("--managed-settings-in-initialize")
+        else:
+            _value_or_pair(argv, "--managed-settings", _dumps(o.managed_settings))
 
     if o.include_partial_messages:
         argv.append("--include-partial-messages")
@@ -440,39 +517,39 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
     if o.session_store is not None:
         argv.append("--session-mirror")
     if sources is not None:
-        argv.append(f"--setting-sources={','.join(sources)}")
-    for plugin in o.plugins:
-        path = os.fspath(plugin["path"])
-        skip_mcp = plugin.get("skip_mcp_discovery", plugin.get("skipMcpDiscovery", False))
-        _value(argv, "--plugin-dir-no-mcp" if skip_mcp else "--plugin-dir", path)
+        _value(argv, "--setting-sources", ",".join(sources))
+    if not _plugins_in_initialize(o):
+        for plugin in o.plugins:
+            skip_mcp = plugin.get("skip_mcp_discovery", plugin.get("skipMcpDiscovery", False))
+            _value(argv, "--plugin-dir-no-mcp" if skip_mcp else "--plugin-dir", plugin["path"])
 
     # Options of the official TypeScript SDK, in its token forms.
     if not o.persist_session:
         argv.append("--no-session-persistence")
     if o.agent is not None:
-        argv.append(f"--agent={o.agent}")
+        _value(argv, "--agent", o.agent)
     if o.permission_prompts is not None:
-        argv.append(f"--permission-prompts={o.permission_prompts}")
+        _value(argv, "--permission-prompts", o.permission_prompts)
     if o.allow_dangerously_skip_permissions:
         argv.append("--allow-dangerously-skip-permissions")
     if o.debug:
         argv.append("--debug")
     if o.debug_file is not None:
-        argv.append(f"--debug-file={o.debug_file}")
+        _value(argv, "--debug-file", o.debug_file)
 
     for flag, value in o.extra_args.items():
         if value is None:
             argv.append(f"--{flag}")
         else:
-            _value(argv, f"--{flag}", str(value))
+            _value_or_pair(argv, f"--{flag}", value)
 
     _thinking_flags(argv, o)
     if o.effort is not None:
-        argv.extend(("--effort", str(o.effort)))
+        _value(argv, "--effort", o.effort)
     if o.output_format is not None:
         schema = o.output_format.get("schema")
         if schema is not None:
-            argv.extend(("--json-schema", _dumps(schema)))
+            _value(argv, "--json-schema", _dumps(schema))
 
     argv.extend(("--input-format", "stream-json"))
     _check_lengths(argv)
@@ -527,7 +604,14 @@ def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> dict[
         env["PWD"] = options.cwd
     if options.client_app is not None:
         env["CLAUDE_AGENT_SDK_CLIENT_APP"] = options.client_app
+    if options.tool_config is not None:
+        for (tool, key), value in tool_config_items(options.tool_config).items():
+            env[_TOOL_CONFIG_ENV[(tool, key)]] = str(value)
     return env
+
+
+#: The CLI's environment variable for each ``tool_config`` setting.
+_TOOL_CONFIG_ENV = {("askUserQuestion", "previewFormat"): "CLAUDE_CODE_QUESTION_PREVIEW_FORMAT"}
 
 
 @attrs.frozen
@@ -652,6 +736,19 @@ def build_initialize(
     settings = initialize_settings(o)
     if settings is not None:
         request["settings"] = settings
+    if isinstance(sp, tuple):
+        request["systemPrompt"] = list(sp)
+    if _plugins_in_initialize(o):
+        request["plugins"] = [
+            {k: os.fspath(v) if k == "path" else v for k, v in plugin.items()}
+            for plugin in o.plugins
+        ]
+    if _managed_settings_in_initialize(o):
+        request["managedSettings"] = o.managed_settings
+    if o.disallowed_tools_delivery == "initialize" and o.disallowed_tools:
+        request["disallowedTools"] = list(o.disallowed_tools)
+    if o.additional_directories_delivery == "initialize" and o.add_dirs:
+        request["additionalDirectories"] = list(o.add_dirs)
     for key, value in o.extra_initialize_fields.items():
         if key != "subtype":
             request[key] = value
