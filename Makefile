@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTHONS ?= 3.10 3.11 3.12 3.13
 TIERS ?= tests/unit tests/integration tests/faults tests/fuzz
 
-.PHONY: demo test lint typecheck unit cli postgres fuzz bench clean versions tiers dist
+.PHONY: demo test lint typecheck unit cli postgres sshd fuzz bench clean versions tiers dist docs parity
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +27,10 @@ demo: cli
 	$(PY) -m trio_claude demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check trio_claude tests benchmarks $(wildcard examples)
+	$(VENV)/bin/ruff check trio_claude tests tools benchmarks $(wildcard examples)
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy trio_claude tests
+	$(VENV)/bin/mypy trio_claude tests tools
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q
@@ -39,7 +39,22 @@ unit: $(STAMP)
 postgres: $(STAMP)
 	$(PY) tests/_postgres.py install
 
-test: cli postgres lint typecheck
+# The OpenSSH server the cluster tier (tests/cluster) starts in a network namespace (Debian's
+# package, when it is missing; no system sshd is started).
+sshd: $(STAMP)
+	$(PY) tests/_sshd.py install
+
+# The documentation site, docs/_build/html (docs/conf.py): warnings are errors, and every internal
+# link must resolve. Installs the docs extra, and Debian's graphviz (the diagrams) and chromium
+# (tests/docs opens the site in it), when missing. -E: every page is read again, so a warning
+# of an unchanged page is not forgotten by the next build.
+docs: $(STAMP)
+	$(PY) -c 'import sphinx, furo, myst_parser' 2>/dev/null || $(PY) -m pip install --quiet -e '.[dev,docs]'
+	$(PY) docs/_tools/ensure_tools.py
+	$(PY) -m sphinx -E -W --keep-going -n -q -b html docs docs/_build/html
+	$(PY) docs/_tools/check_links.py docs/_build/html
+
+test: cli postgres sshd lint typecheck docs
 	$(VENV)/bin/pytest -q
 	@$(MAKE) --no-print-directory versions
 
@@ -83,3 +98,12 @@ bench: cli
 
 clean:
 	rm -rf $(VENV) .venv-[0-9]* build dist *.egg-info
+
+# What the newest official SDKs (PyPI claude-agent-sdk, npm @anthropic-ai/claude-agent-sdk) have
+# and trio-claude lacks, minus docs/migration.md's "Known differences"; then the official Python
+# SDK's own examples, renamed to trio_claude, run against the fake model next to the official SDK
+# running them unchanged. Needs the registries, so not in CI. PARITY_ARGS="--python-version X
+# --ts-version Y" pins the versions.
+parity: $(STAMP)
+	$(PY) tools/parity.py $(PARITY_ARGS)
+	$(PY) tools/official_examples.py --compare

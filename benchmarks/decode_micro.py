@@ -1,8 +1,9 @@
 """Micro-benchmark of the per-message decode path: microseconds per message.
 
-For real frames recorded from the CLI (``fixtures/cli-2.1.329.json``: the shortest
+For real frames recorded from the CLI (``fixtures/cli-frames.json``: the shortest
 ``assistant`` text frame, ``assistant`` tool_use frame, ``stream_event`` text delta, ``user``
-tool_result frame and ``result`` frame of the reference transcripts) it times, in the same run:
+tool_result frame and ``result`` frame of the tests' captured transcripts) it times, in the
+same run:
 
 - ``loads``: ``orjson.loads(line)`` alone (the ceiling's per-message work);
 - ``decode``: ``decode_message(obj)`` on an already parsed dict (the structuring cost);
@@ -30,8 +31,8 @@ from trio_claude._protocol._codec import decode_message
 
 
 def sample_lines() -> dict[str, str]:
-    """The sample frames (raw wire lines): for each kind, the shortest one the reference
-    transcripts hold, copied into ``fixtures/cli-2.1.329.json``."""
+    """The sample frames (raw wire lines): for each kind, the shortest one the captured
+    transcripts hold (``fixtures/cli-frames.json``, made by ``fixtures/build.py``)."""
     return dict(C.fixture()["decode_lines"])
 
 

@@ -49,6 +49,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "large_line": ("large_line.py", ["--rounds", "7"], ["--rounds", "2"]),
     "throughput": ("throughput.py", ["--rounds", "5"], ["--rounds", "1", "--count", "20000"]),
     "real_cli": ("real_cli.py", ["--rounds", "9"], ["--rounds", "2"]),
+    "ssh_overhead": (
+        "ssh_overhead.py",
+        ["--rounds", "7", "--turns", "5"],
+        ["--rounds", "2", "--turns", "2"],
+    ),
     # --reaper: orphans reaped at once, as under systemd/tini; without it this machine's PID 1
     # adds ~1.5 s to the Bash case whatever the SDK does (see README, cancel_leave.py).
     "cancel_leave": (

@@ -49,7 +49,7 @@ from trio_claude.testing.fake_cli import (
 
 
 def sample_frames() -> dict[str, dict[str, Any]]:
-    """A real assistant frame and a real stream_event delta (``fixtures/cli-2.1.329.json``)."""
+    """A real assistant frame and a real stream_event delta (``fixtures/cli-frames.json``)."""
     frames = C.fixture()["flood_frames"]
     return {name: dict(frames[name]) for name in ("assistant", "stream_event")}
 

@@ -83,6 +83,7 @@ from ._transport._base import LaunchSpec as LaunchSpec
 from ._transport._base import Transport as Transport
 from ._transport._discovery import find_cli as find_cli
 from ._transport._process import SubprocessTransport as SubprocessTransport
+from ._transport._ssh import SSHTransport as SSHTransport
 from ._version import CLI_VERSION as CLI_VERSION
 from ._version import __version__ as __version__
 from .types import ActiveGoalMessage as ActiveGoalMessage
@@ -141,6 +142,7 @@ from .types import TaskNotificationMessage as TaskNotificationMessage
 from .types import TaskProgressMessage as TaskProgressMessage
 from .types import TaskStartedMessage as TaskStartedMessage
 from .types import TaskUpdatedMessage as TaskUpdatedMessage
+from .types import StartupFailureReason as StartupFailureReason
 from .types import TerminalReason as TerminalReason
 from .types import TextBlock as TextBlock
 from .types import ThinkingBlock as ThinkingBlock
@@ -203,6 +205,9 @@ if TYPE_CHECKING:
     from ._hooks import PreModelSwitchHookInput as PreModelSwitchHookInput
     from ._hooks import PreModelSwitchHookSpecificOutput as PreModelSwitchHookSpecificOutput
     from ._hooks import PreSkillShellCommandHookInput as PreSkillShellCommandHookInput
+    from ._hooks import (
+        PreSkillShellCommandHookSpecificOutput as PreSkillShellCommandHookSpecificOutput,
+    )
     from ._hooks import PreToolUseHookInput as PreToolUseHookInput
     from ._hooks import PreToolUseHookSpecificOutput as PreToolUseHookSpecificOutput
     from ._hooks import SessionCronSummary as SessionCronSummary
@@ -417,6 +422,7 @@ _LAZY: dict[str, str] = {
     "PreModelSwitchHookInput": "._hooks",
     "PreModelSwitchHookSpecificOutput": "._hooks",
     "PreSkillShellCommandHookInput": "._hooks",
+    "PreSkillShellCommandHookSpecificOutput": "._hooks",
     "PreToolUseHookInput": "._hooks",
     "PreToolUseHookSpecificOutput": "._hooks",
     "SessionCronSummary": "._hooks",

@@ -417,6 +417,40 @@ class ControlRequests:
             fields["session_id"] = session_id
         await self._request("rename_session", fields)
 
+    async def set_mcp_permission_mode_override(
+        self, server_name: str, mode: Literal["default", "auto"] | None
+    ) -> str | None:
+        """Overrides the permission mode for one MCP server's tools.
+
+        Args:
+            server_name: The server's name as registered.
+            mode: ``"default"`` (ask for every action), ``"auto"`` (the auto-mode classifier
+                decides), or ``None`` to clear the override.
+
+        Returns:
+            The CLI's warning when no known server has that name (the override is stored
+            anyway and applies once such a server connects), else ``None``.
+        """
+        reply = await self._request(
+            "set_mcp_permission_mode_override", {"serverName": server_name, "mode": mode}
+        )
+        warning = reply.get("warning")
+        return warning if isinstance(warning, str) else None
+
+    async def set_color(self, color: str) -> None:
+        """Sets the session's accent color: an agent color name, or ``"default"`` to reset."""
+        await self._request("set_color", {"color": color})
+
+    async def set_has_subscribers(self, has_subscribers: bool | None) -> None:
+        """Tells the CLI whether anybody watches the output the program passes on.
+
+        It only matters for a CLI started with ``CLAUDE_CODE_STREAM_EVENT_HOLD_MS`` (which
+        holds stream deltas to join them): after ``False`` the hold lasts
+        ``CLAUDE_CODE_STREAM_EVENT_NO_SUBSCRIBER_HOLD_MS``. ``None``: not known (counts as
+        ``True``). No line is dropped; send it when the answer changes, not per message.
+        """
+        await self._request("set_has_subscribers", {"has_subscribers": has_subscribers})
+
     async def get_session_cost(self) -> str:
         """The session's cost summary, as text (what ``/cost`` prints; ANSI stripped)."""
         text = (await self._request("get_session_cost", {})).get("text")

@@ -295,6 +295,19 @@ async def run_demo(out: TextIO, *, fake: bool, color: bool) -> int:
             "of a cent). Run `python -m trio_claude demo --fake` to stay offline.",
             "yellow",
         )
+    else:
+        from .stores._errors import MissingExtraError
+        from .testing._fake_model_http import require_h11
+
+        try:
+            require_h11()
+        except MissingExtraError as exc:
+            renderer.line(
+                f"The offline demo runs the built-in fake model: {exc}. (Or set "
+                "ANTHROPIC_API_KEY to run it against the real API, without --fake.)",
+                "red",
+            )
+            return 1
     try:
         cli = find_cli()
     except CLINotFoundError as exc:

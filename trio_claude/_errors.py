@@ -92,6 +92,9 @@ class ProcessError(CLIConnectionError):
             ``"killed"``, ``"out_of_memory"``), or ``None`` when the cause is not recognised.
         hint: One actionable sentence about that cause (also the last line of the message), or
             ``None``.
+        startup_failure_reason: Why Claude Code refused to start, when it said so in a result
+            before exiting (one of :data:`~trio_claude.StartupFailureReason`, such as
+            ``"bypass_root"`` or ``"cwd_unavailable"``), else ``None``.
     """
 
     def __init__(
@@ -103,6 +106,7 @@ class ProcessError(CLIConnectionError):
         cli_version: str | None = None,
         reason: ProcessErrorReason | None = None,
         hint: str | None = None,
+        startup_failure_reason: str | None = None,
     ) -> None:
         # The CLI's stderr can echo a key (an auth error, a debug log): never carry it on.
         # Redacted whole, before the message below keeps only its tail.
@@ -120,6 +124,7 @@ class ProcessError(CLIConnectionError):
                 self.signal = f"signal {-exit_code}"
         self.stderr = stderr
         self.cli_version = cli_version
+        self.startup_failure_reason = startup_failure_reason
         details = message
         if exit_code is not None:
             details += f" (exit code {exit_code}"

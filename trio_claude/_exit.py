@@ -115,6 +115,13 @@ def process_error(
         result_errors=errors if last is not None and last.is_error else (),
         context=context,
     )
+    refused = last.startup_failure_reason if last is not None else None
+    if refused:
+        # The CLI said why in a result before exiting (CLAUDE_CODE_STARTUP_FAILURE_RESULTS, or
+        # always for some causes): that is the message, not "exited unexpectedly".
+        message = f"Claude Code refused to start ({refused})"
+        if errors:
+            message += f": {errors[0]}"
     return ProcessError(
         message,
         exit_code=code,
@@ -122,6 +129,7 @@ def process_error(
         cli_version=end.cli_version,
         reason=found.reason if found else None,
         hint=found.hint if found else None,
+        startup_failure_reason=refused,
     )
 
 

@@ -10,11 +10,10 @@ A callback returns a :class:`HookOutput` (or just an event's ``...HookSpecificOu
 dict with the wire names (``{"hookSpecificOutput": {...}}``; ``continue_``/``async_`` are renamed
 as the official SDK does), or ``None`` for "no opinion" (``{}``).
 
-Input fields and outputs follow the TypeScript SDK's 33 events of Claude Code 2.1.329
-(``reference/official-sdk-inventory.md`` section 5), plus ``Interrupt`` and
-``PreSkillShellCommand`` (TypeScript SDK 0.3.337), which newer CLIs fire; attribute names are
-the wire names (snake_case on the wire already), output attributes are snake_case and encode to
-camelCase.
+Input fields and outputs follow the TypeScript SDK's 33 events of Claude Code 2.1.329, plus
+``Interrupt`` and ``PreSkillShellCommand`` (TypeScript SDK 0.3.337; Claude Code 2.1.332 fires
+the latter); attribute names are the wire names (snake_case on the wire already), output
+attributes are snake_case and encode to camelCase.
 """
 
 from __future__ import annotations
@@ -78,6 +77,7 @@ __all__ = [
     "PreModelSwitchHookInput",
     "PreModelSwitchHookSpecificOutput",
     "PreSkillShellCommandHookInput",
+    "PreSkillShellCommandHookSpecificOutput",
     "PreToolUseHookInput",
     "PreToolUseHookSpecificOutput",
     "SessionCronSummary",
@@ -606,16 +606,29 @@ class InterruptHookInput(BaseHookInput):
 
 @attrs.frozen(kw_only=True)
 class PreSkillShellCommandHookInput(BaseHookInput):
-    """A skill is about to run one of its shell commands (``!`command``` in the skill).
+    """A skill or command is about to run one of its shell commands (``!`command``` in its text).
 
-    New in Claude Code after 2.1.329 (TypeScript SDK 0.3.337). The pinned CLI does not fire it,
-    so only the base fields are modelled: read the event's own fields (the skill, the
-    command) with ``input["..."]`` / ``input.get(...)``; ``raw`` has them all. Answer with a
-    :class:`HookOutput` (``decision="block"``, ``reason=...``) or, for event-specific fields, a
-    ``hookSpecificOutput`` dict (sent as it is).
+    Fired by Claude Code 2.1.332 (TypeScript SDK 0.3.337), before the command runs; answer
+    with :class:`PreSkillShellCommandHookSpecificOutput` (``permission_decision="deny"`` keeps
+    the command from running) or a :class:`HookOutput` (``decision="block"``).
+
+    Attributes:
+        tool_name: The shell tool that would run it: ``Bash`` or ``PowerShell``.
+        tool_input: ``{"command": ...}``, the command as it would run, arguments filled in.
+        tool_use_id: Identifies this command (it names no tool call in the transcript).
+        command_name: The skill or command whose text holds the shell command.
+        command_source: Where that skill comes from (``projectSettings``, ...).
+        invoked_by: ``user`` (typed, or sent by the program), ``claude`` (the Skill tool, or a
+            turn Claude scheduled) or ``other``.
     """
 
     EVENT: ClassVar[str] = "PreSkillShellCommand"
+    tool_name: str = ""
+    tool_input: dict[str, Any] = attrs.field(factory=dict)
+    tool_use_id: str = ""
+    command_name: str = ""
+    command_source: str | None = None
+    invoked_by: str | None = None
 
 
 #: Any hook input (all subclass :class:`BaseHookInput`).
@@ -1098,6 +1111,27 @@ class MessageDisplayHookSpecificOutput(HookSpecificOutput):
     display_content: str | None = None
 
 
+@attrs.frozen(kw_only=True)
+class PreSkillShellCommandHookSpecificOutput(HookSpecificOutput):
+    """Answer to ``PreSkillShellCommand``.
+
+    Args:
+        permission_decision: ``deny``, ``ask`` and ``defer`` all keep the command from running;
+            ``allow`` adds nothing (the command runs unless some hook refuses it).
+        permission_decision_reason: Why.
+        updated_input: Never applied: any value keeps the command from running.
+    """
+
+    hook_event_name: ClassVar[str] = "PreSkillShellCommand"
+    permission_decision: Literal["allow", "deny", "ask", "defer"] | None = attrs.field(
+        default=None, validator=_one_of("allow", "deny", "ask", "defer")
+    )
+    permission_decision_reason: str | None = None
+    updated_input: dict[str, Any] | None = attrs.field(
+        default=None, validator=_check_mapping, metadata=_MAPPING
+    )
+
+
 #: Event name -> its ``hookSpecificOutput`` class (events without one are absent).
 HOOK_SPECIFIC_OUTPUT_TYPES: dict[str, type[HookSpecificOutput]] = {
     cls.hook_event_name: cls
@@ -1124,6 +1158,7 @@ HOOK_SPECIFIC_OUTPUT_TYPES: dict[str, type[HookSpecificOutput]] = {
         CwdChangedHookSpecificOutput,
         FileChangedHookSpecificOutput,
         MessageDisplayHookSpecificOutput,
+        PreSkillShellCommandHookSpecificOutput,
     )
 }
 

@@ -294,6 +294,14 @@ def _cli_checks(env: Mapping[str, str]) -> list[DoctorCheck]:
         )
     elif found == pin:
         checks.append(DoctorCheck("claude version", "ok", f"{out} (the pinned version)"))
+    elif minimum is not None and pin is not None and minimum <= found < pin:
+        checks.append(
+            DoctorCheck(
+                "claude version",
+                "ok",
+                f"{out} (supported: {MIN_CLI_VERSION} to {CLI_VERSION}; pinned {CLI_VERSION})",
+            )
+        )
     elif minimum is not None and found < minimum:
         checks.append(
             DoctorCheck(
@@ -308,8 +316,9 @@ def _cli_checks(env: Mapping[str, str]) -> list[DoctorCheck]:
             DoctorCheck(
                 "claude version",
                 "warn",
-                f"{out}; trio-claude is tested with {CLI_VERSION} "
-                "(`python -m trio_claude install-cli` installs it)",
+                f"{out} is newer than {CLI_VERSION}, the newest version trio-claude is tested "
+                f"with (supported: {MIN_CLI_VERSION} to {CLI_VERSION}; "
+                "`python -m trio_claude install-cli` installs the pinned one)",
             )
         )
     return checks

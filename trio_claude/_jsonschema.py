@@ -12,10 +12,16 @@ them):
   ``maxItems``, ``uniqueItems``
 - strings: ``minLength``, ``maxLength``, ``pattern`` (Python :mod:`re`, searched)
 - numbers: ``minimum``, ``maximum``, ``exclusiveMinimum``, ``exclusiveMaximum`` (numbers; the
-  draft-4 boolean form too), ``multipleOf``
+  draft-4 boolean form too), ``multipleOf`` (exact when value and step are integers; else within
+  1e-9 of the step, so ``0.3`` is a multiple of ``0.1``)
 - combinators: ``anyOf``, ``oneOf``, ``allOf``, ``not``; boolean schemas ``true``/``false``
 - ``$ref`` to a JSON pointer inside the same schema (``#/$defs/Point``, ``#/definitions/...``),
-  which is what pydantic's ``model_json_schema()`` produces
+  which is what pydantic's ``model_json_schema()`` produces; keywords next to it apply too (as
+  from draft 2019-09; draft 7 ignored them)
+
+Counts (``minLength``, ``maxItems``, ...) may be written ``2`` or ``2.0``, as JSON Schema allows.
+``tests/fuzz/test_jsonschema_differential.py`` checks the verdicts against the ``jsonschema``
+package (drafts 2020-12, 7 and 4).
 
 Everything else (``format``, ``if``/``then``, ``dependentRequired``, remote ``$ref``, ...) is
 ignored: it neither fails nor passes anything.
@@ -34,6 +40,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -204,14 +211,11 @@ class _Validator:
                 elif isinstance(extra, Mapping):
                     self.check(item, extra, where, depth + 1)
         count = len(value)
-        if isinstance(schema.get("minProperties"), int) and count < schema["minProperties"]:
-            self.errors.append(
-                f"{_where(path)}: needs at least {schema['minProperties']} properties"
-            )
-        if isinstance(schema.get("maxProperties"), int) and count > schema["maxProperties"]:
-            self.errors.append(
-                f"{_where(path)}: allows at most {schema['maxProperties']} properties"
-            )
+        low, high = _count(schema, "minProperties"), _count(schema, "maxProperties")
+        if low is not None and count < low:
+            self.errors.append(f"{_where(path)}: needs at least {low} properties")
+        if high is not None and count > high:
+            self.errors.append(f"{_where(path)}: allows at most {high} properties")
 
     def _array(
         self, value: Sequence[Any], schema: Mapping[str, Any], path: str, depth: int
@@ -228,10 +232,11 @@ class _Validator:
         if items is not None and items is not True:
             for index in range(start, len(value)):
                 self.check(value[index], items, f"{path}[{index}]", depth + 1)
-        if isinstance(schema.get("minItems"), int) and len(value) < schema["minItems"]:
-            self.errors.append(f"{_where(path)}: needs at least {schema['minItems']} items")
-        if isinstance(schema.get("maxItems"), int) and len(value) > schema["maxItems"]:
-            self.errors.append(f"{_where(path)}: allows at most {schema['maxItems']} items")
+        low, high = _count(schema, "minItems"), _count(schema, "maxItems")
+        if low is not None and len(value) < low:
+            self.errors.append(f"{_where(path)}: needs at least {low} items")
+        if high is not None and len(value) > high:
+            self.errors.append(f"{_where(path)}: allows at most {high} items")
         if schema.get("uniqueItems") is True:
             for i in range(len(value)):
                 if any(_equal(value[i], value[j]) for j in range(i)):
@@ -239,10 +244,11 @@ class _Validator:
                     break
 
     def _string(self, value: str, schema: Mapping[str, Any], path: str) -> None:
-        if isinstance(schema.get("minLength"), int) and len(value) < schema["minLength"]:
-            self.errors.append(f"{_where(path)}: needs at least {schema['minLength']} characters")
-        if isinstance(schema.get("maxLength"), int) and len(value) > schema["maxLength"]:
-            self.errors.append(f"{_where(path)}: allows at most {schema['maxLength']} characters")
+        low, high = _count(schema, "minLength"), _count(schema, "maxLength")
+        if low is not None and len(value) < low:
+            self.errors.append(f"{_where(path)}: needs at least {low} characters")
+        if high is not None and len(value) > high:
+            self.errors.append(f"{_where(path)}: allows at most {high} characters")
         pattern = schema.get("pattern")
         if isinstance(pattern, str) and not re.search(pattern, value):
             self.errors.append(f"{_where(path)}: {value!r} does not match pattern {pattern!r}")
@@ -266,18 +272,35 @@ class _Validator:
         if _is_num(ex_max) and value >= ex_max:
             self.errors.append(f"{where}: must be < {ex_max}")
         step: Any = schema.get("multipleOf")
-        # The IEEE remainder is exact and cannot overflow (value / step can).
-        if (
-            _is_num(step)
-            and step > 0
-            and math.isfinite(value)
-            and abs(math.remainder(value, step)) > 1e-9 * step
-        ):
+        if _is_num(step) and step > 0 and not _is_multiple(value, step):
             self.errors.append(f"{where}: must be a multiple of {step}")
 
 
 def _is_num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(schema: Mapping[str, Any], key: str) -> int | None:
+    """A count keyword (``minItems``, ...) as an int: ``2`` and ``2.0`` alike; else ``None``."""
+    value = schema.get(key)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _is_multiple(value: float, step: float) -> bool:
+    """``multipleOf``: exact for integers, within a relative 1e-9 of ``step`` for floats."""
+    if isinstance(value, int) and isinstance(step, int):
+        return value % step == 0  # exact: a float remainder loses odd ints above 2**53
+    if isinstance(value, float) and not math.isfinite(value):
+        return True
+    try:
+        # The IEEE remainder is exact and cannot overflow (value / step can).
+        return abs(math.remainder(value, step)) <= 1e-9 * step
+    except OverflowError:  # an int beyond the float range, with a float step
+        return Fraction(value) % Fraction(step) == 0
 
 
 def validate(value: Any, schema: Any) -> list[str]:

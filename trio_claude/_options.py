@@ -638,6 +638,9 @@ class ClaudeAgentOptions:
         tool_config: Per-tool settings of built-in tools:
             ``{"askUserQuestion": {"previewFormat": "markdown" | "html"}}`` (snake case
             accepted), passed in the CLI's environment.
+        per_task_stop_affordance: Declares that this program can stop background tasks one by
+            one (``Session.stop_task``), so an interrupt spares them (initialize
+            ``perTaskStopAffordance``); without it an interrupt kills them too.
         budget: A shared ``Budget`` charged by this session.
         stall_timeout: Seconds without any frame from the CLI before the turn is interrupted
             and ``StallTimeoutError`` is raised (``None``: no watchdog).
@@ -789,6 +792,7 @@ class ClaudeAgentOptions:
     executable: str | None = None
     executable_args: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     tool_config: dict[str, Any] | None = attrs.field(default=None, converter=_opt_dict, hash=False)
+    per_task_stop_affordance: bool | None = None
     # --- trio-claude ---
     budget: Any = None
     stall_timeout: float | None = None
@@ -1121,6 +1125,7 @@ def _check_values(o: ClaudeAgentOptions) -> None:
     _check_str("executable", o.executable)
     _check_str_items("executable_args", o.executable_args)
     _check_tool_config(o.tool_config)
+    _check_bool("per_task_stop_affordance", o.per_task_stop_affordance, optional=True)
     for name in (
         "model",
         "fallback_model",

@@ -306,7 +306,7 @@ class Session(ControlRequests):
 
     @property
     def lifecycle(self) -> LifecycleState:
-        """Where the session is in its life: starting, idle, in a turn, closing, failed..."""
+        """Where the session is in its life (starting, idle, in a turn, closing, failed...)."""
         return self._lifecycle.state
 
     @property
@@ -446,7 +446,7 @@ class Session(ControlRequests):
 
     @property
     def state(self) -> str | None:
-        """The CLI's run state: ``idle``, ``running``, ``requires_action`` (``None`` if unknown)."""
+        """The CLI's run state (``idle``, ``running``, ``requires_action``), else ``None``."""
         return self._proto.state
 
     async def wait_idle(self, timeout: float = math.inf) -> bool:

@@ -482,7 +482,7 @@ class InMemorySessionStore:
 
     @property
     def size(self) -> int:
-        """Test helper: the number of main transcripts stored."""
+        """The number of main transcripts stored (a test helper)."""
         return sum(1 for k in self._entries if k[2] is None)
 
     def clear(self) -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "ResultSubtype",
     "ServerToolName",
     "SessionState",
+    "StartupFailureReason",
     "TerminalReason",
     # content blocks
     "ContentBlock",
@@ -149,6 +150,7 @@ __all__ = [
     "McpToolAnnotations",
     "McpToolInfo",
     "MessageDisplayHookSpecificOutput",
+    "PreSkillShellCommandHookSpecificOutput",
     "MessageOrigin",
     "MessageOriginKind",
     "ModelUsage",
@@ -271,6 +273,41 @@ ResultSubtype = Literal[
     "error_max_structured_output_retries",
 ]
 """Known values of :attr:`ResultMessage.subtype`."""
+
+StartupFailureReason = Literal[
+    "org_pin_api_key_conflict",
+    "provider_not_allowed",
+    "org_verify_failed",
+    "org_pin_mismatch",
+    "managed_settings_invalid",
+    "remote_settings_required_unavailable",
+    "gateway_signin_required",
+    "gateway_access_denied",
+    "proxy_invalid",
+    "temp_dir_unusable",
+    "cwd_unavailable",
+    "shell_tool_missing",
+    "session_held_by_background",
+    "worktree_resume_refused",
+    "worktree_unverified",
+    "cli_version_too_old",
+    "bypass_root",
+    "org_config_required_unavailable",
+    "org_config_refused",
+    "sandbox_required_unavailable",
+    "initialize_not_first",
+    "config_file_invalid",
+    "managed_settings_not_delivered",
+    "initialize_fields_not_delivered",
+    "sideload_flags_disabled",
+    "resume_target_not_found",
+    "consumer_terms_review_in_terminal",
+    "consumer_terms_accept_on_web",
+    "org_signin_ended",
+]
+"""Known values of :attr:`ResultMessage.startup_failure_reason` (TypeScript SDK 0.3.337's
+``SDKStartupFailureReason``): why Claude Code refused to start, so a program can offer the fix
+instead of a retry. A newer CLI may send others; they are kept as they are."""
 
 TerminalReason = Literal[
     "blocking_limit",
@@ -668,6 +705,9 @@ class ResultMessage:
         structured_output: The validated structured output, with ``output_format``.
         terminal_reason: Why the agent loop stopped (see :data:`TerminalReason`).
         api_error_status: HTTP status of the failing API call, if the turn failed on one.
+        startup_failure_reason: Set on the ``error_during_execution`` result a CLI writes
+            before it exits on a known start-up failure (see :data:`StartupFailureReason`;
+            ``errors`` has the message), else ``None``.
         permission_denials: Tool calls that were denied during the turn.
         uuid: The message's uuid.
         deferred_tool_use: The tool call a hook deferred, if any.
@@ -693,6 +733,7 @@ class ResultMessage:
     structured_output: Any = None
     terminal_reason: str | None = None
     api_error_status: int | None = None
+    startup_failure_reason: str | None = None
     permission_denials: list[Any] | None = None
     uuid: str | None = None
     deferred_tool_use: DeferredToolUse | None = None
@@ -1677,7 +1718,7 @@ class TurnResult:
 
     @property
     def text(self) -> str:
-        """The final text: ``result.result``, or ``""`` when the CLI reported none."""
+        """The final text, ``result.result``; ``""`` when the CLI reported none."""
         return self.result.result or ""
 
     @property
@@ -1737,6 +1778,9 @@ if TYPE_CHECKING:
     from ._hooks import PostToolUseHookSpecificOutput as PostToolUseHookSpecificOutput
     from ._hooks import PreCompactHookInput as PreCompactHookInput
     from ._hooks import PreModelSwitchHookSpecificOutput as PreModelSwitchHookSpecificOutput
+    from ._hooks import (
+        PreSkillShellCommandHookSpecificOutput as PreSkillShellCommandHookSpecificOutput,
+    )
     from ._hooks import PreToolUseHookInput as PreToolUseHookInput
     from ._hooks import PreToolUseHookSpecificOutput as PreToolUseHookSpecificOutput
     from ._hooks import SessionCronSummary as SessionCronSummary
@@ -1881,6 +1925,7 @@ _LAZY: dict[str, str] = {
     "HookJSONOutput": "._hooks",
     "HookSpecificOutput": "._hooks",
     "MessageDisplayHookSpecificOutput": "._hooks",
+    "PreSkillShellCommandHookSpecificOutput": "._hooks",
     "NotificationHookInput": "._hooks",
     "NotificationHookSpecificOutput": "._hooks",
     "PermissionDeniedHookSpecificOutput": "._hooks",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import trio
 
+import trio_claude as tc
 from trio_claude._demo import PROMPTS, REAL_MODEL, callbacks_available
 from trio_claude._install import check_fake_model_session
 from trio_claude._transport._discovery import find_cli
@@ -246,4 +247,4 @@ async def test_doctor_runs_a_fake_model_session_and_hides_keys(tmp_path: Path) -
 def test_fake_model_session_check_directly() -> None:
     check = check_fake_model_session()
     assert check.status == "ok", check.detail
-    assert "Claude Code 2.1.329" in check.detail
+    assert f"Claude Code {tc.CLI_VERSION}" in check.detail

@@ -56,7 +56,7 @@ async def test_informational_requests(claude_env: ClaudeTestEnv) -> None:
     async with tc.open_session(options) as session:
         await session.run("hello")
         version = await session.get_binary_version()
-        assert version.version == "2.1.329" == session.cli_version and version.build_time
+        assert version.version == tc.CLI_VERSION == session.cli_version and version.build_time
         models = await session.list_models()
         assert models and all(isinstance(m, tc.ModelInfo) and m.value for m in models)
         assert "default" in [m.value for m in models]
@@ -85,6 +85,14 @@ async def test_informational_requests(claude_env: ClaudeTestEnv) -> None:
         assert rules.workspace_directories == [tc.WorkspaceDirectory(path=root, source="session")]
         assert rules.original_cwd == str(claude_env.project)
         await session.seed_read_state(claude_env.project / "src" / "app.py", 0)
+        warning = await session.set_mcp_permission_mode_override("no-such-server", "auto")
+        assert warning is not None and "no-such-server" in warning
+        await session.set_mcp_permission_mode_override("no-such-server", None)
+        # Claude Code 2.1.332 answers set_color only in other hosts (remote control): typed refusal.
+        with pytest.raises(tc.ControlRequestError, match="Unsupported control request subtype"):
+            await session.set_color("purple")
+        await session.set_has_subscribers(False)
+        await session.set_has_subscribers(None)
         await session.rename_session("A title", source="host")
         with trio.fail_after(10):
             async for message in session.receive_messages():

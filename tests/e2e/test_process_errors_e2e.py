@@ -70,6 +70,20 @@ async def test_resume_under_another_config_dir_is_session_not_found(
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+async def test_a_startup_failure_result_names_its_reason(claude_env: ClaudeTestEnv) -> None:
+    # With CLAUDE_CODE_STARTUP_FAILURE_RESULTS the CLI writes an error result naming why it
+    # refuses to start before it exits: the error says so instead of "exited unexpectedly".
+    options = claude_env.options(
+        [],
+        permission_mode="bypassPermissions",
+        env={"IS_SANDBOX": "", "CLAUDE_CODE_STARTUP_FAILURE_RESULTS": "1"},
+    )
+    error = await open_fails(options)
+    assert error.startup_failure_reason == "bypass_root"
+    assert str(error).startswith("Claude Code refused to start (bypass_root): ")
+    assert error.reason == "root_bypass_permissions"
+
+
 async def test_bypass_permissions_as_root_without_a_sandbox(claude_env: ClaudeTestEnv) -> None:
     # The test environment sets IS_SANDBOX=1 (the CLI then allows it); a plain root shell would
     # not. An empty value is what the CLI sees as unset.

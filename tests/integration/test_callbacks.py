@@ -87,7 +87,7 @@ async def test_permission_callback_allows_with_rewritten_input_and_denies() -> N
     assert context.tool_use_id == "toolu_Write" and context.agent_id == "a-1"
     assert context.display_name == "Write"
     assert context.suggestions == [tc.PermissionUpdate.set_mode("acceptEdits")]
-    assert transport.specs[0].argv.count("--permission-prompt-tool") == 1
+    assert transport.specs[0].argv.count("--permission-prompt-tool=stdio") == 1
 
 
 def _raises(*args: Any) -> Any:

@@ -321,6 +321,35 @@ async def test_set_permission_mode_without_a_mode_in_the_answer_is_none(
 # ----------------------------------------------------------------------- session, binary
 
 
+async def test_set_mcp_permission_mode_override_returns_the_clis_warning() -> None:
+    script = FakeScript(mcp_tools={"mcp__docs__search": {"content": []}})
+    warning, transport = await call(
+        lambda s: s.set_mcp_permission_mode_override("typo", "auto"), script
+    )
+    assert warning == "No MCP server named 'typo'"
+    known, _ = await call(lambda s: s.set_mcp_permission_mode_override("docs", None), script)
+    assert known is None
+    assert sent(transport, "set_mcp_permission_mode_override") == [
+        {"subtype": "set_mcp_permission_mode_override", "serverName": "typo", "mode": "auto"}
+    ]
+    assert transport.fake is not None and transport.fake.mcp_mode_overrides == {"typo": "auto"}
+
+
+async def test_set_color_and_set_has_subscribers() -> None:
+    async def both(session: tc.Session) -> None:
+        await session.set_color("purple")
+        await session.set_has_subscribers(False)
+        await session.set_has_subscribers(None)
+
+    _, transport = await call(both)
+    assert sent(transport, "set_color") == [{"subtype": "set_color", "color": "purple"}]
+    assert sent(transport, "set_has_subscribers") == [
+        {"subtype": "set_has_subscribers", "has_subscribers": False},
+        {"subtype": "set_has_subscribers", "has_subscribers": None},
+    ]
+    assert transport.fake is not None and transport.fake.color == "purple"
+
+
 async def test_rename_session() -> None:
     _, transport = await call(lambda s: s.rename_session("Refactor", source="host"))
     _, plain = await call(lambda s: s.rename_session("Other", session_id="sid-1"))
@@ -352,7 +381,7 @@ async def test_list_models_and_get_binary_version() -> None:
     assert sent(transport, "get_binary_version") == [{"subtype": "get_binary_version"}]
     assert models == [tc.ModelInfo(value="claude-fake-1", display_name="Fake")]
     assert models[0].raw == {"value": "claude-fake-1", "displayName": "Fake"}
-    assert version == tc.BinaryVersion(version="2.1.329", build_time="2026-01-01T00:00:00Z")
+    assert version == tc.BinaryVersion(version=tc.CLI_VERSION, build_time="2026-01-01T00:00:00Z")
 
 
 async def test_file_suggestions(tmp_path: Path) -> None:

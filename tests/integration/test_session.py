@@ -32,7 +32,7 @@ async def test_multi_turn_session() -> None:
     opts, transport = options_for(script)
     async with tc.open_session(opts) as session:
         assert session.server_info is not None
-        assert session.server_info.claude_code_version == "2.1.329"
+        assert session.server_info.claude_code_version == tc.CLI_VERSION
         assert session.session_id is None or isinstance(session.session_id, str)
         first = await session.run("hi")
         assert first.text == "one"

@@ -387,4 +387,5 @@ async def test_the_official_query_iterator_is_traced_too(
     assert turn.attributes is not None and turn.attributes["claude.cost_usd"] == 0.5
     assert root.attributes is not None
     assert root.attributes["claude.session.outcome"] == "closed"
-    assert root.attributes["claude.cli.pid"] > 0
+    pid = root.attributes["claude.cli.pid"]
+    assert isinstance(pid, int) and pid > 0

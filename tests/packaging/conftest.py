@@ -75,14 +75,23 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
 
 @pytest.fixture(scope="session")
 def venv_python(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of a new virtualenv (no system site-packages) with only the wheel installed
-    (and its dependencies, from the package index)."""
+    """The python of a new virtualenv (no system site-packages) with only the wheel installed,
+    with its ``testing`` extra (h11, for the demo's fake model), and its dependencies from the
+    package index."""
     venv = tmp_path_factory.mktemp("venv")
     assert not venv.is_relative_to(ROOT)
     run([sys.executable, "-m", "venv", venv], timeout=300, env=clean_env())
     python = venv / "bin" / "python"
     run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", dist.wheel],
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"{dist.wheel}[testing]",
+        ],
         timeout=600,
         cwd=venv,
         env=clean_env(),

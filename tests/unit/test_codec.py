@@ -206,7 +206,7 @@ def test_can_use_tool_assistant_asks_for_write() -> None:
 def test_plain_text_turn() -> None:
     messages = decoded("a_plain_text.jsonl")
     init = next(m for m in messages if isinstance(m, InitMessage))
-    assert init.claude_code_version == "2.1.329"
+    assert init.claude_code_version == trio_claude.CLI_VERSION
     assert init.permission_mode == "default"
     assert init.api_key_source == "ANTHROPIC_API_KEY"
     assert "Bash" in init.tools
@@ -339,7 +339,7 @@ def test_server_info_from_first_control_response() -> None:
     info = decode_server_info(obj)
     assert isinstance(info, ServerInfo)
     assert info.raw is obj
-    assert info.claude_code_version == "2.1.329"
+    assert info.claude_code_version == trio_claude.CLI_VERSION
     assert info.pid == child_pid
     assert info.current_permission_mode == "default"
     assert info.output_style == "default"
@@ -368,7 +368,7 @@ def test_server_info_from_first_control_response() -> None:
 def test_every_initialize_reply_decodes(name: str) -> None:
     for obj in _initialize_responses(name):
         info = decode_server_info(obj)
-        assert info.claude_code_version == "2.1.329"
+        assert info.claude_code_version == trio_claude.CLI_VERSION
         assert len(info.commands) == len(obj["commands"])
         assert info.hooks_applied == obj.get("hooks_applied")
 

@@ -263,6 +263,7 @@ ARGV_ROWS: list[Row] = [
         [["--await-initialize", "--initialize-fields=settings,disallowedTools"]]),
     Row("executable", {"executable": "bun"}, []),  # a native CLI: see test_a_script_cli_...
     Row("tool_config", {"tool_config": {"askUserQuestion": {"previewFormat": "html"}}}, []),
+    Row("per_task_stop_affordance", {"per_task_stop_affordance": True}, []),
     Row("user", {"user": "nobody"}, []),
     Row("stderr", {"stderr": print}, []),
 ]
@@ -483,6 +484,8 @@ INIT_ROWS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("supported_dialog_kinds", {"supported_dialog_kinds": ["refusal_fallback_prompt"],
                                 "on_user_dialog": _cb},
      {"supportedDialogKinds": ["refusal_fallback_prompt"]}),
+    ("per_task_stop_affordance", {"per_task_stop_affordance": True},
+     {"perTaskStopAffordance": True}),
     ("supported_dialog_kinds", {"supported_dialog_kinds": []}, {}),
     ("extra_initialize_fields", {"extra_initialize_fields": {"perTaskStopAffordance": True}},
      {"perTaskStopAffordance": True}),

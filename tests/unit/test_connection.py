@@ -96,7 +96,7 @@ def test_sdk_only_frames_and_control_frames_are_routed(transcripts_dir: Path) ->
     events = all_events(proto)
     responses = [e for e in events if isinstance(e, ControlResponse)]
     assert [r.request_id for r in responses] == [rid]
-    assert responses[0].response["claude_code_version"] == "2.1.329"
+    assert responses[0].response["claude_code_version"] == tc.CLI_VERSION
     requests = [e for e in events if isinstance(e, ControlRequest)]
     assert [r.subtype for r in requests] == ["can_use_tool", "can_use_tool"]
     assert requests[0].request["tool_name"] == "Write"

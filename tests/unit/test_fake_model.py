@@ -713,7 +713,7 @@ async def test_client_disconnect_mid_stream_is_recorded():
     async with open_fake_model([Turn("a long answer " * 20, delay=0.05, chunk_size=4)]) as model:
         conn = await Conn.open(model)
         await conn.send(
-            b"POST /v1/messages HTTP/1.1\r\ncontent-length: %d\r\n\r\n%s"
+            b"POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: %d\r\n\r\n%s"
             % (len(orjson.dumps(turn_body())), orjson.dumps(turn_body()))
         )
         while b"content_block_delta" not in conn.buf:
@@ -823,7 +823,7 @@ async def test_head_keep_alive_chunked_body_and_connection_close():
         raw = orjson.dumps(turn_body(stream=False))
         chunked = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, raw[:10], len(raw) - 10, raw[10:])
         await conn.send(
-            b"POST /v1/messages HTTP/1.1\r\ntransfer-encoding: chunked\r\n"
+            b"POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ntransfer-encoding: chunked\r\n"
             b"expect: 100-continue\r\n\r\n" + chunked
         )
         cont = await conn.read_response(head_only=True)
@@ -844,7 +844,8 @@ async def test_pipelined_requests_are_answered_in_order():
     async with open_fake_model(["p1", "p2"]) as model:
         conn = await Conn.open(model)
         raw = orjson.dumps(turn_body())
-        one = b"POST /v1/messages HTTP/1.1\r\ncontent-length: %d\r\n\r\n%s" % (len(raw), raw)
+        head = b"POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: %d\r\n\r\n"
+        one = head % len(raw) + raw
         await conn.send(one + one)
         texts = [streamed_text((await conn.read_response()).events()) for _ in range(2)]
         await conn.aclose()
@@ -899,7 +900,8 @@ async def test_delay_per_event(autojump_clock):
         raw = orjson.dumps(turn_body())
         start = trio.current_time()
         await conn.send(
-            b"POST /v1/messages HTTP/1.1\r\ncontent-length: %d\r\n\r\n%s" % (len(raw), raw)
+            b"POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: %d\r\n\r\n%s"
+            % (len(raw), raw)
         )
         resp = await conn.read_response()
         elapsed = trio.current_time() - start

@@ -244,6 +244,10 @@ OUTPUTS: list[tuple[tc.HookSpecificOutput, dict[str, Any]]] = [
     (tc.CwdChangedHookSpecificOutput(watch_paths=["/b"]), {"watchPaths": ["/b"]}),
     (tc.FileChangedHookSpecificOutput(watch_paths=[]), {"watchPaths": []}),
     (tc.MessageDisplayHookSpecificOutput(display_content="Hi"), {"displayContent": "Hi"}),
+    (tc.PreSkillShellCommandHookSpecificOutput(
+        permission_decision="deny", permission_decision_reason="no", updated_input={"c": 1}),
+     {"permissionDecision": "deny", "permissionDecisionReason": "no",
+      "updatedInput": {"c": 1}}),
 ]  # fmt: skip
 
 

@@ -24,7 +24,7 @@ from trio_claude._install import (
 )
 from trio_claude._transport import _discovery
 from trio_claude._transport._discovery import default_install_dir, installed_cli_path
-from trio_claude._version import CLI_VERSION
+from trio_claude._version import CLI_VERSION, MIN_CLI_VERSION
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake npm is a shell script")
 
@@ -227,7 +227,8 @@ def test_doctor_with_the_pinned_cli(no_cli: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize(
     ("line", "status"),
-    [("2.1.0 (Claude Code)", "warn"), ("9.0.0 (Claude Code)", "warn"),
+    [(f"{MIN_CLI_VERSION} (Claude Code)", "ok"), ("2.1.330 (Claude Code)", "ok"),
+     ("9.0.0 (Claude Code)", "warn"), ("2.1.0 (Claude Code)", "fail"),
      ("1.0.99 (Claude Code)", "fail"), ("garbage", "fail")],
 )  # fmt: skip
 def test_doctor_version_verdicts(

@@ -44,6 +44,7 @@ TS_FIELDS = {
     "on_user_dialog", "supported_dialog_kinds", "project_config_root", "managed_settings",
     "managed_settings_delivery", "plugin_delivery", "additional_directories_delivery",
     "disallowed_tools_delivery", "executable", "executable_args", "tool_config",
+    "per_task_stop_affordance",
 }  # fmt: skip
 OURS = {
     "budget": None, "stall_timeout": None, "control_timeout": 60.0, "initialize_timeout": 60.0,
@@ -411,6 +412,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"tool_config": {"askUserQuestion": {"format": "html"}}}, "unknown key 'format'"),
     ({"tool_config": {"askUserQuestion": {"previewFormat": "pdf"}}}, "must be one of"),
     ({"telemetry": "yes"}, "telemetry must be True, False, None"),
+    ({"per_task_stop_affordance": "yes"}, "per_task_stop_affordance"),
 ]  # fmt: skip
 
 

@@ -730,6 +730,8 @@ def build_initialize(
         request["agentProgressSummaries"] = o.agent_progress_summaries
     if o.supported_dialog_kinds:
         request["supportedDialogKinds"] = list(o.supported_dialog_kinds)
+    if o.per_task_stop_affordance is not None:
+        request["perTaskStopAffordance"] = o.per_task_stop_affordance
     servers = initialize_mcp_servers(o)
     if servers is not None:
         request["mcpServers"] = servers

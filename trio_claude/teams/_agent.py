@@ -47,7 +47,7 @@ class AgentState(enum.Enum):
     STARTING = "starting"
     #: Its session is up and no turn is running.
     IDLE = "idle"
-    #: A turn is running: the model is working.
+    #: A turn is running (the model is working).
     RUNNING = "running"
     #: A turn is running and waits for a tool call to finish (a delegation, a blackboard
     #: wait, a Bash command...).

@@ -97,7 +97,7 @@ class Supervisor:
 
     @property
     def agents(self) -> Mapping[str, Agent]:
-        """Every child, by name (plain children too: their state is tracked the same way)."""
+        """Every child, by name (plain children too; their state is tracked the same way)."""
         return self._core.agents
 
     def statistics(self) -> TeamStatistics:

@@ -23,7 +23,7 @@ import functools
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,12 +32,11 @@ import orjson
 import trio
 
 from ._fake_model_http import (
-    LAST_CHUNK,
+    HTTPConnection,
     HTTPProtocolError,
-    HTTPReader,
     HTTPRequest,
-    encode_chunk,
-    encode_head,
+    HTTPSendError,
+    require_h11,
 )
 from ._fake_model_request import REDACTED as REDACTED
 from ._fake_model_request import RecordedRequest as RecordedRequest
@@ -280,24 +279,20 @@ class FakeModel:
     # ---- connection handling -----------------------------------------------------------------
 
     async def _handle_connection(self, stream: trio.SocketStream) -> None:
-        reader = HTTPReader(stream)
+        http = HTTPConnection(stream)
         try:
             while True:
-                head: HTTPRequest | None = None
                 try:
-                    head = await reader.read_head()
-                    if head is None:
-                        return
-                    if head.method == "CONNECT":
-                        await self._refuse_connect(stream, head)
-                        return
-                    if (head.header("expect") or "").lower() == "100-continue":
-                        await stream.send_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    head.body = await reader.read_body(head)
+                    head = await http.read_request()
                 except HTTPProtocolError as exc:
-                    await self._reject_malformed(stream, head, exc)
+                    await self._reject_malformed(stream, http, exc)
                     return
-                if not await self._dispatch(stream, reader, head):
+                if head is None:
+                    return
+                if head.method == "CONNECT":
+                    await self._refuse_connect(stream, http, head)
+                    return
+                if not await self._dispatch(stream, http, head) or not http.next_cycle():
                     return
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return
@@ -305,8 +300,9 @@ class FakeModel:
             await trio.aclose_forcefully(stream)
 
     async def _reject_malformed(
-        self, stream: trio.SocketStream, head: HTTPRequest | None, exc: HTTPProtocolError
+        self, stream: trio.SocketStream, http: HTTPConnection, exc: HTTPProtocolError
     ) -> None:
+        head = exc.request
         record = self._record(
             RecordedRequest(
                 method=head.method if head else "",
@@ -319,11 +315,13 @@ class FakeModel:
             )
         )
         body = error_body(_error_type(exc.status), f"fake model: {exc}", new_id("req"))
-        await self._send_json(stream, exc.status, body, keep_alive=False)
+        await self._send_json(stream, http, exc.status, body, keep_alive=False)
         record.completed = True
         self._notify()
 
-    async def _refuse_connect(self, stream: trio.SocketStream, head: HTTPRequest) -> None:
+    async def _refuse_connect(
+        self, stream: trio.SocketStream, http: HTTPConnection, head: HTTPRequest
+    ) -> None:
         session: str | None = None
         auth = head.header("proxy-authorization") or ""
         if auth.lower().startswith("basic "):
@@ -345,13 +343,13 @@ class FakeModel:
             )
         )
         await self._send_json(
-            stream, 403, error_body("permission_error", message), keep_alive=False
+            stream, http, 403, error_body("permission_error", message), keep_alive=False
         )
         record.completed = True
         self._notify()
 
     async def _dispatch(
-        self, stream: trio.SocketStream, reader: HTTPReader, head: HTTPRequest
+        self, stream: trio.SocketStream, http: HTTPConnection, head: HTTPRequest
     ) -> bool:
         """Record and answer one request; return whether the connection may be reused."""
         path = head.path
@@ -369,10 +367,16 @@ class FakeModel:
             )
         )
         try:
-            keep_alive = await self._answer(stream, reader, head, record, path)
+            keep_alive = await self._answer(stream, http, head, record, path)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             record.disconnected = True
             raise
+        except HTTPSendError as exc:
+            # A scripted answer h11 cannot send (say, a header value with a line break): the
+            # client sees the connection close; the record says why.
+            record.error = f"fake model: cannot send the scripted answer: {exc}"
+            log.warning("%s", record.error)
+            return False
         else:
             record.completed = not record.disconnected
         finally:
@@ -382,7 +386,7 @@ class FakeModel:
     async def _answer(
         self,
         stream: trio.SocketStream,
-        reader: HTTPReader,
+        http: HTTPConnection,
         head: HTTPRequest,
         record: RecordedRequest,
         path: str,
@@ -394,13 +398,12 @@ class FakeModel:
             record.status = status
             record.error = message
             body = error_body(error_type or _error_type(status), message, new_id("req"))
-            return await self._send_json(stream, status, body, keep_alive=keep_alive)
+            return await self._send_json(stream, http, status, body, keep_alive=keep_alive)
 
         if head.method == "HEAD":
             record.kind = "head"
-            await stream.send_all(
-                encode_head(200, _common_headers(keep_alive, ("content-length", "0")))
-            )
+            response = http.response(200, _common_headers(keep_alive, ("content-length", "0")))
+            await stream.send_all(b"".join(response))
             return keep_alive
         if path not in (_MESSAGES, _COUNT_TOKENS):
             return await fail(404, f"fake model: no route for {head.method} {head.target}")
@@ -428,22 +431,24 @@ class FakeModel:
         record.stream = body.get("stream") is True
         if record.kind == "count_tokens":
             tokens = max(1, len(head.body) // 4)
-            return await self._send_json(stream, 200, {"input_tokens": tokens}, keep_alive=True)
+            return await self._send_json(
+                stream, http, 200, {"input_tokens": tokens}, keep_alive=keep_alive
+            )
         if record.kind != "turn":
             return await self._send_answer(
-                stream, reader, record, _aux_answer(record, session.script), keep_alive
+                stream, http, record, _aux_answer(record, session.script), keep_alive
             )
         selected = session.select(record)
         if selected is None:
             record.exhausted = True
             log.warning("fake model: script %r exhausted", session_name or "(default)")
             answer = plain_answer(record, [{"type": "text", "text": EXHAUSTED_TEXT}])
-            return await self._send_answer(stream, reader, record, answer, keep_alive)
+            return await self._send_answer(stream, http, record, answer, keep_alive)
         record.turn_index, step = selected
         if isinstance(step, Turn):
             return await self._send_answer(
                 stream,
-                reader,
+                http,
                 record,
                 render_turn(step, record),
                 keep_alive,
@@ -461,9 +466,9 @@ class FakeModel:
             ]
             return await self._send_pieces(
                 stream,
-                reader,
+                http,
                 record,
-                [encode_head(step.status, _common_headers(keep_alive, *headers)) + payload],
+                http.response(step.status, _common_headers(keep_alive, *headers), [payload]),
                 delay=step.delay,
                 keep_alive=keep_alive,
             )
@@ -477,31 +482,34 @@ class FakeModel:
         events = events[: max(0, min(step.after_events, len(events) - 2))]
         events.append({"type": "error", "error": {"type": step.type, "message": step.message}})
         return await self._send_sse(
-            stream, reader, record, events, delay=step.delay, keep_alive=keep_alive
+            stream, http, record, events, delay=step.delay, keep_alive=keep_alive
         )
 
     # ---- responses -----------------------------------------------------------------------------
 
     async def _send_json(
-        self, stream: trio.SocketStream, status: int, body: Any, *, keep_alive: bool
+        self,
+        stream: trio.SocketStream,
+        http: HTTPConnection,
+        status: int,
+        body: Any,
+        *,
+        keep_alive: bool,
     ) -> bool:
         payload = orjson.dumps(body)
-        head = encode_head(
-            status,
-            _common_headers(
-                keep_alive,
-                ("content-type", "application/json"),
-                ("request-id", new_id("req")),
-                ("content-length", str(len(payload))),
-            ),
+        headers = _common_headers(
+            keep_alive,
+            ("content-type", "application/json"),
+            ("request-id", new_id("req")),
+            ("content-length", str(len(payload))),
         )
-        await stream.send_all(head + payload)
+        await stream.send_all(b"".join(http.response(status, headers, [payload])))
         return keep_alive
 
     async def _send_answer(
         self,
         stream: trio.SocketStream,
-        reader: HTTPReader,
+        http: HTTPConnection,
         record: RecordedRequest,
         answer: Answer,
         keep_alive: bool,
@@ -510,58 +518,57 @@ class FakeModel:
     ) -> bool:
         if record.stream:
             return await self._send_sse(
-                stream, reader, record, stream_events(answer), delay=delay, keep_alive=keep_alive
+                stream, http, record, stream_events(answer), delay=delay, keep_alive=keep_alive
             )
         payload = orjson.dumps(message_json(answer))
-        head = encode_head(
-            200,
-            _common_headers(
-                keep_alive,
-                ("content-type", "application/json"),
-                ("request-id", new_id("req")),
-                ("content-length", str(len(payload))),
-            ),
+        headers = _common_headers(
+            keep_alive,
+            ("content-type", "application/json"),
+            ("request-id", new_id("req")),
+            ("content-length", str(len(payload))),
         )
         return await self._send_pieces(
-            stream, reader, record, [head + payload], delay=delay, keep_alive=keep_alive
+            stream,
+            http,
+            record,
+            http.response(200, headers, [payload]),
+            delay=delay,
+            keep_alive=keep_alive,
         )
 
     async def _send_sse(
         self,
         stream: trio.SocketStream,
-        reader: HTTPReader,
+        http: HTTPConnection,
         record: RecordedRequest,
         events: Sequence[dict[str, Any]],
         *,
         delay: float,
         keep_alive: bool,
     ) -> bool:
-        head = encode_head(
-            200,
-            _common_headers(
-                keep_alive,
-                ("content-type", "text/event-stream; charset=utf-8"),
-                ("cache-control", "no-cache"),
-                ("request-id", new_id("req")),
-                ("transfer-encoding", "chunked"),
-            ),
+        headers = _common_headers(
+            keep_alive,
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            ("request-id", new_id("req")),
+            # One chunk per event; h11 falls back to a close-delimited body for HTTP/1.0.
+            ("transfer-encoding", "chunked"),
         )
-        pieces = [encode_chunk(sse_event(e)) for e in events]
-        if pieces:
-            pieces[0] = head + pieces[0]
-        else:  # pragma: no cover - there is always at least one event
-            pieces = [head]
-        pieces[-1] += LAST_CHUNK
         return await self._send_pieces(
-            stream, reader, record, pieces, delay=delay, keep_alive=keep_alive
+            stream,
+            http,
+            record,
+            http.response(200, headers, [sse_event(e) for e in events]),
+            delay=delay,
+            keep_alive=keep_alive,
         )
 
     async def _send_pieces(
         self,
         stream: trio.SocketStream,
-        reader: HTTPReader,
+        http: HTTPConnection,
         record: RecordedRequest,
-        pieces: Sequence[bytes],
+        pieces: Iterable[bytes],
         *,
         delay: float,
         keep_alive: bool,
@@ -569,11 +576,16 @@ class FakeModel:
         """Write ``pieces`` (sleeping ``delay`` before each) while watching for a hang-up.
 
         A client that closes its end while the answer is being written (for instance the CLI
-        aborting an interrupted stream) marks the record ``disconnected``.
+        aborting an interrupted stream) marks the record ``disconnected``. Bytes it sends
+        meanwhile (a pipelined request) go to ``http``, which keeps them for the next cycle.
+
+        Raises:
+            HTTPSendError: h11 refused to encode the answer.
         """
         if delay <= 0:
             pieces = [b"".join(pieces)]  # one write: no reason to trickle
         completed = False
+        refused: HTTPSendError | None = None
         async with trio.open_nursery() as nursery:
 
             async def watch() -> None:
@@ -583,7 +595,7 @@ class FakeModel:
                         data = await stream.receive_some(65536)
                         if not data:
                             break
-                        reader.push(data)  # a pipelined request: keep it for later
+                        http.receive_data(data)  # a pipelined request: h11 keeps it
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     pass
                 nursery.cancel_scope.cancel()
@@ -597,7 +609,11 @@ class FakeModel:
                 completed = True
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 pass
+            except HTTPSendError as exc:
+                refused = exc  # raised outside the nursery, unwrapped
             nursery.cancel_scope.cancel()
+        if refused is not None:
+            raise refused
         if not completed:
             record.disconnected = True
             log.debug("fake model: client went away during %s", record.path)
@@ -660,7 +676,11 @@ async def serve_fake_model(
         host: Address to listen on.
         port: TCP port; 0 picks a free one (see :attr:`FakeModel.port`).
         task_status: Passed by ``nursery.start``.
+
+    Raises:
+        MissingExtraError: h11 is not installed (``pip install 'trio-claude[testing]'``).
     """
+    require_h11()
     model = FakeModel(script, host=host)
     listeners = await trio.open_tcp_listeners(port, host=host)
     model.port = listeners[0].socket.getsockname()[1]
@@ -683,7 +703,12 @@ async def open_fake_model(
 
     Yields:
         The :class:`FakeModel` handle.
+
+    Raises:
+        MissingExtraError: h11 is not installed (``pip install 'trio-claude[testing]'``);
+            raised on entry, outside any nursery.
     """
+    require_h11()
     body_error: BaseException | None = None
     async with trio.open_nursery() as nursery:
         model: FakeModel = await nursery.start(

@@ -1,27 +1,41 @@
-"""A deliberately small HTTP/1.1 server-side codec on top of trio streams.
+"""The fake model's HTTP/1.1 on trio streams: h11 does the protocol, this module the I/O.
 
-Only what the fake model server needs: request line and headers, ``Content-Length`` and chunked
-request bodies, ``Expect: 100-continue``, keep-alive, and responses framed either by
-``Content-Length`` or by chunked transfer coding (used for SSE so that the connection can be
-reused afterwards).
+h11 (the ``testing`` extra, ``pip install 'trio-claude[testing]'``) is sans-io: it parses the
+request line, headers and body framing (``Content-Length``, chunked, ``Expect: 100-continue``),
+decides keep-alive and pipelining, and frames responses (``Content-Length`` or chunked, the
+latter for SSE so the connection can be reused; close-delimited for an HTTP/1.0 client).
+:class:`HTTPConnection` feeds it the bytes of a trio stream and hands out whole requests.
+
+Without h11 this module still imports (``import trio_claude.testing`` works); only
+:func:`require_h11` and the :class:`HTTPConnection` constructor raise
+:class:`~trio_claude.stores.MissingExtraError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import attrs
 import trio
 
+from ..stores._errors import MissingExtraError
+
+_H11_MISSING: ImportError | None
+try:
+    import h11
+except ImportError as _exc:  # the `testing` extra is not installed
+    _H11_MISSING = _exc
+else:
+    _H11_MISSING = None
+
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_HEAD_BYTES",
+    "HTTPConnection",
     "HTTPProtocolError",
-    "HTTPReader",
     "HTTPRequest",
-    "encode_chunk",
-    "encode_head",
-    "LAST_CHUNK",
+    "HTTPSendError",
+    "require_h11",
 ]
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -30,7 +44,7 @@ MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 256 * 1024 * 1024
 """Request bodies larger than this are rejected with 413."""
 
-LAST_CHUNK = b"0\r\n\r\n"
+_RECEIVE_BYTES = 65536
 
 _REASONS = {
     100: "Continue",
@@ -55,16 +69,36 @@ _REASONS = {
 }
 
 
+def require_h11() -> None:
+    """Check that h11 is importable.
+
+    Raises:
+        MissingExtraError: h11 is not installed; the message names the ``testing`` extra.
+    """
+    if _H11_MISSING is not None:
+        raise MissingExtraError(
+            "the fake Messages API of trio_claude.testing needs h11, which comes with the "
+            "'testing' extra: pip install 'trio-claude[testing]'",
+            extra="testing",
+        ) from _H11_MISSING
+
+
 class HTTPProtocolError(Exception):
     """The peer sent something that is not acceptable HTTP/1.1.
 
     Attributes:
         status: The HTTP status to answer with (400, 413, 431, 501, 505 ...).
+        request: The request head, when it was read before the error (else ``None``).
     """
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, request: HTTPRequest | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.request = request
+
+
+class HTTPSendError(Exception):
+    """A response could not be encoded (h11 refused it, e.g. an invalid scripted header)."""
 
 
 @attrs.define
@@ -97,169 +131,163 @@ class HTTPRequest:
 
     @property
     def keep_alive(self) -> bool:
-        """Whether the client allows the connection to be reused after this request."""
+        """Whether the client allows the connection to be reused after this request.
+
+        h11 has the last word (:attr:`HTTPConnection.reusable`): it never keeps an HTTP/1.0
+        connection open.
+        """
         tokens = {t.strip().lower() for t in (self.header("connection") or "").split(",")}
         if self.version == "HTTP/1.0":
             return "keep-alive" in tokens
         return "close" not in tokens
 
 
-class HTTPReader:
-    """Buffered reader that pulls HTTP requests off a byte stream.
+def _latin1(value: str) -> bytes:
+    return value.encode("latin-1", "replace")
 
-    Bytes that arrive while a response is being written (for example because the watcher in
-    the server noticed them) can be handed back with :meth:`push`.
+
+class HTTPConnection:
+    """The server side of one HTTP/1.1 connection: an ``h11.Connection`` on a trio stream.
+
+    Requests are read with :meth:`read_request`; a response is encoded with :meth:`response`
+    and written by the caller. Bytes that arrive while a response is being written (the
+    caller watches the stream for a hang-up) go to :meth:`receive_data`: a pipelined request is
+    kept by h11 until :meth:`next_cycle`.
     """
 
-    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+    def __init__(self, stream: trio.abc.Stream) -> None:
+        require_h11()
         self._stream = stream
-        self._buf = bytearray()
+        self._conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
 
-    def push(self, data: bytes) -> None:
-        """Append bytes that were received out of band."""
-        self._buf += data
+    def receive_data(self, data: bytes) -> None:
+        """Hand h11 bytes that were received out of band (``b""``: end of file)."""
+        self._conn.receive_data(data)
 
-    @property
-    def buffered(self) -> bool:
-        """Whether unread bytes are waiting in the buffer."""
-        return bool(self._buf)
-
-    async def _fill(self) -> bool:
-        data = await self._stream.receive_some(65536)
-        if not data:
-            return False
-        self._buf += data
-        return True
-
-    async def _read_line(self, limit: int) -> bytes:
-        start = 0
+    async def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        """The next event h11 can parse, receiving until it has one (never ``NEED_DATA``)."""
         while True:
-            idx = self._buf.find(b"\n", start)
-            if idx >= 0:
-                line = bytes(self._buf[: idx + 1])
-                del self._buf[: idx + 1]
-                return line.rstrip(b"\r\n")
-            if len(self._buf) > limit:
-                raise HTTPProtocolError(431, "request line or header too long")
-            start = max(0, len(self._buf) - 1)
-            if not await self._fill():
-                raise HTTPProtocolError(400, "connection closed in the middle of a request")
+            event = self._conn.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            self._conn.receive_data(bytes(await self._stream.receive_some(_RECEIVE_BYTES)))
 
-    async def _read_exact(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            if not await self._fill():
-                raise HTTPProtocolError(400, "connection closed in the middle of a request body")
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
-        return data
+    async def read_request(self) -> HTTPRequest | None:
+        """Read the next request, head and complete body.
 
-    async def read_head(self) -> HTTPRequest | None:
-        """Read a request line and headers.
+        ``Expect: 100-continue`` is answered with ``100 Continue`` before the body is read.
 
         Returns:
-            The request with an empty body, or ``None`` when the peer closed the connection
-            cleanly between requests.
+            The request, or ``None`` when the peer closed the connection between requests.
 
         Raises:
-            HTTPProtocolError: The request head is malformed.
+            HTTPProtocolError: The request is malformed (h11's verdict, or an HTTP version
+                other than 1.0 and 1.1), too large, or cut short by the peer.
         """
-        # Tolerate stray blank lines between requests (RFC 9112 section 2.2).
-        while True:
-            while not self._buf:
-                if not await self._fill():
-                    return None
-            line = await self._read_line(MAX_HEAD_BYTES)
-            if line:
-                break
+        request: HTTPRequest | None = None
         try:
-            text = line.decode("latin-1")
-        except UnicodeDecodeError as exc:  # pragma: no cover - latin-1 decodes everything
-            raise HTTPProtocolError(400, "undecodable request line") from exc
-        parts = text.split(" ")
-        if len(parts) != 3 or not parts[0] or not parts[1]:
-            raise HTTPProtocolError(400, f"malformed request line: {text[:200]!r}")
-        method, target, version = parts
-        if not method.isalpha() or not method.isupper():
-            raise HTTPProtocolError(400, f"malformed method: {method[:50]!r}")
-        if version not in ("HTTP/1.1", "HTTP/1.0"):
-            raise HTTPProtocolError(505, f"unsupported HTTP version: {version[:50]!r}")
-        headers: list[tuple[str, str]] = []
-        total = len(line)
-        while True:
-            hline = await self._read_line(MAX_HEAD_BYTES)
-            total += len(hline)
-            if total > MAX_HEAD_BYTES:
-                raise HTTPProtocolError(431, "request headers too large")
-            if not hline:
-                break
-            if hline[:1] in (b" ", b"\t"):
-                raise HTTPProtocolError(400, "obsolete header line folding is not supported")
-            name, sep, value = hline.partition(b":")
-            if not sep or not name or name != name.strip():
-                raise HTTPProtocolError(400, f"malformed header line: {hline[:200]!r}")
-            headers.append((name.decode("latin-1").lower(), value.strip().decode("latin-1")))
-        return HTTPRequest(method=method, target=target, version=version, headers=headers)
+            event = await self._next_event()
+            if isinstance(event, h11.ConnectionClosed):
+                return None
+            if not isinstance(event, h11.Request):  # pragma: no cover - h11 guarantees it
+                raise HTTPProtocolError(400, f"unexpected {type(event).__name__}")
+            request = HTTPRequest(
+                method=event.method.decode("ascii"),
+                target=event.target.decode("latin-1"),
+                version="HTTP/" + event.http_version.decode("ascii"),
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers],
+            )
+            if request.version not in ("HTTP/1.1", "HTTP/1.0"):
+                raise HTTPProtocolError(
+                    505, f"unsupported HTTP version: {request.version[:50]!r}", request
+                )
+            head_bytes = (
+                len(event.method)
+                + len(event.target)
+                + 12
+                + sum(len(k) + len(v) + 4 for k, v in event.headers)
+            )
+            if head_bytes > MAX_HEAD_BYTES:
+                raise HTTPProtocolError(431, "request headers too large", request)
+            length = request.header("content-length")
+            if length is not None and int(length) > MAX_BODY_BYTES:  # h11 checked the digits
+                raise HTTPProtocolError(413, "request body too large", request)
+            if self._conn.they_are_waiting_for_100_continue:
+                await self._send_all(
+                    self._conn.send(
+                        h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+                    )
+                )
+            body = bytearray()
+            while True:
+                event = await self._next_event()
+                if isinstance(event, h11.Data):
+                    body += event.data
+                    if len(body) > MAX_BODY_BYTES:
+                        raise HTTPProtocolError(413, "request body too large", request)
+                elif isinstance(event, h11.EndOfMessage):
+                    request.body = bytes(body)
+                    return request
+                else:  # pragma: no cover - h11 allows nothing else inside a request
+                    raise HTTPProtocolError(400, f"unexpected {type(event).__name__}", request)
+        except h11.RemoteProtocolError as exc:
+            raise HTTPProtocolError(exc.error_status_hint, str(exc), request) from exc
 
-    async def read_body(self, request: HTTPRequest) -> bytes:
-        """Read the body announced by ``request``'s headers.
+    async def _send_all(self, data: bytes | None) -> None:
+        if data:
+            await self._stream.send_all(data)
+
+    def response(
+        self, status: int, headers: Iterable[tuple[str, str]], body: Iterable[bytes] = ()
+    ) -> Iterator[bytes]:
+        """Encode a response lazily: one item per piece of ``body``, framed by h11.
+
+        The first item carries the status line and headers, the last one the end of the
+        message; with no body the only item holds both. With a ``transfer-encoding: chunked``
+        header every piece is one chunk, otherwise ``content-length`` must frame the body
+        (or, for HTTP/1.0, the end of the connection does).
 
         Raises:
-            HTTPProtocolError: Bad framing, or a body over :data:`MAX_BODY_BYTES`.
+            HTTPSendError: h11 refused the response (e.g. an invalid header name or value).
         """
-        te = request.header("transfer-encoding")
-        cl = request.header("content-length")
-        if te is not None:
-            codings = [c.strip().lower() for c in te.split(",") if c.strip()]
-            if codings != ["chunked"]:
-                raise HTTPProtocolError(501, f"unsupported transfer-encoding: {te[:100]!r}")
-            if cl is not None:
-                raise HTTPProtocolError(400, "both transfer-encoding and content-length given")
-            return await self._read_chunked()
-        if cl is None:
-            return b""
-        values = {v.strip() for v in cl.split(",")}
-        if len(values) != 1:
-            raise HTTPProtocolError(400, "conflicting content-length values")
-        value = values.pop()
-        if not value.isdigit():
-            raise HTTPProtocolError(400, f"malformed content-length: {value[:50]!r}")
-        length = int(value)
-        if length > MAX_BODY_BYTES:
-            raise HTTPProtocolError(413, "request body too large")
-        return await self._read_exact(length)
+        try:
+            head = self._send(
+                h11.Response(
+                    status_code=status,
+                    headers=[(_latin1(k), _latin1(v)) for k, v in headers],
+                    reason=_latin1(_REASONS.get(status, "Status")),
+                )
+            )
+            previous: bytes | None = None
+            for piece in body:
+                if not piece:
+                    continue
+                data = self._send(h11.Data(data=piece))
+                if previous is not None:
+                    yield head + previous
+                    head = b""
+                previous = data
+            yield head + (previous or b"") + self._send(h11.EndOfMessage())
+        except h11.LocalProtocolError as exc:
+            raise HTTPSendError(f"h11 refused the response: {exc}") from exc
 
-    async def _read_chunked(self) -> bytes:
-        body = bytearray()
-        while True:
-            size_line = await self._read_line(4096)
-            size_text = size_line.split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError as exc:
-                raise HTTPProtocolError(400, f"malformed chunk size: {size_text[:50]!r}") from exc
-            if size < 0:
-                raise HTTPProtocolError(400, "negative chunk size")
-            if size == 0:
-                # Trailer fields (ignored) up to the empty line.
-                while await self._read_line(MAX_HEAD_BYTES):
-                    pass
-                return bytes(body)
-            if len(body) + size > MAX_BODY_BYTES:
-                raise HTTPProtocolError(413, "request body too large")
-            body += await self._read_exact(size)
-            if await self._read_exact(2) != b"\r\n":
-                raise HTTPProtocolError(400, "chunk not terminated by CRLF")
+    def _send(self, event: h11.Event) -> bytes:
+        data = self._conn.send(event)
+        assert data is not None  # only ConnectionClosed encodes to None
+        return data
 
+    @property
+    def reusable(self) -> bool:
+        """Whether h11 allows another request on this connection (after a full exchange)."""
+        return self._conn.our_state is h11.DONE and self._conn.their_state is h11.DONE
 
-def encode_head(status: int, headers: Iterable[tuple[str, str]]) -> bytes:
-    """Encode a status line and header block (including the terminating blank line)."""
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
-    lines.extend(f"{k}: {v}" for k, v in headers)
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    def next_cycle(self) -> bool:
+        """After a complete exchange: prepare for the next request if the connection allows.
 
-
-def encode_chunk(data: bytes) -> bytes:
-    """Frame ``data`` as one chunk of a chunked body (empty data encodes nothing)."""
-    if not data:
-        return b""
-    return b"%x\r\n%s\r\n" % (len(data), data)
+        Returns:
+            Whether the connection can carry another request (``False``: close it).
+        """
+        if not self.reusable:
+            return False
+        self._conn.start_next_cycle()
+        return True

@@ -45,6 +45,8 @@ import orjson
 import trio
 import trio.testing
 
+from .._version import CLI_VERSION as _PINNED_CLI_VERSION
+
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
 
@@ -73,7 +75,8 @@ __all__ = [
     "WaitForInterrupt",
 ]
 
-CLI_VERSION = "2.1.329"
+#: The version the fake reports: the pinned CLI's.
+CLI_VERSION = _PINNED_CLI_VERSION
 
 #: The SDK->CLI request subtypes the fake answers (others get an error response).
 ANSWERED = frozenset(
@@ -99,6 +102,9 @@ ANSWERED = frozenset(
         "list_permission_rules",
         "mcp_call",
         "mcp_read_resource",
+        "set_mcp_permission_mode_override",
+        "set_color",
+        "set_has_subscribers",
     }
 )
 #: The permission modes the fake (like the CLI) accepts in ``set_permission_mode``.
@@ -262,9 +268,10 @@ class FakeTurn:
     """What the fake CLI does for one user message.
 
     Attributes:
-        steps: The steps, in order. Without a :class:`Result` step the turn never ends (unless
-            interrupted), which is what some tests want. Steps after the ``Result`` run before
-            the fake reports ``idle`` (background work after a result).
+        steps: The steps, in order. Without a :class:`~trio_claude.testing.fake_cli.Result`
+            step the turn never ends (unless interrupted), which is what some tests want. Steps
+            after the ``Result`` run before the fake reports ``idle`` (background work after a
+            result).
         emit_init: Start the turn with ``system/init`` (as the real CLI does every turn).
     """
 
@@ -386,6 +393,9 @@ class FakeCLI:
         cwd: The working directory it was started in (the session's ``cwd``).
         settings: The settings ``update_settings`` wrote, by source.
         title: The title ``rename_session`` set.
+        color: The accent color ``set_color`` set.
+        has_subscribers: What ``set_has_subscribers`` said last (``None``: not told).
+        mcp_mode_overrides: Server name -> mode, from ``set_mcp_permission_mode_override``.
         read_state: Path -> mtime, from ``seed_read_state``.
         repo_roots: The roots ``register_repo_root`` registered.
     """
@@ -399,6 +409,9 @@ class FakeCLI:
         self.cancels: list[str] = []
         self.settings: dict[str, dict[str, Any]] = {}
         self.title: str | None = None
+        self.color: str | None = None
+        self.has_subscribers: bool | None = None
+        self.mcp_mode_overrides: dict[str, str | None] = {}
         self.read_state: dict[str, Any] = {}
         self.repo_roots: list[str] = []
         # Prompt uuids received and not started yet (the CLI's queue); those withdrawn.
@@ -723,6 +736,17 @@ class FakeCLI:
             frame = {"type": "system", "subtype": "session_title_changed", "title": self.title}
             await self.write_frame(self._fill(frame))
             return {}
+        if subtype == "set_color":
+            self.color = str(request.get("color"))
+            return {}
+        if subtype == "set_has_subscribers":
+            self.has_subscribers = request.get("has_subscribers")
+            return {}
+        if subtype == "set_mcp_permission_mode_override":
+            named = str(request.get("serverName"))
+            self.mcp_mode_overrides[named] = request.get("mode")
+            known = {tool.split("__")[1] for tool in self.script.mcp_tools if "__" in tool}
+            return {} if named in known else {"warning": f"No MCP server named {named!r}"}
         if subtype == "get_session_cost":
             return {"text": f"Estimated cost:        ${self.total_cost_usd:.4f}"}
         if subtype == "list_models":

@@ -1,0 +1,1 @@
+"""The documentation site: built with Sphinx, opened in headless Chromium (``make docs``)."""

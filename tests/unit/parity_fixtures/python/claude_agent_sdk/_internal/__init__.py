@@ -1,0 +1,1 @@
+"""Fixture: the made-up package's internals."""

@@ -1,0 +1,1 @@
+"""Maintainer scripts (not part of the trio_claude package); see tools/README.md."""
