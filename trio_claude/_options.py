@@ -26,11 +26,26 @@ from ._errors import ConfigurationError
 from ._hook_context import HookContext
 from ._limits import ResourceLimits, check_resource_limits
 from ._mcp import ElicitationRequest
-from ._permissions import PermissionResult, ToolPermissionContext
-from ._redact import redact_repr
 
 # Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
 # aliases below; none of these modules imports this one.
+from ._option_spec import (
+    Built,
+    Check,
+    Flag,
+    Init,
+    Joined,
+    Switch,
+    choice,
+    function,
+    integer,
+    seconds,
+    text,
+    texts,
+    truth,
+)
+from ._permissions import PermissionResult, ToolPermissionContext
+from ._redact import redact_repr
 from ._telemetry import check_telemetry
 
 __all__ = [
@@ -504,6 +519,38 @@ def _default_mcp_servers() -> dict[str, McpServerConfig]:
     return {}
 
 
+def _spec(
+    *,
+    check: Check,
+    argv: Flag | Switch | Joined | Built | None = None,
+    init: Init | Built | None = None,
+    spawn: str | None = None,
+    sdk: bool = False,
+) -> dict[str, Any]:
+    """An option's description, the metadata of its attrs field (see ``_option_spec``)."""
+    return {"check": check, "argv": argv, "init": init, "spawn": spawn, "sdk": sdk}
+
+
+def _later(name: str) -> Check:
+    """The check ``name(value)`` of this module, looked up when it runs (defined below)."""
+
+    def check(field: str, value: Any) -> None:
+        globals()[name](value)
+
+    return check
+
+
+def _anything(name: str, value: Any) -> None:
+    """No check: any value (an object the SDK uses as it is, or a field checked elsewhere)."""
+
+
+def task_budget_total(budget: Mapping[str, Any] | int) -> int:
+    """``--task-budget``'s value: the ``total`` of ``{"total": N}``, or ``N``."""
+    if isinstance(budget, Mapping):
+        return int(budget["total"])
+    return int(budget)
+
+
 #: A standalone element of a list ``system_prompt``: the blocks before it are the static prefix,
 #: cacheable across sessions; the blocks after it are specific to the session.
 SYSTEM_PROMPT_DYNAMIC_BOUNDARY = "__SYSTEM_PROMPT_DYNAMIC_BOUNDARY__"
@@ -676,140 +723,399 @@ class ClaudeAgentOptions:
             (``None``: no bound; the CLI itself waits forever for a permission answer).
     """
 
+    # Each option is described once, here: its check and where it goes (``metadata=_spec(...)``,
+    # see _option_spec.py), which validation, the command line, initialize and the docs read.
     # --- tools and permissions ---
     tools: tuple[str, ...] | dict[str, Any] | None = attrs.field(
-        default=None, converter=_tools, hash=False
+        default=None,
+        converter=_tools,
+        hash=False,
+        metadata=_spec(check=_later("_check_tools"), argv=Built("tools")),
     )
-    allowed_tools: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    disallowed_tools: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    permission_mode: PermissionMode | None = None
-    permission_prompt_tool_name: str | None = None
-    can_use_tool: CanUseTool | None = None
+    allowed_tools: tuple[str, ...] = attrs.field(
+        default=(), converter=_str_tuple, metadata=_spec(check=texts(), argv=Built("allowed_tools"))
+    )
+    disallowed_tools: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_str_tuple,
+        metadata=_spec(
+            check=texts(), argv=Built("disallowed_tools"), init=Built("disallowed_tools")
+        ),
+    )
+    permission_mode: PermissionMode | None = attrs.field(
+        default=None, metadata=_spec(check=choice(PERMISSION_MODES), argv=Flag("--permission-mode"))
+    )
+    permission_prompt_tool_name: str | None = attrs.field(
+        default=None,
+        metadata=_spec(check=text(nonempty=True), argv=Built("permission_prompt_tool")),
+    )
+    can_use_tool: CanUseTool | None = attrs.field(
+        default=None,
+        metadata=_spec(check=_later("_check_can_use_tool"), argv=Built("permission_prompt_tool")),
+    )
     # --- prompt and model ---
     system_prompt: str | tuple[str, ...] | dict[str, Any] | None = attrs.field(
-        default=None, converter=_system_prompt, hash=False
+        default=None,
+        converter=_system_prompt,
+        hash=False,
+        metadata=_spec(
+            check=_later("_check_system_prompt"),
+            argv=Built("system_prompt"),
+            init=Built("system_prompt"),
+        ),
     )
-    model: str | None = None
-    fallback_model: str | None = None
-    betas: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    thinking: ThinkingConfig | None = attrs.field(default=None, hash=False)
-    max_thinking_tokens: int | None = None
-    effort: EffortLevel | int | None = None
+    model: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(nonempty=True), argv=Flag("--model"))
+    )
+    fallback_model: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(nonempty=True), argv=Flag("--fallback-model"))
+    )
+    betas: tuple[str, ...] = attrs.field(
+        default=(), converter=_str_tuple, metadata=_spec(check=texts(), argv=Joined("--betas"))
+    )
+    thinking: ThinkingConfig | None = attrs.field(
+        default=None,
+        hash=False,
+        metadata=_spec(check=_later("_check_thinking"), argv=Built("thinking")),
+    )
+    max_thinking_tokens: int | None = attrs.field(
+        default=None, metadata=_spec(check=integer(minimum=0), argv=Built("thinking"))
+    )
+    effort: EffortLevel | int | None = attrs.field(
+        default=None, metadata=_spec(check=_later("_check_effort"), argv=Flag("--effort"))
+    )
     output_format: dict[str, Any] | None = attrs.field(
-        default=None, converter=_opt_dict, hash=False
+        default=None,
+        converter=_opt_dict,
+        hash=False,
+        metadata=_spec(check=_later("_check_output_format"), argv=Built("output_format")),
     )
     # --- MCP ---
     mcp_servers: dict[str, McpServerConfig] | str = attrs.field(
-        factory=_default_mcp_servers, converter=_mcp_servers, hash=False, repr=redact_repr
+        factory=_default_mcp_servers,
+        converter=_mcp_servers,
+        hash=False,
+        repr=redact_repr,
+        metadata=_spec(
+            check=_later("_check_mcp_servers"), argv=Built("mcp_servers"), init=Built("mcp_servers")
+        ),
     )
-    strict_mcp_config: bool = False
+    strict_mcp_config: bool = attrs.field(
+        default=False, metadata=_spec(check=truth(), argv=Switch("--strict-mcp-config"))
+    )
     # --- sessions ---
-    continue_conversation: bool = False
-    resume: str | None = None
-    session_id: str | None = None
-    fork_session: bool = False
-    resume_session_at: str | None = None
-    resume_drops_turn: str | None = None
+    continue_conversation: bool = attrs.field(
+        default=False, metadata=_spec(check=truth(), argv=Switch("--continue"))
+    )
+    resume: str | None = attrs.field(
+        default=None, metadata=_spec(check=_later("_check_resume"), argv=Flag("--resume"))
+    )
+    session_id: str | None = attrs.field(
+        default=None, metadata=_spec(check=_later("_check_session_id"), argv=Flag("--session-id"))
+    )
+    fork_session: bool = attrs.field(
+        default=False, metadata=_spec(check=truth(), argv=Switch("--fork-session"))
+    )
+    resume_session_at: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(), argv=Flag("--resume-session-at"))
+    )
+    # Sent even when empty: the CLI then rejects it instead of the guard being disarmed.
+    resume_drops_turn: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(), argv=Flag("--resume-drops-turn"))
+    )
     # --- limits ---
-    max_turns: int | None = None
-    max_budget_usd: float | None = None
-    task_budget: dict[str, Any] | int | None = attrs.field(default=None, hash=False)
+    max_turns: int | None = attrs.field(
+        default=None, metadata=_spec(check=integer(minimum=1), argv=Flag("--max-turns"))
+    )
+    max_budget_usd: float | None = attrs.field(
+        default=None,
+        metadata=_spec(check=_later("_check_max_budget_usd"), argv=Flag("--max-budget-usd")),
+    )
+    task_budget: dict[str, Any] | int | None = attrs.field(
+        default=None,
+        hash=False,
+        metadata=_spec(
+            check=_later("_check_task_budget"),
+            argv=Flag("--task-budget", value=lambda v: task_budget_total(v)),
+        ),
+    )
     # --- environment ---
-    cwd: str | None = attrs.field(default=None, converter=_opt_path)
-    add_dirs: tuple[str, ...] = attrs.field(default=(), converter=_path_tuple)
+    cwd: str | None = attrs.field(
+        default=None, converter=_opt_path, metadata=_spec(check=text(nonempty=True), spawn="cwd")
+    )
+    add_dirs: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_path_tuple,
+        metadata=_spec(check=texts(), argv=Built("add_dirs"), init=Built("add_dirs")),
+    )
     settings: str | dict[str, Any] | None = attrs.field(
-        default=None, converter=_str_or_dict, hash=False, repr=redact_repr
+        default=None,
+        converter=_str_or_dict,
+        hash=False,
+        repr=redact_repr,
+        metadata=_spec(
+            check=_later("_check_settings"), argv=Built("settings"), init=Built("settings")
+        ),
     )
-    sandbox: SandboxSettings | None = attrs.field(default=None, converter=_opt_dict, hash=False)
+    sandbox: SandboxSettings | None = attrs.field(
+        default=None,
+        converter=_opt_dict,
+        hash=False,
+        metadata=_spec(
+            check=_later("_check_sandbox"), argv=Built("settings"), init=Built("settings")
+        ),
+    )
     setting_sources: tuple[SettingSource, ...] | None = attrs.field(
-        default=None, converter=_opt_str_tuple
+        default=None,
+        converter=_opt_str_tuple,
+        metadata=_spec(check=_later("_check_setting_sources"), argv=Built("setting_sources")),
     )
-    skills: Literal["all"] | tuple[str, ...] | None = attrs.field(default=None, converter=_skills)
-    plugins: tuple[dict[str, Any], ...] = attrs.field(default=(), converter=_plugins, hash=False)
+    skills: Literal["all"] | tuple[str, ...] | None = attrs.field(
+        default=None,
+        converter=_skills,
+        metadata=_spec(
+            check=_later("_check_skills"),
+            argv=Built("allowed_tools"),
+            init=Init("skills", value=lambda v: list(v) if isinstance(v, tuple) else None),
+        ),
+    )
+    plugins: tuple[dict[str, Any], ...] = attrs.field(
+        default=(),
+        converter=_plugins,
+        hash=False,
+        metadata=_spec(
+            check=_later("_check_plugins"), argv=Built("plugins"), init=Built("plugins")
+        ),
+    )
     agents: dict[str, AgentDefinition | dict[str, Any]] | None = attrs.field(
-        default=None, converter=_opt_dict, hash=False, repr=redact_repr
+        default=None,
+        converter=_opt_dict,
+        hash=False,
+        repr=redact_repr,
+        metadata=_spec(check=_later("_check_agents"), init=Built("agents")),
     )
-    env: dict[str, str] = attrs.field(factory=dict, converter=_dict, hash=False, repr=_redact_env)
+    env: dict[str, str] = attrs.field(
+        factory=dict,
+        converter=_dict,
+        hash=False,
+        repr=_redact_env,
+        metadata=_spec(check=_later("_check_env"), spawn="env"),
+    )
     extra_args: dict[str, str | None] = attrs.field(
-        factory=dict, converter=_dict, hash=False, repr=redact_repr
+        factory=dict,
+        converter=_dict,
+        hash=False,
+        repr=redact_repr,
+        metadata=_spec(check=_later("_check_extra_args"), argv=Built("extra_args")),
     )
-    cli_path: str | None = attrs.field(default=None, converter=_opt_path)
-    user: str | None = None
-    client_app: str | None = None
+    cli_path: str | None = attrs.field(
+        default=None,
+        converter=_opt_path,
+        metadata=_spec(check=_later("_check_cli_path"), spawn="argv0"),
+    )
+    user: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(nonempty=True), spawn="user")
+    )
+    client_app: str | None = attrs.field(default=None, metadata=_spec(check=text(), spawn="env"))
     # --- output ---
-    include_partial_messages: bool = False
-    include_hook_events: bool = False
-    forward_subagent_text: bool = False
-    verbatim_prompts: bool = False
-    stderr: Callable[[str], object] | None = None
-    max_buffer_size: int | None = None
-    debug_stderr: Any = None
+    include_partial_messages: bool = attrs.field(
+        default=False, metadata=_spec(check=truth(), argv=Switch("--include-partial-messages"))
+    )
+    include_hook_events: bool = attrs.field(
+        default=False, metadata=_spec(check=truth(), argv=Switch("--include-hook-events"))
+    )
+    forward_subagent_text: bool = attrs.field(
+        default=False,
+        metadata=_spec(check=truth(), init=Init("forwardSubagentText", only_true=True)),
+    )
+    verbatim_prompts: bool = attrs.field(default=False, metadata=_spec(check=truth(), sdk=True))
+    stderr: Callable[[str], object] | None = attrs.field(
+        default=None, metadata=_spec(check=function("taking one line of text"), sdk=True)
+    )
+    max_buffer_size: int | None = attrs.field(
+        default=None, metadata=_spec(check=integer(minimum=1), sdk=True)
+    )
+    debug_stderr: Any = attrs.field(default=None, metadata=_spec(check=_anything, sdk=True))
     # --- hooks, checkpointing, session store ---
     hooks: dict[HookEvent, list[HookMatcher]] | None = attrs.field(
-        default=None, converter=_opt_dict, hash=False
+        default=None,
+        converter=_opt_dict,
+        hash=False,
+        metadata=_spec(check=_later("_check_hooks"), init=Built("hooks")),
     )
-    enable_file_checkpointing: bool = False
-    session_store: Any = None
-    session_store_flush: Literal["batched", "eager"] = "batched"
-    load_timeout_ms: int = 60_000
+    enable_file_checkpointing: bool = attrs.field(
+        default=False, metadata=_spec(check=truth(), spawn="env")
+    )
+    session_store: Any = attrs.field(
+        default=None, metadata=_spec(check=_anything, argv=Switch("--session-mirror", when="set"))
+    )
+    session_store_flush: Literal["batched", "eager"] = attrs.field(
+        default="batched", metadata=_spec(check=choice(_SESSION_STORE_FLUSH), sdk=True)
+    )
+    load_timeout_ms: int = attrs.field(
+        default=60_000, metadata=_spec(check=integer(minimum=0, optional=False), sdk=True)
+    )
     # --- options the official TypeScript SDK has and the CLI understands ---
-    persist_session: bool = True
-    title: str | None = None
-    agent: str | None = None
-    permission_prompts: Literal["host", "none"] | None = None
-    allow_dangerously_skip_permissions: bool = False
-    debug: bool = False
-    debug_file: str | None = attrs.field(default=None, converter=_opt_path)
-    tool_aliases: dict[str, str] | None = attrs.field(default=None, converter=_opt_dict, hash=False)
-    plan_mode_instructions: str | None = None
-    prompt_suggestions: bool | None = None
-    agent_progress_summaries: bool | None = None
+    persist_session: bool = attrs.field(
+        default=True,
+        metadata=_spec(check=truth(), argv=Switch("--no-session-persistence", when=False)),
+    )
+    title: str | None = attrs.field(default=None, metadata=_spec(check=text(), init=Init("title")))
+    agent: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(nonempty=True), argv=Flag("--agent"))
+    )
+    permission_prompts: Literal["host", "none"] | None = attrs.field(
+        default=None,
+        metadata=_spec(check=choice(_PERMISSION_PROMPTS), argv=Flag("--permission-prompts")),
+    )
+    allow_dangerously_skip_permissions: bool = attrs.field(
+        default=False,
+        metadata=_spec(check=truth(), argv=Switch("--allow-dangerously-skip-permissions")),
+    )
+    debug: bool = attrs.field(default=False, metadata=_spec(check=truth(), argv=Switch("--debug")))
+    debug_file: str | None = attrs.field(
+        default=None,
+        converter=_opt_path,
+        metadata=_spec(check=text(nonempty=True), argv=Flag("--debug-file")),
+    )
+    tool_aliases: dict[str, str] | None = attrs.field(
+        default=None,
+        converter=_opt_dict,
+        hash=False,
+        metadata=_spec(check=_later("_check_tool_aliases"), init=Init("toolAliases", value=dict)),
+    )
+    plan_mode_instructions: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(), init=Init("planModeInstructions"))
+    )
+    prompt_suggestions: bool | None = attrs.field(
+        default=None, metadata=_spec(check=truth(optional=True), init=Init("promptSuggestions"))
+    )
+    agent_progress_summaries: bool | None = attrs.field(
+        default=None,
+        metadata=_spec(check=truth(optional=True), init=Init("agentProgressSummaries")),
+    )
     extra_initialize_fields: dict[str, Any] = attrs.field(
-        factory=dict, converter=_dict, hash=False, repr=redact_repr
+        factory=dict,
+        converter=_dict,
+        hash=False,
+        repr=redact_repr,
+        metadata=_spec(
+            check=_later("_check_extra_initialize_fields"), init=Built("extra_initialize_fields")
+        ),
     )
     mcp_servers_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="initialize", validator=_check_delivery
+        default="initialize",
+        validator=_check_delivery,
+        metadata=_spec(check=_anything, argv=Built("await_initialize")),
     )
     settings_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="initialize", validator=_check_delivery
+        default="initialize",
+        validator=_check_delivery,
+        metadata=_spec(check=_anything, argv=Built("await_initialize")),
     )
-    project_config_root: str | None = attrs.field(default=None, converter=_opt_path)
+    project_config_root: str | None = attrs.field(
+        default=None,
+        converter=_opt_path,
+        metadata=_spec(
+            check=_later("_check_project_config_root"), argv=Flag("--project-config-root")
+        ),
+    )
     managed_settings: dict[str, Any] | None = attrs.field(
-        default=None, converter=_opt_dict, hash=False, repr=redact_repr
+        default=None,
+        converter=_opt_dict,
+        hash=False,
+        repr=redact_repr,
+        metadata=_spec(
+            check=_later("_check_managed_settings"),
+            argv=Built("managed_settings"),
+            init=Built("managed_settings"),
+        ),
     )
     managed_settings_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv", validator=_check_delivery
+        default="argv",
+        validator=_check_delivery,
+        metadata=_spec(check=_anything, argv=Built("await_initialize")),
     )
     plugin_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv", validator=_check_delivery
+        default="argv",
+        validator=_check_delivery,
+        metadata=_spec(check=_anything, argv=Built("await_initialize")),
     )
     additional_directories_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv", validator=_check_delivery
+        default="argv",
+        validator=_check_delivery,
+        metadata=_spec(check=_anything, argv=Built("await_initialize")),
     )
     disallowed_tools_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv", validator=_check_delivery
+        default="argv",
+        validator=_check_delivery,
+        metadata=_spec(check=_anything, argv=Built("await_initialize")),
     )
-    executable: str | None = None
-    executable_args: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    tool_config: dict[str, Any] | None = attrs.field(default=None, converter=_opt_dict, hash=False)
-    per_task_stop_affordance: bool | None = None
+    executable: str | None = attrs.field(
+        default=None, metadata=_spec(check=text(nonempty=True), spawn="argv0")
+    )
+    executable_args: tuple[str, ...] = attrs.field(
+        default=(), converter=_str_tuple, metadata=_spec(check=texts(), spawn="argv0")
+    )
+    tool_config: dict[str, Any] | None = attrs.field(
+        default=None,
+        converter=_opt_dict,
+        hash=False,
+        metadata=_spec(check=_later("_check_tool_config"), spawn="env"),
+    )
+    per_task_stop_affordance: bool | None = attrs.field(
+        default=None, metadata=_spec(check=truth(optional=True), init=Init("perTaskStopAffordance"))
+    )
     # --- trio-claude ---
-    budget: Any = None
-    stall_timeout: float | None = None
-    control_timeout: float = 60.0
-    initialize_timeout: float = 60.0
-    interrupt_timeout: float = 5.0
-    close_timeout: float = 5.0
-    max_line_bytes: int = 64 * 1024 * 1024
-    max_buffered_bytes: int = 256 * 1024 * 1024
-    transport: Any = None
-    on_elicitation: ElicitationCallback | None = None
-    on_user_dialog: UserDialogCallback | None = None
-    supported_dialog_kinds: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
-    can_use_tool_timeout: float | None = None
-    process_limiter: Any = attrs.field(default=None, eq=False)
-    resource_limits: ResourceLimits | None = None
-    telemetry: Any = attrs.field(default=None, eq=False)
+    budget: Any = attrs.field(default=None, metadata=_spec(check=_later("_check_budget"), sdk=True))
+    stall_timeout: float | None = attrs.field(
+        default=None, metadata=_spec(check=seconds(positive=True, optional=True), sdk=True)
+    )
+    control_timeout: float = attrs.field(
+        default=60.0, metadata=_spec(check=seconds(positive=True), sdk=True)
+    )
+    initialize_timeout: float = attrs.field(
+        default=60.0, metadata=_spec(check=seconds(positive=True), sdk=True)
+    )
+    interrupt_timeout: float = attrs.field(
+        default=5.0, metadata=_spec(check=seconds(positive=False), sdk=True)
+    )
+    close_timeout: float = attrs.field(
+        default=5.0, metadata=_spec(check=seconds(positive=False), sdk=True)
+    )
+    max_line_bytes: int = attrs.field(
+        default=64 * 1024 * 1024, metadata=_spec(check=integer(minimum=1, optional=False), sdk=True)
+    )
+    max_buffered_bytes: int = attrs.field(
+        default=256 * 1024 * 1024,
+        metadata=_spec(check=integer(minimum=1, optional=False), sdk=True),
+    )
+    transport: Any = attrs.field(default=None, metadata=_spec(check=_anything, sdk=True))
+    on_elicitation: ElicitationCallback | None = attrs.field(
+        default=None, metadata=_spec(check=function("async, or plain"), sdk=True)
+    )
+    on_user_dialog: UserDialogCallback | None = attrs.field(
+        default=None, metadata=_spec(check=function("async, or plain"), sdk=True)
+    )
+    supported_dialog_kinds: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_str_tuple,
+        metadata=_spec(
+            check=texts(), init=Init("supportedDialogKinds", value=lambda v: list(v) or None)
+        ),
+    )
+    can_use_tool_timeout: float | None = attrs.field(
+        default=None, metadata=_spec(check=seconds(positive=True, optional=True), sdk=True)
+    )
+    process_limiter: Any = attrs.field(
+        default=None, eq=False, metadata=_spec(check=_later("_check_process_limiter"), sdk=True)
+    )
+    resource_limits: ResourceLimits | None = attrs.field(
+        default=None, metadata=_spec(check=_later("_check_resource_limits"), sdk=True)
+    )
+    telemetry: Any = attrs.field(
+        default=None, eq=False, metadata=_spec(check=lambda name, v: check_telemetry(v), sdk=True)
+    )
 
     @property
     def effective_max_line_bytes(self) -> int:
@@ -1049,25 +1355,25 @@ def _check_text(o: ClaudeAgentOptions) -> None:
             continue
         value = getattr(o, name)
         nul_allowed = name in _NUL_ALLOWED_FIELDS
-        for where, text in _texts(value, name):
-            if isinstance(text, bytes):
-                text = text.decode("latin-1")  # byte for byte: only its NULs matter
-            if not nul_allowed and "\0" in text:
+        for where, item in _texts(value, name):
+            if isinstance(item, bytes):
+                item = item.decode("latin-1")  # byte for byte: only its NULs matter
+            if not nul_allowed and "\0" in item:
                 raise _fail(
-                    f"{where}: contains a NUL byte (at index {text.index(chr(0))}), which the CLI "
+                    f"{where}: contains a NUL byte (at index {item.index(chr(0))}), which the CLI "
                     "cannot be given (command-line arguments, environment variables and paths "
                     "cannot hold one)"
                 )
-            if text.isascii():
+            if item.isascii():
                 continue
             try:
                 if name in _OS_FIELDS:
-                    os.fsencode(text)
+                    os.fsencode(item)
                 else:
-                    text.encode("utf-8")
+                    item.encode("utf-8")
             except UnicodeEncodeError as exc:
                 raise _fail(
-                    f"{where}: contains a lone surrogate {text[exc.start]!r} at index "
+                    f"{where}: contains a lone surrogate {item[exc.start]!r} at index "
                     f"{exc.start} (half of a UTF-16 pair: not valid Unicode), which cannot be "
                     "sent to the CLI"
                 ) from None
@@ -1092,112 +1398,105 @@ def _check_skill_name(name: Any) -> None:
 
 
 def _check_values(o: ClaudeAgentOptions) -> None:
-    # tools
-    if o.tools is not None:
-        if isinstance(o.tools, dict):
-            if o.tools != {"type": "preset", "preset": "claude_code"}:
-                raise _fail(
-                    "tools must be a list of tool names or "
-                    "{'type': 'preset', 'preset': 'claude_code'}"
-                )
-        else:
-            _check_str_items("tools", o.tools)
-    _check_str_items("allowed_tools", o.allowed_tools)
-    _check_str_items("disallowed_tools", o.disallowed_tools)
-    _check_str_items("betas", o.betas)
-    _check_choice("permission_mode", o.permission_mode, PERMISSION_MODES)
-    _check_str("permission_prompt_tool_name", o.permission_prompt_tool_name)
-    if o.can_use_tool is not None and not callable(o.can_use_tool):
+    """Each option's own check, from its description (``_opt(check=...)``)."""
+    for field in attrs.fields(ClaudeAgentOptions):
+        field.metadata["check"](field.name, getattr(o, field.name))
+
+
+# The checks of single options too involved for the generic ones of _option_spec; each takes the
+# value (the field's name is in its messages).
+
+
+def _check_tools(tools: Any) -> None:
+    if tools is None:
+        return
+    if isinstance(tools, dict):
+        if tools != {"type": "preset", "preset": "claude_code"}:
+            raise _fail(
+                "tools must be a list of tool names or {'type': 'preset', 'preset': 'claude_code'}"
+            )
+    else:
+        texts()("tools", tools)
+
+
+def _check_can_use_tool(callback: Any) -> None:
+    if callback is not None and not callable(callback):
         raise _fail(
             "can_use_tool must be a function (async, or plain: wrap a blocking one in "
             f"tc.in_thread) called as can_use_tool(tool_name, input, context), not "
-            f"{type(o.can_use_tool).__name__}; to allow every tool without asking, use "
+            f"{type(callback).__name__}; to allow every tool without asking, use "
             "permission_mode='bypassPermissions' instead"
         )
-    _check_system_prompt(o.system_prompt)
-    _check_str("model", o.model)
-    _check_str("fallback_model", o.fallback_model)
-    _check_str("project_config_root", o.project_config_root)
-    if o.project_config_root is not None and not os.path.isabs(o.project_config_root):
-        raise _fail(f"project_config_root must be an absolute path, got {o.project_config_root!r}")
-    if o.managed_settings is not None and not isinstance(o.managed_settings, dict):
-        raise _fail("managed_settings must be a dict of settings")
-    _check_str("executable", o.executable)
-    _check_str_items("executable_args", o.executable_args)
-    _check_tool_config(o.tool_config)
-    _check_bool("per_task_stop_affordance", o.per_task_stop_affordance, optional=True)
-    for name in (
-        "model",
-        "fallback_model",
-        "project_config_root",
-        "executable",
-        "permission_prompt_tool_name",
-        "cwd",
-        "agent",
-        "debug_file",
-        "user",
-    ):
-        if getattr(o, name) == "":
-            raise _fail(f"{name} must not be empty (use None to leave it unset)")
-    _check_thinking(o.thinking)
-    _check_int("max_thinking_tokens", o.max_thinking_tokens, minimum=0)
-    if o.effort is not None:
-        if isinstance(o.effort, int) and not isinstance(o.effort, bool):
-            if o.effort < 0:
-                raise _fail(f"effort must be >= 0, got {o.effort!r}")
-        else:
-            _check_choice("effort", o.effort, EFFORT_LEVELS)
-    if o.output_format is not None:
-        if not isinstance(o.output_format, dict) or o.output_format.get("type") != "json_schema":
-            raise _fail("output_format must be {'type': 'json_schema', 'schema': {...}}")
-        if not isinstance(o.output_format.get("schema"), Mapping):
-            raise _fail("output_format['schema'] must be a JSON schema dict")
-    _check_mcp_servers(o.mcp_servers)
-    for flag in (
-        "strict_mcp_config",
-        "continue_conversation",
-        "fork_session",
-        "include_partial_messages",
-        "include_hook_events",
-        "forward_subagent_text",
-        "verbatim_prompts",
-        "enable_file_checkpointing",
-        "persist_session",
-        "allow_dangerously_skip_permissions",
-        "debug",
-    ):
-        _check_bool(flag, getattr(o, flag))
-    _check_bool("prompt_suggestions", o.prompt_suggestions, optional=True)
-    _check_bool("agent_progress_summaries", o.agent_progress_summaries, optional=True)
-    for name in ("resume", "session_id", "resume_session_at", "resume_drops_turn"):
-        _check_str(name, getattr(o, name))
-    if o.resume == "":
+
+
+def _check_effort(effort: Any) -> None:
+    if effort is None:
+        return
+    if isinstance(effort, int) and not isinstance(effort, bool):
+        if effort < 0:
+            raise _fail(f"effort must be >= 0, got {effort!r}")
+    else:
+        _check_choice("effort", effort, EFFORT_LEVELS)
+
+
+def _check_output_format(output_format: Any) -> None:
+    if output_format is None:
+        return
+    if not isinstance(output_format, dict) or output_format.get("type") != "json_schema":
+        raise _fail("output_format must be {'type': 'json_schema', 'schema': {...}}")
+    if not isinstance(output_format.get("schema"), Mapping):
+        raise _fail("output_format['schema'] must be a JSON schema dict")
+
+
+def _check_resume(resume: Any) -> None:
+    _check_str("resume", resume)
+    if resume == "":
         raise _fail("resume must be a session id, not an empty string")
-    if o.session_id == "":
+
+
+def _check_session_id(session_id: Any) -> None:
+    _check_str("session_id", session_id)
+    if session_id == "":
         raise _fail("session_id must be a UUID, not an empty string")
-    _check_int("max_turns", o.max_turns, minimum=1)
-    if o.max_budget_usd is not None and (
-        not _is_number(o.max_budget_usd) or math.isnan(o.max_budget_usd) or o.max_budget_usd <= 0
-    ):
-        raise _fail(f"max_budget_usd must be a number > 0, got {o.max_budget_usd!r}")
-    if o.task_budget is not None:
-        total = o.task_budget.get("total") if isinstance(o.task_budget, dict) else o.task_budget
-        if isinstance(o.task_budget, dict) and set(o.task_budget) != {"total"}:
-            raise _fail("task_budget must be {'total': <tokens>}")
-        _check_int("task_budget total", total, minimum=1, optional=False)
-    _check_str("cwd", o.cwd)
-    _check_str_items("add_dirs", o.add_dirs)
-    if o.settings is not None and not isinstance(o.settings, (str, dict)):
+
+
+def _check_max_budget_usd(usd: Any) -> None:
+    if usd is not None and (not _is_number(usd) or math.isnan(usd) or usd <= 0):
+        raise _fail(f"max_budget_usd must be a number > 0, got {usd!r}")
+
+
+def _check_task_budget(budget: Any) -> None:
+    if budget is None:
+        return
+    total = budget.get("total") if isinstance(budget, dict) else budget
+    if isinstance(budget, dict) and set(budget) != {"total"}:
+        raise _fail("task_budget must be {'total': <tokens>}")
+    _check_int("task_budget total", total, minimum=1, optional=False)
+
+
+def _check_settings(settings: Any) -> None:
+    if settings is not None and not isinstance(settings, (str, dict)):
         raise _fail("settings must be a file path, a JSON string or a dict")
-    if o.sandbox is not None and not isinstance(o.sandbox, dict):
+
+
+def _check_sandbox(sandbox: Any) -> None:
+    if sandbox is not None and not isinstance(sandbox, dict):
         raise _fail("sandbox must be a dict of sandbox settings")
-    if o.setting_sources is not None:
-        for source in o.setting_sources:
-            _check_choice("setting_sources entry", source, SETTING_SOURCES)
-    if o.skills is not None and o.skills != "all":
-        for skill in o.skills:
+
+
+def _check_setting_sources(sources: Any) -> None:
+    for source in sources or ():
+        _check_choice("setting_sources entry", source, SETTING_SOURCES)
+
+
+def _check_skills(skills: Any) -> None:
+    if skills is not None and skills != "all":
+        for skill in skills:
             _check_skill_name(skill)
-    for plugin in o.plugins:
+
+
+def _check_plugins(plugins: Any) -> None:
+    for plugin in plugins:
         if not isinstance(plugin, dict) or plugin.get("type") != "local":
             raise _fail(f"unsupported plugin {plugin!r}: plugins must be {{'type': 'local', ...}}")
         if not isinstance(plugin.get("path"), (str, os.PathLike)):
@@ -1205,77 +1504,74 @@ def _check_values(o: ClaudeAgentOptions) -> None:
         unknown = set(plugin) - {"type", "path", "skip_mcp_discovery", "skipMcpDiscovery"}
         if unknown:
             raise _fail(f"plugin {plugin!r}: unknown keys {sorted(unknown)}")
-    _check_agents(o.agents)
-    if not isinstance(o.env, dict):
+
+
+def _check_env(env: Any) -> None:
+    if not isinstance(env, dict):
         raise _fail("env must be a dict of str to str")
-    for key, value in o.env.items():
+    for key, value in env.items():
         if not isinstance(key, str) or not key or "=" in key:
             raise _fail(f"env key {key!r} is not a valid environment variable name")
         if not isinstance(value, str):
             raise _fail(f"env[{key!r}] must be a string")
-    _check_extra_args(o.extra_args)
-    _check_str("cli_path", o.cli_path)
-    if o.cli_path == "":
+
+
+def _check_cli_path(cli_path: Any) -> None:
+    _check_str("cli_path", cli_path)
+    if cli_path == "":
         raise _fail("cli_path must not be empty")
-    _check_str("user", o.user)
-    _check_str("client_app", o.client_app)
-    if o.stderr is not None and not callable(o.stderr):
-        raise _fail("stderr must be a callable taking one line of text")
-    _check_int("max_buffer_size", o.max_buffer_size, minimum=1)
-    _check_hooks(o.hooks)
-    _check_choice("session_store_flush", o.session_store_flush, _SESSION_STORE_FLUSH)
-    _check_int("load_timeout_ms", o.load_timeout_ms, minimum=0, optional=False)
-    _check_str("title", o.title)
-    _check_str("agent", o.agent)
-    _check_choice("permission_prompts", o.permission_prompts, _PERMISSION_PROMPTS)
-    _check_str("debug_file", o.debug_file)
-    if o.tool_aliases is not None:
-        for key, value in o.tool_aliases.items():
+
+
+def _check_tool_aliases(aliases: Any) -> None:
+    if aliases is not None:
+        for key, value in aliases.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise _fail("tool_aliases must map tool names (str) to tool names (str)")
-    _check_str("plan_mode_instructions", o.plan_mode_instructions)
-    if not isinstance(o.extra_initialize_fields, dict):
-        raise _fail("extra_initialize_fields must be a dict")
-    if "subtype" in o.extra_initialize_fields:
-        raise _fail("extra_initialize_fields must not set 'subtype'")
-    _check_seconds("stall_timeout", o.stall_timeout, positive=True, optional=True)
-    if o.process_limiter is not None:
-        import trio
 
-        if not isinstance(o.process_limiter, trio.CapacityLimiter):
-            raise _fail(
-                "process_limiter must be a trio.CapacityLimiter, "
-                f"got {type(o.process_limiter).__name__}"
-            )
-    check_telemetry(o.telemetry)
-    if o.budget is not None:
+
+def _check_extra_initialize_fields(fields: Any) -> None:
+    if not isinstance(fields, dict):
+        raise _fail("extra_initialize_fields must be a dict")
+    if "subtype" in fields:
+        raise _fail("extra_initialize_fields must not set 'subtype'")
+
+
+def _check_project_config_root(root: Any) -> None:
+    text(nonempty=True)("project_config_root", root)
+    if root is not None and not os.path.isabs(root):
+        raise _fail(f"project_config_root must be an absolute path, got {root!r}")
+
+
+def _check_managed_settings(settings: Any) -> None:
+    if settings is not None and not isinstance(settings, dict):
+        raise _fail("managed_settings must be a dict of settings")
+
+
+def _check_budget(budget: Any) -> None:
+    if budget is not None:
         from ._budget import Budget
 
-        if not isinstance(o.budget, Budget):
-            raise _fail(f"budget must be a trio_claude.Budget, got {type(o.budget).__name__}")
-    _check_seconds("control_timeout", o.control_timeout, positive=True)
-    _check_seconds("initialize_timeout", o.initialize_timeout, positive=True)
-    _check_seconds("interrupt_timeout", o.interrupt_timeout, positive=False)
-    _check_seconds("close_timeout", o.close_timeout, positive=False)
-    _check_int("max_line_bytes", o.max_line_bytes, minimum=1, optional=False)
-    _check_int("max_buffered_bytes", o.max_buffered_bytes, minimum=1, optional=False)
-    if o.on_elicitation is not None and not callable(o.on_elicitation):
-        raise _fail(
-            "on_elicitation must be a function (async, or plain), not "
-            f"{type(o.on_elicitation).__name__}"
-        )
-    if o.on_user_dialog is not None and not callable(o.on_user_dialog):
-        raise _fail(
-            "on_user_dialog must be a function (async, or plain), not "
-            f"{type(o.on_user_dialog).__name__}"
-        )
-    _check_str_items("supported_dialog_kinds", o.supported_dialog_kinds)
-    _check_seconds("can_use_tool_timeout", o.can_use_tool_timeout, positive=True, optional=True)
-    if o.resource_limits is not None:
-        check_resource_limits(o.resource_limits, o.transport)
+        if not isinstance(budget, Budget):
+            raise _fail(f"budget must be a trio_claude.Budget, got {type(budget).__name__}")
+
+
+def _check_process_limiter(limiter: Any) -> None:
+    if limiter is not None:
+        import trio
+
+        if not isinstance(limiter, trio.CapacityLimiter):
+            raise _fail(
+                f"process_limiter must be a trio.CapacityLimiter, got {type(limiter).__name__}"
+            )
+
+
+def _check_resource_limits(limits: Any) -> None:
+    """The value alone; whether the transport can enforce it is a combination (below)."""
 
 
 def _check_combinations(o: ClaudeAgentOptions) -> None:
+    if o.resource_limits is not None:
+        check_resource_limits(o.resource_limits, o.transport)
     if o.can_use_tool_timeout is not None and o.can_use_tool is None:
         raise _fail("can_use_tool_timeout has no effect without can_use_tool")
     if o.supported_dialog_kinds and o.on_user_dialog is None:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import attrs
 import pytest
 
 from trio_claude._errors import ConfigurationError
@@ -799,3 +800,31 @@ def test_real_cli_parses_every_flag(tmp_path: Path) -> None:
         errors = list(pool.map(run, range(len(COMBINED))))
     bad = [(i, err) for i, err in enumerate(errors) if any(e in err for e in _PARSE_ERRORS)]
     assert bad == []
+
+
+def test_every_option_is_described_once_on_its_field() -> None:
+    """Each field says how it is checked and where it goes; every builder named exists."""
+    from trio_claude._option_spec import Built, Flag, Init, Joined, Switch
+    from trio_claude._transport import _command
+
+    for field in attrs.fields(ClaudeAgentOptions):
+        meta = field.metadata
+        assert callable(meta.get("check")), field.name
+        argv, init = meta.get("argv"), meta.get("init")
+        assert argv or init or meta.get("spawn") or meta.get("sdk"), field.name
+        assert argv is None or isinstance(argv, (Flag, Switch, Joined, Built)), field.name
+        assert init is None or isinstance(init, (Init, Built)), field.name
+        if isinstance(argv, Built):
+            assert argv.builder in _command._ARGV_BUILDERS, field.name
+        if isinstance(init, Built):
+            assert init.builder in _command._INIT_BUILDERS or init.builder == "hooks", field.name
+        if isinstance(argv, (Flag, Switch, Joined)):
+            # A flag of the description appears in the examples table, or the docs would lie.
+            flags = {
+                token.split("=", 1)[0]
+                for row in ARGV_ROWS
+                if row.option == field.name
+                for run in row.adds
+                for token in run
+            }
+            assert argv.flag in flags, (field.name, argv.flag)

@@ -393,7 +393,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"cli_path": ""}, "cli_path must not be empty"),
     ({"include_partial_messages": 1}, "include_partial_messages must be True or False"),
     ({"prompt_suggestions": "yes"}, "prompt_suggestions must be True or False"),
-    ({"stderr": "file"}, "stderr must be a callable"),
+    ({"stderr": "file"}, "stderr must be a function (taking one line of text)"),
     ({"tool_aliases": {"a": 1}}, "tool_aliases"),
     ({"extra_initialize_fields": {"subtype": "x"}}, "must not set 'subtype'"),
     ({"settings": "{not json"}, "does not parse"),

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from trio_claude._option_spec import where
 from trio_claude._options import ClaudeAgentOptions
 
 from . import test_command as table
@@ -89,13 +90,14 @@ def render() -> str:
         "# Options",
         "",
         "Every `ClaudeAgentOptions` field, how it reaches the CLI, and the test that checks it.",
-        "Generated from the tables in `tests/unit/test_command.py` by",
+        "Generated from each field's description (its `metadata=_spec(...)` in",
+        "`trio_claude/_options.py`) and the tables in `tests/unit/test_command.py` by",
         "`python -m tests.unit.test_options_doc`; a test fails when this page is out of date.",
         "Invalid values and combinations raise `ConfigurationError` before anything starts",
         "(`tests/unit/test_options.py`).",
         "",
-        "| option | what it does | wire mapping (examples) | test |",
-        "|---|---|---|---|",
+        "| option | what it does | reaches the CLI as | examples | test |",
+        "|---|---|---|---|---|",
     ]
     for field in attrs.fields(ClaudeAgentOptions):
         name = field.name
@@ -103,10 +105,10 @@ def render() -> str:
         if wire:
             test = f"`tests/unit/test_command.py` (rows `{name}`)"
         else:
-            wire = ["SDK-side (not sent to the CLI)"]
             test = f"`{RUNTIME_TESTS.get(name, 'tests/unit/test_options.py')}`"
         desc = descriptions.get(name, "").replace("|", "\\|")
-        lines.append(f"| `{name}` | {desc} | {'<br>'.join(wire)} | {test} |")
+        how = where(field.metadata)
+        lines.append(f"| `{name}` | {desc} | {how} | {'<br>'.join(wire) or '—'} | {test} |")
     return "\n".join(lines) + "\n"
 
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from .._errors import CLIConnectionError, ConfigurationError
+from .._option_spec import Built, Flag, Switch
 from .._options import (
     AgentDefinition,
     ClaudeAgentOptions,
@@ -405,14 +406,13 @@ def initialize_fields(options: ClaudeAgentOptions) -> list[str]:
     return fields
 
 
-def _task_budget_total(budget: Mapping[str, Any] | int) -> int:
-    if isinstance(budget, Mapping):
-        return int(budget["total"])
-    return int(budget)
-
-
 def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
     """The command line that starts the CLI for these options.
+
+    Driven by each option's description (its ``argv`` metadata, see ``_option_spec.py``): a
+    :class:`Flag`, :class:`Switch` or :class:`Joined` is written here; a :class:`Built` one by
+    its builder in ``_ARGV_BUILDERS`` (once, however many options share it), in the order the
+    options are declared.
 
     Args:
         options: Validated options (see :func:`~trio_claude._options.validate_options`).
@@ -426,73 +426,124 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
         ConfigurationError: If a value cannot be mapped, or one argument is longer than the OS
             allows (the message names the flag).
     """
-    o = options
-    argv: list[str] = [*_launcher(o, cli_path), *_STREAM_JSON_PREFIX]
-    _system_prompt_flags(argv, o.system_prompt)
+    argv: list[str] = [*_launcher(options, cli_path), *_STREAM_JSON_PREFIX]
+    built: set[str] = set()
+    for field in attrs.fields(ClaudeAgentOptions):
+        spec = field.metadata["argv"]
+        if spec is None:
+            continue
+        value = getattr(options, field.name)
+        if isinstance(spec, Built):
+            if spec.builder not in built:
+                built.add(spec.builder)
+                _ARGV_BUILDERS[spec.builder](argv, options)
+        elif isinstance(spec, Flag):
+            if value is not None:
+                _value(argv, spec.flag, spec.value(value) if spec.value else value)
+        elif isinstance(spec, Switch):
+            if (value is not None) if spec.when == "set" else (value is spec.when):
+                argv.append(spec.flag)
+        elif value:  # Joined
+            _value(argv, spec.flag, ",".join(value))
+    argv.extend(("--input-format", "stream-json"))
+    _check_lengths(argv)
+    return argv
 
-    if o.tools is not None:
-        if isinstance(o.tools, Mapping):
-            _value(argv, "--tools", "default")
-        else:
-            tools = list(o.tools)
-            if o.skills is not None and "Skill" not in tools:
-                tools.append("Skill")
-            _value(argv, "--tools", ",".join(tools))
 
-    allowed, sources = _effective_tools_and_sources(o)
+# The builders of options whose flags depend on other options: each writes its flags to argv.
+
+
+def _tools_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
+    if o.tools is None:
+        return
+    if isinstance(o.tools, Mapping):
+        _value(argv, "--tools", "default")
+        return
+    tools = list(o.tools)
+    if o.skills is not None and "Skill" not in tools:
+        tools.append("Skill")
+    _value(argv, "--tools", ",".join(tools))
+
+
+def _allowed_tools_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
+    allowed, _ = _effective_tools_and_sources(o)
     if allowed:
         _value(argv, "--allowedTools", ",".join(allowed))
-    if o.max_turns is not None:
-        _value(argv, "--max-turns", o.max_turns)
-    if o.max_budget_usd is not None:
-        _value(argv, "--max-budget-usd", o.max_budget_usd)
+
+
+def _disallowed_tools_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
     if o.disallowed_tools and o.disallowed_tools_delivery == "argv":
         _value(argv, "--disallowedTools", ",".join(o.disallowed_tools))
-    if o.task_budget is not None:
-        _value(argv, "--task-budget", _task_budget_total(o.task_budget))
-    if o.model is not None:
-        _value(argv, "--model", o.model)
-    if o.fallback_model is not None:
-        _value(argv, "--fallback-model", o.fallback_model)
-    if o.betas:
-        _value(argv, "--betas", ",".join(o.betas))
+
+
+def _permission_prompt_tool_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
     prompt_tool = "stdio" if o.can_use_tool is not None else o.permission_prompt_tool_name
     if prompt_tool:
         _value(argv, "--permission-prompt-tool", prompt_tool)
-    if o.permission_mode is not None:
-        _value(argv, "--permission-mode", o.permission_mode)
-    if o.continue_conversation:
-        argv.append("--continue")
-    if o.resume is not None:
-        _value(argv, "--resume", o.resume)
-    if o.session_id is not None:
-        _value(argv, "--session-id", o.session_id)
-    if o.resume_session_at is not None:
-        _value(argv, "--resume-session-at", o.resume_session_at)
-    if o.resume_drops_turn is not None:
-        # Sent even when empty: the CLI then rejects it instead of the guard being disarmed.
-        _value(argv, "--resume-drops-turn", o.resume_drops_turn)
 
-    settings = settings_value(o)
-    init_settings = initialize_settings(o)
-    if settings is not None and init_settings is None:
-        # Two arguments: CLIs up to 2.0.69 ignore --settings=; "./" keeps a path that starts
-        # with "-" the same file without it being read as a flag.
-        argv.extend(("--settings", "./" + settings if settings.startswith("-") else settings))
-    if o.project_config_root is not None:
-        _value(argv, "--project-config-root", o.project_config_root)
+
+def _output_format_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
+    if o.output_format is not None:
+        schema = o.output_format.get("schema")
+        if schema is not None:
+            _value(argv, "--json-schema", _dumps(schema))
+
+
+def _mcp_config_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
+    config, _ = _mcp_delivery(o)
+    if config is not None:
+        _value_or_pair(argv, "--mcp-config", config)
+
+
+def _add_dir_flags(argv: list[str], o: ClaudeAgentOptions) -> None:
     if o.additional_directories_delivery == "argv":
         for directory in o.add_dirs:
             _value(argv, "--add-dir", directory)
 
-    config, init_servers = _mcp_delivery(o)
-    if config is not None:
-        _value_or_pair(argv, "--mcp-config", config)
-    # Read the initialize request (the first stdin line) at start-up: what it carries in place
-    # of flags then applies as the flags would.
+
+def _settings_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
+    settings = settings_value(o)
+    if settings is not None and initialize_settings(o) is None:
+        # Two arguments: CLIs up to 2.0.69 ignore --settings=; "./" keeps a path that starts
+        # with "-" the same file without it being read as a flag.
+        argv.extend(("--settings", "./" + settings if settings.startswith("-") else settings))
+
+
+def _setting_sources_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
+    _, sources = _effective_tools_and_sources(o)
+    if sources is not None:
+        _value(argv, "--setting-sources", ",".join(sources))
+
+
+def _plugin_flags(argv: list[str], o: ClaudeAgentOptions) -> None:
+    if not _plugins_in_initialize(o):
+        for plugin in o.plugins:
+            skip_mcp = plugin.get("skip_mcp_discovery", plugin.get("skipMcpDiscovery", False))
+            _value(argv, "--plugin-dir-no-mcp" if skip_mcp else "--plugin-dir", plugin["path"])
+
+
+def _extra_args_flags(argv: list[str], o: ClaudeAgentOptions) -> None:
+    for flag, value in o.extra_args.items():
+        if value is None:
+            argv.append(f"--{flag}")
+        else:
+            _value_or_pair(argv, f"--{flag}", value)
+
+
+def _managed_settings_flag(argv: list[str], o: ClaudeAgentOptions) -> None:
+    if o.managed_settings is not None:
+        if _managed_settings_in_initialize(o):
+            argv.append("--managed-settings-in-initialize")
+        else:
+            _value_or_pair(argv, "--managed-settings", _dumps(o.managed_settings))
+
+
+def _await_initialize_flags(argv: list[str], o: ClaudeAgentOptions) -> None:
+    """Read the initialize request (the first stdin line) at start-up, when it carries options
+    in place of their flags, so they apply as the flags would."""
     fields = initialize_fields(o)
     if (
-        init_servers is not None
+        initialize_mcp_servers(o) is not None
         or fields
         or _plugins_in_initialize(o)
         or _managed_settings_in_initialize(o)
@@ -500,60 +551,25 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
         argv.append("--await-initialize")
     if fields:
         _value(argv, "--initialize-fields", ",".join(fields))
-    if o.managed_settings is not None:
-        if _managed_settings_in_initialize(o):
-            argv.append("--managed-settings-in-initialize")
-        else:
-            _value_or_pair(argv, "--managed-settings", _dumps(o.managed_settings))
 
-    if o.include_partial_messages:
-        argv.append("--include-partial-messages")
-    if o.include_hook_events:
-        argv.append("--include-hook-events")
-    if o.strict_mcp_config:
-        argv.append("--strict-mcp-config")
-    if o.fork_session:
-        argv.append("--fork-session")
-    if o.session_store is not None:
-        argv.append("--session-mirror")
-    if sources is not None:
-        _value(argv, "--setting-sources", ",".join(sources))
-    if not _plugins_in_initialize(o):
-        for plugin in o.plugins:
-            skip_mcp = plugin.get("skip_mcp_discovery", plugin.get("skipMcpDiscovery", False))
-            _value(argv, "--plugin-dir-no-mcp" if skip_mcp else "--plugin-dir", plugin["path"])
 
-    # Options of the official TypeScript SDK, in its token forms.
-    if not o.persist_session:
-        argv.append("--no-session-persistence")
-    if o.agent is not None:
-        _value(argv, "--agent", o.agent)
-    if o.permission_prompts is not None:
-        _value(argv, "--permission-prompts", o.permission_prompts)
-    if o.allow_dangerously_skip_permissions:
-        argv.append("--allow-dangerously-skip-permissions")
-    if o.debug:
-        argv.append("--debug")
-    if o.debug_file is not None:
-        _value(argv, "--debug-file", o.debug_file)
-
-    for flag, value in o.extra_args.items():
-        if value is None:
-            argv.append(f"--{flag}")
-        else:
-            _value_or_pair(argv, f"--{flag}", value)
-
-    _thinking_flags(argv, o)
-    if o.effort is not None:
-        _value(argv, "--effort", o.effort)
-    if o.output_format is not None:
-        schema = o.output_format.get("schema")
-        if schema is not None:
-            _value(argv, "--json-schema", _dumps(schema))
-
-    argv.extend(("--input-format", "stream-json"))
-    _check_lengths(argv)
-    return argv
+_ARGV_BUILDERS: dict[str, Callable[[list[str], ClaudeAgentOptions], None]] = {
+    "tools": _tools_flag,
+    "allowed_tools": _allowed_tools_flag,
+    "disallowed_tools": _disallowed_tools_flag,
+    "permission_prompt_tool": _permission_prompt_tool_flag,
+    "system_prompt": lambda argv, o: _system_prompt_flags(argv, o.system_prompt),
+    "thinking": _thinking_flags,
+    "output_format": _output_format_flag,
+    "mcp_servers": _mcp_config_flag,
+    "add_dirs": _add_dir_flags,
+    "settings": _settings_flag,
+    "setting_sources": _setting_sources_flag,
+    "plugins": _plugin_flags,
+    "extra_args": _extra_args_flags,
+    "managed_settings": _managed_settings_flag,
+    "await_initialize": _await_initialize_flags,
+}
 
 
 def _check_lengths(argv: Sequence[str]) -> None:
@@ -699,6 +715,44 @@ def build_initialize(
     o = options
     ids = hook_callback_ids if hook_callback_ids is not None else register_hooks(o.hooks).ids
     request: dict[str, Any] = {"subtype": "initialize", "hooks": _hooks_wire(o.hooks, ids)}
+    built = {"hooks"}  # above: ``hooks`` comes first, as the official SDK sends it
+    for field in attrs.fields(ClaudeAgentOptions):
+        spec = field.metadata["init"]
+        if spec is None:
+            continue
+        if isinstance(spec, Built):
+            if spec.builder not in built:
+                built.add(spec.builder)
+                _INIT_BUILDERS[spec.builder](request, o)
+            continue
+        value = getattr(o, field.name)
+        if value is None or (spec.only_true and value is not True):
+            continue
+        value = spec.value(value) if spec.value else value
+        if value is not None:
+            request[spec.key] = value
+    # Last: what the caller adds wins.
+    for key, value in o.extra_initialize_fields.items():
+        if key != "subtype":
+            request[key] = value
+    return request
+
+
+# The builders of initialize fields that depend on several options, or take their shape.
+
+
+def _init_system_prompt(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
+    sp = o.system_prompt
+    if isinstance(sp, tuple):
+        request["systemPrompt"] = list(sp)
+    elif isinstance(sp, Mapping):
+        if sp.get("type") == "preset" and sp.get("exclude_dynamic_sections") is not None:
+            request["excludeDynamicSections"] = sp["exclude_dynamic_sections"]
+        if sp.get("type") in ("preset", "custom") and sp.get("snapshot") is not None:
+            request["systemPromptSnapshot"] = sp["snapshot"]
+
+
+def _init_agents(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
     if o.agents:
         request["agents"] = {
             name: (
@@ -708,53 +762,54 @@ def build_initialize(
             ).to_wire()
             for name, agent in o.agents.items()
         }
-    sp = o.system_prompt
-    if isinstance(sp, Mapping):
-        if sp.get("type") == "preset" and sp.get("exclude_dynamic_sections") is not None:
-            request["excludeDynamicSections"] = sp["exclude_dynamic_sections"]
-        if sp.get("type") in ("preset", "custom") and sp.get("snapshot") is not None:
-            request["systemPromptSnapshot"] = sp["snapshot"]
-    if isinstance(o.skills, tuple):
-        request["skills"] = list(o.skills)
-    if o.forward_subagent_text:
-        request["forwardSubagentText"] = True
-    if o.title is not None:
-        request["title"] = o.title
-    if o.tool_aliases is not None:
-        request["toolAliases"] = dict(o.tool_aliases)
-    if o.plan_mode_instructions is not None:
-        request["planModeInstructions"] = o.plan_mode_instructions
-    if o.prompt_suggestions is not None:
-        request["promptSuggestions"] = o.prompt_suggestions
-    if o.agent_progress_summaries is not None:
-        request["agentProgressSummaries"] = o.agent_progress_summaries
-    if o.supported_dialog_kinds:
-        request["supportedDialogKinds"] = list(o.supported_dialog_kinds)
-    if o.per_task_stop_affordance is not None:
-        request["perTaskStopAffordance"] = o.per_task_stop_affordance
+
+
+def _init_mcp_servers(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
     servers = initialize_mcp_servers(o)
     if servers is not None:
         request["mcpServers"] = servers
+
+
+def _init_settings(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
     settings = initialize_settings(o)
     if settings is not None:
         request["settings"] = settings
-    if isinstance(sp, tuple):
-        request["systemPrompt"] = list(sp)
+
+
+def _init_plugins(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
     if _plugins_in_initialize(o):
         request["plugins"] = [
             {k: os.fspath(v) if k == "path" else v for k, v in plugin.items()}
             for plugin in o.plugins
         ]
+
+
+def _init_managed_settings(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
     if _managed_settings_in_initialize(o):
         request["managedSettings"] = o.managed_settings
+
+
+def _init_disallowed_tools(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
     if o.disallowed_tools_delivery == "initialize" and o.disallowed_tools:
         request["disallowedTools"] = list(o.disallowed_tools)
+
+
+def _init_add_dirs(request: dict[str, Any], o: ClaudeAgentOptions) -> None:
     if o.additional_directories_delivery == "initialize" and o.add_dirs:
         request["additionalDirectories"] = list(o.add_dirs)
-    for key, value in o.extra_initialize_fields.items():
-        if key != "subtype":
-            request[key] = value
-    return request
+
+
+_INIT_BUILDERS: dict[str, Callable[[dict[str, Any], ClaudeAgentOptions], None]] = {
+    "system_prompt": _init_system_prompt,
+    "agents": _init_agents,
+    "mcp_servers": _init_mcp_servers,
+    "settings": _init_settings,
+    "plugins": _init_plugins,
+    "managed_settings": _init_managed_settings,
+    "disallowed_tools": _init_disallowed_tools,
+    "add_dirs": _init_add_dirs,
+    "extra_initialize_fields": lambda request, o: None,  # applied last, in build_initialize
+}
 
 
 def needs_open_stdin(options: ClaudeAgentOptions) -> bool:
