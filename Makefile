@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTHONS ?= 3.10 3.11 3.12 3.13
 TIERS ?= tests/unit tests/integration tests/faults tests/fuzz
 
-.PHONY: demo test lint typecheck unit cli postgres sshd fuzz bench clean versions tiers dist docs parity
+.PHONY: demo test lint typecheck unit cli postgres sshd ray fuzz bench clean versions tiers dist docs parity
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ postgres: $(STAMP)
 sshd: $(STAMP)
 	$(PY) tests/_sshd.py install
 
+# Ray for the cluster tier's Ray cluster (tests/cluster/test_ray_transport.py), pip-installed
+# into $(VENV) when missing (the `ray` extra; not in dev: it is large).
+ray: $(STAMP)
+	$(PY) tests/_ray.py install
+
 # The documentation site, docs/_build/html (docs/conf.py): warnings are errors, and every internal
 # link must resolve. Installs the docs extra, and Debian's graphviz (the diagrams) and chromium
 # (tests/docs opens the site in it), when missing. -E: every page is read again, so a warning
@@ -54,7 +59,7 @@ docs: $(STAMP)
 	$(PY) -m sphinx -E -W --keep-going -n -q -b html docs docs/_build/html
 	$(PY) docs/_tools/check_links.py docs/_build/html
 
-test: cli postgres sshd lint typecheck docs
+test: cli postgres sshd ray lint typecheck docs
 	$(VENV)/bin/pytest -q
 	@$(MAKE) --no-print-directory versions
 

@@ -84,6 +84,7 @@ from ._transport._base import Transport as Transport
 from ._transport._discovery import find_cli as find_cli
 from ._transport._process import SubprocessTransport as SubprocessTransport
 from ._transport._ssh import SSHTransport as SSHTransport
+from ._transport._ray import RayTransport as RayTransport
 from ._version import CLI_VERSION as CLI_VERSION
 from ._version import __version__ as __version__
 from .types import ActiveGoalMessage as ActiveGoalMessage

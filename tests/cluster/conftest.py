@@ -1,4 +1,4 @@
-"""The cluster tier: the real CLI on another "host", an OpenSSH server in a network namespace.
+"""The cluster tier: the real CLI on other "hosts" in network namespaces, over SSH and on Ray.
 
 ``tests/_sshd.py`` makes the namespace and starts ``sshd`` in it (``make test`` installs
 openssh-server with ``python tests/_sshd.py install``); the session reaches it with
@@ -7,6 +7,10 @@ namespace: the remote CLI is the pinned ``claude`` binary, its isolated ``HOME``
 test's temporary directory, and its processes are visible in ``/proc`` (``ip netns pids`` tells
 which are in the namespace). The fake model listens on our end of the veth pair, the one address
 of ours the namespace can reach.
+
+``tests/_ray.py`` makes a Ray cluster of three worker nodes, each in a namespace of its own, for
+``test_ray_transport.py`` (the :func:`ray_cluster` fixture, once per module; ``make test``
+installs Ray with ``python tests/_ray.py install``).
 
 Needs root and ``ip``: without them (or without sshd and no way to install it) these tests skip
 locally and fail under CI, like the other tiers that need a system service.
@@ -26,6 +30,7 @@ import trio
 
 import trio_claude as tc
 from tests._helpers import require_cli
+from tests._ray import NetnsRayCluster, cluster_for_tests
 from tests._sshd import NetnsSSHServer, server_for_tests
 from trio_claude.testing import ClaudeTestEnv, ScriptLike, open_fake_model
 
@@ -48,6 +53,12 @@ def _require_cli() -> None:
 def sshd() -> Iterator[NetnsSSHServer]:
     """One server for a module's tests (a test that breaks the link makes its own)."""
     yield from server_for_tests()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[NetnsRayCluster]:
+    """A Ray head here and three worker nodes (two ``claude_slots`` each) in namespaces."""
+    yield from cluster_for_tests(nodes=3, slots=2)
 
 
 @pytest.fixture

@@ -101,6 +101,107 @@ def test_sweep_finds_nothing_to_do_without_tagged_processes(
     assert sent == []
 
 
+OTHER = "fedcba9876543210fedcba9876543210"
+
+
+def test_sweep_many_scans_once_for_every_tag_and_sweeps_only_what_is_found(
+    tmp_path: Path, sent: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add(tmp_path, 100, ppid=1, pgrp=100, tags=TAG)  # left behind by the first CLI
+    add(tmp_path, 101, ppid=1, pgrp=101, tags=f"outer:{OTHER}")  # the second's, nested
+    add(tmp_path, 102, ppid=1, pgrp=102, tags=None)
+    environs: list[str] = []
+    real_open = open
+
+    def counting_open(path: str, *args: object, **kwargs: object) -> object:
+        if str(path).endswith("/environ"):
+            environs.append(str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    uid = os.geteuid()
+    none = "00000000000000000000000000000000"
+    # The scan that finds nothing for a tag is the only one: 3 environments read in all.
+    assert _sweep.sweep_many({none: {uid}}, str(tmp_path)) == {none: 0}
+    assert len(environs) == 3 and sent == []
+    counts = _sweep.sweep_many({TAG: {uid}, OTHER: {uid}, none: {uid}}, str(tmp_path))
+    assert counts == {TAG: 1, OTHER: 1, none: 0}
+    assert sorted(target for kind, target in sent if kind == "kill") == [100, 101]
+    # A tag is only looked for among its own users' processes.
+    assert _sweep.find_tagged_many({TAG: {uid + 1}}, str(tmp_path)) == {TAG: []}
+
+
+async def test_sweeps_asked_for_together_share_one_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trio_claude._transport import _process
+
+    batches: list[set[str]] = []
+
+    def sweep_many(requests: dict[str, frozenset[int]]) -> dict[str, int]:
+        batches.append(set(requests))
+        return {tag: len(tag) for tag in requests}
+
+    monkeypatch.setattr(_sweep, "sweep_many", sweep_many)
+    sweeper = _process._sweeper()
+    assert _process._sweeper() is sweeper  # one per run
+    results: dict[str, int] = {}
+
+    async def one(tag: str) -> None:
+        results[tag] = await sweeper.sweep(tag, frozenset({0}))
+
+    async with trio.open_nursery() as nursery:
+        for tag in ("a", "bb", "ccc", "dddd"):
+            nursery.start_soon(one, tag)
+    assert results == {"a": 1, "bb": 2, "ccc": 3, "dddd": 4}
+    assert batches == [{"a", "bb", "ccc", "dddd"}]  # one scan for the four
+    # One asked for while a scan runs waits for it, then has a scan of its own.
+    release = trio.Event()
+
+    def slow(requests: dict[str, frozenset[int]]) -> dict[str, int]:
+        trio.from_thread.run_sync(release.set)
+        return sweep_many(requests)
+
+    monkeypatch.setattr(_sweep, "sweep_many", slow)
+    batches.clear()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(one, "e")
+        await release.wait()
+        nursery.start_soon(one, "ff")
+    assert batches == [{"e"}, {"ff"}] and results["ff"] == 2
+
+
+async def test_a_failed_scan_leaves_the_others_to_sweep_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trio_claude._transport import _process
+
+    calls: list[set[str]] = []
+
+    def sweep_many(requests: dict[str, frozenset[int]]) -> dict[str, int]:
+        calls.append(set(requests))
+        if len(calls) == 1:
+            raise OSError("proc went away")
+        return dict.fromkeys(requests, 0)
+
+    monkeypatch.setattr(_sweep, "sweep_many", sweep_many)
+    sweeper = _process._Sweeper()
+    outcomes: dict[str, object] = {}
+
+    async def one(tag: str) -> None:
+        try:
+            outcomes[tag] = await sweeper.sweep(tag, frozenset({0}))
+        except OSError as exc:
+            outcomes[tag] = exc
+
+    async with trio.open_nursery() as nursery:
+        for tag in ("a", "b", "c"):
+            nursery.start_soon(one, tag)
+    # The task whose scan failed gets the error; the others of its batch sweep again.
+    failed = [tag for tag, outcome in outcomes.items() if isinstance(outcome, OSError)]
+    assert len(failed) == 1
+    assert calls == [{"a", "b", "c"}, {"a", "b", "c"} - set(failed)]
+    assert all(outcomes[tag] == 0 for tag in {"a", "b", "c"} - set(failed))
+
+
 def test_sweep_is_a_no_op_without_proc(
     tmp_path: Path, sent: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

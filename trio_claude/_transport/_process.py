@@ -164,7 +164,7 @@ class _Process(ChildProcess):
         if self.tag is None or not _sweep.supported():
             return
         try:
-            count = await trio.to_thread.run_sync(_sweep.sweep, self.tag, self._uids)
+            count = await _sweeper().sweep(self.tag, self._uids)
         except Exception:
             logger.exception("could not look for processes left by the CLI (pid %s)", self.pid)
             return
@@ -253,6 +253,49 @@ class _Process(ChildProcess):
 
     def kill(self) -> None:
         self._signal_group(signal.SIGKILL)
+
+
+class _Sweeper:
+    """The sweeps of CLIs reaped at about the same time, done in one scan of ``/proc``.
+
+    Sessions of a fan-out end together; a scan per CLI (each reading every process's
+    environment, while the other CLIs still run) was most of the time to the last result. A
+    sweep asked for while another runs waits for it, then the next scan takes every tag that
+    arrived meanwhile. One per trio run (a ``RunVar``): the blocking API runs several.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[str, frozenset[int]] = {}
+        self._done: dict[str, int] = {}
+        self._lock = trio.Lock()
+
+    async def sweep(self, tag: str, uids: frozenset[int]) -> int:
+        """Sweeps ``tag`` (with whatever else is pending); the number of processes signalled."""
+        self._pending[tag] = uids
+        async with self._lock:
+            if tag not in self._done:
+                batch, self._pending = self._pending, {}
+                try:
+                    self._done.update(await trio.to_thread.run_sync(_sweep.sweep_many, batch))
+                except BaseException:
+                    # The others of this batch sweep again when their turn comes.
+                    for other, other_uids in batch.items():
+                        if other != tag and other not in self._done:
+                            self._pending.setdefault(other, other_uids)
+                    raise
+            return self._done.pop(tag)
+
+
+_SWEEPER: trio.lowlevel.RunVar[_Sweeper] = trio.lowlevel.RunVar("trio_claude_sweeper")
+
+
+def _sweeper() -> _Sweeper:
+    try:
+        return _SWEEPER.get()
+    except LookupError:
+        sweeper = _Sweeper()
+        _SWEEPER.set(sweeper)
+        return sweeper
 
 
 def _sweep_uids(pid: int, user: str | int | None) -> frozenset[int]:

@@ -29,7 +29,15 @@ import attrs
 
 from .._limits import kill_members, proc_pids, read_all_stats, scan_tree
 
-__all__ = ["TAG_VARIABLE", "find_tagged", "new_tag", "supported", "sweep", "tag_env"]
+__all__ = [
+    "TAG_VARIABLE",
+    "find_tagged",
+    "new_tag",
+    "supported",
+    "sweep",
+    "sweep_many",
+    "tag_env",
+]
 
 #: The environment variable that marks every process of one CLI (and of what it starts).
 TAG_VARIABLE = "TRIO_CLAUDE_PROCESS_TAG"
@@ -54,32 +62,44 @@ def tag_env(env: Mapping[str, str], tag: str) -> dict[str, str]:
     return {**env, TAG_VARIABLE: f"{inherited}:{tag}" if inherited else tag}
 
 
-def _carries(environ: bytes, tag: bytes) -> bool:
+def _tags(environ: bytes) -> list[bytes]:
+    """The tags in a process's environment (none when it has no tag variable)."""
     for entry in environ.split(b"\0"):
         if entry.startswith(_PREFIX):
-            return tag in entry[len(_PREFIX) :].split(b":")
-    return False
+            return entry[len(_PREFIX) :].split(b":")
+    return []
 
 
-def find_tagged(tag: str, uids: Collection[int], proc_root: str = "/proc") -> list[int]:
-    """The pids of the processes of user ``uids`` whose environment carries ``tag``.
+def find_tagged_many(
+    requests: Mapping[str, Collection[int]], proc_root: str = "/proc"
+) -> dict[str, list[int]]:
+    """For each tag, the pids of the processes of its user ids whose environment carries it.
 
-    Zombies have an empty environment, so they are never found. Processes that vanish or cannot
-    be read while being scanned are skipped.
+    One pass over ``/proc`` for all the tags. Zombies have an empty environment, so they are
+    never found. Processes that vanish or cannot be read while being scanned are skipped.
     """
-    needle = tag.encode()
-    found: list[int] = []
+    wanted = {tag.encode(): (tag, frozenset(uids)) for tag, uids in requests.items()}
+    any_uid = frozenset().union(*(uids for _, uids in wanted.values()))
+    found: dict[str, list[int]] = {tag: [] for tag in requests}
     for name in proc_pids(proc_root):
         try:
-            if os.stat(f"{proc_root}/{name}").st_uid not in uids:
+            uid = os.stat(f"{proc_root}/{name}").st_uid
+            if uid not in any_uid:
                 continue
             with open(f"{proc_root}/{name}/environ", "rb") as f:
                 environ = f.read()
         except OSError:
             continue
-        if _carries(environ, needle):
-            found.append(int(name))
+        for carried in _tags(environ):
+            hit = wanted.get(carried)
+            if hit is not None and uid in hit[1]:
+                found[hit[0]].append(int(name))
     return found
+
+
+def find_tagged(tag: str, uids: Collection[int], proc_root: str = "/proc") -> list[int]:
+    """The pids of the processes of user ``uids`` whose environment carries ``tag``."""
+    return find_tagged_many({tag: uids}, proc_root)[tag]
 
 
 def sweep(tag: str, uids: Collection[int], proc_root: str = "/proc") -> int:
@@ -116,3 +136,21 @@ def sweep(tag: str, uids: Collection[int], proc_root: str = "/proc") -> int:
         kill_members(sample)
         signalled |= fresh
     return len(signalled)
+
+
+def sweep_many(requests: Mapping[str, Collection[int]], proc_root: str = "/proc") -> dict[str, int]:
+    """:func:`sweep` for several tags (CLIs reaped at about the same time), with one scan of
+    ``/proc`` for all of them: a tag nothing carries any more (the usual case: its CLI ended
+    cleanly) costs nothing more; one that something carries is swept as :func:`sweep` does.
+
+    Returns:
+        How many processes were signalled, per tag.
+    """
+    if not supported(proc_root):
+        return dict.fromkeys(requests, 0)
+    ours = {os.getpid(), os.getpgrp()}
+    found = find_tagged_many(requests, proc_root)
+    return {
+        tag: sweep(tag, requests[tag], proc_root) if set(pids) - ours else 0
+        for tag, pids in found.items()
+    }
