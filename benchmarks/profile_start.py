@@ -78,7 +78,7 @@ def timed(owner: Any, name: str, label: str | None = None) -> None:
 def instrument() -> None:
     timed(session_mod, "_prepare", "_session._prepare (total)")
     timed(session_mod, "validate_options", "  _options.validate_options")
-    timed(session_mod, "find_cli", "  _discovery.find_cli (in the worker thread)")
+    timed(session_mod, "find_cli_async", "  _discovery.find_cli_async (cached 5 s; else a thread)")
     timed(session_mod, "build_argv", "  _command.build_argv")
     timed(session_mod, "build_env", "  _command.build_env")
     run_sync = trio.to_thread.run_sync

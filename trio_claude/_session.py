@@ -918,7 +918,10 @@ class Session(ControlRequests):
                             self._notify_turns()
                         if not data:
                             break
-                        data = b""  # not kept while waiting for the next read
+                        # Not kept while waiting for the next read: the bytes, and the frames
+                        # parsed from them (a turn's result and init are ~18 KiB).
+                        data = b""
+                        events = []
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                     logger.debug("reading from the CLI failed: %r", exc)
             if not proto.at_eof:
@@ -970,7 +973,9 @@ class Session(ControlRequests):
         append = inbox.queue.append
         plumbing = self._plumbing
         delivered = 0
-        self._last_event = events[-1]
+        # For the stall watchdog's message; nothing is kept between turns (a parsed result is
+        # ~18 KiB, per idle session).
+        self._last_event = events[-1] if self._lifecycle.live_turn_open else None
         budget = self._budget
         trace = self._trace
         for event in events:
@@ -988,7 +993,7 @@ class Session(ControlRequests):
             if trace is not None:
                 trace.observe(event, self._lifecycle.open_turns)
             if cls is ResultMessage:
-                self._last_result = event  # type: ignore[assignment]
+                self._last_result = _outline(event)  # type: ignore[arg-type]
                 if self._mirror is not None:
                     self._mirror.request_flush()
             elif cls is InitMessage and not self._cli_version_checked:
@@ -1239,6 +1244,21 @@ def _prompt_block(block: Any) -> dict[str, Any]:
 
 def _ignore(event: object) -> None:
     """Keep-alives are only activity."""
+
+
+def _outline(result: ResultMessage) -> ResultMessage:
+    """What the session keeps of the last result, to say why its output ended (``is_error``,
+    ``errors``, ...): not its payload, which was delivered (a result frame is ~18 KiB parsed)."""
+    return attrs.evolve(
+        result,
+        raw={},
+        usage=None,
+        model_usage=None,
+        result=None,
+        permission_denials=None,
+        structured_output=None,
+        deferred_tool_use=None,
+    )
 
 
 def _describe(event: Any) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import pytest
 import trio
@@ -408,3 +410,53 @@ async def test_verbatim_prompts_mark_every_user_message_client_composed() -> Non
         users = [f for f in transport.fake.received if f["type"] == "user"]
         assert len(users) == 3
         assert all(f.get("client_composed") is (True if verbatim else None) for f in users)
+
+
+ONE_WRITE_CLI = """\
+import json, sys
+SID = "00000000-0000-4000-8000-000000000001"
+TURN = [
+    {"type": "system", "subtype": "init", "session_id": SID, "model": "m", "tools": []},
+    {"type": "assistant", "session_id": SID, "parent_tool_use_id": None, "message": {
+        "id": "m1", "role": "assistant", "model": "m",
+        "content": [{"type": "text", "text": "one"}]}},
+    {"type": "result", "subtype": "success", "is_error": False, "duration_ms": 1,
+     "duration_api_ms": 1, "num_turns": 1, "session_id": SID, "result": "one",
+     "total_cost_usd": 0.01, "usage": {"input_tokens": 1, "output_tokens": 1}},
+    {"type": "system", "subtype": "session_state_changed", "state": "idle", "session_id": SID},
+]
+for line in sys.stdin:
+    frame = json.loads(line)
+    if frame["type"] == "control_request":
+        answer = {"type": "control_response", "response": {
+            "subtype": "success", "request_id": frame["request_id"], "response": {}}}
+        sys.stdout.write(json.dumps(answer) + "\\n")
+    elif frame["type"] == "user":
+        sys.stdout.write("".join(json.dumps(f) + "\\n" for f in TURN))  # one write
+    sys.stdout.flush()
+"""
+
+
+async def test_an_idle_session_keeps_no_parsed_frame_of_its_turns(tmp_path: Path) -> None:
+    # What a live session holds between turns is its memory cost, times every session open
+    # (benchmarks/memory.py): the frames of a finished turn are the user's, not the session's.
+    # This CLI writes a whole turn at once, as a fast one does: one batch of parsed frames.
+    import gc
+    import sys
+
+    cli = tmp_path / "one-write-cli"
+    cli.write_text(f"#!{sys.executable}\n{ONE_WRITE_CLI}")
+    cli.chmod(0o755)
+    async with tc.open_session(tc.ClaudeAgentOptions(cli_path=str(cli))) as session:
+        turn = await session.run("a")
+        assert turn.text == "one"
+        del turn
+        await trio.lowlevel.checkpoint()  # the reader is back waiting for the next read
+        gc.collect()
+        kept = [
+            o
+            for o in gc.get_objects()
+            if isinstance(o, (tc.ResultMessage, tc.InitMessage, tc.AssistantMessage)) and o.raw
+        ]
+        assert kept == []
+        assert session._last_result is not None and session._last_result.raw == {}
