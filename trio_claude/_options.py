@@ -1200,49 +1200,29 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# The shared checks, for values inside options (the option-level ones are in _option_spec).
+
+
 def _check_str(name: str, value: Any, *, optional: bool = True) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str):
-        raise _fail(f"{name} must be a string, got {type(value).__name__}")
+    if value is None and not optional:
+        raise _fail(f"{name} must be a string, got NoneType")
+    text()(name, value)
 
 
 def _check_bool(name: str, value: Any, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, bool):
-        raise _fail(f"{name} must be True or False, got {value!r}")
+    truth(optional=optional)(name, value)
 
 
 def _check_int(name: str, value: Any, *, minimum: int, optional: bool = True) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _fail(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise _fail(f"{name} must be >= {minimum}, got {value!r}")
-
-
-def _check_seconds(name: str, value: Any, *, positive: bool, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not _is_number(value) or math.isnan(value):
-        raise _fail(f"{name} must be a number of seconds, got {value!r}")
-    if value < 0 or (positive and value == 0):
-        raise _fail(f"{name} must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    integer(minimum=minimum, optional=optional)(name, value)
 
 
 def _check_str_items(name: str, values: Iterable[Any]) -> None:
-    for item in values:
-        if not isinstance(item, str):
-            raise _fail(f"{name} entries must be strings, got {item!r}")
+    texts()(name, values)
 
 
 def _check_choice(name: str, value: Any, choices: frozenset[str]) -> None:
-    if value is None:
-        return
-    if value not in choices:
-        raise _fail(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    choice(choices)(name, value)
 
 
 # --- Text the CLI cannot be given: NUL bytes and lone surrogates ---------------------------
@@ -1862,7 +1842,7 @@ def _check_hooks(hooks: Any) -> None:
             for cb in m.hooks:
                 if not callable(cb):
                     raise _fail(f"hooks[{event!r}]: {cb!r} is not callable")
-            _check_seconds(f"hooks[{event!r}] timeout", m.timeout, positive=True, optional=True)
+            seconds(positive=True, optional=True)(f"hooks[{event!r}] timeout", m.timeout)
             _check_choice(f"hooks[{event!r}] on_failure", m.on_failure, _ON_FAILURE)
 
 

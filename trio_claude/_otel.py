@@ -21,7 +21,7 @@ tracing is on; nothing here runs, or is imported, otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -192,6 +192,20 @@ class SessionTrace:
         if error is not None:
             _fail(span, f"{type(error).__name__}: {error}", error)
         span.end()
+
+    async def traced(
+        self, subtype: str, request: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """``await request()`` inside the span of a request the SDK sends."""
+        span = self.control_started(subtype)
+        error: BaseException | None = None
+        try:
+            return await request()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self.control_ended(span, error)
 
     def callback_started(self, subtype: str, request: Mapping[str, Any]) -> Span:
         """A request from the CLI that a callback of the user's (or the SDK) answers."""

@@ -962,9 +962,7 @@ class _PullQuery:
         try:
             with scope:
                 try:
-                    reply = await answer_request(
-                        self._proto, self._handlers, request, self._trace
-                    )
+                    reply = await answer_request(self._proto, self._handlers, request, self._trace)
                 finally:
                     if self._inflight.get(request.request_id) is scope:
                         del self._inflight[request.request_id]
@@ -1018,15 +1016,9 @@ class _PullQuery:
         """Sends an SDK->CLI request and pumps until its answer (from the iterating task)."""
         if self._trace is None:
             return await self._send_request(subtype, fields, timeout)
-        span = self._trace.control_started(subtype)
-        error: BaseException | None = None
-        try:
-            return await self._send_request(subtype, fields, timeout)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._trace.control_ended(span, error)
+        return await self._trace.traced(
+            subtype, lambda: self._send_request(subtype, fields, timeout)
+        )
 
     async def _send_request(
         self, subtype: str, fields: dict[str, Any], timeout: float | None

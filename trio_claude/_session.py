@@ -538,15 +538,9 @@ class Session(ControlRequests):
         ``interrupt`` goes through here)."""
         if self._trace is None:
             return await self._send_control_request(subtype, fields, timeout)
-        span = self._trace.control_started(subtype)
-        error: BaseException | None = None
-        try:
-            return await self._send_control_request(subtype, fields, timeout)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._trace.control_ended(span, error)
+        return await self._trace.traced(
+            subtype, lambda: self._send_control_request(subtype, fields, timeout)
+        )
 
     async def _send_control_request(
         self, subtype: str, fields: dict[str, Any], timeout: float | None
