@@ -59,6 +59,11 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--rounds", "5", "--turns", "5", "--count", "20000"],
         ["--rounds", "2", "--turns", "2", "--count", "5000"],
     ),
+    "fanout_cluster": (
+        "fanout_cluster.py",
+        [],
+        ["--sessions", "100", "--real", "2", "--no-reuse-sessions", "20"],
+    ),
     # --reaper: orphans reaped at once, as under systemd/tini; without it this machine's PID 1
     # adds ~1.5 s to the Bash case whatever the SDK does (see README, cancel_leave.py).
     "cancel_leave": (

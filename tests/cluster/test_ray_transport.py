@@ -27,6 +27,7 @@ import trio
 import trio_claude as tc
 from tests._ray import NetnsRayCluster, RayNode, cmdline
 from trio_claude import teams
+from trio_claude._transport._ray import RayProcess
 from trio_claude._transport._sweep import TAG_VARIABLE
 from trio_claude.testing import ClaudeTestEnv, ScriptLike, ToolUse, Turn, open_fake_model
 
@@ -44,6 +45,8 @@ class RayEnv:
     def __init__(self, env: ClaudeTestEnv, cluster: NetnsRayCluster) -> None:
         self.env = env
         self.cluster = cluster
+        #: The transports of the test's sessions: their idle actors are killed at its end.
+        self.transports: list[tc.RayTransport] = []
 
     @property
     def model(self) -> Any:
@@ -57,10 +60,14 @@ class RayEnv:
             "NO_PROXY": f"127.0.0.1,localhost,::1,{self.cluster.head_address}",
             **kwargs.pop("env", {}),
         }
+        if transport is None:
+            transport = tc.RayTransport()
+        if isinstance(transport, tc.RayTransport):
+            self.transports.append(transport)
         return self.env.options(
             script,
             env=extra,
-            transport=transport if transport is not None else tc.RayTransport(),
+            transport=transport,
             cli_path=tc.find_cli(),  # the same binary: the namespaces share our filesystem
             **kwargs,
         )
@@ -105,7 +112,10 @@ async def open_ray_env(cluster: NetnsRayCluster, directory: Path) -> AsyncIterat
         env = ClaudeTestEnv(
             model=model, root=root, home=home, config_dir=config_dir, project=project
         )
-        yield RayEnv(env, cluster)
+        ray_env = RayEnv(env, cluster)
+        yield ray_env
+        for transport in ray_env.transports:
+            await transport.aclose()
         left = await nothing_left(cluster)
         for node in cluster.nodes:  # the next test starts clean
             for pid in node.session_pids():
@@ -380,6 +390,40 @@ async def test_a_pool_and_a_fan_out_team_run_across_the_cluster(ray_env: RayEnv)
     assert max(most.values()) <= 2, most
     assert all(most[node.index] >= 1 for node in cluster.nodes), most
     assert await nothing_left(cluster) == []
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+async def test_sessions_in_sequence_on_one_transport_reuse_its_actor(ray_env: RayEnv) -> None:
+    transport = tc.RayTransport()
+    options = ray_env.options([Turn("hi", repeat=True)], name="reuse", transport=transport)
+    seen: list[tuple[str | None, int | None, int, int]] = []
+    for _ in range(2):
+        async with tc.open_session(options) as session:
+            assert (await session.run("hi")).text == "hi"
+            proc = session._proc
+            assert isinstance(proc, RayProcess) and session.pid is not None
+            worker = parent_of(session.pid)  # the supervisor's parent: the actor's worker
+            seen.append((proc.actor_id, proc.epoch, session.pid, worker))
+        assert session.returncode == 0
+    (first_actor, first_epoch, first_pid, first_worker) = seen[0]
+    (second_actor, second_epoch, second_pid, second_worker) = seen[1]
+    # One actor (Ray's id), one worker process, two sessions: a new supervisor and CLI each.
+    assert first_actor is not None and first_actor == second_actor
+    assert (first_epoch, second_epoch) == (1, 2)
+    assert first_worker == second_worker and first_pid != second_pid
+    assert (transport.actors_created, transport.actors_reused, transport.idle_actors) == (1, 1, 1)
+    node = ray_env.node_of(first_worker)
+    assert node.is_ray(first_worker)  # the idle actor: a Ray worker, nothing of a session
+    assert await nothing_left(ray_env.cluster) == []
+    # Closing the transport kills the idle actor: its worker leaves the node.
+    await transport.aclose()
+    with trio.fail_after(PATIENCE):
+        while first_worker in node.pids():
+            await trio.sleep(0.05)
+    assert await nothing_left(ray_env.cluster) == []
 
 
 async def test_the_example_runs_on_the_cluster(ray_env: RayEnv, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -287,6 +288,24 @@ class FakeRay:
         self.actors: list[FakeActor] = []
         #: Actors created from now on die before they start, this many times.
         self.die_at_start = 0
+        #: How many live actors the "cluster" can hold at once (their slots); None: any.
+        self.capacity: int | None = None
+        #: The most actors ever placed (holding a slot) at once.
+        self.most_placed = 0
+        self.lock = threading.Lock()
+
+    def placed(self) -> int:
+        return sum(1 for actor in self.actors if actor.placed and not actor.dead)
+
+    def place(self, actor: FakeActor) -> bool:
+        """Gives ``actor`` a slot if one is free (as Ray's scheduler would)."""
+        with self.lock:
+            if actor.dead:
+                return False
+            if not actor.placed and (self.capacity is None or self.placed() < self.capacity):
+                actor.placed = True
+                self.most_placed = max(self.most_placed, self.placed())
+            return actor.placed
 
     def wait(self, refs: list[Any], timeout: float) -> tuple[list[Any], list[Any]]:
         concurrent.futures.wait([r for r in refs], timeout=timeout)
@@ -307,6 +326,7 @@ class FakeActor:
         self.dead = False
         self.silent = False
         self.hold: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self.placed = False
         if ray.die_at_start:
             ray.die_at_start -= 1
             self.dead = True
@@ -330,6 +350,8 @@ class FakeActor:
 
     def call(self, name: str, args: tuple[Any, ...]) -> Any:
         errors = self.ray.exceptions
+        while not self.ray.place(self) and not self.dead:
+            time.sleep(0.01)  # pending: no slot free
         if self.dead:
             raise errors.ActorDiedError("The actor died unexpectedly before finishing this task.")
         try:
@@ -410,7 +432,10 @@ async def test_a_session_with_a_callback_over_the_relay(fake_ray: FakeRay, tmp_p
     assert asked == ["Bash"]
     assert turn.text == "hello over the relay"
     assert session.returncode == 0
-    assert all(actor.dead for actor in fake_ray.actors)  # the actor is killed at the end
+    # The CLI exited cleanly: the actor is kept idle for the next session, until aclose().
+    assert transport.idle_actors == 1 and not fake_ray.actors[0].dead
+    await transport.aclose()
+    assert all(actor.dead for actor in fake_ray.actors)
 
 
 async def test_every_message_of_a_flood_arrives_in_order(fake_ray: FakeRay, tmp_path: Path) -> None:
@@ -502,6 +527,9 @@ async def test_closing_mid_turn_stops_the_cli_and_frees_the_actor(
         assert supervisor is not None
     assert gone(supervisor)
     assert session.returncode is not None and session.returncode != R.LOST_EXIT_STATUS
+    # Stopped by the session, then swept by its supervisor: the actor itself is sound (reused).
+    assert transport.idle_actors == 1
+    await transport.aclose()
     assert all(actor.dead for actor in fake_ray.actors)
 
 
@@ -532,3 +560,207 @@ def test_the_example_without_ray_says_how_to_install_it() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "pip install 'trio-claude[ray]'" in out.stdout
+
+
+# ------------------------------------------------------------------------------- actor reuse
+
+
+def test_a_relay_is_reset_between_sessions_and_ignores_stale_calls() -> None:
+    relay = A.Relay()
+    first = relay.start(launch(["cat"]))
+    assert first["epoch"] == 1
+    assert relay.reset(1) is False  # still running: not reset
+    relay.close_stdin(1)
+    deadline = time.monotonic() + 10
+    while relay.poll(0, 0, 100, 0.2)[6] is None and time.monotonic() < deadline:
+        pass
+    assert relay.poll(0, 0, 100, 0.2)[2] and relay.poll(0, 0, 100, 0.2)[5]  # both ended
+    assert relay.reset(2) is False  # not this session's
+    assert relay.reset(1) is True
+    second = relay.start(launch(["cat"]))
+    assert second["epoch"] == 2 and second["pid"] != first["pid"]
+    # The first session's late calls change nothing.
+    assert relay.write(0, b"stale\n", 1) == -1
+    relay.close_stdin(1)
+    relay.signal(signal.SIGKILL, 1)
+    relay.shutdown(1)
+    with pytest.raises(RuntimeError, match="session 1"):
+        relay.poll(0, 0, 100, 0.0, (False, False, False), 1)
+    assert relay.write(0, b"fresh\n", 2) == 6
+    acks = [0]
+    assert poll_until(relay, acks, b"fresh\n") == b"fresh\n"
+    relay.shutdown(2)
+    assert gone(second["pid"])
+
+
+def ray_proc(session: tc.Session) -> R.RayProcess:
+    proc = session._proc
+    assert isinstance(proc, R.RayProcess)
+    return proc
+
+
+def done_script(text: str = "done") -> FakeScript:
+    return FakeScript(turns=[FakeTurn(steps=[Result(text=text)])])
+
+
+async def test_sessions_in_sequence_reuse_one_actor(fake_ray: FakeRay, tmp_path: Path) -> None:
+    transport = FakeCLIOnRay(done_script(), tmp_path)
+    procs = []
+    for _ in range(3):
+        async with tc.open_session(options_for(transport)) as session:
+            assert (await session.run("hi")).text == "done"
+            procs.append(ray_proc(session))
+        assert session.returncode == 0
+    assert len(fake_ray.actors) == 1 and not fake_ray.actors[0].dead
+    assert [p.epoch for p in procs] == [1, 2, 3]
+    assert len({p.pid for p in procs}) == 3  # a new supervisor and CLI each time
+    assert all(p.actor is fake_ray.actors[0] for p in procs)
+    assert (transport.actors_created, transport.actors_reused, transport.idle_actors) == (1, 2, 1)
+    await transport.aclose()
+    assert transport.idle_actors == 0 and fake_ray.actors[0].dead
+
+
+async def test_without_reuse_every_session_has_its_own_actor(
+    fake_ray: FakeRay, tmp_path: Path
+) -> None:
+    for kwargs in ({"reuse_actors": False}, {"max_idle_actors": 0}):
+        fake_ray.actors.clear()
+        transport = FakeCLIOnRay(done_script(), tmp_path, **kwargs)
+        for _ in range(2):
+            async with tc.open_session(options_for(transport)) as session:
+                await session.run("hi")
+        assert len(fake_ray.actors) == 2 and all(a.dead for a in fake_ray.actors)
+        assert transport.idle_actors == 0
+
+
+async def test_a_lost_or_failed_actor_is_never_reused(fake_ray: FakeRay, tmp_path: Path) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("working"), Hang()])])
+    transport = FakeCLIOnRay(script, tmp_path, heartbeat_timeout=1.0, poll_interval=0.2)
+    with pytest.raises(tc.ProcessError):
+        async with tc.open_session(options_for(transport)) as session:
+            await session.send("go")
+            fake_ray.actors[0].die()
+            with trio.fail_after(10):
+                await session.collect_response()
+    assert transport.idle_actors == 0
+    # A silent one (the network gone) neither.
+    with pytest.raises(tc.ProcessError):
+        async with tc.open_session(options_for(transport)) as session:
+            await session.send("go")
+            assert ray_proc(session).actor is fake_ray.actors[1]  # a new actor, not the dead one
+            fake_ray.actors[1].silent = True
+            with trio.fail_after(10):
+                await session.collect_response()
+    fake_ray.actors[1].hold.set_result(None)
+    assert transport.idle_actors == 0 and fake_ray.actors[1].dead
+    # An idle actor that died meanwhile (its node lost) is dropped and another placed.
+    clean = FakeCLIOnRay(done_script(), tmp_path)
+    async with tc.open_session(options_for(clean)) as session:
+        await session.run("hi")
+    idle = fake_ray.actors[-1]
+    assert clean.idle_actors == 1
+    idle.die()
+    async with tc.open_session(options_for(clean)) as session:
+        assert (await session.run("hi")).text == "done"
+        assert ray_proc(session).actor is not idle
+    assert clean.actors_reused == 0 and clean.actors_created == 2
+    await clean.aclose()
+
+
+async def test_the_idle_pool_is_bounded(fake_ray: FakeRay, tmp_path: Path) -> None:
+    transport = FakeCLIOnRay(done_script(), tmp_path, max_idle_actors=2)
+    all_in = trio.Event()
+    entered: list[int] = []
+
+    async def one() -> None:
+        async with tc.open_session(options_for(transport)) as session:
+            await session.run("hi")
+            entered.append(1)
+            if len(entered) == 3:
+                all_in.set()
+            await all_in.wait()
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(3):
+            nursery.start_soon(one)
+    assert len(fake_ray.actors) == 3
+    assert transport.idle_actors == 2
+    assert sum(actor.dead for actor in fake_ray.actors) == 1  # the third one: killed
+    await transport.aclose()
+    assert all(actor.dead for actor in fake_ray.actors)
+
+
+async def test_an_idle_actor_keeps_its_slot_and_goes_to_a_waiting_session(
+    fake_ray: FakeRay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_ray.capacity = 1  # one slot in the whole "cluster"
+    transport = FakeCLIOnRay(done_script(), tmp_path)
+    first_in = trio.Event()
+    release_first = trio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
+        async with tc.open_session(options_for(transport)) as session:
+            await session.run("hi")
+            first_in.set()
+            await release_first.wait()
+        order.append("first closed")
+
+    async def second() -> None:
+        await first_in.wait()
+        async with tc.open_session(options_for(transport)) as session:
+            order.append("second in")
+            assert (await session.run("hi")).text == "done"
+            assert ray_proc(session).actor is fake_ray.actors[0]  # the first one's, reused
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(first)
+        nursery.start_soon(second)
+        await first_in.wait()
+        with trio.fail_after(10):
+            while len(fake_ray.actors) < 2:
+                await trio.sleep(0.01)
+        await trio.sleep(0.5)
+        assert order == [] and not fake_ray.actors[1].placed  # waits: no slot free
+        release_first.set()
+    assert order == ["first closed", "second in"]
+    # The second's own request was withdrawn, never placed; one slot held throughout.
+    assert fake_ray.actors[1].dead and not fake_ray.actors[1].placed
+    assert fake_ray.most_placed == 1
+    assert fake_ray.placed() == 1 and transport.idle_actors == 1  # the idle actor holds it
+
+    # Another transport's session, waiting for that slot, has the idle actor killed.
+    monkeypatch.setattr(R, "_RECLAIM_AFTER", 0.2)
+    other = FakeCLIOnRay(done_script("other"), tmp_path)
+    with trio.fail_after(10):
+        async with tc.open_session(options_for(other)) as session:
+            assert (await session.run("hi")).text == "other"
+    assert transport.idle_actors == 0 and fake_ray.actors[0].dead
+    assert fake_ray.most_placed == 1
+    await other.aclose()
+    assert fake_ray.placed() == 0
+
+
+async def test_an_actor_is_reused_when_the_exit_status_came_before_the_pipes_end(
+    fake_ray: FakeRay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The session closes once it has the exit status, and cancels the pump: the pipes' EOF, not
+    # fetched yet, is fetched while the actor is released, and the actor kept.
+    call = FakeActor.call
+
+    def late_eof(self: FakeActor, name: str, args: tuple[Any, ...]) -> Any:
+        result = call(self, name, args)
+        if name == "poll" and args[3] == 0.3:  # the pump's polls (poll_interval), not the drain's
+            out_at, out, _, err_at, err, _, code = result
+            return (out_at, out, False, err_at, err, False, code)
+        return result
+
+    monkeypatch.setattr(FakeActor, "call", late_eof)
+    transport = FakeCLIOnRay(done_script(), tmp_path, poll_interval=0.3)
+    for _ in range(2):
+        with trio.fail_after(20):
+            async with tc.open_session(options_for(transport)) as session:
+                assert (await session.run("hi")).text == "done"
+        assert session.returncode == 0
+    assert len(fake_ray.actors) == 1 and transport.actors_reused == 1
+    await transport.aclose()

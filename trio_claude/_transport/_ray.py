@@ -27,6 +27,17 @@ lost, and the session ends with a :class:`~trio_claude.ProcessError` carrying bo
 caller's nursery. On the node, the supervisor's parent-death signal fires when the actor's
 worker dies, and it kills the CLI's tree and sweeps its tag (its ``Bash`` tools).
 
+**Reusing actors**: starting an actor costs a new Ray worker process (about half a second and
+80 MiB). When a session's CLI has exited on its own and its supervisor is gone (its tag swept),
+the actor is reset (``Relay.reset``) and kept, idle, by the transport (at most
+``max_idle_actors``); the next session of the same transport takes it instead of asking Ray for
+a new one. An idle actor keeps its resources (its ``claude_slots``): a session waiting for
+placement on the same transport takes an idle actor as soon as one comes back, and one waiting
+on another transport of this program has the idle actors of the others killed (their slots
+freed). An actor whose session was cut short, lost or failed is killed, never reused.
+``RayTransport.aclose()`` kills the idle actors; Ray kills them anyway when the program (their
+owner) ends.
+
 Ray is imported when a session starts (in a worker thread: importing it takes about a second),
 never by ``import trio_claude``. See ``docs/transports.md`` ("Ray") and ``docs/scale-out.md``.
 """
@@ -38,6 +49,7 @@ import math
 import os
 import signal
 import threading
+import weakref
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -62,6 +74,8 @@ _RESUME_DIR_PREFIX = "claude-resume-"
 #: A bound on what is shipped that way (a transcript and a few config files).
 _MAX_SHIPPED_BYTES = 256 * 1024 * 1024
 _EXTRA = "pip install 'trio-claude[ray]'"
+#: Seconds a new actor waits to be placed before idle actors of other transports are killed.
+_RECLAIM_AFTER = 2.0
 
 _lock = threading.Lock()
 _relay_class: Any = None
@@ -248,6 +262,9 @@ class _RelaySendStream(trio.abc.SendStream):
             raise trio.ClosedResourceError("stdin is closed")
         if self._broken is not None:
             raise trio.BrokenResourceError(self._broken)
+        if self._proc._released:
+            self._broken = "the CLI has exited"
+            raise trio.BrokenResourceError(self._broken)
         if not data:
             await trio.lowlevel.checkpoint()
             return
@@ -255,7 +272,7 @@ class _RelaySendStream(trio.abc.SendStream):
         proc = self._proc
         self._busy = True
         try:
-            written = await proc._call("write", self._sent, payload)
+            written = await proc._call("write", self._sent, payload, proc.epoch)
         except BaseException as exc:
             # Cancelled or failed half way: whether the bytes arrived is unknown now.
             self._broken = f"writing to the CLI failed: {_describe(exc)}"
@@ -283,7 +300,9 @@ class _RelaySendStream(trio.abc.SendStream):
             return
         with trio.CancelScope(shield=True):
             try:
-                await proc._call("close_stdin", timeout=proc._transport.heartbeat_timeout)
+                await proc._call(
+                    "close_stdin", proc.epoch, timeout=proc._transport.heartbeat_timeout
+                )
             except _RayCallError:
                 pass  # the pump reports why
 
@@ -322,6 +341,10 @@ class RayProcess(ChildProcess):
         self.node_id: str | None = info.get("node_id")
         self.node_ip: str | None = info.get("node_ip")
         self.hostname: str | None = info.get("hostname")
+        #: Ray's id of the actor (hex), when the actor could tell.
+        self.actor_id: str | None = info.get("actor_id")
+        #: The actor's session number: 1 for a new actor, more for a reused one.
+        self.epoch: int | None = info.get("epoch")
         self.lost: str | None = None
         self._out = _Incoming(transport.batch_bytes)
         self._err = _Incoming(transport.batch_bytes)
@@ -450,7 +473,7 @@ class RayProcess(ChildProcess):
                     answer = await trio.to_thread.run_sync(
                         self._blocking_call,
                         "poll",
-                        (out.received, err.received, max(1, out.room), wait, known),
+                        (out.received, err.received, max(1, out.room), wait, known, self.epoch),
                         wait + heartbeat,
                         abandon_on_cancel=True,
                         limiter=self._limiter,
@@ -506,24 +529,72 @@ class RayProcess(ChildProcess):
             self._exited.set()
 
     async def _release(self) -> None:
-        """Frees the actor (and its slot): the CLI is gone, or the session is. Bounded."""
+        """Frees the actor (and its slot), or keeps it idle for reuse: the CLI is gone, or the
+        session is. Bounded."""
         if self._released:
             return
         self._released = True
-        ray, actor = self._ray, self.actor
+        ray, actor, transport = self._ray, self.actor, self._transport
+        if self.lost is None and self._code is not None and transport._has_room():
+            # The CLI has exited, but the session stopped the pump before the pipes' EOF (it
+            # waits for the exit status only): fetch the rest, so that the actor can be reused.
+            await self._drain(min(1.0, transport.heartbeat_timeout))
+        clean = self.lost is None and self._code is not None and self._out.eof and self._err.eof
         if self.lost is None and not (self._code is not None and self._out.eof):
             # Cut short (the session gave up on it): kill what runs there without a grace.
-            with trio.move_on_after(self._transport.heartbeat_timeout):
+            with trio.move_on_after(transport.heartbeat_timeout):
                 try:
-                    await self._call("shutdown", timeout=self._transport.heartbeat_timeout)
+                    await self._call("shutdown", self.epoch, timeout=transport.heartbeat_timeout)
                 except _RayCallError:
                     pass
+        if clean and transport._has_room():
+            # Sessions starting meanwhile wait for this one rather than place a new actor.
+            transport._returning += 1
+            reset = kept = False
+            try:
+                with trio.move_on_after(transport.heartbeat_timeout):
+                    try:
+                        reset = bool(
+                            await self._call(
+                                "reset", self.epoch, timeout=transport.heartbeat_timeout
+                            )
+                        )
+                    except _RayCallError:
+                        pass
+                kept = reset and transport._keep(actor)
+            finally:
+                transport._returning -= 1
+                transport._pool_changed()
+            if kept:
+                return
         try:
             await trio.to_thread.run_sync(_kill_actor, ray, actor, limiter=self._limiter)
         except Exception:
             pass
         if self._code is None:
             self._lose("the session ended before the CLI did")
+
+    async def _drain(self, timeout: float) -> None:
+        """Polls until both pipes reached EOF (what arrives is kept if still read), bounded."""
+        out, err = self._out, self._err
+        batch = self._transport.batch_bytes
+        with trio.move_on_after(timeout):
+            while not (out.eof and err.eof) and self.lost is None:
+                known = (out.eof, err.eof, True)
+                try:
+                    answer = await self._call(
+                        "poll",
+                        out.received,
+                        err.received,
+                        batch,
+                        timeout,
+                        known,
+                        self.epoch,
+                        timeout=timeout,
+                    )
+                except _RayCallError:
+                    return
+                self._apply(answer)
 
     # --- signals ------------------------------------------------------------------------------
 
@@ -538,9 +609,12 @@ class RayProcess(ChildProcess):
     async def _signal(self, signum: int) -> None:
         with trio.CancelScope(shield=True):
             try:
-                await self._call("signal", signum, timeout=self._transport.heartbeat_timeout)
+                await self._call(
+                    "signal", signum, self.epoch, timeout=self._transport.heartbeat_timeout
+                )
             except _RayCallError:
-                if signum == signal.SIGKILL:
+                # Released meanwhile: the actor may be another session's now.
+                if signum == signal.SIGKILL and not self._released:
                     await trio.to_thread.run_sync(_kill_actor, self._ray, self.actor)
 
 
@@ -549,6 +623,15 @@ def _kill_actor(ray: Any, actor: Any) -> None:
         ray.kill(actor, no_restart=True)
     except Exception:
         pass
+
+
+def _kill_actors(ray: Any, actors: Sequence[Any]) -> None:
+    for actor in actors:
+        _kill_actor(ray, actor)
+
+
+#: The transports of this process that may hold idle actors (for :meth:`RayTransport._reclaim`).
+_holders: weakref.WeakSet[RayTransport] = weakref.WeakSet()
 
 
 class RayTransport(Transport):
@@ -594,6 +677,10 @@ class RayTransport(Transport):
             the node is lost.
         batch_bytes: At most this many bytes of stdout per poll, and held here unread before
             polling pauses.
+        reuse_actors: Keep the actor of a session whose CLI exited cleanly, idle, for the next
+            session of this transport (it skips starting a Ray worker: about half a second).
+            An idle actor keeps its resources; see ``max_idle_actors`` and :meth:`aclose`.
+        max_idle_actors: At most this many idle actors kept (more are killed).
     """
 
     # The limits would bind nothing here; use the node's (a container's limits in KubeRay).
@@ -619,6 +706,8 @@ class RayTransport(Transport):
         poll_interval: float = 0.5,
         heartbeat_timeout: float = 3.0,
         batch_bytes: int = 1024 * 1024,
+        reuse_actors: bool = True,
+        max_idle_actors: int = 16,
     ) -> None:
         if not ray_available():
             raise _missing_ray()
@@ -640,6 +729,8 @@ class RayTransport(Transport):
             raise ConfigurationError("RayTransport: batch_bytes must be at least 4096")
         if isinstance(forward_env, str):
             raise ConfigurationError("RayTransport: forward_env is a sequence of patterns")
+        if max_idle_actors < 0:
+            raise ConfigurationError("RayTransport: max_idle_actors must be >= 0")
         self.num_cpus = num_cpus
         self.memory = memory
         self.scheduling_strategy = scheduling_strategy
@@ -656,6 +747,19 @@ class RayTransport(Transport):
         self.poll_interval = poll_interval
         self.heartbeat_timeout = heartbeat_timeout
         self.batch_bytes = batch_bytes
+        self.reuse_actors = reuse_actors
+        self.max_idle_actors = max_idle_actors
+        #: Idle actors (reset, holding their resources), the most recently used last.
+        self._idle: list[Any] = []
+        #: Actors being reset to be kept (sessions that just ended cleanly).
+        self._returning = 0
+        self._returned: trio.Event | None = None
+        self._ray: Any = None
+        #: Actors asked of Ray, and sessions started on a reused actor (tests, benchmarks).
+        self.actors_created = 0
+        self.actors_reused = 0
+        #: Actors asked for, then withdrawn while they waited: an idle one came back first.
+        self.actors_withdrawn = 0
 
     def __repr__(self) -> str:
         return f"RayTransport(resources={self.resources!r})"
@@ -722,12 +826,65 @@ class RayTransport(Transport):
         options.update(self.actor_options)
         return options
 
+    # --- idle actors -------------------------------------------------------------------------
+
+    @property
+    def idle_actors(self) -> int:
+        """How many idle actors this transport keeps now."""
+        return len(self._idle)
+
+    def _has_room(self) -> bool:
+        return self.reuse_actors and len(self._idle) < self.max_idle_actors
+
+    def _keep(self, actor: Any) -> bool:
+        """Keeps a reset actor idle; ``False`` (the caller kills it) if there is no room."""
+        if not self._has_room():
+            return False
+        self._idle.append(actor)
+        _holders.add(self)
+        return True
+
+    def _take(self) -> Any:
+        return self._idle.pop() if self._idle else None
+
+    def _pool_changed(self) -> None:
+        if self._returned is not None:
+            self._returned.set()
+            self._returned = None
+
+    async def _wait_for_returning(self) -> None:
+        """While sessions' actors are being reset, waits for one (rather than place another)."""
+        if self._returning and not self._idle:
+            if self._returned is None:
+                self._returned = trio.Event()
+            with trio.move_on_after(self.heartbeat_timeout):
+                await self._returned.wait()
+
+    async def aclose(self) -> None:
+        """Kills the idle actors (freeing their resources). The transport stays usable."""
+        idle, self._idle = self._idle, []
+        if idle and self._ray is not None:
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(_kill_actors, self._ray, idle)
+
+    async def _reclaim(self) -> bool:
+        """Kills one idle actor of another transport (a session here waits for resources)."""
+        for other in list(_holders):
+            if other is not self and other._idle and other._ray is not None:
+                actor = other._idle.pop(0)  # the oldest
+                with trio.CancelScope(shield=True):
+                    await trio.to_thread.run_sync(_kill_actor, other._ray, actor)
+                return True
+        return False
+
     # --- starting -----------------------------------------------------------------------------
 
     async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
-        """Places an actor, starts the CLI there; see :meth:`Transport.start`.
+        """Places an actor (or takes an idle one), starts the CLI there; see
+        :meth:`Transport.start`.
 
-        Waits for a node with :attr:`resources` free (at most ``placement_timeout``). A
+        Waits for a node with :attr:`resources` free (at most ``placement_timeout``), or for
+        an idle actor of this transport, whichever comes first. A
         cancellation while waiting withdraws the request (the actor is killed). An actor that
         dies before it could start the CLI (Ray placed it on a node that was just lost, which
         Ray's health checks had not noticed yet) is replaced, up to ``placement_retries``
@@ -741,6 +898,7 @@ class RayTransport(Transport):
         if spec.user is not None:
             raise ConfigurationError("options.user is not supported by RayTransport")
         ray, relay_class = await trio.to_thread.run_sync(_load_ray, self.address, self.init_kwargs)
+        self._ray = ray
         launch = await trio.to_thread.run_sync(self.launch, spec)
         options = self.options_for_actor()
         deadline = (
@@ -749,10 +907,40 @@ class RayTransport(Transport):
             else trio.current_time() + self.placement_timeout
         )
         attempt = 0
+        handed: Any = None  # an idle actor taken while a new one waited
         while True:
+            if handed is None:
+                await self._wait_for_returning()
+            actor, handed = handed if handed is not None else self._take(), None
+            if actor is not None:
+                try:
+                    info = await self._started(ray, actor, launch, deadline, reused=True)
+                except Exception:
+                    # Lost while idle, or not reset after all: never mind it, place another.
+                    with trio.CancelScope(shield=True):
+                        await trio.to_thread.run_sync(_kill_actor, ray, actor)
+                    continue
+                except BaseException:
+                    with trio.CancelScope(shield=True):
+                        await trio.to_thread.run_sync(_kill_actor, ray, actor)
+                    raise
+                self.actors_reused += 1
+                break
             actor = await trio.to_thread.run_sync(lambda: relay_class.options(**options).remote())
+            self.actors_created += 1
             try:
                 info = await self._started(ray, actor, launch, deadline)
+            except _IdleReturned as returned:
+                # An idle actor came back while this one waited for resources: use it instead.
+                handed = returned.actor
+                self.actors_withdrawn += 1
+                try:
+                    with trio.CancelScope(shield=True):
+                        await trio.to_thread.run_sync(_kill_actor, ray, actor)
+                except BaseException:
+                    self._idle.append(handed)
+                    raise
+                continue
             except _ActorLost as lost:
                 with trio.CancelScope(shield=True):
                     await trio.to_thread.run_sync(_kill_actor, ray, actor)
@@ -776,16 +964,28 @@ class RayTransport(Transport):
         return proc
 
     async def _started(
-        self, ray: Any, actor: Any, launch: dict[str, Any], deadline: float
+        self, ray: Any, actor: Any, launch: dict[str, Any], deadline: float, reused: bool = False
     ) -> dict[str, Any]:
-        """Waits for the actor to be placed and to start the supervisor."""
+        """Waits for the actor to be placed and to start the supervisor.
+
+        Raises :class:`_IdleReturned` if an idle actor of this transport is there to take
+        while a new one waits for resources; past the first wait, has idle actors of other
+        transports killed, one a wait, to free their resources (after ``_RECLAIM_AFTER``
+        seconds: a new worker takes about half a second to start anyway).
+        """
         ref = await trio.to_thread.run_sync(lambda: actor.start.remote(launch))
 
         def ready(timeout: float) -> bool:
             done, _ = ray.wait([ref], timeout=timeout)
             return bool(done)
 
+        began = trio.current_time()
         while not await trio.to_thread.run_sync(ready, 0.25, abandon_on_cancel=True):
+            if not reused:
+                if self._idle:
+                    raise _IdleReturned(self._idle.pop())
+                if trio.current_time() - began >= _RECLAIM_AFTER:
+                    await self._reclaim()
             if trio.current_time() >= deadline:
                 raise CLIConnectionError(
                     f"RayTransport: no Ray node had {self.resources} free for "
@@ -804,6 +1004,14 @@ class RayTransport(Transport):
                 f"RayTransport: the actor could not start the CLI: {_describe(exc)}"
             ) from exc
         return info
+
+
+class _IdleReturned(Exception):
+    """An idle actor was taken (:attr:`actor`) while a new one waited to be placed."""
+
+    def __init__(self, actor: Any) -> None:
+        super().__init__("an idle actor came back")
+        self.actor = actor
 
 
 class _ActorLost(Exception):

@@ -21,7 +21,12 @@ actor's threads) does three things:
    ``wait`` seconds with nothing. Offsets make it idempotent: a poll acknowledges what the
    caller received, and the buffers keep every byte until then, so a poll whose answer was lost
    is simply asked again. :meth:`Relay.write` is idempotent the same way.
-3. **Leaves nothing behind**: when the actor's worker dies (the caller's ``ray.kill``, its
+3. **Can be reused**: once the CLI has exited (and the supervisor swept its tag),
+   :meth:`Relay.reset` makes the actor ready for another :meth:`Relay.start`, so that
+   ``RayTransport`` can keep it (and the resources it holds) for the next session instead of
+   starting a new worker. Each start is an *epoch*: calls carrying another epoch's number (a
+   late call of an earlier session) change nothing.
+4. **Leaves nothing behind**: when the actor's worker dies (the caller's ``ray.kill``, its
    raylet's death, the owner's death), the supervisor's parent-death signal makes it stop the
    CLI, kill its whole tree and sweep its tag (its ``Bash`` tools); :meth:`Relay.signal` with
    SIGKILL and :meth:`Relay.shutdown` do the same from here without waiting.
@@ -124,20 +129,27 @@ def _children(pid: int) -> list[int]:
 
 
 def _where() -> dict[str, Any]:
-    """This node: Ray's node id and address (when run by Ray), the host name."""
-    info: dict[str, Any] = {"hostname": socket.gethostname(), "node_id": None, "node_ip": None}
+    """This node: Ray's node id and address, the actor's id (when run by Ray), the host name."""
+    info: dict[str, Any] = {
+        "hostname": socket.gethostname(),
+        "node_id": None,
+        "node_ip": None,
+        "actor_id": None,
+    }
     ray = sys.modules.get("ray")  # not imported here: outside a Ray worker (tests) it is not
     if ray is not None and ray.is_initialized():
         try:
-            info["node_id"] = ray.get_runtime_context().get_node_id()
+            context = ray.get_runtime_context()
+            info["node_id"] = context.get_node_id()
             info["node_ip"] = ray.util.get_node_ip_address()
+            info["actor_id"] = context.get_actor_id()
         except Exception:  # an older Ray
             pass
     return info
 
 
 class Relay:
-    """The actor (see the module docstring). One per session; started once.
+    """The actor (see the module docstring). One session at a time: started, then reset.
 
     Args:
         high_water: Bytes of stdout (and of stderr) buffered before the pipe is left unread.
@@ -159,6 +171,11 @@ class Relay:
         self._code: int | None = None
         self._tags: set[str] = set()
         self._made_dirs: list[str] = []
+        #: Starts so far: the current session's number (calls of another one are stale).
+        self._epoch = 0
+
+    def _stale(self, epoch: int | None) -> bool:
+        return epoch is not None and epoch != self._epoch
 
     # ------------------------------------------------------------------------------ start
 
@@ -172,10 +189,12 @@ class Relay:
         on this node first, unless it exists here already; removed when the CLI is gone).
 
         Returns:
-            ``pid`` (the supervisor's), ``node_id``, ``node_ip`` and ``hostname``.
+            ``pid`` (the supervisor's), ``node_id``, ``node_ip``, ``hostname``, ``actor_id``
+            and ``epoch`` (this start's number: 1, then 2 after a :meth:`reset`...).
         """
         if self._proc is not None:
             raise RuntimeError("this relay has started its CLI already")
+        self._epoch += 1
         files = launch.get("files")
         if files:
             self._materialize(files["root"], files["files"])
@@ -208,7 +227,7 @@ class Relay:
         # The supervisor reads exactly this, then the CLI reads on from the same pipe.
         self._write_all(launch["supervisor"] + launch["preamble"])
         self._written = 0  # the offsets of write() count the CLI's input only
-        return {"pid": proc.pid, **_where()}
+        return {"pid": proc.pid, "epoch": self._epoch, **_where()}
 
     def _materialize(self, root: str, files: dict[str, bytes]) -> None:
         if os.path.exists(root):
@@ -254,6 +273,7 @@ class Relay:
         max_bytes: int,
         wait: float,
         known: tuple[bool, bool, bool] = (False, False, False),
+        epoch: int | None = None,
     ) -> tuple[int, bytes, bool, int, bytes, bool, int | None]:
         """What the CLI wrote since the caller's acknowledgements, as soon as there is any.
 
@@ -263,12 +283,15 @@ class Relay:
             max_bytes: At most this much of each stream in one answer.
             wait: Seconds to wait for something new.
             known: What the caller already knows has ended: stdout, stderr, the process.
+            epoch: The caller's session (see :meth:`start`); ``None``: whichever runs.
 
         Returns:
             ``(out_offset, out, out_ended, err_offset, err, err_ended, exit_status)``: the bytes
             from each offset, whether each stream has ended (EOF, nothing left after these
             bytes), and the supervisor's exit status (``None``: running).
         """
+        if self._stale(epoch):
+            raise RuntimeError(f"session {epoch} of this relay is over")
         out, err = self._out, self._err
         assert out is not None and err is not None
         deadline = time.monotonic() + max(0.0, wait)
@@ -299,13 +322,16 @@ class Relay:
                 self._code,
             )
 
-    def write(self, offset: int, data: bytes) -> int:
+    def write(self, offset: int, data: bytes, epoch: int | None = None) -> int:
         """Writes ``data``, the CLI's input from byte ``offset`` on; skips what was written.
 
         Returns:
-            The bytes written so far in all, or ``-1`` if stdin is closed or broken.
+            The bytes written so far in all, or ``-1`` if stdin is closed or broken (or
+            ``epoch`` is not the current session's).
         """
         with self._stdin_lock:
+            if self._stale(epoch):
+                return -1
             skip = self._written - offset
             if skip < 0:
                 raise ValueError(f"a gap in the input: {offset} > {self._written}")
@@ -325,8 +351,10 @@ class Relay:
             self._written += n
             view = view[n:]
 
-    def close_stdin(self) -> None:
+    def close_stdin(self, epoch: int | None = None) -> None:
         """Closes the CLI's stdin (it then finishes and exits on its own)."""
+        if self._stale(epoch):
+            return
         fd, self._stdin = self._stdin, None
         if fd is not None:
             try:
@@ -336,12 +364,12 @@ class Relay:
 
     # ------------------------------------------------------------------------------ stopping
 
-    def signal(self, signum: int) -> None:
+    def signal(self, signum: int, epoch: int | None = None) -> None:
         """SIGTERM: to the supervisor, which stops the CLI (SIGTERM, ``grace``, its tree
         killed, its tag swept). SIGKILL: the supervisor's and the CLI's trees killed from
         here, and the tag swept, at once."""
         proc = self._proc
-        if proc is None or self._code is not None:
+        if proc is None or self._code is not None or self._stale(epoch):
             return
         if signum == signal.SIGKILL:
             self._kill_all()
@@ -365,8 +393,10 @@ class Relay:
             count += sweep(tag)
         return count
 
-    def shutdown(self) -> None:
+    def shutdown(self, epoch: int | None = None) -> None:
         """The end of the session: whatever still runs is killed, shipped files removed."""
+        if self._stale(epoch):
+            return
         self.close_stdin()
         self._kill_all()
         proc = self._proc
@@ -382,6 +412,35 @@ class Relay:
                     output.closed = True
             self._cond.notify_all()
 
+    def reset(self, epoch: int | None = None) -> bool:
+        """Makes the relay ready for another :meth:`start`, if its session ended cleanly.
+
+        Clean: the supervisor has exited (it swept its CLI's tag then) and both pipes reached
+        EOF. Nothing of the session is left then but this process; its state is dropped (the
+        spawner thread stays: the next supervisor's parent-death signal needs it).
+
+        Returns:
+            Whether the relay was reset; ``False`` (nothing changed) if the session is not
+            over, ``epoch`` is not the current one, or nothing was started.
+        """
+        proc, out, err = self._proc, self._out, self._err
+        if proc is None or out is None or err is None or self._stale(epoch):
+            return False
+        with self._cond:
+            if self._code is None or not (out.eof and err.eof):
+                return False
+            out.closed = err.closed = True
+            self._cond.notify_all()
+        self.close_stdin()
+        self._remove_dirs()
+        with self._stdin_lock:
+            self._proc = None
+            self._written = 0
+            self._out = self._err = None
+            self._code = None
+            self._tags = set()
+        return True
+
     def status(self) -> dict[str, Any]:
         """For tests and diagnostics: the supervisor's pid and status, the CLI's tags."""
         proc = self._proc
@@ -390,4 +449,5 @@ class Relay:
             "code": self._code,
             "tags": sorted(self._tags),
             "written": self._written,
+            "epoch": self._epoch,
         }
