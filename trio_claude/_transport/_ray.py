@@ -758,7 +758,7 @@ class RayTransport(Transport):
         #: Actors asked of Ray, and sessions started on a reused actor (tests, benchmarks).
         self.actors_created = 0
         self.actors_reused = 0
-        #: Actors asked for, then withdrawn while they waited: an idle one came back first.
+        #: Actors asked for and then withdrawn while they waited (an idle one came back first).
         self.actors_withdrawn = 0
 
     def __repr__(self) -> str:
