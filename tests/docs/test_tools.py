@@ -124,7 +124,7 @@ def test_the_link_checker_finds_missing_files_and_anchors(tmp_path: Path) -> Non
 
 def test_the_markdown_pages_link_only_inside_the_repository() -> None:
     # GitHub renders docs/*.md and benchmarks/README.md too: a relative link must name a file of
-    # this repository (never ../shared/..., never an absolute path of one machine).
+    # this repository (never a folder beside it, never an absolute path of one machine).
     root = DOCS.parent
     pages = [*sorted(DOCS.glob("*.md")), root / "benchmarks" / "README.md"]
     bad = []
