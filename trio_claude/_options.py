@@ -531,6 +531,16 @@ def _spec(
     return {"check": check, "argv": argv, "init": init, "spawn": spawn, "sdk": sdk}
 
 
+def _delivery(default: Literal["initialize", "argv"]) -> Any:
+    """A ``*_delivery`` option: how another option reaches the CLI (``"initialize"`` or
+    ``"argv"``). Its own flags are the ``--await-initialize`` family, built with the others."""
+    return attrs.field(
+        default=default,
+        validator=_check_delivery,
+        metadata=_spec(check=_anything, argv=Built("await_initialize")),
+    )
+
+
 def _later(name: str) -> Check:
     """The check ``name(value)`` of this module, looked up when it runs (defined below)."""
 
@@ -1003,16 +1013,8 @@ class ClaudeAgentOptions:
             check=_later("_check_extra_initialize_fields"), init=Built("extra_initialize_fields")
         ),
     )
-    mcp_servers_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="initialize",
-        validator=_check_delivery,
-        metadata=_spec(check=_anything, argv=Built("await_initialize")),
-    )
-    settings_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="initialize",
-        validator=_check_delivery,
-        metadata=_spec(check=_anything, argv=Built("await_initialize")),
-    )
+    mcp_servers_delivery: Literal["initialize", "argv"] = _delivery("initialize")
+    settings_delivery: Literal["initialize", "argv"] = _delivery("initialize")
     project_config_root: str | None = attrs.field(
         default=None,
         converter=_opt_path,
@@ -1031,26 +1033,10 @@ class ClaudeAgentOptions:
             init=Built("managed_settings"),
         ),
     )
-    managed_settings_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv",
-        validator=_check_delivery,
-        metadata=_spec(check=_anything, argv=Built("await_initialize")),
-    )
-    plugin_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv",
-        validator=_check_delivery,
-        metadata=_spec(check=_anything, argv=Built("await_initialize")),
-    )
-    additional_directories_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv",
-        validator=_check_delivery,
-        metadata=_spec(check=_anything, argv=Built("await_initialize")),
-    )
-    disallowed_tools_delivery: Literal["initialize", "argv"] = attrs.field(
-        default="argv",
-        validator=_check_delivery,
-        metadata=_spec(check=_anything, argv=Built("await_initialize")),
-    )
+    managed_settings_delivery: Literal["initialize", "argv"] = _delivery("argv")
+    plugin_delivery: Literal["initialize", "argv"] = _delivery("argv")
+    additional_directories_delivery: Literal["initialize", "argv"] = _delivery("argv")
+    disallowed_tools_delivery: Literal["initialize", "argv"] = _delivery("argv")
     executable: str | None = attrs.field(
         default=None, metadata=_spec(check=text(nonempty=True), spawn="argv0")
     )
