@@ -46,8 +46,8 @@ reported as that callback raising, never as the SDK's timeout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +154,9 @@ class ControlErrorReply(Exception):
 # ---------------------------------------------------------------------------- permissions
 
 
+_NO_DEADLINE = contextlib.nullcontext()
+
+
 def _permission_handler(options: ClaudeAgentOptions) -> Handler:
     callback = options.can_use_tool
     timeout = options.can_use_tool_timeout
@@ -180,14 +183,16 @@ def _permission_handler(options: ClaudeAgentOptions) -> Handler:
             )
 
         # The SDK's own deadline is this scope: only its expiry is a timeout. A TooSlowError
-        # (or any exception) the callback raises itself is the callback failing.
-        with trio.move_on_after(timeout if timeout is not None else math.inf) as deadline:
+        # (or any exception) the callback raises itself is the callback failing. (No scope
+        # without a timeout: one per request is a measurable part of a round trip.)
+        deadline = trio.move_on_after(timeout) if timeout is not None else None
+        with deadline if deadline is not None else _NO_DEADLINE:
             try:
                 result = await call_maybe_async(
                     callback, tool_name, tool_input, context, what=f"can_use_tool for {tool_name}"
                 )
             except Exception as exc:
-                if timeout is not None and deadline.cancel_called:
+                if deadline is not None and deadline.cancel_called:
                     # The deadline fired and the callback turned trio.Cancelled into an error.
                     return timed_out()
                 logger.warning(
@@ -197,7 +202,7 @@ def _permission_handler(options: ClaudeAgentOptions) -> Handler:
                     exc_info=True,
                 )
                 return deny(tool_name, f"the permission callback raised {type(exc).__name__}")
-        if deadline.cancelled_caught:
+        if deadline is not None and deadline.cancelled_caught:
             return timed_out()
         try:
             answer = encode_permission_result(result, tool_input)

@@ -149,7 +149,13 @@ from ._transport._command import (
     check_initialize_reply,
     needs_open_stdin,
 )
-from ._transport._process import SubprocessTransport, _Process, shutdown_process
+from ._transport._process import (
+    PipeReader,
+    SubprocessTransport,
+    _Process,
+    shutdown_process,
+    write_nowait,
+)
 from ._util import StderrTail, collapse_group
 from .types import (
     InitMessage,
@@ -831,9 +837,10 @@ class _PullQuery:
         return in_time
 
     async def _read_stdout(self, stdout: trio.abc.ReceiveStream) -> None:
+        reader = PipeReader(stdout)
         while not self._stdout_ended:
             try:
-                data = bytes(await stdout.receive_some(_READ_SIZE))
+                data = await reader.receive_some(_READ_SIZE)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                 logger.debug("reading from the CLI failed: %r", exc)
                 data = b""
@@ -985,6 +992,19 @@ class _PullQuery:
             raise SessionClosedError("the CLI's stdin is closed")
         proc = self._proc
         assert proc is not None
+        if not self._write_lock.locked():
+            # Nothing else is writing: straight into the pipe, no trip through send_all.
+            try:
+                written = write_nowait(proc.stdin, data)
+            except OSError as exc:
+                self._stdin_broken = True
+                raise SessionClosedError(f"writing to the CLI failed: {exc!r}") from exc
+            if written == len(data):
+                self._last_activity = trio.current_time()
+                await trio.lowlevel.checkpoint_if_cancelled()
+                return
+            if written:
+                data = data[written:]
         with trio.CancelScope(shield=True):
             with trio.move_on_after(max(self._options.close_timeout, 1.0)) as timer:
                 async with self._write_lock:

@@ -83,7 +83,12 @@ from ._transport._command import (
     check_initialize_reply,
 )
 from ._transport._discovery import find_cli_async
-from ._transport._process import SubprocessTransport, shutdown_process
+from ._transport._process import (
+    PipeReader,
+    SubprocessTransport,
+    shutdown_process,
+    write_nowait,
+)
 from ._util import StderrTail, collapse_group
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -211,6 +216,11 @@ class Session(ControlRequests):
         self._proc: ChildProcess | None = None
         self._io: trio.Nursery | None = None
         self._out_send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
+        # Frames handed to the writer task and not yet written, the pipe written directly when
+        # there are none (see _send_frame), and whether writing has stopped for good.
+        self._unwritten = 0
+        self._stdin: trio.abc.SendStream | None = None
+        self._writes_closed = False
         self._inflight: dict[str, trio.CancelScope] = {}
         self._handlers: dict[str, Handler] = build_handlers(options)
         # Secret values of the child's environment: masked wherever CLI output is shown.
@@ -362,7 +372,7 @@ class Session(ControlRequests):
         if self._trace is not None:
             self._trace.prompt_sent(uuid)
         self._last_activity = trio.current_time()
-        self._out_send.send_nowait(data)
+        self._send_frame(data)
 
     def receive_response(self) -> MessageStream:
         """The messages of the current turn, up to and including its :class:`ResultMessage`.
@@ -551,7 +561,7 @@ class Session(ControlRequests):
         self._inbox.let_reader_go()
         limit = self._options.control_timeout if timeout is None else timeout
         try:
-            self._out_send.send_nowait(data)
+            self._send_frame(data)
             with trio.move_on_after(limit):
                 await pending.done.wait()
         except trio.ClosedResourceError:
@@ -564,7 +574,7 @@ class Session(ControlRequests):
                 # work it is still doing for it (an mcp_call, say). Never raises.
                 try:
                     cancel = {"type": "control_cancel_request", "request_id": request_id}
-                    self._out_send.send_nowait(self._proto.send_raw(cancel))
+                    self._send_frame(self._proto.send_raw(cancel))
                 except Exception as exc:  # the writer is closed: the CLI is going away anyway
                     logger.debug("control_cancel_request for %s not sent: %r", request_id, exc)
         if not pending.done.is_set():
@@ -779,6 +789,7 @@ class Session(ControlRequests):
             self._lifecycle.started()
             io.start_soon(self._reader, proc)
             io.start_soon(self._writer, proc.stdin)
+            self._stdin = proc.stdin
             io.start_soon(self._watch_exit, proc)
             if proc.stderr is not None:
                 io.start_soon(self._stderr_pump, proc.stderr)
@@ -804,6 +815,7 @@ class Session(ControlRequests):
                 if self._close_interrupt:
                     await self._interrupt_for_drain()
                 await self._wait_turns(lambda: not lifecycle.turns_open)
+        self._writes_closed = True
         self._out_send.close()
         # Let the writer flush what is queued (a last control answer, say), briefly.
         with trio.move_on_after(min(1.0, self._options.close_timeout)):
@@ -837,13 +849,36 @@ class Session(ControlRequests):
                 try:
                     await stdin.send_all(b"".join(batch) if len(batch) > 1 else data)
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
-                    # The CLI is gone or closed its stdin; the reader reports why.
+                    # The CLI is gone or closed its stdin; the reader reports why. What comes
+                    # later stays queued (_unwritten is never back to 0): nothing can be written.
                     logger.debug("writing to the CLI failed: %r", exc)
                     break
+                self._unwritten -= len(batch)
                 # Not kept while idle (a frame's buffer is 4 KiB at least, per session).
                 data = batch = None  # type: ignore[assignment]
         finally:
             self._writer_done.set()
+
+    def _send_frame(self, data: bytes) -> None:
+        """Hands one frame to the CLI, in order with every frame before it.
+
+        When nothing is queued ahead of it and stdin is a pipe of ours, the frame is written
+        right here (``write_nowait``); what the pipe does not take at once goes to the writer.
+
+        Raises:
+            trio.ClosedResourceError: The session has stopped writing (it is shutting down).
+        """
+        if self._stdin is not None and not self._unwritten and not self._writes_closed:
+            try:
+                written = write_nowait(self._stdin, data)
+            except OSError:
+                written = 0  # the CLI is gone: the writer meets the error and reports it
+            if written == len(data):
+                return
+            if written:
+                data = data[written:]
+        self._out_send.send_nowait(data)
+        self._unwritten += 1
 
     async def _stderr_pump(self, stream: trio.abc.ReceiveStream) -> None:
         callback = self._options.stderr
@@ -888,7 +923,7 @@ class Session(ControlRequests):
         self._reader_scope.cancel()
 
     async def _reader(self, proc: ChildProcess) -> None:
-        stdout = proc.stdout
+        stdout = PipeReader(proc.stdout)
         proto = self._proto
         inbox = self._inbox
         lifecycle = self._lifecycle
@@ -901,7 +936,7 @@ class Session(ControlRequests):
                         await inbox.wait_for_room(
                             may_pause=not (proto.pending_count or lifecycle.exited)
                         )
-                        data = bytes(await stdout.receive_some(_READ_SIZE))
+                        data = await stdout.receive_some(_READ_SIZE)
                         self._last_activity = trio.current_time()
                         turns_ended = lifecycle.turns_ended
                         proto.receive_data(data)
@@ -1089,7 +1124,7 @@ class Session(ControlRequests):
         if scope.cancel_called or reply is None:
             return  # withdrawn by the CLI (control_cancel_request), or the session is closing
         try:
-            self._out_send.send_nowait(reply)
+            self._send_frame(reply)
         except trio.ClosedResourceError:
             pass
 

@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 import trio
@@ -40,7 +41,7 @@ from .._limits import kill_members, read_all_stats, rlimits_for, scan_tree
 from . import _sweep
 from ._base import ChildProcess, LaunchSpec, Transport
 
-__all__ = ["SubprocessTransport", "shutdown_process"]
+__all__ = ["PipeReader", "SubprocessTransport", "shutdown_process", "write_nowait"]
 
 logger = logging.getLogger("trio_claude")
 
@@ -89,6 +90,81 @@ def _make_preexec(
                 os._exit(1)
 
     return preexec
+
+
+_FdStream: Any = getattr(trio.lowlevel, "FdStream", None)
+
+
+def write_nowait(stream: object, data: bytes) -> int | None:
+    """Writes what a pipe takes of ``data`` right now, from the calling task, without blocking.
+
+    A frame written this way costs no trip through a writer task nor ``send_all``'s checkpoint
+    before its write (two passes of the event loop per control round trip). The caller must
+    know that nothing else is writing to ``stream`` (no ``send_all`` under way), so frames stay
+    whole and in order.
+
+    Returns:
+        The number of bytes written (0 when the pipe is full), or ``None`` when ``stream`` is
+        not a pipe of ours that is still open (use ``send_all``).
+
+    Raises:
+        OSError: The write failed (the reader has gone: ``BrokenPipeError``).
+    """
+    if _FdStream is None or not isinstance(stream, _FdStream):
+        return None
+    fd = stream.fileno()  # -1 once the stream is closed
+    if fd < 0:
+        return None
+    try:
+        return os.write(fd, data)
+    except BlockingIOError:
+        return 0
+
+
+class PipeReader:
+    """Reads a stream with one pass of the event loop per read where ``receive_some`` takes two.
+
+    trio's ``FdStream.receive_some`` checkpoints before it reads, so a read that finds data
+    waiting (the common case: the reader was woken because the pipe became readable) still
+    waits its turn once more. For a pipe of ours this reads first and waits only when the pipe
+    is empty; to stay fair under a flood it checkpoints before a read when the read before did
+    not wait. Any other stream is read with its own ``receive_some``.
+
+    Only one task may read through it (as for ``receive_some``).
+
+    Args:
+        stream: The stream to read.
+    """
+
+    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+        self._stream = stream
+        self._fd_stream = (
+            stream if _FdStream is not None and isinstance(stream, _FdStream) else None
+        )
+        self._waited = True
+
+    async def receive_some(self, max_bytes: int) -> bytes:
+        """Up to ``max_bytes`` bytes; ``b""`` at the end.
+
+        Raises:
+            trio.ClosedResourceError: The stream was closed (also while waiting).
+            OSError: The read failed.
+        """
+        stream = self._fd_stream
+        if stream is None:
+            return bytes(await self._stream.receive_some(max_bytes))
+        if not self._waited:
+            await trio.lowlevel.checkpoint()
+        self._waited = False
+        while True:
+            fd = stream.fileno()  # -1 once closed
+            if fd < 0:
+                raise trio.ClosedResourceError("the stream was closed")
+            try:
+                return os.read(fd, max_bytes)
+            except BlockingIOError:
+                self._waited = True
+                await trio.lowlevel.wait_readable(fd)
 
 
 def _grow_pipe(fd: int) -> None:

@@ -1,0 +1,176 @@
+"""Writing to and reading from the CLI's pipes without the writer task and ``send_all``.
+
+A session writes a frame straight into stdin when nothing is queued ahead of it
+(``_transport/_process.py: write_nowait``) and reads stdout with one pass of the event loop per
+read (``PipeReader``). These tests hold the guarantees those shortcuts must keep: frames whole and
+in order when the pipe is full, closed streams refused, errors surfaced, and a flood still
+letting other tasks run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+import pytest
+import trio
+import trio.testing
+
+import trio_claude as tc
+from trio_claude._session import Session
+from trio_claude._transport._base import LaunchSpec
+from trio_claude._transport._process import PipeReader, write_nowait
+from trio_claude.testing import FakeCLITransport
+
+_SMALL_PIPE = 4096
+
+
+def _pipe(size: int | None = None) -> tuple[int, int]:
+    r, w = os.pipe()
+    if size is not None:
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, size)
+    return r, w
+
+
+async def test_write_nowait_writes_what_the_pipe_takes() -> None:
+    r, w = _pipe(_SMALL_PIPE)
+    stream = trio.lowlevel.FdStream(w)
+    try:
+        assert write_nowait(stream, b"hello\n") == 6
+        assert os.read(r, 100) == b"hello\n"
+        big = b"x" * (_SMALL_PIPE * 4)
+        taken = write_nowait(stream, big)
+        assert taken is not None and 0 < taken < len(big)
+        assert write_nowait(stream, b"more") == 0  # full: nothing taken, nothing raised
+    finally:
+        await stream.aclose()
+        os.close(r)
+
+
+async def test_write_nowait_refuses_closed_and_foreign_streams() -> None:
+    r, w = _pipe()
+    stream = trio.lowlevel.FdStream(w)
+    await stream.aclose()
+    # A closed stream's fd number may already belong to a file opened since: never written.
+    assert write_nowait(stream, b"x") is None
+    os.close(r)
+    send, _receive = trio.testing.memory_stream_pair()
+    assert write_nowait(send, b"x") is None
+
+
+async def test_write_nowait_reports_a_gone_reader() -> None:
+    r, w = _pipe()
+    stream = trio.lowlevel.FdStream(w)
+    os.close(r)
+    try:
+        with pytest.raises(BrokenPipeError):
+            write_nowait(stream, b"x")
+    finally:
+        await stream.aclose()
+
+
+async def test_pipe_reader_reads_then_ends() -> None:
+    r, w = _pipe()
+    reader = PipeReader(trio.lowlevel.FdStream(r))
+    os.write(w, b"abc")
+    assert await reader.receive_some(10) == b"abc"
+    async with trio.open_nursery() as nursery:
+
+        async def write_later() -> None:
+            await trio.testing.wait_all_tasks_blocked()
+            os.write(w, b"def")
+            os.close(w)
+
+        nursery.start_soon(write_later)
+        assert await reader.receive_some(10) == b"def"  # waited for it
+        assert await reader.receive_some(10) == b""
+
+
+async def test_pipe_reader_raises_when_closed_while_waiting() -> None:
+    r, w = _pipe()
+    stream = trio.lowlevel.FdStream(r)
+    reader = PipeReader(stream)
+    caught: list[BaseException] = []
+
+    async def read() -> None:
+        try:
+            await reader.receive_some(10)
+        except trio.ClosedResourceError as exc:
+            caught.append(exc)
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read)
+            await trio.testing.wait_all_tasks_blocked()
+            await stream.aclose()
+        assert len(caught) == 1
+        with pytest.raises(trio.ClosedResourceError):
+            await reader.receive_some(10)
+    finally:
+        os.close(w)
+
+
+async def test_pipe_reader_lets_other_tasks_run_under_a_flood() -> None:
+    """Data always waiting must not starve the loop: a checkpoint at least every other read."""
+    r, w = _pipe()
+    reader = PipeReader(trio.lowlevel.FdStream(r))
+    os.write(w, b"y" * 60_000)
+    ticks = 0
+    reads = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await trio.lowlevel.checkpoint()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(tick)
+        await trio.lowlevel.checkpoint()
+        start = ticks
+        for _ in range(200):
+            assert await reader.receive_some(100) == b"y" * 100
+            reads += 1
+        nursery.cancel_scope.cancel()
+    assert ticks - start >= reads // 2 - 1
+    os.close(w)
+
+
+async def test_pipe_reader_uses_receive_some_of_other_streams() -> None:
+    send, receive = trio.testing.memory_stream_pair()
+    reader = PipeReader(receive)
+    await send.send_all(b"hi")
+    assert await reader.receive_some(10) == b"hi"
+
+
+async def test_frames_stay_whole_and_in_order_when_the_pipe_backs_up() -> None:
+    """A frame the pipe takes only part of goes to the writer; later frames queue behind it.
+
+    Without that (a later small frame written directly while the first one's rest waits) the
+    CLI would read one frame cut by another.
+    """
+    session = Session(
+        tc.ClaudeAgentOptions(), LaunchSpec(argv=["claude"], env={}), FakeCLITransport()
+    )
+    r, w = _pipe(16 * 4096)
+    stdin = trio.lowlevel.FdStream(w)
+    session._stdin = stdin
+    frames = [b"A" * 100_000 + b"\n"] + [b"%d\n" % i for i in range(50)] + [b"B" * 9_000 + b"\n"]
+    got = bytearray()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(session._writer, stdin)
+        session._send_frame(frames[0])  # the pipe takes 64 KiB of it
+        got += os.read(r, 20_000)  # room again, while the rest of the first frame waits
+        for frame in frames[1:]:
+            session._send_frame(frame)
+        session._writes_closed = True
+        session._out_send.close()
+        fd_reader = PipeReader(trio.lowlevel.FdStream(r))
+        while len(got) < sum(map(len, frames)):
+            got += await fd_reader.receive_some(10_000)
+        await session._writer_done.wait()
+    assert bytes(got) == b"".join(frames)
+    assert session._unwritten == 0
+    with pytest.raises(trio.ClosedResourceError):
+        session._send_frame(b"late\n")
+    await stdin.aclose()
