@@ -32,7 +32,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import _common as C
-import attrs
 import trio
 from fanout import ceiling as fan_ceiling
 from fanout import fan_out
@@ -54,33 +53,27 @@ def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
         setattr(owner, name, old)
 
 
-def _no_preexec(parent_pid: int, rlimits: Any = None) -> None:
-    return None
-
-
 def _no_validate(options: Any) -> None:
     return None
 
 
-_spawn = process_mod._spawn
+def _plain_command(spec: Any, parent_pid: int) -> Any:
+    """vfork with no parent-death signal at all (neither ``setpriv`` nor a ``preexec_fn``)."""
+    return list(spec.argv), None
 
 
-def _spawn_under_setpriv(spec: Any, parent_pid: int) -> Any:
-    """vfork, with the parent-death signal set by ``setpriv`` (util-linux) before the exec."""
-    argv = ["setpriv", "--pdeathsig", "TERM", "--", *spec.argv]
-    return _spawn(attrs.evolve(spec, argv=argv), parent_pid)
+def _forking_command(spec: Any, parent_pid: int) -> Any:
+    """The parent-death signal set by a ``preexec_fn``, which makes ``subprocess`` fork."""
+    return list(spec.argv), process_mod._make_preexec(parent_pid)
 
 
 VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
-    "baseline": [],
-    "vfork": [(process_mod, "_make_preexec", _no_preexec)],
-    "vfork+setpriv": [
-        (process_mod, "_make_preexec", _no_preexec),
-        (process_mod, "_spawn", _spawn_under_setpriv),
-    ],
-    "vfork+nodiscovery": [(process_mod, "_make_preexec", _no_preexec)],
-    "vfork+nodiscovery+novalidate": [
-        (process_mod, "_make_preexec", _no_preexec),
+    "baseline (vfork+setpriv)": [],
+    "fork+preexec": [(process_mod, "_command", _forking_command)],
+    "vfork, no death signal": [(process_mod, "_command", _plain_command)],
+    "vfork, none, nodiscovery": [(process_mod, "_command", _plain_command)],
+    "vfork, none, nodiscovery, novalidate": [
+        (process_mod, "_command", _plain_command),
         (session_mod, "validate_options", _no_validate),
     ],
 }

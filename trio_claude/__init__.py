@@ -4,31 +4,33 @@ from typing import TYPE_CHECKING
 
 from . import types as types
 from ._client import ClaudeSDKClient as ClaudeSDKClient
-from ._control_types import AppliedSettings as AppliedSettings
-from ._control_types import BinaryVersion as BinaryVersion
-from ._control_types import CancelAsyncMessageResult as CancelAsyncMessageResult
-from ._control_types import ContextUsage as ContextUsage
-from ._control_types import FileSuggestion as FileSuggestion
-from ._control_types import FileSuggestions as FileSuggestions
-from ._control_types import HookEventSummary as HookEventSummary
-from ._control_types import HookListingEntry as HookListingEntry
-from ._control_types import HooksListing as HooksListing
-from ._control_types import InterruptResult as InterruptResult
-from ._control_types import McpCallResult as McpCallResult
-from ._control_types import McpReadResourceResult as McpReadResourceResult
-from ._control_types import McpResourceContent as McpResourceContent
-from ._control_types import McpServerStatus as McpServerStatus
-from ._control_types import McpSetServersResult as McpSetServersResult
-from ._control_types import PermissionRuleEntry as PermissionRuleEntry
-from ._control_types import PermissionRules as PermissionRules
-from ._control_types import ReadFileResult as ReadFileResult
-from ._control_types import RewindFilesResult as RewindFilesResult
-from ._control_types import SettingsSnapshot as SettingsSnapshot
-from ._control_types import SettingsSource as SettingsSource
-from ._control_types import TaskOutput as TaskOutput
-from ._control_types import UserDialogRequest as UserDialogRequest
-from ._control_types import UserDialogResult as UserDialogResult
-from ._control_types import WorkspaceDirectory as WorkspaceDirectory
+
+# The answers of the control API (``session.get_context_usage()``, ...): imported on first use
+# (names also in _LAZY below). The user-dialog request and answer are eager (see below).
+if TYPE_CHECKING:
+    from ._control_types import AppliedSettings as AppliedSettings
+    from ._control_types import BinaryVersion as BinaryVersion
+    from ._control_types import CancelAsyncMessageResult as CancelAsyncMessageResult
+    from ._control_types import ContextUsage as ContextUsage
+    from ._control_types import FileSuggestion as FileSuggestion
+    from ._control_types import FileSuggestions as FileSuggestions
+    from ._control_types import HookEventSummary as HookEventSummary
+    from ._control_types import HookListingEntry as HookListingEntry
+    from ._control_types import HooksListing as HooksListing
+    from ._control_types import InterruptResult as InterruptResult
+    from ._control_types import McpCallResult as McpCallResult
+    from ._control_types import McpReadResourceResult as McpReadResourceResult
+    from ._control_types import McpResourceContent as McpResourceContent
+    from ._control_types import McpServerStatus as McpServerStatus
+    from ._control_types import McpSetServersResult as McpSetServersResult
+    from ._control_types import PermissionRuleEntry as PermissionRuleEntry
+    from ._control_types import PermissionRules as PermissionRules
+    from ._control_types import ReadFileResult as ReadFileResult
+    from ._control_types import RewindFilesResult as RewindFilesResult
+    from ._control_types import SettingsSnapshot as SettingsSnapshot
+    from ._control_types import SettingsSource as SettingsSource
+    from ._control_types import TaskOutput as TaskOutput
+    from ._control_types import WorkspaceDirectory as WorkspaceDirectory
 from ._errors import BudgetExceededError as BudgetExceededError
 from ._errors import ClaudeSDKError as ClaudeSDKError
 from ._errors import CLIConnectionError as CLIConnectionError
@@ -83,8 +85,12 @@ from ._transport._base import LaunchSpec as LaunchSpec
 from ._transport._base import Transport as Transport
 from ._transport._discovery import find_cli as find_cli
 from ._transport._process import SubprocessTransport as SubprocessTransport
-from ._transport._ssh import SSHTransport as SSHTransport
-from ._transport._ray import RayTransport as RayTransport
+
+# Remote transports: imported on first use (names also in _LAZY below).
+if TYPE_CHECKING:
+    from ._transport._ray import RayTransport as RayTransport
+    from ._transport._ssh import SSHTransport as SSHTransport
+
 from ._version import CLI_VERSION as CLI_VERSION
 from ._version import __version__ as __version__
 from .types import ActiveGoalMessage as ActiveGoalMessage
@@ -237,21 +243,22 @@ if TYPE_CHECKING:
     from ._hooks import WorktreeCreateHookSpecificOutput as WorktreeCreateHookSpecificOutput
     from ._hooks import WorktreeRemoveHookInput as WorktreeRemoveHookInput
 
-from ._mcp import AudioContent as AudioContent
-from ._mcp import ElicitationRequest as ElicitationRequest
-from ._mcp import ElicitationResult as ElicitationResult
-from ._mcp import EmbeddedResource as EmbeddedResource
-from ._mcp import ImageContent as ImageContent
-from ._mcp import McpSdkServerConfig as McpSdkServerConfig
-from ._mcp import ResourceLink as ResourceLink
-from ._mcp import SdkMcpServer as SdkMcpServer
-from ._mcp import SdkMcpTool as SdkMcpTool
-from ._mcp import TextContent as TextContent
-from ._mcp import ToolAnnotations as ToolAnnotations
-from ._mcp import ToolContent as ToolContent
-from ._mcp import ToolResult as ToolResult
-from ._mcp import create_sdk_mcp_server as create_sdk_mcp_server
-from ._mcp import tool as tool
+# In-process MCP servers: imported on first use (names also in _LAZY below).
+if TYPE_CHECKING:
+    from ._mcp import AudioContent as AudioContent
+    from ._mcp import EmbeddedResource as EmbeddedResource
+    from ._mcp import ImageContent as ImageContent
+    from ._mcp import McpSdkServerConfig as McpSdkServerConfig
+    from ._mcp import ResourceLink as ResourceLink
+    from ._mcp import SdkMcpServer as SdkMcpServer
+    from ._mcp import SdkMcpTool as SdkMcpTool
+    from ._mcp import TextContent as TextContent
+    from ._mcp import ToolAnnotations as ToolAnnotations
+    from ._mcp import ToolContent as ToolContent
+    from ._mcp import ToolResult as ToolResult
+    from ._mcp import create_sdk_mcp_server as create_sdk_mcp_server
+    from ._mcp import tool as tool
+
 from ._options import ElicitationCallback as ElicitationCallback
 from ._options import UserDialogCallback as UserDialogCallback
 from ._permissions import PermissionBehavior as PermissionBehavior
@@ -264,6 +271,10 @@ from ._permissions import PermissionUpdate as PermissionUpdate
 from ._permissions import PermissionUpdateDestination as PermissionUpdateDestination
 from ._permissions import PermissionUpdateType as PermissionUpdateType
 from ._permissions import ToolPermissionContext as ToolPermissionContext
+from ._elicitation import ElicitationRequest as ElicitationRequest
+from ._elicitation import ElicitationResult as ElicitationResult
+from ._user_dialog import UserDialogRequest as UserDialogRequest
+from ._user_dialog import UserDialogResult as UserDialogResult
 
 # --- on-disk sessions and session stores (issue 5) ---
 # Imported on first use (see the end of this file): add a name under TYPE_CHECKING here and
@@ -379,6 +390,44 @@ if TYPE_CHECKING:
 # Name -> module, for the names imported above under ``if TYPE_CHECKING:`` (type checkers
 # see those imports; tests/unit/test_lazy_exports.py checks that the two lists agree).
 _LAZY: dict[str, str] = {
+    "AppliedSettings": "._control_types",
+    "BinaryVersion": "._control_types",
+    "CancelAsyncMessageResult": "._control_types",
+    "ContextUsage": "._control_types",
+    "FileSuggestion": "._control_types",
+    "FileSuggestions": "._control_types",
+    "HookEventSummary": "._control_types",
+    "HookListingEntry": "._control_types",
+    "HooksListing": "._control_types",
+    "InterruptResult": "._control_types",
+    "McpCallResult": "._control_types",
+    "McpReadResourceResult": "._control_types",
+    "McpResourceContent": "._control_types",
+    "McpServerStatus": "._control_types",
+    "McpSetServersResult": "._control_types",
+    "PermissionRuleEntry": "._control_types",
+    "PermissionRules": "._control_types",
+    "ReadFileResult": "._control_types",
+    "RewindFilesResult": "._control_types",
+    "SettingsSnapshot": "._control_types",
+    "SettingsSource": "._control_types",
+    "TaskOutput": "._control_types",
+    "WorkspaceDirectory": "._control_types",
+    "AudioContent": "._mcp",
+    "EmbeddedResource": "._mcp",
+    "ImageContent": "._mcp",
+    "McpSdkServerConfig": "._mcp",
+    "ResourceLink": "._mcp",
+    "SdkMcpServer": "._mcp",
+    "SdkMcpTool": "._mcp",
+    "TextContent": "._mcp",
+    "ToolAnnotations": "._mcp",
+    "ToolContent": "._mcp",
+    "ToolResult": "._mcp",
+    "create_sdk_mcp_server": "._mcp",
+    "tool": "._mcp",
+    "RayTransport": "._transport._ray",
+    "SSHTransport": "._transport._ssh",
     "install_cli": "._install",
     "HOOK_INPUT_TYPES": "._hooks",
     "HOOK_SPECIFIC_OUTPUT_TYPES": "._hooks",

@@ -55,14 +55,8 @@ import attrs
 import orjson
 import trio
 
-from ._control_types import UserDialogRequest, UserDialogResult
+from ._elicitation import ElicitationRequest, ElicitationResult
 from ._hook_context import HookContext
-from ._mcp import (
-    ElicitationRequest,
-    ElicitationResult,
-    McpServerConnection,
-    sdk_server_instance,
-)
 from ._options import ClaudeAgentOptions, coerce_hook_matcher, is_sdk_server
 from ._permissions import (
     PermissionResultDeny,
@@ -71,6 +65,7 @@ from ._permissions import (
 )
 from ._threads import call_maybe_async
 from ._transport._command import register_hooks
+from ._user_dialog import UserDialogRequest, UserDialogResult
 
 __all__ = [
     "HOOK_DEADLINE_GRACE",
@@ -82,6 +77,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from ._mcp import McpServerConnection
     from ._otel import SessionTrace
     from ._protocol._connection import ClaudeProtocol
     from ._protocol._events import ControlRequest
@@ -325,6 +321,9 @@ class McpRouter:
         wire: dict[str, Any] = {}
         for key, config in servers.items():
             if is_sdk_server(config):
+                # Loaded with the first in-process server: most sessions have none.
+                from ._mcp import McpServerConnection, sdk_server_instance
+
                 server = sdk_server_instance(config)
                 if server is not None:
                     self.connections[key] = McpServerConnection(server)

@@ -18,28 +18,28 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._callbacks import Handler, McpRouter
-from ._control_types import (
-    BinaryVersion,
-    CancelAsyncMessageResult,
-    ContextUsage,
-    FileSuggestions,
-    HooksListing,
-    InterruptResult,
-    McpCallResult,
-    McpReadResourceResult,
-    McpServerStatus,
-    McpSetServersResult,
-    PermissionRules,
-    ReadFileResult,
-    RewindFilesResult,
-    SettingsSnapshot,
-    TaskOutput,
-)
 from ._errors import ControlRequestError, MessageParseError
 from ._protocol._codec import decode_server_info
 from .types import AgentInfo, ModelInfo, ServerInfo, SlashCommand
 
 if TYPE_CHECKING:
+    from ._control_types import (
+        BinaryVersion,
+        CancelAsyncMessageResult,
+        ContextUsage,
+        FileSuggestions,
+        HooksListing,
+        InterruptResult,
+        McpCallResult,
+        McpReadResourceResult,
+        McpServerStatus,
+        McpSetServersResult,
+        PermissionRules,
+        ReadFileResult,
+        RewindFilesResult,
+        SettingsSnapshot,
+        TaskOutput,
+    )
     from ._inbox import Inbox
     from ._protocol._lifecycle import Lifecycle
 
@@ -65,6 +65,7 @@ class ControlRequests:
     def server_info(self) -> ServerInfo | None:
         """The typed ``initialize`` reply (the session implements it)."""
         raise NotImplementedError
+
     _handlers: dict[str, Handler]
 
     if TYPE_CHECKING:
@@ -123,6 +124,8 @@ class ControlRequests:
             fields["send_now"] = True
             if message_uuid is not None:
                 fields["message_uuid"] = message_uuid
+        from ._control_types import InterruptResult
+
         result = InterruptResult.from_wire(await self._request("interrupt", fields))
         if result.cancelled:
             self._prompts_withdrawn(result.cancelled)
@@ -168,6 +171,8 @@ class ControlRequests:
         fields: dict[str, Any] = {"user_message_id": user_message_id}
         if dry_run:
             fields["dry_run"] = True
+        from ._control_types import RewindFilesResult
+
         return RewindFilesResult.from_wire(await self._request("rewind_files", fields))
 
     async def mcp_status(self) -> list[McpServerStatus]:
@@ -175,6 +180,8 @@ class ControlRequests:
         reply = await self._request("mcp_status", {})
         servers = reply.get("mcpServers")
         entries = servers if isinstance(servers, list) else []
+        from ._control_types import McpServerStatus
+
         return [McpServerStatus.from_wire(s) for s in entries if isinstance(s, dict)]
 
     async def set_mcp_servers(self, servers: Mapping[str, Any]) -> McpSetServersResult:
@@ -187,6 +194,8 @@ class ControlRequests:
         router = self._handlers["mcp_message"]
         assert isinstance(router, McpRouter)
         reply = await self._request("mcp_set_servers", {"servers": router.add(servers)})
+        from ._control_types import McpSetServersResult
+
         result = McpSetServersResult.from_wire(reply)
         router.remove(result.removed)
         return result
@@ -210,6 +219,8 @@ class ControlRequests:
             detail: ``"summary"`` or ``"full"`` (newer CLIs).
         """
         fields = {"detail": detail} if detail is not None else {}
+        from ._control_types import ContextUsage
+
         return ContextUsage.from_wire(await self._request("get_context_usage", fields))
 
     async def get_usage(self) -> dict[str, Any]:
@@ -264,6 +275,8 @@ class ControlRequests:
             reply = await self._request("read_file", fields)
         except ControlRequestError:
             return None
+        from ._control_types import ReadFileResult
+
         return ReadFileResult.from_wire(reply) if "contents" in reply else None
 
     async def background_tasks(self, tool_use_id: str | None = None) -> dict[str, Any]:
@@ -280,6 +293,8 @@ class ControlRequests:
             ``effective`` (merged), ``sources`` (each layer, lowest priority first) and
             ``applied`` (model, effort...).
         """
+        from ._control_types import SettingsSnapshot
+
         return SettingsSnapshot.from_wire(await self._request("get_settings", {}))
 
     async def update_settings(
@@ -316,6 +331,8 @@ class ControlRequests:
             Whether it was dropped (``False``: a turn already took it in, or it never reached
             the queue).
         """
+        from ._control_types import CancelAsyncMessageResult
+
         result = CancelAsyncMessageResult.from_wire(
             await self._request("cancel_async_message", {"message_uuid": message_uuid})
         )
@@ -373,6 +390,8 @@ class ControlRequests:
         Raises:
             ControlRequestError: No such task in this session.
         """
+        from ._control_types import TaskOutput
+
         return TaskOutput.from_wire(await self._request("get_task_output", {"task_id": task_id}))
 
     async def end_session(self, *, reason: str | None = None) -> None:
@@ -467,6 +486,8 @@ class ControlRequests:
 
     async def get_binary_version(self) -> BinaryVersion:
         """The CLI binary's version (and build time)."""
+        from ._control_types import BinaryVersion
+
         return BinaryVersion.from_wire(await self._request("get_binary_version", {}))
 
     async def file_suggestions(self, query: str) -> FileSuggestions:
@@ -475,6 +496,8 @@ class ControlRequests:
         Args:
             query: The partial path.
         """
+        from ._control_types import FileSuggestions
+
         return FileSuggestions.from_wire(await self._request("file_suggestions", {"query": query}))
 
     async def register_repo_root(
@@ -526,10 +549,14 @@ class ControlRequests:
 
     async def get_hooks_listing(self) -> HooksListing:
         """The hooks in force, as the ``/hooks`` menu lists them (settings, session, plugins)."""
+        from ._control_types import HooksListing
+
         return HooksListing.from_wire(await self._request("get_hooks_listing", {}))
 
     async def list_permission_rules(self) -> PermissionRules:
         """The live permission rules and working directories (what ``/permissions`` lists)."""
+        from ._control_types import PermissionRules
+
         return PermissionRules.from_wire(await self._request("list_permission_rules", {}))
 
     # ------------------------------------------------------------------ MCP
@@ -568,6 +595,8 @@ class ControlRequests:
             fields["result_not_for_model"] = result_not_for_model
         if check_permissions is not None:
             fields["check_permissions"] = check_permissions
+        from ._control_types import McpCallResult
+
         return McpCallResult.from_wire(await self._request("mcp_call", fields, timeout=timeout))
 
     async def mcp_read_resource(self, server_name: str, uri: str) -> McpReadResourceResult:
@@ -584,6 +613,8 @@ class ControlRequests:
             ControlRequestError: Not a ``ui://`` URI, an unknown or disconnected server, or
                 the server's own error.
         """
+        from ._control_types import McpReadResourceResult
+
         return McpReadResourceResult.from_wire(
             await self._request("mcp_read_resource", {"serverName": server_name, "uri": uri})
         )

@@ -20,15 +20,16 @@ from typing import Any, Literal
 
 import attrs
 
-from ._control_types import UserDialogRequest
+# The callback argument types (HookContext, ElicitationRequest, PermissionResult,
+# ToolPermissionContext, UserDialogRequest) are imported at run time, not under TYPE_CHECKING, so
+# that typing.get_type_hints() resolves the callback aliases below; none of these modules imports
+# this one. ElicitationRequest and UserDialogRequest come from small modules of their own, not
+# from _mcp or _control_types, which ``import trio_claude`` does not load.
 from ._dataclass_compat import dataclass_compatible
+from ._elicitation import ElicitationRequest
 from ._errors import ConfigurationError
 from ._hook_context import HookContext
 from ._limits import ResourceLimits, check_resource_limits
-from ._mcp import ElicitationRequest
-
-# Imported at run time (not under TYPE_CHECKING) so typing.get_type_hints() resolves the callback
-# aliases below; none of these modules imports this one.
 from ._option_spec import (
     Built,
     Check,
@@ -47,6 +48,7 @@ from ._option_spec import (
 from ._permissions import PermissionResult, ToolPermissionContext
 from ._redact import redact_repr
 from ._telemetry import check_telemetry
+from ._user_dialog import UserDialogRequest
 
 __all__ = [
     "EFFORT_LEVELS",

@@ -31,6 +31,7 @@ from tests.integration._blocking_support import (
     facade_threads,
     wait_until_blocked,
 )
+from trio_claude._transport import _guardian
 from trio_claude.testing.fake_cli import (
     Exit,
     FakeCLIProcessTransport,
@@ -53,6 +54,7 @@ def options(script: FakeScript, tmp_path: Path, **kw: Any) -> tc.ClaudeAgentOpti
 
 @pytest.fixture(autouse=True)
 def no_leaks() -> Any:
+    _guardian.ensure()  # one per application, by design: not a leak (see _transport/_guardian.py)
     before = set(descendants(os.getpid()))
     assert facade_threads() == []
     yield

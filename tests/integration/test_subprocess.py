@@ -211,3 +211,57 @@ async def test_a_crashed_parent_leaves_no_orphan() -> None:
     finally:
         parent.kill()
         await parent.wait()
+
+
+STUBBORN_PARENT = """
+import os, sys, trio
+from trio_claude._transport import _guardian
+from trio_claude._transport._base import LaunchSpec
+from trio_claude._transport._process import SubprocessTransport
+
+_guardian.GRACE = 0.2
+CHILD = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+
+async def main():
+    spec = LaunchSpec(argv=[sys.executable, "-c", CHILD], env=dict(os.environ))
+    async with trio.open_nursery() as nursery:
+        proc = await SubprocessTransport().start(spec, nursery)
+        # A process that is not ours, announced under a tag it does not carry (a reused pid).
+        _guardian.announce(int(sys.argv[1]), "0" * 32)
+        print(proc.pid, _guardian._popen.pid, flush=True)
+        await trio.sleep(60)
+
+trio.run(main)
+"""
+
+
+async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_not_start() -> None:
+    """After its grace the guardian SIGKILLs a CLI that ignores SIGTERM; it never signals a
+    process that does not carry the announced tag (a pid reused since the announcement)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the guardian is Linux-only")
+    bystander = await trio.lowlevel.open_process(
+        [sys.executable, "-c", "import time; time.sleep(60)"]
+    )
+    parent = await trio.lowlevel.open_process(
+        [sys.executable, "-c", STUBBORN_PARENT, str(bystander.pid)], stdout=subprocess.PIPE
+    )
+    try:
+        assert parent.stdout is not None
+        line = b""
+        with trio.fail_after(10):
+            while not line.endswith(b"\n"):
+                line += await parent.stdout.receive_some(100)
+        child, guardian = (int(x) for x in line.split())
+        assert alive(child) and alive(guardian)
+        parent.kill()
+        await parent.wait()
+        with trio.fail_after(10):
+            while alive(child) or alive(guardian):
+                await trio.sleep(0.02)
+        assert bystander.returncode is None and alive(bystander.pid)
+    finally:
+        parent.kill()
+        await parent.wait()
+        bystander.kill()
+        await bystander.wait()

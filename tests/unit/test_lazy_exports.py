@@ -112,3 +112,102 @@ def test_rare_path_modules_load_on_first_use() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+_LAZY_MODULES = [
+    "trio_claude._transport._ray",
+    "trio_claude._transport._ssh",
+    "trio_claude._transport._ray_actor",
+    "trio_claude._transport._ssh_remote",
+    "trio_claude._hooks",
+    "trio_claude._pool",
+    "trio_claude._resumable",
+    "trio_claude._session_store",
+    "trio_claude._sessions",
+    "trio_claude._install",
+    "trio_claude._official_types",
+    "trio_claude.teams",
+]
+
+#: Loaded on first use of the control methods, of an in-process MCP server, of a schema check.
+_LAZY_FEATURE_MODULES = [
+    "trio_claude._control_types",
+    "trio_claude._mcp",
+    "trio_claude._jsonschema",
+]
+
+_NOT_IMPORTED = """
+import sys
+import trio_claude as tc
+lazy = {modules!r}
+loaded = [m for m in lazy if m in sys.modules]
+assert not loaded, loaded
+# what a session without callbacks needs does not load them either
+from trio_claude._callbacks import build_handlers
+build_handlers(tc.ClaudeAgentOptions())
+loaded = [m for m in lazy if m in sys.modules]
+assert not loaded, loaded
+print("ok")
+"""
+
+
+def _check_not_imported(modules: list[str]) -> None:
+    script = _NOT_IMPORTED.format(modules=modules)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_import_loads_no_optional_module() -> None:
+    # ``import trio_claude`` within its budget (benchmarks/import_time.py, DESIGN.md section 6):
+    # the remote transports and the other rare paths load on first use (fresh interpreter).
+    _check_not_imported(_LAZY_MODULES)
+
+
+def test_import_loads_neither_control_types_nor_mcp() -> None:
+    _check_not_imported(_LAZY_FEATURE_MODULES)
+
+
+def test_lazy_modules_still_provide_their_names() -> None:
+    script = textwrap.dedent(
+        """
+        import trio_claude as tc
+        assert tc.ContextUsage.__module__ == "trio_claude._control_types"
+        assert tc.SdkMcpServer.__module__ == "trio_claude._mcp"
+        assert tc.RayTransport.__module__ == "trio_claude._transport._ray"
+        assert tc.SSHTransport.__module__ == "trio_claude._transport._ssh"
+        from trio_claude import create_sdk_mcp_server, tool
+        assert callable(create_sdk_mcp_server) and callable(tool)
+        print("ok")
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_callback_types_are_shared_by_their_modules() -> None:
+    # ElicitationRequest/Result and UserDialogRequest/Result live in small modules (the options'
+    # annotations need them at import); _mcp and _control_types re-export the same classes.
+    from trio_claude import _control_types, _elicitation, _mcp, _user_dialog
+
+    assert (
+        trio_claude.ElicitationRequest is _mcp.ElicitationRequest is _elicitation.ElicitationRequest
+    )
+    assert trio_claude.ElicitationResult is _mcp.ElicitationResult is _elicitation.ElicitationResult
+    assert trio_claude.UserDialogRequest is _control_types.UserDialogRequest
+    assert trio_claude.UserDialogResult is _control_types.UserDialogResult
+    assert _user_dialog.UserDialogRequest is trio_claude.UserDialogRequest
+
+
+def test_options_annotations_resolve() -> None:
+    # The callback aliases (CanUseTool, ElicitationCallback, ...) name classes by string;
+    # typing.get_type_hints() (Sphinx, cattrs, users) resolves them from the options' module.
+    import typing
+
+    hints = typing.get_type_hints(trio_claude.ClaudeAgentOptions)
+    assert "can_use_tool" in hints and "on_elicitation" in hints and "on_user_dialog" in hints

@@ -2,16 +2,17 @@
 
 Why not ``trio.lowlevel.open_process``: it forks from a cached worker thread, and Linux delivers
 ``PR_SET_PDEATHSIG`` when the *thread* that forked exits, so an idle worker thread retiring would
-kill a healthy CLI. We fork from one dedicated thread that lives as long as the interpreter, then
-wrap the pipes in trio streams ourselves and wait for exit with a pidfd (no SIGCHLD games).
+kill a healthy CLI. We spawn from one dedicated thread that lives as long as the interpreter,
+then wrap the pipes in trio streams ourselves and wait for exit with a pidfd (no SIGCHLD games).
 
 Every child gets its own process group (``start_new_session``), so stopping the CLI also stops
-what stayed in its group, and, on Linux, the death signal, so a crashed parent leaves no orphan
-behind. The death signal is asked for by ``setpriv --pdeathsig`` (util-linux) in front of the
-command line when it is there, rather than by a ``preexec_fn``: any ``preexec_fn`` makes
-``subprocess`` fork the whole interpreter instead of using ``vfork``, which costs milliseconds
-per spawn (more the bigger the application) and page faults afterwards. Resource limits still
-need the ``preexec_fn``.
+what stayed in its group. A crashed parent leaves no CLI behind: on Linux the guardian
+(``_guardian``, one small process per application) stops every CLI we started once we are gone.
+The spawn itself then uses ``vfork``: any ``preexec_fn`` makes ``subprocess`` fork the whole
+interpreter, which costs milliseconds per spawn (more the bigger the application) and page
+faults afterwards. Resource limits, and a CLI run as another user, still ask for the death
+signal per child: ``setpriv --pdeathsig`` (util-linux) in front of the command line when it is
+there, else a ``preexec_fn`` (which resource limits need anyway).
 
 The CLI runs its ``Bash`` tools in sessions of their own, outside that group, so every child
 also gets a random tag in its environment (``TRIO_CLAUDE_PROCESS_TAG``, see ``_sweep``): once
@@ -38,7 +39,7 @@ import trio
 
 from .._errors import CLIConnectionError, CLINotFoundError
 from .._limits import kill_members, read_all_stats, rlimits_for, scan_tree
-from . import _sweep
+from . import _guardian, _sweep
 from ._base import ChildProcess, LaunchSpec, Transport
 
 __all__ = ["PipeReader", "SubprocessTransport", "shutdown_process", "write_nowait"]
@@ -227,6 +228,7 @@ class _Process(ChildProcess):
                 # cannot have been reused: stop whatever it left running in its group, then reap.
                 self._signal_group(signal.SIGKILL)
             self._popen.wait()
+            _guardian.forget(self._popen.pid)
             self._close_pidfd()
         if not self._swept:
             # Reaped, whatever ended it: kill what it left behind outside its group (its tools).
@@ -284,6 +286,7 @@ class _Process(ChildProcess):
             popen.wait(timeout=reap_timeout)
         except subprocess.TimeoutExpired:
             return None
+        _guardian.forget(popen.pid)
         if self._pidfd is not None:
             try:
                 trio.lowlevel.notify_closing(self._pidfd)
@@ -403,20 +406,29 @@ def _setpriv_path() -> str | None:
     return _setpriv
 
 
-def _command(spec: LaunchSpec, parent_pid: int) -> tuple[list[str], Callable[[], None] | None]:
-    """The command line and the ``preexec_fn`` (``None`` when ``vfork`` can be used)."""
+def _command(
+    spec: LaunchSpec, parent_pid: int
+) -> tuple[list[str], Callable[[], None] | None, bool]:
+    """The command line, the ``preexec_fn`` (``None`` when ``vfork`` can be used), and whether
+    the guardian stands in for the parent-death signal (it must then be told the pid)."""
     argv = list(spec.argv)
     rlimits = rlimits_for(spec.resource_limits)
+    if not rlimits and spec.user is None and _guardian.supported() and _guardian.ensure():
+        return argv, None, True
+    # Another user's process cannot be signalled by our guardian: that child asks for the
+    # signal itself.
     setpriv = _setpriv_path()
     if rlimits or setpriv is None:
-        return argv, _make_preexec(parent_pid, rlimits)
+        return argv, _make_preexec(parent_pid, rlimits), False
     # If this process died between the spawn and setpriv's prctl, the CLI would read EOF on its
     # stdin (our end of the pipe closes with us) and exit on its own.
-    return [setpriv, "--pdeathsig", "TERM", "--", *argv], None
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv], None, False
 
 
-def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    argv, preexec = _command(spec, parent_pid)
+def _spawn(
+    spec: LaunchSpec, parent_pid: int, tag: str
+) -> tuple[subprocess.Popen[bytes], int, int, int]:
+    argv, preexec, guarded = _command(spec, parent_pid)
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -440,6 +452,11 @@ def _spawn(spec: LaunchSpec, parent_pid: int) -> tuple[subprocess.Popen[bytes], 
         raise
     for fd in (in_r, out_w, err_w):
         os.close(fd)
+    if guarded and not _guardian.announce(popen.pid, tag):
+        # Gone since ensure() (killed by someone): this CLI stops when its stdin closes.
+        logger.warning(
+            "the guardian is gone: pid %s is not stopped if this process dies", popen.pid
+        )
     return popen, in_w, out_r, err_r
 
 
@@ -461,7 +478,7 @@ class SubprocessTransport(Transport):
         """
         tag = _sweep.new_tag()
         spec = attrs.evolve(spec, env=_sweep.tag_env(spec.env, tag))
-        future = _get_spawner().submit(_spawn, spec, os.getpid())
+        future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
         token = trio.lowlevel.current_trio_token()
         done = trio.Event()
         future.add_done_callback(lambda _: token.run_sync_soon(done.set))
