@@ -39,7 +39,9 @@ class Inbox:
         #: Messages handed out since the last checkpoint (receivers checkpoint once per batch).
         self.since_checkpoint = 0
         self._wakeup = trio.Event()
-        self._room: trio.Event | None = None
+        #: Set while the reader waits for room (public so a receiver's per-message check is an
+        #: attribute load, not a property call; only the inbox assigns it).
+        self.room: trio.Event | None = None
 
     def __len__(self) -> int:
         return len(self.queue)
@@ -52,7 +54,7 @@ class Inbox:
     @property
     def reader_paused(self) -> bool:
         """Whether the reader waits for room right now."""
-        return self._room is not None
+        return self.room is not None
 
     def note_batch(self, nbytes: int, nevents: int) -> None:
         """Updates the average message size from one read of ``nbytes`` giving ``nevents``."""
@@ -80,21 +82,21 @@ class Inbox:
 
     def room_made(self) -> None:
         """A receiver took messages: resume the reader if it is paused and there is room now."""
-        room = self._room
+        room = self.room
         if room is not None and self.queued_bytes <= self.max_bytes:
             room.set()
 
     def let_reader_go(self) -> None:
         """Resumes a paused reader whatever the bound (a control answer must be read)."""
-        if self._room is not None:
-            self._room.set()
+        if self.room is not None:
+            self.room.set()
 
     async def wait_for_room(self, may_pause: bool) -> None:
         """The reader's check before each read: pause while over the bound and ``may_pause``."""
         if not may_pause or self.queued_bytes <= self.max_bytes:
             return
-        self._room = trio.Event()
+        self.room = trio.Event()
         try:
-            await self._room.wait()
+            await self.room.wait()
         finally:
-            self._room = None
+            self.room = None

@@ -118,8 +118,10 @@ __all__ = [
 
 logger = logging.getLogger("trio_claude")
 
-#: Bytes asked of the pipe per read. Large reads mean few wakeups when the CLI floods.
+#: Bytes asked of the pipe per read, and after a read that filled that (the CLI floods): fewer
+#: reads and wakeups per megabyte (the pipe holds 1 MiB), without a 256 KiB buffer per small read.
 _READ_SIZE = 64 * 1024
+_FLOOD_READ_SIZE = 256 * 1024
 #: After the CLI exits, how long its last output may take to arrive before the session stops
 #: reading (a process it started may hold stdout open forever).
 EXIT_GRACE = 2.0
@@ -927,6 +929,7 @@ class Session(ControlRequests):
         proto = self._proto
         inbox = self._inbox
         lifecycle = self._lifecycle
+        size = _READ_SIZE
         try:
             with self._reader_scope:
                 try:
@@ -936,7 +939,7 @@ class Session(ControlRequests):
                         await inbox.wait_for_room(
                             may_pause=not (proto.pending_count or lifecycle.exited)
                         )
-                        data = await stdout.receive_some(_READ_SIZE)
+                        data = await stdout.receive_some(size)
                         self._last_activity = trio.current_time()
                         turns_ended = lifecycle.turns_ended
                         proto.receive_data(data)
@@ -947,6 +950,7 @@ class Session(ControlRequests):
                             self._notify_turns()
                         if not data:
                             break
+                        size = _FLOOD_READ_SIZE if len(data) >= size else _READ_SIZE
                         # Not kept while waiting for the next read: the bytes, and the frames
                         # parsed from them (a turn's result and init are ~18 KiB).
                         data = b""
@@ -999,12 +1003,18 @@ class Session(ControlRequests):
     def _handle_events(self, events: list[Event], nbytes: int) -> None:
         inbox = self._inbox
         inbox.note_batch(nbytes, len(events))
-        append = inbox.queue.append
-        plumbing = self._plumbing
-        delivered = 0
         # For the stall watchdog's message; nothing is kept between turns (a parsed result is
         # ~18 KiB, per idle session).
         self._last_event = events[-1] if self._lifecycle.live_turn_open else None
+        if self._proto.only_message_lines:
+            # The usual read: message lines only, queued undecoded in one go (lines are only
+            # deferred when no budget or trace must see them, and they need no plumbing).
+            inbox.queue.extend(events)  # type: ignore[arg-type]
+            inbox.wake()
+            return
+        append = inbox.queue.append
+        plumbing = self._plumbing
+        delivered = 0
         budget = self._budget
         trace = self._trace
         for event in events:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+import orjson
 import trio
 
 from ._inbox import CHECKPOINT_EVERY, Inbox
-from ._protocol._connection import ClaudeProtocol
+from ._protocol._connection import DEFERRED_DECODERS, ClaudeProtocol
 from .types import Message, ResultMessage
 
 if TYPE_CHECKING:
     from ._errors import BudgetExceededError
 
 __all__ = ["MessageStream", "StreamSource"]
+
+_loads = orjson.loads
 
 
 class StreamSource(Protocol):
@@ -50,6 +53,11 @@ class MessageStream:
         self, session: StreamSource, *, until_result: bool, until_input_done: bool = False
     ) -> None:
         self._session = session
+        # The per-message fast path's attributes, looked up once: a session's inbox, queue and
+        # protocol core never change.
+        self._inbox = session._inbox
+        self._queue = session._inbox.queue
+        self._decode_deferred = session._proto.decode_deferred
         self._until_result = until_result
         self._until_input_done = until_input_done
         self._finished = False
@@ -63,33 +71,43 @@ class MessageStream:
         return self._finished
 
     async def __anext__(self) -> Message:
-        session = self._session
         if self._finished:
-            error = session._take_budget_error()
+            error = self._session._take_budget_error()
             if error is not None:
                 # The turn that crossed a limit has delivered its result; now say why it ended.
                 raise error
             raise StopAsyncIteration
-        inbox = session._inbox
-        queue = inbox.queue
+        queue = self._queue
+        inbox = self._inbox
         if queue and inbox.since_checkpoint < CHECKPOINT_EVERY:
             # Fast path: a message is already here; the checkpoint is taken once per batch.
             inbox.since_checkpoint += 1
             message = queue.popleft()
-            if inbox.reader_paused:
+            if inbox.room is not None:
                 inbox.room_made()
-            if message.__class__ is bytes:
-                decoded = session._proto.decode_deferred(message)
+            cls = message.__class__
+            if cls is bytes:
+                # ClaudeProtocol.decode_deferred's usual case, inlined: one call less per
+                # message. Anything unusual is left to decode_deferred itself.
+                try:
+                    kind, decoder = DEFERRED_DECODERS[message[9]]  # type: ignore[index]
+                    obj = _loads(message)  # type: ignore[arg-type]
+                    if obj["type"] == kind:
+                        return decoder(obj)
+                except Exception:
+                    pass
+                decoded = self._decode_deferred(message)  # type: ignore[arg-type]
                 if decoded is not None:
                     return decoded
                 # not JSON after all: logged by the reader, skipped
-            elif message.__class__ is ResultMessage:
-                ends = session._proto.ends_turn(message)
+            elif cls is ResultMessage:
+                ends = self._session._proto.ends_turn(message)  # type: ignore[arg-type]
                 if self._until_result:
                     self._finished = ends
-                return message
+                return message  # type: ignore[return-value]
             else:
                 return message  # type: ignore[return-value]
+        session = self._session
         try:
             next_message = await session._next_message(
                 turn=self._until_result, until_input_done=self._until_input_done

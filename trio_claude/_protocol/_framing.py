@@ -64,25 +64,31 @@ class LineFramer:
         if b"\n" not in data:
             self._add_partial(data)
             return []
-        pieces = data.split(b"\n")
+        lines: list[bytes] = data.split(b"\n")
+        tail = lines.pop()  # the start of the next line (b"" when data ends with a newline)
         out: list[bytes | OversizeLine] = []
-        limit = self.max_line_bytes
-        first = pieces[0]
         if self._pending:
-            self._add_partial(first)
+            self._add_partial(lines[0])
             self._finish_partial(out)
-        elif len(first) > limit:
-            # Size first, as for the other pieces: an oversize line is reported even when it is
-            # blank, whichever chunk boundaries it arrived with (found by tests/fuzz).
-            out.append(OversizeLine(len(first), first[:200]))
-        elif first.strip():
-            out.append(first)
-        for line in pieces[1:-1]:
-            if len(line) > limit:
-                out.append(OversizeLine(len(line), line[:200]))
-            elif line and not line.isspace():
-                out.append(line)
-        self._add_partial(pieces[-1])
+            del lines[0]
+        limit = self.max_line_bytes
+        # Usually every line is an ordinary one: checked in C in three passes over the list
+        # (~40 ns a line, against ~80 ns for the loop) and returned as they are.
+        if lines and (
+            max(map(len, lines)) > limit or b"" in lines or any(map(bytes.isspace, lines))
+        ):
+            for line in lines:
+                # Size first: an oversize line is reported even when it is blank, whichever
+                # chunk boundaries it arrived with (found by tests/fuzz).
+                if len(line) > limit:
+                    out.append(OversizeLine(len(line), line[:200]))
+                elif line and not line.isspace():
+                    out.append(line)
+        elif out:
+            out += lines
+        else:
+            out = lines  # type: ignore[assignment]
+        self._add_partial(tail)
         return out
 
     def close(self) -> list[bytes | OversizeLine]:
