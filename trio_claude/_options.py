@@ -1315,6 +1315,10 @@ def _texts(value: Any, path: str) -> Iterator[tuple[str, str | bytes]]:
         stack.extend(reversed(children))
 
 
+_NO_TEXT_TYPES = frozenset({type(None), bool, int, float})
+_CONTAINER_TYPES = frozenset({dict, list, tuple, set, frozenset})
+
+
 def _check_text(o: ClaudeAgentOptions) -> None:
     """Refuse NUL bytes and lone surrogates where the CLI cannot be given them (see above)."""
     for field in attrs.fields(ClaudeAgentOptions):
@@ -1322,8 +1326,13 @@ def _check_text(o: ClaudeAgentOptions) -> None:
         if name in _NOT_SENT_FIELDS:
             continue
         value = getattr(o, name)
+        cls = value.__class__
+        # Most options are left at None, a number or an empty container: nothing to walk (the
+        # walk is most of what validating costs per session).
+        if cls in _NO_TEXT_TYPES or (not value and cls in _CONTAINER_TYPES):
+            continue
         nul_allowed = name in _NUL_ALLOWED_FIELDS
-        for where, item in _texts(value, name):
+        for where, item in ((name, value),) if cls is str else _texts(value, name):
             if isinstance(item, bytes):
                 item = item.decode("latin-1")  # byte for byte: only its NULs matter
             if not nul_allowed and "\0" in item:

@@ -26,6 +26,7 @@ user's own channel), and messages (``AssistantMessage``...) are data, never rewr
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -106,6 +107,7 @@ _TRAILING_PARTIAL = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """Whether an environment variable or mapping key named ``name`` holds a secret.
 

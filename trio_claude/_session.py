@@ -40,6 +40,7 @@ from ._budget import Budget
 from ._callbacks import Handler, answer_request, build_handlers
 from ._cli_version import warn_if_outdated
 from ._control_api import ControlRequests
+from ._environ import environ
 from ._errors import (
     BudgetExceededError,
     ClaudeSDKError,
@@ -1350,7 +1351,7 @@ async def _prepare(options: ClaudeAgentOptions | None) -> _Prepared:
     else:
         cli = os.fspath(options.cli_path) if options.cli_path else "claude"
     argv = build_argv(options, cli)
-    env = build_env(options, os.environ)
+    env = build_env(options, environ())
     cwd = os.fspath(options.cwd) if options.cwd is not None else None
     spec = LaunchSpec(
         argv=argv, env=env, cwd=cwd, user=options.user, resource_limits=options.resource_limits

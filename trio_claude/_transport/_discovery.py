@@ -26,6 +26,7 @@ from typing import Any
 
 import trio
 
+from .._environ import environ_version
 from .._errors import CLINotFoundError
 from .._version import CLI_VERSION
 
@@ -220,7 +221,7 @@ async def find_cli_async(cli_path: str | os.PathLike[str] | None = None) -> str:
     Without the reuse, 50 sessions opened at once each wait for a worker thread and the GIL
     (milliseconds each) to find the same file. A failure is never reused.
     """
-    key = (os.fspath(cli_path) if cli_path is not None else None, tuple(os.environ.items()))
+    key = (os.fspath(cli_path) if cli_path is not None else None, environ_version())
     now = time.monotonic()
     hit = _found.get(key)
     if hit is not None and now - hit[0] < DISCOVERY_TTL:
