@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
 
 import trio_claude as tc
+import trio_claude._transport._process as process_mod
+from trio_claude._transport import _guardian
 from trio_claude._transport._base import LaunchSpec
 from trio_claude._transport._process import SubprocessTransport, shutdown_process
 from trio_claude.testing.fake_cli import (
@@ -27,6 +30,18 @@ from trio_claude.testing.fake_cli import (
     Text,
     WaitForInterrupt,
 )
+
+
+def _proc_status(pid: int) -> str:
+    """State, parent and command line of a process, for a failure message."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            status = {k: v.strip() for k, _, v in (line.partition(":") for line in f)}
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read().replace(b"\0", b" ")[:120]
+    except OSError as exc:
+        return f"gone ({exc.__class__.__name__})"
+    return f"{status.get('State')} ppid={status.get('PPid')} {cmdline!r}"
 
 
 def alive(pid: int) -> bool:
@@ -256,12 +271,46 @@ async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_no
         assert alive(child) and alive(guardian)
         parent.kill()
         await parent.wait()
-        with trio.fail_after(10):
+        with trio.move_on_after(20):
             while alive(child) or alive(guardian):
                 await trio.sleep(0.02)
+        assert not alive(child) and not alive(guardian), {
+            pid: _proc_status(pid) for pid in (child, guardian)
+        }
         assert bystander.returncode is None and alive(bystander.pid)
     finally:
         parent.kill()
         await parent.wait()
         bystander.kill()
         await bystander.wait()
+
+
+async def test_which_thread_spawns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the guardian runs, a CLI is spawned from any worker thread (so a fan-out's spawns
+    run side by side); one that asks for the parent-death signal itself (resource limits) only
+    from the dedicated spawner thread, whose exit would otherwise signal it."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the guardian is Linux-only")
+    assert _guardian.ensure()
+    used: list[str] = []
+    real = process_mod._get_spawner
+
+    def spawner() -> Any:
+        used.append("spawner")
+        return real()
+
+    monkeypatch.setattr(process_mod, "_get_spawner", spawner)
+    env = dict(os.environ)
+    plain = LaunchSpec(argv=[sys.executable, "-c", "pass"], env=env)
+    limited = LaunchSpec(
+        argv=[sys.executable, "-c", "pass"],
+        env=env,
+        resource_limits=tc.ResourceLimits(max_open_files=256),
+    )
+    async with trio.open_nursery() as nursery:
+        proc = await SubprocessTransport().start(plain, nursery)
+        assert used == []
+        assert await shutdown_process(proc, close_timeout=5) == 0
+        proc = await SubprocessTransport().start(limited, nursery)
+        assert used == ["spawner"]
+        assert await shutdown_process(proc, close_timeout=5) == 0

@@ -33,7 +33,7 @@ import threading
 
 from . import _sweep
 
-__all__ = ["GRACE", "announce", "ensure", "forget", "supported"]
+__all__ = ["GRACE", "announce", "ensure", "forget", "ready", "supported"]
 
 #: Seconds between the guardian's SIGTERM and its SIGKILL.
 GRACE = 5.0
@@ -138,6 +138,11 @@ def _write(line: bytes) -> bool:
         return os.write(fd, line) == len(line)
     except OSError:
         return False
+
+
+def ready() -> bool:
+    """Whether this process has its guardian already (no blocking call needed)."""
+    return _fd is not None and _owner == os.getpid()
 
 
 def ensure() -> bool:

@@ -1,9 +1,11 @@
 """Spawning, waiting for, and killing the CLI process: the one place a process starts or dies.
 
-Why not ``trio.lowlevel.open_process``: it forks from a cached worker thread, and Linux delivers
-``PR_SET_PDEATHSIG`` when the *thread* that forked exits, so an idle worker thread retiring would
-kill a healthy CLI. We spawn from one dedicated thread that lives as long as the interpreter,
-then wrap the pipes in trio streams ourselves and wait for exit with a pidfd (no SIGCHLD games).
+We spawn with ``subprocess.Popen`` in a worker thread, wrap the pipes in trio streams ourselves
+and wait for exit with a pidfd (no SIGCHLD games). A child that asks for the parent-death signal
+itself (see below) is spawned from one dedicated thread that lives as long as the interpreter:
+Linux delivers ``PR_SET_PDEATHSIG`` when the *thread* that forked exits, so a cached worker thread
+retiring would kill a healthy CLI (why not ``trio.lowlevel.open_process`` for those). Every other
+child is spawned from trio's worker threads, several at once in a fan-out.
 
 Every child gets its own process group (``start_new_session``), so stopping the CLI also stops
 what stayed in its group. A crashed parent leaves no CLI behind: on Linux the guardian
@@ -460,6 +462,26 @@ def _spawn(
     return popen, in_w, out_r, err_r
 
 
+async def _spawn_off_loop(
+    spec: LaunchSpec, tag: str
+) -> tuple[subprocess.Popen[bytes], int, int, int]:
+    """Runs :func:`_spawn` in a thread; a spawn cannot be abandoned half way, so the wait is
+    shielded (a cancelled caller cleans up after it)."""
+    if spec.user is None and not spec.resource_limits and _guardian.ready():
+        # No parent-death signal tied to the spawning thread: any worker thread will do, and a
+        # fan-out's spawns do not queue behind one another.
+        with trio.CancelScope(shield=True):
+            spawned = await trio.to_thread.run_sync(_spawn, spec, os.getpid(), tag)
+        return spawned
+    future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
+    token = trio.lowlevel.current_trio_token()
+    done = trio.Event()
+    future.add_done_callback(lambda _: token.run_sync_soon(done.set))
+    with trio.CancelScope(shield=True):
+        await done.wait()
+    return future.result()
+
+
 class SubprocessTransport(Transport):
     """Runs the CLI as a local child process (the default transport).
 
@@ -478,15 +500,8 @@ class SubprocessTransport(Transport):
         """
         tag = _sweep.new_tag()
         spec = attrs.evolve(spec, env=_sweep.tag_env(spec.env, tag))
-        future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
-        token = trio.lowlevel.current_trio_token()
-        done = trio.Event()
-        future.add_done_callback(lambda _: token.run_sync_soon(done.set))
-        # A fork cannot be abandoned half way: wait for it even if cancelled, then clean up.
-        with trio.CancelScope(shield=True):
-            await done.wait()
         try:
-            popen, stdin, stdout, stderr = future.result()
+            popen, stdin, stdout, stderr = await _spawn_off_loop(spec, tag)
         except FileNotFoundError as exc:
             raise CLINotFoundError(
                 f"Claude Code not found at: {spec.argv[0]}", spec.argv[0]
