@@ -95,40 +95,19 @@ from ._version import CLI_VERSION as CLI_VERSION
 from ._version import __version__ as __version__
 from .types import ActiveGoalMessage as ActiveGoalMessage
 from .types import AgentInfo as AgentInfo
-from .types import ApiRetryMessage as ApiRetryMessage
 from .types import AssistantMessage as AssistantMessage
 from .types import AssistantMessageError as AssistantMessageError
 from .types import AuthStatusMessage as AuthStatusMessage
-from .types import BackgroundTasksChangedMessage as BackgroundTasksChangedMessage
-from .types import CommandsChangedMessage as CommandsChangedMessage
 from .types import CommandLifecycleMessage as CommandLifecycleMessage
-from .types import CompactBoundaryMessage as CompactBoundaryMessage
 from .types import ContentBlock as ContentBlock
-from .types import ControlRequestProgressMessage as ControlRequestProgressMessage
 from .types import ConversationResetMessage as ConversationResetMessage
 from .types import DeferredToolUse as DeferredToolUse
 from .types import DocumentBlock as DocumentBlock
-from .types import ElicitationCompleteMessage as ElicitationCompleteMessage
-from .types import FilesPersistedMessage as FilesPersistedMessage
-from .types import HookEventMessage as HookEventMessage
-from .types import HookProgressMessage as HookProgressMessage
-from .types import HookResponseMessage as HookResponseMessage
-from .types import HookStartedMessage as HookStartedMessage
 from .types import ImageBlock as ImageBlock
-from .types import InformationalMessage as InformationalMessage
 from .types import InitMessage as InitMessage
-from .types import LocalCommandOutputMessage as LocalCommandOutputMessage
-from .types import MemoryRecallMessage as MemoryRecallMessage
 from .types import Message as Message
-from .types import MirrorErrorMessage as MirrorErrorMessage
-from .types import ModelFallbackMessage as ModelFallbackMessage
 from .types import ModelInfo as ModelInfo
-from .types import ModelRefusalFallbackMessage as ModelRefusalFallbackMessage
-from .types import ModelRefusalNoFallbackMessage as ModelRefusalNoFallbackMessage
-from .types import NotificationMessage as NotificationMessage
-from .types import PermissionDeniedMessage as PermissionDeniedMessage
 from .types import PermissionMode as PermissionMode
-from .types import PluginInstallMessage as PluginInstallMessage
 from .types import PromptSuggestionMessage as PromptSuggestionMessage
 from .types import RateLimitEvent as RateLimitEvent
 from .types import RedactedThinkingBlock as RedactedThinkingBlock
@@ -139,21 +118,14 @@ from .types import ServerToolName as ServerToolName
 from .types import ServerToolResultBlock as ServerToolResultBlock
 from .types import ServerToolUseBlock as ServerToolUseBlock
 from .types import SessionState as SessionState
-from .types import SessionStateChangedMessage as SessionStateChangedMessage
-from .types import SessionWritesLostMessage as SessionWritesLostMessage
 from .types import SlashCommand as SlashCommand
 from .types import StatusMessage as StatusMessage
 from .types import StreamEvent as StreamEvent
 from .types import SystemMessage as SystemMessage
-from .types import TaskNotificationMessage as TaskNotificationMessage
-from .types import TaskProgressMessage as TaskProgressMessage
-from .types import TaskStartedMessage as TaskStartedMessage
-from .types import TaskUpdatedMessage as TaskUpdatedMessage
 from .types import StartupFailureReason as StartupFailureReason
 from .types import TerminalReason as TerminalReason
 from .types import TextBlock as TextBlock
 from .types import ThinkingBlock as ThinkingBlock
-from .types import ThinkingTokensMessage as ThinkingTokensMessage
 from .types import ToolProgressMessage as ToolProgressMessage
 from .types import ToolResultBlock as ToolResultBlock
 from .types import ToolUseBlock as ToolUseBlock
@@ -162,7 +134,6 @@ from .types import TurnResult as TurnResult
 from .types import UnknownBlock as UnknownBlock
 from .types import UnknownMessage as UnknownMessage
 from .types import UserMessage as UserMessage
-from .types import WorkerShuttingDownMessage as WorkerShuttingDownMessage
 
 # --- callbacks: permissions, hooks, in-process MCP (issue 4) ---
 from ._hook_context import HookContext as HookContext
@@ -365,6 +336,39 @@ if TYPE_CHECKING:
     from ._official_types import TaskNotificationStatus as TaskNotificationStatus
     from ._official_types import TaskUpdatedStatus as TaskUpdatedStatus
     from ._official_types import TaskUsage as TaskUsage
+
+# --- the rarely sent system messages: trio_claude.types creates them on first use ---
+# (names also in _LAZY below).
+if TYPE_CHECKING:
+    from .types import ApiRetryMessage as ApiRetryMessage
+    from .types import BackgroundTasksChangedMessage as BackgroundTasksChangedMessage
+    from .types import CommandsChangedMessage as CommandsChangedMessage
+    from .types import CompactBoundaryMessage as CompactBoundaryMessage
+    from .types import ControlRequestProgressMessage as ControlRequestProgressMessage
+    from .types import ElicitationCompleteMessage as ElicitationCompleteMessage
+    from .types import FilesPersistedMessage as FilesPersistedMessage
+    from .types import HookEventMessage as HookEventMessage
+    from .types import HookProgressMessage as HookProgressMessage
+    from .types import HookResponseMessage as HookResponseMessage
+    from .types import HookStartedMessage as HookStartedMessage
+    from .types import InformationalMessage as InformationalMessage
+    from .types import LocalCommandOutputMessage as LocalCommandOutputMessage
+    from .types import MemoryRecallMessage as MemoryRecallMessage
+    from .types import MirrorErrorMessage as MirrorErrorMessage
+    from .types import ModelFallbackMessage as ModelFallbackMessage
+    from .types import ModelRefusalFallbackMessage as ModelRefusalFallbackMessage
+    from .types import ModelRefusalNoFallbackMessage as ModelRefusalNoFallbackMessage
+    from .types import NotificationMessage as NotificationMessage
+    from .types import PermissionDeniedMessage as PermissionDeniedMessage
+    from .types import PluginInstallMessage as PluginInstallMessage
+    from .types import SessionStateChangedMessage as SessionStateChangedMessage
+    from .types import SessionWritesLostMessage as SessionWritesLostMessage
+    from .types import TaskNotificationMessage as TaskNotificationMessage
+    from .types import TaskProgressMessage as TaskProgressMessage
+    from .types import TaskStartedMessage as TaskStartedMessage
+    from .types import TaskUpdatedMessage as TaskUpdatedMessage
+    from .types import ThinkingTokensMessage as ThinkingTokensMessage
+    from .types import WorkerShuttingDownMessage as WorkerShuttingDownMessage
 
 # --- budgets and watchdogs (issue 6) ---
 from ._budget import Budget as Budget
@@ -586,6 +590,35 @@ _LAZY: dict[str, str] = {
     "TaskNotificationStatus": "._official_types",
     "TaskUpdatedStatus": "._official_types",
     "TaskUsage": "._official_types",
+    "ApiRetryMessage": ".types",
+    "BackgroundTasksChangedMessage": ".types",
+    "CommandsChangedMessage": ".types",
+    "CompactBoundaryMessage": ".types",
+    "ControlRequestProgressMessage": ".types",
+    "ElicitationCompleteMessage": ".types",
+    "FilesPersistedMessage": ".types",
+    "HookEventMessage": ".types",
+    "HookProgressMessage": ".types",
+    "HookResponseMessage": ".types",
+    "HookStartedMessage": ".types",
+    "InformationalMessage": ".types",
+    "LocalCommandOutputMessage": ".types",
+    "MemoryRecallMessage": ".types",
+    "MirrorErrorMessage": ".types",
+    "ModelFallbackMessage": ".types",
+    "ModelRefusalFallbackMessage": ".types",
+    "ModelRefusalNoFallbackMessage": ".types",
+    "NotificationMessage": ".types",
+    "PermissionDeniedMessage": ".types",
+    "PluginInstallMessage": ".types",
+    "SessionStateChangedMessage": ".types",
+    "SessionWritesLostMessage": ".types",
+    "TaskNotificationMessage": ".types",
+    "TaskProgressMessage": ".types",
+    "TaskStartedMessage": ".types",
+    "TaskUpdatedMessage": ".types",
+    "ThinkingTokensMessage": ".types",
+    "WorkerShuttingDownMessage": ".types",
 }
 
 if not TYPE_CHECKING:

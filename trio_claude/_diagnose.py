@@ -56,21 +56,19 @@ _DOCTOR: Final = "`python -m trio_claude doctor`"
 #: The flags that make the CLI read mcp_servers / settings from the initialize request.
 _INITIALIZE_DELIVERY_FLAGS: Final = frozenset({"--await-initialize", "--initialize-fields"})
 
-_OUT_OF_MEMORY = re.compile(r"out of memory|allocation failed", re.IGNORECASE)
-_ROOT_BYPASS = re.compile(r"cannot be used with root/sudo privileges")
-_NO_CONVERSATION = re.compile(
-    r"No conversation found|--resume requires a valid session ID", re.IGNORECASE
-)
-_INVALID_MCP = re.compile(r"Invalid MCP configuration")
+# The patterns stay source text until a CLI fails: ``re.search`` compiles each the first time
+# (and caches it), so importing trio_claude compiles none of them.
+_OUT_OF_MEMORY: Final = r"(?i)out of memory|allocation failed"
+_ROOT_BYPASS: Final = r"cannot be used with root/sudo privileges"
+_NO_CONVERSATION: Final = r"(?i)No conversation found|--resume requires a valid session ID"
+_INVALID_MCP: Final = r"Invalid MCP configuration"
 # commander.js: "error: unknown option '--no-such-flag'"
-_UNKNOWN_OPTION = re.compile(r"error: unknown option '([^']*)'")
+_UNKNOWN_OPTION: Final = r"error: unknown option '([^']*)'"
 # commander.js: "error: option '--model <model>' argument missing",
 # "error: option '--max-turns <turns>' argument 'abc' is invalid. must be a number"
-_COMMANDER_ARGUMENT = re.compile(
-    r"error: option '(-[^ ',]*)[^']*' argument (?:missing|'.*' is invalid)"
-)
+_COMMANDER_ARGUMENT: Final = r"error: option '(-[^ ',]*)[^']*' argument (?:missing|'.*' is invalid)"
 # The CLI's own checks of flag values.
-_CLI_ARGUMENT = re.compile(
+_CLI_ARGUMENT: Final = (
     r"Error: Invalid session ID"
     r"|Error processing (--[\w-]+)"
     r"|Error: (--[\w-]+) is not valid JSON"
@@ -135,27 +133,27 @@ def diagnose_exit(
         The diagnosis, or ``None`` when the failure is not one this function knows.
     """
     ctx = context if context is not None else ExitContext()
-    if _OUT_OF_MEMORY.search(stderr):
+    if re.search(_OUT_OF_MEMORY, stderr):
         return Diagnosis(
             "out_of_memory",
             "The CLI ran out of memory: give it more (a larger container or machine), or keep "
             "the conversation smaller (start a fresh session, compact, avoid huge tool outputs).",
         )
-    if _ROOT_BYPASS.search(stderr):
+    if re.search(_ROOT_BYPASS, stderr):
         return Diagnosis("root_bypass_permissions", _root_bypass_hint(ctx))
     # The CLI says this one on stdout too (an error result before it exits).
-    if any(_NO_CONVERSATION.search(text) for text in (stderr, *map(str, result_errors))):
+    if any(re.search(_NO_CONVERSATION, text) for text in (stderr, *map(str, result_errors))):
         return Diagnosis("session_not_found", _session_not_found_hint(ctx))
-    if _INVALID_MCP.search(stderr):
+    if re.search(_INVALID_MCP, stderr):
         return Diagnosis(
             "invalid_mcp_config",
             "The CLI rejected its MCP configuration: check every server in mcp_servers (and any "
             "--mcp-config in extra_args): its type and fields, and that config files exist.",
         )
-    match = _UNKNOWN_OPTION.search(stderr)
+    match = re.search(_UNKNOWN_OPTION, stderr)
     if match:
         return Diagnosis("unknown_option", _unknown_option_hint(match.group(1), ctx))
-    match = _COMMANDER_ARGUMENT.search(stderr) or _CLI_ARGUMENT.search(stderr)
+    match = re.search(_COMMANDER_ARGUMENT, stderr) or re.search(_CLI_ARGUMENT, stderr)
     if match:
         flag = next((g for g in match.groups() if g), None)
         return Diagnosis("bad_argument", _bad_argument_hint(flag, ctx))

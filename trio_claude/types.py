@@ -27,7 +27,8 @@ official config and wire dicts (``McpStdioServerConfig``, ``SystemPromptPreset``
 from __future__ import annotations
 
 import base64
-from collections.abc import ItemsView, Iterator, KeysView, ValuesView
+import threading
+from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -244,6 +245,52 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Literal aliases (documentation of the values known today; attributes are typed ``str``)
 # ---------------------------------------------------------------------------------------------
+
+# The rarely sent messages (most ``system`` subtypes) are attrs classes created on first use.
+# Creating an attrs class compiles its methods (~0.45 ms each), and most sessions never see
+# these. ``@_frozen_on_first_use(kw_only=True)`` runs the class body as usual but only records
+# the plain class; the module's ``__getattr__`` applies ``attrs.frozen(kw_only=True)`` to it the
+# first time the name is read (``trio_claude.types.X``, ``from trio_claude.types import X``,
+# ``trio_claude.X``, unpickling, the codec meeting its subtype), once, under a lock, so every
+# path gets the very same class. It is the class ``@attrs.frozen(kw_only=True)`` would have made
+# at import: same body, ``__module__``, ``__qualname__``, fields, methods. Type checkers see
+# ``attrs.frozen`` itself.
+_PENDING: dict[str, tuple[type[Any], dict[str, Any]]] = {}
+"""Name -> (the plain class, its ``attrs.frozen`` options), for the classes made on first use."""
+_PENDING_LOCK = threading.RLock()
+
+if not TYPE_CHECKING:
+
+    def _frozen_on_first_use(**options: Any) -> Callable[[type[Any]], type[Any]]:
+        def record(cls: type[Any]) -> type[Any]:
+            _PENDING[cls.__name__] = (cls, options)
+            return cls  # bound to its name until the end of this module (subclasses need it)
+
+        return record
+
+else:  # type checkers: the class is the one ``attrs.frozen`` makes
+    from attrs import frozen as _frozen_on_first_use
+
+
+def _create(name: str) -> type[Any]:
+    """Make (once) the attrs class of the pending ``name``; the caller holds the lock."""
+    if name in globals():
+        done: type[Any] = globals()[name]
+        return done
+    plain, options = _PENDING[name]
+    # A base that is itself pending is made first; the class is then rebuilt on it (what its
+    # ``class`` statement would have done had the base been made at import).
+    bases = tuple(
+        _create(base.__name__) if _PENDING.get(base.__name__, (None,))[0] is base else base
+        for base in plain.__bases__
+    )
+    if bases != plain.__bases__:
+        namespace = {k: v for k, v in vars(plain).items() if k not in ("__dict__", "__weakref__")}
+        plain = type(plain.__name__, bases, namespace)
+    made: type[Any] = attrs.frozen(**options)(plain)
+    globals()[name] = made
+    return made
+
 
 PermissionMode = Literal["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk", "auto"]
 """Permission modes the CLI accepts (``--permission-mode``, ``set_permission_mode``)."""
@@ -839,7 +886,7 @@ class StatusMessage(SystemMessage):
     compact_error: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class ApiRetryMessage(SystemMessage):
     """``system/api_retry``: the CLI is retrying a failed API request.
 
@@ -860,7 +907,7 @@ class ApiRetryMessage(SystemMessage):
     no_response: bool | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class ModelFallbackMessage(SystemMessage):
     """``system/model_fallback``: the CLI switched to the fallback model.
 
@@ -877,7 +924,7 @@ class ModelFallbackMessage(SystemMessage):
     content: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class ModelRefusalFallbackMessage(SystemMessage):
     """``system/model_refusal_fallback``: a refusal was retried on the fallback model.
 
@@ -904,7 +951,7 @@ class ModelRefusalFallbackMessage(SystemMessage):
     content: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class ModelRefusalNoFallbackMessage(SystemMessage):
     """``system/model_refusal_no_fallback``: the model refused and there is no fallback.
 
@@ -921,7 +968,7 @@ class ModelRefusalNoFallbackMessage(SystemMessage):
     content: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class PermissionDeniedMessage(SystemMessage):
     """``system/permission_denied``: a tool call was denied without asking the host.
 
@@ -942,7 +989,7 @@ class PermissionDeniedMessage(SystemMessage):
     decision_reason: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class ThinkingTokensMessage(SystemMessage):
     """``system/thinking_tokens``: a live estimate of thinking tokens.
 
@@ -957,7 +1004,7 @@ class ThinkingTokensMessage(SystemMessage):
     user_message_uuid: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class SessionStateChangedMessage(SystemMessage):
     """``system/session_state_changed``: the run state changed.
 
@@ -973,7 +1020,7 @@ class SessionStateChangedMessage(SystemMessage):
     sdk_host_only: bool = False
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class CompactBoundaryMessage(SystemMessage):
     """``system/compact_boundary``: the conversation was compacted.
 
@@ -984,7 +1031,7 @@ class CompactBoundaryMessage(SystemMessage):
     compact_metadata: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class HookEventMessage(SystemMessage):
     """Base of the hook lifecycle messages, sent with ``include_hook_events``.
 
@@ -1005,12 +1052,12 @@ class HookEventMessage(SystemMessage):
         return name if isinstance(name, str) else ""
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class HookStartedMessage(HookEventMessage):
     """``system/hook_started``: a hook began running."""
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class HookProgressMessage(HookEventMessage):
     """``system/hook_progress``: output from a running hook.
 
@@ -1025,7 +1072,7 @@ class HookProgressMessage(HookEventMessage):
     output: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class HookResponseMessage(HookEventMessage):
     """``system/hook_response``: a hook finished.
 
@@ -1044,7 +1091,7 @@ class HookResponseMessage(HookEventMessage):
     outcome: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class TaskStartedMessage(SystemMessage):
     """``system/task_started``: a background task or subagent started.
 
@@ -1073,7 +1120,7 @@ class TaskStartedMessage(SystemMessage):
     prompt: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class TaskProgressMessage(SystemMessage):
     """``system/task_progress``: progress of a background task.
 
@@ -1098,7 +1145,7 @@ class TaskProgressMessage(SystemMessage):
     subagent_type: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class TaskUpdatedMessage(SystemMessage):
     """``system/task_updated``: a patch to a background task's state.
 
@@ -1119,7 +1166,7 @@ class TaskUpdatedMessage(SystemMessage):
         return status if isinstance(status, str) else None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class TaskNotificationMessage(SystemMessage):
     """``system/task_notification``: a background task finished.
 
@@ -1144,7 +1191,7 @@ class TaskNotificationMessage(SystemMessage):
     run_id: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class BackgroundTasksChangedMessage(SystemMessage):
     """``system/background_tasks_changed``: the full set of live background tasks.
 
@@ -1156,7 +1203,7 @@ class BackgroundTasksChangedMessage(SystemMessage):
     tasks: list[dict[str, Any]] = attrs.field(factory=list)
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class LocalCommandOutputMessage(SystemMessage):
     """``system/local_command_output``: the output of a local slash command.
 
@@ -1167,7 +1214,7 @@ class LocalCommandOutputMessage(SystemMessage):
     content: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class NotificationMessage(SystemMessage):
     """``system/notification``: a text notification.
 
@@ -1186,7 +1233,7 @@ class NotificationMessage(SystemMessage):
     timeout_ms: float | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class InformationalMessage(SystemMessage):
     """``system/informational``: a text banner.
 
@@ -1205,7 +1252,7 @@ class InformationalMessage(SystemMessage):
     tag: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class CommandsChangedMessage(SystemMessage):
     """``system/commands_changed``: the slash-command list changed.
 
@@ -1216,7 +1263,7 @@ class CommandsChangedMessage(SystemMessage):
     commands: list[dict[str, Any]] = attrs.field(factory=list)
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class ControlRequestProgressMessage(SystemMessage):
     """``system/control_request_progress``: progress of a long control request.
 
@@ -1231,7 +1278,7 @@ class ControlRequestProgressMessage(SystemMessage):
     attempt: int | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class PluginInstallMessage(SystemMessage):
     """``system/plugin_install``: progress of a headless plugin install.
 
@@ -1246,7 +1293,7 @@ class PluginInstallMessage(SystemMessage):
     error: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class FilesPersistedMessage(SystemMessage):
     """``system/files_persisted``: files were uploaded.
 
@@ -1261,7 +1308,7 @@ class FilesPersistedMessage(SystemMessage):
     processed_at: Any = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class MemoryRecallMessage(SystemMessage):
     """``system/memory_recall``: memories were surfaced to the model.
 
@@ -1274,7 +1321,7 @@ class MemoryRecallMessage(SystemMessage):
     memories: list[dict[str, Any]] = attrs.field(factory=list)
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class ElicitationCompleteMessage(SystemMessage):
     """``system/elicitation_complete``: a URL elicitation finished.
 
@@ -1287,7 +1334,7 @@ class ElicitationCompleteMessage(SystemMessage):
     elicitation_id: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class WorkerShuttingDownMessage(SystemMessage):
     """``system/worker_shutting_down``: a remote worker is going away.
 
@@ -1298,7 +1345,7 @@ class WorkerShuttingDownMessage(SystemMessage):
     reason: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class SessionWritesLostMessage(SystemMessage):
     """``system/session_writes_lost``: transcript writes failed (disk full).
 
@@ -1313,7 +1360,7 @@ class SessionWritesLostMessage(SystemMessage):
     transcript_session_ids: list[str] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@_frozen_on_first_use(kw_only=True)
 class MirrorErrorMessage(SystemMessage):
     """``system/mirror_error``: mirroring the transcript to a session store failed.
 
@@ -2023,9 +2070,17 @@ _LAZY: dict[str, str] = {
     "ToolsPreset": "._official_types",
 }
 
+# The pending classes are names of this module only through ``__getattr__`` from now on.
+for _name in _PENDING:
+    del globals()[_name]
+del _name
+
 if not TYPE_CHECKING:
 
     def __getattr__(name: str) -> object:
+        if name in _PENDING:
+            with _PENDING_LOCK:
+                return _create(name)
         module = _LAZY.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -2036,4 +2091,4 @@ if not TYPE_CHECKING:
         return value
 
     def __dir__() -> list[str]:
-        return sorted({*globals(), *_LAZY})
+        return sorted({*globals(), *_PENDING, *_LAZY})

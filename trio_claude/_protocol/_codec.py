@@ -41,52 +41,32 @@ Rules:
 
 from __future__ import annotations
 
+import sys
+import threading
 import types as pytypes
-from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar, Union, get_args, get_origin
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
-import cattrs
 import orjson
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from cattrs.v import format_exception
 
+from .. import types as _types
 from .._errors import InvalidPromptError, MessageParseError
 from .._redact import redact, redact_preview
 from ..types import (
     ActiveGoalMessage,
     AgentInfo,
-    ApiRetryMessage,
     AssistantMessage,
     AuthStatusMessage,
-    BackgroundTasksChangedMessage,
     CommandLifecycleMessage,
-    CommandsChangedMessage,
-    CompactBoundaryMessage,
     ContentBlock,
-    ControlRequestProgressMessage,
     ConversationResetMessage,
     DeferredToolUse,
     DocumentBlock,
-    ElicitationCompleteMessage,
-    FilesPersistedMessage,
-    HookProgressMessage,
-    HookResponseMessage,
-    HookStartedMessage,
     ImageBlock,
-    InformationalMessage,
     InitMessage,
-    LocalCommandOutputMessage,
-    MemoryRecallMessage,
     Message,
-    MirrorErrorMessage,
-    ModelFallbackMessage,
     ModelInfo,
-    ModelRefusalFallbackMessage,
-    ModelRefusalNoFallbackMessage,
-    NotificationMessage,
-    PermissionDeniedMessage,
-    PluginInstallMessage,
     PromptSuggestionMessage,
     RateLimitEvent,
     RedactedThinkingBlock,
@@ -94,19 +74,12 @@ from ..types import (
     ServerInfo,
     ServerToolResultBlock,
     ServerToolUseBlock,
-    SessionStateChangedMessage,
-    SessionWritesLostMessage,
     SlashCommand,
     StatusMessage,
     StreamEvent,
     SystemMessage,
-    TaskNotificationMessage,
-    TaskProgressMessage,
-    TaskStartedMessage,
-    TaskUpdatedMessage,
     TextBlock,
     ThinkingBlock,
-    ThinkingTokensMessage,
     ToolProgressMessage,
     ToolResultBlock,
     ToolUseBlock,
@@ -114,7 +87,6 @@ from ..types import (
     UnknownBlock,
     UnknownMessage,
     UserMessage,
-    WorkerShuttingDownMessage,
 )
 
 __all__ = [
@@ -138,39 +110,74 @@ _NoneType: Final = type(None)
 # Tables: wire tags -> classes
 # ---------------------------------------------------------------------------------------------
 
-SYSTEM_MESSAGE_CLASSES: Final[Mapping[str, type[SystemMessage]]] = {
-    "init": InitMessage,
-    "status": StatusMessage,
-    "api_retry": ApiRetryMessage,
-    "model_fallback": ModelFallbackMessage,
-    "model_refusal_fallback": ModelRefusalFallbackMessage,
-    "model_refusal_no_fallback": ModelRefusalNoFallbackMessage,
-    "permission_denied": PermissionDeniedMessage,
-    "thinking_tokens": ThinkingTokensMessage,
-    "session_state_changed": SessionStateChangedMessage,
-    "compact_boundary": CompactBoundaryMessage,
-    "hook_started": HookStartedMessage,
-    "hook_progress": HookProgressMessage,
-    "hook_response": HookResponseMessage,
-    "task_started": TaskStartedMessage,
-    "task_progress": TaskProgressMessage,
-    "task_updated": TaskUpdatedMessage,
-    "task_notification": TaskNotificationMessage,
-    "background_tasks_changed": BackgroundTasksChangedMessage,
-    "local_command_output": LocalCommandOutputMessage,
-    "notification": NotificationMessage,
-    "informational": InformationalMessage,
-    "commands_changed": CommandsChangedMessage,
-    "control_request_progress": ControlRequestProgressMessage,
-    "plugin_install": PluginInstallMessage,
-    "files_persisted": FilesPersistedMessage,
-    "memory_recall": MemoryRecallMessage,
-    "elicitation_complete": ElicitationCompleteMessage,
-    "worker_shutting_down": WorkerShuttingDownMessage,
-    "session_writes_lost": SessionWritesLostMessage,
-    "mirror_error": MirrorErrorMessage,
-}
+
+class _ClassTable(Mapping[str, type[T]]):
+    """A read-only ``tag -> class`` table of :mod:`trio_claude.types` classes, held by name.
+
+    A class is looked up (``getattr(trio_claude.types, name)``) when the table is read, so the
+    classes that module creates on first use (the rare ``system`` subtypes) are created when a
+    frame of their subtype first arrives, not at import.
+    """
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._names = dict(names)
+
+    def __getitem__(self, tag: str) -> type[T]:
+        cls: type[T] = getattr(_types, self._names[tag])
+        return cls
+
+    def __contains__(self, tag: object) -> bool:
+        return tag in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._names!r})"
+
+
+SYSTEM_MESSAGE_CLASSES: Final[Mapping[str, type[SystemMessage]]] = _ClassTable(
+    {
+        "init": "InitMessage",
+        "status": "StatusMessage",
+        "api_retry": "ApiRetryMessage",
+        "model_fallback": "ModelFallbackMessage",
+        "model_refusal_fallback": "ModelRefusalFallbackMessage",
+        "model_refusal_no_fallback": "ModelRefusalNoFallbackMessage",
+        "permission_denied": "PermissionDeniedMessage",
+        "thinking_tokens": "ThinkingTokensMessage",
+        "session_state_changed": "SessionStateChangedMessage",
+        "compact_boundary": "CompactBoundaryMessage",
+        "hook_started": "HookStartedMessage",
+        "hook_progress": "HookProgressMessage",
+        "hook_response": "HookResponseMessage",
+        "task_started": "TaskStartedMessage",
+        "task_progress": "TaskProgressMessage",
+        "task_updated": "TaskUpdatedMessage",
+        "task_notification": "TaskNotificationMessage",
+        "background_tasks_changed": "BackgroundTasksChangedMessage",
+        "local_command_output": "LocalCommandOutputMessage",
+        "notification": "NotificationMessage",
+        "informational": "InformationalMessage",
+        "commands_changed": "CommandsChangedMessage",
+        "control_request_progress": "ControlRequestProgressMessage",
+        "plugin_install": "PluginInstallMessage",
+        "files_persisted": "FilesPersistedMessage",
+        "memory_recall": "MemoryRecallMessage",
+        "elicitation_complete": "ElicitationCompleteMessage",
+        "worker_shutting_down": "WorkerShuttingDownMessage",
+        "session_writes_lost": "SessionWritesLostMessage",
+        "mirror_error": "MirrorErrorMessage",
+    }
+)
 """``system`` subtype -> typed class. Any other subtype decodes to plain ``SystemMessage``."""
+
+_SYSTEM_CLASS_NAMES: Final = frozenset(SYSTEM_MESSAGE_CLASSES._names.values())  # type: ignore[attr-defined]
 
 MESSAGE_CLASSES: Final[Mapping[str, type[Any]]] = {
     "user": UserMessage,
@@ -289,12 +296,18 @@ def _format_exception(exc: BaseException, tp: type | None) -> str:
         return str(exc)
     if isinstance(exc, KeyError):
         return "required field missing"
+    from cattrs.v import format_exception
+
     return format_exception(exc, tp)
 
 
 def _explain(exc: BaseException, path: str = "$") -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc, path=path, format_exception=_format_exception))
+    # (no cattrs error can exist before cattrs is imported, by the converter's first use)
+    cattrs_module = sys.modules.get("cattrs")
+    if cattrs_module is not None and isinstance(exc, cattrs_module.BaseValidationError):
+        return "; ".join(
+            cattrs_module.transform_error(exc, path=path, format_exception=_format_exception)
+        )
     return str(exc) or type(exc).__name__
 
 
@@ -308,8 +321,28 @@ def _parse_error(what: str, exc: BaseException, obj: Any) -> MessageParseError:
 # The converter and its strict JSON hooks
 # ---------------------------------------------------------------------------------------------
 
-converter: Final = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
-"""The converter: structures wire dicts into :mod:`trio_claude.types` classes and back."""
+# The converter is built on first use (``converter``, read through the module's ``__getattr__``,
+# or ``_get_converter()``): importing cattrs and configuring it costs ~9 ms, and the frequent
+# frames (assistant, user, stream_event) are decoded without it. See _build_converter below.
+if TYPE_CHECKING:
+    import cattrs
+
+    converter: cattrs.Converter
+    """The converter: structures wire dicts into :mod:`trio_claude.types` classes and back."""
+
+_converter: cattrs.Converter | None = None
+_CONVERTER_LOCK: Final = threading.Lock()
+
+
+def _get_converter() -> cattrs.Converter:
+    """The converter (built by the first call)."""
+    built = _converter
+    if built is None:
+        with _CONVERTER_LOCK:
+            built = _converter
+            if built is None:
+                built = _build_converter()
+    return built
 
 
 def _structure_str(value: Any, _: Any) -> str:
@@ -336,11 +369,6 @@ def _structure_bool(value: Any, _: Any) -> bool:
         return value
     raise _wrong("", "a boolean", value)
 
-
-converter.register_structure_hook(str, _structure_str)
-converter.register_structure_hook(int, _structure_int)
-converter.register_structure_hook(float, _structure_float)
-converter.register_structure_hook(bool, _structure_bool)
 
 _Check = Callable[[Any], bool]
 _PRIMITIVE_CHECKS: Final[Mapping[Any, _Check]] = {
@@ -442,7 +470,7 @@ def _container_hook_factory(tp: Any) -> Callable[[Any, Any], Any]:
     args = get_args(tp)
     if origin is list:
         (element_type,) = args
-        element_hook = converter.get_structure_hook(element_type)
+        element_hook = _get_converter().get_structure_hook(element_type)
 
         def list_hook(value: Any, _: Any) -> list[Any]:
             if type(value) is not list:
@@ -452,7 +480,7 @@ def _container_hook_factory(tp: Any) -> Callable[[Any, Any], Any]:
         return list_hook
 
     value_type = args[1]
-    value_hook = converter.get_structure_hook(value_type)
+    value_hook = _get_converter().get_structure_hook(value_type)
 
     def dict_hook(value: Any, _: Any) -> dict[str, Any]:
         if type(value) is not dict:
@@ -468,11 +496,6 @@ def _element_description(tp: Any) -> str:
     return _PLURAL.get(_origin(element), "valid items")
 
 
-converter.register_structure_hook_factory(
-    lambda tp: _origin(tp) in (list, dict), _container_hook_factory
-)
-
-
 def _any_json_union_factory(tp: Any) -> Callable[[Any, Any], Any]:
     """Unions of plain JSON types (``str | None``, ``list[str] | None``, ...), kept as they are."""
     check = _json_check(tp)
@@ -486,15 +509,10 @@ def _any_json_union_factory(tp: Any) -> Callable[[Any, Any], Any]:
             return value
         for member in members:  # right container, wrong contents: let it say what is wrong
             if _origin(member) is type(value):
-                converter.get_structure_hook(member)(value, member)
+                _get_converter().get_structure_hook(member)(value, member)
         raise _wrong("", expected, value)
 
     return union_hook
-
-
-converter.register_structure_hook_factory(
-    lambda tp: _is_union(tp) and _json_check(tp) is not None, _any_json_union_factory
-)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1146,7 +1164,9 @@ _GENERATED_TAGS: Final[dict[type[Any], str | None]] = {
     ModelInfo: None,
     ServerInfo: None,
     SystemMessage: None,
-    **{cls: None for cls in SYSTEM_MESSAGE_CLASSES.values()},
+    InitMessage: None,
+    StatusMessage: None,
+    # (the other typed system messages: added by _hooked_class when first met)
     **{
         cls: tag
         for tag, cls in MESSAGE_CLASSES.items()
@@ -1172,9 +1192,24 @@ def _hooked_class(
 ) -> Any:
     """The class of ``tp``'s MRO that has (or can generate) a hook, or ``None``."""
     for klass in getattr(tp, "__mro__", ()):
-        if klass in hooks or klass in generated:
+        if klass in hooks or klass in generated or _adopt_system_class(klass):
             return klass
     return None
+
+
+def _adopt_system_class(klass: Any) -> bool:
+    """Whether ``klass`` is a typed system message that :mod:`trio_claude.types` created on
+    first use (after this module's tables were built); if so, it gets generated hooks from now on.
+    """
+    if (
+        getattr(klass, "__module__", None) != _types.__name__
+        or getattr(klass, "__name__", None) not in _SYSTEM_CLASS_NAMES
+        or getattr(_types, klass.__name__) is not klass
+    ):
+        return False
+    _GENERATED_TAGS[klass] = None
+    _GENERATED_UNSTRUCTURE[klass] = None
+    return True
 
 
 def _structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
@@ -1219,12 +1254,14 @@ def _make_structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
     ``make_dict_structure_fn`` with the class's renames, ``raw`` (and ``data`` for system
     messages) left out and filled with the input dict afterwards.
     """
+    from cattrs.gen import make_dict_structure_fn, override
+
     renames = _RENAMES.get(cls, {})
     names = {f.name for f in _fields(cls)}
     skip = {"raw", "data"} if issubclass(cls, SystemMessage) else {"raw", *_SDK_ONLY_FIELDS}
     overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in renames.items()}
     overrides.update({name: override(omit=True) for name in skip & names})
-    base_structure = make_dict_structure_fn(cls, converter, **overrides)
+    base_structure = make_dict_structure_fn(cls, _get_converter(), **overrides)
     set_raw = _slot_setter(cls, "raw")
     set_data = _slot_setter(cls, "data") if "data" in skip else None
 
@@ -1247,6 +1284,8 @@ def _make_unstructure_hook(cls: type[Any], tag: str | None) -> _Unstructure:
     to ``None`` omitted when ``None``, and the wire ``type`` added (system messages: see
     :func:`_system_unstructurer`).
     """
+    from cattrs.gen import make_dict_unstructure_fn, override
+
     renames = _RENAMES.get(cls, {})
     if issubclass(cls, SystemMessage):
         return _system_unstructurer(cls, renames, {"raw", "data"})
@@ -1257,7 +1296,7 @@ def _make_unstructure_hook(cls: type[Any], tag: str | None) -> _Unstructure:
             overrides[f.name] = override(
                 rename=renames.get(f.name), omit_if_default=f.default is None
             )
-    base_unstructure: _Unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
+    base_unstructure: _Unstructure = make_dict_unstructure_fn(cls, _get_converter(), **overrides)
     if tag is None:
         return base_unstructure
     prefix = {"type": tag}
@@ -1276,11 +1315,13 @@ def _system_unstructurer(
     A field at its default is written only when the frame has its key (so it replaces a stale
     value); otherwise decoding the result would give a ``data`` with keys the frame never had.
     """
+    from cattrs.gen import make_dict_unstructure_fn, override
+
     overrides: dict[str, Any] = {
         f.name: override(omit=True) if f.name in skip else override(rename=renames.get(f.name))
         for f in _fields(cls)
     }
-    fields_unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
+    fields_unstructure = make_dict_unstructure_fn(cls, _get_converter(), **overrides)
     defaults = {
         renames.get(f.name, f.name): _unstructured_default(f)
         for f in _fields(cls)
@@ -1302,16 +1343,18 @@ def _system_unstructurer(
 def _unstructured_default(f: attrs.Attribute[Any]) -> Any:
     default: Any = f.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return converter.unstructure(default.factory())
-    return converter.unstructure(default)
+        return _get_converter().unstructure(default.factory())
+    return _get_converter().unstructure(default)
 
 
 def _block_unstructure(cls: type[Any], tag: str | None) -> _Unstructure:
+    from cattrs.gen import make_dict_unstructure_fn, override
+
     overrides: dict[str, Any] = {"raw": override(omit=True)}
     for f in _fields(cls):
         if f.name != "raw":
             overrides[f.name] = override(omit_if_default=f.default is None)
-    base: _Unstructure = make_dict_unstructure_fn(cls, converter, **overrides)
+    base: _Unstructure = make_dict_unstructure_fn(cls, _get_converter(), **overrides)
     if tag is None:
         return base
     prefix = {"type": tag}
@@ -1349,17 +1392,6 @@ _STRUCTURE_HOOKS.update(
             obj.get("type") if type(obj.get("type")) is str else "", obj
         ),
     }
-)
-converter.register_structure_hook_factory(
-    lambda tp: _hooked_class(tp, _STRUCTURE_HOOKS, _GENERATED_TAGS) is not None,
-    _structure_hook_factory,
-)
-converter.register_unstructure_hook_factory(
-    lambda tp: _hooked_class(tp, _UNSTRUCTURE_HOOKS, _GENERATED_UNSTRUCTURE) is not None,
-    _unstructure_hook_factory,
-)
-converter.register_structure_hook_func(
-    lambda tp: tp == ContentBlock, lambda obj, _: _decode_block(obj)
 )
 
 # Top-level messages.
@@ -1405,7 +1437,47 @@ _MESSAGE_DECODERS: Final[dict[str, Callable[[dict[str, Any]], Message]]] = {
         if tag not in HOT_DECODERS and tag != "system"
     },
 }
-converter.register_structure_hook_func(lambda tp: tp == Message, lambda obj, _: decode_message(obj))
+
+
+def _build_converter() -> cattrs.Converter:
+    """Import cattrs, make and configure the converter, publish it (under the lock)."""
+    global _converter
+    import cattrs
+
+    made = cattrs.Converter(detailed_validation=True, forbid_extra_keys=False)
+    made.register_structure_hook(str, _structure_str)
+    made.register_structure_hook(int, _structure_int)
+    made.register_structure_hook(float, _structure_float)
+    made.register_structure_hook(bool, _structure_bool)
+    made.register_structure_hook_factory(
+        lambda tp: _origin(tp) in (list, dict), _container_hook_factory
+    )
+    made.register_structure_hook_factory(
+        lambda tp: _is_union(tp) and _json_check(tp) is not None, _any_json_union_factory
+    )
+    made.register_structure_hook_factory(
+        lambda tp: _hooked_class(tp, _STRUCTURE_HOOKS, _GENERATED_TAGS) is not None,
+        _structure_hook_factory,
+    )
+    made.register_unstructure_hook_factory(
+        lambda tp: _hooked_class(tp, _UNSTRUCTURE_HOOKS, _GENERATED_UNSTRUCTURE) is not None,
+        _unstructure_hook_factory,
+    )
+    made.register_structure_hook_func(
+        lambda tp: tp == ContentBlock, lambda obj, _: _decode_block(obj)
+    )
+    made.register_structure_hook_func(lambda tp: tp == Message, lambda obj, _: decode_message(obj))
+    _converter = made
+    globals()["converter"] = made
+    return made
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        if name == "converter":
+            return _get_converter()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1736,5 +1808,5 @@ def message_to_dict(message: Message) -> dict[str, Any]:
     raw = message.raw
     if raw:
         return raw
-    out: dict[str, Any] = converter.unstructure(message)
+    out: dict[str, Any] = _get_converter().unstructure(message)
     return out

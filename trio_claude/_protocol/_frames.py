@@ -23,7 +23,7 @@ import orjson
 
 from .._errors import MessageParseError
 from ..types import ResultMessage
-from ._codec import _RENAMES, converter, decode_message
+from ._codec import _RENAMES, _get_converter, decode_message
 
 __all__ = ["TYPE_PREFIX", "frame_kind", "parse_line", "decode_result"]
 
@@ -111,6 +111,7 @@ def decode_result(obj: dict[str, Any]) -> ResultMessage:
         problem = "the frame's type keys disagree"
     values: dict[str, Any] = {}
     bad: list[str] = []
+    converter = _get_converter()
     for name, wire, tp in _RESULT_FIELDS:
         if wire not in obj:
             continue
