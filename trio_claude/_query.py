@@ -175,6 +175,7 @@ logger = logging.getLogger("trio_claude")
 
 #: Bytes asked of the pipe per read.
 _READ_SIZE = 64 * 1024
+_FLOOD_READ_SIZE = 256 * 1024
 #: The run-end ceiling's variable (the CLI's own wait for background work once stdin closes).
 _CEILING_ENV = "CLAUDE_CODE_PRINT_BG_WAIT_CEILING_MS"
 
@@ -836,9 +837,12 @@ class _PullQuery:
 
     async def _read_stdout(self, stdout: trio.abc.ReceiveStream) -> None:
         reader = PipeReader(stdout)
+        size = _READ_SIZE
         while not self._stdout_ended:
             try:
-                data = await reader.receive_some(_READ_SIZE)
+                data = await reader.receive_some(size)
+                # Larger reads while the CLI floods (as Session._reader does).
+                size = _FLOOD_READ_SIZE if len(data) >= size else _READ_SIZE
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                 logger.debug("reading from the CLI failed: %r", exc)
                 data = b""

@@ -41,7 +41,9 @@ class LineFramer:
         if max_line_bytes < 1:
             raise ValueError("max_line_bytes must be positive")
         self.max_line_bytes = max_line_bytes
-        self._partial = bytearray()
+        # The pieces of an incomplete line, joined once it completes: one copy, where growing a
+        # bytearray copies at each reallocation and once more into bytes.
+        self._pieces: list[bytes] = []
         self._pending = 0
         # When a partial line has already overflowed we stop keeping its bytes.
         self._discarding = False
@@ -105,19 +107,25 @@ class LineFramer:
         if self._discarding:
             return
         if self._pending > self.max_line_bytes:
-            self._head = (bytes(self._partial[:200]) + data[:200])[:200]
-            self._partial = bytearray()
+            head = b""
+            for piece in self._pieces:
+                head += piece[: 200 - len(head)]
+                if len(head) >= 200:
+                    break
+            self._head = (head + data[:200])[:200]
+            self._pieces = []
             self._discarding = True
             return
-        self._partial += data
+        self._pieces.append(data)
 
     def _finish_partial(self, out: list[bytes | OversizeLine]) -> None:
         if self._discarding:
             out.append(OversizeLine(self._pending, self._head))
         else:
-            line = bytes(self._partial)
+            pieces = self._pieces
+            line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
             # Released before the caller decodes the line: one copy alive, not two.
-            self._partial = bytearray()
+            self._pieces = []
             if line and not line.isspace():
                 out.append(line)
         self._pending = 0
