@@ -1,0 +1,159 @@
+"""Where a flooded message's time goes: the floor of typed delivery (diagnostic, no target).
+
+Per message of the throughput flood (a real assistant frame and a real stream_event delta):
+
+- ``orjson.loads`` alone, our typed decoder alone, and both (in a loop, the line hot in cache);
+- ``MessageStream.__anext__`` over an inbox filled with the lines (``async for`` as a user
+  writes it, no pipe, no reader) against a bare loop doing pop + loads + decode;
+- the whole pipeline (``throughput.py``'s session over the fake_cli) as it is and with typed
+  decoding replaced by the identity (a what-if in this process only), next to the ceiling.
+
+Run: ``python benchmarks/throughput_floor.py [--count 100000] [--rounds 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import statistics
+import tempfile
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+import _common as C
+import orjson
+import throughput as T
+import trio
+
+import trio_claude._stream as stream_mod
+from trio_claude._inbox import Inbox
+from trio_claude._protocol._connection import DEFERRED_DECODERS, ClaudeProtocol
+from trio_claude._stream import MessageStream
+from trio_claude.testing.fake_cli import FakeCLIProcessTransport
+
+
+def per_call(fn: Callable[[int], None], n: int) -> float:
+    """Best of five: nanoseconds per iteration of ``fn(n)``."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        fn(n)
+        best = min(best, (time.perf_counter() - start) / n)
+    return best * 1e9
+
+
+def alone(line: bytes, n: int) -> dict[str, float]:
+    kind, decode = DEFERRED_DECODERS[line[9]]
+    obj = orjson.loads(line)
+    assert obj["type"] == kind
+
+    def loads(n: int) -> None:
+        for _ in range(n):
+            orjson.loads(line)
+
+    def decode_only(n: int) -> None:
+        for _ in range(n):
+            decode(obj)
+
+    def both(n: int) -> None:
+        for _ in range(n):
+            decode(orjson.loads(line))
+
+    return {
+        "loads": per_call(loads, n),
+        "decode": per_call(decode_only, n),
+        "both": per_call(both, n),
+    }
+
+
+def stream_over_inbox(line: bytes, n: int) -> tuple[float, float]:
+    """ns per message: MessageStream over a filled inbox; a bare pop + loads + decode loop."""
+    source: Any = types.SimpleNamespace(
+        _inbox=Inbox(1 << 40),
+        _proto=ClaudeProtocol(defer_messages=True),
+        _take_budget_error=lambda: None,
+    )
+
+    async def no_more(**_: Any) -> None:
+        return None
+
+    source._next_message = no_more
+    best = float("inf")
+    for _ in range(5):
+        source._inbox.queue.extend([line] * n)
+        source._inbox.since_checkpoint = -(10**9)  # no checkpoint: no event loop here
+        messages = MessageStream(source, until_result=False)
+
+        async def drain(messages: MessageStream = messages) -> int:
+            count = 0
+            async for _ in messages:
+                count += 1
+            return count
+
+        coro = drain()
+        start = time.perf_counter()
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            assert stop.value == n
+        best = min(best, (time.perf_counter() - start) / n)
+    queue = collections.deque([line] * n)
+    start = time.perf_counter()
+    while queue:
+        item = queue.popleft()
+        kind, decode = DEFERRED_DECODERS[item[9]]
+        obj = orjson.loads(item)
+        if obj["type"] == kind:
+            decode(obj)
+    bare = (time.perf_counter() - start) / n
+    return best * 1e9, bare * 1e9
+
+
+async def pipeline(kind: str, count: int, rounds: int) -> dict[str, float]:
+    """us CPU per message: as it is, with decoding replaced by the identity, and the ceiling."""
+    real = dict(stream_mod.DEFERRED_DECODERS)
+    identity = {b: (k, lambda obj: obj) for b, (k, _) in real.items()}
+    out: dict[str, list[float]] = {"ours": [], "ours, no typed decoding": [], "ceiling": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        transport = FakeCLIProcessTransport(T.flood_script(T.sample_frames()[kind], count), tmp)
+        for _ in range(rounds):
+            for name in out:
+                if name == "ceiling":
+                    _, cpu, n = await T.ceiling(transport)
+                else:
+                    stream_mod.DEFERRED_DECODERS.update(real if name == "ours" else identity)
+                    try:
+                        _, cpu, n = await T.ours(transport)
+                    finally:
+                        stream_mod.DEFERRED_DECODERS.update(real)
+                out[name].append(cpu / n * 1e6)
+    return {name: statistics.median(values) for name, values in out.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(C.machine())
+    for kind, frame in T.sample_frames().items():
+        line = orjson.dumps(frame)
+        a = alone(line, args.count)
+        stream, bare = stream_over_inbox(line, args.count)
+        p = trio.run(pipeline, kind, args.count, args.rounds)
+        print(
+            f"{kind} ({len(line)} B): loads {a['loads']:.0f} ns, typed decoding"
+            f" {a['decode']:.0f} ns, both {a['both']:.0f} ns; MessageStream over a filled inbox"
+            f" {stream:.0f} ns vs a bare loop {bare:.0f} ns"
+        )
+        ceiling = p["ceiling"]
+        print(
+            "    pipeline, us CPU per message: "
+            + ", ".join(f"{name} {value:.2f} ({ceiling / value:.2f}x)" for name, value in p.items())
+        )
+
+
+if __name__ == "__main__":
+    main()
