@@ -810,6 +810,15 @@ class _PullQuery:
         assert proc is not None
         if (until() or self._stdout_ended) and not self._unserved:
             return True
+        # What the CLI has written already may be enough: then no nursery and tasks to start.
+        if (
+            not self._unserved
+            and self._read_now(proc.stdout)
+            and (until() or self._stdout_ended)
+            and not self._unserved
+        ):
+            await trio.lowlevel.checkpoint()
+            return True
         in_time = True
         try:
             async with trio.open_nursery() as nursery:
@@ -834,6 +843,21 @@ class _PullQuery:
         except BaseExceptionGroup as group:
             raise collapse_group(group) from None
         return in_time
+
+    def _read_now(self, stdout: trio.abc.ReceiveStream) -> bool:
+        """Feeds what stdout holds right now, without waiting; whether there was anything."""
+        if self._stdout_ended:
+            return False
+        try:
+            data = PipeReader(stdout).receive_nowait(_FLOOD_READ_SIZE)
+        except OSError as exc:
+            logger.debug("reading from the CLI failed: %r", exc)
+            return False  # the pump's reader meets it again and ends the output
+        if data is None:
+            return False
+        self._last_activity = trio.current_time()
+        self._feed(data)
+        return True
 
     async def _read_stdout(self, stdout: trio.abc.ReceiveStream) -> None:
         reader = PipeReader(stdout)

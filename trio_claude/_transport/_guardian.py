@@ -39,7 +39,7 @@ __all__ = ["GRACE", "announce", "ensure", "forget", "ready", "supported"]
 GRACE = 5.0
 
 # The guardian's program. Stdlib only; it must never raise (nobody would see it).
-_SCRIPT = r"""# trio-claude guardian: stops this application's CLIs if it dies (trio_claude/_transport)
+_SCRIPT = r"""# trio-claude guardian: stops this application's CLIs if it dies
 import os, signal, sys, time
 grace = float(sys.argv[1])
 prefix = b"TRIO_CLAUDE_PROCESS_TAG="

@@ -146,6 +146,24 @@ class PipeReader:
         )
         self._waited = True
 
+    def receive_nowait(self, max_bytes: int) -> bytes | None:
+        """What the pipe holds right now (up to ``max_bytes``; ``b""`` at the end), without
+        waiting; ``None`` when it is empty, closed, or not a pipe of ours.
+
+        Raises:
+            OSError: The read failed.
+        """
+        stream = self._fd_stream
+        if stream is None:
+            return None
+        fd = stream.fileno()
+        if fd < 0:
+            return None
+        try:
+            return os.read(fd, max_bytes)
+        except BlockingIOError:
+            return None
+
     async def receive_some(self, max_bytes: int) -> bytes:
         """Up to ``max_bytes`` bytes; ``b""`` at the end.
 
