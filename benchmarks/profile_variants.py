@@ -24,6 +24,7 @@ CPU per session (``time.thread_time``) and the ceiling's. Run:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -58,18 +59,24 @@ def _no_validate(options: Any) -> None:
 
 
 def _plain_command(spec: Any, parent_pid: int) -> Any:
-    """vfork with no parent-death signal at all (neither ``setpriv`` nor a ``preexec_fn``)."""
-    return list(spec.argv), None
+    """vfork with no parent-death mechanism at all (no guardian, ``setpriv`` or ``preexec_fn``)."""
+    return list(spec.argv), None, False
 
 
 def _forking_command(spec: Any, parent_pid: int) -> Any:
     """The parent-death signal set by a ``preexec_fn``, which makes ``subprocess`` fork."""
-    return list(spec.argv), process_mod._make_preexec(parent_pid)
+    return list(spec.argv), process_mod._make_preexec(parent_pid), False
+
+
+async def _spawn_on_loop(spec: Any, tag: str) -> Any:
+    """The spawn on the event loop itself (``vfork`` blocks the loop until the child execs)."""
+    return process_mod._spawn(spec, os.getpid(), tag)
 
 
 VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
-    "baseline (vfork+setpriv)": [],
+    "baseline (guardian, vfork)": [],
     "fork+preexec": [(process_mod, "_command", _forking_command)],
+    "spawn on the loop": [(process_mod, "_spawn_off_loop", _spawn_on_loop)],
     "vfork, no death signal": [(process_mod, "_command", _plain_command)],
     "vfork, none, nodiscovery": [(process_mod, "_command", _plain_command)],
     "vfork, none, nodiscovery, novalidate": [

@@ -85,7 +85,12 @@ def test_the_relay_runs_the_cli_under_the_supervisor_and_relays_both_ways() -> N
     assert relay.poll(acks[0], 0, 100, 0.0)[:2] == (12, b"")
     relay.close_stdin()
     deadline = time.monotonic() + 10
-    while relay.poll(acks[0], 0, 100, 0.2)[6] is None and time.monotonic() < deadline:
+
+    def ended(state: tuple[Any, ...]) -> bool:
+        # The exit status may be seen before the end of stdout is read: wait for all three.
+        return state[6] is not None and state[2] and state[5]
+
+    while not ended(relay.poll(acks[0], 0, 100, 0.2)) and time.monotonic() < deadline:
         pass
     _, out, out_ended, _, err, err_ended, code = relay.poll(acks[0], 0, 100, 0.0)
     assert (out, out_ended, err, err_ended, code) == (b"", True, b"", True, 0)
