@@ -79,6 +79,18 @@ def test_defaults_validate_and_match_the_official_defaults() -> None:
     assert o.load_timeout_ms == 60_000
 
 
+def test_every_default_passes_its_own_check() -> None:
+    # validate_options skips an option left at its default object: that is only sound if every
+    # default would pass its check.
+    checked = 0
+    for field in attrs.fields(ClaudeAgentOptions):
+        if field.default is attrs.NOTHING or isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            continue
+        field.metadata["check"](field.name, field.default)
+        checked += 1
+    assert checked > 40
+
+
 def test_frozen_evolvable_and_hashable() -> None:
     o = ClaudeAgentOptions(model="a", env={"X": "1"}, hooks={"Stop": [HookMatcher(hooks=[_cb])]})
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
