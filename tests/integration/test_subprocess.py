@@ -235,6 +235,7 @@ from trio_claude._transport._base import LaunchSpec
 from trio_claude._transport._process import SubprocessTransport
 
 _guardian.GRACE = 0.2
+_guardian._STDERR = open(sys.argv[2], "ab")
 CHILD = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
 
 async def main():
@@ -250,7 +251,9 @@ trio.run(main)
 """
 
 
-async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_not_start() -> None:
+async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_not_start(
+    tmp_path: Path,
+) -> None:
     """After its grace the guardian SIGKILLs a CLI that ignores SIGTERM; it never signals a
     process that does not carry the announced tag (a pid reused since the announcement)."""
     if not sys.platform.startswith("linux"):
@@ -259,7 +262,8 @@ async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_no
         [sys.executable, "-c", "import time; time.sleep(60)"]
     )
     parent = await trio.lowlevel.open_process(
-        [sys.executable, "-c", STUBBORN_PARENT, str(bystander.pid)], stdout=subprocess.PIPE
+        [sys.executable, "-c", STUBBORN_PARENT, str(bystander.pid), str(tmp_path / "guardian.log")],
+        stdout=subprocess.PIPE,
     )
     try:
         assert parent.stdout is not None
@@ -274,9 +278,10 @@ async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_no
         with trio.move_on_after(20):
             while alive(child) or alive(guardian):
                 await trio.sleep(0.02)
-        assert not alive(child) and not alive(guardian), {
-            pid: _proc_status(pid) for pid in (child, guardian)
-        }
+        assert not alive(child) and not alive(guardian), (
+            {pid: _proc_status(pid) for pid in (child, guardian)},
+            (tmp_path / "guardian.log").read_text(),
+        )
         assert bystander.returncode is None and alive(bystander.pid)
     finally:
         parent.kill()

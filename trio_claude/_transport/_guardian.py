@@ -7,17 +7,18 @@ A crashed or SIGKILLed parent must not leave a CLI running (and spending tokens)
 front of the command (one more exec: about 0.9 ms per spawn, most of what a session's start
 costs beyond a bare loop's).
 
-So each process that spawns CLIs starts one small guardian process, once, and keeps the write
-end of a pipe to it. Every CLI is announced to it (pid and tag, see ``_sweep``) and forgotten
-once reaped. When this process dies, however it dies, the kernel closes the pipe: the guardian
-reads EOF, sends SIGTERM to every announced CLI that still carries its tag (the check makes a
-reused pid harmless), waits ``grace`` seconds, SIGKILLs what is left, and exits. A clean exit of
-ours closes the pipe the same way, with nothing left to announce.
+So each process that spawns CLIs starts one small guardian process, once, and keeps one end
+of a socket pair that is the guardian's stdin. Every CLI is announced to it (pid and tag, see
+``_sweep``) and forgotten once it has exited. When this process dies, however it dies, the
+kernel closes our end: the guardian reads EOF, sends SIGTERM to every announced CLI that still
+carries its tag (the check makes a reused pid harmless), waits ``grace`` seconds, SIGKILLs what
+is left, and exits. A clean exit of ours closes the socket the same way, with nothing left to
+stop. A guardian that died (killed by someone) is noticed at the next send and replaced.
 
 The guardian runs the stdlib only (``python -I -S``: no site, no trio, a few milliseconds to
 start), in a session of its own, with an empty environment, detached from our stdio. It is our
 child, reaped at exit. A process forked from this one (``os.fork``, ``multiprocessing``) drops
-the inherited pipe at once and starts its own guardian when it spawns a CLI.
+the inherited socket (and lock) at once and starts its own guardian when it spawns a CLI.
 
 Where it cannot run (not Linux, no ``/proc``), ``_process`` falls back to ``setpriv``, then to a
 ``preexec_fn``.
@@ -26,14 +27,19 @@ Where it cannot run (not Linux, no ``/proc``), ``_process`` falls back to ``setp
 from __future__ import annotations
 
 import atexit
+import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
+from typing import Any
 
 from . import _sweep
 
 __all__ = ["GRACE", "announce", "ensure", "forget", "ready", "supported"]
+
+logger = logging.getLogger("trio_claude")
 
 #: Seconds between the guardian's SIGTERM and its SIGKILL.
 GRACE = 5.0
@@ -88,17 +94,25 @@ while True:
                 known.pop(int(parts[1]), None)
         except ValueError:
             pass
+# What it does goes to stderr (nowhere, unless a test asks: see _STDERR).
+print("guardian: EOF; watching", {p: (t, carries(p, t)) for p, t in known.items()}, file=sys.stderr)
 if known and signal_all(signal.SIGTERM):
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(carries(p, t) for p, t in known.items()):
         time.sleep(0.05)
+    print("guardian: SIGKILL to", [p for p, t in known.items() if carries(p, t)], file=sys.stderr)
     signal_all(signal.SIGKILL)
 """
 
+#: Where the guardian's own report goes (a test sets a file here to see what it did).
+_STDERR: Any = subprocess.DEVNULL
 _lock = threading.Lock()
 _popen: subprocess.Popen[bytes] | None = None
-_fd: int | None = None
+# Our end of the guardian's stdin: a socket, so that writing to a dead guardian fails with
+# EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE, which some applications leave fatal.
+_sock: socket.socket | None = None
 _owner: int | None = None  # the pid that started it: a forked child must start its own
+_watched: set[int] = set()  # the CLIs announced and not forgotten yet
 
 
 def supported() -> bool:
@@ -106,43 +120,67 @@ def supported() -> bool:
     return _sweep.supported()
 
 
-def _start() -> int | None:
-    global _popen, _fd, _owner
-    r, w = os.pipe()
+def _start() -> bool:
+    global _popen, _sock, _owner
+    try:
+        ours, theirs = socket.socketpair()
+    except OSError:
+        return False
     try:
         popen = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", _SCRIPT, repr(GRACE)],
-            stdin=r,
+            stdin=theirs.fileno(),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=_STDERR,
             env={},
             cwd="/",
             start_new_session=True,
             close_fds=True,
         )
     except OSError:
-        os.close(r)
-        os.close(w)
-        return None
-    os.close(r)
-    os.set_blocking(w, False)  # forget() runs on the event loop
-    _popen, _fd, _owner = popen, w, os.getpid()
-    return w
+        ours.close()
+        return False
+    finally:
+        theirs.close()
+    ours.shutdown(socket.SHUT_RD)
+    ours.setblocking(False)  # forget() runs on the event loop
+    _popen, _sock, _owner = popen, ours, os.getpid()
+    _watched.clear()
+    return True
 
 
-def _write(line: bytes) -> bool:
-    fd = _fd
-    if fd is None:
+def _send(line: bytes) -> bool:
+    """Sends one line (the caller holds the lock); a dead guardian is dropped, to be replaced."""
+    sock = _sock
+    if sock is None:
         return False
     try:
-        return os.write(fd, line) == len(line)
-    except OSError:
+        # Lines are far shorter than the socket's buffer: all or nothing (EAGAIN: it is full).
+        return sock.send(line, socket.MSG_NOSIGNAL) == len(line)
+    except BlockingIOError:
         return False
+    except OSError:
+        if _watched:
+            logger.warning(
+                "the guardian process is gone: %d CLI(s) started before are not stopped if "
+                "this process dies; a new guardian watches the next ones",
+                len(_watched),
+            )
+        _close()
+        return False
+
+
+def _close() -> None:
+    global _popen, _sock, _owner
+    if _sock is not None:
+        _sock.close()
+    _popen = _sock = _owner = None
+    _watched.clear()
 
 
 def ready() -> bool:
     """Whether this process has its guardian already (no blocking call needed)."""
-    return _fd is not None and _owner == os.getpid()
+    return _sock is not None and _owner == os.getpid()
 
 
 def ensure() -> bool:
@@ -152,50 +190,54 @@ def ensure() -> bool:
         Whether a guardian is there to watch the next CLI.
     """
     with _lock:
-        if _fd is not None and _owner == os.getpid():
+        if _sock is not None and _owner == os.getpid():
             return True
-        return _start() is not None
+        return _start()
 
 
 def announce(pid: int, tag: str) -> bool:
     """Puts a freshly spawned CLI under the guardian's watch (after :func:`ensure`).
 
     Returns:
-        Whether the guardian got the news (``False``: it is gone, or its pipe is full).
+        Whether the guardian got the news (``False``: it is gone, or its socket is full).
     """
     with _lock:
-        if _owner != os.getpid():
+        if _owner != os.getpid() or not _send(b"+ %d %s\n" % (pid, tag.encode())):
             return False
-        return _write(b"+ %d %s\n" % (pid, tag.encode()))
+        _watched.add(pid)
+        return True
 
 
 def forget(pid: int) -> None:
-    """Tells the guardian a CLI has been reaped (its pid may be reused from now on).
+    """Tells the guardian a CLI has exited: to be called while it is a zombie, not yet reaped
+    (once reaped, its pid may be reused by a CLI announced meanwhile).
 
-    Never blocks: the pipe is only ever nearly empty, and a lost line is harmless (the
+    Never blocks for long (the lock is only held for a send); a lost line is harmless (the
     guardian checks the tag before it signals anything).
     """
-    if _fd is not None and _owner == os.getpid():
-        _write(b"- %d\n" % pid)
+    with _lock:
+        if pid in _watched and _owner == os.getpid():
+            _watched.discard(pid)
+            _send(b"- %d\n" % pid)
 
 
-def _drop_inherited() -> None:
-    # In a forked child: the pipe is the parent's; keeping it would hide the parent's death.
-    global _popen, _fd, _owner
-    if _fd is not None:
-        try:
-            os.close(_fd)
-        except OSError:
-            pass
-    _popen = _fd = _owner = None
+def _after_fork_in_child() -> None:
+    # The socket is the parent's: keeping it would hide the parent's death from its guardian.
+    # The lock may have been held by a thread that does not exist here: a new one.
+    global _lock
+    _lock = threading.Lock()
+    _close()
 
 
 def _stop() -> None:
-    # A clean exit: the guardian reads EOF, has nothing left to stop, and exits; reap it.
-    popen, fd = _popen, _fd
-    if popen is None or fd is None or _owner != os.getpid():
-        return
-    _drop_inherited()
+    # A clean exit: the guardian reads EOF, has nothing left to stop, and exits; reap it. While
+    # CLIs are still announced (an exit handler may still be closing them), leave the socket to
+    # the process's own end, which the guardian notices just the same.
+    with _lock:
+        popen = _popen
+        if popen is None or _owner != os.getpid() or _watched:
+            return
+        _close()
     try:
         popen.wait(timeout=1.0)
     except subprocess.TimeoutExpired:
@@ -203,5 +245,5 @@ def _stop() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_drop_inherited)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(_stop)

@@ -29,6 +29,7 @@ import ctypes
 import errno
 import fcntl
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -51,6 +52,37 @@ logger = logging.getLogger("trio_claude")
 _spawner: concurrent.futures.ThreadPoolExecutor | None = None
 _PR_SET_PDEATHSIG = 1
 _PIPE_SIZE = 1024 * 1024
+
+
+def _forget_spawner() -> None:
+    # In a forked child the executor's one thread does not exist: a job given to it would wait
+    # forever. The child makes its own on first use.
+    global _spawner
+    _spawner = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_spawner)
+
+_OWN_THREADS: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar(
+    "trio_claude_threads"
+)
+
+
+def _own_threads() -> trio.CapacityLimiter:
+    """The thread limiter of the spawns, reaps and sweeps: not trio's default one.
+
+    These waits are shielded (a spawn or a reap cannot be abandoned half way): waiting for a
+    token of the default limiter, which the application's own ``to_thread`` work may hold
+    (40 tokens), would make a start or a close hang past every deadline. Each of these calls is
+    short, and there are at most a few per session.
+    """
+    try:
+        return _OWN_THREADS.get()
+    except LookupError:
+        limiter = trio.CapacityLimiter(math.inf)
+        _OWN_THREADS.set(limiter)
+        return limiter
 
 
 def _get_spawner() -> concurrent.futures.ThreadPoolExecutor:
@@ -242,13 +274,17 @@ class _Process(ChildProcess):
             if self._pidfd is not None:
                 await trio.lowlevel.wait_readable(self._pidfd)
             else:
-                await trio.to_thread.run_sync(self._wait_blocking, abandon_on_cancel=True)
+                await trio.to_thread.run_sync(
+                    self._wait_blocking, abandon_on_cancel=True, limiter=_own_threads()
+                )
+            # Still a zombie (unless reaped by the thread above): its pid cannot have been
+            # reused by a CLI announced meanwhile.
+            _guardian.forget(self._popen.pid)
             if self._popen.returncode is None:
                 # The leader has exited but is not reaped yet, so its pid (= the group id)
                 # cannot have been reused: stop whatever it left running in its group, then reap.
                 self._signal_group(signal.SIGKILL)
             self._popen.wait()
-            _guardian.forget(self._popen.pid)
             self._close_pidfd()
         if not self._swept:
             # Reaped, whatever ended it: kill what it left behind outside its group (its tools).
@@ -279,7 +315,7 @@ class _Process(ChildProcess):
         sample = None
         if self._popen.returncode is None and _sweep.supported():
             with trio.CancelScope(shield=True):
-                stats = await trio.to_thread.run_sync(read_all_stats)
+                stats = await trio.to_thread.run_sync(read_all_stats, limiter=_own_threads())
             sample = scan_tree(root, (), stats)
         self.kill()  # refuses once reaped, when the pid may be someone else's
         if sample is not None:
@@ -302,11 +338,12 @@ class _Process(ChildProcess):
         self.kill()
         if sample is not None:
             kill_members(sample, spare=(popen.pid,))
+        if popen.returncode is None:
+            _guardian.forget(popen.pid)  # SIGKILLed and not reaped yet: its pid is still its own
         try:
             popen.wait(timeout=reap_timeout)
         except subprocess.TimeoutExpired:
             return None
-        _guardian.forget(popen.pid)
         if self._pidfd is not None:
             try:
                 trio.lowlevel.notify_closing(self._pidfd)
@@ -375,7 +412,10 @@ class _Sweeper:
             if tag not in self._done:
                 batch, self._pending = self._pending, {}
                 try:
-                    self._done.update(await trio.to_thread.run_sync(_sweep.sweep_many, batch))
+                    swept = await trio.to_thread.run_sync(
+                        _sweep.sweep_many, batch, limiter=_own_threads()
+                    )
+                    self._done.update(swept)
                 except BaseException:
                     # The others of this batch sweep again when their turn comes.
                     for other, other_uids in batch.items():
@@ -473,9 +513,10 @@ def _spawn(
     for fd in (in_r, out_w, err_w):
         os.close(fd)
     if guarded and not _guardian.announce(popen.pid, tag):
-        # Gone since ensure() (killed by someone): this CLI stops when its stdin closes.
+        # Gone (killed by someone: replaced at the next spawn) or not reading: this CLI still
+        # stops when its stdin closes, but not by a signal if this process dies.
         logger.warning(
-            "the guardian is gone: pid %s is not stopped if this process dies", popen.pid
+            "the guardian did not take pid %s: it is not stopped if this process dies", popen.pid
         )
     return popen, in_w, out_r, err_r
 
@@ -489,7 +530,9 @@ async def _spawn_off_loop(
         # No parent-death signal tied to the spawning thread: any worker thread will do, and a
         # fan-out's spawns do not queue behind one another.
         with trio.CancelScope(shield=True):
-            spawned = await trio.to_thread.run_sync(_spawn, spec, os.getpid(), tag)
+            spawned = await trio.to_thread.run_sync(
+                _spawn, spec, os.getpid(), tag, limiter=_own_threads()
+            )
         return spawned
     future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
     token = trio.lowlevel.current_trio_token()
