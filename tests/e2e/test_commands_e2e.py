@@ -142,10 +142,9 @@ async def test_run_rejects_bad_arguments(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------- demo
 
 
-async def test_demo_offline_shows_every_section_quickly(tmp_path: Path) -> None:
-    code, out, err, elapsed = await run_command("demo", env=child_env(tmp_path))
+async def test_demo_offline_shows_every_section(tmp_path: Path) -> None:
+    code, out, err, _ = await run_command("demo", env=child_env(tmp_path))
     assert code == 0, err + out
-    assert elapsed < 15, f"the demo took {elapsed:.1f} s"
     assert "built-in fake Messages API at http://127.0.0.1:" in out
     for heading in (
         "1. streaming",
@@ -236,12 +235,11 @@ def test_demo_output_closed_early_ends_quietly_and_leaves_no_process(tmp_path: P
 
 async def test_doctor_runs_a_fake_model_session_and_hides_keys(tmp_path: Path) -> None:
     env = child_env(tmp_path, ANTHROPIC_API_KEY=SECRET)
-    code, out, err, elapsed = await run_command("doctor", env=env)
+    code, out, err, _ = await run_command("doctor", env=env)
     assert code == 0, out + err
     (line,) = [line for line in out.splitlines() if "fake-model session" in line]
     assert line.split()[0] == "ok" and "completed offline" in line
     assert SECRET not in out + err
-    assert elapsed < 25
 
 
 def test_fake_model_session_check_directly() -> None:

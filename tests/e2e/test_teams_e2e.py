@@ -177,8 +177,8 @@ async def test_a_pipeline_whose_middle_stage_fails(claude_env: ClaudeTestEnv) ->
         teams.Stage("last", last),
     ]
     got: list[str] = []
-    started = time.monotonic()
-    with pytest.raises(teams.AgentError) as caught:
+    # A hang guard, not a speed claim: the failure ends the pipeline at once (about 1 s).
+    with trio.fail_after(60), pytest.raises(teams.AgentError) as caught:
         async with teams.open_pipeline(stages) as pipe, trio.open_nursery() as nursery:
 
             async def feed() -> None:
@@ -193,7 +193,6 @@ async def test_a_pipeline_whose_middle_stage_fails(claude_env: ClaudeTestEnv) ->
     assert isinstance(caught.value.error, tc.ResultError)
     assert caught.value.error.api_error_status == 500
     assert got in ([], ["item 0"])
-    assert time.monotonic() - started < 20
     stats = pipe.statistics()
     assert stats.agents["middle"].state is AgentState.FAILED
     assert_closed(stats, claude_env)
@@ -339,7 +338,8 @@ async def test_cancelling_each_shape_mid_run_leaves_no_process(
         started = time.monotonic()
         scope.cancel()
     took = time.monotonic() - started
-    assert took < 15, took  # about 1 s; a loaded 2-core machine needs the margin
+    # A hang guard, not a speed claim (about 1 s): no agent waits out its timeouts one by one.
+    assert took < 60, took
     stats = teams_seen[0].statistics()
     assert stats.states.get(AgentState.CANCELLED, 0) >= 1, stats.states
     assert_closed(stats, claude_env)

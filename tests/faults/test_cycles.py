@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import threading
-import time
 import tracemalloc
 
 import trio
@@ -62,7 +61,6 @@ def snapshot() -> tuple[int, int, int, int]:
 def test_a_thousand_open_close_cycles_leave_nothing_behind() -> None:
     script = FakeScript(turns=[FakeTurn.reply("ok")] * CYCLES)
     options = tc.ClaudeAgentOptions(transport=FakeCLITransport(script))
-    start = time.monotonic()
     run_cycles(options, WARM_UP)
     tracemalloc.start()
     try:
@@ -71,7 +69,6 @@ def test_a_thousand_open_close_cycles_leave_nothing_behind() -> None:
         fds2, threads2, traced2, objects2 = snapshot()
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - start < 30
     assert tasks_after == tasks_before
     assert fds2 == fds
     # trio's idle worker threads (from earlier tests) may retire meanwhile; none may appear

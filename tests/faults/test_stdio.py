@@ -58,9 +58,8 @@ async def test_cli_that_stops_reading_stdin(tmp_path: Path) -> None:
         assert pid is not None
         assert (await session.run("stop listening")).text == "deaf now"
         # Sending never blocks the caller: the writer task owns the full pipe.
-        start = trio.current_time()
-        await session.send("x" * (8 * 1024 * 1024))
-        assert trio.current_time() - start < 0.5  # (blocked, it would never return)
+        with trio.fail_after(20):  # blocked, it would never return
+            await session.send("x" * (8 * 1024 * 1024))
         # A control request behind it times out, typed, and is forgotten.
         with pytest.raises(tc.ControlTimeoutError):
             await session.set_model("other")
@@ -69,14 +68,15 @@ async def test_cli_that_stops_reading_stdin(tmp_path: Path) -> None:
         start = trio.current_time()
         with pytest.raises(tc.StallTimeoutError):
             await session.collect_response()
-        assert trio.current_time() - start < 0.5 + 1.0
+        assert trio.current_time() - start < 20  # about 0.5 s; 20: a hang guard under load
         # ...and since the interrupt cannot even be written, the session closes as broken.
         await wait_until(lambda: session.closed, timeout=3)
         with pytest.raises(tc.SessionClosedError):
             await session.send("more")
         start = trio.current_time()
-    # Leaving is bounded even with a writer stuck on a full pipe: SIGTERM ends the deaf CLI.
-    assert trio.current_time() - start < 4.0
+    # Leaving is bounded even with a writer stuck on a full pipe: SIGTERM ends the deaf CLI
+    # (about 1.5 s; the bound is a hang guard with room for a loaded machine).
+    assert trio.current_time() - start < 30
     assert session.returncode == -signal.SIGTERM
     assert not exists(pid)
 
@@ -94,13 +94,13 @@ async def test_hang_with_stall_timeout_and_a_cli_that_ignores_interrupt(tmp_path
         start = trio.current_time()
         with pytest.raises(tc.StallTimeoutError) as info:
             await session.run("go")
-        assert 0.5 <= trio.current_time() - start < 0.5 + 1.0
+        assert 0.5 <= trio.current_time() - start < 20  # (20: a hang guard under load)
         assert info.value.last_seen == "assistant/text"
         await wait_until(lambda: session.closed, timeout=2)  # interrupt unanswered: broken
         with pytest.raises(tc.SessionClosedError):
             await session.send("next")
         start = trio.current_time()
-    assert trio.current_time() - start < 4.0
+    assert trio.current_time() - start < 30  # about 1.5 s: a hang guard
     assert pid is not None and not exists(pid)
 
 
@@ -131,10 +131,8 @@ async def test_hang_without_stall_timeout_only_the_callers_cancel_scope_ends_it(
                 assert not isinstance(message, tc.ResultMessage)
         assert scope.cancelled_caught
         # The abandoned turn is no one's to receive any more: collecting says so at once.
-        start = trio.current_time()
-        with pytest.raises(tc.NoTurnError):
+        with trio.fail_after(20), pytest.raises(tc.NoTurnError):  # waiting, it would hang
             await session.collect_response()
-        assert trio.current_time() - start < 0.2
         # ...and the abandoned turn, whose interrupt the CLI ignores, breaks the session after
         # interrupt_timeout: typed, not a hang.
         await wait_until(lambda: session.closed, timeout=2)
@@ -155,8 +153,9 @@ async def test_cancelling_the_whole_session_block_of_a_hung_cli_is_bounded(tmp_p
             scope.deadline = start + 0.3
             await session.run("go")
     assert scope.cancelled_caught
-    # 0.3 s until the cancel, then stdin closed + close_timeout (0.5) + SIGTERM: well under 4 s
-    assert trio.current_time() - start < 4.0
+    # 0.3 s until the cancel, then stdin closed + close_timeout (0.5) + SIGTERM: about 1 s; the
+    # CLI itself would hang forever, so the bound is a hang guard with room for a loaded machine.
+    assert trio.current_time() - start < 30
     assert session.returncode == -signal.SIGTERM
     assert not exists(pids[0])
 

@@ -55,7 +55,8 @@ def test_a_cli_that_hangs_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyP
     elapsed = time.monotonic() - start
     assert check.status == "fail"
     assert check.detail.startswith("did not complete within 3.5 s")
-    assert elapsed < 3.5 + 0.5, elapsed
+    # The CLI would sleep 61 s: a check that waited for it instead of stopping it takes that long.
+    assert elapsed < 30, elapsed
     # the hung CLI was stopped with the session
     assert not [pid for pid, cmd in _processes() if cmd == "sleep 61.234"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,10 +94,8 @@ def test_fresh_install_runs_npm_into_a_sibling_and_moves_it_into_place(
 def test_second_install_is_a_fast_no_op(npm: Path, tmp_path: Path) -> None:
     target = tmp_path / "d"
     install_cli(directory=target, npm=str(npm))
-    start = time.monotonic()
     assert install_cli(directory=target, npm=str(npm)) == installed_cli_path(target)
-    assert time.monotonic() - start < 1.0
-    assert len(_npm_calls(tmp_path)) == 1
+    assert len(_npm_calls(tmp_path)) == 1  # npm ran once: the second call found the CLI
 
 
 def test_other_version_present_is_reinstalled_in_place(npm: Path, tmp_path: Path) -> None:
@@ -350,14 +347,13 @@ def test_python_dash_m() -> None:
 
 
 @pytest.mark.e2e
-def test_real_pinned_cli_fast_path() -> None:
-    """The CLI `make cli` installed: install_cli() is a no-op well under a second."""
+def test_real_pinned_cli_fast_path(tmp_path: Path) -> None:
+    """The CLI `make cli` installed: install_cli() finds it and needs no npm at all."""
     binary = installed_cli_path(default_install_dir(CLI_VERSION))
     if not binary.exists():
         pytest.skip("pinned CLI not installed (python -m trio_claude install-cli)")
-    start = time.monotonic()
-    assert install_cli() == binary
-    assert time.monotonic() - start < 1.0
+    # An npm that does not exist: reaching for it would raise CLIInstallError.
+    assert install_cli(npm=str(tmp_path / "no-npm")) == binary
     assert cli_version(binary) == CLI_VERSION
 
 
@@ -369,6 +365,4 @@ def test_real_pinned_cli_fast_path() -> None:
 def test_real_npm_install(tmp_path: Path) -> None:
     binary = install_cli(directory=tmp_path / "cli")
     assert cli_version(binary) == CLI_VERSION
-    start = time.monotonic()
-    assert install_cli(directory=tmp_path / "cli") == binary
-    assert time.monotonic() - start < 1.0
+    assert install_cli(directory=tmp_path / "cli", npm=str(tmp_path / "no-npm")) == binary

@@ -106,8 +106,8 @@ def test_a_poll_returns_at_once_with_news_and_waits_without() -> None:
     assert time.monotonic() - started >= 0.25  # nothing new: the whole wait
     relay.write(0, b"x\n")
     started = time.monotonic()
-    assert relay.poll(0, 0, 100, 5)[1] == b"x\n"
-    assert time.monotonic() - started < 2  # news: at once
+    assert relay.poll(0, 0, 100, 60)[1] == b"x\n"
+    assert time.monotonic() - started < 30  # news: well before the 60 s wait was up
     relay.shutdown()
 
 
