@@ -27,6 +27,8 @@ from trio_claude.testing.fake_cli import (
     Text,
 )
 
+from ._support import wait_until
+
 PACKAGE = Path(tc.__file__).parent
 SOURCES = sorted(PACKAGE.rglob("*.py"))
 
@@ -81,5 +83,10 @@ async def test_many_concurrent_writers_through_a_real_pipe_never_conflict(
             with trio.fail_after(20):
                 turn = await session.run("go")
         assert turn.text == "done"
+        # The result may be delivered before the last callbacks' tasks have run (the CLI does
+        # not wait for its answers): wait for them, bounded.
+        await wait_until(
+            lambda: answered == 50 and session.statistics().inflight_callbacks == 0, timeout=20
+        )
         assert answered == 50
         assert session.statistics().pending_requests == 0
