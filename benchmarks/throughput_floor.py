@@ -4,9 +4,15 @@ Per message of the throughput flood (a real assistant frame and a real stream_ev
 
 - ``orjson.loads`` alone, our typed decoder alone, and both (in a loop, the line hot in cache);
 - ``MessageStream.__anext__`` over an inbox filled with the lines (``async for`` as a user
-  writes it, no pipe, no reader) against a bare loop doing pop + loads + decode;
+  writes it, no pipe, no reader) against a bare loop doing pop + loads + decode, and against
+  the least an async iterator can do per message (an ``async def __anext__`` doing pop + loads
+  + decode, drained by ``async for``);
 - the whole pipeline (``throughput.py``'s session over the fake_cli) as it is and with typed
-  decoding replaced by the identity (a what-if in this process only), next to the ceiling.
+  decoding replaced by the identity (a what-if in this process only), next to the ceiling;
+- the floor of typed delivery: the ceiling's CPU per message plus what the bare async iterator
+  costs beyond ``orjson.loads`` (decoding, and one ``async for`` step per message, which the
+  ceiling's tight loop does not take). No pipeline that hands each message to ``async for``
+  typed can beat the ceiling by more than that ratio.
 
 Run: ``python benchmarks/throughput_floor.py [--count 100000] [--rounds 3]``.
 """
@@ -66,6 +72,54 @@ def alone(line: bytes, n: int) -> dict[str, float]:
         "decode": per_call(decode_only, n),
         "both": per_call(both, n),
     }
+
+
+class BareIterator:
+    """The least an async iterator of typed messages does: pop, loads, decode."""
+
+    def __init__(self, queue: collections.deque[bytes]) -> None:
+        self.queue = queue
+
+    def __aiter__(self) -> BareIterator:
+        return self
+
+    async def __anext__(self) -> Any:
+        queue = self.queue
+        if queue:
+            item = queue.popleft()
+            kind, decode = DEFERRED_DECODERS[item[9]]
+            obj = orjson.loads(item)
+            if obj["type"] == kind:
+                return decode(obj)
+        raise StopAsyncIteration
+
+
+def drained(iterator: Any) -> tuple[int, float]:
+    """Drains ``iterator`` with ``async for`` without an event loop: (count, seconds)."""
+
+    async def drain() -> int:
+        count = 0
+        async for _ in iterator:
+            count += 1
+        return count
+
+    coro = drain()
+    start = time.perf_counter()
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value, time.perf_counter() - start
+    raise AssertionError("the drain waited")
+
+
+def bare_iterator(line: bytes, n: int) -> float:
+    """ns per message: :class:`BareIterator` over ``n`` copies of ``line`` (best of five)."""
+    best = float("inf")
+    for _ in range(5):
+        count, seconds = drained(BareIterator(collections.deque([line] * n)))
+        assert count == n
+        best = min(best, seconds / n)
+    return best * 1e9
 
 
 def stream_over_inbox(line: bytes, n: int) -> tuple[float, float]:
@@ -142,16 +196,23 @@ def main() -> None:
         line = orjson.dumps(frame)
         a = alone(line, args.count)
         stream, bare = stream_over_inbox(line, args.count)
+        iterator = bare_iterator(line, args.count)
         p = trio.run(pipeline, kind, args.count, args.rounds)
         print(
             f"{kind} ({len(line)} B): loads {a['loads']:.0f} ns, typed decoding"
             f" {a['decode']:.0f} ns, both {a['both']:.0f} ns; MessageStream over a filled inbox"
-            f" {stream:.0f} ns vs a bare loop {bare:.0f} ns"
+            f" {stream:.0f} ns vs a bare loop {bare:.0f} ns and a bare async iterator"
+            f" {iterator:.0f} ns"
         )
         ceiling = p["ceiling"]
         print(
             "    pipeline, us CPU per message: "
             + ", ".join(f"{name} {value:.2f} ({ceiling / value:.2f}x)" for name, value in p.items())
+        )
+        floor = ceiling + max(0.0, iterator - a["loads"]) / 1000
+        print(
+            f"    floor of typed delivery through async for: {floor:.2f} us CPU per message"
+            f" ({ceiling / floor:.2f}x the ceiling)"
         )
 
 

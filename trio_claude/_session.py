@@ -220,8 +220,11 @@ class Session(ControlRequests):
         self._io: trio.Nursery | None = None
         self._out_send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
         # Frames handed to the writer task and not yet written, the pipe written directly when
-        # there are none (see _send_frame), and whether writing has stopped for good.
+        # there are none (see _send_frame), and whether writing has stopped for good. The writer
+        # task starts the first time a frame has to wait for the pipe (most sessions never
+        # need it: a frame is a few KiB and the pipe holds 64).
         self._unwritten = 0
+        self._writer_started = False
         self._stdin: trio.abc.SendStream | None = None
         self._writes_closed = False
         self._inflight: dict[str, trio.CancelScope] = {}
@@ -791,8 +794,9 @@ class Session(ControlRequests):
             self._io = io
             self._lifecycle.started()
             io.start_soon(self._reader, proc)
-            io.start_soon(self._writer, proc.stdin)
             self._stdin = proc.stdin
+            if self._unwritten:  # frames queued before the process ran
+                self._start_writer()
             io.start_soon(self._watch_exit, proc)
             if proc.stderr is not None:
                 io.start_soon(self._stderr_pump, proc.stderr)
@@ -820,9 +824,10 @@ class Session(ControlRequests):
                 await self._wait_turns(lambda: not lifecycle.turns_open)
         self._writes_closed = True
         self._out_send.close()
-        # Let the writer flush what is queued (a last control answer, say), briefly.
-        with trio.move_on_after(min(1.0, self._options.close_timeout)):
-            await self._writer_done.wait()
+        if self._writer_started:
+            # Let the writer flush what is queued (a last control answer, say), briefly.
+            with trio.move_on_after(min(1.0, self._options.close_timeout)):
+                await self._writer_done.wait()
         await shutdown_process(proc, close_timeout=self._options.close_timeout)
         # The last frames are read once the CLI is gone (then mirrored).
         with trio.move_on_after(self._options.close_timeout + 1):
@@ -838,6 +843,11 @@ class Session(ControlRequests):
                     self._mirror.unmirrored,
                     self.session_id,
                 )
+
+    def _start_writer(self) -> None:
+        assert self._io is not None and self._stdin is not None
+        self._writer_started = True
+        self._io.start_soon(self._writer, self._stdin)
 
     async def _writer(self, stdin: trio.abc.SendStream) -> None:
         receive = self._out_recv
@@ -882,6 +892,8 @@ class Session(ControlRequests):
                 data = data[written:]
         self._out_send.send_nowait(data)
         self._unwritten += 1
+        if not self._writer_started and self._stdin is not None:
+            self._start_writer()
 
     async def _stderr_pump(self, stream: trio.abc.ReceiveStream) -> None:
         callback = self._options.stderr

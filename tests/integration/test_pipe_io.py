@@ -158,8 +158,12 @@ async def test_frames_stay_whole_and_in_order_when_the_pipe_backs_up() -> None:
     frames = [b"A" * 100_000 + b"\n"] + [b"%d\n" % i for i in range(50)] + [b"B" * 9_000 + b"\n"]
     got = bytearray()
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(session._writer, stdin)
-        session._send_frame(frames[0])  # the pipe takes 64 KiB of it
+        session._io = nursery
+        session._send_frame(b"small\n")  # written directly: no writer task
+        assert os.read(r, 100) == b"small\n"
+        assert not session._writer_started
+        session._send_frame(frames[0])  # the pipe takes 64 KiB of it; the writer starts
+        assert session._writer_started
         got += os.read(r, 20_000)  # room again, while the rest of the first frame waits
         for frame in frames[1:]:
             session._send_frame(frame)
