@@ -437,6 +437,18 @@ def _user_dialog_handler(options: ClaudeAgentOptions) -> Handler:
 # ---------------------------------------------------------------------------------- table
 
 
+def has_callbacks(options: ClaudeAgentOptions) -> bool:
+    """Whether ``options`` give the CLI anything of ours to call (without, every request gets
+    the default answer, and the handlers can be built when the first one comes)."""
+    return bool(
+        options.can_use_tool
+        or options.hooks
+        or options.mcp_servers
+        or options.on_elicitation
+        or options.on_user_dialog
+    )
+
+
 def build_handlers(options: ClaudeAgentOptions) -> dict[str, Handler]:
     """The CLI->SDK request handlers for a session opened with ``options``."""
     return {

@@ -66,9 +66,10 @@ class ControlRequests:
         """The typed ``initialize`` reply (the session implements it)."""
         raise NotImplementedError
 
-    _handlers: dict[str, Handler]
-
     if TYPE_CHECKING:
+
+        def _request_handlers(self) -> dict[str, Handler]: ...
+
         _lifecycle: Lifecycle
         _inbox: Inbox
 
@@ -191,7 +192,7 @@ class ControlRequests:
             servers: Server name -> config, as for ``mcp_servers`` (stdio, sse, http, or
                 :func:`~trio_claude.create_sdk_mcp_server` results).
         """
-        router = self._handlers["mcp_message"]
+        router = self._request_handlers()["mcp_message"]
         assert isinstance(router, McpRouter)
         reply = await self._request("mcp_set_servers", {"servers": router.add(servers)})
         from ._control_types import McpSetServersResult

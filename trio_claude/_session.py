@@ -37,7 +37,7 @@ import orjson
 import trio
 
 from ._budget import Budget
-from ._callbacks import Handler, answer_request, build_handlers
+from ._callbacks import Handler, answer_request, build_handlers, has_callbacks
 from ._cli_version import warn_if_outdated
 from ._control_api import ControlRequests
 from ._environ import environ
@@ -228,7 +228,12 @@ class Session(ControlRequests):
         self._stdin: trio.abc.SendStream | None = None
         self._writes_closed = False
         self._inflight: dict[str, trio.CancelScope] = {}
-        self._handlers: dict[str, Handler] = build_handlers(options)
+        # The CLI->SDK request handlers. Without callbacks of the user's they answer with
+        # defaults, and are built on the first request: most such sessions get none, and each
+        # object a session holds costs every garbage collection while it lives.
+        self._handlers: dict[str, Handler] | None = (
+            build_handlers(options) if has_callbacks(options) else None
+        )
         # Secret values of the child's environment: masked wherever CLI output is shown.
         self._secrets = secret_values(
             spec.env,
@@ -238,17 +243,7 @@ class Session(ControlRequests):
             options.extra_initialize_fields,
         )
         self._stderr = StderrTail(secrets=self._secrets)
-        self._plumbing: dict[type[Any], Callable[[Any], None]] = {
-            ControlResponse: self._on_control_response,
-            ControlRequest: self._on_control_request,
-            ControlCancel: self._on_control_cancel,
-            SessionStateChanged: self._on_state_changed,
-            KeepAlive: _ignore,
-            TranscriptMirror: self._on_transcript_mirror,
-            InvalidLine: self._on_invalid_line,
-            OversizeLine: self._on_oversize_line,
-        }
-        self._writer_done = trio.Event()
+        self._writer_done: trio.Event | None = None  # with the writer task
         self._stderr_done = trio.Event()
         self._stdout_done = trio.Event()
         self._exited = trio.Event()
@@ -824,7 +819,7 @@ class Session(ControlRequests):
                 await self._wait_turns(lambda: not lifecycle.turns_open)
         self._writes_closed = True
         self._out_send.close()
-        if self._writer_started:
+        if self._writer_done is not None:
             # Let the writer flush what is queued (a last control answer, say), briefly.
             with trio.move_on_after(min(1.0, self._options.close_timeout)):
                 await self._writer_done.wait()
@@ -847,6 +842,7 @@ class Session(ControlRequests):
     def _start_writer(self) -> None:
         assert self._io is not None and self._stdin is not None
         self._writer_started = True
+        self._writer_done = trio.Event()
         self._io.start_soon(self._writer, self._stdin)
 
     async def _writer(self, stdin: trio.abc.SendStream) -> None:
@@ -870,6 +866,7 @@ class Session(ControlRequests):
                 # Not kept while idle (a frame's buffer is 4 KiB at least, per session).
                 data = batch = None  # type: ignore[assignment]
         finally:
+            assert self._writer_done is not None
             self._writer_done.set()
 
     def _send_frame(self, data: bytes) -> None:
@@ -1026,7 +1023,7 @@ class Session(ControlRequests):
             inbox.wake()
             return
         append = inbox.queue.append
-        plumbing = self._plumbing
+        plumbing = _PLUMBING
         delivered = 0
         budget = self._budget
         trace = self._trace
@@ -1038,7 +1035,7 @@ class Session(ControlRequests):
                 continue
             handler = plumbing.get(cls)
             if handler is not None:
-                handler(event)
+                handler(self, event)
                 continue
             if budget is not None:
                 self._charge(budget, event)
@@ -1139,7 +1136,9 @@ class Session(ControlRequests):
         reply: bytes | None = None
         with scope:
             try:
-                reply = await answer_request(self._proto, self._handlers, request, self._trace)
+                reply = await answer_request(
+                    self._proto, self._request_handlers(), request, self._trace
+                )
             finally:
                 # A CLI that reuses an id may have replaced our entry: only remove our own.
                 if self._inflight.get(request.request_id) is scope:
@@ -1150,6 +1149,12 @@ class Session(ControlRequests):
             self._send_frame(reply)
         except trio.ClosedResourceError:
             pass
+
+    def _request_handlers(self) -> dict[str, Handler]:
+        handlers = self._handlers
+        if handlers is None:
+            handlers = self._handlers = build_handlers(self._options)
+        return handlers
 
     def _fail_pending(self, error: BaseException) -> None:
         for waiter in self._proto.fail_pending().values():
@@ -1294,8 +1299,22 @@ def _prompt_block(block: Any) -> dict[str, Any]:
         ) from None
 
 
-def _ignore(event: object) -> None:
+def _ignore(session: Session, event: object) -> None:
     """Keep-alives are only activity."""
+
+
+# The plumbing events' handlers, by class: plain functions, where bound methods would be a
+# handful of objects per session for every garbage collection to walk.
+_PLUMBING: dict[type[Any], Callable[[Session, Any], None]] = {
+    ControlResponse: Session._on_control_response,
+    ControlRequest: Session._on_control_request,
+    ControlCancel: Session._on_control_cancel,
+    SessionStateChanged: Session._on_state_changed,
+    KeepAlive: _ignore,
+    TranscriptMirror: Session._on_transcript_mirror,
+    InvalidLine: Session._on_invalid_line,
+    OversizeLine: Session._on_oversize_line,
+}
 
 
 def _outline(result: ResultMessage) -> ResultMessage:

@@ -185,8 +185,18 @@ async def test_can_use_tool_timeout_needs_the_callback() -> None:
 async def test_without_a_permission_callback_the_request_is_an_error() -> None:
     opts, transport = options_for(one_turn(can_use_tool("Write", {})))
     async with tc.open_session(opts) as session:
+        # No callbacks: the handlers are built when the first request comes, not at the open.
+        assert session._handlers is None
         await session.run("go")
+        assert session._handlers is not None
     assert error(answers(transport.fake)[0]) == "canUseTool callback is not provided"
+
+
+async def test_with_a_callback_the_handlers_are_built_at_the_open() -> None:
+    opts, _ = options_for(one_turn(), can_use_tool=_raises)
+    async with tc.open_session(opts) as session:
+        assert session._handlers is not None
+        assert set(session._handlers) >= {"can_use_tool", "hook_callback", "mcp_message"}
 
 
 # ---------------------------------------------------------------------------------- hooks

@@ -10,6 +10,7 @@ letting other tasks run.
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 
 import pytest
@@ -133,6 +134,35 @@ async def test_pipe_reader_lets_other_tasks_run_under_a_flood() -> None:
             reads += 1
         nursery.cancel_scope.cancel()
     assert ticks - start >= reads // 2 - 1
+    os.close(w)
+
+
+async def test_a_waiting_pipe_reader_holds_no_exception() -> None:
+    """An idle pipe's reader waits holding nothing: no BlockingIOError, traceback or frames
+    (a session holds two such readers for as long as it lives, walked by every collection)."""
+    r, w = _pipe()
+    reader = PipeReader(trio.lowlevel.FdStream(r))
+
+    def held() -> list[BaseException]:
+        return [
+            o
+            for o in gc.get_objects()
+            if isinstance(o, BlockingIOError)
+            and o.__traceback__ is not None
+            and o.__traceback__.tb_frame.f_code.co_name == "receive_some"
+        ]
+
+    async with trio.open_nursery() as nursery:
+        got: list[bytes] = []
+
+        async def read() -> None:
+            got.append(await reader.receive_some(100))
+
+        nursery.start_soon(read)
+        await trio.testing.wait_all_tasks_blocked()
+        assert held() == []
+        os.write(w, b"x")
+    assert got == [b"x"]
     os.close(w)
 
 

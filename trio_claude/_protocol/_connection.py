@@ -107,14 +107,6 @@ class ClaudeProtocol:
         self.only_message_lines = False
         # Message lines handed out undecoded that wait in _ready (for only_message_lines).
         self._ready_lines = 0
-        self._plumbing = {
-            "control_response": self._on_control_response,
-            "control_request": self._on_control_request,
-            "control_cancel_request": self._on_control_cancel,
-            "keep_alive": self._on_keep_alive,
-            "transcript_mirror": self._on_transcript_mirror,
-            "system": self._on_system,
-        }
 
     # ----------------------------------------------------------------- inbound
 
@@ -291,9 +283,9 @@ class ClaudeProtocol:
 
     def _process_frame(self, obj: dict[str, Any], line: bytes, kind: Any) -> None:
         """Any frame but the hot-path messages: plumbing, results, other messages, unknown."""
-        route = self._plumbing.get(kind) if kind.__class__ is str else None
+        route = _PLUMBING.get(kind) if kind.__class__ is str else None
         if route is not None:
-            event = route(obj, line)
+            event = route(self, obj, line)
             if event is not None:
                 self._ready.append(event)
                 return
@@ -483,3 +475,15 @@ def _printable(text: str) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+# The plumbing frames' routes, by kind: plain functions, where bound methods would be a handful of
+# objects per session for every garbage collection to walk.
+_PLUMBING: dict[str, Callable[[ClaudeProtocol, dict[str, Any], bytes], Event | None]] = {
+    "control_response": ClaudeProtocol._on_control_response,
+    "control_request": ClaudeProtocol._on_control_request,
+    "control_cancel_request": ClaudeProtocol._on_control_cancel,
+    "keep_alive": ClaudeProtocol._on_keep_alive,
+    "transcript_mirror": ClaudeProtocol._on_transcript_mirror,
+    "system": ClaudeProtocol._on_system,
+}

@@ -216,8 +216,11 @@ class PipeReader:
             try:
                 return os.read(fd, max_bytes)
             except BlockingIOError:
-                self._waited = True
-                await trio.lowlevel.wait_readable(fd)
+                pass
+            # Waited for outside the except block: inside it, the exception and its traceback
+            # (and the frames it holds) would stay alive for as long as the pipe is idle.
+            self._waited = True
+            await trio.lowlevel.wait_readable(fd)
 
 
 def _grow_pipe(fd: int) -> None:
