@@ -5,16 +5,15 @@ changed): each variant monkeypatches this process only, then ``start.py``'s and 
 workloads run against the lite fake, interleaved with their ceiling, so the gain of a change can
 be read off before making it:
 
-- ``baseline``: the SDK as it is;
-- ``vfork``: ``_process._make_preexec`` returns ``None``, so ``subprocess.Popen`` may use
-  ``vfork()`` instead of ``fork()`` (what dropping the ``preexec_fn``, i.e. setting the parent-death
-  signal some other way, would give);
-- ``vfork+setpriv``: ``vfork()``, with the parent-death signal kept by running the CLI under
-  ``setpriv --pdeathsig TERM`` (util-linux) instead of a ``preexec_fn``;
-- ``vfork+nodiscovery``: also skips CLI discovery (``transport=SubprocessTransport()`` with an
-  explicit ``cli_path``, so ``_prepare`` does not hop to a worker thread);
-- ``vfork+nodiscovery+novalidate``: also skips ``validate_options`` (what caching its verdict per
-  options object would give when the same options open many sessions).
+- ``baseline (guardian, vfork)``: the SDK as it is (the guardian stands in for the parent-death
+  signal, so ``subprocess`` may ``vfork``; the spawn runs on the event loop);
+- ``fork+preexec``: the parent-death signal set by a ``preexec_fn`` in the child, which makes
+  ``subprocess`` fork the whole interpreter;
+- ``spawn in a worker thread``: the spawn hops to one of trio's worker threads (the loop is
+  never blocked by the ``vfork``; the hop and the GIL handoffs cost CPU);
+- ``vfork, no death signal``: no guardian, ``setpriv`` or ``preexec_fn`` at all;
+- ``vfork, none, nodiscovery`` and ``..., novalidate``: also no CLI discovery, and also no
+  ``validate_options`` (what caching its verdict per options object would give).
 
 For each variant: median start (call -> first message) and 50-session fan-out, our event loop's
 CPU per session (``time.thread_time``) and the ceiling's. Run:
@@ -68,15 +67,16 @@ def _forking_command(spec: Any, parent_pid: int) -> Any:
     return list(spec.argv), process_mod._make_preexec(parent_pid), False
 
 
-async def _spawn_on_loop(spec: Any, tag: str) -> Any:
-    """The spawn on the event loop itself (``vfork`` blocks the loop until the child execs)."""
-    return process_mod._spawn(spec, os.getpid(), tag)
+async def _spawn_in_a_thread(spec: Any, tag: str) -> Any:
+    """The spawn in one of trio's worker threads (what the SDK did before it spawned on the
+    loop): the loop is never blocked by a ``vfork``, at the price of a thread hop."""
+    return await trio.to_thread.run_sync(process_mod._spawn, spec, os.getpid(), tag)
 
 
 VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "baseline (guardian, vfork)": [],
     "fork+preexec": [(process_mod, "_command", _forking_command)],
-    "spawn on the loop": [(process_mod, "_spawn_off_loop", _spawn_on_loop)],
+    "spawn in a worker thread": [(process_mod, "_spawn_async", _spawn_in_a_thread)],
     "vfork, no death signal": [(process_mod, "_command", _plain_command)],
     "vfork, none, nodiscovery": [(process_mod, "_command", _plain_command)],
     "vfork, none, nodiscovery, novalidate": [

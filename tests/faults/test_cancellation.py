@@ -210,7 +210,11 @@ async def open_and_close_a_real_process(tmp_path: Path, every: int) -> None:
     total = await sweep(open_and_close, make, every=every)
     runs = outcomes[1:]
     assert len(runs) == len(range(1, total + 2, every))
-    assert runs[0] is True and runs.count(True) >= len(runs) // 2
+    # Cancelled at several points of the open (and only the shielded close after them), not
+    # just at the start. About 40% of the steps are the open's: it spawns on the loop and
+    # starts its writer only when needed, while the close is the same length.
+    print(f"{runs.count(True)} of {len(runs)} runs cancelled (every {every} of {total} steps)")
+    assert runs[0] is True and runs.count(True) >= max(3, len(runs) // 4)
 
 
 async def test_cancel_at_every_third_checkpoint_of_open_and_close_with_a_real_process(

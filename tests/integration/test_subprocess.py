@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -292,20 +293,28 @@ async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_no
 
 
 async def test_which_thread_spawns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once the guardian runs, a CLI is spawned from any worker thread (so a fan-out's spawns
-    run side by side); one that asks for the parent-death signal itself (resource limits) only
-    from the dedicated spawner thread, whose exit would otherwise signal it."""
+    """Once the guardian runs, a CLI is spawned on the event loop's own thread (as trio's
+    open_process does: no thread hop); one that asks for the parent-death signal itself
+    (resource limits) only from the dedicated spawner thread, whose exit would otherwise
+    signal it."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the guardian is Linux-only")
     assert _guardian.ensure()
     used: list[str] = []
+    loop_thread = threading.current_thread()
     real = process_mod._get_spawner
+    real_spawn = process_mod._spawn
 
     def spawner() -> Any:
         used.append("spawner")
         return real()
 
+    def spawn(*args: Any) -> Any:
+        used.append("loop" if threading.current_thread() is loop_thread else "thread")
+        return real_spawn(*args)
+
     monkeypatch.setattr(process_mod, "_get_spawner", spawner)
+    monkeypatch.setattr(process_mod, "_spawn", spawn)
     env = dict(os.environ)
     plain = LaunchSpec(argv=[sys.executable, "-c", "pass"], env=env)
     limited = LaunchSpec(
@@ -315,8 +324,8 @@ async def test_which_thread_spawns(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     async with trio.open_nursery() as nursery:
         proc = await SubprocessTransport().start(plain, nursery)
-        assert used == []
+        assert used == ["loop"]
         assert await shutdown_process(proc, close_timeout=5) == 0
         proc = await SubprocessTransport().start(limited, nursery)
-        assert used == ["spawner"]
+        assert used == ["loop", "spawner", "thread"]
         assert await shutdown_process(proc, close_timeout=5) == 0

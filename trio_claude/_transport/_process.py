@@ -1,11 +1,13 @@
 """Spawning, waiting for, and killing the CLI process: the one place a process starts or dies.
 
-We spawn with ``subprocess.Popen`` in a worker thread, wrap the pipes in trio streams ourselves
-and wait for exit with a pidfd (no SIGCHLD games). A child that asks for the parent-death signal
-itself (see below) is spawned from one dedicated thread that lives as long as the interpreter:
-Linux delivers ``PR_SET_PDEATHSIG`` when the *thread* that forked exits, so a cached worker thread
-retiring would kill a healthy CLI (why not ``trio.lowlevel.open_process`` for those). Every other
-child is spawned from trio's worker threads, several at once in a fan-out.
+We spawn with ``subprocess.Popen``, wrap the pipes in trio streams ourselves and wait for exit
+with a pidfd (no SIGCHLD games). The usual spawn runs on the event loop, as
+``trio.lowlevel.open_process`` does: a ``vfork`` and ``exec`` hold the loop for ~0.2 ms, less than
+a worker thread's hop and GIL handoffs cost (in a 50-way fan-out, 0.3 ms of CPU per spawn). A
+child that asks for the parent-death signal itself (see below) is spawned from one dedicated
+thread that lives as long as the interpreter: Linux delivers ``PR_SET_PDEATHSIG`` when the
+*thread* that forked exits, so a worker thread retiring would kill a healthy CLI, and the loop's
+thread may be one that ends before the application does.
 
 Every child gets its own process group (``start_new_session``), so stopping the CLI also stops
 what stayed in its group. A crashed parent leaves no CLI behind: on Linux the guardian
@@ -524,19 +526,15 @@ def _spawn(
     return popen, in_w, out_r, err_r
 
 
-async def _spawn_off_loop(
-    spec: LaunchSpec, tag: str
-) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    """Runs :func:`_spawn` in a thread; a spawn cannot be abandoned half way, so the wait is
-    shielded (a cancelled caller cleans up after it)."""
+async def _spawn_async(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[bytes], int, int, int]:
+    """Runs :func:`_spawn`: on the event loop when the guardian stands in for the parent-death
+    signal, else on the dedicated spawner thread. A spawn cannot be abandoned half way: the
+    wait for the thread is shielded (a cancelled caller cleans up after it)."""
     if spec.user is None and not spec.resource_limits and _guardian.ready():
-        # No parent-death signal tied to the spawning thread: any worker thread will do, and a
-        # fan-out's spawns do not queue behind one another.
-        with trio.CancelScope(shield=True):
-            spawned = await trio.to_thread.run_sync(
-                _spawn, spec, os.getpid(), tag, limiter=_own_threads()
-            )
-        return spawned
+        # As trio.lowlevel.open_process does: the vfork and exec block the loop for ~0.2 ms.
+        # A worker thread costs more than it saves: its hops and GIL handoffs took 0.3 ms of
+        # CPU per spawn in a 50-way fan-out (benchmarks/README.md, "Where the time goes").
+        return _spawn(spec, os.getpid(), tag)
     future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
     token = trio.lowlevel.current_trio_token()
     done = trio.Event()
@@ -565,7 +563,7 @@ class SubprocessTransport(Transport):
         tag = _sweep.new_tag()
         spec = attrs.evolve(spec, env=_sweep.tag_env(spec.env, tag))
         try:
-            popen, stdin, stdout, stderr = await _spawn_off_loop(spec, tag)
+            popen, stdin, stdout, stderr = await _spawn_async(spec, tag)
         except FileNotFoundError as exc:
             raise CLINotFoundError(
                 f"Claude Code not found at: {spec.argv[0]}", spec.argv[0]
