@@ -138,21 +138,9 @@ def stream_over_inbox(line: bytes, n: int) -> tuple[float, float]:
     for _ in range(5):
         source._inbox.queue.extend([line] * n)
         source._inbox.since_checkpoint = -(10**9)  # no checkpoint: no event loop here
-        messages = MessageStream(source, until_result=False)
-
-        async def drain(messages: MessageStream = messages) -> int:
-            count = 0
-            async for _ in messages:
-                count += 1
-            return count
-
-        coro = drain()
-        start = time.perf_counter()
-        try:
-            coro.send(None)
-        except StopIteration as stop:
-            assert stop.value == n
-        best = min(best, (time.perf_counter() - start) / n)
+        count, seconds = drained(MessageStream(source, until_result=False))
+        assert count == n
+        best = min(best, seconds / n)
     queue = collections.deque([line] * n)
     start = time.perf_counter()
     while queue:
