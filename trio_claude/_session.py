@@ -7,7 +7,9 @@ and keeps time. Its tasks:
 - the **reader** (:meth:`Session._reader`): stdout bytes -> core -> events. Control responses
   complete pending requests, control requests are handed to their own task, messages go to the
   inbox (``_inbox.py``). It never waits for the user while a control answer is owed.
-- the **writer** (:meth:`Session._writer`): the only task that writes stdin, fed by a channel.
+- stdin: a frame is written straight into the pipe when nothing is queued ahead of it
+  (:meth:`Session._send_frame`); what the pipe does not take goes to the **writer**
+  (:meth:`Session._writer`), started the first time that happens, and later frames queue behind.
 - the **stderr pump** (:meth:`Session._stderr_pump`): drains stderr into a ring buffer, always.
 - the **exit watch** (:meth:`Session._watch_exit`): the process's exit is observed on its own,
   so a grandchild holding stdout open cannot hide it.
@@ -842,8 +844,13 @@ class Session(ControlRequests):
     def _start_writer(self) -> None:
         assert self._io is not None and self._stdin is not None
         self._writer_started = True
+        try:
+            self._io.start_soon(self._writer, self._stdin)
+        except RuntimeError:
+            # The io nursery has already ended (one of its tasks failed, and the shutdown is
+            # on its way): the frame stays queued, like everything after it, unwritten.
+            return
         self._writer_done = trio.Event()
-        self._io.start_soon(self._writer, self._stdin)
 
     async def _writer(self, stdin: trio.abc.SendStream) -> None:
         receive = self._out_recv

@@ -137,6 +137,27 @@ async def test_pipe_reader_lets_other_tasks_run_under_a_flood() -> None:
     os.close(w)
 
 
+async def test_a_frame_that_must_wait_after_the_io_nursery_ended_stays_queued() -> None:
+    """The shutdown may still send (an interrupt) after a failed io task ended the nursery: the
+    writer cannot start then, and the frame stays queued instead of raising out of the
+    shutdown (which must go on to stop the CLI)."""
+    session = Session(
+        tc.ClaudeAgentOptions(), LaunchSpec(argv=["claude"], env={}), FakeCLITransport()
+    )
+    r, w = _pipe(_SMALL_PIPE)
+    stdin = trio.lowlevel.FdStream(w)
+    session._stdin = stdin
+    async with trio.open_nursery() as ended:
+        session._io = ended
+    session._send_frame(b"x" * (4 * _SMALL_PIPE) + b"\n")  # the pipe takes only part of it
+    assert session._unwritten == 1
+    assert session._writer_done is None  # no writer: nothing to wait for at close
+    session._send_frame(b"later\n")  # queued behind, never written ahead of the rest
+    assert session._unwritten == 2
+    os.close(r)
+    await stdin.aclose()
+
+
 async def test_a_waiting_pipe_reader_holds_no_exception() -> None:
     """An idle pipe's reader waits holding nothing: no BlockingIOError, traceback or frames
     (a session holds two such readers for as long as it lives, walked by every collection)."""
@@ -202,6 +223,7 @@ async def test_frames_stay_whole_and_in_order_when_the_pipe_backs_up() -> None:
         fd_reader = PipeReader(trio.lowlevel.FdStream(r))
         while len(got) < sum(map(len, frames)):
             got += await fd_reader.receive_some(10_000)
+        assert session._writer_done is not None
         await session._writer_done.wait()
     assert bytes(got) == b"".join(frames)
     assert session._unwritten == 0

@@ -293,8 +293,8 @@ async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_no
 
 
 async def test_which_thread_spawns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once the guardian runs, a CLI is spawned on the event loop's own thread (as trio's
-    open_process does: no thread hop); one that asks for the parent-death signal itself
+    """Once the guardian runs, a CLI is spawned on the event loop's own thread (no thread hop),
+    protected from KeyboardInterrupt; one that asks for the parent-death signal itself
     (resource limits) only from the dedicated spawner thread, whose exit would otherwise
     signal it."""
     if not sys.platform.startswith("linux"):
@@ -303,18 +303,23 @@ async def test_which_thread_spawns(monkeypatch: pytest.MonkeyPatch) -> None:
     used: list[str] = []
     loop_thread = threading.current_thread()
     real = process_mod._get_spawner
-    real_spawn = process_mod._spawn
+    real_popen = process_mod._popen
 
     def spawner() -> Any:
         used.append("spawner")
         return real()
 
-    def spawn(*args: Any) -> Any:
-        used.append("loop" if threading.current_thread() is loop_thread else "thread")
-        return real_spawn(*args)
+    def popen(*args: Any) -> Any:
+        if threading.current_thread() is loop_thread:
+            # On the loop, a Ctrl-C must not land between the fork and the CLI's wrapping.
+            assert trio.lowlevel.currently_ki_protected()
+            used.append("loop")
+        else:
+            used.append("thread")
+        return real_popen(*args)
 
     monkeypatch.setattr(process_mod, "_get_spawner", spawner)
-    monkeypatch.setattr(process_mod, "_spawn", spawn)
+    monkeypatch.setattr(process_mod, "_popen", popen)
     env = dict(os.environ)
     plain = LaunchSpec(argv=[sys.executable, "-c", "pass"], env=env)
     limited = LaunchSpec(

@@ -1,9 +1,10 @@
 """Spawning, waiting for, and killing the CLI process: the one place a process starts or dies.
 
 We spawn with ``subprocess.Popen``, wrap the pipes in trio streams ourselves and wait for exit
-with a pidfd (no SIGCHLD games). The usual spawn runs on the event loop, as
-``trio.lowlevel.open_process`` does: a ``vfork`` and ``exec`` hold the loop for ~0.2 ms, less than
-a worker thread's hop and GIL handoffs cost (in a 50-way fan-out, 0.3 ms of CPU per spawn). A
+with a pidfd (no SIGCHLD games). The usual spawn runs on the event loop, as asyncio's does
+(``trio.lowlevel.open_process`` hops to a worker thread): a ``vfork`` and ``exec`` hold the loop
+for ~0.2 ms, less than a worker thread's hop and GIL handoffs cost (in a 50-way fan-out, 0.3-0.8
+ms of CPU per spawn); a CLI binary or ``cwd`` on a slow filesystem holds it longer. A
 child that asks for the parent-death signal itself (see below) is spawned from one dedicated
 thread that lives as long as the interpreter: Linux delivers ``PR_SET_PDEATHSIG`` when the
 *thread* that forked exits, so a worker thread retiring would kill a healthy CLI, and the loop's
@@ -494,6 +495,27 @@ def _spawn(
     spec: LaunchSpec, parent_pid: int, tag: str
 ) -> tuple[subprocess.Popen[bytes], int, int, int]:
     argv, preexec, guarded = _command(spec, parent_pid)
+    return _popen(spec, argv, preexec, guarded, tag)
+
+
+@trio.lowlevel.enable_ki_protection
+def _spawn_guarded(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[bytes], int, int, int]:
+    """:func:`_spawn` on the event loop, once the guardian runs (nothing here may start it).
+
+    Protected from ``KeyboardInterrupt``: a Ctrl-C landing between the fork and the end of this
+    function would leave a CLI that nothing wraps, watches or stops. It is raised at the next
+    checkpoint instead.
+    """
+    return _popen(spec, list(spec.argv), None, True, tag)
+
+
+def _popen(
+    spec: LaunchSpec,
+    argv: list[str],
+    preexec: Callable[[], None] | None,
+    guarded: bool,
+    tag: str,
+) -> tuple[subprocess.Popen[bytes], int, int, int]:
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -527,14 +549,18 @@ def _spawn(
 
 
 async def _spawn_async(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    """Runs :func:`_spawn`: on the event loop when the guardian stands in for the parent-death
-    signal, else on the dedicated spawner thread. A spawn cannot be abandoned half way: the
-    wait for the thread is shielded (a cancelled caller cleans up after it)."""
+    """Spawns on the event loop when the guardian stands in for the parent-death signal, else
+    on the dedicated spawner thread. A spawn cannot be abandoned half way: the wait for the
+    thread is shielded (a cancelled caller cleans up after it)."""
     if spec.user is None and not spec.resource_limits and _guardian.ready():
-        # As trio.lowlevel.open_process does: the vfork and exec block the loop for ~0.2 ms.
-        # A worker thread costs more than it saves: its hops and GIL handoffs took 0.3 ms of
-        # CPU per spawn in a 50-way fan-out (benchmarks/README.md, "Where the time goes").
-        return _spawn(spec, os.getpid(), tag)
+        # As asyncio does (trio hops to a worker thread): the vfork and exec hold the loop for
+        # ~0.2 ms, longer only if the CLI or cwd sits on a slow filesystem. The hop cost more:
+        # its GIL handoffs took 0.3-0.8 ms of CPU per spawn in a 50-way fan-out
+        # (benchmarks/README.md, "Where the time goes").
+        await trio.lowlevel.checkpoint_if_cancelled()
+        spawned = _spawn_guarded(spec, tag)
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return spawned
     future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
     token = trio.lowlevel.current_trio_token()
     done = trio.Event()
