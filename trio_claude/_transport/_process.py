@@ -1,14 +1,13 @@
 """Spawning, waiting for, and killing the CLI process: the one place a process starts or dies.
 
-We spawn with ``subprocess.Popen``, wrap the pipes in trio streams ourselves and wait for exit
-with a pidfd (no SIGCHLD games). The usual spawn runs on the event loop, as asyncio's does
-(``trio.lowlevel.open_process`` hops to a worker thread): a ``vfork`` and ``exec`` hold the loop
-for ~0.2 ms, less than a worker thread's hop and GIL handoffs cost (in a 50-way fan-out, 0.3-0.8
-ms of CPU per spawn); a CLI binary or ``cwd`` on a slow filesystem holds it longer. A
+We spawn with ``subprocess.Popen`` in a worker thread (as ``trio.lowlevel.open_process`` does:
+the ``exec`` and ``chdir`` touch the filesystem, which may be a slow network one), wrap the pipes
+in trio streams ourselves and wait for exit with a pidfd (no SIGCHLD games). Spawning on the loop
+was measured cheaper in CPU (``benchmarks/profile_variants.py``) and rejected for that reason. A
 child that asks for the parent-death signal itself (see below) is spawned from one dedicated
 thread that lives as long as the interpreter: Linux delivers ``PR_SET_PDEATHSIG`` when the
-*thread* that forked exits, so a worker thread retiring would kill a healthy CLI, and the loop's
-thread may be one that ends before the application does.
+*thread* that forked exits, so a worker thread retiring would kill a healthy CLI. Every other
+child is spawned from trio's worker threads, several at once in a fan-out.
 
 Every child gets its own process group (``start_new_session``), so stopping the CLI also stops
 what stayed in its group. A crashed parent leaves no CLI behind: on Linux the guardian
@@ -498,17 +497,6 @@ def _spawn(
     return _popen(spec, argv, preexec, guarded, tag)
 
 
-@trio.lowlevel.enable_ki_protection
-def _spawn_guarded(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    """:func:`_spawn` on the event loop, once the guardian runs (nothing here may start it).
-
-    Protected from ``KeyboardInterrupt``: a Ctrl-C landing between the fork and the end of this
-    function would leave a CLI that nothing wraps, watches or stops. It is raised at the next
-    checkpoint instead.
-    """
-    return _popen(spec, list(spec.argv), None, True, tag)
-
-
 def _popen(
     spec: LaunchSpec,
     argv: list[str],
@@ -549,18 +537,18 @@ def _popen(
 
 
 async def _spawn_async(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    """Spawns on the event loop when the guardian stands in for the parent-death signal, else
+    """Spawns in a worker thread when the guardian stands in for the parent-death signal, else
     on the dedicated spawner thread. A spawn cannot be abandoned half way: the wait for the
     thread is shielded (a cancelled caller cleans up after it)."""
     if spec.user is None and not spec.resource_limits and _guardian.ready():
-        # As asyncio does (trio hops to a worker thread): the vfork and exec hold the loop for
-        # ~0.2 ms, longer only if the CLI or cwd sits on a slow filesystem. The hop cost more:
-        # its GIL handoffs took 0.3-0.8 ms of CPU per spawn in a 50-way fan-out
-        # (benchmarks/README.md, "Where the time goes").
-        await trio.lowlevel.checkpoint_if_cancelled()
-        spawned = _spawn_guarded(spec, tag)
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        return spawned
+        # No parent-death signal tied to the spawning thread: any worker thread will do, and a
+        # fan-out's spawns do not queue behind one another. Not on the loop: the exec and the
+        # chdir touch the filesystem (the same reason discovery's stat runs in a thread), and a
+        # slow network filesystem would hold every session, not only this open.
+        with trio.CancelScope(shield=True):
+            return await trio.to_thread.run_sync(
+                _spawn, spec, os.getpid(), tag, limiter=_own_threads()
+            )
     future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
     token = trio.lowlevel.current_trio_token()
     done = trio.Event()
