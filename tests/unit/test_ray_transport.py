@@ -576,10 +576,13 @@ def test_a_relay_is_reset_between_sessions_and_ignores_stale_calls() -> None:
     assert first["epoch"] == 1
     assert relay.reset(1) is False  # still running: not reset
     relay.close_stdin(1)
-    deadline = time.monotonic() + 10
-    while relay.poll(0, 0, 100, 0.2)[6] is None and time.monotonic() < deadline:
-        pass
-    assert relay.poll(0, 0, 100, 0.2)[2] and relay.poll(0, 0, 100, 0.2)[5]  # both ended
+    # The exit status and each stream's end are seen by different threads of the relay, in
+    # any order: wait for all three.
+    deadline = time.monotonic() + 30
+    state = relay.poll(0, 0, 100, 0.2)
+    while not (state[2] and state[5] and state[6] is not None) and time.monotonic() < deadline:
+        state = relay.poll(0, 0, 100, 0.2, (state[2], state[5], state[6] is not None))
+    assert state[2] and state[5] and state[6] is not None  # both streams and the process ended
     assert relay.reset(2) is False  # not this session's
     assert relay.reset(1) is True
     second = relay.start(launch(["cat"]))
