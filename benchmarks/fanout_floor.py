@@ -18,13 +18,20 @@ contenders, interleaved round by round (who goes first rotates), after one untim
 - ``structured+typed``: the same, plus ``decode_message`` in the reader for every frame ours
   types (``system``/``assistant``/``user``/``result``/``stream_event``, except the
   ``sdk_host_only`` state frames, which ours routes as plumbing, not messages);
+- ``one io task+typed`` (Linux): the leanest structure that keeps those ingredients: one io
+  task per session watches stdout, stderr and the exit (a pidfd) through an epoll fd of its
+  own, frames are written straight into the pipe, typed as above. What any design with a
+  reader, a supervisor, a shielded bounded shutdown and typed messages costs at least;
 - ``ours``: ``fanout.ours`` (``open_session`` + ``session.run("hi")``).
 
 Per contender: median wall time to the last result, median CPU of the process (all threads) and
 of the event loop's thread (``time.thread_time``), per session, and the median of the per-round
-ratios to the ceiling of the same round. Two gaps differ from ours on purpose and are not in the
-floor: ours spawns off the loop (a thread) where ``structured`` spawns on it, and ours may write
-a frame at once (``write_nowait``) where ``structured`` always goes through the writer. Run:
+ratios to the ceiling of the same round. Every contender spawns through a worker thread (trio's
+``open_process`` hops to one, as ours does). Two gaps differ from ours on purpose and are not in
+the floor: ours hands the CLI a full environment (with the sweep's tag) where the bare loops
+let it inherit this process's, and ours writes a frame at once (``write_nowait``) where
+``structured`` always goes through its writer task. ``--json`` writes rows of the results table
+(``run_all.py``), the floors as reference rows. Run:
 ``python benchmarks/fanout_floor.py [--sessions 50] [--rounds 7] [--json out.json]``.
 """
 
@@ -34,6 +41,8 @@ import argparse
 import fcntl
 import json
 import math
+import os
+import select
 import subprocess
 import tempfile
 import time
@@ -223,10 +232,113 @@ class Bare:
                 return frame
 
 
-def structured(setup: Setup, typed: bool, decoded: list[int]) -> One:
+class OneTask(Bare):
+    """The leanest structure with the same guarantees' ingredients: one io task per session.
+
+    stdout, stderr and the process's exit (a pidfd) are watched by a single task through an
+    epoll fd of their own (Linux), frames are written straight into the pipe (no writer task),
+    and the supervisor, the shielded io nursery and the bounded shutdown stay. Typed.
+    """
+
+    async def run_io(
+        self, *, task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        async with trio.open_nursery() as io:
+            proc = await trio.lowlevel.open_process(
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            io.cancel_scope.shield = True
+            try:
+                fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)  # type: ignore[union-attr]
+            except (AttributeError, OSError):
+                pass
+            self.proc = proc
+            self.writer_done.set()
+            io.start_soon(self.pump, proc)
+            task_status.started(io.cancel_scope)
+            await trio.sleep_forever()
+
+    def send(self, data: bytes) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        os.write(self.proc.stdin.fileno(), data)  # type: ignore[attr-defined]
+
+    async def pump(self, proc: trio.Process) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = proc.stdout.fileno(), proc.stderr.fileno()  # type: ignore[attr-defined]
+        pidfd = os.pidfd_open(proc.pid)
+        ep = select.epoll()
+        for fd in (out, err, pidfd):
+            ep.register(fd, select.EPOLLIN)
+        loads, frames, typed = orjson.loads, self.frames, self.typed
+        partial: list[bytes] = []
+        watched = 3
+        try:
+            while watched:
+                await trio.lowlevel.wait_readable(ep.fileno())
+                for fd, _ in ep.poll(0):
+                    if fd == pidfd:
+                        ep.unregister(pidfd)
+                        watched -= 1
+                        self.exited.set()
+                        continue
+                    data = os.read(fd, 65536)
+                    if not data:
+                        ep.unregister(fd)
+                        watched -= 1
+                    if fd == err or not data:
+                        continue
+                    if b"\n" not in data:
+                        partial.append(data)
+                        continue
+                    *lines, rest = data.split(b"\n")
+                    if partial:
+                        partial.append(lines[0])
+                        lines[0] = b"".join(partial)
+                    partial = [rest] if rest else []
+                    for line in lines:
+                        if line:
+                            obj = loads(line)
+                            if typed and obj.get("type") in TYPED and not obj.get("sdk_host_only"):
+                                obj = decode_message(obj)
+                                self.decoded += 1
+                            frames.append(obj)
+                    self.wake.set()
+                    self.wake = trio.Event()
+        finally:
+            self.eof = True
+            self.wake.set()
+            self.reader_done.set()
+            ep.close()
+            os.close(pidfd)
+
+    async def shutdown(self) -> None:
+        proc = self.proc
+        assert proc is not None and proc.stdin is not None
+        try:
+            await proc.stdin.aclose()
+        except _CLOSED:
+            pass
+        with trio.move_on_after(5.0):
+            await self.exited.wait()
+        if proc.returncode is None:
+            proc.kill()
+        with trio.CancelScope(shield=True):
+            await proc.wait()
+        with trio.move_on_after(6.0):
+            await self.reader_done.wait()
+
+
+ONE_TASK = hasattr(os, "pidfd_open") and hasattr(select, "epoll")
+
+
+def structured(setup: Setup, typed: bool, decoded: list[int], cls: type[Bare] = Bare) -> One:
     async def one(got_result: Callable[[], None], done: trio.Event) -> None:
         async with trio.open_nursery() as nursery:  # like open_session
-            session = Bare(setup.argv, typed)
+            session = cls(setup.argv, typed)
             await nursery.start(session.run)  # like _connect
             try:
                 session.send(C.INITIALIZE)
@@ -259,7 +371,9 @@ def counted(one: One, sessions: int, results: list[int], loop_cpu: list[float]) 
     return wrapped
 
 
-NAMES = ("ceiling", "structured", "structured+typed", "ours")
+NAMES: tuple[str, ...] = ("ceiling", "structured", "structured+typed", "one io task+typed", "ours")
+if not ONE_TASK:
+    NAMES = tuple(n for n in NAMES if n != "one io task+typed")
 
 
 async def measure(sessions: int, rounds: int) -> dict[str, Any]:
@@ -270,6 +384,8 @@ async def measure(sessions: int, rounds: int) -> dict[str, Any]:
             return fan_ceiling(setup)
         if name == "ours":
             return fan_ours(setup)
+        if name == "one io task+typed":
+            return structured(setup, True, decoded[name], OneTask)
         return structured(setup, name == "structured+typed", decoded[name])
 
     wall: dict[str, list[float]] = {n: [] for n in NAMES}
@@ -353,9 +469,46 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def table_rows(rows: list[dict[str, Any]], sessions: int) -> list[dict[str, Any]]:
+    """The floors as reference rows of ``run_all.py``'s table (no target of their own)."""
+    by = {r["contender"]: r for r in rows}
+    ceiling = by["ceiling"]
+    labels = {
+        "structured": "our task structure, no SDK logic",
+        "structured+typed": "our task structure + typed decoding",
+        "one io task+typed": "one io task per session + typed decoding (the leanest structure)",
+        "ours": "ours, in the same run",
+    }
+    out = []
+    for name, label in labels.items():
+        r = by.get(name)
+        if r is None:
+            continue
+        low, high = r["ratio_range"]
+        out.append(
+            C.row(
+                f"{sessions} concurrent sessions, floor: {label} (`fanout_floor.py`)",
+                f"{C.ms(r['wall_s'])} ({ms2(r['loop_cpu_per_session_s'])} loop CPU/session)",
+                f"{C.ms(ceiling['wall_s'])} ({ms2(ceiling['loop_cpu_per_session_s'])})",
+                r["ratio"],
+                "(reference)",
+                None,
+                f"{low:.2f}-{high:.2f}x over {r['rounds']} rounds; CPU {r['cpu_ratio']:.2f}x",
+                key=f"fanout-floor-{name}",
+            )
+        )
+    return out
+
+
 def reading(rows: list[dict[str, Any]]) -> str:
     by = {r["contender"]: r for r in rows}
     s, t, o = by["structured"], by["structured+typed"], by["ours"]
+    lean = by.get("one io task+typed")
+    leanest = (
+        f" The leanest structure (one io task per session, typed) {lean['ratio']:.2f}x."
+        if lean is not None
+        else ""
+    )
     gap = o["ratio"] - 1
     if gap > 0:
         share = (s["ratio"] - 1) / gap
@@ -375,6 +528,7 @@ def reading(rows: list[dict[str, Any]]) -> str:
         f" ceiling {ms2(per_session['ceiling'])}, structured {ms2(per_session['structured'])},"
         f" +typed {ms2(per_session['structured+typed'])}, ours {ms2(per_session['ours'])}"
         f" (CPU x ceiling: {s['cpu_ratio']:.2f}x, {t['cpu_ratio']:.2f}x, {o['cpu_ratio']:.2f}x)."
+        f"{leanest}"
     )
 
 
@@ -394,7 +548,7 @@ def main() -> None:
     print()
     print(reading(rows))
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        Path(args.json).write_text(json.dumps(table_rows(rows, args.sessions), indent=1))
 
 
 if __name__ == "__main__":

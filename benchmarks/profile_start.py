@@ -7,8 +7,9 @@ event loop's thread or in the worker thread it runs in:
 
 - ``_prepare``: ``validate_options``, ``find_cli`` (in a worker thread: the hop there and back
   is timed too), ``build_argv``, ``build_env``;
-- ``Session.__init__``; the spawn (``SubprocessTransport.start`` and, in the spawner thread,
-  ``_spawn`` = pipes + ``subprocess.Popen``); ``_initialize`` (from the request to the typed
+- ``Session.__init__``; the spawn (``SubprocessTransport.start``: the pipes on the loop,
+  ``_popen`` = ``subprocess.Popen`` in a worker thread, then ``_adopt`` back on the loop);
+  ``_initialize`` (from the request to the typed
   reply) and ``decode_server_info`` alone; the first message's decode;
 - then, outside the session, what ``Popen`` costs this process with and without a
   ``preexec_fn`` (a ``preexec_fn`` forces ``fork()``; without one CPython uses ``vfork()``),
@@ -96,7 +97,9 @@ def instrument() -> None:
     trio.to_thread.run_sync = run_sync_timed  # type: ignore[assignment]
     timed(session_mod.Session, "__init__", "Session.__init__")
     timed(process_mod.SubprocessTransport, "start", "SubprocessTransport.start (spawn, loop side)")
-    timed(process_mod, "_spawn", "  _process._spawn (pipes + Popen)")
+    timed(process_mod, "_pipes", "  _process._pipes (on the loop)")
+    timed(process_mod, "_popen", "  _process._popen (in a worker thread)")
+    timed(process_mod, "_adopt", "  _process._adopt (closes, the guardian's news; on the loop)")
     timed(process_mod, "_sweep_uids", "  _process._sweep_uids")
     timed(process_mod._sweep, "tag_env", "  _sweep.tag_env")
     timed(process_mod._Process, "__init__", "  _process._Process.__init__ (FdStreams, pidfd)")
@@ -198,8 +201,10 @@ def main() -> None:
         totals = trio.run(run_queries, args.count, options)
         if profiler is not None:
             profiler.disable()
-    print(f"\nquery() call -> first message: median {C.ms(statistics.median(totals))}"
-          f" over {len(totals)} runs; per step (median per call, calls per run):")
+    print(
+        f"\nquery() call -> first message: median {C.ms(statistics.median(totals))}"
+        f" over {len(totals)} runs; per step (median per call, calls per run):"
+    )
     for label, values in TIMES.items():
         per_run = len(values) / len(totals)
         print(f"  {statistics.median(values) * 1e3:8.3f} ms  x{per_run:4.1f}  {label}")

@@ -14,18 +14,21 @@ Per message of the throughput flood (a real assistant frame and a real stream_ev
   ceiling's tight loop does not take). No pipeline that hands each message to ``async for``
   typed can beat the ceiling by more than that ratio.
 
-Run: ``python benchmarks/throughput_floor.py [--count 100000] [--rounds 3]``.
+``--json`` writes the two floors as reference rows of ``run_all.py``'s table. Run:
+``python benchmarks/throughput_floor.py [--count 100000] [--rounds 3] [--json out.json]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import statistics
 import tempfile
 import time
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import _common as C
@@ -178,8 +181,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="also write the floors as reference rows (run_all.py)")
     args = parser.parse_args()
     print(C.machine())
+    rows = []
     for kind, frame in T.sample_frames().items():
         line = orjson.dumps(frame)
         a = alone(line, args.count)
@@ -202,6 +207,24 @@ def main() -> None:
             f"    floor of typed delivery through async for: {floor:.2f} us CPU per message"
             f" ({ceiling / floor:.2f}x the ceiling)"
         )
+        label = "small assistant messages" if kind == "assistant" else "stream_event deltas"
+        rows.append(
+            C.row(
+                f"{args.count // 1000}k {label} ({len(line)} B), floor of typed delivery through"
+                " `async for` (`throughput_floor.py`)",
+                f"{floor:.2f} us CPU/msg",
+                f"{ceiling:.2f} us",
+                ceiling / floor,
+                "(reference)",
+                None,
+                f"ours in the same run {p['ours']:.2f} us ({ceiling / p['ours']:.2f}x), without"
+                f" typed decoding {p['ours, no typed decoding']:.2f} us"
+                f" ({ceiling / p['ours, no typed decoding']:.2f}x); CPU ratios",
+                key=f"throughput-floor-{kind}",
+            )
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -490,43 +490,56 @@ def _command(
     return [setpriv, "--pdeathsig", "TERM", "--", *argv], None, False
 
 
-def _spawn(
-    spec: LaunchSpec, parent_pid: int, tag: str
-) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    argv, preexec, guarded = _command(spec, parent_pid)
-    return _popen(spec, argv, preexec, guarded, tag)
+_Pipes = tuple[int, int, int, int, int, int]
+
+
+def _pipes() -> _Pipes:
+    """The child's stdin, stdout and stderr pipes: ``(in_r, in_w, out_r, out_w, err_r, err_w)``.
+
+    Syscalls that never touch the filesystem: cheap on the event loop, where a worker thread
+    would wait for the GIL after each of them while a fan-out's other spawns hold it.
+    """
+    fds: list[int] = []
+    try:
+        for _ in range(3):
+            fds.extend(os.pipe())
+    except BaseException:
+        _close_all(fds)
+        raise
+    _grow_pipe(fds[3])
+    return fds[0], fds[1], fds[2], fds[3], fds[4], fds[5]
+
+
+def _close_all(fds: Iterable[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _popen(
-    spec: LaunchSpec,
-    argv: list[str],
-    preexec: Callable[[], None] | None,
-    guarded: bool,
-    tag: str,
+    spec: LaunchSpec, argv: list[str], preexec: Callable[[], None] | None, fds: _Pipes
+) -> subprocess.Popen[bytes]:
+    """Starts the child on the pipes (the part that may wait on the filesystem: off the loop)."""
+    in_r, _, _, out_w, _, err_w = fds
+    return subprocess.Popen(
+        argv,
+        stdin=in_r,
+        stdout=out_w,
+        stderr=err_w,
+        cwd=spec.cwd,
+        env=dict(spec.env),
+        user=spec.user,
+        start_new_session=True,
+        close_fds=True,
+        preexec_fn=preexec,
+    )
+
+
+def _adopt(
+    popen: subprocess.Popen[bytes], fds: _Pipes, guarded: bool, tag: str
 ) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    in_r, in_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    _grow_pipe(out_w)
-    try:
-        popen = subprocess.Popen(
-            argv,
-            stdin=in_r,
-            stdout=out_w,
-            stderr=err_w,
-            cwd=spec.cwd,
-            env=dict(spec.env),
-            user=spec.user,
-            start_new_session=True,
-            close_fds=True,
-            preexec_fn=preexec,
-        )
-    except BaseException:
-        for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
-            os.close(fd)
-        raise
-    for fd in (in_r, out_w, err_w):
-        os.close(fd)
+    """After the spawn: our ends of the pipes, the child's closed, and the guardian told."""
+    in_r, in_w, out_r, out_w, err_r, err_w = fds
+    _close_all((in_r, out_w, err_w))
     if guarded and not _guardian.announce(popen.pid, tag):
         # Gone (killed by someone: replaced at the next spawn) or not reading: this CLI still
         # stops when its stdin closes, but not by a signal if this process dies.
@@ -536,19 +549,42 @@ def _popen(
     return popen, in_w, out_r, err_r
 
 
+def _spawn(
+    spec: LaunchSpec, parent_pid: int, tag: str
+) -> tuple[subprocess.Popen[bytes], int, int, int]:
+    """The whole spawn, in one thread (the spawner's, when the child asks for the parent-death
+    signal itself: the signal follows the thread that spawned it)."""
+    argv, preexec, guarded = _command(spec, parent_pid)
+    fds = _pipes()
+    try:
+        popen = _popen(spec, argv, preexec, fds)
+    except BaseException:
+        _close_all(fds)
+        raise
+    return _adopt(popen, fds, guarded, tag)
+
+
 async def _spawn_async(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[bytes], int, int, int]:
     """Spawns in a worker thread when the guardian stands in for the parent-death signal, else
     on the dedicated spawner thread. A spawn cannot be abandoned half way: the wait for the
     thread is shielded (a cancelled caller cleans up after it)."""
     if spec.user is None and not spec.resource_limits and _guardian.ready():
         # No parent-death signal tied to the spawning thread: any worker thread will do, and a
-        # fan-out's spawns do not queue behind one another. Not on the loop: the exec and the
-        # chdir touch the filesystem (the same reason discovery's stat runs in a thread), and a
-        # slow network filesystem would hold every session, not only this open.
-        with trio.CancelScope(shield=True):
-            return await trio.to_thread.run_sync(
-                _spawn, spec, os.getpid(), tag, limiter=_own_threads()
-            )
+        # fan-out's spawns do not queue behind one another. Only Popen goes there: the exec
+        # and the chdir touch the filesystem (the same reason discovery's stat runs in a
+        # thread), and a slow network filesystem would hold every session, not only this open.
+        # The pipes and the guardian's news are made here (no filesystem): in a thread, each
+        # of their syscalls would wait for the GIL again behind the other spawns.
+        fds = _pipes()
+        try:
+            with trio.CancelScope(shield=True):
+                popen = await trio.to_thread.run_sync(
+                    _popen, spec, list(spec.argv), None, fds, limiter=_own_threads()
+                )
+        except BaseException:
+            _close_all(fds)
+            raise
+        return _adopt(popen, fds, True, tag)
     future = _get_spawner().submit(_spawn, spec, os.getpid(), tag)
     token = trio.lowlevel.current_trio_token()
     done = trio.Event()
