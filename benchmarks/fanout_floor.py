@@ -75,6 +75,7 @@ class Bare:
         self.wake = trio.Event()
         self.eof = False
         self.decoded = 0
+        self.partial: list[bytes] = []  # the pieces of an unfinished stdout line
         self.out_send, self.out_recv = trio.open_memory_channel[bytes](math.inf)
         self.close_requested = trio.Event()
         self.writer_done = trio.Event()
@@ -102,29 +103,37 @@ class Bare:
             self.done.set()
             self.wake.set()
 
+    async def spawn(self) -> trio.Process:
+        """The CLI with three pipes, in a session of its own; a 1 MiB stdout pipe (as ours)."""
+        proc = await trio.lowlevel.open_process(
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)  # type: ignore[union-attr]
+        except (AttributeError, OSError):
+            pass
+        self.proc = proc
+        return proc
+
     async def run_io(
         self, *, task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED
     ) -> None:
         async with trio.open_nursery() as io:
-            proc = await trio.lowlevel.open_process(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
+            proc = await self.spawn()
             io.cancel_scope.shield = True
-            try:
-                fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)  # type: ignore[union-attr]
-            except (AttributeError, OSError):
-                pass
-            self.proc = proc
-            io.start_soon(self.reader, proc.stdout)
-            io.start_soon(self.writer, proc.stdin)
-            io.start_soon(self.watch_exit, proc)
-            io.start_soon(self.stderr_drain, proc.stderr)
+            self.start_tasks(io, proc)
             task_status.started(io.cancel_scope)
             await trio.sleep_forever()
+
+    def start_tasks(self, io: trio.Nursery, proc: trio.Process) -> None:
+        io.start_soon(self.reader, proc.stdout)
+        io.start_soon(self.writer, proc.stdin)
+        io.start_soon(self.watch_exit, proc)
+        io.start_soon(self.stderr_drain, proc.stderr)
 
     async def shutdown(self) -> None:
         proc = self.proc
@@ -144,37 +153,39 @@ class Bare:
         with trio.move_on_after(6.0):
             await self.reader_done.wait()
 
+    def feed(self, data: bytes) -> None:
+        """Splits what was read into lines, parses (and types) the complete ones, wakes."""
+        partial = self.partial
+        if b"\n" not in data:
+            partial.append(data)
+            return
+        *lines, rest = data.split(b"\n")
+        if partial:
+            partial.append(lines[0])
+            lines[0] = b"".join(partial)
+        self.partial = [rest] if rest else []
+        loads, frames, typed = orjson.loads, self.frames, self.typed
+        added = False
+        for line in lines:
+            if not line:
+                continue
+            obj = loads(line)
+            if typed and obj.get("type") in TYPED and not obj.get("sdk_host_only"):
+                obj = decode_message(obj)
+                self.decoded += 1
+            frames.append(obj)
+            added = True
+        if added:
+            self.wake.set()
+            self.wake = trio.Event()
+
     async def reader(self, stdout: Any) -> None:
-        loads = orjson.loads
-        frames = self.frames
-        typed = self.typed
-        partial: list[bytes] = []
         try:
             while True:
                 data = await stdout.receive_some(65536)
                 if not data:
                     break
-                if b"\n" not in data:
-                    partial.append(data)
-                    continue
-                *lines, rest = data.split(b"\n")
-                if partial:
-                    partial.append(lines[0])
-                    lines[0] = b"".join(partial)
-                partial = [rest] if rest else []
-                added = False
-                for line in lines:
-                    if not line:
-                        continue
-                    obj = loads(line)
-                    if typed and obj.get("type") in TYPED and not obj.get("sdk_host_only"):
-                        obj = decode_message(obj)
-                        self.decoded += 1
-                    frames.append(obj)
-                    added = True
-                if added:
-                    self.wake.set()
-                    self.wake = trio.Event()
+                self.feed(data)
         except _CLOSED:
             pass
         finally:
@@ -240,27 +251,9 @@ class OneTask(Bare):
     and the supervisor, the shielded io nursery and the bounded shutdown stay. Typed.
     """
 
-    async def run_io(
-        self, *, task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        async with trio.open_nursery() as io:
-            proc = await trio.lowlevel.open_process(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-            io.cancel_scope.shield = True
-            try:
-                fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)  # type: ignore[union-attr]
-            except (AttributeError, OSError):
-                pass
-            self.proc = proc
-            self.writer_done.set()
-            io.start_soon(self.pump, proc)
-            task_status.started(io.cancel_scope)
-            await trio.sleep_forever()
+    def start_tasks(self, io: trio.Nursery, proc: trio.Process) -> None:
+        self.writer_done.set()
+        io.start_soon(self.pump, proc)
 
     def send(self, data: bytes) -> None:
         assert self.proc is not None and self.proc.stdin is not None
@@ -273,8 +266,6 @@ class OneTask(Bare):
         ep = select.epoll()
         for fd in (out, err, pidfd):
             ep.register(fd, select.EPOLLIN)
-        loads, frames, typed = orjson.loads, self.frames, self.typed
-        partial: list[bytes] = []
         watched = 3
         try:
             while watched:
@@ -289,47 +280,14 @@ class OneTask(Bare):
                     if not data:
                         ep.unregister(fd)
                         watched -= 1
-                    if fd == err or not data:
-                        continue
-                    if b"\n" not in data:
-                        partial.append(data)
-                        continue
-                    *lines, rest = data.split(b"\n")
-                    if partial:
-                        partial.append(lines[0])
-                        lines[0] = b"".join(partial)
-                    partial = [rest] if rest else []
-                    for line in lines:
-                        if line:
-                            obj = loads(line)
-                            if typed and obj.get("type") in TYPED and not obj.get("sdk_host_only"):
-                                obj = decode_message(obj)
-                                self.decoded += 1
-                            frames.append(obj)
-                    self.wake.set()
-                    self.wake = trio.Event()
+                    elif fd == out:
+                        self.feed(data)
         finally:
             self.eof = True
             self.wake.set()
             self.reader_done.set()
             ep.close()
             os.close(pidfd)
-
-    async def shutdown(self) -> None:
-        proc = self.proc
-        assert proc is not None and proc.stdin is not None
-        try:
-            await proc.stdin.aclose()
-        except _CLOSED:
-            pass
-        with trio.move_on_after(5.0):
-            await self.exited.wait()
-        if proc.returncode is None:
-            proc.kill()
-        with trio.CancelScope(shield=True):
-            await proc.wait()
-        with trio.move_on_after(6.0):
-            await self.reader_done.wait()
 
 
 ONE_TASK = hasattr(os, "pidfd_open") and hasattr(select, "epoll")
