@@ -63,7 +63,7 @@ async def main():
         while limiter.available_tokens:
             await trio.sleep(0.01)
         started = time.monotonic()
-        await start_and_stop(5)
+        await start_and_stop(30)  # a hang guard: start() would wait for a token forever
         print("ok", round(time.monotonic() - started, 1))
         release.set()
 
@@ -80,13 +80,13 @@ def test_a_forked_child_spawns_with_a_guardian_of_its_own() -> None:
 import signal
 from trio_claude._transport import _guardian
 
-trio.run(start_and_stop, 5)
+trio.run(start_and_stop, 20)
 parent_guardian = _guardian._popen.pid
 pid = os.fork()
 if pid == 0:
-    signal.alarm(20)
+    signal.alarm(45)
     assert not _guardian.ready()  # the parent's guardian is not ours
-    trio.run(start_and_stop, 5)
+    trio.run(start_and_stop, 20)
     assert _guardian.ready() and _guardian._popen.pid != parent_guardian
     os._exit(0)
 _, status = os.waitpid(pid, 0)
@@ -102,22 +102,22 @@ def test_a_fork_while_another_thread_holds_the_guardian_lock() -> None:
 import os, signal, threading, time
 from trio_claude._transport import _guardian
 
-real_start = _guardian._start
+real_launch = _guardian._launch
 inside = threading.Event()
 
-def slow_start():
+def slow_launch():
     inside.set()
-    time.sleep(0.5)  # a slow first spawn: the lock is held meanwhile
-    return real_start()
+    time.sleep(0.5)  # a slow first spawn: the start lock is held meanwhile
+    return real_launch()
 
-_guardian._start = slow_start
+_guardian._launch = slow_launch
 starter = threading.Thread(target=_guardian.ensure)
 starter.start()
 inside.wait()
 pid = os.fork()
 if pid == 0:
-    signal.alarm(20)
-    _guardian._start = real_start
+    signal.alarm(45)
+    _guardian._launch = real_launch
     os._exit(0 if _guardian.ensure() else 1)
 starter.join()
 _, status = os.waitpid(pid, 0)

@@ -106,7 +106,12 @@ if known and signal_all(signal.SIGTERM):
 
 #: Where the guardian's own report goes (a test sets a file here to see what it did).
 _STDERR: Any = subprocess.DEVNULL
+# Held only for a send or a change of the state below, never for a spawn: the event loop takes it
+# (announce, forget).
 _lock = threading.Lock()
+# One guardian start at a time (a spawn: milliseconds, longer on a slow filesystem). Taken in
+# worker threads only.
+_start_lock = threading.Lock()
 _popen: subprocess.Popen[bytes] | None = None
 # Our end of the guardian's stdin: a socket, so that writing to a dead guardian fails with
 # EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE, which some applications leave fatal.
@@ -120,12 +125,12 @@ def supported() -> bool:
     return _sweep.supported()
 
 
-def _start() -> bool:
-    global _popen, _sock, _owner
+def _launch() -> tuple[subprocess.Popen[bytes], socket.socket] | None:
+    """Starts a guardian; its process and our end of its stdin (``None``: it could not start)."""
     try:
         ours, theirs = socket.socketpair()
     except OSError:
-        return False
+        return None
     try:
         popen = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", _SCRIPT, repr(GRACE)],
@@ -139,14 +144,12 @@ def _start() -> bool:
         )
     except OSError:
         ours.close()
-        return False
+        return None
     finally:
         theirs.close()
     ours.shutdown(socket.SHUT_RD)
-    ours.setblocking(False)  # forget() runs on the event loop
-    _popen, _sock, _owner = popen, ours, os.getpid()
-    _watched.clear()
-    return True
+    ours.setblocking(False)  # announce() and forget() run on the event loop
+    return popen, ours
 
 
 def _send(line: bytes) -> bool:
@@ -189,10 +192,17 @@ def ensure() -> bool:
     Returns:
         Whether a guardian is there to watch the next CLI.
     """
-    with _lock:
-        if _sock is not None and _owner == os.getpid():
+    global _popen, _sock, _owner
+    with _start_lock:
+        if ready():
             return True
-        return _start()
+        launched = _launch()  # without _lock: the event loop may be waiting for it
+        if launched is None:
+            return False
+        with _lock:
+            (_popen, _sock), _owner = launched, os.getpid()
+            _watched.clear()
+        return True
 
 
 def announce(pid: int, tag: str) -> bool:
@@ -223,9 +233,10 @@ def forget(pid: int) -> None:
 
 def _after_fork_in_child() -> None:
     # The socket is the parent's: keeping it would hide the parent's death from its guardian.
-    # The lock may have been held by a thread that does not exist here: a new one.
-    global _lock
+    # The locks may have been held by a thread that does not exist here: new ones.
+    global _lock, _start_lock
     _lock = threading.Lock()
+    _start_lock = threading.Lock()
     _close()
 
 

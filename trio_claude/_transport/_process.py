@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import ctypes
-import errno
 import fcntl
 import logging
 import math
@@ -564,10 +563,13 @@ def _spawn(
     return _adopt(popen, fds, guarded, tag)
 
 
+@trio.lowlevel.enable_ki_protection
 async def _spawn_async(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[bytes], int, int, int]:
     """Spawns in a worker thread when the guardian stands in for the parent-death signal, else
     on the dedicated spawner thread. A spawn cannot be abandoned half way: the wait for the
-    thread is shielded (a cancelled caller cleans up after it)."""
+    thread is shielded (a cancelled caller cleans up after it), and a ``KeyboardInterrupt`` is
+    held until the caller's next checkpoint (landing between the pipes and the guardian's news,
+    it would leave a CLI that nothing wraps, watches or stops)."""
     if spec.user is None and not spec.resource_limits and _guardian.ready():
         # No parent-death signal tied to the spawning thread: any worker thread will do, and a
         # fan-out's spawns do not queue behind one another. Only Popen goes there: the exec
@@ -603,6 +605,8 @@ class SubprocessTransport(Transport):
 
     supports_resource_limits = True
 
+    # Protected from KeyboardInterrupt up to the checkpoint after the wrapping (see _spawn_async).
+    @trio.lowlevel.enable_ki_protection
     async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
         """Spawns ``spec.argv``; see :meth:`Transport.start`.
 
@@ -615,6 +619,10 @@ class SubprocessTransport(Transport):
         try:
             popen, stdin, stdout, stderr = await _spawn_async(spec, tag)
         except FileNotFoundError as exc:
+            if spec.cwd and not os.path.isdir(spec.cwd):  # noqa: ASYNC240 (failure path only)
+                # Popen's chdir and exec both say ENOENT: the working directory is the one
+                # that is missing here, not the CLI.
+                raise CLIConnectionError(f"working directory does not exist: {spec.cwd}") from exc
             raise CLINotFoundError(
                 f"Claude Code not found at: {spec.argv[0]}", spec.argv[0]
             ) from exc
@@ -624,8 +632,6 @@ class SubprocessTransport(Transport):
             # preexec_fn failed in the child (an rlimit the kernel refused, say).
             raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
         except OSError as exc:
-            if exc.errno == errno.ENOENT and spec.cwd and not os.path.isdir(spec.cwd):  # noqa: ASYNC240
-                raise CLIConnectionError(f"working directory does not exist: {spec.cwd}") from exc
             raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
         uids = _sweep_uids(popen.pid, spec.user)
         proc = _Process(popen, stdin, stdout, stderr, tag=tag, uids=uids)
