@@ -180,3 +180,17 @@ async def test_telemetry(capsys: pytest.CaptureFixture[str]) -> None:
         "        claude.callback can_use_tool (gen_ai.tool.name=Write, "
         "claude.permission.behavior=allow)\n"
     ) in out
+
+
+# performance (docs/performance.md)
+
+
+async def test_fan_out(capsys: pytest.CaptureFixture[str]) -> None:
+    await load("fan_out").main()
+    out = capsys.readouterr().out
+    for i in range(8):
+        assert f"session {i}: 'answer {i}'" in out
+    assert "8 sessions, at most 4 CLIs at once" in out
+    assert "max live CLIs <= 4: True" in out
+    assert "results received (statistics): 8" in out
+    assert "every CLI reaped: True" in out
