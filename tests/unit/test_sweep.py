@@ -233,3 +233,40 @@ async def test_the_subprocess_transport_tags_its_child_and_keeps_inherited_tags(
     tag = getattr(proc, "tag", None)
     assert isinstance(tag, str) and len(tag) == 32
     assert output.decode() == f"outer:{tag}"
+
+
+def test_an_environment_read_during_execve_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process still in ``execve`` reads as an empty environment for a moment (the spawner
+    has already been let go): it is read again, so a sweep or the guardian does not take it for
+    an untagged process. A zombie or kernel thread (no ``exe`` link) is not waited for."""
+    execing = tmp_path / "10"
+    execing.mkdir()
+    (execing / "environ").write_bytes(b"")
+    (execing / "cmdline").write_bytes(b"")
+    (execing / "exe").symlink_to(sys.executable)
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 3:  # the exec finishes
+            (execing / "environ").write_bytes(f"{TAG_VARIABLE}={TAG}\0".encode())
+
+    monkeypatch.setattr(_sweep, "_pause", pause)
+    assert _sweep.find_tagged(TAG, {os.geteuid()}, str(tmp_path)) == [10]
+    assert len(pauses) == 3
+    zombie = tmp_path / "11"
+    zombie.mkdir()
+    (zombie / "environ").write_bytes(b"")
+    pauses.clear()
+    assert _sweep.read_environ(str(zombie)) == b""
+    assert pauses == []
+    # A process whose environment is empty (the guardian's, say) has a command line: no wait.
+    bare = tmp_path / "12"
+    bare.mkdir()
+    (bare / "environ").write_bytes(b"")
+    (bare / "cmdline").write_bytes(b"python\0-c\0pass\0")
+    (bare / "exe").symlink_to(sys.executable)
+    assert _sweep.read_environ(str(bare)) == b""
+    assert pauses == []

@@ -51,13 +51,28 @@ grace = float(sys.argv[1])
 prefix = b"TRIO_CLAUDE_PROCESS_TAG="
 known = {}
 
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+def environ_of(pid):
+    # Empty, with the command line, while the process is still in execve (the kernel lets
+    # the spawner go before it has set up the new stack: a parent killed right after a spawn
+    # hits that); empty for good in a zombie or a kernel thread (no exe link), or when the
+    # environment is (the command line is not). Only the first is waited out.
+    deadline = time.monotonic() + 1.0
+    while True:
+        try:
+            environ = read("/proc/%d/environ" % pid)
+            if environ or time.monotonic() > deadline or read("/proc/%d/cmdline" % pid):
+                return environ
+            os.readlink("/proc/%d/exe" % pid)
+        except OSError:
+            return b""
+        time.sleep(0.005)
+
 def carries(pid, tag):
-    try:
-        with open("/proc/%d/environ" % pid, "rb") as f:
-            environ = f.read()
-    except OSError:
-        return False
-    for entry in environ.split(b"\0"):
+    for entry in environ_of(pid).split(b"\0"):
         if entry.startswith(prefix):
             return tag in entry[len(prefix):].split(b":")
     return False

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import time
 from collections.abc import Collection, Mapping
 
 import attrs
@@ -70,13 +71,52 @@ def _tags(environ: bytes) -> list[bytes]:
     return []
 
 
+#: How long an empty environment is read again while its process may still be in ``execve``.
+_EXEC_WAIT = 0.05
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def read_environ(entry: str) -> bytes:
+    """The environment of the process at ``entry`` (``/proc/<pid>``).
+
+    Empty for a zombie and a kernel thread (they have no ``exe`` link), for a process whose
+    environment is empty (its command line is not), and, for a moment, for a process still in
+    ``execve``: the kernel lets the spawner go on before it has set up the new stack, and the
+    command line reads empty too meanwhile. Only the last is read again, briefly.
+
+    Raises:
+        OSError: It cannot be read (gone, another user's).
+    """
+    deadline = time.monotonic() + _EXEC_WAIT
+    while True:
+        environ = _read(f"{entry}/environ")
+        if environ or time.monotonic() > deadline:
+            return environ
+        try:
+            if _read(f"{entry}/cmdline"):
+                return environ
+            os.readlink(f"{entry}/exe")
+        except OSError:
+            return environ
+        _pause(0.002)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def find_tagged_many(
     requests: Mapping[str, Collection[int]], proc_root: str = "/proc"
 ) -> dict[str, list[int]]:
     """For each tag, the pids of the processes of its user ids whose environment carries it.
 
     One pass over ``/proc`` for all the tags. Zombies have an empty environment, so they are
-    never found. Processes that vanish or cannot be read while being scanned are skipped.
+    never found; a process caught in ``execve`` is read again (:func:`read_environ`).
+    Processes that vanish or cannot be read while being scanned are skipped.
     """
     wanted = {tag.encode(): (tag, frozenset(uids)) for tag, uids in requests.items()}
     any_uid = frozenset().union(*(uids for _, uids in wanted.values()))
@@ -86,8 +126,7 @@ def find_tagged_many(
             uid = os.stat(f"{proc_root}/{name}").st_uid
             if uid not in any_uid:
                 continue
-            with open(f"{proc_root}/{name}/environ", "rb") as f:
-                environ = f.read()
+            environ = read_environ(f"{proc_root}/{name}")
         except OSError:
             continue
         for carried in _tags(environ):
