@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -113,7 +114,32 @@ def ensure_installed() -> Path:
     return found
 
 
+def _ephemeral_ports() -> range:
+    """The kernel's range of local ports for outgoing connections (Linux's default if unknown)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
 def _free_port() -> int:
+    """A port free on 127.0.0.1 now, outside the range of outgoing connections' local ports.
+
+    The server binds it only later (after ``initdb``), and again after each restart a test
+    makes; a port of the ephemeral range could be taken meanwhile by the local end of any
+    connection on this machine (CI runs other suites at once), one outside it only by another
+    listener. Falls back to any free port.
+    """
+    ephemeral = _ephemeral_ports()
+    candidates = [port for port in range(10_000, 65_536) if port not in ephemeral]
+    for port in random.sample(candidates, min(len(candidates), 50)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -190,6 +216,18 @@ class PostgresServer:
         )
         self._pg_ctl("-o", options, "-l", str(self.log), "-w", "-t", "60", "start")
 
+    def first_start(self, attempts: int = 3) -> None:
+        """:meth:`start` for a new cluster: on another port if its port was taken meanwhile
+        (another suite's server may have picked it too)."""
+        for attempt in range(attempts):
+            try:
+                self.start()
+                return
+            except PostgresUnavailable:
+                if attempt == attempts - 1 or "could not bind" not in self.log_tail():
+                    raise
+            self.port = _free_port()
+
     def stop(self, mode: str = "fast") -> None:
         """Stops the server (``fast``: disconnects every client, rolls back open work)."""
         self._pg_ctl("-m", mode, "-w", "-t", "60", "stop")
@@ -228,7 +266,7 @@ def running_server() -> Iterator[PostgresServer]:
     server = PostgresServer()
     try:
         server.init()
-        server.start()
+        server.first_start()
         yield server
     finally:
         server.destroy()
@@ -267,7 +305,7 @@ def server_for_tests() -> Iterator[PostgresServer]:
     try:
         try:
             server.init()
-            server.start()
+            server.first_start()
         except PostgresUnavailable as exc:
             raise PostgresUnavailable(f"{exc}\n{server.log_tail()}") from None
         yield server

@@ -4,7 +4,8 @@ Tools: ``echo`` (its ``text`` back, also as structured content), ``fail`` (an ``
 result) and ``slow`` (answers after ``seconds``, in a thread of its own). Resources: one MCP Apps
 UI resource, :data:`WIDGET_URI`. Every notification the client sends (``notifications/cancelled``
 when the CLI aborts a call, say) is appended as a JSON line to the file named by
-``CONTROL_MCP_LOG``, if set.
+``CONTROL_MCP_LOG``, if set; so is ``{"started": "slow", "id": ...}`` when a ``slow`` call
+starts (a test then knows the call is in flight).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def _call(msg_id: Any, params: dict[str, Any]) -> None:
     elif name == "fail":
         result = {"content": [{"type": "text", "text": "it failed"}], "isError": True}
     elif name == "slow":
+        _log({"started": "slow", "id": msg_id})
         time.sleep(float(args.get("seconds", 30)))
         result = {"content": [{"type": "text", "text": "slept"}]}
     else:

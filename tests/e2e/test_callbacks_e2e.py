@@ -386,9 +386,10 @@ async def test_instructions_loaded_hook_fires_and_a_session_end_hook_does_not_de
         await session.run("read sub/a.txt")
         closing = trio.current_time()
     # SessionEnd fires once stdin is closed, when no answer can arrive: the CLI must not wait
-    # for one (it would then be killed after close_timeout)
-    assert trio.current_time() - closing < 3
-    assert session.returncode == 0
+    # for one (it would then be SIGTERMed after close_timeout: 143 or -15, not 0). The exit
+    # status says so; the time it took is only reported (a loaded machine is slow).
+    took = trio.current_time() - closing
+    assert session.returncode == 0, f"exit status {session.returncode} after {took:.1f} s"
     (loaded,) = seen
     assert isinstance(loaded, tc.InstructionsLoadedHookInput)
     assert loaded.file_path == str(sub / "CLAUDE.md")

@@ -97,7 +97,7 @@ async def test_set_mcp_servers_adds_an_in_process_server(claude_env: ClaudeTestE
             {"math": tc.create_sdk_mcp_server("math", tools=[mul])}
         )
         assert added.added == ["math"] and added.errors == {}
-        with trio.fail_after(10):  # the CLI connects added servers in the background
+        with trio.fail_after(30):  # the CLI connects added servers in the background
             while (status := (await session.mcp_status())[0]).status == "pending":
                 await trio.sleep(0.05)
         assert status.name == "math" and status.status == "connected"

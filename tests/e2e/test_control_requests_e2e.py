@@ -94,7 +94,7 @@ async def test_informational_requests(claude_env: ClaudeTestEnv) -> None:
         await session.set_has_subscribers(False)
         await session.set_has_subscribers(None)
         await session.rename_session("A title", source="host")
-        with trio.fail_after(10):
+        with trio.fail_after(30):  # a hang guard
             async for message in session.receive_messages():
                 if isinstance(message, tc.SystemMessage) and message.subtype == (
                     "session_title_changed"
@@ -277,19 +277,34 @@ async def test_an_abandoned_mcp_call_is_withdrawn_and_the_cli_aborts_it(
     claude_env: ClaudeTestEnv, tmp_path: Path
 ) -> None:
     log = tmp_path / "mcp.log"
+
+    def notes() -> list[dict[str, Any]]:
+        lines = log.read_text().splitlines() if log.exists() else []
+        return [json.loads(line) for line in lines]
+
     async with tc.open_session(_mcp_options(claude_env, log)) as session:
         await _connected(session)
-        with trio.move_on_after(1) as scope:
-            await session.mcp_call("mcp__control__slow", {"seconds": 30})
+        with trio.CancelScope() as scope:
+            async with trio.open_nursery() as nursery:
+
+                async def abandon_once_in_flight() -> None:
+                    # Once the server runs the call (a fixed delay could end it before the
+                    # CLI has even sent it, on a loaded machine): only then is there a call
+                    # for the CLI to abort.
+                    with trio.fail_after(30):
+                        while not any(n.get("started") == "slow" for n in notes()):
+                            await trio.sleep(0.05)
+                    scope.cancel()
+
+                nursery.start_soon(abandon_once_in_flight)
+                await session.mcp_call("mcp__control__slow", {"seconds": 30})
         assert scope.cancelled_caught
         # The CLI got control_cancel_request and aborted the call: its MCP client says so.
         cancelled: list[dict[str, Any]] = []
-        with trio.fail_after(10):
+        with trio.fail_after(30):  # a hang guard
             while not cancelled:
                 await trio.sleep(0.05)
-                lines = log.read_text().splitlines() if log.exists() else []
-                notes = [json.loads(line) for line in lines]
-                cancelled = [n for n in notes if n.get("method") == "notifications/cancelled"]
+                cancelled = [n for n in notes() if n.get("method") == "notifications/cancelled"]
         assert session.statistics().pending_requests == 0
         echoed = await session.mcp_call("mcp__control__echo", {"text": "after"})
         assert echoed.structured_content == {"echo": "after"}

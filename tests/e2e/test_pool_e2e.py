@@ -5,7 +5,7 @@ from __future__ import annotations
 import trio
 
 import trio_claude as tc
-from trio_claude.testing import ClaudeTestEnv, Turn
+from trio_claude.testing import ClaudeTestEnv, Turn, find_marked_processes
 
 
 async def test_pool_hands_out_initialised_sessions_quickly(claude_env: ClaudeTestEnv) -> None:
@@ -13,10 +13,12 @@ async def test_pool_hands_out_initialised_sessions_quickly(claude_env: ClaudeTes
     async with tc.open_session_pool(opts, size=2) as pool:
         with trio.fail_after(20):
             await pool.wait_ready()
-        start = trio.current_time()
+        assert pool.statistics().ready == 2
+        warm = set(find_marked_processes(claude_env.marker))  # the CLIs started and initialised
         async with pool.session() as session:
-            handed_out = trio.current_time() - start
+            # No spawn, no initialize on the hand-out path: one of the warm CLIs, initialised
+            # already (checked by identity, not by the clock: a loaded machine is slow).
+            assert session.pid in warm
             assert session.server_info is not None
             assert (await session.run("hi")).text == "warm answer"
-        assert handed_out < 0.05  # no spawn, no initialize on the hand-out path
     assert not claude_env.leaked_processes()

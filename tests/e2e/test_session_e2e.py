@@ -81,12 +81,16 @@ async def test_cancelling_the_whole_session_mid_turn_leaves_no_process(
     slow = Turn([Text(" ".join(f"w{i}" for i in range(400)))], delay=0.02)
     opts = claude_env.options([slow], include_partial_messages=True, close_timeout=2)
     pid = None
-    with trio.move_on_after(1.5):
+    with trio.CancelScope() as scope:
         async with tc.open_session(opts) as session:
             pid = session.pid
             await session.send("go")
+            # The cancellation this test is about, mid-turn: timed from the send, not from
+            # the start of a CLI a loaded machine may take seconds to open.
+            scope.deadline = trio.current_time() + 1.5
             async for _ in session.receive_messages():
                 pass
+    assert scope.cancelled_caught
     assert pid is not None
     assert pid not in find_marked_processes(claude_env.marker)
     assert not claude_env.leaked_processes()

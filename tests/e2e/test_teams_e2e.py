@@ -346,8 +346,11 @@ async def test_cancelling_each_shape_mid_run_leaves_no_process(
     # Every CLI exited on its own (1 after an interrupted turn), none by a signal.
     codes = [s.returncode for s in sessions]
     assert sessions and all(c is not None and c >= 0 for c in codes), codes
-    # The interrupted streams were cut: the CLIs hung up on the model.
-    assert any(r.disconnected for r in claude_env.model.requests if r.kind == "turn")
+    # The interrupted streams were cut: the CLIs hung up on the model. The fake model's own
+    # task records the hang-up, which need not have run yet when the sessions are closed:
+    # wait for it, bounded.
+    with trio.fail_after(30):
+        await claude_env.model.wait_for_request(lambda r: r.kind == "turn" and r.disconnected)
 
 
 # ---------------------------------------------------------------------------------- budget

@@ -89,12 +89,13 @@ def _describe_pid(pid: int) -> str:
     return f"{pid} [{state}] {cmd[:120]}"
 
 
-def leaked_processes(before: set[int], marker: str, *, grace: float = 1.0) -> list[str]:
+def leaked_processes(before: set[int], marker: str, *, grace: float = 5.0) -> list[str]:
     """Processes started since ``before`` that are still alive, or are unreaped children.
 
     SIGKILL is asynchronous for processes we do not reap (grandchildren in a killed group), so
-    they get ``grace`` seconds to disappear; our own children get no grace in effect, since a
-    zombie child stays a zombie until someone waits for it.
+    they get ``grace`` seconds to disappear (a dying process that frees a large memory, on a
+    loaded machine, can take a while; a clean test does not wait at all); our own children get
+    no grace in effect, since a zombie child stays a zombie until someone waits for it.
     """
     deadline = time.monotonic() + grace
     while True:

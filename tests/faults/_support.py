@@ -262,7 +262,8 @@ class StderrWatch:
             await self._changed.wait()
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Waits until ``predicate()`` holds; ``timeout`` is a hang guard (a loaded machine is slow)."""
     with trio.fail_after(timeout):
         while not predicate():
             await trio.sleep(0.005)

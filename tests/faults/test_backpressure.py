@@ -115,15 +115,15 @@ async def test_beyond_max_buffered_bytes_the_reader_pauses_and_resumes(tmp_path:
     options, _ = flood_options(tmp_path, max_buffered_bytes=bound)
     async with tc.open_session(options) as session:
         await session.send("flood me")
-        with trio.fail_after(10):
-            await wait_until(lambda: session.statistics().reader_paused, timeout=10)
+        await wait_until(lambda: session.statistics().reader_paused, timeout=30)
         await trio.sleep(0.3)  # the CLI is now blocked on a full pipe, not us on anything
+        # Every control request that was read is answered: a request read just before the
+        # pause has its callback task still running for a moment (bounded wait).
+        await wait_until(lambda: session.statistics().inflight_callbacks == 0, timeout=30)
         stats = session.statistics()
         assert stats.reader_paused and stats.results_received == 0
         # the queue holds the bound plus at most one read's worth of messages (64 KiB)
         assert stats.buffered_bytes <= bound + 128 * 1024
-        # every control request that was read has been answered
-        assert stats.inflight_callbacks == 0
         # a consumer that finally reads gets everything, in order, and the CLI finishes
         with trio.fail_after(30):
             messages = await read_everything(session)

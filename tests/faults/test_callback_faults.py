@@ -165,7 +165,10 @@ async def test_every_callback_kind_failing_every_way_in_one_turn(
     assert len(replies) == 9  # ten requests, one withdrawn
 
 
-async def test_a_callback_that_hangs_forever_blocks_nothing_and_dies_with_the_session() -> None:
+async def test_a_callback_that_hangs_forever_blocks_nothing_and_dies_with_the_session(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Virtual time (the fake CLI is in-process): closing must not wait out close_timeout.
     entered = trio.Event()
     finished: list[str] = []
 

@@ -271,8 +271,8 @@ async def test_kill_while_the_writer_is_blocked_on_a_full_stdin(tmp_path: Path) 
         async with trio.open_nursery() as nursery:
             outcomes.start(nursery, "set_model", lambda: session.set_model("other"))
             outcomes.start(nursery, "receive", lambda: drain(session))
-            await trio.sleep(0.2)
-            assert session.statistics().pending_requests == 1
+            await trio.sleep(0.2)  # the writer fills the pipe meanwhile
+            await wait_until(lambda: session.statistics().pending_requests == 1)  # bounded
             killed_at = kill(session.pid)
         outcomes.check(killed_at, "set_model", "receive")
     assert not exists(transport.pids[0])

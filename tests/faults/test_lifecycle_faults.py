@@ -192,7 +192,7 @@ async def test_cli_exit_while_a_grandchild_holds_stdout_is_a_typed_error(
         grandchild = int(pidfile.read_text())
         assert cli_pid is not None and not alive(cli_pid)
         # The sweep's SIGKILL is asynchronous for a process that is not our child.
-        await wait_until(lambda: not alive(grandchild), timeout=2)
+        await wait_until(lambda: not alive(grandchild), timeout=30)
 
 
 # -------------------------------------- fault 3: a result frame that does not fully decode

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 
 import trio_claude as tc
 from tests._helpers import texts
@@ -41,6 +42,10 @@ from ._support import (
 CLIS = Path(__file__).parent / "clis"
 #: Short timeouts so the bounded paths run in real time within a test.
 QUICK = {"close_timeout": 0.5, "interrupt_timeout": 0.5}
+#: The stall timeout of the tests whose fake CLI must first start the turn: it is a real
+#: process, which a loaded machine may keep waiting for a while (and the fake ignores an
+#: interrupt that arrives before it has started the prompt's turn).
+STALL = 2.0
 
 
 def process_options(script: FakeScript, tmp_path: Path, **kw: Any) -> tc.ClaudeAgentOptions:
@@ -52,7 +57,7 @@ def process_options(script: FakeScript, tmp_path: Path, **kw: Any) -> tc.ClaudeA
 
 async def test_cli_that_stops_reading_stdin(tmp_path: Path) -> None:
     script = FakeScript(turns=[FakeTurn(steps=[StopReadingStdin(), Result(text="deaf now")])])
-    options = process_options(script, tmp_path, control_timeout=0.5, stall_timeout=0.5, **QUICK)
+    options = process_options(script, tmp_path, control_timeout=0.5, stall_timeout=STALL, **QUICK)
     async with tc.open_session(options) as session:
         pid = session.pid
         assert pid is not None
@@ -68,9 +73,10 @@ async def test_cli_that_stops_reading_stdin(tmp_path: Path) -> None:
         start = trio.current_time()
         with pytest.raises(tc.StallTimeoutError):
             await session.collect_response()
-        assert trio.current_time() - start < 20  # about 0.5 s; 20: a hang guard under load
-        # ...and since the interrupt cannot even be written, the session closes as broken.
-        await wait_until(lambda: session.closed, timeout=3)
+        assert trio.current_time() - start < 20  # about STALL; 20: a hang guard under load
+        # ...and since the interrupt cannot even be written, the session closes as broken
+        # (after interrupt_timeout, 0.5 s; 20: a hang guard under load).
+        await wait_until(lambda: session.closed, timeout=20)
         with pytest.raises(tc.SessionClosedError):
             await session.send("more")
         start = trio.current_time()
@@ -88,15 +94,16 @@ async def test_hang_with_stall_timeout_and_a_cli_that_ignores_interrupt(tmp_path
     script = FakeScript(
         turns=[FakeTurn(steps=[Text("thinking"), Hang()])], unanswered=("interrupt",)
     )
-    options = process_options(script, tmp_path, stall_timeout=0.5, **QUICK)
+    options = process_options(script, tmp_path, stall_timeout=STALL, **QUICK)
     async with tc.open_session(options) as session:
         pid = session.pid
         start = trio.current_time()
         with pytest.raises(tc.StallTimeoutError) as info:
             await session.run("go")
-        assert 0.5 <= trio.current_time() - start < 20  # (20: a hang guard under load)
+        assert STALL <= trio.current_time() - start < 20  # (20: a hang guard under load)
         assert info.value.last_seen == "assistant/text"
-        await wait_until(lambda: session.closed, timeout=2)  # interrupt unanswered: broken
+        # The interrupt is unanswered: broken after interrupt_timeout (20: a hang guard).
+        await wait_until(lambda: session.closed, timeout=20)
         with pytest.raises(tc.SessionClosedError):
             await session.send("next")
         start = trio.current_time()
@@ -106,7 +113,10 @@ async def test_hang_with_stall_timeout_and_a_cli_that_ignores_interrupt(tmp_path
 
 async def test_hang_with_stall_timeout_and_a_cli_that_answers_interrupt(tmp_path: Path) -> None:
     script = FakeScript(turns=[FakeTurn(steps=[Text("thinking"), Hang()]), FakeTurn.reply("back")])
-    options = process_options(script, tmp_path, stall_timeout=0.5, **QUICK)
+    # The fake answers the interrupt: interrupt_timeout is only a hang guard here.
+    options = process_options(
+        script, tmp_path, stall_timeout=STALL, close_timeout=0.5, interrupt_timeout=30
+    )
     async with tc.open_session(options) as session:
         with pytest.raises(tc.StallTimeoutError):
             await session.run("go")
@@ -134,8 +144,8 @@ async def test_hang_without_stall_timeout_only_the_callers_cancel_scope_ends_it(
         with trio.fail_after(20), pytest.raises(tc.NoTurnError):  # waiting, it would hang
             await session.collect_response()
         # ...and the abandoned turn, whose interrupt the CLI ignores, breaks the session after
-        # interrupt_timeout: typed, not a hang.
-        await wait_until(lambda: session.closed, timeout=2)
+        # interrupt_timeout: typed, not a hang (20: a hang guard under load).
+        await wait_until(lambda: session.closed, timeout=20)
         with pytest.raises(tc.SessionClosedError):
             await session.send("next")
     assert pid is not None and not exists(pid)
@@ -267,7 +277,10 @@ async def test_half_lines_across_pauses_through_a_real_pipe(tmp_path: Path) -> N
 # ------------------------------------------------------------------ stdout closed, alive
 
 
-async def test_stdout_closed_while_the_process_lives_in_process() -> None:
+async def test_stdout_closed_while_the_process_lives_in_process(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Virtual time: nothing here but trio tasks, so the bound below is checked exactly.
     transport = ManualTransport()
 
     async def cli() -> None:
@@ -305,7 +318,10 @@ async def test_stdout_closed_while_the_process_lives_real_process(tmp_path: Path
         start = trio.current_time()
         with pytest.raises(tc.ProcessError) as info:
             await session.collect_response()
-        assert trio.current_time() - start < 0.5 + 1.0 + 0.5
+        # close_timeout, then at most 1 s for its stderr; the in-process twin above checks
+        # that bound exactly, here the margin is room for a loaded machine (a hang would be
+        # the CLI's 120 s sleep).
+        assert trio.current_time() - start < 0.5 + 1.0 + 10
         assert "closed its output but did not exit" in str(info.value)
         assert "closing stdout now" in info.value.stderr
         with pytest.raises(tc.CLIConnectionError):

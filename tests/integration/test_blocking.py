@@ -294,6 +294,11 @@ def test_a_caught_keyboard_interrupt_abandons_the_turn_and_the_session_stays_usa
     )
     with tcb.open_session(options(script, tmp_path)) as session:
         session.send("a long task")
+        # Once the turn runs: the fake CLI ignores an interrupt that arrives before it has
+        # started the prompt's turn (on a loaded machine, it may not have started it yet).
+        for message in session.receive_response():
+            if isinstance(message, tc.AssistantMessage):
+                break
         interrupter = ctrl_c_when_blocked()
         with pytest.raises(KeyboardInterrupt):
             for _ in session.receive_response():

@@ -124,7 +124,7 @@ async def test_schema_is_versioned_and_created_once_by_racing_nodes(pg: Postgres
         assert row == ("1",)
         conn.execute(f"UPDATE fleet.{prefix}_meta SET value = '7'")
     newer = PostgresSessionStore(pg.dsn, table_prefix=prefix, schema="fleet")
-    with trio.fail_after(5), pytest.raises(SessionStoreSchemaError, match="version 7"):
+    with trio.fail_after(30), pytest.raises(SessionStoreSchemaError, match="version 7"):
         await newer.open()
     await newer.aclose()
 
