@@ -460,3 +460,24 @@ async def test_an_idle_session_keeps_no_parsed_frame_of_its_turns(tmp_path: Path
         ]
         assert kept == []
         assert session._last_result is not None and session._last_result.raw == {}
+
+
+@pytest.mark.parametrize("yields", [0, 1, 2, 3, 5, 8])
+async def test_an_interrupt_sent_right_after_the_prompt_is_never_lost(yields: int) -> None:
+    """The fake runs a prompt's turn from a task of its own: an interrupt read before that turn
+    has started (the prompt still queued, or taken and not yet running) stops it as it starts,
+    as the CLI, which has the prompt as its current turn already, would."""
+    script = FakeScript(turns=[FakeTurn(steps=[Text("never"), Hang()]), FakeTurn.reply("next")])
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        for _ in range(yields):  # land the interrupt at each point of the turn's start
+            await trio.lowlevel.checkpoint()
+        with trio.fail_after(30):  # without the fix the turn hangs
+            await session.interrupt()
+            seen = [m async for m in session.receive_response()]
+        result = seen[-1]
+        assert isinstance(result, tc.ResultMessage)
+        assert result.subtype == "error_during_execution"
+        assert (await session.run("again")).text == "next"
+    assert transport.fake is not None and transport.fake.interrupts == 1

@@ -431,6 +431,10 @@ class FakeCLI:
         self._waiting: dict[str, trio.Event] = {}
         self._turn_scope: trio.CancelScope | None = None
         self._interrupted = trio.Event()
+        # The prompt a plain interrupt reached before its turn started (see _interrupt), and
+        # whether a turn is starting (taken from the queue, its scope not open yet).
+        self._interrupt_next: str | None = None
+        self._turn_starting = False
         self._turn_ended = trio.Event()
         self._initialized = trio.Event()
         self._turn_index = 0
@@ -551,6 +555,16 @@ class FakeCLI:
             if waiter is not None:
                 waiter.set()
         elif kind == "control_request":
+            request = frame.get("request", {})
+            if (
+                request.get("subtype") == "interrupt"
+                and "interrupt" not in self.script.unanswered
+                and request.get("cancel_queued") is not True
+                and request.get("send_now") is not True
+            ):
+                # A plain stop takes effect here, in the order of stdin: it stops the turn
+                # running or about to start when it was sent, never a later one.
+                self._stop_current_turn()
             # Answered in a task of its own: answering may need more stdin (on_initialize steps).
             scope = trio.CancelScope()
             self._answering[frame["request_id"]] = scope
@@ -643,7 +657,7 @@ class FakeCLI:
 
     async def _interrupt(self, request: dict[str, Any]) -> dict[str, Any]:
         """``interrupt``: a plain stop, a stop of everything (``cancel_queued``), or a send-now."""
-        running = self._turn_scope is not None
+        running = self._turn_scope is not None or self._turn_starting
         if request.get("cancel_queued") is True:
             cancelled = list(self._queued)
             await self._withdraw(cancelled)
@@ -657,9 +671,16 @@ class FakeCLI:
                 return {"still_queued": list(self._queued), "send_now": "nothing_waiting"}
             self._interrupted.set()  # the running turn makes way: stopped at once
             return {"still_queued": list(self._queued), "send_now": "stopped"}
-        if running:
+        return {"still_queued": list(self._queued)}  # stopped when read: _stop_current_turn
+
+    def _stop_current_turn(self) -> None:
+        if self._turn_scope is not None or self._turn_starting:
             self._interrupted.set()
-        return {"still_queued": list(self._queued)}
+        elif self._queued:
+            # Idle with a prompt read: its turn is about to start (this fake runs it from a
+            # task of its own; the CLI has it as the current one already). It is interrupted
+            # as it starts, so an interrupt sent right after a prompt is never lost.
+            self._interrupt_next = self._queued[0]
 
     async def _end_session(self, request_id: str) -> None:
         """Like the CLI: queued prompts are discarded, a running turn is aborted (its result is
@@ -835,6 +856,10 @@ class FakeCLI:
         uuid = prompt.get("uuid")
         self._current_uuid = uuid if isinstance(uuid, str) else None
         self._interrupted = trio.Event()
+        self._turn_starting = True  # an interrupt from now on stops this turn
+        if self._interrupt_next is not None and self._interrupt_next == uuid:
+            self._interrupted.set()
+        self._interrupt_next = None
         self._turn_ended = trio.Event()
         await self._state("running")
         if turn.emit_init:
@@ -843,6 +868,7 @@ class FakeCLI:
         async with trio.open_nursery() as nursery:
             with trio.CancelScope() as scope:
                 self._turn_scope = scope
+                self._turn_starting = False
 
                 async def watch_interrupt() -> None:
                     await self._interrupted.wait()
