@@ -47,7 +47,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
         ["--rounds", "3", "--top", "12"],
         ["--rounds", "1", "--sessions", "20"],
     ),
-    "roundtrip": ("roundtrip.py", ["--rounds", "5"], ["--rounds", "2", "--count", "100"]),
+    "roundtrip": ("roundtrip.py", ["--rounds", "9"], ["--rounds", "2", "--count", "100"]),
     "large_line": ("large_line.py", ["--rounds", "7"], ["--rounds", "2"]),
     "throughput": ("throughput.py", ["--rounds", "7"], ["--rounds", "1", "--count", "20000"]),
     "throughput_floor": (
