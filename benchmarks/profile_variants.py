@@ -6,12 +6,14 @@ workloads run against the lite fake, interleaved with their ceiling, so the gain
 be read off before making it:
 
 - ``baseline (guardian, vfork)``: the SDK as it is (the guardian stands in for the parent-death
-  signal, so ``subprocess`` may ``vfork``; the spawn runs in a worker thread);
+  signal, so ``subprocess`` may ``vfork``; ``Popen`` runs in a worker thread, the pipes and the
+  guardian's news on the loop);
 - ``fork+preexec``: the parent-death signal set by a ``preexec_fn`` in the child, which makes
-  ``subprocess`` fork the whole interpreter;
+  ``subprocess`` fork the whole interpreter (from the spawner thread, as the SDK does for it);
 - ``spawn on the loop``: no hop to a worker thread (cheaper in CPU; the loop then waits for the
   ``vfork`` and ``exec``, and for any slow filesystem they touch);
-- ``vfork, no death signal``: no guardian, ``setpriv`` or ``preexec_fn`` at all;
+- ``vfork, no death signal``: no guardian, ``setpriv`` or ``preexec_fn`` at all (the whole
+  spawn in a worker thread);
 - ``vfork, none, nodiscovery`` and ``..., novalidate``: also no CLI discovery, and also no
   ``validate_options`` (what caching its verdict per options object would give).
 
@@ -74,14 +76,28 @@ async def _spawn_on_the_loop(spec: Any, tag: str) -> Any:
     return process_mod._spawn(spec, os.getpid(), tag)
 
 
+async def _spawn_in_a_worker(spec: Any, tag: str) -> Any:
+    """The whole of ``_spawn`` (``_command`` included, so its variants apply) in a worker thread,
+    as the SDK's guardian path does with ``Popen`` alone."""
+    with trio.CancelScope(shield=True):
+        return await trio.to_thread.run_sync(
+            process_mod._spawn, spec, os.getpid(), tag, limiter=process_mod._own_threads()
+        )
+
+
+# A preexec_fn's parent-death signal follows the thread that forked: the spawner thread's path.
+_NO_GUARDIAN = (process_mod._guardian, "ready", lambda: False)
+_IN_A_WORKER = (process_mod, "_spawn_async", _spawn_in_a_worker)
+
 VARIANTS: dict[str, list[tuple[Any, str, Any]]] = {
     "baseline (guardian, vfork)": [],
-    "fork+preexec": [(process_mod, "_command", _forking_command)],
+    "fork+preexec": [(process_mod, "_command", _forking_command), _NO_GUARDIAN],
     "spawn on the loop": [(process_mod, "_spawn_async", _spawn_on_the_loop)],
-    "vfork, no death signal": [(process_mod, "_command", _plain_command)],
-    "vfork, none, nodiscovery": [(process_mod, "_command", _plain_command)],
+    "vfork, no death signal": [(process_mod, "_command", _plain_command), _IN_A_WORKER],
+    "vfork, none, nodiscovery": [(process_mod, "_command", _plain_command), _IN_A_WORKER],
     "vfork, none, nodiscovery, novalidate": [
         (process_mod, "_command", _plain_command),
+        _IN_A_WORKER,
         (session_mod, "validate_options", _no_validate),
     ],
 }
