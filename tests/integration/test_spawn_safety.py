@@ -126,3 +126,28 @@ def test_the_event_loop_never_waits_for_a_guardian_starting(
     finally:
         release.set()
         starter.join(60)
+
+
+@pytest.mark.parametrize("failing", [2, 3])
+def test_pipes_made_half_way_are_closed_when_the_next_one_fails(
+    monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    """Out of descriptors (EMFILE) at the second or third pipe: none of the ones made leaks."""
+    real_pipe = os.pipe
+    made: list[int] = []
+
+    def pipe() -> tuple[int, int]:
+        if len(made) == 2 * (failing - 1):
+            raise OSError(24, "Too many open files")
+        r, w = real_pipe()
+        made.extend((r, w))
+        return r, w
+
+    monkeypatch.setattr(os, "pipe", pipe)
+    with pytest.raises(OSError, match="Too many open files"):
+        process_mod._pipes()
+    monkeypatch.setattr(os, "pipe", real_pipe)
+    assert len(made) == 2 * (failing - 1)
+    for fd in made:
+        with pytest.raises(OSError):
+            os.fstat(fd)  # closed
