@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 import zlib
 from pathlib import Path
 
@@ -205,3 +206,24 @@ async def test_a_missing_ssh_client_is_a_connection_error(tmp_path: Path) -> Non
         with pytest.raises(tc.CLIConnectionError, match="ssh client was not found") as info:
             await transport.start(spec, nursery)
     assert not isinstance(info.value, tc.CLINotFoundError)
+
+
+def test_the_remote_sweep_reads_again_an_environment_caught_in_execve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As ``_sweep.read_environ`` (the remote module runs alone on the host): a process that
+    reads with an empty environment and command line is still in ``execve``; it is read again,
+    so the remote sweep does not take a fresh CLI for an untagged process."""
+    reads: list[str] = []
+
+    def read(path: str) -> bytes:
+        reads.append(path)
+        if path.endswith("/environ"):
+            return f"{TAG_VARIABLE}=abc".encode() if len(reads) > 4 else b""
+        return b""  # the command line, still empty
+
+    monkeypatch.setattr(_ssh_remote, "_read", read)
+    monkeypatch.setattr(os, "readlink", lambda path: "/bin/claude")
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    assert _ssh_remote._carries(os.getpid(), b"abc", os.geteuid())
+    assert reads[-1].endswith("/environ") and len(reads) == 5

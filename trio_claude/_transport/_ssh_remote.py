@@ -175,12 +175,34 @@ def _pids() -> list[int]:
         return []
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _environ(pid: int) -> bytes:
+    """``_sweep.read_environ`` (this module runs alone on the host): an environment that reads
+    empty while the command line does too and the ``exe`` link exists belongs to a process still
+    in ``execve``, and is read again, briefly."""
+    deadline = time.monotonic() + 0.05
+    while True:
+        environ = _read(f"/proc/{pid}/environ")
+        if environ or time.monotonic() > deadline:
+            return environ
+        try:
+            if _read(f"/proc/{pid}/cmdline"):
+                return environ
+            os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            return environ
+        time.sleep(0.002)
+
+
 def _carries(pid: int, tag: bytes, uid: int) -> bool:
     try:
         if os.stat(f"/proc/{pid}").st_uid != uid:
             return False
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            environ = f.read()
+        environ = _environ(pid)
     except OSError:
         return False
     for entry in environ.split(b"\0"):
