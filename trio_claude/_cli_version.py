@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -14,6 +15,7 @@ logger = logging.getLogger("trio_claude")
 _VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 
+@functools.lru_cache(maxsize=64)  # the same few versions, at every session's start
 def _parse(text: str) -> tuple[int, int, int] | None:
     match = _VERSION_RE.search(text)
     if match is None:

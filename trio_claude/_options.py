@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
@@ -1115,6 +1116,35 @@ class ClaudeAgentOptions:
 # Validation
 # --------------------------------------------------------------------------------------------
 
+# The fields as parallel tuples, for the checks that run at every open: one ``attrgetter`` call
+# fetches all ~90 values, and the options left at their default (most of them) are skipped at
+# once. A field made by a factory (an empty list or dict) counts as left at its default when its
+# value is an empty container of the factory's type: every default passes its checks, and an
+# empty container is checked exactly as the default is.
+_FIELDS = attrs.fields(ClaudeAgentOptions)
+_NAMES: tuple[str, ...] = tuple(field.name for field in _FIELDS)
+_values_of: Callable[[ClaudeAgentOptions], tuple[Any, ...]] = operator.attrgetter(*_NAMES)
+_DEFAULTS: tuple[Any, ...] = tuple(field.default for field in _FIELDS)
+
+
+def _empty_type(default: Any) -> type | None:
+    if isinstance(default, attrs.Factory) and not default.takes_self:  # type: ignore[arg-type]
+        return type(default.factory())
+    return None
+
+
+_EMPTY_TYPES: tuple[type | None, ...] = tuple(_empty_type(field.default) for field in _FIELDS)
+
+
+def _changed(o: ClaudeAgentOptions) -> list[tuple[str, Any]]:
+    """``(name, value)`` of the options not left at their default, in declaration order."""
+    values = _values_of(o)
+    return [
+        (name, value)
+        for name, value, default, empty in zip(_NAMES, values, _DEFAULTS, _EMPTY_TYPES, strict=True)
+        if value is not default and not (value.__class__ is empty and not value)
+    ]
+
 
 def validate_options(options: ClaudeAgentOptions) -> None:
     """Check options before anything is spawned.
@@ -1131,8 +1161,9 @@ def validate_options(options: ClaudeAgentOptions) -> None:
     """
     if not isinstance(options, ClaudeAgentOptions):
         raise _fail(f"options must be a ClaudeAgentOptions, got {type(options).__name__}")
-    _check_text(options)
-    _check_values(options)
+    changed = _changed(options)
+    _check_text(changed)
+    _check_values(changed)
     _check_combinations(options)
     _check_unwired(options)
     if options.debug_stderr is not None:
@@ -1321,13 +1352,14 @@ _NO_TEXT_TYPES = frozenset({type(None), bool, int, float})
 _CONTAINER_TYPES = frozenset({dict, list, tuple, set, frozenset})
 
 
-def _check_text(o: ClaudeAgentOptions) -> None:
-    """Refuse NUL bytes and lone surrogates where the CLI cannot be given them (see above)."""
-    for field in attrs.fields(ClaudeAgentOptions):
-        name = field.name
+def _check_text(changed: list[tuple[str, Any]]) -> None:
+    """Refuse NUL bytes and lone surrogates where the CLI cannot be given them (see above).
+
+    Only the options not left at their default (``_changed``) are walked: no default holds text.
+    """
+    for name, value in changed:
         if name in _NOT_SENT_FIELDS:
             continue
-        value = getattr(o, name)
         cls = value.__class__
         # Most options are left at None, a number or an empty container: nothing to walk (the
         # walk is most of what validating costs per session).
@@ -1376,16 +1408,17 @@ def _check_skill_name(name: Any) -> None:
         )
 
 
-def _check_values(o: ClaudeAgentOptions) -> None:
+def _check_values(changed: list[tuple[str, Any]]) -> None:
     """Each option's own check, from its description (``_opt(check=...)``).
 
-    An option left at its default (the very object) is not checked again: every default passes
+    Only the options not left at their default (``_changed``) are checked: every default passes
     its check (``tests/unit/test_options.py`` holds that), and most options are left at it.
     """
-    for field in attrs.fields(ClaudeAgentOptions):
-        value = getattr(o, field.name)
-        if value is not field.default:
-            field.metadata["check"](field.name, value)
+    for name, value in changed:
+        _CHECKS[name](name, value)
+
+
+_CHECKS: Mapping[str, Check] = {field.name: field.metadata["check"] for field in _FIELDS}
 
 
 # The checks of single options too involved for the generic ones of _option_spec; each takes the

@@ -220,11 +220,12 @@ class Session(ControlRequests):
         self._inbox = Inbox(options.max_buffered_bytes)
         self._proc: ChildProcess | None = None
         self._io: trio.Nursery | None = None
-        self._out_send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
         # Frames handed to the writer task and not yet written, the pipe written directly when
         # there are none (see _send_frame), and whether writing has stopped for good. The writer
-        # task starts the first time a frame has to wait for the pipe (most sessions never
-        # need it: a frame is a few KiB and the pipe holds 64).
+        # task and its channel are made the first time a frame has to wait for the pipe (most
+        # sessions never need them: a frame is a few KiB and the pipe holds 64).
+        self._out_send: trio.MemorySendChannel[bytes] | None = None
+        self._out_recv: trio.MemoryReceiveChannel[bytes] | None = None
         self._unwritten = 0
         self._writer_started = False
         self._stdin: trio.abc.SendStream | None = None
@@ -820,7 +821,8 @@ class Session(ControlRequests):
                     await self._interrupt_for_drain()
                 await self._wait_turns(lambda: not lifecycle.turns_open)
         self._writes_closed = True
-        self._out_send.close()
+        if self._out_send is not None:
+            self._out_send.close()
         if self._writer_done is not None:
             # Let the writer flush what is queued (a last control answer, say), briefly.
             with trio.move_on_after(min(1.0, self._options.close_timeout)):
@@ -854,6 +856,7 @@ class Session(ControlRequests):
 
     async def _writer(self, stdin: trio.abc.SendStream) -> None:
         receive = self._out_recv
+        assert receive is not None
         try:
             async for data in receive:
                 batch = [data]
@@ -894,7 +897,13 @@ class Session(ControlRequests):
                 return
             if written:
                 data = data[written:]
-        self._out_send.send_nowait(data)
+        send = self._out_send
+        if send is None:
+            if self._writes_closed:
+                raise trio.ClosedResourceError("the session has stopped writing to the CLI")
+            send, self._out_recv = trio.open_memory_channel[bytes](math.inf)
+            self._out_send = send
+        send.send_nowait(data)
         self._unwritten += 1
         if not self._writer_started and self._stdin is not None:
             self._start_writer()

@@ -213,12 +213,14 @@ async def test_frames_stay_whole_and_in_order_when_the_pipe_backs_up() -> None:
         session._send_frame(b"small\n")  # written directly: no writer task
         assert os.read(r, 100) == b"small\n"
         assert not session._writer_started
+        assert session._out_send is None  # nor its channel
         session._send_frame(frames[0])  # the pipe takes 64 KiB of it; the writer starts
         assert session._writer_started
         got += os.read(r, 20_000)  # room again, while the rest of the first frame waits
         for frame in frames[1:]:
             session._send_frame(frame)
         session._writes_closed = True
+        assert session._out_send is not None
         session._out_send.close()
         fd_reader = PipeReader(trio.lowlevel.FdStream(r))
         while len(got) < sum(map(len, frames)):
@@ -229,4 +231,24 @@ async def test_frames_stay_whole_and_in_order_when_the_pipe_backs_up() -> None:
     assert session._unwritten == 0
     with pytest.raises(trio.ClosedResourceError):
         session._send_frame(b"late\n")
+    await stdin.aclose()
+
+
+async def test_a_frame_after_writing_stopped_is_refused_when_no_frame_ever_waited() -> None:
+    """The writer's channel is made only when a frame first waits for the pipe; once writing
+    has stopped (the shutdown), a frame is refused all the same, not queued forever."""
+    session = Session(
+        tc.ClaudeAgentOptions(), LaunchSpec(argv=["claude"], env={}), FakeCLITransport()
+    )
+    r, w = _pipe()
+    stdin = trio.lowlevel.FdStream(w)
+    session._stdin = stdin
+    session._send_frame(b"small\n")
+    assert session._out_send is None
+    session._writes_closed = True
+    with pytest.raises(trio.ClosedResourceError):
+        session._send_frame(b"late\n")
+    assert session._out_send is None and session._unwritten == 0
+    assert os.read(r, 100) == b"small\n"
+    os.close(r)
     await stdin.aclose()

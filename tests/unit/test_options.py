@@ -91,6 +91,37 @@ def test_every_default_passes_its_own_check() -> None:
     assert checked > 40
 
 
+def test_every_factory_default_passes_its_own_check() -> None:
+    # ... and an empty container of a factory's type counts as that default (not checked).
+    checked = 0
+    for field in attrs.fields(ClaudeAgentOptions):
+        default: Any = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            field.metadata["check"](field.name, default.factory())
+            checked += 1
+    assert checked >= 4
+
+
+@pytest.mark.parametrize("field", ["env", "extra_args", "mcp_servers", "extra_initialize_fields"])
+def test_an_empty_container_of_another_type_is_still_checked(field: str) -> None:
+    with pytest.raises(ConfigurationError, match=field):
+        kwargs: dict[str, Any] = {field: []}
+        validate_options(ClaudeAgentOptions(**kwargs))
+
+
+def test_a_default_container_filled_after_creation_is_checked() -> None:
+    # The options are frozen, their dicts are not: what is checked is what they hold at open.
+    o = ClaudeAgentOptions()
+    validate_options(o)
+    o.env["A=B"] = "x"
+    with pytest.raises(ConfigurationError, match="env key"):
+        validate_options(o)
+    o = ClaudeAgentOptions()
+    o.extra_args["debug-to-stderr"] = "a\0b"
+    with pytest.raises(ConfigurationError, match="NUL"):
+        validate_options(o)
+
+
 def test_frozen_evolvable_and_hashable() -> None:
     o = ClaudeAgentOptions(model="a", env={"X": "1"}, hooks={"Stop": [HookMatcher(hooks=[_cb])]})
     with pytest.raises(attrs.exceptions.FrozenInstanceError):

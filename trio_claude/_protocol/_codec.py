@@ -400,6 +400,17 @@ def _is_union(tp: Any) -> bool:
     return get_origin(tp) in (Union, pytypes.UnionType)
 
 
+# The element types a plain-JSON check accepts, per annotation: a container of these is checked
+# with one C-level pass (``set(map(type, ...))``), not a Python call per element; the lists of an
+# ``init`` message hold ~100 names.
+_PRIMITIVE_TYPES: Final[Mapping[Any, frozenset[type]]] = {
+    str: frozenset({str}),
+    int: frozenset({int}),
+    float: frozenset({float, int}),
+    bool: frozenset({bool}),
+}
+
+
 def _json_check(tp: Any) -> _Check | None:
     """A predicate for values of ``tp`` if ``tp`` is plain JSON (kept as is), else ``None``."""
     if tp is Any:
@@ -413,6 +424,9 @@ def _json_check(tp: Any) -> _Check | None:
         args = get_args(tp)
         if not args or args[1] is Any:
             return lambda v: type(v) is dict
+        if args[1] in _PRIMITIVE_TYPES:
+            allowed = _PRIMITIVE_TYPES[args[1]]
+            return lambda v: type(v) is dict and set(map(type, v.values())) <= allowed
         value_check = _json_check(args[1])
         if value_check is None:
             return None
@@ -422,16 +436,26 @@ def _json_check(tp: Any) -> _Check | None:
         args = get_args(tp)
         if not args or args[0] is Any:
             return lambda v: type(v) is list
+        if args[0] in _PRIMITIVE_TYPES:
+            elements = _PRIMITIVE_TYPES[args[0]]
+            return lambda v: type(v) is list and set(map(type, v)) <= elements
         element_check = _json_check(args[0])
         if element_check is None:
             return None
         ec = element_check
         return lambda v: type(v) is list and all(ec(x) for x in v)
     if _is_union(tp):
-        checks = [_json_check(arg) for arg in get_args(tp)]
+        members = get_args(tp)
+        checks = [_json_check(arg) for arg in members if arg is not _NoneType]
         if any(c is None for c in checks):
             return None
         member_checks = [c for c in checks if c is not None]
+        optional = len(member_checks) < len(members)
+        if len(member_checks) == 1:
+            (only,) = member_checks
+            return (lambda v: v is None or only(v)) if optional else only
+        if optional:
+            return lambda v: v is None or any(c(v) for c in member_checks)
         return lambda v: any(c(v) for c in member_checks)
     return None
 
@@ -504,13 +528,27 @@ def _any_json_union_factory(tp: Any) -> Callable[[Any, Any], Any]:
     members = get_args(tp)
     expected = " or ".join(_type_name(arg) for arg in members)
 
-    def union_hook(value: Any, _: Any) -> Any:
-        if ok(value):
-            return value
+    def wrong(value: Any) -> Exception:
         for member in members:  # right container, wrong contents: let it say what is wrong
             if _origin(member) is type(value):
                 _get_converter().get_structure_hook(member)(value, member)
-        raise _wrong("", expected, value)
+        return _wrong("", expected, value)
+
+    if len(members) == 2 and members[1] is _NoneType and members[0] in (str, int, bool):
+        # ``str | None`` and its like, most optional fields: no predicate call.
+        only = members[0]
+
+        def optional_hook(value: Any, _: Any) -> Any:
+            if value is None or value.__class__ is only:
+                return value
+            raise wrong(value)
+
+        return optional_hook
+
+    def union_hook(value: Any, _: Any) -> Any:
+        if ok(value):
+            return value
+        raise wrong(value)
 
     return union_hook
 

@@ -22,15 +22,17 @@ for the settings), as the official TypeScript SDK does with ``mcpServersDelivery
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from .._errors import CLIConnectionError, ConfigurationError
-from .._option_spec import Built, Flag, Switch
+from .._option_spec import Built, Flag, Init, Switch
 from .._options import (
     AgentDefinition,
     ClaudeAgentOptions,
@@ -427,20 +429,14 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
             allows (the message names the flag).
     """
     argv: list[str] = [*_launcher(options, cli_path), *_STREAM_JSON_PREFIX]
-    built: set[str] = set()
-    for field in attrs.fields(ClaudeAgentOptions):
-        spec = field.metadata["argv"]
-        if spec is None:
-            continue
-        value = getattr(options, field.name)
-        if isinstance(spec, Built):
-            if spec.builder not in built:
-                built.add(spec.builder)
-                _ARGV_BUILDERS[spec.builder](argv, options)
-        elif isinstance(spec, Flag):
+    values_of, steps = _argv_plan()
+    for (kind, spec), value in zip(steps, values_of(options), strict=True):
+        if kind is _BUILT:
+            spec(argv, options)
+        elif kind is _FLAG:
             if value is not None:
                 _value(argv, spec.flag, spec.value(value) if spec.value else value)
-        elif isinstance(spec, Switch):
+        elif kind is _SWITCH:
             if (value is not None) if spec.when == "set" else (value is spec.when):
                 argv.append(spec.flag)
         elif value:  # Joined
@@ -448,6 +444,46 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
     argv.extend(("--input-format", "stream-json"))
     _check_lengths(argv)
     return argv
+
+
+_BUILT, _FLAG, _SWITCH, _JOINED = "built", "flag", "switch", "joined"
+_Plan = tuple[Callable[[ClaudeAgentOptions], tuple[Any, ...]], tuple[tuple[str, Any], ...]]
+
+
+def _plan(key: str, builders: Mapping[str, Callable[..., None]], done: Iterable[str] = ()) -> _Plan:
+    """The steps of the options with a ``key`` (``"argv"`` or ``"init"``) description, in
+    declaration order, and one getter of their values: a :class:`Built` one once per builder
+    (as its builder) unless ``done`` names it, the others as ``(kind, spec)``. Worked out once,
+    not at every open."""
+    names: list[str] = []
+    steps: list[tuple[str, Any]] = []
+    built = set(done)
+    for field in attrs.fields(ClaudeAgentOptions):
+        spec = field.metadata[key]
+        if spec is None:
+            continue
+        if isinstance(spec, Built):
+            if spec.builder in built:
+                continue
+            built.add(spec.builder)
+            steps.append((_BUILT, builders[spec.builder]))
+        elif isinstance(spec, (Flag, Init)):
+            steps.append((_FLAG, spec))
+        else:
+            steps.append((_SWITCH if isinstance(spec, Switch) else _JOINED, spec))
+        names.append(field.name)
+    assert len(names) > 1  # attrgetter of one name gives the value, not a 1-tuple
+    return operator.attrgetter(*names), tuple(steps)
+
+
+@functools.cache
+def _argv_plan() -> _Plan:
+    return _plan("argv", _ARGV_BUILDERS)
+
+
+@functools.cache
+def _init_plan() -> _Plan:
+    return _plan("init", _INIT_BUILDERS, done=("hooks",))  # build_initialize writes it first
 
 
 # The builders of options whose flags depend on other options: each writes its flags to argv.
@@ -715,17 +751,11 @@ def build_initialize(
     o = options
     ids = hook_callback_ids if hook_callback_ids is not None else register_hooks(o.hooks).ids
     request: dict[str, Any] = {"subtype": "initialize", "hooks": _hooks_wire(o.hooks, ids)}
-    built = {"hooks"}  # above: ``hooks`` comes first, as the official SDK sends it
-    for field in attrs.fields(ClaudeAgentOptions):
-        spec = field.metadata["init"]
-        if spec is None:
+    values_of, steps = _init_plan()
+    for (kind, spec), value in zip(steps, values_of(o), strict=True):
+        if kind is _BUILT:
+            spec(request, o)
             continue
-        if isinstance(spec, Built):
-            if spec.builder not in built:
-                built.add(spec.builder)
-                _INIT_BUILDERS[spec.builder](request, o)
-            continue
-        value = getattr(o, field.name)
         if value is None or (spec.only_true and value is not True):
             continue
         value = spec.value(value) if spec.value else value
