@@ -155,7 +155,7 @@ def secret_values(env: Mapping[str, str], *more: Any) -> tuple[str, ...]:
     """
     found: set[str] = set()
     for name, value in env.items():
-        if isinstance(value, str) and is_secret_name(name):
+        if is_secret_name(name) and isinstance(value, str):
             found.add(value)
     for value in more:
         _collect(value, found)

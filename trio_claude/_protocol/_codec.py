@@ -539,7 +539,7 @@ def _any_json_union_factory(tp: Any) -> Callable[[Any, Any], Any]:
         only = members[0]
 
         def optional_hook(value: Any, _: Any) -> Any:
-            if value is None or value.__class__ is only:
+            if value is None or type(value) is only:
                 return value
             raise wrong(value)
 

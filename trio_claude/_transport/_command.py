@@ -648,7 +648,7 @@ def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> dict[
     env["CLAUDE_CODE_ENTRYPOINT"] = ENTRYPOINT
     env.update(options.env)
     env["CLAUDE_AGENT_SDK_VERSION"] = __version__
-    if not any(k.upper() == "CLAUDE_CODE_SDK_READS_SESSION_STATE" for k in env):
+    if "CLAUDE_CODE_SDK_READS_SESSION_STATE" not in map(str.upper, env):
         env["CLAUDE_CODE_SDK_READS_SESSION_STATE"] = "1"
     if options.enable_file_checkpointing:
         env["CLAUDE_CODE_ENABLE_SDK_FILE_CHECKPOINTING"] = "true"
