@@ -1,4 +1,4 @@
-"""The session API of DESIGN section 3, run offline: the real CLI against the built-in fake model.
+"""The session API (docs/getting-started.md) run offline: the real CLI and the built-in fake model.
 
 Run: ``python examples/quickstart.py`` (after ``make cli``). Against the real API, drop the
 test environment and pass your own ``ClaudeAgentOptions``.

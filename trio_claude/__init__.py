@@ -36,6 +36,7 @@ from ._errors import ClaudeSDKError as ClaudeSDKError
 from ._errors import CLIConnectionError as CLIConnectionError
 from ._errors import CLIJSONDecodeError as CLIJSONDecodeError
 from ._errors import CLINotFoundError as CLINotFoundError
+from ._errors import ConcurrentReceiveError as ConcurrentReceiveError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ControlRequestError as ControlRequestError
 from ._errors import ControlTimeoutError as ControlTimeoutError
@@ -47,6 +48,7 @@ from ._errors import ProcessErrorReason as ProcessErrorReason
 from ._errors import ResultError as ResultError
 from ._errors import SessionClosedError as SessionClosedError
 from ._errors import StallTimeoutError as StallTimeoutError
+from ._errors import TurnInProgressError as TurnInProgressError
 from ._options import AgentDefinition as AgentDefinition
 from ._options import CanUseTool as CanUseTool
 from ._options import ClaudeAgentOptions as ClaudeAgentOptions

@@ -22,6 +22,7 @@ __all__ = [
     "CLIJSONDecodeError",
     "CLINotFoundError",
     "ClaudeSDKError",
+    "ConcurrentReceiveError",
     "ConfigurationError",
     "ControlRequestError",
     "ControlTimeoutError",
@@ -34,6 +35,7 @@ __all__ = [
     "ResultError",
     "SessionClosedError",
     "StallTimeoutError",
+    "TurnInProgressError",
 ]
 
 
@@ -262,6 +264,28 @@ class NoTurnError(ClaudeSDKError):
     No prompt was sent, its result was already delivered (one result can answer several
     prompts that the CLI folded into one turn), or its receiver was cancelled (the turn was
     interrupted and dropped). ``receive_response()`` in the same situation ends at once.
+    """
+
+
+class TurnInProgressError(ClaudeSDKError, RuntimeError):
+    """``run()`` was called before an earlier turn's messages were all received.
+
+    ``run(prompt)`` returns the turn of *its* prompt. When an earlier turn is still open, or its
+    result has been read but not received (a ``receive_response()`` loop left with ``break``,
+    or a ``send()`` not followed by a receive), the turn ``run()`` would collect is that earlier
+    one. Nothing is sent. Receive the rest with ``receive_response()`` (or ``collect_response()``),
+    or stop the earlier turn with ``interrupt()`` and then receive its end, and call ``run()``
+    again.
+    """
+
+
+class ConcurrentReceiveError(ClaudeSDKError, RuntimeError):
+    """Two tasks received from one session at the same time.
+
+    A session's messages go to one receiver: with two tasks iterating ``receive_response()``
+    or ``receive_messages()`` at once, each would get some of them. Receive in one task and hand
+    the messages on (a memory channel), or open one session per task. Raised in the task that
+    started waiting second; the other one goes on.
     """
 
 

@@ -429,23 +429,65 @@ class AgentDefinition:
 # --------------------------------------------------------------------------------------------
 
 
-def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+def _str_tuple(value: Iterable[str], name: str) -> tuple[str, ...]:
+    """A list-of-strings option as a tuple; a lone string is refused (naming the option)."""
     if isinstance(value, (str, bytes)):
-        raise _fail(f"expected a list of strings, got the string {value!r}")
+        raise _fail(f"{name} must be a list of strings, got the string {value!r}")
     return tuple(value)
 
 
-def _opt_str_tuple(value: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else _str_tuple(value)
-
-
-def _opt_path(value: str | os.PathLike[str] | None) -> str | None:
+def _opt_path(value: str | os.PathLike[str] | None, name: str) -> str | None:
+    """A path option as ``str`` (``os.PathLike`` made ``str``), or ``None``."""
     if value is None or isinstance(value, str):
         return value
     try:
         return os.fspath(value)
     except TypeError:
-        raise _fail(f"expected a path (str or os.PathLike), got {value!r}") from None
+        raise _fail(f"{name} must be a path (str or os.PathLike), got {value!r}") from None
+
+
+# One named converter per field (mypy's attrs plugin takes named functions only), so that a
+# refusal names the option.
+
+
+def _allowed_tools(value: Iterable[str]) -> tuple[str, ...]:
+    return _str_tuple(value, "allowed_tools")
+
+
+def _disallowed_tools(value: Iterable[str]) -> tuple[str, ...]:
+    return _str_tuple(value, "disallowed_tools")
+
+
+def _betas(value: Iterable[str]) -> tuple[str, ...]:
+    return _str_tuple(value, "betas")
+
+
+def _executable_args(value: Iterable[str]) -> tuple[str, ...]:
+    return _str_tuple(value, "executable_args")
+
+
+def _supported_dialog_kinds(value: Iterable[str]) -> tuple[str, ...]:
+    return _str_tuple(value, "supported_dialog_kinds")
+
+
+def _setting_sources(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else _str_tuple(value, "setting_sources")
+
+
+def _cwd(value: str | os.PathLike[str] | None) -> str | None:
+    return _opt_path(value, "cwd")
+
+
+def _cli_path(value: str | os.PathLike[str] | None) -> str | None:
+    return _opt_path(value, "cli_path")
+
+
+def _debug_file(value: str | os.PathLike[str] | None) -> str | None:
+    return _opt_path(value, "debug_file")
+
+
+def _project_config_root(value: str | os.PathLike[str] | None) -> str | None:
+    return _opt_path(value, "project_config_root")
 
 
 def _path_tuple(value: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
@@ -490,7 +532,7 @@ def _tools(
         return None
     if isinstance(value, Mapping):
         return dict(value)
-    return _str_tuple(value)
+    return _str_tuple(value, "tools")
 
 
 def _skills(
@@ -746,11 +788,13 @@ class ClaudeAgentOptions:
         metadata=_spec(check=_later("_check_tools"), argv=Built("tools")),
     )
     allowed_tools: tuple[str, ...] = attrs.field(
-        default=(), converter=_str_tuple, metadata=_spec(check=texts(), argv=Built("allowed_tools"))
+        default=(),
+        converter=_allowed_tools,
+        metadata=_spec(check=texts(), argv=Built("allowed_tools")),
     )
     disallowed_tools: tuple[str, ...] = attrs.field(
         default=(),
-        converter=_str_tuple,
+        converter=_disallowed_tools,
         metadata=_spec(
             check=texts(), argv=Built("disallowed_tools"), init=Built("disallowed_tools")
         ),
@@ -784,7 +828,9 @@ class ClaudeAgentOptions:
         default=None, metadata=_spec(check=text(nonempty=True), argv=Flag("--fallback-model"))
     )
     betas: tuple[str, ...] = attrs.field(
-        default=(), converter=_str_tuple, metadata=_spec(check=texts(), argv=Joined("--betas"))
+        default=(),
+        converter=_betas,
+        metadata=_spec(check=texts(), argv=Joined("--betas")),
     )
     thinking: ThinkingConfig | None = attrs.field(
         default=None,
@@ -854,7 +900,9 @@ class ClaudeAgentOptions:
     )
     # --- environment ---
     cwd: str | None = attrs.field(
-        default=None, converter=_opt_path, metadata=_spec(check=text(nonempty=True), spawn="cwd")
+        default=None,
+        converter=_cwd,
+        metadata=_spec(check=text(nonempty=True), spawn="cwd"),
     )
     add_dirs: tuple[str, ...] = attrs.field(
         default=(),
@@ -880,7 +928,7 @@ class ClaudeAgentOptions:
     )
     setting_sources: tuple[SettingSource, ...] | None = attrs.field(
         default=None,
-        converter=_opt_str_tuple,
+        converter=_setting_sources,
         metadata=_spec(check=_later("_check_setting_sources"), argv=Built("setting_sources")),
     )
     skills: Literal["all"] | tuple[str, ...] | None = attrs.field(
@@ -923,7 +971,7 @@ class ClaudeAgentOptions:
     )
     cli_path: str | None = attrs.field(
         default=None,
-        converter=_opt_path,
+        converter=_cli_path,
         metadata=_spec(check=_later("_check_cli_path"), spawn="argv0"),
     )
     user: str | None = attrs.field(
@@ -988,7 +1036,7 @@ class ClaudeAgentOptions:
     debug: bool = attrs.field(default=False, metadata=_spec(check=truth(), argv=Switch("--debug")))
     debug_file: str | None = attrs.field(
         default=None,
-        converter=_opt_path,
+        converter=_debug_file,
         metadata=_spec(check=text(nonempty=True), argv=Flag("--debug-file")),
     )
     tool_aliases: dict[str, str] | None = attrs.field(
@@ -1020,7 +1068,7 @@ class ClaudeAgentOptions:
     settings_delivery: Literal["initialize", "argv"] = _delivery("initialize")
     project_config_root: str | None = attrs.field(
         default=None,
-        converter=_opt_path,
+        converter=_project_config_root,
         metadata=_spec(
             check=_later("_check_project_config_root"), argv=Flag("--project-config-root")
         ),
@@ -1044,7 +1092,9 @@ class ClaudeAgentOptions:
         default=None, metadata=_spec(check=text(nonempty=True), spawn="argv0")
     )
     executable_args: tuple[str, ...] = attrs.field(
-        default=(), converter=_str_tuple, metadata=_spec(check=texts(), spawn="argv0")
+        default=(),
+        converter=_executable_args,
+        metadata=_spec(check=texts(), spawn="argv0"),
     )
     tool_config: dict[str, Any] | None = attrs.field(
         default=None,
@@ -1088,7 +1138,7 @@ class ClaudeAgentOptions:
     )
     supported_dialog_kinds: tuple[str, ...] = attrs.field(
         default=(),
-        converter=_str_tuple,
+        converter=_supported_dialog_kinds,
         metadata=_spec(
             check=texts(), init=Init("supportedDialogKinds", value=lambda v: list(v) or None)
         ),

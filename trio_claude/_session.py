@@ -56,6 +56,7 @@ from ._errors import (
     ResultError,
     SessionClosedError,
     StallTimeoutError,
+    TurnInProgressError,
 )
 from ._exit import OutputEnd, end_error, limit_breach
 from ._inbox import CHECKPOINT_EVERY, Inbox
@@ -218,6 +219,7 @@ class Session(ControlRequests):
         )
         self._lifecycle: Lifecycle = self._proto.lifecycle
         self._inbox = Inbox(options.max_buffered_bytes)
+        self._receiver: trio.lowlevel.Task | None = None  # see MessageStream.__anext__
         self._proc: ChildProcess | None = None
         self._io: trio.Nursery | None = None
         # Frames handed to the writer task and not yet written, the pipe written directly when
@@ -431,7 +433,25 @@ class Session(ControlRequests):
 
         Raises:
             ResultError: The turn ended with an error result.
+            TurnInProgressError: An earlier turn's messages have not all been received (a
+                ``receive_response()`` loop left with ``break``, or a ``send()`` not followed by
+                a receive): the turn collected would be that one, not this prompt's. Nothing is
+                sent.
         """
+        lifecycle = self._lifecycle
+        if lifecycle.abandoned_open:
+            # A cancelled turn is still draining (send() waits for it as well): not the caller's.
+            await self._wait_turns(lambda: not lifecycle.abandoned_open)
+        if not (lifecycle.close_requested or lifecycle.ended) and (
+            lifecycle.live_turn_open or self._proto.turn_results_waiting
+        ):
+            raise TurnInProgressError(
+                "run() would collect an earlier turn, not this prompt's: that turn's messages "
+                "have not all been received (a receive_response() loop left with break, or a "
+                "send() not followed by a receive). Nothing was sent. Receive the rest with "
+                "receive_response() or collect_response() (or interrupt() it, then receive its "
+                "end) before run()"
+            )
         await self.send(prompt, parent_tool_use_id=parent_tool_use_id, uuid=uuid)
         return await self.collect_response()
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 import orjson
 import trio
 
+from ._errors import ConcurrentReceiveError
 from ._inbox import CHECKPOINT_EVERY, Inbox
 from ._protocol._connection import DEFERRED_DECODERS, ClaudeProtocol
 from .types import Message, ResultMessage
@@ -30,6 +31,8 @@ class StreamSource(Protocol):
 
     _inbox: Inbox
     _proto: ClaudeProtocol
+    #: The task waiting inside a stream's ``__anext__``, if one is (see ConcurrentReceiveError).
+    _receiver: trio.lowlevel.Task | None
 
     async def _next_message(self, *, turn: bool, until_input_done: bool) -> Message | None:
         """The next message; ``None`` once the stream is over. Waits when it may."""
@@ -108,6 +111,17 @@ class MessageStream:
             else:
                 return message  # type: ignore[return-value]
         session = self._session
+        task = trio.lowlevel.current_task()
+        receiver = session._receiver
+        if receiver is not None and receiver is not task:
+            # Caught when both wait at once (they do, as soon as they catch up with the CLI);
+            # checked here, off the fast path, so it costs nothing per queued message.
+            raise ConcurrentReceiveError(
+                f"another task ({receiver.name}) is already receiving from this session: its "
+                "messages would be split between the two. Receive in one task (and hand the "
+                "messages on through a memory channel), or open a session per task"
+            )
+        session._receiver = task
         try:
             next_message = await session._next_message(
                 turn=self._until_result, until_input_done=self._until_input_done
@@ -116,6 +130,8 @@ class MessageStream:
             if self._until_result:
                 session._abandon_turn()
             raise
+        finally:
+            session._receiver = None
         if next_message is None:
             self._finished = True
             raise StopAsyncIteration

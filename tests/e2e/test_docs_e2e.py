@@ -36,7 +36,7 @@ def run_pytest(module: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    ("section", "passed"), [("A complete example", 4), ("`FakeCLI`", 3)]
+    ("section", "passed"), [("A complete example", 4), ("`FakeCLI`", 4)]
 )  # fmt: skip
 def test_docs_test_modules_pass(tmp_path: Path, section: str, passed: int) -> None:
     (code,) = python_blocks(section)

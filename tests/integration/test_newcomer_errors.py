@@ -10,7 +10,15 @@ import trio
 
 import trio_claude as tc
 from trio_claude._options import validate_options
-from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn
+from trio_claude.testing.fake_cli import (
+    FakeCLITransport,
+    FakeScript,
+    FakeTurn,
+    Result,
+    Sleep,
+    Text,
+    WaitForInterrupt,
+)
 
 
 def fake_options() -> tc.ClaudeAgentOptions:
@@ -107,3 +115,105 @@ def test_an_api_failure_names_the_http_status_not_success() -> None:
 def test_other_error_results_keep_their_subtype() -> None:
     text = str(tc.ResultError(tc.ResultMessage(subtype="error_max_turns", is_error=True)))
     assert text == "Claude Code returned an error result (error_max_turns)"
+
+
+def prompts(transport: FakeCLITransport) -> list[object]:
+    assert transport.fake is not None
+    return [f["message"]["content"] for f in transport.fake.received if f.get("type") == "user"]
+
+
+def turns_options(*answers: str) -> tuple[tc.ClaudeAgentOptions, FakeCLITransport]:
+    script = FakeScript(
+        turns=[
+            FakeTurn(steps=[Text(f"{answer}-part"), Text(answer), Result(text=answer)])
+            for answer in answers
+        ]
+    )
+    transport = FakeCLITransport(script)
+    return tc.ClaudeAgentOptions(transport=transport), transport
+
+
+async def test_run_after_a_break_refuses_rather_than_answer_the_earlier_prompt(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Before: run("q2") returned q1's answer, run("q3") q2's, and so on, with no error.
+    options, transport = turns_options("answer-1", "answer-2")
+    async with tc.open_session(options) as session:
+        await session.send("q1")
+        async for message in session.receive_response():
+            if isinstance(message, tc.AssistantMessage):
+                break
+        with pytest.raises(tc.TurnInProgressError, match="Nothing was sent"):
+            await session.run("q2")
+        assert prompts(transport) == ["q1"]
+        rest = [m async for m in session.receive_response()]  # what the docs say to do
+        assert isinstance(rest[-1], tc.ResultMessage) and rest[-1].result == "answer-1"
+        assert (await session.run("q2")).result.result == "answer-2"
+
+
+async def test_run_refuses_while_a_result_read_is_not_received_yet(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The earlier turn has ended in the CLI (its result is read and queued), but nobody has
+    # received it: run() would still hand that turn out as its own.
+    options, transport = turns_options("answer-1", "answer-2")
+    async with tc.open_session(options) as session:
+        await session.send("q1")
+        await trio.sleep(1)  # the whole turn is read meanwhile
+        assert not session._lifecycle.live_turn_open
+        with pytest.raises(tc.TurnInProgressError):
+            await session.run("q2")
+        assert (await session.collect_response()).result.result == "answer-1"
+        assert (await session.run("q2")).result.result == "answer-2"
+        assert prompts(transport) == ["q1", "q2"]
+
+
+async def test_run_after_send_refuses_and_back_to_back_runs_do_not(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    options, _ = turns_options("answer-1", "answer-2", "answer-3")
+    async with tc.open_session(options) as session:
+        assert (await session.run("q1")).result.result == "answer-1"
+        assert (await session.run("q2")).result.result == "answer-2"
+        await session.send("q3")
+        with pytest.raises(tc.TurnInProgressError):
+            await session.run("q4")
+        assert (await session.collect_response()).result.result == "answer-3"
+
+
+async def test_a_cancelled_run_does_not_make_the_next_run_refuse(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    script = FakeScript(
+        turns=[
+            FakeTurn(steps=[Text("slow"), WaitForInterrupt()]),
+            FakeTurn(steps=[Text("new"), Result(text="new")]),
+        ]
+    )
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=FakeCLITransport(script))) as s:
+        with trio.move_on_after(3):
+            await s.run("first")
+        assert (await s.run("second")).result.result == "new"
+
+
+async def test_two_tasks_receiving_from_one_session_is_refused(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Before: each task silently got some of the messages (one ended without its result).
+    script = FakeScript(turns=[FakeTurn(steps=[Sleep(5), Text("a"), Result(text="a")])])
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=FakeCLITransport(script))) as s:
+        await s.send("go")
+        first: list[tc.Message] = []
+
+        async def receive_all() -> None:
+            async for message in s.receive_response():
+                first.append(message)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(receive_all, name="the first receiver")
+            await trio.sleep(1)  # it waits for the turn's messages
+            with pytest.raises(tc.ConcurrentReceiveError, match="the first receiver"):
+                async for _ in s.receive_response():
+                    pass
+        assert isinstance(first[-1], tc.ResultMessage) and first[-1].result == "a"
+        assert (await s.run("again")).messages  # one receiver at a time is fine

@@ -124,7 +124,7 @@ async def test_exit_with_code_and_stderr(tmp_path: Path) -> None:
     async with tc.open_session(options(script, tmp_path)) as session:
         await session.send("go")
         with pytest.raises(tc.ProcessError) as info:
-            await session.run("again")
+            await session.collect_response()
         assert info.value.exit_code == 7 and "fatal: nope" in info.value.stderr
         assert "fatal: nope" in str(info.value)
 

@@ -187,8 +187,16 @@ def test_dicts_are_copied() -> None:
     ],
 )
 def test_a_string_where_a_list_is_expected_is_refused(field: str, value: Any) -> None:
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError) as info:
         ClaudeAgentOptions(**{field: value})
+    assert str(info.value).startswith(field)  # the message names the option
+
+
+@pytest.mark.parametrize("field", ["cwd", "cli_path", "debug_file", "project_config_root"])
+def test_a_path_option_of_the_wrong_type_is_refused_by_name(field: str) -> None:
+    kwargs: dict[str, Any] = {field: 5}
+    with pytest.raises(ConfigurationError, match=f"^{field} must be a path"):
+        ClaudeAgentOptions(**kwargs)
 
 
 def test_env_values_are_redacted_in_repr() -> None:

@@ -90,6 +90,9 @@ class ClaudeProtocol:
         self.lifecycle = Lifecycle()
         # Ids of results handed out that end no turn (rule 2 of _lifecycle): see ends_turn().
         self._background: set[int] = set()
+        #: Results handed out that end a turn, not yet delivered to a receiver (``ends_turn``
+        #: not called for them yet): a turn whose messages still wait to be received.
+        self.turn_results_waiting = 0
         #: The session id the CLI last reported, or ``None``.
         self.session_id: str | None = None
         #: The CLI's run state from ``session_state_changed`` (``None`` until it says).
@@ -174,6 +177,8 @@ class ClaudeProtocol:
         if background and id(result) in background:
             background.discard(id(result))
             return False
+        if self.turn_results_waiting:
+            self.turn_results_waiting -= 1
         return True
 
     def _process_lines(self, lines: list[bytes | OversizeLine], defer: bool) -> None:
@@ -304,6 +309,8 @@ class ClaudeProtocol:
                 self._ready.append(InvalidLine(line[:200], result.decode_error))
             if routed is ResultRoute.BACKGROUND:
                 self._background.add(id(result))
+            else:
+                self.turn_results_waiting += 1
             self._ready.append(result)
             return
         if lifecycle._abandoned and lifecycle.draining:
