@@ -433,7 +433,10 @@ def _str_tuple(value: Iterable[str], name: str) -> tuple[str, ...]:
     """A list-of-strings option as a tuple; a lone string is refused (naming the option)."""
     if isinstance(value, (str, bytes)):
         raise _fail(f"{name} must be a list of strings, got the string {value!r}")
-    return tuple(value)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise _fail(f"{name} must be a list of strings, got {type(value).__name__}") from None
 
 
 def _opt_path(value: str | os.PathLike[str] | None, name: str) -> str | None:
@@ -493,7 +496,10 @@ def _project_config_root(value: str | os.PathLike[str] | None) -> str | None:
 def _path_tuple(value: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
     if isinstance(value, (str, bytes, os.PathLike)):
         raise _fail(f"add_dirs must be a list of paths, got {value!r}")
-    return tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
+    try:
+        return tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
+    except TypeError:
+        raise _fail(f"add_dirs must be a list of paths, got {type(value).__name__}") from None
 
 
 def _dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
@@ -532,6 +538,11 @@ def _tools(
         return None
     if isinstance(value, Mapping):
         return dict(value)
+    if isinstance(value, (str, bytes)):
+        raise _fail(
+            "tools must be a list of tool names or {'type': 'preset', 'preset': 'claude_code'}, "
+            f"got the string {value!r}"
+        )
     return _str_tuple(value, "tools")
 
 
@@ -542,13 +553,24 @@ def _skills(
         return value
     if isinstance(value, str):
         raise _fail(f"skills must be 'all' or a list of skill names, got {value!r}")
-    return tuple(value)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise _fail(
+            f"skills must be 'all' or a list of skill names, got {type(value).__name__}"
+        ) from None
 
 
 def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
     if isinstance(value, Mapping):
         raise _fail("plugins must be a list of {'type': 'local', 'path': ...} dicts")
-    return tuple(dict(p) if isinstance(p, Mapping) else p for p in value)
+    try:
+        return tuple(dict(p) if isinstance(p, Mapping) else p for p in value)
+    except TypeError:
+        raise _fail(
+            "plugins must be a list of {'type': 'local', 'path': ...} dicts, got "
+            f"{type(value).__name__}"
+        ) from None
 
 
 def _redact_env(env: Mapping[str, str]) -> str:

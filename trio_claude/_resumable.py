@@ -287,9 +287,11 @@ class ResumableSession:
             ResultError: The turn ended with an error result.
             ProcessError: The CLI died during the turn.
             SessionClosedError: The session is closed, or broken (too many respawns).
+            TurnInProgressError: An earlier turn's messages have not all been received
+                (see :meth:`Session.run <trio_claude.Session.run>`); nothing is sent.
         """
         with self._using():
-            session = await self._send(prompt, parent_tool_use_id, uuid)
+            session = await self._send(prompt, parent_tool_use_id, uuid, run=True)
             return await self._collect(session)
 
     async def interrupt(self) -> InterruptResult:
@@ -447,10 +449,14 @@ class ResumableSession:
             self._poke()
             return session
 
-    async def _send(self, prompt: Prompt, parent: str | None, uuid: str | None) -> Session:
+    async def _send(
+        self, prompt: Prompt, parent: str | None, uuid: str | None, run: bool = False
+    ) -> Session:
         while True:
             session = await self._live()
             try:
+                if run:  # Session.run's checks: its turn, not an earlier one, is collected
+                    await session._ready_to_run()
                 await session.send(prompt, parent_tool_use_id=parent, uuid=uuid)
             except CLIConnectionError:
                 # Session.send raises these before writing anything: the CLI was already gone,

@@ -47,6 +47,7 @@ from ._errors import (
     BudgetExceededError,
     ClaudeSDKError,
     CLIConnectionError,
+    ConcurrentReceiveError,
     ConfigurationError,
     ControlRequestError,
     ControlTimeoutError,
@@ -129,6 +130,9 @@ _FLOOD_READ_SIZE = 256 * 1024
 #: After the CLI exits, how long its last output may take to arrive before the session stops
 #: reading (a process it started may hold stdout open forever).
 EXIT_GRACE = 2.0
+#: Checkpoints a new receiver gives one that was just cancelled to leave: the cancelled task
+#: runs in the next batch at the latest (two), one more for good measure.
+_RECEIVER_LEAVES_WITHIN = 3
 
 Prompt = str | Sequence[Any] | UserMessage | dict[str, Any]
 
@@ -438,13 +442,25 @@ class Session(ControlRequests):
                 a receive): the turn collected would be that one, not this prompt's. Nothing is
                 sent.
         """
+        await self._ready_to_run()
+        await self.send(prompt, parent_tool_use_id=parent_tool_use_id, uuid=uuid)
+        return await self.collect_response()
+
+    async def _ready_to_run(self) -> None:
+        """What ``run()`` checks before it sends (here, for ``ResumableSession.run`` too).
+
+        Raises:
+            TurnInProgressError: An earlier turn's messages have not all been received.
+            ConcurrentReceiveError: Another task is receiving from this session.
+        """
         lifecycle = self._lifecycle
         if lifecycle.abandoned_open:
             # A cancelled turn is still draining (send() waits for it as well): not the caller's.
             await self._wait_turns(lambda: not lifecycle.abandoned_open)
-        if not (lifecycle.close_requested or lifecycle.ended) and (
-            lifecycle.live_turn_open or self._proto.turn_results_waiting
-        ):
+        await self._receiver_slot()
+        if lifecycle.close_requested or lifecycle.ended:
+            return  # send() says why
+        if lifecycle.live_turn_open or self._proto.turn_results_waiting:
             raise TurnInProgressError(
                 "run() would collect an earlier turn, not this prompt's: that turn's messages "
                 "have not all been received (a receive_response() loop left with break, or a "
@@ -452,8 +468,27 @@ class Session(ControlRequests):
                 "receive_response() or collect_response() (or interrupt() it, then receive its "
                 "end) before run()"
             )
-        await self.send(prompt, parent_tool_use_id=parent_tool_use_id, uuid=uuid)
-        return await self.collect_response()
+
+    async def _receiver_slot(self) -> None:
+        """Returns once no other task is receiving; raises ConcurrentReceiveError if one is.
+
+        A receiver that was just cancelled leaves when it next runs (its ``finally``): a few
+        checkpoints let it, so cancelling one receiver and starting another is not a conflict.
+        """
+        task = trio.lowlevel.current_task()
+        for _ in range(_RECEIVER_LEAVES_WITHIN):
+            receiver = self._receiver
+            if receiver is None or receiver is task:
+                return
+            await trio.lowlevel.checkpoint()
+        receiver = self._receiver
+        if receiver is None or receiver is task:
+            return
+        raise ConcurrentReceiveError(
+            f"another task ({receiver.name}) is already receiving from this session: its "
+            "messages would be split between the two. Receive in one task (and hand the "
+            "messages on through a memory channel), or open a session per task"
+        )
 
     async def collect_response(self) -> TurnResult:
         """Collects the current turn's messages (like iterating ``receive_response()``).

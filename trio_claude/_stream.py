@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Protocol
 import orjson
 import trio
 
-from ._errors import ConcurrentReceiveError
 from ._inbox import CHECKPOINT_EVERY, Inbox
 from ._protocol._connection import DEFERRED_DECODERS, ClaudeProtocol
 from .types import Message, ResultMessage
@@ -42,6 +41,9 @@ class StreamSource(Protocol):
 
     def _take_budget_error(self) -> BudgetExceededError | None:
         """The budget error owed to the receiver of the turn that crossed a limit, once."""
+
+    async def _receiver_slot(self) -> None:
+        """Returns once no other task is receiving; raises ConcurrentReceiveError if one is."""
 
 
 class MessageStream:
@@ -112,26 +114,23 @@ class MessageStream:
                 return message  # type: ignore[return-value]
         session = self._session
         task = trio.lowlevel.current_task()
-        receiver = session._receiver
-        if receiver is not None and receiver is not task:
-            # Caught when both wait at once (they do, as soon as they catch up with the CLI);
-            # checked here, off the fast path, so it costs nothing per queued message.
-            raise ConcurrentReceiveError(
-                f"another task ({receiver.name}) is already receiving from this session: its "
-                "messages would be split between the two. Receive in one task (and hand the "
-                "messages on through a memory channel), or open a session per task"
-            )
-        session._receiver = task
         try:
-            next_message = await session._next_message(
-                turn=self._until_result, until_input_done=self._until_input_done
-            )
+            receiver = session._receiver
+            if receiver is not None and receiver is not task:
+                # Checked where a receiver waits, not per queued message: two tasks receiving
+                # at once both wait as soon as they catch up with the CLI.
+                await session._receiver_slot()
+            session._receiver = task
+            try:
+                next_message = await session._next_message(
+                    turn=self._until_result, until_input_done=self._until_input_done
+                )
+            finally:
+                session._receiver = None
         except trio.Cancelled:
             if self._until_result:
                 session._abandon_turn()
             raise
-        finally:
-            session._receiver = None
         if next_message is None:
             self._finished = True
             raise StopAsyncIteration

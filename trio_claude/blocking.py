@@ -575,6 +575,8 @@ class BlockingSession:
         Raises:
             ResultError: The turn ended with an error result.
             BlockingUsageError: Another thread is receiving from this session.
+            TurnInProgressError: An earlier turn's messages have not all been received (a
+                receive loop left early, or a ``send()`` not received): nothing is sent.
         """
         portal = self._portal
         run = functools.partial(

@@ -217,3 +217,48 @@ async def test_two_tasks_receiving_from_one_session_is_refused(
                     pass
         assert isinstance(first[-1], tc.ResultMessage) and first[-1].result == "a"
         assert (await s.run("again")).messages  # one receiver at a time is fine
+
+
+@pytest.mark.parametrize("take_over", ["receive_response", "run"])
+async def test_a_receiver_cancelled_just_now_is_not_a_conflict(
+    take_over: str, autojump_clock: trio.testing.MockClock
+) -> None:
+    # The cancelled receiver leaves when it next runs: the task that cancelled it may receive
+    # at once (and run() must not send a prompt it then cannot collect).
+    script = FakeScript(turns=[FakeTurn(steps=[Sleep(1), Text("a"), Result(text="one")])] * 8)
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=FakeCLITransport(script))) as s:
+        for _ in range(8):  # trio runs a batch's tasks in random order: try both orders
+            scope = trio.CancelScope()
+
+            async def background(scope: trio.CancelScope) -> None:
+                with scope:
+                    async for _ in s.receive_messages():
+                        pass
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(background, scope)
+                await trio.sleep(0.5)  # it waits in __anext__
+                scope.cancel()
+                if take_over == "run":
+                    assert (await s.run("hi")).result.result == "one"
+                else:
+                    await s.send("hi")
+                    got = [m async for m in s.receive_response()]
+                    assert isinstance(got[-1], tc.ResultMessage)
+
+
+async def test_a_resumable_session_run_refuses_after_a_break_too(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    options, transport = turns_options("answer-1", "answer-2")
+    async with tc.open_resumable_session(options) as session:
+        await session.send("q1")
+        async for message in session.receive_response():
+            if isinstance(message, tc.AssistantMessage):
+                break
+        with pytest.raises(tc.TurnInProgressError):
+            await session.run("q2")
+        assert prompts(transport) == ["q1"]
+        rest = [m async for m in session.receive_response()]
+        assert isinstance(rest[-1], tc.ResultMessage) and rest[-1].result == "answer-1"
+        assert (await session.run("q2")).result.result == "answer-2"

@@ -192,6 +192,27 @@ def test_a_string_where_a_list_is_expected_is_refused(field: str, value: Any) ->
     assert str(info.value).startswith(field)  # the message names the option
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        "tools",
+        "allowed_tools",
+        "disallowed_tools",
+        "betas",
+        "add_dirs",
+        "setting_sources",
+        "skills",
+        "plugins",
+        "executable_args",
+        "supported_dialog_kinds",
+    ],
+)
+def test_a_list_option_given_a_number_is_refused_by_name(field: str) -> None:
+    kwargs: dict[str, Any] = {field: 5}
+    with pytest.raises(ConfigurationError, match=f"^{field} must be"):
+        ClaudeAgentOptions(**kwargs)
+
+
 @pytest.mark.parametrize("field", ["cwd", "cli_path", "debug_file", "project_config_root"])
 def test_a_path_option_of_the_wrong_type_is_refused_by_name(field: str) -> None:
     kwargs: dict[str, Any] = {field: 5}
