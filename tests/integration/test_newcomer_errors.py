@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -133,12 +134,13 @@ def turns_options(*answers: str) -> tuple[tc.ClaudeAgentOptions, FakeCLITranspor
     return tc.ClaudeAgentOptions(transport=transport), transport
 
 
+@pytest.mark.parametrize("opener", [tc.open_session, tc.open_resumable_session])
 async def test_run_after_a_break_refuses_rather_than_answer_the_earlier_prompt(
-    autojump_clock: trio.testing.MockClock,
+    opener: Any, autojump_clock: trio.testing.MockClock
 ) -> None:
     # Before: run("q2") returned q1's answer, run("q3") q2's, and so on, with no error.
     options, transport = turns_options("answer-1", "answer-2")
-    async with tc.open_session(options) as session:
+    async with opener(options) as session:
         await session.send("q1")
         async for message in session.receive_response():
             if isinstance(message, tc.AssistantMessage):
@@ -245,20 +247,3 @@ async def test_a_receiver_cancelled_just_now_is_not_a_conflict(
                     await s.send("hi")
                     got = [m async for m in s.receive_response()]
                     assert isinstance(got[-1], tc.ResultMessage)
-
-
-async def test_a_resumable_session_run_refuses_after_a_break_too(
-    autojump_clock: trio.testing.MockClock,
-) -> None:
-    options, transport = turns_options("answer-1", "answer-2")
-    async with tc.open_resumable_session(options) as session:
-        await session.send("q1")
-        async for message in session.receive_response():
-            if isinstance(message, tc.AssistantMessage):
-                break
-        with pytest.raises(tc.TurnInProgressError):
-            await session.run("q2")
-        assert prompts(transport) == ["q1"]
-        rest = [m async for m in session.receive_response()]
-        assert isinstance(rest[-1], tc.ResultMessage) and rest[-1].result == "answer-1"
-        assert (await session.run("q2")).result.result == "answer-2"
