@@ -604,6 +604,7 @@ async def test_withdrawing_after_the_writer_closed_never_raises(
             nursery.start_soon(ask)
             await trio.sleep(1)
             assert sent(transport, "get_settings") == [{"subtype": "get_settings"}]
+            assert session._out_send is not None  # memory streams: every frame goes by it
             session._out_send.close()
             with caplog.at_level(logging.DEBUG, logger="trio_claude"):
                 scope.cancel()
