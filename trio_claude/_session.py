@@ -441,6 +441,7 @@ class Session(ControlRequests):
                 ``receive_response()`` loop left with ``break``, or a ``send()`` not followed by
                 a receive): the turn collected would be that one, not this prompt's. Nothing is
                 sent.
+            ConcurrentReceiveError: Another task is receiving from this session. Nothing is sent.
         """
         await self._ready_to_run()
         await self.send(prompt, parent_tool_use_id=parent_tool_use_id, uuid=uuid)
