@@ -131,7 +131,11 @@ def main() -> None:
         help="also run the official SDK (official_sdk.py) with this interpreter: a column",
     )
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these")
-    parser.add_argument("--output", default=str(BENCH / "results.md"), help="the markdown file")
+    parser.add_argument(
+        "--output",
+        help="the markdown file (default: results.md; with --quick, none: its figures are not"
+        " to quote, and must not replace the last full run's)",
+    )
     args = parser.parse_args()
     names = args.only or list(BENCHMARKS)
 
@@ -179,8 +183,14 @@ def main() -> None:
     if details:
         text += "\n```\n" + "\n".join(details) + "\n```\n"
     print(text)
-    Path(args.output).write_text(text)
-    print(f"written to {args.output} in {total:.0f} s", file=sys.stderr)
+    output = args.output or (None if args.quick else str(BENCH / "results.md"))
+    if output is not None:
+        Path(output).write_text(text)
+        print(f"written to {output} in {total:.0f} s", file=sys.stderr)
+    failed = [row["workload"] for row in rows if "FAILED" in row["workload"]]
+    if failed:
+        # A benchmark that stopped working must not pass for a row that is merely missing.
+        sys.exit(f"{len(failed)} benchmark(s) failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
