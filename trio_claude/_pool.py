@@ -21,6 +21,7 @@ import attrs
 import trio
 
 from ._errors import ClaudeSDKError, ConfigurationError, SessionClosedError
+from ._opener import async_context_only
 from ._options import ClaudeAgentOptions
 from ._session import Session, _connect, _prepare, _Prepared
 from ._util import collapse_group
@@ -241,6 +242,7 @@ class SessionPool:
         self._nursery.cancel_scope.cancel()
 
 
+@async_context_only("pool")
 @asynccontextmanager
 async def open_session_pool(
     options: ClaudeAgentOptions | None = None,

@@ -39,6 +39,7 @@ from ._errors import (
     ResultError,
     SessionClosedError,
 )
+from ._opener import async_context_only
 from ._options import ClaudeAgentOptions
 from ._session import (
     MessageStream,
@@ -535,6 +536,7 @@ class ResumableSession:
                 await self._release(only_if_idle=True)
 
 
+@async_context_only("session")
 @asynccontextmanager
 async def open_resumable_session(
     options: ClaudeAgentOptions | None = None,

@@ -62,6 +62,7 @@ from ._errors import (
 from ._exit import OutputEnd, end_error, limit_breach
 from ._inbox import CHECKPOINT_EVERY, Inbox
 from ._limits import LimitWatch, ResourceUsage
+from ._opener import async_context_only
 from ._options import ClaudeAgentOptions, validate_options
 from ._protocol._codec import decode_message, decode_server_info, unstructure_block
 from ._protocol._connection import ClaudeProtocol
@@ -1518,6 +1519,7 @@ async def _connect(nursery: trio.Nursery, prepared: _Prepared) -> Session:
     return session
 
 
+@async_context_only("session")
 @asynccontextmanager
 async def open_session(options: ClaudeAgentOptions | None = None) -> AsyncIterator[Session]:
     """Opens a Claude Code session for the duration of an ``async with`` block.

@@ -247,3 +247,69 @@ async def test_a_receiver_cancelled_just_now_is_not_a_conflict(
                     await s.send("hi")
                     got = [m async for m in s.receive_response()]
                     assert isinstance(got[-1], tc.ResultMessage)
+
+
+def _openers() -> list[tuple[Any, str, dict[str, Any]]]:
+    """Every public ``open_*`` that is an async context manager, with what its block gets and
+    the arguments it needs (nothing starts: the result is never entered)."""
+    from trio_claude import teams
+    from trio_claude.testing import open_claude_test_env, open_fake_model
+
+    return [
+        (tc.open_session, "session", {}),
+        (tc.open_session_pool, "pool", {}),
+        (tc.open_resumable_session, "session", {}),
+        (teams.open_team, "team", {"lead": None, "teammates": []}),
+        (teams.open_pipeline, "pipeline", {"stages": []}),
+        (teams.open_fanout, "fanout", {}),
+        (teams.open_supervisor, "supervisor", {}),
+        (teams.open_debate, "debate", {"agents": []}),
+        (teams.open_blackboard, "team", {"agents": []}),
+        (open_fake_model, "model", {}),
+        (open_claude_test_env, "env", {"directory": "."}),
+    ]
+
+
+@pytest.mark.parametrize(("opener", "what", "args"), _openers())
+async def test_an_open_function_used_without_async_with_says_how_to_use_it(
+    opener: Any, what: str, args: dict[str, Any]
+) -> None:
+    name = opener.__name__
+    usage = f"`async with {name}(...) as {what}:`"
+    manager = opener(**args)
+    with pytest.raises(AttributeError) as info:
+        manager.run  # noqa: B018 - the forgotten `async with`: session = open_session()
+    assert f"{name}() returns an async context manager" in str(info.value)
+    assert usage in str(info.value) and f"`{what}.run`" in str(info.value)
+    with pytest.raises(TypeError, match="not a coroutine") as info2:
+        await manager
+    assert usage in str(info2.value)
+    with pytest.raises(TypeError, match="needs `async with`, not `with`") as info3, manager:
+        pass
+    assert "trio_claude.blocking" in str(info3.value)
+    assert usage in repr(manager)
+    # Dunder lookups (copy, pickle, inspect) see a plain missing attribute.
+    assert not hasattr(manager, "__iter__")
+
+
+async def test_open_session_under_async_with_behaves_as_before() -> None:
+    # The wrapper delegates: the block gets a session, an error inside comes out unchanged.
+    with pytest.raises(KeyError, match="mine"):
+        async with tc.open_session(fake_options()) as session:
+            assert isinstance(session, tc.Session)
+            assert (await session.run("hi")).result is not None
+            raise KeyError("mine")
+    assert session.closed
+
+
+def test_every_exported_async_opener_explains_its_misuse() -> None:
+    import trio_claude.teams
+
+    exported = {
+        name
+        for module in (tc, trio_claude.teams)
+        for name in module.__all__
+        if name.startswith("open_")
+    }
+    covered = {opener.__name__ for opener, _, _ in _openers()}
+    assert exported <= covered, exported - covered

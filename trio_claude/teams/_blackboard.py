@@ -36,6 +36,7 @@ import trio
 from .._budget import Budget
 from .._errors import ConfigurationError
 from .._mcp import ToolAnnotations, create_sdk_mcp_server, tool
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from .._session import Prompt, _prepare
 from ._agent import Agent
@@ -264,6 +265,7 @@ def board_server(board: Blackboard, core: TeamCore, author: str, name: str, max_
     return create_sdk_mcp_server(name, tools=[read, write, wait])
 
 
+@async_context_only("team")
 @asynccontextmanager
 async def open_blackboard(
     agents: Mapping[str, ClaudeAgentOptions],

@@ -29,6 +29,7 @@ import trio
 
 from .._budget import Budget
 from .._errors import ConfigurationError
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from .._session import Prompt, _prepare
 from ..types import TurnResult
@@ -181,6 +182,7 @@ class Debate:
         )
 
 
+@async_context_only("debate")
 @asynccontextmanager
 async def open_debate(
     agents: Mapping[str, ClaudeAgentOptions],

@@ -24,6 +24,7 @@ import trio
 
 from .._budget import Budget
 from .._errors import ConfigurationError
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions, validate_options
 from .._session import Prompt, _prepare, open_session
 from ..types import TurnResult
@@ -234,6 +235,7 @@ class FanOut:
             await self._core.wait_changed()
 
 
+@async_context_only("fanout")
 @asynccontextmanager
 async def open_fanout(
     options: ClaudeAgentOptions | None = None,

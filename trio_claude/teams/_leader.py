@@ -31,6 +31,7 @@ import trio
 from .._budget import Budget
 from .._errors import ConfigurationError
 from .._mcp import SdkMcpTool, ToolAnnotations, ToolResult, create_sdk_mcp_server, tool
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from .._session import Prompt, _prepare
 from ..types import TurnResult
@@ -198,6 +199,7 @@ class Team:
         return [delegate, list_teammates]
 
 
+@async_context_only("team")
 @asynccontextmanager
 async def open_team(
     lead: ClaudeAgentOptions,

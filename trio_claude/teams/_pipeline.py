@@ -33,6 +33,7 @@ import trio
 
 from .._budget import Budget
 from .._errors import ConfigurationError
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from .._session import Prompt, _prepare, open_session
 from ..types import TurnResult
@@ -270,6 +271,7 @@ class Pipeline:
             await self._core.wait_changed()
 
 
+@async_context_only("pipeline")
 @asynccontextmanager
 async def open_pipeline(
     stages: Sequence[Stage],

@@ -37,6 +37,7 @@ import trio
 
 from .._budget import Budget
 from .._errors import BudgetExceededError, ConfigurationError
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions, validate_options
 from .._resumable import ResumableSession, open_resumable_session
 from ._agent import Agent, AgentState
@@ -313,6 +314,7 @@ def _resuming(options: ClaudeAgentOptions, session_id: str) -> ClaudeAgentOption
     )
 
 
+@async_context_only("supervisor")
 @asynccontextmanager
 async def open_supervisor(
     *,

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 import trio
 
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from ._fake_model import FakeModel, ScriptLike, open_fake_model
 
@@ -129,6 +130,7 @@ class ClaudeTestEnv:
         return pids
 
 
+@async_context_only("env")
 @asynccontextmanager
 async def open_claude_test_env(directory: str | os.PathLike[str]) -> AsyncIterator[ClaudeTestEnv]:
     """Starts the fake model and makes an isolated HOME, config dir and project in ``directory``.

@@ -31,6 +31,7 @@ import attrs
 import orjson
 import trio
 
+from .._opener import async_context_only
 from ._fake_model_http import (
     HTTPConnection,
     HTTPProtocolError,
@@ -690,6 +691,7 @@ async def serve_fake_model(
         await trio.sleep(math.inf)
 
 
+@async_context_only("model")
 @asynccontextmanager
 async def open_fake_model(
     script: ScriptLike = (), *, host: str = "127.0.0.1", port: int = 0
