@@ -176,15 +176,18 @@ INITIALIZE = (
 
 def user_frame(text: str = "hi") -> bytes:
     """A user message, shaped as the SDK writes it (with a fresh uuid, as the SDK does)."""
-    return orjson.dumps(
-        {
-            "type": "user",
-            "message": {"role": "user", "content": text},
-            "parent_tool_use_id": None,
-            "session_id": "default",
-            "uuid": str(uuid.uuid4()),
-        }
-    ) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "type": "user",
+                "message": {"role": "user", "content": text},
+                "parent_tool_use_id": None,
+                "session_id": "default",
+                "uuid": str(uuid.uuid4()),
+            }
+        )
+        + b"\n"
+    )
 
 
 class CeilingProc:

@@ -191,9 +191,7 @@ async def measure(mib: int, rounds: int) -> list[dict[str, Any]]:
                 o_times.append(await ours_query(q_options))
         rows.append(result_row("query()", mib, o_times, c_times, "lite fake, start included"))
         rows.append(
-            result_row(
-                "query(), async for", mib, i_times, c_times, "lite fake, start included"
-            )
+            result_row("query(), async for", mib, i_times, c_times, "lite fake, start included")
         )
     return rows
 

@@ -74,9 +74,7 @@ def fake_cli_wrapper(tmp: str, script: FakeScript) -> tuple[Path, list[str]]:
     command[1:1] = ["-W", "ignore::RuntimeWarning"]  # runpy's warning about ``-m`` of a module
     # its package already imported, printed on the stderr the official SDK does not capture
     path = Path(tmp) / f"fake-cli-{transport.path.stem}.sh"
-    path.write_text(
-        "#!/bin/sh\nexec " + " ".join(f"'{part}'" for part in command) + ' "$@"\n'
-    )
+    path.write_text("#!/bin/sh\nexec " + " ".join(f"'{part}'" for part in command) + ' "$@"\n')
     path.chmod(0o755)
     return path, [str(path)]
 
@@ -258,14 +256,16 @@ async def large_lines(tmp: str, mib: int, rounds: int) -> list[dict[str, Any]]:
         return time.perf_counter() - begin
 
     turn = FakeTurn(steps=[Emit(assistant), Emit(result)], emit_init=False)
-    script = FakeScript(
-        turns=[turn] * (rounds + 1), initialize_response=C.initialize_response()
-    )
+    script = FakeScript(turns=[turn] * (rounds + 1), initialize_response=C.initialize_response())
     fake_path, fake_argv = fake_cli_wrapper(tmp, script)
     turn_file = Path(tmp) / f"turn-{mib}.jsonl"
     turn_file.write_bytes(
-        orjson.dumps(assistant) + b"\n" + orjson.dumps(result) + b"\n"
-        + C.turn_lines()[-1].encode() + b"\n"
+        orjson.dumps(assistant)
+        + b"\n"
+        + orjson.dumps(result)
+        + b"\n"
+        + C.turn_lines()[-1].encode()
+        + b"\n"
     )
     lite = C.write_lite_fake(tmp, turn_file=turn_file)
     for label, path, argv in (("fake_cli", fake_path, fake_argv), ("lite fake", lite, [str(lite)])):

@@ -166,6 +166,7 @@ async def measure(count: int, rounds: int) -> list[dict[str, Any]]:
             samples: list[float] = await coro
             cpu[name][side].append((time.thread_time() - start) / max(1, len(samples)))
             return samples
+
         proc = await C.CeilingProc.spawn(argv_of(transport, options))
         try:
             await proc.initialize()
@@ -201,9 +202,7 @@ async def measure(count: int, rounds: int) -> list[dict[str, Any]]:
                             )
         finally:
             await proc.close()
-    return [
-        summarize(name, ours, ceiling, cpu[name]) for name, (ours, ceiling) in results.items()
-    ]
+    return [summarize(name, ours, ceiling, cpu[name]) for name, (ours, ceiling) in results.items()]
 
 
 def main() -> None:

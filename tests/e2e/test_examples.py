@@ -170,10 +170,7 @@ async def test_telemetry(capsys: pytest.CaptureFixture[str]) -> None:
     await load("telemetry").main()
     out = capsys.readouterr().out
     assert "result: wrote notes.md" in out
-    assert (
-        "handle request\n"
-        "  claude.session (gen_ai.usage.output_tokens="
-    ) in out
+    assert ("handle request\n  claude.session (gen_ai.usage.output_tokens=") in out
     assert "    claude.control initialize\n    claude.turn (" in out
     assert "      execute_tool Write (gen_ai.tool.name=Write)\n" in out
     assert (

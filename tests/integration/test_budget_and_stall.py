@@ -53,9 +53,7 @@ async def test_stall_interrupts_the_turn_and_raises_with_what_was_last_seen(
 
 
 async def test_frames_push_the_stall_deadline_back(autojump_clock: trio.testing.MockClock) -> None:
-    steps: list[Step] = [
-        Text("a"), Sleep(20), Text("b"), Sleep(20), Text("c"), Result(text="done")
-    ]
+    steps: list[Step] = [Text("a"), Sleep(20), Text("b"), Sleep(20), Text("c"), Result(text="done")]
     opts, _ = options_for(FakeScript(turns=[FakeTurn(steps=steps)]), stall_timeout=30)
     async with tc.open_session(opts) as session:
         turn = await session.run("go")

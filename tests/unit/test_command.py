@@ -745,10 +745,14 @@ def test_combined_option_sets_cover_every_flag() -> None:
 def test_a_script_cli_runs_under_its_runtime_with_its_arguments() -> None:
     script = ClaudeAgentOptions(executable="bun", executable_args=["--smol"])
     assert build_argv(script, "/opt/claude/cli.mjs")[:4] == [
-        "bun", "--smol", "/opt/claude/cli.mjs", "--output-format"
+        "bun",
+        "--smol",
+        "/opt/claude/cli.mjs",
+        "--output-format",
     ]
     assert build_argv(ClaudeAgentOptions(), "/opt/claude/cli.js")[:2] == [
-        "node", "/opt/claude/cli.js"
+        "node",
+        "/opt/claude/cli.js",
     ]
     # A native CLI: no runtime; its arguments come first among the CLI's own.
     native = ClaudeAgentOptions(executable="bun", executable_args=["--inspect"])

@@ -516,9 +516,7 @@ def test_asdict_of_an_agent_definition_is_accepted_back() -> None:
 
 def test_replace_runs_the_converters_like_evolve() -> None:
     options = tc.ClaudeAgentOptions(model="a")
-    changed = dc.replace(
-        options, model="b", allowed_tools=["Read", "Edit"], cwd=Path("/w")
-    )
+    changed = dc.replace(options, model="b", allowed_tools=["Read", "Edit"], cwd=Path("/w"))
     assert changed.model == "b" and changed.allowed_tools == ("Read", "Edit")
     assert changed.cwd == "/w"
     assert changed == attrs.evolve(options, model="b", allowed_tools=["Read", "Edit"], cwd="/w")
