@@ -28,6 +28,7 @@ demo: cli
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check trio_claude tests tools benchmarks $(wildcard examples)
+	$(VENV)/bin/ruff format --check trio_claude tests tools benchmarks $(wildcard examples)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy trio_claude tests tools
