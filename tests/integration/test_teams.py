@@ -140,6 +140,27 @@ async def test_fanout_delivers_results_as_they_finish_within_the_limit(
     assert [o.index for o in await fan.gather()] == [0, 1, 2, 3, 4]  # also after the block
 
 
+async def test_fanout_results_read_by_two_tasks_delivers_each_outcome_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # Both readers wake for the same outcome; the one that checkpoints second must find it
+    # gone and wait again, not pop an empty queue (it raised IndexError).
+    got: dict[str, list[int]] = {"a": [], "b": []}
+    async with teams.open_fanout(limit=4) as fan:
+        for i in range(6):
+            fan.submit(f"p{i}", options=options(reply(f"a{i}", 1 + i % 2)))
+
+        async def reader(name: str) -> None:
+            async for outcome in fan.results():
+                got[name].append(outcome.index)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(reader, "a")
+            nursery.start_soon(reader, "b")
+    assert sorted(got["a"] + got["b"]) == list(range(6))
+    assert got["a"] and got["b"]
+
+
 async def test_fanout_gather_returns_outcomes_in_submission_order(
     autojump_clock: trio.testing.MockClock,
 ) -> None:

@@ -88,12 +88,15 @@ class OutcomeStream:
     async def __anext__(self) -> Outcome:
         fan = self._fan
         while True:
-            if fan._ready:
+            # Checked again after the checkpoint: another stream (another task) may have taken
+            # the outcome, or a task been submitted, meanwhile.
+            if fan._ready or fan._outstanding == 0:
                 await trio.lowlevel.checkpoint()
-                return fan._ready.popleft()
-            if fan._outstanding == 0:
-                await trio.lowlevel.checkpoint()
-                raise StopAsyncIteration
+                if fan._ready:
+                    return fan._ready.popleft()
+                if fan._outstanding == 0:
+                    raise StopAsyncIteration
+                continue
             await fan._core.wait_changed()
 
 
