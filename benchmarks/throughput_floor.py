@@ -143,6 +143,7 @@ def stream_over_inbox(line: bytes, n: int) -> tuple[float, float]:
         _proto=ClaudeProtocol(defer_messages=True),
         _take_budget_error=lambda: None,
         _receiver=None,  # MessageStream notes its receiving task where it would wait
+        _check_loop=lambda: None,
     )
 
     async def no_more(**_: Any) -> None:

@@ -37,6 +37,7 @@ from ._errors import CLIConnectionError as CLIConnectionError
 from ._errors import CLIJSONDecodeError as CLIJSONDecodeError
 from ._errors import CLINotFoundError as CLINotFoundError
 from ._errors import ConcurrentReceiveError as ConcurrentReceiveError
+from ._errors import WrongEventLoopError as WrongEventLoopError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ControlRequestError as ControlRequestError
 from ._errors import ControlTimeoutError as ControlTimeoutError

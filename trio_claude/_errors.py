@@ -36,6 +36,7 @@ __all__ = [
     "SessionClosedError",
     "StallTimeoutError",
     "TurnInProgressError",
+    "WrongEventLoopError",
 ]
 
 
@@ -286,6 +287,17 @@ class ConcurrentReceiveError(ClaudeSDKError, RuntimeError):
     or ``receive_messages()`` at once, each would get some of them. Receive in one task and hand
     the messages on (a memory channel), or open one session per task. Raised in the task that
     started waiting second; the other one goes on.
+    """
+
+
+class WrongEventLoopError(ClaudeSDKError, RuntimeError):
+    """The SDK was called outside the trio run it belongs to.
+
+    trio-claude runs on trio: code written for the official SDK under asyncio (``asyncio.run``,
+    or ``anyio.run`` with its default backend) starts with ``trio.run(main)`` instead (or
+    ``anyio.run(main, backend="trio")``). A session belongs to the ``trio.run`` that opened it;
+    from another thread, use :mod:`trio_claude.blocking` or ``trio.from_thread``. Raised before
+    anything is sent or changed.
     """
 
 

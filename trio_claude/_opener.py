@@ -15,6 +15,8 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Generic, NoReturn, ParamSpec, TypeVar
 
+from ._loop import require_trio
+
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -31,6 +33,7 @@ class AsyncContextOnly(AbstractAsyncContextManager[T], Generic[T]):
         self._what = what
 
     async def __aenter__(self) -> T:
+        require_trio(f"{self._name}()")
         return await self._manager.__aenter__()
 
     async def __aexit__(
@@ -72,17 +75,18 @@ class AsyncContextOnly(AbstractAsyncContextManager[T], Generic[T]):
 
 
 def async_context_only(
-    what: str,
+    what: str, name: str | None = None
 ) -> Callable[[Callable[P, AbstractAsyncContextManager[T]]], Callable[P, AsyncContextOnly[T]]]:
     """Wraps an ``open_*`` function whose result is an async context manager (see the module
-    docstring); ``what`` names what its block gets (``session``, ``pool``...)."""
+    docstring); ``what`` names what its block gets (``session``, ``pool``...), ``name`` how the
+    caller spells the call (the function's name by default; ``pool.session`` for a method)."""
 
     def wrap(
         function: Callable[P, AbstractAsyncContextManager[T]],
     ) -> Callable[P, AsyncContextOnly[T]]:
         @functools.wraps(function)
         def opener(*args: P.args, **kwargs: P.kwargs) -> AsyncContextOnly[T]:
-            return AsyncContextOnly(function(*args, **kwargs), function.__name__, what)
+            return AsyncContextOnly(function(*args, **kwargs), name or function.__name__, what)
 
         return opener
 

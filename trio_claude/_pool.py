@@ -201,6 +201,7 @@ class SessionPool:
                 self._idle_closed += 1
                 await session.aclose()
 
+    @async_context_only("session", name="pool.session")
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
         """Hands out a warm session for the block; it is closed (not reused) afterwards.

@@ -117,6 +117,7 @@ from ._errors import (
     StallTimeoutError,
 )
 from ._exit import OutputEnd, end_error, limit_breach
+from ._loop import require_trio
 from ._options import ClaudeAgentOptions, HookMatcher
 from ._protocol._codec import decode_message
 from ._protocol._connection import ClaudeProtocol
@@ -254,6 +255,7 @@ class Query:
     # ---------------------------------------------------------------- the session form
 
     async def __aenter__(self) -> MessageStream:
+        require_trio("query()")
         self._claim("async with")
         stack = AsyncExitStack()
         stream = await stack.enter_async_context(_session_query(self._prompt, self._options))
@@ -284,6 +286,8 @@ class Query:
         if self._pull is None:
             self.__aiter__()
         assert self._pull is not None
+        if not self._pull._started:
+            require_trio("query()")
         return await self._pull.next()
 
     async def aclose(self) -> None:

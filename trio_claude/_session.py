@@ -62,6 +62,7 @@ from ._errors import (
 from ._exit import OutputEnd, end_error, limit_breach
 from ._inbox import CHECKPOINT_EVERY, Inbox
 from ._limits import LimitWatch, ResourceUsage
+from ._loop import check_loop
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions, validate_options
 from ._protocol._codec import decode_message, decode_server_info, unstructure_block
@@ -208,6 +209,8 @@ class Session(ControlRequests):
 
     def __init__(self, options: ClaudeAgentOptions, spec: LaunchSpec, transport: Transport) -> None:
         self._options = options
+        # The trio.run the session's tasks live in: its methods are refused from any other.
+        self._token = trio.lowlevel.current_trio_token()
         # Spans, when tracing is on (docs/telemetry.md); the caller's span is the parent, and
         # the CLI gets the session span as TRACEPARENT.
         self._trace = open_trace(options.telemetry, options.model)
@@ -340,6 +343,10 @@ class Session(ControlRequests):
         """The last lines the CLI wrote to stderr (credentials masked)."""
         return self._stderr.text()
 
+    def _check_loop(self) -> None:
+        """Refuses a call from another ``trio.run`` (or asyncio) before it changes anything."""
+        check_loop(self._token, "this session")
+
     async def send(
         self,
         prompt: Prompt,
@@ -359,6 +366,7 @@ class Session(ControlRequests):
             SessionClosedError: The session is closed or broken.
             ProcessError: The CLI has exited.
         """
+        self._check_loop()
         lifecycle = self._lifecycle
         if lifecycle.abandoned_open:
             # A cancelled turn is still draining; the next turn must not see its messages.
@@ -415,6 +423,7 @@ class Session(ControlRequests):
         concurrently with :meth:`receive_until_input_done` (or ``receive_messages()``): the
         prompts are written as soon as they are produced, and the CLI queues them.
         """
+        self._check_loop()
         self._input_done = False
         task_status.started()
         try:
@@ -455,6 +464,7 @@ class Session(ControlRequests):
             TurnInProgressError: An earlier turn's messages have not all been received.
             ConcurrentReceiveError: Another task is receiving from this session.
         """
+        self._check_loop()
         lifecycle = self._lifecycle
         if lifecycle.abandoned_open:
             # A cancelled turn is still draining (send() waits for it as well): not the caller's.
@@ -534,6 +544,7 @@ class Session(ControlRequests):
             ``True`` when idle (or the CLI's output ended, or it never reports a state),
             ``False`` on timeout.
         """
+        self._check_loop()
         with trio.move_on_after(timeout):
             lifecycle = self._lifecycle
             while self._proto.state not in (None, "idle") and not (lifecycle.ended or self.closed):
@@ -577,6 +588,7 @@ class Session(ControlRequests):
         ``interrupt_timeout``), so that the CLI exits on its own once its stdin closes. Then:
         wait ``close_timeout`` for that exit, SIGTERM, 1 s, SIGKILL; the process is always reaped.
         """
+        self._check_loop()
         self._request_close()
         if trio.lowlevel.current_task().parent_nursery is self._io:
             # Called from one of the session's own tasks (a callback): it cannot wait for the
@@ -607,6 +619,7 @@ class Session(ControlRequests):
     ) -> dict[str, Any]:
         """Sends a request and waits for its answer (also while closing: the shutdown's
         ``interrupt`` goes through here)."""
+        self._check_loop()
         if self._trace is None:
             return await self._send_control_request(subtype, fields, timeout)
         return await self._trace.traced(

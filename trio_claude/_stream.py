@@ -45,6 +45,9 @@ class StreamSource(Protocol):
     async def _receiver_slot(self) -> None:
         """Returns once no other task is receiving; raises ConcurrentReceiveError if one is."""
 
+    def _check_loop(self) -> None:
+        """Raises WrongEventLoopError when called from another ``trio.run`` than the source's."""
+
 
 class MessageStream:
     """The messages of one turn (``receive_response()``) or of the whole session.
@@ -86,6 +89,9 @@ class MessageStream:
         inbox = self._inbox
         if queue and inbox.since_checkpoint < CHECKPOINT_EVERY:
             # Fast path: a message is already here; the checkpoint is taken once per batch.
+            if inbox.room is not None:
+                # The reader is paused, and taking a message wakes it: only from its own run.
+                self._session._check_loop()
             inbox.since_checkpoint += 1
             message = queue.popleft()
             if inbox.room is not None:
@@ -113,6 +119,7 @@ class MessageStream:
             else:
                 return message  # type: ignore[return-value]
         session = self._session
+        session._check_loop()  # where it would wait: another run's task cannot be woken
         task = trio.lowlevel.current_task()
         try:
             receiver = session._receiver

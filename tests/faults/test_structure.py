@@ -49,8 +49,16 @@ def test_the_sdk_uses_only_trio() -> None:
     # AsyncExitStack's (the official API's connect()/disconnect() pair needs a stack that
     # outlives a block; documented as same-task only), and so does ``Query.__aexit__`` (the
     # object ``query()`` returns is an async iterator too, so its ``async with`` form forwards
-    # to the stack entered by its own ``__aenter__``, in the same ``async with``).
-    assert offenders == ["_client.py: .__aexit__(", "_query.py: .__aexit__("]
+    # to the stack entered by its own ``__aenter__``, in the same ``async with``), and so does
+    # ``AsyncContextOnly`` (what every ``open_*`` returns: the ``@asynccontextmanager`` it
+    # wraps is entered and exited by the wrapper's own ``__aenter__``/``__aexit__``, in the
+    # same ``async with``).
+    assert offenders == [
+        "_client.py: .__aexit__(",
+        "_opener.py: .__aenter__(",
+        "_opener.py: .__aexit__(",
+        "_query.py: .__aexit__(",
+    ]
 
 
 async def test_many_concurrent_writers_through_a_real_pipe_never_conflict(

@@ -313,3 +313,79 @@ def test_every_exported_async_opener_explains_its_misuse() -> None:
     }
     covered = {opener.__name__ for opener, _, _ in _openers()}
     assert exported <= covered, exported - covered
+
+
+def test_the_sdk_under_asyncio_says_it_runs_on_trio() -> None:
+    import asyncio
+
+    async def use_session() -> None:
+        async with tc.open_session(fake_options()):
+            pass
+
+    async def use_query() -> None:
+        async for _ in tc.query(prompt="hi", options=fake_options()):
+            pass
+
+    async def use_query_block() -> None:
+        async with tc.query(prompt="hi", options=fake_options()):
+            pass
+
+    async def use_client() -> None:
+        async with tc.ClaudeSDKClient(fake_options()):
+            pass
+
+    for use, name in [
+        (use_session, "open_session()"),
+        (use_query, "query()"),
+        (use_query_block, "query()"),
+        (use_client, "open_session()"),
+    ]:
+        with pytest.raises(tc.WrongEventLoopError) as info:
+            asyncio.run(use())
+        assert f"{name} runs on trio, but this code runs under asyncio" in str(info.value)
+        assert "trio.run(main)" in str(info.value)
+        assert isinstance(info.value, RuntimeError)
+
+
+async def test_a_session_used_from_another_trio_run_is_refused_and_stays_usable() -> None:
+    script = FakeScript(turns=[FakeTurn.reply("first"), FakeTurn.reply("second")])
+    options = tc.ClaudeAgentOptions(transport=FakeCLITransport(script))
+    async with tc.open_session(options) as session:
+        assert (await session.run("one")).result is not None
+
+        def elsewhere(call: Any) -> BaseException | None:
+            try:
+                trio.run(call)
+            except BaseException as exc:
+                return exc
+            return None
+
+        async def receive() -> None:
+            async for _ in session.receive_response():
+                pass
+
+        calls = [
+            lambda: session.run("two"),
+            lambda: session.send("two"),
+            receive,
+            session.interrupt,
+            lambda: session.set_permission_mode("plan"),
+            session.wait_idle,
+            session.aclose,
+        ]
+        for call in calls:
+            error = await trio.to_thread.run_sync(elsewhere, call)
+            assert isinstance(error, tc.WrongEventLoopError), error
+            assert "belongs to the trio.run() that opened it" in str(error)
+        # Nothing was sent or closed: the owner's next turn is the CLI's second.
+        assert session.statistics().turns_sent == 1
+        assert not session.closed
+        assert (await session.run("two")).text == "second"
+
+
+async def test_awaiting_pool_session_says_how_to_use_it() -> None:
+    async with tc.open_session_pool(fake_options(), size=1) as pool:
+        with pytest.raises(TypeError, match=r"pool\.session\(\) is an async context manager"):
+            await pool.session()
+        async with pool.session() as session:
+            assert (await session.run("hi")).result is not None
