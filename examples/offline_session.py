@@ -55,7 +55,7 @@ async def main() -> None:
                             if isinstance(block, tc.ToolResultBlock):
                                 print(f"tool result: {block.content}")
                     elif isinstance(message, tc.ResultMessage):
-                        print(f"result: {message.result!r} (${message.total_cost_usd:.6f})")
+                        print(f"result: {message.result!r} (${message.total_cost_usd or 0:.6f})")
 
                 turn = await session.run("Thanks!")
                 print(f"assistant: {turn.text}")

@@ -16,6 +16,7 @@ all read this; adding an option is adding one field with its description.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
@@ -128,14 +129,38 @@ def texts() -> Check:
     return check
 
 
-def function(usage: str) -> Check:
-    """A callable (or ``None``); ``usage`` says how it is called, for the error."""
+def function(usage: str, call: str | None = None, takes: int = 0) -> Check:
+    """A callable (or ``None``); ``usage`` says how it is called, for the error. With ``call``,
+    it must also accept ``takes`` positional arguments (see :func:`check_arity`)."""
 
     def check(name: str, value: Any) -> None:
         if value is not None and not callable(value):
             raise _fail(f"{name} must be a function ({usage}), not {type(value).__name__}")
+        if value is not None and call is not None:
+            check_arity(name, value, takes, call)
 
     return check
+
+
+def check_arity(name: str, value: Any, takes: int, call: str) -> None:
+    """Refuses a callback that cannot be called with ``takes`` positional arguments.
+
+    Otherwise the mistake shows only when the CLI first calls it, as a failed callback (a denied
+    tool, a hook error) the model sees. A callable whose signature Python cannot tell (some
+    built-ins) is accepted.
+    """
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*range(takes))
+    except TypeError as exc:
+        described = getattr(value, "__qualname__", None) or type(value).__name__
+        raise _fail(
+            f"{name} is called as {call}, but {described}{signature} cannot take {takes}"
+            f" positional argument{'s' if takes != 1 else ''} ({exc})"
+        ) from None
 
 
 # ----------------------------------------------------------------------------------- where

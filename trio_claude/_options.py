@@ -38,6 +38,7 @@ from ._option_spec import (
     Init,
     Joined,
     Switch,
+    check_arity,
     choice,
     function,
     integer,
@@ -1013,7 +1014,8 @@ class ClaudeAgentOptions:
     )
     verbatim_prompts: bool = attrs.field(default=False, metadata=_spec(check=truth(), sdk=True))
     stderr: Callable[[str], object] | None = attrs.field(
-        default=None, metadata=_spec(check=function("taking one line of text"), sdk=True)
+        default=None,
+        metadata=_spec(check=function("taking one line of text", "stderr(line)", 1), sdk=True),
     )
     max_buffer_size: int | None = attrs.field(
         default=None, metadata=_spec(check=integer(minimum=1), sdk=True)
@@ -1153,10 +1155,12 @@ class ClaudeAgentOptions:
     )
     transport: Any = attrs.field(default=None, metadata=_spec(check=_anything, sdk=True))
     on_elicitation: ElicitationCallback | None = attrs.field(
-        default=None, metadata=_spec(check=function("async, or plain"), sdk=True)
+        default=None,
+        metadata=_spec(check=function("async, or plain", "on_elicitation(request)", 1), sdk=True),
     )
     on_user_dialog: UserDialogCallback | None = attrs.field(
-        default=None, metadata=_spec(check=function("async, or plain"), sdk=True)
+        default=None,
+        metadata=_spec(check=function("async, or plain", "on_user_dialog(request)", 1), sdk=True),
     )
     supported_dialog_kinds: tuple[str, ...] = attrs.field(
         default=(),
@@ -1517,6 +1521,8 @@ def _check_can_use_tool(callback: Any) -> None:
             f"{type(callback).__name__}; to allow every tool without asking, use "
             "permission_mode='bypassPermissions' instead"
         )
+    if callback is not None:
+        check_arity("can_use_tool", callback, 3, "can_use_tool(tool_name, input, context)")
 
 
 def _check_effort(effort: Any) -> None:
@@ -1952,6 +1958,7 @@ def _check_hooks(hooks: Any) -> None:
             for cb in m.hooks:
                 if not callable(cb):
                     raise _fail(f"hooks[{event!r}]: {cb!r} is not callable")
+                check_arity(f"hooks[{event!r}]", cb, 3, "hook(input, tool_use_id, context)")
             seconds(positive=True, optional=True)(f"hooks[{event!r}] timeout", m.timeout)
             _check_choice(f"hooks[{event!r}] on_failure", m.on_failure, _ON_FAILURE)
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import functools
+import inspect
 import itertools
 import logging
 import sys
@@ -615,7 +616,20 @@ class BlockingSession:
         It runs at once (it takes no turn and is not a receiving call as far as the
         single-consumer check is concerned). A ``KeyboardInterrupt`` while it waits cancels it.
         """
-        return self._portal.call(functools.partial(fn, self._session, *args, **kwargs))
+        session = self._session
+
+        async def awaited() -> R:
+            result = fn(session, *args, **kwargs)
+            if not inspect.isawaitable(result):
+                raise TypeError(
+                    "call() awaits what fn(session, ...) returns, and got a"
+                    f" {type(result).__name__}: pass an async function (or one returning an"
+                    " awaitable, like `lambda s: s.mcp_status()`); a plain method such as"
+                    " statistics() is called directly, as blocking.statistics()"
+                )
+            return await result
+
+        return self._portal.call(awaited)
 
     def close(self) -> None:
         """Closes the session, stops and reaps the CLI, and joins the session's thread.

@@ -389,3 +389,61 @@ async def test_awaiting_pool_session_says_how_to_use_it() -> None:
             await pool.session()
         async with pool.session() as session:
             assert (await session.run("hi")).result is not None
+
+
+class _Policy:
+    """A callable object: its signature counts without ``self``."""
+
+    async def __call__(self, tool_name: str, tool_input: Any, context: Any) -> Any:
+        return tc.PermissionResultAllow()
+
+
+async def _two_args(a: Any, b: Any) -> None:
+    return None
+
+
+async def _three_args(a: Any, b: Any, c: Any) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"can_use_tool": _two_args}, "can_use_tool is called as can_use_tool(tool_name, input"),
+        (
+            {"hooks": {"PreToolUse": [tc.HookMatcher(matcher="Bash", hooks=[_two_args])]}},  # type: ignore[list-item]
+            "hooks['PreToolUse'] is called as hook(input, tool_use_id, context)",
+        ),
+        ({"stderr": lambda: None}, "stderr is called as stderr(line)"),
+        ({"on_elicitation": _two_args}, "on_elicitation is called as on_elicitation(request)"),
+        ({"on_user_dialog": _three_args}, "on_user_dialog is called as on_user_dialog(request)"),
+    ],
+)
+def test_a_callback_with_the_wrong_arguments_is_refused_before_anything_starts(
+    fields: dict[str, Any], says: str
+) -> None:
+    # Before, it failed only when the CLI first called it: a denied tool, a hook error.
+    with pytest.raises(tc.ConfigurationError) as info:
+        validate_options(tc.ClaudeAgentOptions(**fields))
+    assert says in str(info.value)
+    assert "cannot take" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        _three_args,
+        _Policy(),
+        lambda *args: None,
+        lambda tool_name, tool_input, context=None, extra=None: None,
+        tc.in_thread(lambda tool_name, tool_input, context: None),
+        print,  # a built-in: its signature is not checked
+    ],
+)
+def test_callbacks_that_take_the_arguments_are_accepted(callback: Any) -> None:
+    validate_options(tc.ClaudeAgentOptions(can_use_tool=callback))
+    validate_options(
+        tc.ClaudeAgentOptions(
+            hooks={"PreToolUse": [tc.HookMatcher(matcher="Bash", hooks=[callback])]}
+        )
+    )
