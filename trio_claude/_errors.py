@@ -359,6 +359,20 @@ class ControlTimeoutError(ControlRequestError):
         super().__init__(subtype, f"no answer within {timeout:g} s")
 
 
+def initialize_failed(error: ControlRequestError, stderr_tail: str) -> CLIConnectionError:
+    """The error of a start whose ``initialize`` was refused or not answered in time.
+
+    Both are failures to connect (``CLIConnectionError``, as ``open_session`` documents), not
+    a control request's failure on a live session.
+    """
+    if isinstance(error, ControlTimeoutError):
+        text = f"the CLI did not answer initialize within {error.timeout:g} s"
+    else:
+        code = f" ({error.error_code})" if error.error_code else ""
+        text = redact(f"the CLI refused initialize{code}: {error.error}")
+    return CLIConnectionError(text + (f"\nstderr tail:\n{stderr_tail}" if stderr_tail else ""))
+
+
 class BudgetExceededError(ClaudeSDKError):
     """A :class:`~trio_claude.Budget` ran out; the running turn was interrupted.
 

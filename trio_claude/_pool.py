@@ -24,7 +24,7 @@ from ._errors import ClaudeSDKError, ConfigurationError, SessionClosedError
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions
 from ._session import Session, _connect, _prepare, _Prepared
-from ._util import collapse_group
+from ._util import raise_collapsed
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -299,4 +299,4 @@ async def open_session_pool(
             finally:
                 await pool.aclose()
     except BaseExceptionGroup as group:
-        raise collapse_group(group) from None
+        raise_collapsed(group)

@@ -107,7 +107,6 @@ from ._callbacks import Handler, answer_request, build_handlers
 from ._cli_version import warn_if_outdated
 from ._errors import (
     ClaudeSDKError,
-    CLIConnectionError,
     ConfigurationError,
     ControlRequestError,
     ControlTimeoutError,
@@ -115,6 +114,7 @@ from ._errors import (
     ResultError,
     SessionClosedError,
     StallTimeoutError,
+    initialize_failed,
 )
 from ._exit import OutputEnd, end_error, limit_breach
 from ._loop import require_trio
@@ -157,7 +157,7 @@ from ._transport._process import (
     shutdown_process,
     write_nowait,
 )
-from ._util import StderrTail, collapse_group
+from ._util import StderrTail, raise_collapsed
 from .types import (
     InitMessage,
     Message,
@@ -700,7 +700,7 @@ class _PullQuery:
                     proc.kill()
                     probe.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            raise collapse_group(group) from None
+            raise_collapsed(group)
         if runs_a_task:
             raise ConfigurationError(
                 f"transport: {type(transport).__name__} runs a task of its own in the session's "
@@ -717,12 +717,8 @@ class _PullQuery:
         fields = {k: v for k, v in payload.items() if k != "subtype"}
         try:
             reply = await self._request("initialize", fields, timeout=options.initialize_timeout)
-        except ControlTimeoutError as exc:
-            tail = self._stderr.text()
-            raise CLIConnectionError(
-                f"the CLI did not answer initialize within {exc.timeout:g} s"
-                + (f"\nstderr tail:\n{tail}" if tail else "")
-            ) from exc
+        except ControlRequestError as exc:
+            raise initialize_failed(exc, self._stderr.text()) from exc
         # Not typed: nothing reads it here (44 slash commands: a third of what a start cost).
         warning = check_initialize_reply(options, reply)
         if warning is not None:
@@ -845,7 +841,7 @@ class _PullQuery:
                     self._nursery = None
                     nursery.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            raise collapse_group(group) from None
+            raise_collapsed(group)
         return in_time
 
     def _read_now(self, stdout: trio.abc.ReceiveStream) -> bool:
@@ -1127,7 +1123,7 @@ class _PullQuery:
                             self._wake = trio.Event()
                 nursery.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            raise collapse_group(group) from None
+            raise_collapsed(group)
         code = proc.returncode
         stderr = self._stderr.text()
         lifecycle = self._lifecycle
@@ -1214,7 +1210,7 @@ class _PullQuery:
                 await shutdown_process(proc, close_timeout=self._options.close_timeout)
                 nursery.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            raise collapse_group(group) from None
+            raise_collapsed(group)
         for _, scope in self._unserved:
             scope.cancel()
         self._unserved.clear()

@@ -49,7 +49,7 @@ from ._session import (
     _prepare,
     connect_session,
 )
-from ._util import collapse_group
+from ._util import raise_collapsed
 from .types import Message, PermissionMode, ResultMessage, TurnResult
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -599,4 +599,4 @@ async def open_resumable_session(
             finally:
                 await session.aclose()
     except BaseExceptionGroup as group:
-        raise collapse_group(group) from None
+        raise_collapsed(group)

@@ -58,6 +58,7 @@ from ._errors import (
     SessionClosedError,
     StallTimeoutError,
     TurnInProgressError,
+    initialize_failed,
 )
 from ._exit import OutputEnd, end_error, limit_breach
 from ._inbox import CHECKPOINT_EVERY, Inbox
@@ -96,7 +97,7 @@ from ._transport._process import (
     shutdown_process,
     write_nowait,
 )
-from ._util import StderrTail, collapse_group
+from ._util import StderrTail, raise_collapsed
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -788,14 +789,22 @@ class Session(ControlRequests):
             logger.debug("interrupt of an abandoned turn failed: %s", exc)
 
     async def _wait_turns(self, done: Callable[[], bool]) -> None:
-        """Waits until ``done()`` (checked whenever turns end), or the output ends."""
+        """Waits until ``done()`` (checked whenever turns end), or the output ends, or nothing
+        reads it any more (the reader failed or was cancelled: no turn can end after that)."""
         lifecycle = self._lifecycle
-        while not done() and not lifecycle.ended and not self._done.is_set():
+        while (
+            not done()
+            and not lifecycle.ended
+            and not self._done.is_set()
+            and not self._reader_done.is_set()
+        ):
             await self._turns_changed.wait()
 
     def _notify_turns(self) -> None:
         self._turns_changed.set()
         self._turns_changed = trio.Event()
+        # The end of the output and a close come through here: wait_idle() stops at both.
+        self._wake_state_waiters()
 
     def _request_close(self) -> None:
         if self._lifecycle.close_requested:
@@ -885,7 +894,8 @@ class Session(ControlRequests):
         self._request_close()
         lifecycle = self._lifecycle
         self._inbox.clear()  # nobody will read these now
-        if lifecycle.turns_open and not (lifecycle.ended or lifecycle.stdout_ended):
+        reading = not self._reader_done.is_set()  # else no answer nor result can arrive
+        if reading and lifecycle.turns_open and not (lifecycle.ended or lifecycle.stdout_ended):
             with trio.move_on_after(self._options.interrupt_timeout):
                 if self._close_interrupt:
                     await self._interrupt_for_drain()
@@ -1038,12 +1048,17 @@ class Session(ControlRequests):
                         data = await stdout.receive_some(size)
                         self._last_activity = trio.current_time()
                         turns_ended = lifecycle.turns_ended
+                        state = proto.state
                         proto.receive_data(data)
                         events = proto.events()
                         if events:
                             self._handle_events(events, len(data))
                         if lifecycle.turns_ended != turns_ended:
                             self._notify_turns()
+                        elif proto.state is not state:
+                            # A session_state_changed frame the CLI did not mark sdk_host_only
+                            # is a message, not an event, but it moves the state all the same.
+                            self._wake_state_waiters()
                         if not data:
                             break
                         size = _FLOOD_READ_SIZE if len(data) >= size else _READ_SIZE
@@ -1063,6 +1078,10 @@ class Session(ControlRequests):
         finally:
             self._stdout_done.set()
             self._reader_done.set()
+            # Stopped before the output ended (cancelled, or a sibling task failed): nothing can
+            # answer a request or end a turn now, so nobody waits for that.
+            self._fail_pending(SessionClosedError("the session stopped reading the CLI's output"))
+            self._notify_turns()
 
     async def _end_output(self, proc: ChildProcess) -> None:
         """stdout has ended: learn why, end the turns, fail what waits (rule 5)."""
@@ -1196,6 +1215,9 @@ class Session(ControlRequests):
 
     def _on_state_changed(self, event: SessionStateChanged) -> None:
         # The core tracks the state; wake whoever waits for the run to go idle.
+        self._wake_state_waiters()
+
+    def _wake_state_waiters(self) -> None:
         self._state_changed.set()
         self._state_changed = trio.Event()
 
@@ -1256,11 +1278,8 @@ class Session(ControlRequests):
             reply = await self._request(
                 "initialize", fields, timeout=self._options.initialize_timeout
             )
-        except ControlTimeoutError as exc:
-            raise CLIConnectionError(
-                f"the CLI did not answer initialize within {exc.timeout:g} s"
-                + (f"\nstderr tail:\n{self.stderr_tail}" if self.stderr_tail else "")
-            ) from exc
+        except ControlRequestError as exc:
+            raise initialize_failed(exc, self.stderr_tail) from exc
         self._initialize_seconds = trio.current_time() - started
         self._initialize_reply = orjson.dumps(reply)
         warning = check_initialize_reply(self._options, reply)
@@ -1523,7 +1542,7 @@ async def _connect(nursery: trio.Nursery, prepared: _Prepared) -> Session:
     try:
         await nursery.start(session._run)
     except BaseExceptionGroup as group:
-        raise collapse_group(group) from None
+        raise_collapsed(group)
     try:
         await session._initialize()
     except BaseException:
@@ -1557,4 +1576,4 @@ async def open_session(options: ClaudeAgentOptions | None = None) -> AsyncIterat
             finally:
                 await session.aclose()
     except BaseExceptionGroup as group:
-        raise collapse_group(group) from None
+        raise_collapsed(group)

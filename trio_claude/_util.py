@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
+from typing import NoReturn
 
 import trio
 
@@ -13,7 +14,7 @@ from ._redact import redact_preview
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["StderrTail", "collapse_group", "iter_leaves"]
+__all__ = ["StderrTail", "collapse_group", "iter_leaves", "raise_collapsed"]
 
 
 def iter_leaves(exc: BaseException) -> Iterator[BaseException]:
@@ -30,10 +31,16 @@ def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
     A group holding a single real exception (plus any number of ``Cancelled``) collapses to that
     exception; a group of only ``Cancelled`` collapses to one of them so cancel scopes above still
-    recognise it; anything else stays a group.
+    recognise it; a ``KeyboardInterrupt`` or ``SystemExit`` anywhere in it wins over everything
+    else (Ctrl-C landing in one of a session's own tasks kills the session, and what the
+    caller's pending call then raises, ``SessionClosedError`` say, is only its consequence:
+    ``except KeyboardInterrupt`` around ``trio.run`` must see it); anything else stays a group.
     """
     leaves = list(iter_leaves(group))
     real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
+    for leaf in real:
+        if isinstance(leaf, (KeyboardInterrupt, SystemExit)):
+            return leaf
     if len(real) == 1:
         only: BaseException = real[0]
         return only
@@ -41,6 +48,25 @@ def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
         return leaves[0]
     result: BaseException = group
     return result
+
+
+def raise_collapsed(group: BaseExceptionGroup[BaseException]) -> NoReturn:
+    """Raises :func:`collapse_group` of ``group`` with the exception's own chain intact.
+
+    ``raise collapse_group(group) from None`` erased the exception's ``__cause__`` (a user's
+    ``raise MyError(...) from original`` in an ``async with open_session()`` block came out
+    without ``original``), and raising inside the ``except`` made the group its
+    ``__context__``. Here the cause is untouched and the context is put back as it was.
+    """
+    error = collapse_group(group)
+    if error is group:
+        raise group
+    context = error.__context__
+    try:
+        raise error
+    finally:
+        error.__context__ = context
+        del error, context
 
 
 class StderrTail:

@@ -29,10 +29,19 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 
 import trio_claude as tc
 from tests._helpers import texts
-from trio_claude.testing.fake_cli import FakeScript, FakeTurn, Result, Text
+from trio_claude.testing.fake_cli import (
+    FakeCLITransport,
+    FakeScript,
+    FakeTurn,
+    Result,
+    Sleep,
+    Stderr,
+    Text,
+)
 
 from ._support import CancelAfterSteps, RecordingFakeTransport, RecordingProcessTransport, exists
 
@@ -228,3 +237,41 @@ async def test_cancel_at_every_checkpoint_of_open_and_close_with_a_real_process(
     tmp_path: Path,
 ) -> None:
     await open_and_close_a_real_process(tmp_path, every=1)
+
+
+@pytest.mark.parametrize("form", ["open_session", "ask", "query"])
+def test_ctrl_c_in_a_session_task_comes_out_as_keyboard_interrupt_alone(form: str) -> None:
+    # A KeyboardInterrupt that lands in one of the session's own tasks (here the stderr pump,
+    # through the user's stderr callback) kills the session; the caller's pending call then
+    # fails with SessionClosedError. That came out as a group of both, which
+    # `except KeyboardInterrupt` around trio.run does not catch.
+    def on_stderr(line: str) -> None:
+        raise KeyboardInterrupt
+
+    def options() -> tc.ClaudeAgentOptions:
+        turn = FakeTurn(steps=[Stderr("boom"), Sleep(0.05), Text("never"), Result()])
+        # The in-memory fake blocks on output nobody reads (no pipe buffer), so it does not
+        # see stdin close: a short close_timeout keeps the kill that follows quick.
+        return tc.ClaudeAgentOptions(
+            transport=FakeCLITransport(FakeScript(turns=[turn])),
+            stderr=on_stderr,
+            close_timeout=0.2,
+        )
+
+    async def main() -> None:
+        if form == "open_session":
+            async with tc.open_session(options()) as session:
+                await session.run("hi")
+        elif form == "ask":
+            await tc.ask("hi", options=options())
+        else:
+            async with tc.query(prompt="hi", options=options()) as messages:
+                async for _ in messages:
+                    pass
+
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    with pytest.raises(KeyboardInterrupt):
+        trio.run(main, clock=clock)
+    # And at once: with its reader gone, the close neither interrupts nor drains the open turn
+    # (nothing could answer; that waited the whole interrupt_timeout, 5 s).
+    assert clock.current_time() < 1

@@ -328,3 +328,21 @@ async def test_stdout_closed_while_the_process_lives_real_process(tmp_path: Path
             await session.get_usage()
     assert session.returncode == -signal.SIGTERM
     assert not exists(pid)
+
+
+@pytest.mark.parametrize("form", ["open_session", "query"])
+async def test_an_initialize_refused_by_the_cli_is_a_connection_error(form: str) -> None:
+    # It came out as a ControlRequestError, which `except tc.CLIConnectionError` (what
+    # open_session documents for a CLI that did not initialize) does not catch.
+    options = tc.ClaudeAgentOptions(transport=ScriptTransport(CLIS / "refuses_initialize.py"))
+    with pytest.raises(tc.CLIConnectionError) as info:
+        if form == "open_session":
+            async with tc.open_session(options):
+                pass
+        else:
+            async for _ in tc.query(prompt="hi", options=options):
+                pass
+    text = str(info.value)
+    assert "the CLI refused initialize (invalid_settings): bad settings for key" in text
+    assert "sk-ant-api03-xxxx" not in text  # the key it quoted is masked
+    assert isinstance(info.value.__cause__, tc.ControlRequestError)

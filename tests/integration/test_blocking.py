@@ -109,7 +109,7 @@ def test_a_blocking_session_mirrors_the_session_api(tmp_path: Path) -> None:
         # Any other Session method, or any trio code, through call().
         assert session.call(lambda s, timeout: s.wait_idle(timeout), 5) is True
         # A plain function is refused by name, not with trio's "can't be used in 'await'".
-        with pytest.raises(TypeError, match="call\\(\\) awaits .* got a SessionStatistics"):
+        with pytest.raises(TypeError, match=r"call\(\) awaits .* got a SessionStatistics"):
             session.call(lambda s: s.statistics())  # type: ignore[arg-type,return-value]
         stats = session.statistics()
         assert stats.turns_sent == 3 and stats.results_received == 3

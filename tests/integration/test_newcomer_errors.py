@@ -447,3 +447,40 @@ def test_callbacks_that_take_the_arguments_are_accepted(callback: Any) -> None:
             hooks={"PreToolUse": [tc.HookMatcher(matcher="Bash", hooks=[callback])]}
         )
     )
+
+
+def _blocks() -> list[tuple[str, Any]]:
+    """``async with`` forms that collapse their nursery's exception group."""
+    from trio_claude import teams
+
+    return [
+        ("open_session", lambda: tc.open_session(fake_options())),
+        ("query", lambda: tc.query(prompt="hi", options=fake_options())),
+        ("open_session_pool", lambda: tc.open_session_pool(fake_options(), size=1)),
+        ("open_resumable_session", lambda: tc.open_resumable_session(fake_options())),
+        ("open_fanout", lambda: teams.open_fanout()),
+    ]
+
+
+@pytest.mark.parametrize(("name", "block"), _blocks())
+async def test_an_error_leaving_a_block_keeps_its_own_cause_and_context(
+    name: str, block: Any
+) -> None:
+    # `raise ... from None` at the collapse erased the cause, and the group became the context.
+    with pytest.raises(ValueError) as info:
+        async with block():
+            try:
+                raise KeyError("missing")
+            except KeyError as original:
+                raise ValueError("mine") from original
+    assert isinstance(info.value.__cause__, KeyError)
+    assert isinstance(info.value.__context__, KeyError)
+    with pytest.raises(ValueError) as info2:
+        async with block():
+            try:
+                raise KeyError("missing")
+            except KeyError:
+                raise ValueError("implicit")  # noqa: B904 - the implicit chain is the point
+    assert info2.value.__cause__ is None
+    assert isinstance(info2.value.__context__, KeyError)
+    assert not info2.value.__suppress_context__

@@ -9,6 +9,8 @@ import trio.testing
 
 import trio_claude as tc
 from trio_claude.testing.fake_cli import (
+    Emit,
+    Exit,
     FakeCLITransport,
     FakeScript,
     FakeTurn,
@@ -83,3 +85,71 @@ async def test_wait_idle_times_out(autojump_clock: trio.testing.MockClock) -> No
         assert not await session.wait_idle(10)
         assert await session.wait_idle(1000)
         assert session.state == "idle"
+
+
+async def test_wait_idle_returns_when_the_cli_exits_while_running(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # It woke only for a state frame: a CLI gone while "running" kept it (and ask(), and the
+    # async-with form of query(), which wait for idle when callbacks are set) for the whole
+    # timeout, 600 s by default.
+    script = FakeScript(turns=[FakeTurn(steps=[Result(text="r"), Sleep(1), Exit(code=1)])])
+    opts = tc.ClaudeAgentOptions(transport=FakeCLITransport(script))
+    async with tc.open_session(opts) as session:
+        await session.run("go")
+        assert session.state == "running"
+        start = trio.current_time()
+        assert await session.wait_idle(1000)
+        assert trio.current_time() - start < 5
+
+
+async def test_ask_with_callbacks_ends_soon_after_the_cli_exits(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def policy(name: str, tool_input: dict[str, Any], context: Any) -> Any:
+        return tc.PermissionResultAllow()
+
+    script = FakeScript(turns=[FakeTurn(steps=[Result(text="r"), Sleep(1), Exit(code=1)])])
+    start = trio.current_time()
+    turn = await tc.ask(
+        "go", options=tc.ClaudeAgentOptions(transport=FakeCLITransport(script), can_use_tool=policy)
+    )
+    assert turn.text == "r"
+    assert trio.current_time() - start < 10
+
+
+async def test_wait_idle_returns_when_the_session_is_closed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Result(text="r"), Sleep(500)])])
+    opts = tc.ClaudeAgentOptions(transport=FakeCLITransport(script), close_timeout=1)
+    waited: list[float] = []
+    async with tc.open_session(opts) as session:
+        await session.run("go")
+
+        async def wait() -> None:
+            start = trio.current_time()
+            await session.wait_idle(1000)
+            waited.append(trio.current_time() - start)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(wait)
+            await trio.sleep(1)
+            await session.aclose()
+    assert waited and waited[0] < 10
+
+
+async def test_a_state_frame_not_marked_host_only_wakes_wait_idle(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    idle = {"type": "system", "subtype": "session_state_changed", "state": "idle"}
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Result(text="r"), Sleep(2), Emit(idle), Sleep(500)])]
+    )
+    opts = tc.ClaudeAgentOptions(transport=FakeCLITransport(script), close_timeout=1)
+    async with tc.open_session(opts) as session:
+        await session.run("go")
+        assert session.state == "running"
+        start = trio.current_time()
+        assert await session.wait_idle(1000)
+        assert trio.current_time() - start < 10

@@ -28,7 +28,7 @@ import trio
 from .._budget import Budget, BudgetSpent
 from .._errors import BudgetExceededError, ConfigurationError
 from .._options import ClaudeAgentOptions
-from .._util import collapse_group
+from .._util import raise_collapsed
 from ._agent import ACTIVE_STATES, Agent, AgentState, AgentStatistics, Backend
 from ._errors import AgentError, TeamError
 
@@ -327,7 +327,7 @@ async def open_core(kind: str, budget: Budget | None) -> AsyncIterator[TeamCore]
     except BaseExceptionGroup as group:
         # The body's own exception, or a cancellation from outside (which must reach its
         # scope as a Cancelled): never a group of one.
-        raise collapse_group(group) from None
+        raise_collapsed(group)
     if core.fatal is not None:
         raise core.fatal
 
