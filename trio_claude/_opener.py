@@ -22,18 +22,30 @@ P = ParamSpec("P")
 
 
 class AsyncContextOnly(AbstractAsyncContextManager[T], Generic[T]):
-    """An async context manager (delegated to unchanged) that refuses every other use with a
-    hint: ``await`` it, ``with`` it, or reach for an attribute of what it would yield."""
+    """An async context manager (delegated to unchanged) that explains the usual misuses:
+    ``await`` it, reach for an attribute of what it would yield, or enter it twice.
 
-    __slots__ = ("_manager", "_name", "_what")
+    It has no ``__enter__``: code that tells sync from async context managers by their methods
+    must still see an async one (``with`` it says that the object does not support the
+    context manager protocol, naming this class).
+    """
+
+    __slots__ = ("_entered", "_manager", "_name", "_what")
 
     def __init__(self, manager: AbstractAsyncContextManager[T], name: str, what: str) -> None:
         self._manager = manager
         self._name = name
         self._what = what
+        self._entered = False
 
     async def __aenter__(self) -> T:
         require_trio(f"{self._name}()")
+        if self._entered:
+            raise RuntimeError(
+                f"this {self._name}() was already entered: call {self._name}(...) again for"
+                f" another {self._what}"
+            )
+        self._entered = True
         return await self._manager.__aenter__()
 
     async def __aexit__(
@@ -52,15 +64,6 @@ class AsyncContextOnly(AbstractAsyncContextManager[T], Generic[T]):
             f"{self._name}() is an async context manager, not a coroutine: use {self._usage()}"
             f" (the {self._what} lives for the block, and is closed when it ends)"
         )
-
-    def __enter__(self) -> NoReturn:
-        raise TypeError(
-            f"{self._name}() needs `async with`, not `with`: use {self._usage()} (from "
-            "synchronous code, trio_claude.blocking has the same API without async)"
-        )
-
-    def __exit__(self, *exc_info: object) -> None:  # pragma: no cover - __enter__ refuses
-        return None
 
     def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("__"):

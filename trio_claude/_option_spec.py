@@ -156,6 +156,14 @@ def check_arity(name: str, value: Any, takes: int, call: str) -> None:
     try:
         signature.bind(*range(takes))
     except TypeError as exc:
+        # A decorator may change the arguments (one that injects some) and still name the
+        # function it wraps (functools.wraps): its own signature counts too.
+        try:
+            inspect.signature(value, follow_wrapped=False).bind(*range(takes))
+        except (TypeError, ValueError):
+            pass
+        else:
+            return
         described = getattr(value, "__qualname__", None) or type(value).__name__
         raise _fail(
             f"{name} is called as {call}, but {described}{signature} cannot take {takes}"

@@ -21,6 +21,7 @@ import attrs
 import trio
 
 from ._errors import ClaudeSDKError, ConfigurationError, SessionClosedError
+from ._loop import check_loop
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions
 from ._session import Session, _connect, _prepare, _Prepared
@@ -72,6 +73,8 @@ class SessionPool:
         idle_ttl: float | None = None,
         min_size: int = 0,
     ) -> None:
+        # The trio.run the pool's tasks live in: its methods are refused from any other.
+        self._token = trio.lowlevel.current_trio_token()
         self._nursery = nursery
         self._prepared = prepared  # options validated and the CLI found once, at open
         self._options = prepared.options
@@ -149,6 +152,7 @@ class SessionPool:
         Raises:
             SessionClosedError: The pool is closed.
         """
+        check_loop(self._token, "this session pool")
         target = self._size if count is None else min(count, self._size)
         with self._demand():
             while self._ready < target:
@@ -211,6 +215,7 @@ class SessionPool:
         Raises:
             SessionClosedError: The pool is closed.
         """
+        check_loop(self._token, "this session pool")
         with self._demand():
             while True:
                 if self._closed:
@@ -235,6 +240,7 @@ class SessionPool:
 
     async def aclose(self) -> None:
         """Closes every session of the pool (shielded, bounded by each session's close)."""
+        check_loop(self._token, "this session pool")
         self._closed = True
         with trio.CancelScope(shield=True):
             for session in list(self._all):

@@ -39,6 +39,7 @@ from ._errors import (
     ResultError,
     SessionClosedError,
 )
+from ._loop import check_loop
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions
 from ._session import (
@@ -152,6 +153,8 @@ class ResumableSession:
         max_respawns: int,
         idle_timeout: float | None,
     ) -> None:
+        # The trio.run the session's tasks live in: its methods are refused from any other.
+        self._token = trio.lowlevel.current_trio_token()
         self._nursery = nursery
         self._original = options
         # The user's options with the runtime settings folded in (set_model, ...).
@@ -322,6 +325,7 @@ class ResumableSession:
         Returns:
             Whether a CLI was released (``False`` if none is live or a turn is running).
         """
+        self._check_loop()
         return await self._release(only_if_idle=True)
 
     async def wait_disconnected(self) -> None:
@@ -330,6 +334,7 @@ class ResumableSession:
         The session stays usable: the next ``send()`` starts a new CLI. This wait is not a
         call in progress (it does not keep an idle CLI alive).
         """
+        self._check_loop()
         while True:
             session = self._session
             if session is None or _is_dead(session):
@@ -340,6 +345,7 @@ class ResumableSession:
 
     async def aclose(self) -> None:
         """Closes the session and its CLI. Idempotent, shielded and bounded in time."""
+        self._check_loop()
         self._closed = True
         self._watch_scope.cancel()
         session, self._session = self._session, None
@@ -354,6 +360,7 @@ class ResumableSession:
     @contextmanager
     def _using(self) -> Iterator[None]:
         """Marks a call in progress (the session is not idle while one runs)."""
+        self._check_loop()
         self._active += 1
         self._poke()
         try:
@@ -362,6 +369,10 @@ class ResumableSession:
             self._active -= 1
             self._last_used = trio.current_time()
             self._poke()
+
+    def _check_loop(self) -> None:
+        """Refuses a call from another ``trio.run`` (or asyncio) before it changes anything."""
+        check_loop(self._token, "this session")
 
     def _poke(self) -> None:
         self._changed.set()

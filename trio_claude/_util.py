@@ -40,6 +40,15 @@ def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
     real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
     for leaf in real:
         if isinstance(leaf, (KeyboardInterrupt, SystemExit)):
+            # The other errors are not lost: they become its context (what it interrupted),
+            # unless it already has one.
+            others = [e for e in real if e is not leaf]
+            if others and leaf.__context__ is None:
+                leaf.__context__ = (
+                    others[0]
+                    if len(others) == 1
+                    else BaseExceptionGroup("errors alongside the interrupt", others)
+                )
             return leaf
     if len(real) == 1:
         only: BaseException = real[0]
@@ -66,7 +75,7 @@ def raise_collapsed(group: BaseExceptionGroup[BaseException]) -> NoReturn:
         raise error
     finally:
         error.__context__ = context
-        del error, context
+        del error, context, group  # no cycle through this frame (the traceback holds it)
 
 
 class StderrTail:

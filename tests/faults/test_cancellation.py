@@ -275,3 +275,25 @@ def test_ctrl_c_in_a_session_task_comes_out_as_keyboard_interrupt_alone(form: st
     # And at once: with its reader gone, the close neither interrupts nor drains the open turn
     # (nothing could answer; that waited the whole interrupt_timeout, 5 s).
     assert clock.current_time() < 1
+
+
+def test_ctrl_c_in_a_session_task_keeps_the_blocks_own_error_as_its_context() -> None:
+    def on_stderr(line: str) -> None:
+        raise KeyboardInterrupt
+
+    turn = FakeTurn(steps=[Stderr("boom"), Sleep(0.05), Text("never"), Result()])
+    options = tc.ClaudeAgentOptions(
+        transport=FakeCLITransport(FakeScript(turns=[turn])), stderr=on_stderr, close_timeout=0.2
+    )
+
+    async def main() -> None:
+        async with tc.open_session(options) as session:
+            try:
+                await session.run("hi")
+            except tc.SessionClosedError:
+                raise ValueError("the block's own error") from None
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    # The interrupt wins, and the block's error is not lost: it is the interrupt's context.
+    assert isinstance(info.value.__context__, ValueError)

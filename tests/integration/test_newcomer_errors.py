@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -284,12 +286,23 @@ async def test_an_open_function_used_without_async_with_says_how_to_use_it(
     with pytest.raises(TypeError, match="not a coroutine") as info2:
         await manager
     assert usage in str(info2.value)
-    with pytest.raises(TypeError, match="needs `async with`, not `with`") as info3, manager:
+    # Not a sync context manager (code that tells the two apart by their methods must see an
+    # async one): Python's own error names the class (an AttributeError on 3.10).
+    assert not isinstance(manager, contextlib.AbstractContextManager)
+    with pytest.raises((TypeError, AttributeError)), manager:
         pass
-    assert "trio_claude.blocking" in str(info3.value)
     assert usage in repr(manager)
     # Dunder lookups (copy, pickle, inspect) see a plain missing attribute.
     assert not hasattr(manager, "__iter__")
+
+
+async def test_an_opener_entered_twice_says_to_call_it_again() -> None:
+    manager = tc.open_session(fake_options())
+    async with manager as session:
+        assert (await session.run("hi")).result is not None
+    with pytest.raises(RuntimeError, match=r"already entered: call open_session\(...\) again"):
+        async with manager:
+            pass
 
 
 async def test_open_session_under_async_with_behaves_as_before() -> None:
@@ -406,6 +419,21 @@ async def _three_args(a: Any, b: Any, c: Any) -> None:
     return None
 
 
+def _inject_db(function: Any) -> Any:
+    """A decorator that passes an argument of its own, and names what it wraps."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any) -> Any:
+        return function("db", *args)
+
+    return wrapper
+
+
+@_inject_db
+async def _injected(db: Any, a: Any, b: Any, c: Any) -> None:
+    return None
+
+
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
@@ -437,6 +465,7 @@ def test_a_callback_with_the_wrong_arguments_is_refused_before_anything_starts(
         lambda *args: None,
         lambda tool_name, tool_input, context=None, extra=None: None,
         tc.in_thread(lambda tool_name, tool_input, context: None),
+        _injected,  # its wrapped signature has four parameters; the wrapper takes any
         print,  # a built-in: its signature is not checked
     ],
 )
@@ -484,3 +513,66 @@ async def test_an_error_leaving_a_block_keeps_its_own_cause_and_context(
     assert info2.value.__cause__ is None
     assert isinstance(info2.value.__context__, KeyError)
     assert not info2.value.__suppress_context__
+
+
+async def _from_another_run(call: Any) -> BaseException | None:
+    """What ``call()`` raises when awaited in a new ``trio.run`` in a worker thread."""
+
+    def elsewhere() -> BaseException | None:
+        try:
+            trio.run(call)
+        except BaseException as exc:
+            return exc
+        return None
+
+    return await trio.to_thread.run_sync(elsewhere)
+
+
+async def test_a_pool_used_from_another_trio_run_is_refused_and_stays_usable() -> None:
+    async with tc.open_session_pool(fake_options(), size=1, idle_ttl=30) as pool:
+        await pool.wait_ready()
+
+        async def take() -> None:
+            async with pool.session():
+                pass
+
+        for call in (take, pool.wait_ready, pool.aclose):
+            error = await _from_another_run(call)
+            assert isinstance(error, tc.WrongEventLoopError), error
+        stats = pool.statistics()
+        assert stats.ready == 1 and stats.in_use == 0 and stats.handed_out == 0
+        async with pool.session() as session:
+            assert (await session.run("hi")).result is not None
+
+
+async def test_a_resumable_session_used_from_another_trio_run_is_refused_and_stays_usable() -> None:
+    script = FakeScript(turns=[FakeTurn.reply("first"), FakeTurn.reply("second")])
+    options = tc.ClaudeAgentOptions(transport=FakeCLITransport(script))
+    async with tc.open_resumable_session(options) as session:
+        assert (await session.run("one")).text == "first"
+        for call in (lambda: session.run("two"), session.release, session.aclose):
+            error = await _from_another_run(call)
+            assert isinstance(error, tc.WrongEventLoopError), error
+        assert not session.closed and session.connected
+        assert (await session.run("two")).text == "second"
+
+
+async def test_a_team_used_from_another_trio_run_is_refused_and_stays_usable() -> None:
+    from trio_claude import teams
+
+    async with teams.open_fanout() as fan:
+
+        async def submit() -> None:
+            fan.submit("elsewhere", options=fake_options())
+
+        async def cancel() -> None:
+            fan.cancel()
+
+        # Slow enough to be outstanding while the other run calls gather(), which then waits.
+        slow = FakeScript(turns=[FakeTurn(steps=[Sleep(2), Result(text="x")])])
+        fan.submit("here", options=tc.ClaudeAgentOptions(transport=FakeCLITransport(slow)))
+        for call in (submit, cancel, fan.gather):
+            error = await _from_another_run(call)
+            assert isinstance(error, tc.WrongEventLoopError), error
+        outcomes = await fan.gather()
+    assert [outcome.text for outcome in outcomes] == ["x"]

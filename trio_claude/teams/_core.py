@@ -27,6 +27,7 @@ import trio
 
 from .._budget import Budget, BudgetSpent
 from .._errors import BudgetExceededError, ConfigurationError
+from .._loop import check_loop
 from .._options import ClaudeAgentOptions
 from .._util import raise_collapsed
 from ._agent import ACTIVE_STATES, Agent, AgentState, AgentStatistics, Backend
@@ -143,12 +144,15 @@ class TeamCore:
         self._nursery: trio.Nursery | None = None
         self._changed = trio.Event()
         self._tool_scopes: set[trio.CancelScope] = set()
+        # The trio.run the team's tasks live in: work is refused from any other.
+        self._token = trio.lowlevel.current_trio_token()
 
     # ------------------------------------------------------------- structure
 
     @property
     def nursery(self) -> trio.Nursery:
         """The team's nursery (every agent's CLI and every shape task lives in it)."""
+        self.check_loop()
         assert self._nursery is not None, "the team is not open"
         return self._nursery
 
@@ -165,7 +169,9 @@ class TeamCore:
         return agent
 
     def check_open(self) -> None:
-        """Raises :class:`TeamError` if the team no longer takes work."""
+        """Raises :class:`TeamError` if the team no longer takes work (and
+        :class:`~trio_claude.WrongEventLoopError` if called from another ``trio.run``)."""
+        self.check_loop()
         if self.closing or self.closed:
             raise TeamError(f"the {self.kind} is closed")
 
@@ -209,6 +215,7 @@ class TeamCore:
 
     def cancel(self) -> None:
         """Cancels the whole team: every running turn is interrupted, every CLI closed."""
+        self.check_loop()
         if self._nursery is not None:
             self._nursery.cancel_scope.cancel()
 
@@ -239,7 +246,12 @@ class TeamCore:
 
     async def wait_changed(self) -> None:
         """Waits for the next :meth:`notify`."""
+        self.check_loop()
         await self._changed.wait()
+
+    def check_loop(self) -> None:
+        """Refuses a call from another ``trio.run`` (or asyncio) before it changes anything."""
+        check_loop(self._token, f"this {self.kind}")
 
     # ------------------------------------------------------------ statistics
 
