@@ -89,12 +89,13 @@ class MessageStream:
         inbox = self._inbox
         if queue and inbox.since_checkpoint < CHECKPOINT_EVERY:
             # Fast path: a message is already here; the checkpoint is taken once per batch.
-            if inbox.room is not None:
+            room = inbox.room
+            if room is not None:
                 # The reader is paused, and taking a message wakes it: only from its own run.
                 self._session._check_loop()
             inbox.since_checkpoint += 1
             message = queue.popleft()
-            if inbox.room is not None:
+            if room is not None:
                 inbox.room_made()
             cls = message.__class__
             if cls is bytes:

@@ -17,6 +17,7 @@ from trio_claude.testing.fake_cli import (
     FakeCLITransport,
     FakeScript,
     FakeTurn,
+    Request,
     Result,
     Sleep,
     Text,
@@ -568,11 +569,25 @@ async def test_a_team_used_from_another_trio_run_is_refused_and_stays_usable() -
         async def cancel() -> None:
             fan.cancel()
 
-        # Slow enough to be outstanding while the other run calls gather(), which then waits.
-        slow = FakeScript(turns=[FakeTurn(steps=[Sleep(2), Result(text="x")])])
-        fan.submit("here", options=tc.ClaudeAgentOptions(transport=FakeCLITransport(slow)))
+        # Outstanding, on a permission this run grants only after the other run has called
+        # gather() (which would then wait).
+        refused_all = trio.Event()
+
+        async def allow_later(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+            await refused_all.wait()
+            return tc.PermissionResultAllow()
+
+        ask = Request("can_use_tool", {"tool_name": "Bash", "input": {}, "tool_use_id": "t1"})
+        slow = FakeScript(turns=[FakeTurn(steps=[ask, Result(text="x")])])
+        fan.submit(
+            "here",
+            options=tc.ClaudeAgentOptions(
+                transport=FakeCLITransport(slow), can_use_tool=allow_later
+            ),
+        )
         for call in (submit, cancel, fan.gather):
             error = await _from_another_run(call)
             assert isinstance(error, tc.WrongEventLoopError), error
+        refused_all.set()
         outcomes = await fan.gather()
     assert [outcome.text for outcome in outcomes] == ["x"]
