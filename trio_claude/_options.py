@@ -1222,6 +1222,12 @@ def _changed(o: ClaudeAgentOptions) -> list[tuple[str, Any]]:
     ]
 
 
+def not_options_error(value: object) -> ConfigurationError:
+    """What to raise for ``options`` that are not a :class:`ClaudeAgentOptions`."""
+    hint = " (from a dict: ClaudeAgentOptions(**d))" if isinstance(value, Mapping) else ""
+    return _fail(f"options must be a ClaudeAgentOptions, got {type(value).__name__}{hint}")
+
+
 def validate_options(options: ClaudeAgentOptions) -> None:
     """Check options before anything is spawned.
 
@@ -1236,7 +1242,7 @@ def validate_options(options: ClaudeAgentOptions) -> None:
             CLI's own), and fields whose runtime is not implemented yet (:data:`UNWIRED_FIELDS`).
     """
     if not isinstance(options, ClaudeAgentOptions):
-        raise _fail(f"options must be a ClaudeAgentOptions, got {type(options).__name__}")
+        raise not_options_error(options)
     changed = _changed(options)
     _check_text(changed)
     _check_values(changed)

@@ -118,7 +118,7 @@ from ._errors import (
 )
 from ._exit import OutputEnd, end_error, limit_breach
 from ._loop import require_trio
-from ._options import ClaudeAgentOptions, HookMatcher
+from ._options import ClaudeAgentOptions, HookMatcher, not_options_error
 from ._protocol._codec import decode_message
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
@@ -244,6 +244,8 @@ class Query:
                 "transport must be a trio_claude.Transport (the official SDK's Transport "
                 "interface is different; see docs/migration.md)"
             )
+        if options is not None and not isinstance(options, ClaudeAgentOptions):
+            raise not_options_error(options)
         if transport is not None:
             options = attrs.evolve(options or ClaudeAgentOptions(), transport=transport)
         self._prompt = prompt
@@ -446,8 +448,8 @@ def with_budget_gate(
     options: ClaudeAgentOptions | None,
 ) -> tuple[ClaudeAgentOptions | None, _BudgetGate | None]:
     """``options`` with the budget gate's hook added when ``max_budget_usd`` is set."""
-    if options is None or options.max_budget_usd is None:
-        return options, None
+    if not isinstance(options, ClaudeAgentOptions) or options.max_budget_usd is None:
+        return options, None  # no options, or not options at all (validate_options says so)
     given = options.hooks or {}
     if not isinstance(given, dict) or not all(isinstance(v, list | tuple) for v in given.values()):
         return options, None  # invalid: validate_options says why
@@ -463,12 +465,11 @@ def with_budget_gate(
 class _Waiter:
     """One of our control requests waiting for its answer."""
 
-    __slots__ = ("done", "error", "response")
+    __slots__ = ("done", "response")
 
     def __init__(self) -> None:
         self.done = trio.Event()
         self.response: ControlResponse | None = None
-        self.error: BaseException | None = None
 
 
 def _check_pull_options(options: ClaudeAgentOptions) -> None:
@@ -926,7 +927,7 @@ class _PullQuery:
         if not data:
             for waiter in proto.fail_pending().values():
                 if isinstance(waiter, _Waiter):
-                    waiter.error = SessionClosedError("the CLI's output ended")
+                    # No error set: its caller asks _end_error why (exit code, stderr tail).
                     waiter.done.set()
         self._wake.set()
 
@@ -1078,7 +1079,9 @@ class _PullQuery:
         finally:
             if not waiter.done.is_set():
                 self._proto.forget_request(request_id)
-        if not waiter.done.is_set() and self._stdout_ended:
+        if waiter.response is None and self._stdout_ended:
+            # The output ended before the answer: say why, as the session does (an exit
+            # during ``initialize`` is the CLI's ProcessError, with its code and stderr).
             error = await self._end_error()
             raise error if error is not None else SessionClosedError("the CLI has exited")
         return _answer(subtype, waiter, limit)
@@ -1097,6 +1100,8 @@ class _PullQuery:
         finally:
             if not waiter.done.is_set():
                 self._proto.forget_request(request_id)
+        if waiter.response is None and self._stdout_ended:
+            raise SessionClosedError("the CLI's output ended")
         return _answer("get_usage", waiter, limit)
 
     # ------------------------------------------------------------------------ the end
@@ -1230,8 +1235,6 @@ class _PullQuery:
 
 def _answer(subtype: str, waiter: _Waiter, limit: float) -> dict[str, Any]:
     """The success payload of an answered request, or the typed error."""
-    if waiter.error is not None:
-        raise waiter.error
     response = waiter.response
     if not waiter.done.is_set() or response is None:
         raise ControlTimeoutError(subtype, limit)

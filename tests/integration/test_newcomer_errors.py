@@ -591,3 +591,32 @@ async def test_a_team_used_from_another_trio_run_is_refused_and_stays_usable() -
         refused_all.set()
         outcomes = await fan.gather()
     assert [outcome.text for outcome in outcomes] == ["x"]
+
+
+async def _iterate_query(options: Any) -> None:
+    async for _ in tc.query(prompt="hi", options=options):
+        pass
+
+
+async def _enter(opener: Any) -> None:
+    async with opener:
+        pass
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda o: tc.ask("hi", options=o),
+        _iterate_query,
+        lambda o: _enter(tc.query("hi", options=o)),
+        lambda o: _enter(tc.open_session(o)),
+        lambda o: _enter(tc.open_session_pool(o, size=1)),
+        lambda o: _enter(tc.open_resumable_session(o)),
+        lambda o: _enter(tc.ClaudeSDKClient(o)),
+    ],
+    ids=["ask", "query-iterator", "query-with", "session", "pool", "resumable", "client"],
+)
+async def test_options_as_a_dict_are_a_configuration_error_everywhere(call: Any) -> None:
+    options = {"transport": FakeCLITransport(FakeScript()), "max_budget_usd": 1.0}
+    with pytest.raises(tc.ConfigurationError, match=r"ClaudeAgentOptions\(\*\*d\)"):
+        await call(options)

@@ -35,6 +35,7 @@ from trio_claude.testing.fake_cli import (
     Request,
     Result,
     Sleep,
+    Stderr,
     Step,
     Text,
     WaitForInterrupt,
@@ -303,6 +304,19 @@ async def test_the_session_form_still_streams_one_turn(
     async with tc.query("start the agent", options=options) as messages:
         results = [m.result async for m in messages if isinstance(m, tc.ResultMessage)]
     assert results == ["waiting for the agent"]
+
+
+async def test_an_exit_during_initialize_is_the_clis_process_error(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """As ``open_session`` says it: the exit code and the stderr tail, not "output ended"."""
+    dies = FakeScript(on_initialize=[Stderr("Error: Invalid API key - please run /login"), Exit(1)])
+    transport = HostedFakeCLI(dies, nursery)
+    with pytest.raises(tc.ProcessError) as caught:
+        async for _ in tc.query(prompt="hi", options=tc.ClaudeAgentOptions(transport=transport)):
+            pass
+    assert caught.value.exit_code == 1
+    assert "Invalid API key" in (caught.value.stderr or "")
 
 
 # ---------------------------------------------------------- item 3: error results raise
