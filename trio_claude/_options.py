@@ -768,7 +768,9 @@ class ClaudeAgentOptions:
             ``perTaskStopAffordance``); without it an interrupt kills them too.
         budget: A shared ``Budget`` charged by this session.
         stall_timeout: Seconds without any frame from the CLI before the turn is interrupted
-            and ``StallTimeoutError`` is raised (``None``: no watchdog).
+            and ``StallTimeoutError`` is raised (``None``: no watchdog). While one of our
+            callbacks runs the CLI waits for us, so that does not count: the clock starts
+            again when the answer is sent.
         process_limiter: A ``trio.CapacityLimiter`` shared by sessions to bound how many CLI
             processes run at once: a session takes a token before spawning and returns it when
             closed (opening waits meanwhile).

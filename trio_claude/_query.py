@@ -138,6 +138,7 @@ from ._session import (
     MessageStream,
     Prompt,
     Session,
+    _describe,
     _prepare,
     encode_prompt,
     open_session,
@@ -524,6 +525,7 @@ class _PullQuery:
         self._stdout_held = False
         self._exited_at: float | None = None
         self._last_activity = 0.0
+        self._last_event: Any = None
         self._call_started = 0.0
         self._input: AsyncIterator[Any] | None = None
         self._input_done = True
@@ -590,7 +592,7 @@ class _PullQuery:
                 stall = self._options.stall_timeout
                 assert stall is not None
                 logger.warning("no frame from the CLI for %g s; interrupting the turn", stall)
-                raise StallTimeoutError(stall, None)
+                raise StallTimeoutError(stall, _describe(self._last_event))
             # The ceiling: the CLI stayed busy after the last result with no new turn.
             await self._close_stdin()
 
@@ -922,8 +924,12 @@ class _PullQuery:
         proto.receive_data(data)
         if not data:
             self._stdout_ended = True
-        for event in proto.events():
+        events = proto.events()
+        for event in events:
             self._route(event)
+        if events:
+            # For StallTimeoutError's "last seen"; nothing is kept between turns.
+            self._last_event = events[-1] if self._lifecycle.live_turn_open else None
         if not data:
             for waiter in proto.fail_pending().values():
                 if isinstance(waiter, _Waiter):
@@ -1007,6 +1013,10 @@ class _PullQuery:
                     logger.debug("answering %s failed: %s", request.subtype, exc)
         finally:
             self._busy -= 1
+            # The CLI waited for us, not we for it: the stall clock starts again now, and the
+            # pump's caller works out a new deadline (``_progress``).
+            self._last_activity = trio.current_time()
+            self._progress = True
             self._wake.set()
 
     # ------------------------------------------------------------------------ writing

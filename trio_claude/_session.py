@@ -710,7 +710,8 @@ class Session(ControlRequests):
         deadline = math.inf
         live = self._lifecycle.live_turn_open
         stall = self._options.stall_timeout
-        if stall is not None and turn and live:
+        if stall is not None and turn and live and not self._inflight:
+            # (While a callback of ours runs, the CLI waits for us: no stall to watch.)
             deadline = self._last_activity + stall
         if self._budget is not None and live:
             deadline = min(deadline, self._budget.deadline)
@@ -727,6 +728,7 @@ class Session(ControlRequests):
             and turn
             and not self._inbox.queue
             and self._lifecycle.live_turn_open
+            and not self._inflight
             and now >= self._last_activity + stall
         ):
             last_seen = _describe(self._last_event)
@@ -1251,6 +1253,11 @@ class Session(ControlRequests):
                 # A CLI that reuses an id may have replaced our entry: only remove our own.
                 if self._inflight.get(request.request_id) is scope:
                     del self._inflight[request.request_id]
+                if self._options.stall_timeout is not None:
+                    # The CLI waited for us: the stall clock starts again, and a receiver
+                    # waiting with no deadline (a callback was running) works out a new one.
+                    self._last_activity = trio.current_time()
+                    self._inbox.wake()
         if scope.cancel_called or reply is None:
             return  # withdrawn by the CLI (control_cancel_request), or the session is closing
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import trio
 import trio.testing
@@ -14,6 +16,7 @@ from trio_claude.testing.fake_cli import (
     FakeScript,
     FakeTurn,
     Hang,
+    Request,
     Result,
     Sleep,
     Step,
@@ -58,6 +61,39 @@ async def test_frames_push_the_stall_deadline_back(autojump_clock: trio.testing.
     async with tc.open_session(opts) as session:
         turn = await session.run("go")
         assert turn.text == "done"
+
+
+def asks_permission(*after: Step) -> FakeScript:
+    ask = Request("can_use_tool", {"tool_name": "Write", "input": {}, "tool_use_id": "t1"})
+    return FakeScript(turns=[FakeTurn(steps=[Text("may I?"), ask, *after])])
+
+
+async def approve_slowly(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+    await trio.sleep(100)  # a human deciding
+    return tc.PermissionResultAllow()
+
+
+async def test_no_stall_while_the_cli_waits_for_our_callback(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The CLI is silent because it waits for us; the clock starts again at our answer."""
+    script = asks_permission(Sleep(20), Text("done"), Result(text="done"))
+    opts, _ = options_for(script, stall_timeout=30, can_use_tool=approve_slowly)
+    async with tc.open_session(opts) as session:
+        assert (await session.run("go")).text == "done"
+
+
+async def test_a_stall_after_our_answer_is_still_caught(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    opts, _ = options_for(asks_permission(Hang()), stall_timeout=30, can_use_tool=approve_slowly)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        start = trio.current_time()
+        with pytest.raises(tc.StallTimeoutError):
+            async for _ in session.receive_response():
+                pass
+        assert 130 <= trio.current_time() - start < 131  # the answer at 100, then 30 s
 
 
 async def test_stall_with_a_cli_that_ignores_interrupt_closes_the_session(

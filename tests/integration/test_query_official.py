@@ -282,6 +282,40 @@ def background_turn_script() -> FakeScript:
     return FakeScript(turns=[FakeTurn(steps=steps)])
 
 
+async def test_no_stall_while_the_cli_waits_for_our_callback(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """The CLI is silent because it waits for us; the clock starts again at our answer."""
+
+    async def approve_slowly(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+        await trio.sleep(100)  # a human deciding
+        return tc.PermissionResultAllow()
+
+    ask = Request("can_use_tool", {"tool_name": "Write", "input": {}, "tool_use_id": "t1"})
+    steps: list[Step] = [Text("may I?"), Sleep(1), ask, Sleep(20), Result(text="done")]
+    script = FakeScript(turns=[FakeTurn(steps=steps)])
+    options = tc.ClaudeAgentOptions(
+        transport=HostedFakeCLI(script, nursery), stall_timeout=30, can_use_tool=approve_slowly
+    )
+    results = [
+        m.result
+        async for m in tc.query(prompt="go", options=options)
+        if isinstance(m, tc.ResultMessage)
+    ]
+    assert results == ["done"]
+
+
+async def test_a_stall_says_what_it_saw_last(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    script = FakeScript(turns=[FakeTurn(steps=[Text("thinking..."), Hang()])])
+    options = tc.ClaudeAgentOptions(transport=HostedFakeCLI(script, nursery), stall_timeout=30)
+    with pytest.raises(tc.StallTimeoutError) as info:
+        async for _ in tc.query(prompt="go", options=options):
+            pass
+    assert info.value.last_seen is not None and "assistant" in info.value.last_seen
+
+
 async def test_the_turn_the_cli_starts_after_background_work_is_delivered(
     nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
 ) -> None:
