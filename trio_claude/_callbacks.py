@@ -63,6 +63,7 @@ from ._permissions import (
     decode_permission_request,
     encode_permission_result,
 )
+from ._protocol._events import OVERSIZE_REQUEST
 from ._threads import call_maybe_async
 from ._transport._command import register_hooks
 from ._user_dialog import UserDialogRequest, UserDialogResult
@@ -113,6 +114,9 @@ async def answer_request(
     error: Exception | None = None
     try:
         if handler is None:
+            if subtype == OVERSIZE_REQUEST:  # a request line over max_line_bytes
+                outcome = "unreadable"
+                return proto.send_control_error(request.request_id, request.request["error"])
             outcome = "unsupported"
             return proto.send_control_error(
                 request.request_id, f"Unsupported control request subtype: {subtype}"

@@ -14,15 +14,18 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 
 import trio_claude as tc
 from tests._helpers import texts
 from trio_claude.testing.fake_cli import (
     FakeCLIProcessTransport,
+    FakeCLITransport,
     FakeScript,
     FakeTurn,
     Raw,
+    Request,
     Result,
     Text,
 )
@@ -136,3 +139,57 @@ async def test_a_100_mib_line_above_the_limit_is_a_typed_event_and_the_session_g
     limit = seen["max_line_bytes"]
     assert growth_kib * 1024 <= limit + 8 * MIB, f"peak grew {growth_kib / 1024:.1f} MiB"
     assert seen["next_turn"] == "next turn"
+
+
+# ------------------------------------- oversize lines something waits for (user-pain item 10)
+
+
+async def test_an_oversize_permission_request_is_answered_and_the_turn_goes_on() -> None:
+    """A ``can_use_tool`` over the limit (a Write of a big file) gets an error answer, which
+    the CLI takes as a denial, instead of leaving the CLI waiting for good."""
+    ask = Request(
+        "can_use_tool",
+        {"tool_name": "Write", "input": {"content": "x" * 4096}, "tool_use_id": "t1"},
+    )
+    script = FakeScript(turns=[FakeTurn(steps=[ask, Text("after"), Result(text="after")])])
+    transport = FakeCLITransport(script)
+    asked: list[str] = []
+
+    async def allow(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+        asked.append(tool)
+        return tc.PermissionResultAllow()
+
+    options = tc.ClaudeAgentOptions(transport=transport, can_use_tool=allow, max_line_bytes=1024)
+    with trio.fail_after(10):
+        async with tc.open_session(options) as session:
+            assert (await session.run("write it")).text == "after"
+    assert asked == []  # the callback never saw a request it could not read
+    assert transport.fake is not None
+    (answer,) = transport.fake.responses.values()
+    assert answer["subtype"] == "error" and "max_line_bytes=1024" in answer["error"]
+
+
+async def test_an_oversize_result_ends_the_turn_as_an_error_and_the_next_turn_runs() -> None:
+    big = FakeTurn(steps=[Text("x"), Result(text="y" * 4096)])
+    options = tc.ClaudeAgentOptions(
+        transport=FakeCLITransport(FakeScript(turns=[big, FakeTurn.reply("second")])),
+        max_line_bytes=1024,
+    )
+    with trio.fail_after(10):
+        async with tc.open_session(options) as session:
+            with pytest.raises(tc.ResultError, match="raise max_line_bytes"):
+                await session.run("first")
+            assert (await session.run("again")).text == "second"
+
+
+async def test_the_iterator_form_ends_on_an_oversize_result_too(tmp_path: Path) -> None:
+    big = FakeTurn(steps=[Text("x"), Result(text="y" * 4096)])
+    transport = FakeCLIProcessTransport(FakeScript(turns=[big]), tmp_path)
+    options = tc.ClaudeAgentOptions(transport=transport, max_line_bytes=1024)
+    results = []
+    with trio.fail_after(30):
+        async for message in tc.query(prompt="first", options=options):
+            if isinstance(message, tc.ResultMessage):
+                results.append(message)
+    assert [r.is_error for r in results] == [True]
+    assert "raise max_line_bytes" in (results[0].errors or [""])[0]

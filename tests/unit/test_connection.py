@@ -285,3 +285,56 @@ def test_a_late_deferred_line_does_not_roll_the_session_id_back() -> None:
     message = proto.decode_deferred(line)
     assert isinstance(message, tc.AssistantMessage) and message.session_id == "old"
     assert proto.session_id == "new"
+
+
+# ----------------------------------------------------- oversize lines something waits for
+
+
+def oversize(frame: dict[str, Any], pad: int = 300) -> bytes:
+    """``frame`` written as the CLI writes it, padded past a 256-byte limit at the end."""
+    return orjson.dumps({**frame, "padding": "x" * pad}) + b"\n"
+
+
+def test_an_oversize_control_request_is_answered_with_an_error() -> None:
+    proto = ClaudeProtocol(max_line_bytes=256)
+    request = {"subtype": "can_use_tool", "tool_name": "Write", "input": {}}
+    proto.receive_data(
+        oversize({"type": "control_request", "request_id": "r-1", "request": request})
+    )
+    events = all_events(proto)
+    assert isinstance(events[0], OversizeLine)
+    (stand_in,) = events[1:]
+    assert isinstance(stand_in, ControlRequest) and stand_in.request_id == "r-1"
+    assert "over max_line_bytes=256" in stand_in.request["error"]
+
+
+def test_an_oversize_answer_to_our_request_fails_it() -> None:
+    proto = ClaudeProtocol(max_line_bytes=256)
+    request_id, _ = proto.send_control_request("get_context_usage", {}, waiter="w")
+    response = {"subtype": "success", "request_id": request_id, "response": {}}
+    proto.receive_data(oversize({"type": "control_response", "response": response}))
+    answer = all_events(proto)[1]
+    assert isinstance(answer, ControlResponse) and not answer.ok and answer.waiter == "w"
+    assert "control_response line was" in (answer.error or "")
+    assert proto.fail_pending() == {}  # no longer pending
+
+
+def test_an_oversize_result_ends_its_turn_as_an_error_result() -> None:
+    proto = ClaudeProtocol(max_line_bytes=256)
+    proto.lifecycle.initialized()
+    proto.lifecycle.prompt_sent("u-1")
+    proto.lifecycle.prompt_sent("u-2")
+    assert proto.lifecycle.turns_open == 2
+    proto.receive_data(oversize({"type": "result", "subtype": "success", "is_error": False}))
+    result = all_events(proto)[1]
+    assert isinstance(result, ResultMessage) and result.is_error
+    assert "result line was" in (result.errors or [""])[0]
+    assert proto.lifecycle.open_turns == ("u-2",)  # the oldest turn ended
+
+
+def test_other_oversize_lines_stand_for_nothing() -> None:
+    proto = ClaudeProtocol(max_line_bytes=256)
+    proto.receive_data(oversize({"type": "assistant", "message": {}}))
+    proto.receive_data(oversize({"type": "control_request", "request": {}}))  # no id
+    events = all_events(proto)
+    assert [type(e) for e in events] == [OversizeLine, OversizeLine]

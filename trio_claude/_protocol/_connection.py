@@ -10,6 +10,7 @@ No I/O and no trio in here, so a test (or Hypothesis) can drive it with any chun
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from itertools import repeat
@@ -24,6 +25,7 @@ from ._control import ControlTable
 from ._events import (
     EOF,
     NEED_DATA,
+    OVERSIZE_REQUEST,
     ControlCancel,
     ControlRequest,
     EndOfStream,
@@ -55,6 +57,11 @@ DEFERRED_DECODERS: dict[int, tuple[str, Callable[[dict[str, Any]], Message]]] = 
 
 The kind is the line's: the parsed frame must say the same ``type`` before the decoder is used.
 """
+
+# What an oversize line was, from its head (the CLI writes ``type`` first, and a request id
+# within the first ~100 bytes): the frames something waits for.
+_WAITED_FOR = re.compile(rb'\{\s*"type"\s*:\s*"(control_request|control_response|result)"')
+_REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([^"\\]{1,200})"')
 
 _loads = orjson.loads
 # Typed loosely: it is mapped over lines that may hold an OversizeLine (then it raises).
@@ -208,6 +215,7 @@ class ClaudeProtocol:
             if isinstance(line, OversizeLine):
                 self.oversize_lines += 1
                 append(line)
+                self._stand_in_for(line)
                 continue
             if defer and line.startswith(DEFERRED_PREFIXES):
                 if lifecycle._abandoned and lifecycle.draining:
@@ -244,6 +252,43 @@ class ClaudeProtocol:
             append(message or self._decode_known(obj, line, kind, decoder))
         self.lines_received += len(lines)
         self._recount()
+
+    def _stand_in_for(self, line: OversizeLine) -> None:
+        """A dropped line that something waits for is answered, not only logged: the CLI's
+        request gets an error answer, our request fails, a result ends its turn as an error
+        result. Else the CLI, our caller or the turn would wait for good."""
+        head = line.head
+        match = _WAITED_FOR.match(head)
+        if match is None:
+            return
+        kind = match.group(1).decode()
+        note = (
+            f"the CLI's {kind} line was {line.size} bytes, over max_line_bytes="
+            f"{self._framer.max_line_bytes} (raise max_line_bytes to read it)"
+        )
+        if kind == "result":
+            frame: dict[str, Any] = {
+                "type": "result",
+                "subtype": "error_during_execution",
+                "is_error": True,
+                "errors": [note],
+                "session_id": self.session_id or "",
+            }
+            open_turns = self.lifecycle.open_turns
+            if open_turns:
+                frame["user_message_uuids"] = [open_turns[0]]
+            self._process_frame(frame, b"", "result")
+            return
+        found = _REQUEST_ID.search(head)
+        if found is None:
+            return
+        request_id = found.group(1).decode("utf-8", "replace")
+        if kind == "control_response":
+            response = {"subtype": "error", "request_id": request_id, "error": note}
+            self._ready.append(self._on_control_response({"response": response}, b""))
+        else:
+            request = {"subtype": OVERSIZE_REQUEST, "error": note}
+            self._ready.append(ControlRequest(request_id, OVERSIZE_REQUEST, request))
 
     def decode_deferred(self, line: bytes) -> Message | None:
         """Decodes a line :meth:`events` handed out undecoded (see ``defer_messages``).

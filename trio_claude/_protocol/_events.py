@@ -17,6 +17,7 @@ from ._framing import OversizeLine
 __all__ = [
     "EOF",
     "NEED_DATA",
+    "OVERSIZE_REQUEST",
     "PLUMBING_EVENTS",
     "Event",
     "EndOfStream",
@@ -50,6 +51,11 @@ class EndOfStream:
 NEED_DATA: Final = NeedData()
 #: Returned by ``next_event()`` once the stream has ended and every event was taken.
 EOF: Final = EndOfStream()
+
+
+#: The subtype of the stand-in :class:`ControlRequest` for a request line over
+#: ``max_line_bytes``: no handler has it, and ``answer_request`` answers it with its ``error``.
+OVERSIZE_REQUEST = "trio_claude.oversize_request"
 
 
 @attrs.frozen
