@@ -171,6 +171,9 @@ class ResumableSession:
         self._respawns = 0
         self._idle_releases = 0
         self._lock = trio.Lock()
+        # The send()/run() calls starting a CLI for their prompt (after a death or a release):
+        # each event is set once its prompt is written to the new CLI, or the call gave up.
+        self._starting: set[trio.Event] = set()
         self._active = 0
         self._last_used = trio.current_time()
         self._changed = trio.Event()
@@ -299,8 +302,23 @@ class ResumableSession:
             return await self._collect(session)
 
     async def interrupt(self) -> InterruptResult:
-        """Interrupts the running turn; with no live CLI there is nothing to interrupt."""
+        """Interrupts the running turn, or the one a ``send()``/``run()`` is starting a CLI for.
+
+        While a ``send()``/``run()`` starts a CLI (after a death or an idle release), this waits
+        until the CLI is up and the prompt is written to it, then interrupts it, so that turn
+        ends interrupted. The wait is bounded by the start's own timeouts
+        (``initialize_timeout``...). If that start fails, no turn runs and there is nothing to
+        interrupt.
+
+        Returns:
+            The CLI's receipt. An empty :class:`~trio_claude.InterruptResult` when no CLI is
+            live and none is being started: there is nothing to interrupt.
+        """
         with self._using():
+            # Wait for the starts under way (each ends once its prompt reached the new CLI):
+            # an interrupt sent before the prompt would find nothing running and be lost.
+            for starting in list(self._starting):
+                await starting.wait()
             session = self._session
             if session is None or _is_dead(session):
                 await trio.lowlevel.checkpoint()
@@ -416,14 +434,21 @@ class ResumableSession:
         self._session = await connect_session(self._nursery, self._options)
         self._starts = 1
 
-    async def _live(self) -> Session:
-        """The current session, after starting a new CLI if it died or was released."""
+    async def _live(self, starting: trio.Event) -> Session:
+        """The current session, after starting a new CLI if it died or was released.
+
+        ``starting`` is registered in ``_starting`` when a start is (or may be) needed; the
+        caller removes and sets it once its prompt is written (see :meth:`interrupt`).
+        """
+        if not self.connected:
+            self._starting.add(starting)  # before the lock: another call may hold it
         async with self._lock:
             self._check_open()
             session = self._session
+            if session is not None and not _is_dead(session):
+                return session
+            self._starting.add(starting)
             if session is not None:
-                if not _is_dead(session):
-                    return session
                 self._session = None
                 self._note_session_id(session)
                 self._last_error = _death_error(session)
@@ -464,19 +489,27 @@ class ResumableSession:
     async def _send(
         self, prompt: Prompt, parent: str | None, uuid: str | None, run: bool = False
     ) -> Session:
-        while True:
-            session = await self._live()
-            try:
-                if run:  # Session.run's checks: its turn, not an earlier one, is collected
-                    await session._ready_to_run()
-                await session.send(prompt, parent_tool_use_id=parent, uuid=uuid)
-            except CLIConnectionError:
-                # Session.send raises these before writing anything: the CLI was already gone,
-                # the prompt was not sent, so it is safe to start another CLI and send it there.
-                if _is_dead(session) and not self._closed:
-                    continue
-                raise
-            return session
+        # Set once the prompt is written (or this call gives up): an interrupt() made while
+        # this call starts a CLI waits for it, so that it interrupts this prompt's turn.
+        starting = trio.Event()
+        try:
+            while True:
+                session = await self._live(starting)
+                try:
+                    if run:  # Session.run's checks: its turn, not an earlier one, is collected
+                        await session._ready_to_run()
+                    await session.send(prompt, parent_tool_use_id=parent, uuid=uuid)
+                except CLIConnectionError:
+                    # Session.send raises these before writing anything: the CLI was already
+                    # gone, the prompt was not sent, so it is safe to start another CLI and
+                    # send it there.
+                    if _is_dead(session) and not self._closed:
+                        continue
+                    raise
+                return session
+        finally:
+            self._starting.discard(starting)
+            starting.set()
 
     async def _collect(self, session: Session | None) -> TurnResult:
         if session is None:

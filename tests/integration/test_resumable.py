@@ -29,6 +29,7 @@ from trio_claude.testing.fake_cli import (
     Result,
     Sleep,
     Text,
+    WaitForInterrupt,
 )
 
 SID = FakeScript().session_id
@@ -338,6 +339,160 @@ async def test_interrupt_and_collect_without_a_live_cli() -> None:
         await session.send("x")
         turn = await session.collect_response()
         assert turn.text == "two"
+
+
+def slow_start(*turns: FakeTurn) -> FakeScript:
+    """A CLI that takes 10 s to start (to answer ``initialize``), then plays ``turns``."""
+    return FakeScript(on_initialize=[Sleep(10)], turns=list(turns))
+
+
+def sent_frames(fake: FakeCLI) -> list[str]:
+    """What the SDK sent the fake, in order: ``user`` frames and control request subtypes."""
+    return [
+        f["type"] if f.get("type") == "user" else f["request"]["subtype"]
+        for f in fake.received
+        if f.get("type") == "user"
+        or (f.get("type") == "control_request" and f["request"]["subtype"] != "initialize")
+    ]
+
+
+def long_turn() -> FakeTurn:
+    return FakeTurn(steps=[Text("working"), Sleep(1000), Result(text="ran to completion")])
+
+
+async def run_and_interrupt(
+    session: tc.Session | tc.ResumableSession, after: float
+) -> tuple[object, tc.InterruptResult, float]:
+    """``run()`` in a task, ``interrupt()`` ``after`` seconds later; returns the outcome of the
+    run (its result or its error), the receipt, and when ``interrupt()`` returned."""
+    outcome: list[object] = []
+
+    async def run() -> None:
+        try:
+            outcome.append(await session.run("second"))
+        except tc.ClaudeSDKError as exc:
+            outcome.append(exc)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run)
+        await trio.sleep(after)
+        receipt = await session.interrupt()
+        returned_at = trio.current_time()
+    return outcome[0], receipt, returned_at
+
+
+@pytest.mark.parametrize("gone", ["killed", "released"])
+async def test_interrupt_during_a_respawn_interrupts_the_turn_being_started(
+    autojump_clock: trio.testing.MockClock, gone: str
+) -> None:
+    transport = ScriptsTransport(reply("one"), slow_start(long_turn(), FakeTurn.reply("three")))
+    async with tc.open_resumable_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        await session.run("first")
+        if gone == "killed":
+            await kill_cli(transport, session)
+        else:
+            await wait_all_tasks_blocked()
+            assert await session.release() is True
+        assert not session.connected
+        start = trio.current_time()
+        error, receipt, interrupted_at = await run_and_interrupt(session, 5)  # while it starts
+        assert isinstance(receipt, tc.InterruptResult)
+        assert interrupted_at - start >= 10  # it waited for the new CLI, then interrupted it
+        assert trio.current_time() - start < 1000  # the turn did not run its course
+        fake = transport.fakes[1]
+        assert fake.interrupts == 1
+        # The prompt first, then the interrupt: the interrupt stops that prompt's turn.
+        assert sent_frames(fake) == ["user", "interrupt"]
+        assert (await session.run("third")).text == "three"  # the session goes on
+    # What an interrupted run() gives on a plain session: the same error, from the same result.
+    plain = FakeCLITransport(FakeScript(turns=[long_turn()]))
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=plain)) as s:
+        reference, _, _ = await run_and_interrupt(s, 5)
+    assert isinstance(error, tc.ResultError) and isinstance(reference, tc.ResultError)
+    assert (error.subtype, error.terminal_reason, str(error)) == (
+        reference.subtype,
+        reference.terminal_reason,
+        str(reference),
+    )
+    assert error.subtype == "error_during_execution"
+
+
+async def test_interrupt_during_a_respawn_by_send_interrupts_that_turn(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    waits = FakeTurn(steps=[Text("working"), WaitForInterrupt()])
+    transport = ScriptsTransport(reply("one"), slow_start(waits))
+    async with tc.open_resumable_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        await session.run("first")
+        await kill_cli(transport, session)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(session.send, "second")
+            await trio.sleep(5)
+            await session.interrupt()
+        with trio.fail_after(100):  # without the interrupt, the turn would never end
+            results = [
+                m async for m in session.receive_response() if isinstance(m, tc.ResultMessage)
+            ]
+        assert [(r.is_error, r.subtype) for r in results] == [(True, "error_during_execution")]
+        assert sent_frames(transport.fakes[1]) == ["user", "interrupt"]
+
+
+async def test_interrupt_with_no_cli_and_no_start_under_way_has_nothing_to_interrupt(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    transport = ScriptsTransport(reply("one"), reply("two"))
+    async with tc.open_resumable_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        await session.run("first")
+        await wait_all_tasks_blocked()
+        assert await session.release() is True
+        start = trio.current_time()
+        assert await session.interrupt() == tc.InterruptResult()  # at once, starting nothing
+        assert trio.current_time() == start
+        assert session.statistics().starts == 1 and not session.connected
+        assert (await session.run("second")).text == "two"
+        assert transport.fakes[1].interrupts == 0  # nothing was carried over to the next CLI
+
+
+async def test_interrupt_waiting_for_a_start_that_fails_has_nothing_to_interrupt(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    fails = FakeScript(on_initialize=[Sleep(10), Exit(3, "no memory")])
+    transport = ScriptsTransport(reply("one"), fails, reply("three"))
+    async with tc.open_resumable_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        await session.run("first")
+        await kill_cli(transport, session)
+        error, receipt, interrupted_at = await run_and_interrupt(session, 5)
+        # The start failed: no turn ran, the run() says why, the interrupt had nothing to stop.
+        assert isinstance(error, tc.ProcessError) and error.exit_code == 3
+        assert receipt == tc.InterruptResult()
+        assert interrupted_at >= 10
+        assert (await session.run("third")).text == "three"
+        assert transport.fakes[2].interrupts == 0
+
+
+async def test_an_interrupt_cancelled_while_waiting_for_a_start_sends_nothing(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    turn = FakeTurn(steps=[Text("working"), Sleep(100), Result(text="ran to completion")])
+    transport = ScriptsTransport(reply("one"), slow_start(turn))
+    async with tc.open_resumable_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        await session.run("first")
+        await kill_cli(transport, session)
+        texts: list[str | None] = []
+
+        async def run() -> None:
+            texts.append((await session.run("second")).text)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(run)
+            await trio.sleep(5)
+            with trio.move_on_after(2) as scope:
+                await session.interrupt()
+            assert scope.cancelled_caught
+        assert texts == ["ran to completion"]
+        assert transport.fakes[1].interrupts == 0
+        assert sent_frames(transport.fakes[1]) == ["user"]
+        assert session.statistics().consecutive_failures == 0  # the turn completed
 
 
 # ------------------------------------------------------------------------- idle release
