@@ -571,3 +571,19 @@ async def test_a_prompt_that_cannot_be_encoded_changes_nothing(
         assert fake is not None
         prompts = [f for f in fake.received if f.get("type") == "user"]
         assert len(prompts) == 1
+
+
+async def test_a_result_naming_its_prompt_twice_ends_the_turn_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A hostile (or buggy) CLI repeats a uuid: the reader crashed with ValueError."""
+    twice = result_frame([UUID_A, UUID_A], result="once")
+    steps: list[Step] = [Text("a"), Emit(twice)]
+    script = FakeScript(turns=[FakeTurn(steps=steps), FakeTurn.reply("next")])
+    options, _ = options_for(script)
+    async with tc.open_session(options) as session:
+        await session.send("go", uuid=UUID_A)
+        seen: list[tc.Message] = []
+        await receive_turn(session, seen, timeout=10)
+        assert isinstance(seen[-1], tc.ResultMessage) and seen[-1].result == "once"
+        assert (await session.run("again")).text == "next"

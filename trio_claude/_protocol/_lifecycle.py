@@ -249,7 +249,7 @@ class Lifecycle:
         ended: list[str]
         if uuids:
             self._cli_names_uuids = True
-            ended = [u for u in uuids if u in open_turns]
+            ended = [u for u in dict.fromkeys(uuids) if u in open_turns]  # once each
         elif self._cli_names_uuids or not open_turns:
             ended = []
         else:
