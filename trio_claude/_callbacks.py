@@ -52,7 +52,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import orjson
 import trio
 
 from ._elicitation import ElicitationRequest, ElicitationResult
@@ -63,6 +62,7 @@ from ._permissions import (
     decode_permission_request,
     encode_permission_result,
 )
+from ._protocol._codec import dumps_from_cli
 from ._protocol._events import OVERSIZE_REQUEST
 from ._threads import call_maybe_async
 from ._transport._command import register_hooks
@@ -206,7 +206,7 @@ def _permission_handler(options: ClaudeAgentOptions) -> Handler:
             return timed_out()
         try:
             answer = encode_permission_result(result, tool_input)
-            orjson.dumps(answer)  # anything unencodable must deny here, not fail later
+            dumps_from_cli(answer)  # anything unencodable must deny here, not fail later
         except Exception as exc:  # any failure to encode denies: never fail open
             logger.warning("can_use_tool for %s: %s; denied", tool_name, exc)
             return deny(tool_name, f"the permission callback returned an invalid answer ({exc})")
@@ -290,7 +290,7 @@ def _hook_handler(options: ClaudeAgentOptions) -> Handler:
             raise timed_out()
         try:
             answer = encode_hook_output(value, event)
-            orjson.dumps(answer)
+            dumps_from_cli(answer)
         except Exception as exc:  # never let a malformed output through
             logger.warning("%s returned an invalid output: %s", name, exc)
             raise ControlErrorReply(f"{name} returned an invalid output: {exc}") from None
@@ -389,7 +389,7 @@ def _elicitation_handler(options: ClaudeAgentOptions) -> Handler:
                     f"not {type(value).__name__}"
                 )
             answer = value.to_dict()
-            orjson.dumps(answer)
+            dumps_from_cli(answer)
         except Exception:
             logger.warning(
                 "on_elicitation for %s failed; declined", elicit.mcp_server_name, exc_info=True
@@ -427,7 +427,7 @@ def _user_dialog_handler(options: ClaudeAgentOptions) -> Handler:
                     f"not {type(value).__name__}"
                 )
             answer = value.to_dict()
-            orjson.dumps(answer)  # an unencodable result must cancel here, not fail later
+            dumps_from_cli(answer)  # an unencodable result must cancel here, not fail later
         except Exception:
             logger.warning(
                 "on_user_dialog for %s failed; cancelled", dialog.dialog_kind, exc_info=True

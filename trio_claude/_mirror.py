@@ -27,9 +27,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
 import trio
 
+from ._protocol._codec import dumps_from_cli
 from ._session_store import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
@@ -216,9 +216,17 @@ class TranscriptMirror:
         self.appended = 0
         self.failures = 0
 
-    def add(self, file_path: str | None, entries: list[Any]) -> None:
-        """Queues a frame's entries (called by the reader; never blocks)."""
+    def add(self, file_path: Any, entries: Any) -> None:
+        """Queues a frame's entries (called by the reader; never blocks; a malformed frame is
+        logged and skipped)."""
         if not file_path or not entries:
+            return
+        if not isinstance(file_path, str) or not isinstance(entries, list):
+            logger.warning(
+                "ignoring a malformed transcript_mirror frame (filePath: %s, entries: %s)",
+                type(file_path).__name__,
+                type(entries).__name__,
+            )
             return
         key = file_path_to_session_key(file_path, self._projects_dir)
         if key is None:
@@ -228,7 +236,7 @@ class TranscriptMirror:
         batch = self._batches.setdefault(ident, (key, []))[1]
         batch.extend(entries)
         self._entries += len(entries)
-        self._bytes += sum(len(orjson.dumps(e)) for e in entries)
+        self._bytes += sum(len(dumps_from_cli(e)) for e in entries)
         if self._eager or self._entries >= MAX_BATCH_ENTRIES or self._bytes >= MAX_BATCH_BYTES:
             self.request_flush()
 

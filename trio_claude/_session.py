@@ -66,7 +66,7 @@ from ._limits import LimitWatch, ResourceUsage
 from ._loop import check_loop
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions, validate_options
-from ._protocol._codec import decode_message, decode_server_info, unstructure_block
+from ._protocol._codec import decode_message, decode_server_info, dumps_from_cli, unstructure_block
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
 from ._protocol._events import (
@@ -79,6 +79,7 @@ from ._protocol._events import (
     SessionStateChanged,
     TranscriptMirror,
 )
+from ._protocol._frames import parse_line
 from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
 from ._redact import redact_preview, secret_values
 from ._stream import MessageStream
@@ -1288,7 +1289,7 @@ class Session(ControlRequests):
         except ControlRequestError as exc:
             raise initialize_failed(exc, self.stderr_tail) from exc
         self._initialize_seconds = trio.current_time() - started
-        self._initialize_reply = orjson.dumps(reply)
+        self._initialize_reply = dumps_from_cli(reply)
         warning = check_initialize_reply(self._options, reply)
         if warning is not None:
             logger.warning(warning)
@@ -1301,7 +1302,7 @@ class Session(ControlRequests):
         """The typed ``initialize`` reply (``.raw`` is the dict the CLI sent); ``None`` only
         while connecting. Decoded on first use."""
         if self._server_info is None and self._initialize_reply is not None:
-            reply = orjson.loads(self._initialize_reply)
+            reply = parse_line(self._initialize_reply)  # (the stdlib parses what orjson refuses)
             try:
                 self._server_info = decode_server_info(reply)
             except MessageParseError as exc:

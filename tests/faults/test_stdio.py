@@ -6,6 +6,7 @@ the hand-driven in-process CLI (``ManualTransport``) where bytes must be placed 
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 from pathlib import Path
@@ -346,3 +347,40 @@ async def test_an_initialize_refused_by_the_cli_is_a_connection_error(form: str)
     assert "the CLI refused initialize (invalid_settings): bad settings for key" in text
     assert "sk-ant-api03-xxxx" not in text  # the key it quoted is masked
     assert isinstance(info.value.__cause__, tc.ControlRequestError)
+
+
+@pytest.mark.parametrize("form", ["open_session", "query iterator"])
+async def test_lone_surrogates_from_the_cli_are_kept_and_echoed(form: str, tmp_path: Path) -> None:
+    """The CLI's JSON may hold a lone surrogate (a JavaScript string cut inside an emoji): in
+    its ``initialize`` reply, a tool's input, a mirrored transcript entry. orjson cannot encode
+    one; each crashed the session with a raw TypeError, or denied the tool the callback allowed.
+    A malformed ``transcript_mirror`` frame (``filePath: 5``) is skipped, not a crash."""
+    store = tc.InMemorySessionStore()
+
+    async def allow(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+        return tc.PermissionResultAllow()
+
+    options = tc.ClaudeAgentOptions(
+        transport=ScriptTransport(CLIS / "cuts_emoji.py"),
+        can_use_tool=allow,
+        session_store=store,
+        env={"CLAUDE_CONFIG_DIR": str(tmp_path)},
+    )
+    with trio.fail_after(30):
+        if form == "open_session":
+            async with tc.open_session(options) as session:
+                turn = await session.run("hi")
+                assert session.server_info is not None
+                assert [c.name for c in session.server_info.commands] == ["cut \ud83d"]
+            answer = turn.result.result if turn.result is not None else None
+        else:
+            results = [
+                m.result
+                async for m in tc.query(prompt="hi", options=options)
+                if isinstance(m, tc.ResultMessage)
+            ]
+            answer = results[-1]
+    assert answer is not None
+    assert json.loads(answer) == {"behavior": "allow", "updatedInput": {"content": "cut \ud83d"}}
+    key = {"project_key": "p", "session_id": "00000000-0000-4000-8000-0000000000e1"}
+    assert await store.load(key) == [{"text": "cut \ud83d"}]  # type: ignore[arg-type]

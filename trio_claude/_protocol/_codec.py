@@ -41,6 +41,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import types as pytypes
@@ -97,6 +98,7 @@ __all__ = [
     "converter",
     "decode_message",
     "decode_server_info",
+    "dumps_from_cli",
     "encode_frame",
     "encode_user_message",
     "message_to_dict",
@@ -1675,6 +1677,20 @@ def encode_frame(frame: dict[str, Any]) -> bytes:
         return orjson.dumps(frame, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError as exc:
         raise InvalidPromptError(_unencodable(frame, exc)) from exc
+
+
+def dumps_from_cli(value: Any) -> bytes:
+    """``orjson.dumps`` for data that came from the CLI (kept, stored, or echoed back).
+
+    What orjson refuses but JSON can say is written by the stdlib with ``\\u`` escapes, as the
+    CLI wrote it: a lone surrogate (a JavaScript string cut inside an emoji, which the stdlib
+    parser accepts) or an integer beyond 64 bits. Anything else still raises (``TypeError``,
+    ``ValueError``).
+    """
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
 
 
 #: orjson's nesting limit: deeper containers fail with "Recursion limit reached".

@@ -18,9 +18,15 @@ from typing import Any
 
 import orjson
 
-from .._errors import MessageParseError
+from .._errors import InvalidPromptError, MessageParseError
 from ..types import CommandLifecycleMessage, Message, ResultMessage, UnknownMessage
-from ._codec import HOT_DECODERS, decode_message, encode_frame, encode_user_message
+from ._codec import (
+    HOT_DECODERS,
+    decode_message,
+    dumps_from_cli,
+    encode_frame,
+    encode_user_message,
+)
 from ._control import ControlTable
 from ._events import (
     EOF,
@@ -506,7 +512,16 @@ class ClaudeProtocol:
                 "response": response or {},
             },
         }
-        return encode_frame(frame)
+        try:
+            return encode_frame(frame)
+        except InvalidPromptError:
+            # An answer may echo what the CLI sent (a tool's input): written as the CLI wrote
+            # it, a lone surrogate too (see dumps_from_cli); else the typed error stands.
+            try:
+                return dumps_from_cli(frame) + b"\n"
+            except Exception:
+                pass
+            raise
 
     @staticmethod
     def send_control_error(request_id: str, error: str) -> bytes:

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import threading
 import uuid as uuid_module
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-import orjson
 import trio
 
+from .._protocol._codec import dumps_from_cli
 from .._session_store import (
     SessionKey,
     SessionListSubkeysKey,
@@ -69,10 +68,7 @@ def encode_entry(entry: Any) -> str:
     orjson first; what it refuses (lone surrogates, integers beyond 64 bits) goes through
     ``json`` with ASCII escapes, which the databases accept and :func:`loads` reads back.
     """
-    try:
-        return orjson.dumps(entry).decode()
-    except TypeError:
-        return json.dumps(entry, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return dumps_from_cli(entry).decode()
 
 
 def _entry_uuid(entry: Any) -> str | None:
