@@ -107,6 +107,7 @@ from ._callbacks import Handler, answer_request, build_handlers
 from ._cli_version import warn_if_outdated
 from ._errors import (
     ClaudeSDKError,
+    ConcurrentReceiveError,
     ConfigurationError,
     ControlRequestError,
     ControlTimeoutError,
@@ -142,6 +143,7 @@ from ._session import (
     _prepare,
     encode_prompt,
     open_session,
+    output_handling_failed,
 )
 from ._telemetry import SessionTrace, open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
@@ -551,7 +553,10 @@ class _PullQuery:
             await trio.lowlevel.checkpoint()
             raise StopAsyncIteration
         if self._in_use:
-            raise RuntimeError("another task is already iterating this query()")
+            raise ConcurrentReceiveError(
+                "another task is already iterating this query(): iterate it in one task and "
+                "hand the messages on (a memory channel)"
+            )
         self._in_use = True
         self._call_started = trio.current_time()
         try:
@@ -599,7 +604,7 @@ class _PullQuery:
     async def aclose(self) -> None:
         """Interrupts an open turn, closes stdin and stops the CLI (shielded, bounded)."""
         if self._in_use:
-            raise RuntimeError("aclose() while another task is iterating this query()")
+            raise ConcurrentReceiveError("aclose() while another task is iterating this query()")
         await self._close(interrupt=True)
 
     def kill_now(self) -> None:
@@ -921,12 +926,15 @@ class _PullQuery:
         if self._stdout_ended:
             return
         proto = self._proto
-        proto.receive_data(data)
-        if not data:
-            self._stdout_ended = True
-        events = proto.events()
-        for event in events:
-            self._route(event)
+        try:
+            proto.receive_data(data)
+            if not data:
+                self._stdout_ended = True
+            events = proto.events()
+            for event in events:
+                self._route(event)
+        except Exception as exc:
+            raise output_handling_failed(exc, self._secrets) from exc
         if events:
             # For StallTimeoutError's "last seen"; nothing is kept between turns.
             self._last_event = events[-1] if self._lifecycle.live_turn_open else None

@@ -1071,6 +1071,9 @@ class Session(ControlRequests):
                         events = []
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                     logger.debug("reading from the CLI failed: %r", exc)
+                except Exception as exc:
+                    self._reading_failed(exc)
+                    return
             if not proto.at_eof:
                 proto.receive_data(b"")  # what was read of a last, unterminated line
                 events = proto.events()
@@ -1085,6 +1088,20 @@ class Session(ControlRequests):
             # answer a request or end a turn now, so nobody waits for that.
             self._fail_pending(SessionClosedError("the session stopped reading the CLI's output"))
             self._notify_turns()
+
+    def _reading_failed(self, exc: Exception) -> None:
+        """Handling the CLI's output raised (a bug of ours, or output beyond anything foreseen):
+        the session's state cannot be trusted any more. It ends with one typed error, which
+        every waiting and later call raises (with ``exc`` as its cause), and closes; the
+        reader's task ends quietly, so no exception group reaches the caller."""
+        error = output_handling_failed(exc, self._secrets)
+        lifecycle = self._lifecycle
+        lifecycle.break_(error)
+        lifecycle.end(error)
+        self._fail_pending(error)
+        self._request_close()
+        self._inbox.wake()
+        self._notify_turns()
 
     async def _end_output(self, proc: ChildProcess) -> None:
         """stdout has ended: learn why, end the turns, fail what waits (rule 5)."""
@@ -1478,6 +1495,20 @@ class _Prepared:
 
     options: ClaudeAgentOptions
     spec: LaunchSpec
+
+
+def output_handling_failed(exc: Exception, secrets: Sequence[str]) -> SessionClosedError:
+    """The typed error for an unforeseen failure while handling the CLI's output (logged here;
+    its traceback at debug level), with ``exc`` as its cause: mapped once, where output is
+    read, so it never comes out raw or in an exception group."""
+    error = SessionClosedError(
+        "the session stopped: handling the CLI's output failed "
+        f"({type(exc).__name__}: {redact_preview(str(exc), secrets, 200)})"
+    )
+    error.__cause__ = exc
+    logger.error("%s", error)
+    logger.debug("handling the CLI's output failed", exc_info=exc)
+    return error
 
 
 async def _prepare(options: ClaudeAgentOptions | None) -> _Prepared:

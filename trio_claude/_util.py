@@ -31,15 +31,16 @@ def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
     A group holding a single real exception (plus any number of ``Cancelled``) collapses to that
     exception; a group of only ``Cancelled`` collapses to one of them so cancel scopes above still
-    recognise it; a ``KeyboardInterrupt`` or ``SystemExit`` anywhere in it wins over everything
-    else (Ctrl-C landing in one of a session's own tasks kills the session, and what the
-    caller's pending call then raises, ``SessionClosedError`` say, is only its consequence:
-    ``except KeyboardInterrupt`` around ``trio.run`` must see it); anything else stays a group.
+    recognise it; a ``BaseException`` that is not an ``Exception`` (``KeyboardInterrupt``,
+    ``SystemExit``, a user's own) anywhere in it wins over everything else (Ctrl-C landing in
+    one of a session's own tasks or callbacks kills the session, and what the caller's pending
+    call then raises, ``SessionClosedError`` say, is only its consequence: ``except
+    KeyboardInterrupt`` around ``trio.run`` must see it); anything else stays a group.
     """
     leaves = list(iter_leaves(group))
     real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
     for leaf in real:
-        if isinstance(leaf, (KeyboardInterrupt, SystemExit)):
+        if not isinstance(leaf, Exception):
             # The other errors are not lost: they become its context (what it interrupted),
             # unless it already has one.
             others = [e for e in real if e is not leaf]

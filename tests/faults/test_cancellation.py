@@ -37,6 +37,7 @@ from trio_claude.testing.fake_cli import (
     FakeCLITransport,
     FakeScript,
     FakeTurn,
+    Request,
     Result,
     Sleep,
     Stderr,
@@ -297,3 +298,28 @@ def test_ctrl_c_in_a_session_task_keeps_the_blocks_own_error_as_its_context() ->
         trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     # The interrupt wins, and the block's error is not lost: it is the interrupt's context.
     assert isinstance(info.value.__context__, ValueError)
+
+
+class StopEverything(BaseException):
+    """A user's own BaseException (not an Exception): an order to stop, like Ctrl-C."""
+
+
+def test_a_users_own_base_exception_in_a_callback_comes_out_alone() -> None:
+    async def policy(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+        raise StopEverything
+
+    ask = Request("can_use_tool", {"tool_name": "Bash", "input": {}, "tool_use_id": "t1"})
+    turn = FakeTurn(steps=[ask, Text("never"), Result()])
+    options = tc.ClaudeAgentOptions(
+        transport=FakeCLITransport(FakeScript(turns=[turn])),
+        can_use_tool=policy,
+        close_timeout=0.2,
+    )
+
+    async def main() -> None:
+        async with tc.open_session(options) as session:
+            await session.run("hi")
+
+    # It came out in a group with the SessionClosedError it caused.
+    with pytest.raises(StopEverything):
+        trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
