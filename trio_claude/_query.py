@@ -943,6 +943,8 @@ class _PullQuery:
                 if isinstance(waiter, _Waiter):
                     # No error set: its caller asks _end_error why (exit code, stderr tail).
                     waiter.done.set()
+            for scope in self._inflight.values():
+                scope.cancel()  # nothing can take their answers now
         self._wake.set()
 
     def _route(self, event: Any) -> None:

@@ -1089,6 +1089,13 @@ class Session(ControlRequests):
             self._fail_pending(SessionClosedError("the session stopped reading the CLI's output"))
             self._notify_turns()
 
+    def _withdraw_inflight(self) -> None:
+        """The output has ended: nothing can take an answer now, so the callbacks still running
+        for the CLI's requests (a human asked to approve a tool, say) are cancelled, as if the
+        CLI had withdrawn them."""
+        for scope in self._inflight.values():
+            scope.cancel()
+
     def _reading_failed(self, exc: Exception) -> None:
         """Handling the CLI's output raised (a bug of ours, or output beyond anything foreseen):
         the session's state cannot be trusted any more. It ends with one typed error, which
@@ -1099,6 +1106,7 @@ class Session(ControlRequests):
         lifecycle.break_(error)
         lifecycle.end(error)
         self._fail_pending(error)
+        self._withdraw_inflight()
         self._request_close()
         self._inbox.wake()
         self._notify_turns()
@@ -1130,6 +1138,7 @@ class Session(ControlRequests):
         lives_on = code is None and not lifecycle.closing
         lifecycle.end(error)
         self._fail_pending(error if error is not None else SessionClosedError("the CLI has exited"))
+        self._withdraw_inflight()
         if lives_on:
             self._request_close()  # it closed its output but lives on: stop it
         self._inbox.wake()

@@ -17,6 +17,8 @@ import trio_claude as tc
 from tests._helpers import answers, error, one_turn, options_for, success
 from trio_claude.testing.fake_cli import (
     Emit,
+    Exit,
+    FakeCLITransport,
     FakeScript,
     FakeTurn,
     Request,
@@ -602,3 +604,32 @@ async def test_unknown_request_subtypes_get_an_error() -> None:
         await session.run("go")
     expected = "Unsupported control request subtype: a_future_request"
     assert error(answers(transport.fake)[0]) == expected
+
+
+async def test_a_callback_still_running_when_the_cli_dies_is_cancelled(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Nothing can take its answer: it ran on (a human asked to approve, say) until the
+    session closed."""
+    ended: list[str] = []
+
+    async def policy(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+        try:
+            await trio.sleep(1000)
+        except trio.Cancelled:
+            ended.append("cancelled")
+            raise
+        return tc.PermissionResultAllow()
+
+    ask = Request(
+        "can_use_tool",
+        {"tool_name": "Write", "input": {}, "tool_use_id": "t1"},
+        wait=False,
+    )
+    script = FakeScript(turns=[FakeTurn(steps=[ask, Sleep(1), Exit(3)])])
+    options = tc.ClaudeAgentOptions(transport=FakeCLITransport(script), can_use_tool=policy)
+    async with tc.open_session(options) as session:
+        with pytest.raises(tc.ProcessError):
+            await session.run("go")
+        await trio.sleep(10)
+        assert ended == ["cancelled"]  # before the block closed

@@ -8,6 +8,7 @@ cannot host the in-process fake itself (that is refused, see the last tests).
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import signal
@@ -314,6 +315,32 @@ async def test_a_stall_says_what_it_saw_last(
         async for _ in tc.query(prompt="go", options=options):
             pass
     assert info.value.last_seen is not None and "assistant" in info.value.last_seen
+
+
+async def test_a_callback_still_running_when_the_cli_dies_is_cancelled(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Nothing can take its answer; the iterator waited for it (for good, here)."""
+    ended: list[str] = []
+
+    async def policy(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+        try:
+            await trio.sleep(math.inf)
+        except trio.Cancelled:
+            ended.append("cancelled")
+            raise
+        return tc.PermissionResultAllow()  # pragma: no cover
+
+    fields = {"tool_name": "Write", "input": {}, "tool_use_id": "t1"}
+    steps: list[Step] = [Request("can_use_tool", fields, wait=False), Sleep(1), Exit(3)]
+    options = tc.ClaudeAgentOptions(
+        transport=HostedFakeCLI(FakeScript(turns=[FakeTurn(steps=steps)]), nursery),
+        can_use_tool=policy,
+    )
+    with trio.fail_after(100), pytest.raises(tc.ProcessError):
+        async for _ in tc.query(prompt="go", options=options):
+            pass
+    assert ended == ["cancelled"]
 
 
 async def test_the_turn_the_cli_starts_after_background_work_is_delivered(
