@@ -149,6 +149,8 @@ def test_break_is_not_cancellation_the_next_receive_resumes_the_turn(tmp_path: P
         for message in session.receive_response():
             if isinstance(message, tc.AssistantMessage):
                 break
+        with pytest.raises(tc.TurnInProgressError):  # as blocking.md says: run() is not receive
+            session.run("next")
         rest = list(session.receive_response())
     assert texts(rest) == ["b"]
     assert isinstance(rest[-1], tc.ResultMessage) and rest[-1].result == "done"
