@@ -460,8 +460,8 @@ def tool(
 
 
 def tool(
-    name: str,
-    description: str,
+    name: Any = None,
+    description: Any = None,
     input_schema: Any = None,
     annotations: ToolAnnotations | Mapping[str, Any] | None = None,
     *,
@@ -494,8 +494,15 @@ def tool(
         A decorator turning ``async def handler(args)`` into an :class:`SdkMcpTool`.
 
     Raises:
-        TypeError: The schema cannot be turned into JSON Schema (at decoration time).
+        TypeError: The schema cannot be turned into JSON Schema (at decoration time); the
+            decorator used bare (``@tool``) or without a name and a description.
     """
+    if not isinstance(name, str) or not isinstance(description, str):
+        given = "a function" if callable(name) else type(name).__name__
+        raise TypeError(
+            f"tool() takes the tool's name and description first (got {given}): use "
+            '@tool("add", "Add two numbers", {"a": float, "b": float}) above the async def'
+        )
     extra: dict[str, Any] = dict(meta or {})
     if always_load:
         extra["anthropic/alwaysLoad"] = True

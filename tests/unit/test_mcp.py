@@ -579,3 +579,14 @@ def test_neither_mcp_nor_jsonschema_is_imported() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_decorator_used_bare_says_how_to_use_it() -> None:
+    with pytest.raises(TypeError, match=r'@tool\("add", "Add two numbers"'):
+
+        @tc.tool  # type: ignore[call-overload]
+        async def add(args: dict[str, Any]) -> dict[str, Any]:
+            return {}
+
+    with pytest.raises(TypeError, match="name and description first"):
+        tc.tool("add")  # type: ignore[call-overload]
