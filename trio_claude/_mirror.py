@@ -17,6 +17,7 @@ settings, so a resumed CLI authenticates and behaves as a fresh one would.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from typing import Any
 
 import trio
 
+from ._errors import ConfigurationError
 from ._protocol._codec import dumps_from_cli
 from ._session_store import (
     MAX_BATCH_BYTES,
@@ -276,7 +278,17 @@ class TranscriptMirror:
         for attempt in range(len(_BACKOFF) + 1):
             try:
                 with trio.fail_after(_APPEND_TIMEOUT):
-                    await self._store.append(key, entries)
+                    pending: object = self._store.append(key, entries)
+                    if not inspect.isawaitable(pending):
+                        # A plain ``def``: it ran (so no retry, which would store the entries
+                        # again), but on the event loop; the store must be fixed.
+                        error = ConfigurationError(
+                            f"session_store.append returned {type(pending).__name__}, not an "
+                            "awaitable: a session store's methods are async "
+                            "(async def append(self, key, entries))"
+                        )
+                        break
+                    await pending
                 self.appended += len(entries)
                 return
             except trio.TooSlowError as exc:

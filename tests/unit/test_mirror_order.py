@@ -47,3 +47,30 @@ async def test_a_second_flush_waits_for_the_batch_in_flight(
     entries: list[Any] | None = await store.load(key)  # entries with keys of their own
     assert [e["n"] for e in entries or []] == [1, 2]
     assert mirror.unmirrored == 0
+
+
+class SyncStore:
+    """A newcomer's store: ``def`` where the protocol says ``async def``."""
+
+    def __init__(self) -> None:
+        self.entries: list[Any] = []
+
+    def append(self, key: Any, entries: list[Any]) -> None:
+        self.entries.extend(entries)
+
+
+async def test_a_store_with_sync_methods_is_told_so_once_and_not_retried(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Its append ran, then awaiting None failed: the retries stored the entries three times,
+    and the error said only that None cannot be awaited."""
+    store = SyncStore()
+    reported: list[dict[str, Any]] = []
+    projects = tmp_path / "projects"
+    mirror = TranscriptMirror(store, projects, eager=False, report_error=reported.append)  # type: ignore[arg-type]
+    mirror.add(str(projects / "proj" / "s1.jsonl"), [{"uuid": "a"}])
+    await mirror.flush()
+    assert store.entries == [{"uuid": "a"}]  # once
+    (frame,) = reported
+    assert "a session store's methods are async" in frame["error"]
+    assert frame["error"].startswith("ConfigurationError")
