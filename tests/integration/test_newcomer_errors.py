@@ -620,3 +620,21 @@ async def test_options_as_a_dict_are_a_configuration_error_everywhere(call: Any)
     options = {"transport": FakeCLITransport(FakeScript()), "max_budget_usd": 1.0}
     with pytest.raises(tc.ConfigurationError, match=r"ClaudeAgentOptions\(\*\*d\)"):
         await call(options)
+
+
+async def test_a_test_env_used_from_another_trio_run_says_so(tmp_path: Path) -> None:
+    """Hypothesis runs each example in a trio.run of its own: a claude_env fixture's fake
+    model (tasks of the first run) never answered there, and the test hung with no word."""
+    from trio_claude.testing import Turn, open_claude_test_env
+
+    async with open_claude_test_env(tmp_path) as env:
+
+        async def in_another_run() -> None:
+            env.options([Turn("hi")])
+
+        error = await _from_another_run(in_another_run)
+        assert isinstance(error, tc.WrongEventLoopError), error
+        assert "open the environment inside the example" in str(error)
+        # From a thread with no trio.run at all (open_claude_test_env_blocking's users) it works.
+        options = await trio.to_thread.run_sync(lambda: env.options([Turn("hi")]))
+        assert options.env is not None

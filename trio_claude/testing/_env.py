@@ -23,6 +23,7 @@ import attrs
 import trio
 
 from .._opener import async_context_only
+from .._errors import WrongEventLoopError
 from .._options import ClaudeAgentOptions
 from ._fake_model import FakeModel, ScriptLike, open_fake_model
 
@@ -72,9 +73,32 @@ class ClaudeTestEnv:
     project: Path
     marker: str = attrs.field(factory=lambda: uuid.uuid4().hex)
     _count: int = 0
+    _token: trio.lowlevel.TrioToken | None = None
+
+    def _check_run(self) -> None:
+        # From another trio.run the fake model (tasks of the run that opened it) never answers:
+        # every CLI would wait for it, and the test hang with no word. (From a thread with no
+        # run at all, as with open_claude_test_env_blocking, it serves from its own thread.)
+        try:
+            current = trio.lowlevel.current_trio_token()
+        except RuntimeError:
+            return
+        if self._token is not None and current is not self._token:
+            raise WrongEventLoopError(
+                "this ClaudeTestEnv's fake model runs in another trio.run, so no CLI would get "
+                "an answer. With Hypothesis each example is a trio.run of its own: open the "
+                "environment inside the example (async with open_claude_test_env(...)), not "
+                "as a fixture (see docs/fuzzing.md)"
+            )
 
     def env(self, session: str | None = None, **extra: str) -> dict[str, str]:
-        """The CLI environment for ``session`` (a name registered on the model)."""
+        """The CLI environment for ``session`` (a name registered on the model).
+
+        Raises:
+            WrongEventLoopError: Called from a ``trio.run`` other than the one that opened
+                the environment (whose fake model would never answer).
+        """
+        self._check_run()
         env = {
             **self.model.cli_env(session),
             # Credentials inherited from the user's shell must never reach a test CLI.
@@ -105,7 +129,12 @@ class ClaudeTestEnv:
             env: Extra environment for the CLI.
             **kwargs: Any other :class:`~trio_claude.ClaudeAgentOptions` field. ``cwd``
                 defaults to :attr:`project`.
+
+        Raises:
+            WrongEventLoopError: Called from a ``trio.run`` other than the one that opened
+                the environment (whose fake model would never answer).
         """
+        self._check_run()
         if name is None:
             self._count += 1
             name = f"t{self._count}"
@@ -151,6 +180,11 @@ async def open_claude_test_env(directory: str | os.PathLike[str]) -> AsyncIterat
         (home / rc).write_text("")
     async with open_fake_model([]) as model:
         yield ClaudeTestEnv(
-            model=model, root=root, home=home, config_dir=config_dir, project=project
+            model=model,
+            root=root,
+            home=home,
+            config_dir=config_dir,
+            project=project,
+            token=trio.lowlevel.current_trio_token(),
         )
         await trio.lowlevel.checkpoint()
