@@ -7,6 +7,14 @@ starts a replacement in the background. Leaving ``open_session_pool`` closes eve
 
 With ``idle_ttl``, a pool that sees no demand for that long closes its warm sessions down to
 ``min_size`` and does not replace them until the next request, so an idle service holds no CLIs.
+
+A CLI that cannot start (not logged in, a ``cli_path`` that exits at once...) is reported, not
+waited out: when a start fails while no session is ready and no other start is under way, every
+caller waiting in ``session()``/``wait_ready()`` gets that start's error (the ``ProcessError``
+``open_session`` would raise, exit code and stderr tail included), and so does every new caller
+until a start succeeds. The pool keeps retrying in the background with its backoff, so it
+recovers on its own once the cause is fixed. A ``ConfigurationError`` cannot go away with the
+same options: it stops the retries and every later call raises it.
 """
 
 from __future__ import annotations
@@ -49,6 +57,11 @@ class PoolStatistics:
         target: How many warm sessions the pool keeps right now: ``size``, or ``min_size``
             once ``idle_ttl`` has passed without demand.
         idle_closed: Warm sessions closed because the pool was idle (``idle_ttl``).
+        consecutive_failed_starts: Starts that failed since the last one that succeeded (0
+            when the last start succeeded).
+        last_start_error: The error of the most recent start if it failed, ``None`` once a
+            start succeeds. While no session is ready and no other start is under way,
+            ``session()`` and ``wait_ready()`` raise it.
     """
 
     size: int
@@ -59,6 +72,8 @@ class PoolStatistics:
     failed_starts: int
     target: int = 0
     idle_closed: int = 0
+    consecutive_failed_starts: int = 0
+    last_start_error: ClaudeSDKError | None = None
 
 
 class SessionPool:
@@ -87,7 +102,17 @@ class SessionPool:
         self._failed = 0
         self._closed = False
         self._all: set[Session] = set()
-        self._ready_changed = trio.Event()
+        self._ready_changed = trio.Event()  # set on a session ready, a failed start, close
+        # Start failures: the latest error (None once a start succeeds), how many in a row, how
+        # many starts sleep in their backoff (so starting - backing_off are under way), and an
+        # error no retry can fix (ConfigurationError: the pool stops starting).
+        self._start_error: ClaudeSDKError | None = None
+        self._consecutive_failures = 0
+        self._backing_off = 0
+        self._fatal: ClaudeSDKError | None = None
+        # The cancel scopes of the session() callers waiting on the channel: cancelled to make
+        # them look at the pool again (a start failed with nothing else under way, or close).
+        self._receivers: set[trio.CancelScope] = set()
         # Idle expiry: without demand for idle_ttl, keep only min_size warm (see _expire_idle).
         self._idle_ttl = idle_ttl
         self._min_size = min_size
@@ -113,27 +138,69 @@ class SessionPool:
             failed_starts=self._failed,
             target=self._target,
             idle_closed=self._idle_closed,
+            consecutive_failed_starts=self._consecutive_failures,
+            last_start_error=self._start_error,
         )
 
     def _fill(self) -> None:
-        while not self._closed and self._ready + self._starting < self._target:
+        while (
+            not self._closed and self._fatal is None and self._ready + self._starting < self._target
+        ):
             self._starting += 1
             self._nursery.start_soon(self._start_one)
+
+    def _failure(self) -> ClaudeSDKError | None:
+        """The error callers get while the pool cannot start sessions, else ``None``.
+
+        That is the last start's error while no start is under way (every pending one sleeps in
+        its backoff), or an error no retry can fix. Callers who can be served are served first.
+        """
+        if self._fatal is not None:
+            return self._fatal
+        if self._start_error is not None and self._starting == self._backing_off:
+            return self._start_error
+        return None
+
+    def _wake_waiters(self) -> None:
+        """Makes every waiting ``session()`` and ``wait_ready()`` caller look at the pool again."""
+        for scope in self._receivers:
+            scope.cancel()
+        self._ready_changed.set()
+        self._ready_changed = trio.Event()
 
     async def _start_one(self) -> None:
         delay = 0.1
         try:
-            while not self._closed:
+            while not self._closed and self._fatal is None:
                 if self._ready + self._starting > self._target:
                     return  # no longer needed: the pool went idle while this one retried
                 try:
                     session = await _connect(self._nursery, self._prepared)
+                except ConfigurationError as exc:
+                    # The options are fixed, so no retry can succeed: stop starting, and
+                    # every caller from now on gets this error.
+                    self._failed += 1
+                    self._consecutive_failures += 1
+                    self._start_error = self._fatal = exc
+                    logger.error("a pooled session cannot start, the pool gives up: %s", exc)
+                    self._wake_waiters()
+                    return
                 except ClaudeSDKError as exc:
                     self._failed += 1
+                    self._consecutive_failures += 1
+                    self._start_error = exc
                     logger.warning("a pooled session failed to start: %s", exc)
-                    await trio.sleep(delay)
+                    self._backing_off += 1
+                    try:
+                        if self._starting == self._backing_off:
+                            self._wake_waiters()  # nothing else under way: report the error
+                        await trio.sleep(delay)
+                    finally:
+                        self._backing_off -= 1
                     delay = min(delay * 2, 5.0)
                     continue
+                self._start_error = None
+                self._consecutive_failures = 0
                 if self._closed or self._ready + self._starting > self._target:
                     await session.aclose()  # the pool went idle while it started
                     return
@@ -151,6 +218,11 @@ class SessionPool:
 
         Raises:
             SessionClosedError: The pool is closed.
+            ClaudeSDKError: The pool cannot start sessions: a start failed with fewer than
+                ``count`` ready and no other start under way, so this raises that start's
+                error, as :func:`~trio_claude.open_session` would (``ProcessError`` with the
+                exit code and stderr tail, ``CLIConnectionError``, ``ConfigurationError``...).
+                The pool keeps retrying: a later call can succeed.
         """
         check_loop(self._token, "this session pool")
         target = self._size if count is None else min(count, self._size)
@@ -158,6 +230,10 @@ class SessionPool:
             while self._ready < target:
                 if self._closed:
                     raise SessionClosedError("the session pool is closed")
+                error = self._failure()
+                if error is not None:
+                    await trio.lowlevel.checkpoint()
+                    raise _for_caller(error)
                 await self._ready_changed.wait()
             await trio.lowlevel.checkpoint()
 
@@ -214,13 +290,31 @@ class SessionPool:
 
         Raises:
             SessionClosedError: The pool is closed.
+            ClaudeSDKError: The pool cannot start sessions: none is ready, a start failed and
+                no other start is under way, so this raises that start's error, as
+                :func:`~trio_claude.open_session` would (``ProcessError`` with the exit code
+                and stderr tail, ``CLIConnectionError``, ``ConfigurationError``...). Callers
+                waiting when it happens get it too. The pool keeps retrying in the background
+                (a ``ConfigurationError`` stops it): once a start succeeds, calls succeed.
         """
         check_loop(self._token, "this session pool")
         with self._demand():
             while True:
                 if self._closed:
                     raise SessionClosedError("the session pool is closed")
-                session = await self._ready_recv.receive()
+                if not self._ready:
+                    error = self._failure()
+                    if error is not None:
+                        await trio.lowlevel.checkpoint()
+                        raise _for_caller(error)
+                with trio.CancelScope() as wake:
+                    self._receivers.add(wake)
+                    try:
+                        session = await self._ready_recv.receive()
+                    finally:
+                        self._receivers.discard(wake)
+                if wake.cancelled_caught:
+                    continue  # woken by the pool (a failed start, close): look again
                 self._ready -= 1
                 if session.closed or session.returncode is not None:
                     # Died while waiting (the CLI crashed): discard it and take the next one.
@@ -242,11 +336,30 @@ class SessionPool:
         """Closes every session of the pool (shielded, bounded by each session's close)."""
         check_loop(self._token, "this session pool")
         self._closed = True
+        self._wake_waiters()  # they raise SessionClosedError
         with trio.CancelScope(shield=True):
             for session in list(self._all):
                 await session.aclose()
         self._all.clear()
         self._nursery.cancel_scope.cancel()
+
+
+def _for_caller(error: ClaudeSDKError) -> ClaudeSDKError:
+    """A copy of a failed start's error for one caller to raise.
+
+    The same type, message and attributes (``exit_code``, ``stderr``...) and the same cause,
+    but its own traceback: callers in several tasks never raise (and extend) one object.
+    """
+    cls = type(error)
+    try:
+        fresh = cls.__new__(cls, *error.args)
+        fresh.__dict__.update(error.__dict__)
+    except Exception:  # pragma: no cover - an exotic subclass: share the original
+        return error
+    fresh.__cause__ = error.__cause__
+    fresh.__context__ = error.__context__
+    fresh.__suppress_context__ = error.__suppress_context__
+    return fresh
 
 
 @async_context_only("pool")
@@ -279,6 +392,9 @@ async def open_session_pool(
     Raises:
         ConfigurationError: Invalid options or size (before anything starts).
         CLINotFoundError: No CLI found (before anything starts).
+
+    A CLI that cannot start is reported by ``pool.session()`` and ``pool.wait_ready()`` (see
+    :meth:`SessionPool.session`), which raise the failed start's error rather than wait.
     """
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ConfigurationError(f"size must be a positive integer, got {size!r}")

@@ -161,3 +161,205 @@ async def test_bad_idle_settings_are_configuration_errors(kwargs: dict[str, Any]
     with pytest.raises(tc.ConfigurationError):
         async with tc.open_session_pool(size=2, **kwargs):
             pass
+
+
+# ------------------------------------------------------- a CLI that cannot start
+
+
+class _StartScripts(FakeCLITransport):
+    """Start ``n`` runs ``scripts[n]``; once they run out, the last one."""
+
+    def __init__(self, *scripts: FakeScript) -> None:
+        super().__init__(scripts[-1])
+        self._scripts = scripts
+
+    async def start(self, spec: Any, nursery: trio.Nursery) -> Any:
+        self.script = self._scripts[min(len(self.specs), len(self._scripts) - 1)]
+        return await super().start(spec, nursery)
+
+
+def _not_logged_in() -> FakeScript:
+    from trio_claude.testing.fake_cli import Exit
+
+    return FakeScript(on_initialize=[Exit(1, stderr="Error: not logged in")])
+
+
+def _assert_not_logged_in(error: BaseException | None) -> None:
+    assert isinstance(error, tc.ProcessError), error
+    assert error.exit_code == 1
+    assert "Error: not logged in" in error.stderr and "not logged in" in str(error)
+
+
+async def test_callers_waiting_on_a_cli_that_cannot_start_get_its_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    transport = FakeCLITransport(_not_logged_in())
+    errors: dict[str, BaseException] = {}
+
+    async def take() -> None:
+        try:
+            async with pool.session():
+                pass
+        except tc.ClaudeSDKError as exc:
+            errors["session"] = exc
+
+    async def warm() -> None:
+        try:
+            await pool.wait_ready()
+        except tc.ClaudeSDKError as exc:
+            errors["wait_ready"] = exc
+
+    start = trio.current_time()
+    with trio.fail_after(1):  # the error, not the backoff, ends the wait; and the exit is bounded
+        async with tc.open_session_pool(tc.ClaudeAgentOptions(transport=transport), size=2) as pool:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(take)
+                nursery.start_soon(warm)
+            assert trio.current_time() - start < 0.1  # the first failures, no retry waited for
+            _assert_not_logged_in(errors["session"])
+            _assert_not_logged_in(errors["wait_ready"])
+            assert errors["session"] is not errors["wait_ready"]  # one object per caller
+            stats = pool.statistics()
+            assert stats.ready == 0 and stats.starting == 2  # retrying in the background
+            assert stats.consecutive_failed_starts == stats.failed_starts == 2
+            _assert_not_logged_in(stats.last_start_error)
+    assert not pool._all and len(transport.specs) == 2
+
+
+async def test_a_new_caller_while_the_cli_cannot_start_gets_the_error_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    transport = FakeCLITransport(_not_logged_in())
+    async with tc.open_session_pool(tc.ClaudeAgentOptions(transport=transport), size=1) as pool:
+        await trio.sleep(20)  # failing for a while: retries every 5 s at most
+        failed = pool.statistics().failed_starts
+        assert 5 <= failed == pool.statistics().consecutive_failed_starts
+        for _ in range(3):
+            start = trio.current_time()
+            with trio.fail_after(1), pytest.raises(tc.ProcessError) as info:
+                async with pool.session():
+                    pass
+            _assert_not_logged_in(info.value)
+            with pytest.raises(tc.ProcessError):
+                await pool.wait_ready()
+            assert trio.current_time() == start  # at once: no CLI started for the caller
+        assert pool.statistics().failed_starts == failed
+
+
+async def test_a_pool_whose_cli_starts_working_again_recovers(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    transport = FakeCLITransport(_not_logged_in())
+    async with tc.open_session_pool(tc.ClaudeAgentOptions(transport=transport), size=2) as pool:
+        with trio.fail_after(1), pytest.raises(tc.ProcessError):
+            await pool.wait_ready()
+        transport.script = FakeScript(turns=[FakeTurn.reply("back")])  # logged in now
+        await trio.sleep(6)  # the next retries (the backoff is at most 5 s)
+        async with pool.session() as session:
+            assert (await session.run("hi")).text == "back"
+        await pool.wait_ready()
+        stats = pool.statistics()
+        assert stats.consecutive_failed_starts == 0 and stats.last_start_error is None
+        assert stats.failed_starts >= 2
+
+
+async def test_a_failed_start_does_not_fail_callers_a_session_or_a_start_can_serve(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    from trio_claude.testing.fake_cli import Sleep
+
+    # First start fails at once, the second takes 10 s but succeeds: the caller waits for it.
+    slow = FakeScript(on_initialize=[Sleep(10)])
+    transport = _StartScripts(_not_logged_in(), slow, FakeScript())
+    options = tc.ClaudeAgentOptions(transport=transport, initialize_timeout=100)
+    async with tc.open_session_pool(options, size=2) as pool:
+        with trio.fail_after(20):
+            async with pool.session() as session:
+                assert session.server_info is not None
+        assert pool.statistics().failed_starts == 1
+    # One session ready, every later start fails: the ready one is still handed out.
+    transport = _StartScripts(FakeScript(), _not_logged_in())
+    async with tc.open_session_pool(tc.ClaudeAgentOptions(transport=transport), size=2) as pool:
+        await pool.wait_ready(1)
+        await trio.sleep(1)
+        assert pool.statistics().last_start_error is not None
+        async with pool.session() as session:
+            assert session.server_info is not None
+        with trio.fail_after(1), pytest.raises(tc.ProcessError):  # none ready: reported
+            async with pool.session():
+                pass
+
+
+async def test_a_configuration_error_at_start_stops_the_retries(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    class Refusing(FakeCLITransport):
+        async def start(self, spec: Any, nursery: trio.Nursery) -> Any:
+            self.specs.append(spec)
+            raise tc.ConfigurationError("this transport cannot run these options")
+
+    transport = Refusing()
+    async with tc.open_session_pool(tc.ClaudeAgentOptions(transport=transport), size=2) as pool:
+        with trio.fail_after(1), pytest.raises(tc.ConfigurationError, match="cannot run these"):
+            async with pool.session():
+                pass
+        await trio.sleep(3600)
+        with pytest.raises(tc.ConfigurationError):
+            await pool.wait_ready()
+        stats = pool.statistics()
+        assert len(transport.specs) == stats.failed_starts == 2 and stats.starting == 0
+
+
+async def test_closing_the_pool_wakes_callers_waiting_from_outside_its_block(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    from trio_claude.testing.fake_cli import Sleep
+
+    transport = FakeCLITransport(FakeScript(on_initialize=[Sleep(1000)]))
+    options = tc.ClaudeAgentOptions(transport=transport, initialize_timeout=2000)
+    errors: list[BaseException] = []
+
+    async def take(pool: tc.SessionPool) -> None:
+        try:
+            async with pool.session():
+                pass
+        except tc.SessionClosedError as exc:
+            errors.append(exc)
+
+    async def warm(pool: tc.SessionPool) -> None:
+        try:
+            await pool.wait_ready()
+        except tc.SessionClosedError as exc:
+            errors.append(exc)
+
+    with trio.fail_after(10):
+        # The callers' tasks outlive the pool's block.
+        async with trio.open_nursery() as nursery, tc.open_session_pool(options, size=1) as pool:
+            nursery.start_soon(take, pool)
+            nursery.start_soon(warm, pool)
+            await trio.sleep(1)
+    assert len(errors) == 2
+
+
+async def test_a_pool_of_failing_processes_reports_and_leaves_none_behind(tmp_path: Path) -> None:
+    from trio_claude.testing.fake_cli import Exit
+
+    pids: list[int] = []
+
+    class Recording(FakeCLIProcessTransport):
+        async def start(self, spec: Any, nursery: trio.Nursery) -> Any:
+            child = await super().start(spec, nursery)
+            assert child.pid is not None
+            pids.append(child.pid)
+            return child
+
+    script = FakeScript(on_initialize=[Exit(1, stderr="Error: not logged in")])
+    transport = Recording(script, tmp_path)
+    with trio.fail_after(60):  # a hang guard: interpreters start, on a loaded machine
+        async with tc.open_session_pool(tc.ClaudeAgentOptions(transport=transport), size=2) as pool:
+            with pytest.raises(tc.ProcessError) as info:
+                async with pool.session():
+                    pass
+            _assert_not_logged_in(info.value)
+            await trio.sleep(0.3)  # let a retry be under way as the pool closes
+    assert pids and not any(alive(pid) for pid in pids)

@@ -22,8 +22,8 @@ from typing import Any
 import attrs
 import trio
 
-from .._opener import async_context_only
 from .._errors import WrongEventLoopError
+from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from ._fake_model import FakeModel, ScriptLike, open_fake_model
 
