@@ -50,6 +50,7 @@ from ._errors import ResultError as ResultError
 from ._errors import SessionClosedError as SessionClosedError
 from ._errors import StallTimeoutError as StallTimeoutError
 from ._errors import TurnInProgressError as TurnInProgressError
+from ._errors import TurnInterruptedError as TurnInterruptedError
 from ._options import AgentDefinition as AgentDefinition
 from ._options import CanUseTool as CanUseTool
 from ._options import ClaudeAgentOptions as ClaudeAgentOptions

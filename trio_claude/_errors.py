@@ -36,6 +36,7 @@ __all__ = [
     "SessionClosedError",
     "StallTimeoutError",
     "TurnInProgressError",
+    "TurnInterruptedError",
     "WrongEventLoopError",
 ]
 
@@ -207,10 +208,27 @@ class ResultError(ProcessError):
             self.reason,
             self.hint,
         )
-        return (_rebuild_result_error, args, {"__cause__": self.__cause__})
+        return (_rebuild_result_error, (*args, type(self)), {"__cause__": self.__cause__})
 
     def __setstate__(self, state: dict[str, Any] | None) -> None:
         self.__cause__ = (state or {}).get("__cause__")
+
+
+class TurnInterruptedError(ResultError):
+    """The turn was interrupted before it answered: its result is the interrupted one.
+
+    Raised where a :class:`ResultError` would be (``run()``, ``collect_response()``,
+    ``ask()``) when the CLI says it aborted the turn (``terminal_reason`` ``aborted_streaming``
+    or ``aborted_tools``): an ``interrupt()`` from another task, a ``Budget`` running out. It is
+    a ``ResultError``, so ``except ResultError`` still catches it; catch it first to tell an
+    interrupt you asked for from a failure.
+    """
+
+
+def result_error(result: ResultMessage, **fields: Any) -> ResultError:
+    """The error for an error result: :class:`TurnInterruptedError` for an aborted turn."""
+    aborted = (result.terminal_reason or "").startswith("aborted")
+    return (TurnInterruptedError if aborted else ResultError)(result, **fields)
 
 
 def _rebuild_result_error(
@@ -220,8 +238,9 @@ def _rebuild_result_error(
     cli_version: str | None,
     reason: ProcessErrorReason | None,
     hint: str | None,
+    cls: type[ResultError] = ResultError,
 ) -> ResultError:
-    return ResultError(
+    return cls(
         result_message,
         exit_code=exit_code,
         stderr=stderr,

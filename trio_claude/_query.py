@@ -112,10 +112,10 @@ from ._errors import (
     ControlRequestError,
     ControlTimeoutError,
     ProcessError,
-    ResultError,
     SessionClosedError,
     StallTimeoutError,
     initialize_failed,
+    result_error,
 )
 from ._exit import OutputEnd, end_error, limit_breach
 from ._loop import require_trio
@@ -1174,7 +1174,7 @@ class _PullQuery:
         await self._close(interrupt=False)
         last = self._last_error_result
         if type(error) is ProcessError and last is not None:
-            replaced = ResultError(
+            replaced = result_error(
                 last,
                 exit_code=error.exit_code,
                 stderr=error.stderr,

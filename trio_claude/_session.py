@@ -54,11 +54,11 @@ from ._errors import (
     MessageParseError,
     NoTurnError,
     ProcessError,
-    ResultError,
     SessionClosedError,
     StallTimeoutError,
     TurnInProgressError,
     initialize_failed,
+    result_error,
 )
 from ._exit import OutputEnd, end_error, limit_breach
 from ._inbox import CHECKPOINT_EVERY, Inbox
@@ -448,7 +448,8 @@ class Session(ControlRequests):
             The turn's messages and result.
 
         Raises:
-            ResultError: The turn ended with an error result.
+            ResultError: The turn ended with an error result (:class:`TurnInterruptedError`,
+                a ``ResultError``, when it was interrupted).
             TurnInProgressError: An earlier turn's messages have not all been received (a
                 ``receive_response()`` loop left with ``break``, or a ``send()`` not followed by
                 a receive): the turn collected would be that one, not this prompt's. Nothing is
@@ -508,7 +509,8 @@ class Session(ControlRequests):
         """Collects the current turn's messages (like iterating ``receive_response()``).
 
         Raises:
-            ResultError: The turn ended with an error result.
+            ResultError: The turn ended with an error result (:class:`TurnInterruptedError`,
+                a ``ResultError``, when it was interrupted).
             NoTurnError: No turn is open (see :meth:`receive_response`).
         """
         was_open = self._lifecycle.live_turn_open
@@ -524,7 +526,7 @@ class Session(ControlRequests):
             error, self._budget_error = self._budget_error, None
             raise error
         if result.is_error:
-            raise ResultError(result)
+            raise result_error(result)
         return TurnResult(messages=tuple(messages), result=result)
 
     @property

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import attrs
 import pytest
 import trio
+import trio.lowlevel
 import trio.testing
 
 import trio_claude as tc
@@ -78,6 +80,28 @@ async def test_interrupt_keeps_receiving_up_to_the_interrupted_result() -> None:
         # and the session goes on
         assert (await session.run("next")).text == "ok"
     assert transport.fake is not None and transport.fake.interrupts == 1
+
+
+async def test_run_interrupted_from_another_task_raises_turn_interrupted_error() -> None:
+    """An interrupt asked for is told apart from a failure (user-pain item 16), and is still a
+    ResultError for code that catches that."""
+    script = FakeScript(turns=[FakeTurn(steps=[Text("partial"), WaitForInterrupt()])])
+    opts, _ = options_for(script)
+    async with tc.open_session(opts) as session, trio.open_nursery() as nursery:
+
+        async def interrupt_when_running() -> None:
+            await trio.testing.wait_all_tasks_blocked()  # run() waits for the turn's end
+            assert session.statistics().turns_open == 1
+            await session.interrupt()
+
+        nursery.start_soon(interrupt_when_running)
+        with pytest.raises(tc.TurnInterruptedError) as caught:
+            await session.run("long essay")
+        assert isinstance(caught.value, tc.ResultError)
+        assert caught.value.terminal_reason == "aborted_streaming"
+        copy = pickle.loads(pickle.dumps(caught.value))
+        assert type(copy) is tc.TurnInterruptedError and copy.result_message is not None
+        assert (await session.run("next")).text == "ok"
 
 
 async def test_cancelled_receive_interrupts_and_leaves_session_usable(
