@@ -219,7 +219,7 @@ class TurnInterruptedError(ResultError):
 
     Raised where a :class:`ResultError` would be (``run()``, ``collect_response()``,
     ``ask()``) when the CLI says it aborted the turn (``terminal_reason`` ``aborted_streaming``
-    or ``aborted_tools``): an ``interrupt()`` from another task, a ``Budget`` running out. It is
+    or ``aborted_tools``), after an ``interrupt()`` from another task, say. It is
     a ``ResultError``, so ``except ResultError`` still catches it; catch it first to tell an
     interrupt you asked for from a failure.
     """
