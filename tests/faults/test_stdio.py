@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -384,3 +385,18 @@ async def test_lone_surrogates_from_the_cli_are_kept_and_echoed(form: str, tmp_p
     assert json.loads(answer) == {"behavior": "allow", "updatedInput": {"content": "cut \ud83d"}}
     key = {"project_key": "p", "session_id": "00000000-0000-4000-8000-0000000000e1"}
     assert await store.load(key) == [{"text": "cut \ud83d"}]  # type: ignore[arg-type]
+
+
+async def test_a_command_line_and_environment_over_the_os_total_name_their_biggest_parts() -> None:
+    """Each value fits, together they are over ARG_MAX: the OS's E2BIG came out as
+    CLIConnectionError("[Errno 7] Argument list too long"), naming no option."""
+    arg_max = os.sysconf("SC_ARG_MAX")
+    big = {f"BIG_{i}": "v" * 100_000 for i in range(arg_max // 100_000 + 2)}
+    options = tc.ClaudeAgentOptions(
+        transport=ScriptTransport(CLIS / "refuses_initialize.py"), env=big
+    )
+    with pytest.raises(tc.ConfigurationError, match="more than the OS accepts") as caught:
+        async with tc.open_session(options):
+            pass
+    assert "the variable BIG_" in str(caught.value)
+    assert "vvvv" not in str(caught.value)  # names, never values (they may be secrets)

@@ -623,6 +623,31 @@ def _check_lengths(argv: Sequence[str]) -> None:
         )
 
 
+def command_too_long(argv: Sequence[str], env: Mapping[str, str]) -> ConfigurationError:
+    """What the OS's ``E2BIG`` at spawn means: every argument fits, but the command line and the
+    environment together are over the kernel's total (``ARG_MAX``). Names the biggest parts (the
+    flags, and the variables by name: their values may be secrets)."""
+
+    def size(text: str) -> int:
+        return len(text.encode("utf-8", "surrogateescape")) + 1
+
+    parts: list[tuple[int, str]] = []
+    for index, arg in enumerate(argv):
+        if index == 0 or arg.startswith("--"):
+            continue
+        before = argv[index - 1]
+        parts.append((size(arg), before if before.startswith("--") else "an argument"))
+    parts += [(size(f"{k}={v}"), f"the variable {k}") for k, v in env.items()]
+    total = sum(map(size, argv)) + sum(size(f"{k}={v}") for k, v in env.items())
+    biggest = ", ".join(f"{what} ({n // 1024} KiB)" for n, what in sorted(parts, reverse=True)[:3])
+    return ConfigurationError(
+        f"the CLI's command line and environment ({total // 1024} KiB) are more than the OS "
+        f"accepts for a new process; the biggest: {biggest}. Pass a long system prompt as "
+        "system_prompt={'type': 'file', 'path': ...}, agents and settings as files, and keep "
+        "big values out of env"
+    )
+
+
 def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> dict[str, str]:
     """The CLI's environment.
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import ctypes
+import errno
 import fcntl
 import logging
 import math
@@ -45,6 +46,7 @@ from .._errors import CLIConnectionError, CLINotFoundError
 from .._limits import kill_members, read_all_stats, rlimits_for, scan_tree
 from . import _guardian, _sweep
 from ._base import ChildProcess, LaunchSpec, Transport
+from ._command import command_too_long
 
 __all__ = ["PipeReader", "SubprocessTransport", "shutdown_process", "write_nowait"]
 
@@ -632,6 +634,8 @@ class SubprocessTransport(Transport):
             # preexec_fn failed in the child (an rlimit the kernel refused, say).
             raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
         except OSError as exc:
+            if exc.errno == errno.E2BIG:
+                raise command_too_long(spec.argv, spec.env) from exc
             raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
         uids = _sweep_uids(popen.pid, spec.user)
         proc = _Process(popen, stdin, stdout, stderr, tag=tag, uids=uids)
