@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 import attrs
+import trio
 
 from ._errors import CLIConnectionError, ConfigurationError
 from ._options import ClaudeAgentOptions
@@ -27,8 +28,11 @@ class ClaudeSDKClient:
     """The official SDK's bidirectional client, backed by a trio-claude :class:`Session`.
 
     Use it as ``async with ClaudeSDKClient(options) as client:``. ``connect()`` and
-    ``disconnect()`` also work, but must be called from the same task (the session's nursery
-    lives between them).
+    ``disconnect()`` also work, from one task: the session's nursery lives between them, in
+    that task, so the task must call ``disconnect()`` before it ends (trio forbids a nursery
+    outliving its task; the official SDK's "connect at start-up, disconnect at shut-down"
+    from two tasks becomes one task that holds the client, see ``docs/migration.md``). Any
+    task may use the client in between.
 
     With ``max_budget_usd`` set, a tool the CLI would start after the spend has reached the
     budget is denied (the budget gate, see ``trio_claude/_query.py``).
@@ -57,6 +61,7 @@ class ClaudeSDKClient:
         self.options = options
         self._stack: AsyncExitStack | None = None
         self._session: Session | None = None
+        self._owner: trio.lowlevel.Task | None = None  # the task that connect()ed
 
     @property
     def session(self) -> Session:
@@ -83,6 +88,7 @@ class ClaudeSDKClient:
         if gate is not None:
             gate.bind(self._session.get_usage)
         self._stack = stack
+        self._owner = trio.lowlevel.current_task()
         if prompt is not None:
             await self.query(prompt)
 
@@ -144,7 +150,19 @@ class ClaudeSDKClient:
         return self._session.server_info if self._session is not None else None
 
     async def disconnect(self) -> None:
-        """Closes the session and stops the CLI."""
+        """Closes the session and stops the CLI.
+
+        Raises:
+            RuntimeError: Called from a task other than the one that called ``connect()``,
+                which holds the session's nursery (nothing is closed then).
+        """
+        if self._stack is not None and trio.lowlevel.current_task() is not self._owner:
+            raise RuntimeError(
+                "disconnect() must be called from the task that called connect(): that task "
+                "holds the session's nursery. To share a client between tasks, hold it in one "
+                "task for its whole life (async with ClaudeSDKClient(...) as client:, started "
+                "with nursery.start) and hand it to the others (docs/migration.md)"
+            )
         stack, self._stack, self._session = self._stack, None, None
         if stack is not None:
             await stack.aclose()

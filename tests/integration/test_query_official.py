@@ -627,3 +627,53 @@ async def test_the_client_takes_a_transport_and_gates_the_budget_too(
     assert transport.fake is not None
     (answer,) = transport.fake.responses.values()
     assert answer["response"]["hookSpecificOutput"]["permissionDecision"] == "deny"
+
+
+async def test_the_client_is_disconnected_by_the_task_that_connected_it() -> None:
+    """connect() holds the session's nursery in its task: disconnect() from another task
+    would corrupt trio's nursery stack; it says what to do instead, and closes nothing."""
+    script = FakeScript(turns=[result_turn("hi"), result_turn("again")])
+    client = tc.ClaudeSDKClient(tc.ClaudeAgentOptions(transport=FakeCLITransport(script)))
+    await client.connect()
+    errors: list[BaseException] = []
+
+    async def elsewhere() -> None:
+        await client.query("hi")  # using it from another task is fine
+        async for _ in client.receive_response():
+            pass
+        try:
+            await client.disconnect()
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(elsewhere)
+    assert errors and "the task that called connect()" in str(errors[0])
+    assert not client.session.closed
+    await client.query("again")
+    await client.disconnect()
+
+
+async def test_migrations_recipe_for_a_client_shared_between_start_up_and_shut_down() -> None:
+    script = FakeScript(turns=[result_turn("hi")])
+    options = tc.ClaudeAgentOptions(transport=FakeCLITransport(script))
+
+    async def hold(task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        async with tc.ClaudeSDKClient(options) as client:
+            stop = trio.Event()
+            task_status.started((client, stop))
+            await stop.wait()
+
+    async with trio.open_nursery() as nursery:
+        client, stop = await nursery.start(hold)  # a start-up hook
+
+        async def handler() -> None:  # a request, in a task of its own
+            await client.query("hi")
+            async for _ in client.receive_response():
+                pass
+
+        nursery.start_soon(handler)
+        await trio.testing.wait_all_tasks_blocked()
+        session = client.session
+        stop.set()  # the shut-down hook
+    assert session.closed
