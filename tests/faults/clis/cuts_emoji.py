@@ -6,17 +6,19 @@ answer it got. Used by the fault suite through ``ScriptTransport``."""
 import json
 import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 CUT = "cut \ud83d"  # json.dumps writes it as the escape the CLI would: "cut \\ud83d"
 SESSION = "00000000-0000-4000-8000-0000000000e1"
 
 
-def write(frame: dict) -> None:
+def write(frame: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(frame) + "\n")
     sys.stdout.flush()
 
 
-def frames():
+def frames() -> Iterator[Any]:
     for line in sys.stdin:
         yield json.loads(line)
 
