@@ -114,9 +114,10 @@ async def answer_request(
     error: Exception | None = None
     try:
         if handler is None:
-            if subtype == OVERSIZE_REQUEST:  # a request line over max_line_bytes
+            note = request.request.get("error")
+            if subtype == OVERSIZE_REQUEST and isinstance(note, str):  # a line too long to read
                 outcome = "unreadable"
-                return proto.send_control_error(request.request_id, request.request["error"])
+                return proto.send_control_error(request.request_id, note)
             outcome = "unsupported"
             return proto.send_control_error(
                 request.request_id, f"Unsupported control request subtype: {subtype}"

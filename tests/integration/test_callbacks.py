@@ -633,3 +633,15 @@ async def test_a_callback_still_running_when_the_cli_dies_is_cancelled(
             await session.run("go")
         await trio.sleep(10)
         assert ended == ["cancelled"]  # before the block closed
+
+
+async def test_a_cli_request_named_like_the_sdks_stand_in_is_only_unsupported() -> None:
+    """The stand-in for an unreadable request has a subtype a CLI could send too: without the
+    stand-in's note it is an unknown request (it crashed the session with a KeyError)."""
+    script = one_turn(Request("trio_claude.oversize_request", {}))
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        assert (await session.run("go")).result is not None
+    assert transport.fake is not None
+    (answer,) = transport.fake.responses.values()
+    assert answer["subtype"] == "error" and "Unsupported" in answer["error"]

@@ -332,9 +332,61 @@ def test_an_oversize_result_ends_its_turn_as_an_error_result() -> None:
     assert proto.lifecycle.open_turns == ("u-2",)  # the oldest turn ended
 
 
+def test_an_oversize_result_in_the_real_clis_key_order_ends_the_turns_it_names() -> None:
+    """The real CLI writes a result's ``type`` after its text, and its prompt uuids after
+    that: both are read from the line's tail. Every turn it names ends (folded prompts)."""
+    proto = ClaudeProtocol(max_line_bytes=256)
+    proto.lifecycle.initialized()
+    for uuid in ("u-1", "u-2", "u-3"):
+        proto.lifecycle.prompt_sent(uuid)
+    line = (
+        b'{"duration_ms":3,"result":"' + b"x" * 5000 + b'","type":"result","subtype":"success",'
+        b'"is_error":false,"user_message_uuid":"u-1","user_message_uuids":["u-1","u-2"]}\n'
+    )
+    proto.receive_data(line)
+    result = all_events(proto)[1]
+    assert isinstance(result, ResultMessage) and result.is_error
+    assert proto.lifecycle.open_turns == ("u-3",)
+
+
+def test_an_oversize_result_for_no_prompt_of_ours_ends_no_turn() -> None:
+    """Once the CLI names prompt uuids, a result that names none is a background one."""
+    proto = ClaudeProtocol(max_line_bytes=256)
+    proto.lifecycle.initialized()
+    proto.lifecycle.prompt_sent("u-1")
+    small = {"type": "result", "subtype": "success", "is_error": False}
+    proto.receive_data(orjson.dumps({**small, "user_message_uuids": ["u-0"]}) + b"\n")
+    proto.receive_data(oversize(small))
+    all_events(proto)
+    assert proto.lifecycle.open_turns == ("u-1",)
+
+
+def test_an_oversize_hook_request_is_left_to_the_clis_timeout() -> None:
+    """An error answer to a hook means "no opinion" (the tool would run): unanswered, the
+    CLI's hook timeout fails it closed."""
+    proto = ClaudeProtocol(max_line_bytes=256)
+    request = {"subtype": "hook_callback", "callback_id": "hook_0", "input": {}}
+    proto.receive_data(
+        oversize({"type": "control_request", "request_id": "r-1", "request": request})
+    )
+    assert [type(e) for e in all_events(proto)] == [OversizeLine]
+
+
 def test_other_oversize_lines_stand_for_nothing() -> None:
     proto = ClaudeProtocol(max_line_bytes=256)
     proto.receive_data(oversize({"type": "assistant", "message": {}}))
     proto.receive_data(oversize({"type": "control_request", "request": {}}))  # no id
     events = all_events(proto)
     assert [type(e) for e in events] == [OversizeLine, OversizeLine]
+
+
+def test_an_oversize_line_keeps_its_tail_whatever_the_chunks() -> None:
+    line = b'{"a":"' + b"x" * 10_000 + b'","end":"here"}'
+    for size in (1, 7, 4096, 20_000):
+        proto = ClaudeProtocol(max_line_bytes=256)
+        data = line + b"\n"
+        for i in range(0, len(data), size):
+            proto.receive_data(data[i : i + size])
+        (dropped,) = all_events(proto)
+        assert isinstance(dropped, OversizeLine) and dropped.size == len(line)
+        assert dropped.tail.endswith(b'"end":"here"}') and len(dropped.tail) == 4096

@@ -68,6 +68,10 @@ The kind is the line's: the parsed frame must say the same ``type`` before the d
 # within the first ~100 bytes): the frames something waits for.
 _WAITED_FOR = re.compile(rb'\{\s*"type"\s*:\s*"(control_request|control_response|result)"')
 _REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([^"\\]{1,200})"')
+_SUBTYPE = re.compile(rb'"subtype"\s*:\s*"([^"\\]{1,100})"')
+_RESULT_TYPE = re.compile(rb'"type"\s*:\s*"result"')
+_PROMPT_UUIDS = re.compile(rb'"user_message_uuids"\s*:\s*\[([^\]]*)\]')
+_QUOTED = re.compile(rb'"([^"\\]+)"')
 
 _loads = orjson.loads
 # Typed loosely: it is mapped over lines that may hold an OversizeLine (then it raises).
@@ -261,13 +265,17 @@ class ClaudeProtocol:
 
     def _stand_in_for(self, line: OversizeLine) -> None:
         """A dropped line that something waits for is answered, not only logged: the CLI's
-        request gets an error answer, our request fails, a result ends its turn as an error
-        result. Else the CLI, our caller or the turn would wait for good."""
-        head = line.head
+        request gets an error answer (a ``can_use_tool`` is then denied), our request fails, a
+        result ends the turns it names as an error result. Else the CLI, our caller or the turn
+        would wait for good. A ``hook_callback`` stays unanswered: the CLI's hook timeout then
+        fails it closed (an error answer would mean "no opinion", and the tool would run)."""
+        head, tail = line.head, line.tail
         match = _WAITED_FOR.match(head)
-        if match is None:
+        kind = match.group(1).decode() if match is not None else None
+        if kind is None and _RESULT_TYPE.search(tail) and _PROMPT_UUIDS.search(tail):
+            kind = "result"  # the real CLI writes a result's type after its text
+        if kind is None:
             return
-        kind = match.group(1).decode()
         note = (
             f"the CLI's {kind} line was {line.size} bytes, over max_line_bytes="
             f"{self._framer.max_line_bytes} (raise max_line_bytes to read it)"
@@ -280,9 +288,11 @@ class ClaudeProtocol:
                 "errors": [note],
                 "session_id": self.session_id or "",
             }
-            open_turns = self.lifecycle.open_turns
-            if open_turns:
-                frame["user_message_uuids"] = [open_turns[0]]
+            named = _PROMPT_UUIDS.search(tail) or _PROMPT_UUIDS.search(head)
+            if named is not None:  # else the turns it ends are the lifecycle's guess (rule 2)
+                frame["user_message_uuids"] = [
+                    u.decode("utf-8", "replace") for u in _QUOTED.findall(named.group(1))
+                ]
             self._process_frame(frame, b"", "result")
             return
         found = _REQUEST_ID.search(head)
@@ -292,9 +302,12 @@ class ClaudeProtocol:
         if kind == "control_response":
             response = {"subtype": "error", "request_id": request_id, "error": note}
             self._ready.append(self._on_control_response({"response": response}, b""))
-        else:
-            request = {"subtype": OVERSIZE_REQUEST, "error": note}
-            self._ready.append(ControlRequest(request_id, OVERSIZE_REQUEST, request))
+            return
+        subtype = _SUBTYPE.search(head, found.end())
+        if subtype is not None and subtype.group(1) == b"hook_callback":
+            return
+        request = {"subtype": OVERSIZE_REQUEST, "error": note}
+        self._ready.append(ControlRequest(request_id, OVERSIZE_REQUEST, request))
 
     def decode_deferred(self, line: bytes) -> Message | None:
         """Decodes a line :meth:`events` handed out undecoded (see ``defer_messages``).

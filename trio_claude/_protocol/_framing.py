@@ -23,10 +23,16 @@ class OversizeLine:
     Attributes:
         size: The length of the dropped line in bytes (without the newline).
         head: The first bytes of the line, for diagnostics.
+        tail: Its last bytes (up to 4 KiB): where a result frame names its prompts.
     """
 
     size: int
     head: bytes
+    tail: bytes = b""
+
+
+#: How much of a dropped line's end is kept (:attr:`OversizeLine.tail`).
+TAIL_BYTES = 4096
 
 
 class LineFramer:
@@ -48,6 +54,7 @@ class LineFramer:
         # When a partial line has already overflowed we stop keeping its bytes.
         self._discarding = False
         self._head = b""
+        self._tail = b""
 
     @property
     def buffered_bytes(self) -> int:
@@ -83,7 +90,7 @@ class LineFramer:
                 # Size first: an oversize line is reported even when it is blank, whichever
                 # chunk boundaries it arrived with (found by tests/fuzz).
                 if len(line) > limit:
-                    out.append(OversizeLine(len(line), line[:200]))
+                    out.append(OversizeLine(len(line), line[:200], line[-TAIL_BYTES:]))
                 elif line and not line.isspace():
                     out.append(line)
         elif out:
@@ -105,6 +112,10 @@ class LineFramer:
             return
         self._pending += len(data)
         if self._discarding:
+            if len(data) >= TAIL_BYTES:
+                self._tail = data[-TAIL_BYTES:]
+            else:
+                self._tail = (self._tail + data)[-TAIL_BYTES:]
             return
         if self._pending > self.max_line_bytes:
             head = b""
@@ -113,6 +124,8 @@ class LineFramer:
                 if len(head) >= 200:
                     break
             self._head = (head + data[:200])[:200]
+            ends = [piece[-TAIL_BYTES:] for piece in self._pieces[-2:]]
+            self._tail = b"".join([*ends, data[-TAIL_BYTES:]])[-TAIL_BYTES:]
             self._pieces = []
             self._discarding = True
             return
@@ -120,7 +133,7 @@ class LineFramer:
 
     def _finish_partial(self, out: list[bytes | OversizeLine]) -> None:
         if self._discarding:
-            out.append(OversizeLine(self._pending, self._head))
+            out.append(OversizeLine(self._pending, self._head, self._tail))
         else:
             pieces = self._pieces
             line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
@@ -130,4 +143,4 @@ class LineFramer:
                 out.append(line)
         self._pending = 0
         self._discarding = False
-        self._head = b""
+        self._head = self._tail = b""
