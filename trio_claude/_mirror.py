@@ -26,8 +26,9 @@ import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import trio
 
 from ._errors import ConfigurationError
@@ -44,7 +45,11 @@ from ._session_store import (
 )
 from ._sessions import SessionNotFoundError
 
-__all__ = ["TranscriptMirror", "copy_user_config", "prepare_store_resume"]
+if TYPE_CHECKING:
+    from ._options import ClaudeAgentOptions
+    from ._transport._base import LaunchSpec
+
+__all__ = ["TranscriptMirror", "copy_user_config", "prepare_store_resume", "resume_from_store"]
 
 logger = logging.getLogger("trio_claude")
 
@@ -309,6 +314,40 @@ class TranscriptMirror:
                 "session_id": key["session_id"],
             }
         )
+
+
+async def resume_from_store(
+    options: ClaudeAgentOptions, spec: LaunchSpec
+) -> tuple[LaunchSpec, Path]:
+    """The launch of a CLI resuming ``options.resume`` (or the latest session, with
+    ``continue_conversation``) from ``options.session_store``: its transcript materialised into
+    a temporary config dir (the caller removes it) within ``load_timeout_ms``.
+
+    Raises:
+        SessionStoreError: The store took longer than ``load_timeout_ms``.
+        SessionNotFoundError: The store has no such session.
+    """
+    from ._transport._command import build_argv
+    from .stores._errors import SessionStoreError
+
+    assert options.session_store is not None
+    with trio.move_on_after(options.load_timeout_ms / 1000) as deadline:
+        session_id, temp_dir = await prepare_store_resume(
+            options.session_store,
+            resume=options.resume,
+            continue_conversation=options.continue_conversation,
+            cwd=spec.cwd,
+            env=dict(spec.env),
+        )
+    if deadline.cancelled_caught:
+        which = f"session {options.resume}" if options.resume else "the latest session"
+        raise SessionStoreError(
+            f"loading {which} from the session store took longer than load_timeout_ms "
+            f"({options.load_timeout_ms} ms)"
+        )
+    resumed = attrs.evolve(options, resume=session_id, continue_conversation=False)
+    env = {**spec.env, "CLAUDE_CONFIG_DIR": str(temp_dir)}
+    return attrs.evolve(spec, argv=build_argv(resumed, spec.argv[0]), env=env), temp_dir
 
 
 async def prepare_store_resume(

@@ -148,7 +148,6 @@ from ._session import (
 from ._telemetry import SessionTrace, open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import (
-    build_argv,
     build_initialize,
     check_initialize_reply,
     needs_open_stdin,
@@ -179,6 +178,10 @@ logger = logging.getLogger("trio_claude")
 
 #: Bytes asked of the pipe per read.
 _READ_SIZE = 64 * 1024
+# While messages wait to be taken, stdout is still read (for the CLI's requests behind them)
+# when this long has passed since the last look, up to this many queued messages (memory).
+_READ_AHEAD_AFTER = 0.02
+_READ_AHEAD_MAX = 10_000
 _FLOOD_READ_SIZE = 256 * 1024
 #: The run-end ceiling's variable (the CLI's own wait for background work once stdin closes).
 _CEILING_ENV = "CLAUDE_CODE_PRINT_BG_WAIT_CEILING_MS"
@@ -528,6 +531,7 @@ class _PullQuery:
         self._exited_at: float | None = None
         self._last_activity = 0.0
         self._last_event: Any = None
+        self._read_ahead_at = 0.0
         self._call_started = 0.0
         self._input: AsyncIterator[Any] | None = None
         self._input_done = True
@@ -575,9 +579,14 @@ class _PullQuery:
         if not self._started:
             await self._start()
         lifecycle = self._lifecycle
+        queue = self._queue
         while True:
-            if self._queue:
-                return await self._deliver(self._queue.popleft())
+            if queue:
+                if len(queue) < _READ_AHEAD_MAX:
+                    now = trio.current_time()
+                    if now - self._read_ahead_at >= _READ_AHEAD_AFTER:
+                        await self._read_ahead(now)
+                return await self._deliver(queue.popleft())
             if self._stdout_ended:
                 error = await self._finish()
                 if error is not None:
@@ -680,21 +689,11 @@ class _PullQuery:
     async def _prepare_store_resume(
         self, options: ClaudeAgentOptions, spec: LaunchSpec
     ) -> LaunchSpec:
-        from ._mirror import prepare_store_resume
+        from ._mirror import resume_from_store
 
-        assert options.session_store is not None
-        with trio.fail_after(options.load_timeout_ms / 1000):
-            session_id, temp_dir = await prepare_store_resume(
-                options.session_store,
-                resume=options.resume,
-                continue_conversation=options.continue_conversation,
-                cwd=spec.cwd,
-                env=dict(spec.env),
-            )
+        spec, temp_dir = await resume_from_store(options, spec)
         self._temp_config_dir = str(temp_dir)
-        resumed = attrs.evolve(options, resume=session_id, continue_conversation=False)
-        env = {**spec.env, "CLAUDE_CONFIG_DIR": str(temp_dir)}
-        return attrs.evolve(spec, argv=build_argv(resumed, spec.argv[0]), env=env)
+        return spec
 
     async def _spawn(self, transport: Transport, spec: LaunchSpec) -> None:
         runs_a_task = False
@@ -851,6 +850,17 @@ class _PullQuery:
         except BaseExceptionGroup as group:
             raise_collapsed(group)
         return in_time
+
+    async def _read_ahead(self, now: float) -> None:
+        """Reads what the CLI wrote behind the messages not taken yet, and answers the requests
+        found there now: with a slow loop body they waited behind its backlog (a hook answered
+        seconds late, counting against the CLI's hook timeout). At most every
+        ``_READ_AHEAD_AFTER`` seconds, and not past ``_READ_AHEAD_MAX`` queued messages."""
+        self._read_ahead_at = now
+        proc = self._proc
+        assert proc is not None
+        if self._read_now(proc.stdout) and self._unserved:
+            await self._pump(lambda: True)  # returns once the callbacks have answered
 
     def _read_now(self, stdout: trio.abc.ReceiveStream) -> bool:
         """Feeds what stdout holds right now, without waiting; whether there was anything."""

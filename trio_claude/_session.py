@@ -1076,13 +1076,16 @@ class Session(ControlRequests):
                 except Exception as exc:
                     self._reading_failed(exc)
                     return
-            if not proto.at_eof:
-                proto.receive_data(b"")  # what was read of a last, unterminated line
-                events = proto.events()
-                if events:
-                    self._handle_events(events, 0)
-            self._stdout_done.set()
-            await self._end_output(proc)
+            try:
+                if not proto.at_eof:
+                    proto.receive_data(b"")  # what was read of a last, unterminated line
+                    events = proto.events()
+                    if events:
+                        self._handle_events(events, 0)
+                self._stdout_done.set()
+                await self._end_output(proc)
+            except Exception as exc:
+                self._reading_failed(exc)
         finally:
             self._stdout_done.set()
             self._reader_done.set()
@@ -1574,19 +1577,9 @@ async def _connect(nursery: trio.Nursery, prepared: _Prepared) -> Session:
     transport: Transport = options.transport or SubprocessTransport()
     temp_dir = None
     if options.session_store is not None and (options.resume or options.continue_conversation):
-        from ._mirror import prepare_store_resume
+        from ._mirror import resume_from_store
 
-        with trio.fail_after(options.load_timeout_ms / 1000):
-            session_id, temp_dir = await prepare_store_resume(
-                options.session_store,
-                resume=options.resume,
-                continue_conversation=options.continue_conversation,
-                cwd=spec.cwd,
-                env=dict(spec.env),
-            )
-        resumed = attrs.evolve(options, resume=session_id, continue_conversation=False)
-        env = {**spec.env, "CLAUDE_CONFIG_DIR": str(temp_dir)}
-        spec = attrs.evolve(spec, argv=build_argv(resumed, spec.argv[0]), env=env)
+        spec, temp_dir = await resume_from_store(options, spec)
     session = Session(options, spec, transport)
     session._temp_config_dir = str(temp_dir) if temp_dir is not None else None
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import trio
 import trio.testing
@@ -17,6 +18,7 @@ import trio_claude._session as session_module
 from trio_claude import blocking
 from trio_claude._protocol._events import TranscriptMirror
 from trio_claude._query import _PullQuery
+from trio_claude._transport._base import ChildProcess, LaunchSpec, Transport
 from trio_claude.testing.fake_cli import (
     Emit,
     FakeCLIProcessTransport,
@@ -27,6 +29,8 @@ from trio_claude.testing.fake_cli import (
     Result,
     Text,
 )
+
+from ._support import ManualChild
 
 KEY = "sk-ant-api03-" + "k" * 40
 MIRROR: dict[str, Any] = {"type": "transcript_mirror", "filePath": "/x.jsonl", "entries": []}
@@ -64,6 +68,42 @@ async def test_a_session_raises_one_typed_error_and_closes() -> None:
             with pytest.raises(tc.SessionClosedError):
                 await session.send("again")
     assert session.closed
+
+
+class HeldOpenChild(ManualChild):
+    def exit_holding_stdout(self, code: int) -> None:
+        """Exits while a process it started keeps its stdout open."""
+        self._code = code
+        self._exited.set()
+
+
+class EndsOnAnUnterminatedLine(Transport):
+    """Writes a last line with no newline, then exits with its stdout held open: the reader
+    stops and handles that line after its loop."""
+
+    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
+        child = HeldOpenChild()
+
+        async def play() -> None:
+            await child.handshake()
+            await child.read_frame()  # the prompt
+            await child.write(orjson.dumps(MIRROR))
+            await trio.sleep(0.2)
+            child.exit_holding_stdout(1)
+
+        nursery.start_soon(play)
+        return child
+
+
+@pytest.mark.usefixtures("failing_session")
+async def test_a_failure_on_the_last_unterminated_line_is_the_same_typed_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    options = tc.ClaudeAgentOptions(transport=EndsOnAnUnterminatedLine())
+    async with tc.open_session(options) as session:
+        with pytest.raises(tc.SessionClosedError) as caught:
+            await session.run("go")
+    check(caught.value)
 
 
 @pytest.mark.usefixtures("failing_session")

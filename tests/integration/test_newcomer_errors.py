@@ -638,3 +638,14 @@ async def test_a_test_env_used_from_another_trio_run_says_so(tmp_path: Path) -> 
         # From a thread with no trio.run at all (open_claude_test_env_blocking's users) it works.
         options = await trio.to_thread.run_sync(lambda: env.options([Turn("hi")]))
         assert options.env is not None
+
+
+def test_the_blocking_test_env_serves_any_trio_run(tmp_path: Path) -> None:
+    """Its fake model runs on a thread of its own: a trio.run may use it (no false alarm)."""
+    from trio_claude.testing import Turn, open_claude_test_env_blocking
+
+    async def main() -> tc.ClaudeAgentOptions:
+        return env.options([Turn("hi")])
+
+    with open_claude_test_env_blocking(tmp_path) as env:
+        assert trio.run(main).env is not None

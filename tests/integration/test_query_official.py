@@ -8,6 +8,7 @@ cannot host the in-process fake itself (that is refused, see the last tests).
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import pickle
@@ -17,11 +18,13 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import trio
 import trio.testing
 
 import trio_claude as tc
+from tests.faults._support import ManualChild
 from trio_claude._query import _BudgetGate
 from trio_claude._transport._base import ChildProcess, LaunchSpec, Transport
 from trio_claude.testing.fake_cli import (
@@ -677,3 +680,59 @@ async def test_migrations_recipe_for_a_client_shared_between_start_up_and_shut_d
         session = client.session
         stop.set()  # the shut-down hook
     assert session.closed
+
+
+class PipedChild(ManualChild):
+    """A hand-driven CLI whose stdout is a real pipe (1 MiB), as the CLI's is: what it writes
+    waits there, read or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        read_end, write_end = os.pipe()
+        fcntl.fcntl(write_end, 1031, 1 << 20)  # F_SETPIPE_SZ
+        self.stdout = trio.lowlevel.FdStream(read_end)
+        self.cli_stdout = trio.lowlevel.FdStream(write_end)  # type: ignore[assignment]
+
+
+async def test_a_request_behind_unread_messages_is_answered_without_waiting_for_them(
+    nursery: trio.Nursery, autojump_clock: trio.testing.MockClock
+) -> None:
+    """User-pain item 1 in the iterator form: with a slow loop body, a hook request written
+    behind 40 unread messages was answered only after the loop had worked through them all
+    (40 s here), counting against the CLI's hook timeout."""
+    child = PipedChild()
+    consumed: list[int] = []
+    hook_ran_after: list[int] = []
+
+    async def hook(hook_input: Any, tool_use_id: str | None, context: Any) -> dict[str, Any]:
+        hook_ran_after.append(len(consumed))
+        return {}
+
+    class Piped(Transport):
+        async def start(self, spec: LaunchSpec, nursery_: trio.Nursery) -> ChildProcess:
+            nursery.start_soon(play)
+            await trio.lowlevel.checkpoint()
+            return child
+
+    async def play() -> None:
+        await child.handshake()
+        await child.read_frame()  # the prompt
+        text = {"type": "text", "text": "x" * 2000}
+        message = {"role": "assistant", "model": "m", "content": [text]}
+        line = orjson.dumps({"type": "assistant", "message": message}) + b"\n"
+        await child.write(line * 40)  # 80 KiB at once: more than one read takes
+        await trio.sleep(0.5)  # the loop body is busy with the first message meanwhile
+        request = {"subtype": "hook_callback", "callback_id": "hook_0", "input": {}}
+        await child.write_frame({"type": "control_request", "request_id": "h1", "request": request})
+        await child.read_frame()  # the hook's answer
+        await child.write_frame({"type": "result", "subtype": "success", "is_error": False})
+        await child.exit_at_eof()
+
+    options = tc.ClaudeAgentOptions(
+        transport=Piped(), hooks={"PreToolUse": [tc.HookMatcher(hooks=[hook])]}
+    )
+    async for _ in tc.query(prompt="go", options=options):
+        consumed.append(1)
+        await trio.sleep(1)  # a slow loop body
+    assert len(consumed) == 41
+    assert hook_ran_after and hook_ran_after[0] <= 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -505,3 +506,27 @@ async def test_an_interrupt_sent_right_after_the_prompt_is_never_lost(yields: in
         assert result.subtype == "error_during_execution"
         assert (await session.run("again")).text == "next"
     assert transport.fake is not None and transport.fake.interrupts == 1
+
+
+async def test_a_store_slower_than_load_timeout_ms_is_a_typed_error(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """It was trio's own TooSlowError, which also took a whole session pool down."""
+    from trio_claude.stores import SessionStoreError
+
+    class SlowStore(tc.InMemorySessionStore):
+        async def load(self, key: Any) -> Any:
+            await trio.sleep(1000)
+
+    options = tc.ClaudeAgentOptions(
+        transport=FakeCLITransport(FakeScript()),
+        session_store=SlowStore(),
+        resume="11111111-1111-4111-8111-111111111111",
+        load_timeout_ms=100,
+    )
+    with pytest.raises(SessionStoreError, match=r"load_timeout_ms \(100 ms\)"):
+        async with tc.open_session(options):
+            pass
+    with pytest.raises(SessionStoreError):
+        async with tc.open_session_pool(options, size=1) as pool, pool.session():
+            pass

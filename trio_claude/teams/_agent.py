@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
-from .._errors import CLIConnectionError, ResultError, SessionClosedError
+from .._errors import CLIConnectionError, SessionClosedError, result_error
 from .._options import ClaudeAgentOptions
 from .._protocol._lifecycle import LifecycleState, UsageMeter
 from .._resumable import ResumableSession
@@ -230,7 +230,8 @@ class Agent:
             The turn's messages and result.
 
         Raises:
-            ResultError: The turn ended with an error result.
+            ResultError: The turn ended with an error result (``TurnInterruptedError`` when
+                it was interrupted).
             BudgetExceededError: The team's (or the agent's) budget ran out.
             ProcessError: The agent's CLI died during the turn.
             SessionClosedError: The agent has no live session (not started, or closed).
@@ -339,7 +340,7 @@ class Agent:
                 f"the turn of agent {self.name!r} ended before its result arrived"
             )
         if result.is_error:
-            raise ResultError(result)
+            raise result_error(result)
         return TurnResult(messages=tuple(messages), result=result)
 
     def _observe(self, message: Message) -> None:

@@ -35,6 +35,7 @@ def open_claude_test_env_blocking(directory: str | os.PathLike[str]) -> Iterator
 
     portal: _Portal[ClaudeTestEnv] = _Portal(lambda: open_claude_test_env(directory))
     env = portal.start()
+    env._token = None  # served from its own thread: usable from any trio.run, or none
     try:
         yield env
     except BaseException:
