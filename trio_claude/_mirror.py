@@ -395,6 +395,7 @@ async def prepare_store_resume(
             raise SessionNotFoundError(f"session {session_id} is not in the session store")
         await trio.to_thread.run_sync(copy_user_config, env, tmp)
     except BaseException:
-        await trio.to_thread.run_sync(shutil.rmtree, tmp, True)
+        with trio.CancelScope(shield=True):  # a cancelled load (load_timeout_ms) cleans up too
+            await trio.to_thread.run_sync(shutil.rmtree, tmp, True)
         raise
     return session_id, tmp

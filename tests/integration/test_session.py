@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -508,6 +509,10 @@ async def test_an_interrupt_sent_right_after_the_prompt_is_never_lost(yields: in
     assert transport.fake is not None and transport.fake.interrupts == 1
 
 
+def resume_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("claude-resume-*"))
+
+
 async def test_a_store_slower_than_load_timeout_ms_is_a_typed_error(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
@@ -524,9 +529,11 @@ async def test_a_store_slower_than_load_timeout_ms_is_a_typed_error(
         resume="11111111-1111-4111-8111-111111111111",
         load_timeout_ms=100,
     )
+    left_before = resume_dirs()
     with pytest.raises(SessionStoreError, match=r"load_timeout_ms \(100 ms\)"):
         async with tc.open_session(options):
             pass
+    assert resume_dirs() == left_before  # its temporary config dir is removed
     with pytest.raises(SessionStoreError):
         async with tc.open_session_pool(options, size=1) as pool, pool.session():
             pass

@@ -25,6 +25,7 @@ from trio_claude._protocol._events import (
     OversizeLine,
     SessionStateChanged,
 )
+from trio_claude._protocol._framing import TAIL_BYTES
 from trio_claude.types import ResultMessage, UnknownMessage
 
 from ..conftest import transcript_paths
@@ -361,6 +362,20 @@ def test_an_oversize_result_for_no_prompt_of_ours_ends_no_turn() -> None:
     assert proto.lifecycle.open_turns == ("u-1",)
 
 
+def test_an_oversize_assistant_message_ending_like_a_result_is_not_one() -> None:
+    """The real CLI ends a turn's first assistant message with the prompt uuids too, and a tool
+    input may hold a ``"type": "result"`` object: it ended the turn while the CLI ran it."""
+    proto = ClaudeProtocol(max_line_bytes=256)
+    proto.lifecycle.initialized()
+    proto.lifecycle.prompt_sent("u-1")
+    tool = {"type": "tool_use", "id": "t", "name": "StructuredOutput", "input": {"type": "result"}}
+    message = {"role": "assistant", "content": [{"type": "text", "text": "x" * 5000}, tool]}
+    frame = {"type": "assistant", "message": message, "user_message_uuids": ["u-1"]}
+    proto.receive_data(orjson.dumps(frame) + b"\n")
+    assert [type(e) for e in all_events(proto)] == [OversizeLine]
+    assert proto.lifecycle.open_turns == ("u-1",)
+
+
 def test_an_oversize_hook_request_is_left_to_the_clis_timeout() -> None:
     """An error answer to a hook means "no opinion" (the tool would run): unanswered, the
     CLI's hook timeout fails it closed."""
@@ -389,4 +404,4 @@ def test_an_oversize_line_keeps_its_tail_whatever_the_chunks() -> None:
             proto.receive_data(data[i : i + size])
         (dropped,) = all_events(proto)
         assert isinstance(dropped, OversizeLine) and dropped.size == len(line)
-        assert dropped.tail.endswith(b'"end":"here"}') and len(dropped.tail) == 4096
+        assert dropped.tail == line[-TAIL_BYTES:] and dropped.tail.endswith(b'"end":"here"}')

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_claude._protocol._framing import LineFramer, OversizeLine
+from trio_claude._protocol._framing import TAIL_BYTES, LineFramer, OversizeLine
 
 
 def feed_chunks(framer: LineFramer, data: bytes, cuts: list[int]) -> list[bytes | OversizeLine]:
@@ -102,3 +102,26 @@ def test_any_chunking_agrees_on_oversize(lines: list[int], cuts: list[int]) -> N
     assert [(g.size if isinstance(g, OversizeLine) else g) for g in got] == [
         (e.size if isinstance(e, OversizeLine) else e) for e in expected
     ]
+
+
+@given(
+    size=st.integers(min_value=201, max_value=3 * TAIL_BYTES),
+    chunk=st.integers(min_value=1, max_value=5000),
+    limit=st.integers(min_value=200, max_value=1000),
+)
+def test_a_dropped_line_keeps_its_head_and_tail_whatever_the_chunks(
+    size: int, chunk: int, limit: int
+) -> None:
+    """A result's type and prompt uuids are near its end (the real CLI's key order): the tail
+    was short when the line arrived in small pieces."""
+    line = bytes(i % 251 for i in range(size)).replace(b"\n", b"_")
+    if size <= limit:
+        return
+    framer = LineFramer(limit)
+    data = line + b"\n"
+    out: list[bytes | OversizeLine] = []
+    for i in range(0, len(data), chunk):
+        out += framer.feed(data[i : i + chunk])
+    (dropped,) = out
+    assert isinstance(dropped, OversizeLine) and dropped.size == size
+    assert dropped.head == line[:200] and dropped.tail == line[-TAIL_BYTES:]

@@ -70,6 +70,7 @@ _WAITED_FOR = re.compile(rb'\{\s*"type"\s*:\s*"(control_request|control_response
 _REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([^"\\]{1,200})"')
 _SUBTYPE = re.compile(rb'"subtype"\s*:\s*"([^"\\]{1,100})"')
 _RESULT_TYPE = re.compile(rb'"type"\s*:\s*"result"')
+_TYPE_FIRST = re.compile(rb'\{\s*"type"\s*:')
 _PROMPT_UUIDS = re.compile(rb'"user_message_uuids"\s*:\s*\[([^\]]*)\]')
 _QUOTED = re.compile(rb'"([^"\\]+)"')
 
@@ -272,7 +273,12 @@ class ClaudeProtocol:
         head, tail = line.head, line.tail
         match = _WAITED_FOR.match(head)
         kind = match.group(1).decode() if match is not None else None
-        if kind is None and _RESULT_TYPE.search(tail) and _PROMPT_UUIDS.search(tail):
+        if (
+            kind is None
+            and not _TYPE_FIRST.match(head)  # an assistant message, say, ends with uuids too
+            and _RESULT_TYPE.search(tail)
+            and _PROMPT_UUIDS.search(tail)
+        ):
             kind = "result"  # the real CLI writes a result's type after its text
         if kind is None:
             return

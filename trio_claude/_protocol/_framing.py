@@ -23,7 +23,8 @@ class OversizeLine:
     Attributes:
         size: The length of the dropped line in bytes (without the newline).
         head: The first bytes of the line, for diagnostics.
-        tail: Its last bytes (up to 4 KiB): where a result frame names its prompts.
+        tail: Its last bytes (up to 64 KiB): where a result frame, in the real CLI's key order,
+            says its ``type`` and names its prompts.
     """
 
     size: int
@@ -32,7 +33,19 @@ class OversizeLine:
 
 
 #: How much of a dropped line's end is kept (:attr:`OversizeLine.tail`).
-TAIL_BYTES = 4096
+TAIL_BYTES = 64 * 1024
+
+
+def _last_bytes(pieces: list[bytes], count: int) -> bytes:
+    """The last ``count`` bytes of ``pieces`` joined, copying no more than that."""
+    ends: list[bytes] = []
+    size = 0
+    for piece in reversed(pieces):
+        ends.append(piece[-(count - size) :])
+        size += len(ends[-1])
+        if size >= count:
+            break
+    return b"".join(reversed(ends))
 
 
 class LineFramer:
@@ -54,7 +67,7 @@ class LineFramer:
         # When a partial line has already overflowed we stop keeping its bytes.
         self._discarding = False
         self._head = b""
-        self._tail = b""
+        self._tail_size = 0
 
     @property
     def buffered_bytes(self) -> int:
@@ -112,10 +125,12 @@ class LineFramer:
             return
         self._pending += len(data)
         if self._discarding:
-            if len(data) >= TAIL_BYTES:
-                self._tail = data[-TAIL_BYTES:]
-            else:
-                self._tail = (self._tail + data)[-TAIL_BYTES:]
+            # The pieces now hold the line's end: cut back to TAIL_BYTES once they hold twice
+            # that, so however small the pieces, each byte is copied a bounded number of times.
+            self._pieces.append(data)
+            self._tail_size += len(data)
+            if self._tail_size >= 2 * TAIL_BYTES:
+                self._keep_tail(self._pieces)
             return
         if self._pending > self.max_line_bytes:
             head = b""
@@ -124,16 +139,22 @@ class LineFramer:
                 if len(head) >= 200:
                     break
             self._head = (head + data[:200])[:200]
-            ends = [piece[-TAIL_BYTES:] for piece in self._pieces[-2:]]
-            self._tail = b"".join([*ends, data[-TAIL_BYTES:]])[-TAIL_BYTES:]
-            self._pieces = []
+            self._keep_tail([*self._pieces, data])
             self._discarding = True
             return
         self._pieces.append(data)
 
+    def _keep_tail(self, pieces: list[bytes]) -> None:
+        kept = _last_bytes(pieces, TAIL_BYTES)
+        self._pieces = [kept]
+        self._tail_size = len(kept)
+
     def _finish_partial(self, out: list[bytes | OversizeLine]) -> None:
         if self._discarding:
-            out.append(OversizeLine(self._pending, self._head, self._tail))
+            out.append(
+                OversizeLine(self._pending, self._head, _last_bytes(self._pieces, TAIL_BYTES))
+            )
+            self._pieces = []
         else:
             pieces = self._pieces
             line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
@@ -143,4 +164,4 @@ class LineFramer:
                 out.append(line)
         self._pending = 0
         self._discarding = False
-        self._head = self._tail = b""
+        self._head = b""
