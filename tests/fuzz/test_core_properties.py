@@ -28,6 +28,7 @@ from trio_claude._protocol._events import (
     SessionStateChanged,
     TranscriptMirror,
 )
+from trio_claude._protocol._framing import TAIL_BYTES
 from trio_claude.testing import strategies as tcst
 
 from ..conftest import transcript_paths
@@ -242,8 +243,8 @@ def test_arbitrary_bytes_give_typed_events_in_bounded_memory_then_resync(
         proto.receive_data(chunk)
         events += proto.events()
         # Memory: never more than one line's worth of bytes held for an incomplete line
-        # (plus the 200-byte head kept for the OversizeLine report).
-        assert held_bytes(proto._framer) <= _LIMIT + 200
+        # (plus the 200-byte head and the window of the tail kept for the OversizeLine report).
+        assert held_bytes(proto._framer) <= _LIMIT + 200 + 2 * TAIL_BYTES
 
     # Whatever came before, a fresh line with a valid frame is decoded (the core is not wedged).
     marker = {"type": "result", "subtype": "success", "session_id": "resync", "result": "ok"}
@@ -261,7 +262,7 @@ def test_arbitrary_bytes_give_typed_events_in_bounded_memory_then_resync(
     assert proto.session_id == "resync"
     for e in events:
         if isinstance(e, OversizeLine):
-            assert e.size > _LIMIT and len(e.head) <= 200
+            assert e.size > _LIMIT and len(e.head) <= 200 and len(e.tail) <= TAIL_BYTES
         if isinstance(e, InvalidLine):
             assert len(e.line) <= 200
 
@@ -288,7 +289,7 @@ def test_oversize_lines_are_dropped_and_everything_else_survives(
         if kind == "frame":
             expected.append(expected_event(value))
         else:  # even a blank one: its size is known before its content is
-            expected.append(OversizeLine(len(value), value[:200]))
+            expected.append(OversizeLine(len(value), value[:200], value[-TAIL_BYTES:]))
     assert identity(events) == identity(expected)
 
 
@@ -300,7 +301,7 @@ def test_a_blank_oversize_line_is_reported_whatever_the_chunking() -> None:
     cut = stream.index(b" ")
     for chunks in ([stream], [stream[:cut], stream[cut:]], [stream[: cut + 9], stream[cut + 9 :]]):
         events = feed(ClaudeProtocol(max_line_bytes=_LIMIT), chunks)
-        assert events[1:] == [OversizeLine(len(blank), blank[:200])], chunks
+        assert events[1:] == [OversizeLine(len(blank), blank[:200], blank)], chunks
 
 
 # ---------------------------------------------------------------------------------------------
