@@ -585,3 +585,18 @@ async def test_a_cancelled_listing_returns_promptly(
         await tc.alist_sessions(project)
     release.set()
     assert scope.cancelled_caught
+
+
+async def test_fork_keeps_a_lone_surrogate_the_cli_wrote(config: Path, project: Path) -> None:
+    """The CLI's transcript may hold ``"\\ud83d"`` (a string cut inside an emoji): copying it
+    raised UnicodeEncodeError (the same encoder as the rest of what came from the CLI now)."""
+    t = two_turn()
+    source = t.write(config, project)
+    lines = [json.loads(line) for line in source.read_text().splitlines()]
+    for line in lines:
+        if "uuid" in line:
+            line["cut"] = "half \ud83d"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = await tc.afork_session(t.session_id, project)
+    copied = source.with_name(f"{result.session_id}.jsonl").read_text().splitlines()
+    assert [json.loads(c)["cut"] for c in copied if '"cut"' in c][:1] == ["half \ud83d"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from .._protocol._codec import dumps_from_cli
 from ._types import SDKSessionInfo, SessionMessage, SessionValueError
 
 __all__ = [
@@ -90,11 +91,9 @@ def loads(text: str | bytes) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON (``{"a":1}``), key order kept."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON (``{"a":1}``), key order kept; what the CLI wrote (a lone surrogate, say) is
+    written back as it wrote it (:func:`~trio_claude._protocol._codec.dumps_from_cli`)."""
+    return dumps_from_cli(value).decode()
 
 
 def validate_uuid(value: object) -> str | None:
