@@ -41,7 +41,7 @@ class Inbox:
         self._wakeup = trio.Event()
         #: Set while the reader waits for room (public so a receiver's per-message check is an
         #: attribute load, not a property call; only the inbox assigns it).
-        self.room: trio.Event | None = None
+        self.room: trio.Event | _CancelOnSet | None = None
 
     def __len__(self) -> int:
         return len(self.queue)
@@ -91,6 +91,15 @@ class Inbox:
         if self.room is not None:
             self.room.set()
 
+    def pause(self, scope: trio.CancelScope) -> None:
+        """The reader pauses, waiting in ``scope`` (with more than room: ``Session._pump``);
+        ``scope`` is cancelled when there is room. Undone by :meth:`resume`."""
+        self.room = _CancelOnSet(scope)
+
+    def resume(self) -> None:
+        """The reader paused with :meth:`pause` goes on."""
+        self.room = None
+
     async def wait_for_room(self, may_pause: bool) -> None:
         """The reader's check before each read: pause while over the bound and ``may_pause``."""
         if not may_pause or self.queued_bytes <= self.max_bytes:
@@ -100,3 +109,15 @@ class Inbox:
             await self.room.wait()
         finally:
             self.room = None
+
+
+class _CancelOnSet:
+    """An ``Event``'s ``set`` that cancels a scope: how :meth:`Inbox.pause` is woken."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: trio.CancelScope) -> None:
+        self._scope = scope
+
+    def set(self) -> None:
+        self._scope.cancel()

@@ -33,6 +33,7 @@ import fcntl
 import logging
 import math
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -48,7 +49,13 @@ from . import _guardian, _sweep
 from ._base import ChildProcess, LaunchSpec, Transport
 from ._command import command_too_long
 
-__all__ = ["PipeReader", "SubprocessTransport", "shutdown_process", "write_nowait"]
+__all__ = [
+    "ChildWatch",
+    "PipeReader",
+    "SubprocessTransport",
+    "shutdown_process",
+    "write_nowait",
+]
 
 logger = logging.getLogger("trio_claude")
 
@@ -224,6 +231,138 @@ class PipeReader:
             # (and the frames it holds) would stay alive for as long as the pipe is idle.
             self._waited = True
             await trio.lowlevel.wait_readable(fd)
+
+
+class ChildWatch:
+    """stdout, stderr and the exit of a local child, watched through one epoll fd of their own.
+
+    One task can then wait for all three where each would otherwise need a task of its own (a
+    task, its coroutine and its cancel status are work for the event loop and for every garbage
+    collection, per session). Linux only: :meth:`of` gives ``None`` elsewhere, and for any
+    process that is not a local child of ours with a pidfd.
+
+    Level-triggered: a pipe that still holds data after a read is reported again. A pipe at its
+    end, and the exit once seen, must be :meth:`unwatch`-ed (they stay ready forever). The exit
+    is watched through a duplicate of the process's pidfd: reaping closes the process's own,
+    which would silently leave the set. The pipes are never closed while watched: the session
+    closes them after the watching task is done (a closed fd leaves the set silently, and its
+    number may be reused by another session's pipe).
+    """
+
+    OUT = 1
+    ERR = 2
+    EXIT = 4
+
+    def __init__(self, proc: _Process, pidfd: int) -> None:
+        self.proc = proc
+        # _Process made them: pipes of ours (FdStream), stderr included.
+        self._out: trio.lowlevel.FdStream = proc.stdout  # type: ignore[assignment]
+        self._err: trio.lowlevel.FdStream = proc.stderr  # type: ignore[assignment]
+        self._epoll = select.epoll(3)  # close-on-exec, as every fd Python makes
+        try:
+            self._pidfd = os.dup(pidfd)
+        except BaseException:
+            self._epoll.close()
+            raise
+        self._fds: dict[int, int] = {}  # fd -> which, for what is watched
+        self.watching = 0
+        try:
+            self.watch(self.OUT)
+            self.watch(self.ERR)
+            self.watch(self.EXIT)
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def of(cls, proc: ChildProcess) -> ChildWatch | None:
+        """A watch of ``proc``, or ``None`` when it cannot be watched this way."""
+        if not _EPOLL or type(proc) is not _Process:
+            return None
+        pidfd = proc._pidfd
+        if pidfd is None or proc.returncode is not None:
+            return None
+        return cls(proc, pidfd)
+
+    def _fd(self, which: int) -> int:
+        # fileno() is -1 once a pipe is closed: never a number another file may have taken.
+        if which == self.OUT:
+            return self._out.fileno()
+        if which == self.ERR:
+            return self._err.fileno()
+        return self._pidfd
+
+    def watch(self, which: int) -> None:
+        """Adds ``which`` (:attr:`OUT`, :attr:`ERR` or :attr:`EXIT`) to the set."""
+        if self.watching & which:
+            return
+        fd = self._fd(which)
+        if fd < 0:
+            return  # closed: there is nothing left to watch
+        self._epoll.register(fd, select.EPOLLIN)
+        self._fds[fd] = which
+        self.watching |= which
+
+    def unwatch(self, which: int) -> None:
+        """Takes ``which`` out of the set."""
+        if not self.watching & which:
+            return
+        self.watching &= ~which
+        for fd, what in self._fds.items():
+            if what == which:
+                del self._fds[fd]
+                try:
+                    self._epoll.unregister(fd)
+                except OSError:
+                    pass
+                return
+
+    async def wait(self) -> int:
+        """Waits until something watched is ready; which of them (a bit set).
+
+        A checkpoint whatever is ready, once per call (the fairness a reader of a flooding pipe
+        owes the other tasks). Waits forever when nothing is watched: cancel it.
+        """
+        fd = self._epoll.fileno()
+        while True:
+            await trio.lowlevel.wait_readable(fd)
+            ready = 0
+            fds = self._fds
+            for fd_ready, _ in self._epoll.poll(0):
+                ready |= fds.get(fd_ready, 0)
+            if ready:
+                return ready
+
+    def read(self, which: int, max_bytes: int) -> bytes | None:
+        """What the pipe ``which`` holds (``b""`` at its end), without waiting; ``None`` when it
+        is empty.
+
+        Raises:
+            OSError: The read failed.
+        """
+        fd = self._fd(which)
+        if fd < 0:
+            return b""  # closed under us: its end, as far as we are concerned
+        try:
+            return os.read(fd, max_bytes)
+        except BlockingIOError:
+            return None
+
+    def close(self) -> None:
+        """Closes the set and the pidfd duplicate (not the pipes)."""
+        self._fds.clear()
+        self.watching = 0
+        if not self._epoll.closed:
+            self._epoll.close()
+            os.close(self._pidfd)
+
+    def close_pipes(self) -> None:
+        """Closes the process's stdout and stderr (once nothing watches them)."""
+        self._out.close()
+        self._err.close()
+
+
+_EPOLL = hasattr(select, "epoll")
 
 
 def _grow_pipe(fd: int) -> None:
@@ -658,7 +797,11 @@ async def _close_quietly(stream: trio.abc.AsyncResource | None) -> None:
 
 
 async def shutdown_process(
-    proc: ChildProcess, *, close_timeout: float, term_timeout: float = 1.0
+    proc: ChildProcess,
+    *,
+    close_timeout: float,
+    term_timeout: float = 1.0,
+    close_output: bool = True,
 ) -> int | None:
     """Stops the CLI for good: close stdin, wait, SIGTERM, wait, SIGKILL, reap.
 
@@ -673,6 +816,8 @@ async def shutdown_process(
         proc: The process.
         close_timeout: How long a clean exit after stdin closes may take.
         term_timeout: How long to wait after SIGTERM before SIGKILL.
+        close_output: Whether to close stdout and stderr once it is reaped (``False`` when
+            a :class:`ChildWatch` watches them: its task closes them when it is done).
 
     Returns:
         The exit status, or ``None`` if even SIGKILL did not let us reap it in time.
@@ -693,8 +838,9 @@ async def shutdown_process(
             code = await _wait_at_most(proc, 5.0)
         if code is None:
             logger.error("claude process %s could not be reaped after SIGKILL", proc.pid)
-        await _close_quietly(proc.stdout)
-        await _close_quietly(proc.stderr)
+        if close_output:
+            await _close_quietly(proc.stdout)
+            await _close_quietly(proc.stderr)
     return code
 
 

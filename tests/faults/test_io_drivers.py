@@ -1,0 +1,171 @@
+"""The session's two io drivers, on a real child process: the same rules either way.
+
+A local child on Linux is watched by one task (``Session._pump``: stdout, stderr and the exit
+through one epoll fd, ``ChildWatch``); any other child by three (reader, stderr pump, exit watch).
+Each test runs with both (``driver``); the three-task one is forced by making ``ChildWatch.of``
+decline the child.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+import trio_claude as tc
+from trio_claude import _session
+from trio_claude._transport._process import ChildWatch
+from trio_claude.testing.fake_cli import (
+    FakeCLIProcessTransport,
+    FakeScript,
+    FakeTurn,
+    Flood,
+    Result,
+    Stderr,
+    Text,
+    WaitForInterrupt,
+)
+
+from ._support import ScriptTransport, alive, wait_until
+
+CLIS = Path(__file__).parent / "clis"
+BOUND = 64 * 1024
+FLOOD_FRAME = {
+    "type": "assistant",
+    "message": {
+        "role": "assistant",
+        "model": "claude-fake-1",
+        "content": [{"type": "text", "text": "f" * 300}],
+    },
+    "parent_tool_use_id": None,
+}
+IO_TASKS = {"_reader", "_watch_exit", "_stderr_pump", "_pump"}
+
+pytestmark = pytest.mark.skipif(
+    not (hasattr(os, "pidfd_open") and hasattr(__import__("select"), "epoll")),
+    reason="the one-task driver needs pidfd and epoll (Linux)",
+)
+
+
+@pytest.fixture(params=["one task", "three tasks"])
+def driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "three tasks":
+        monkeypatch.setattr(_session.ChildWatch, "of", classmethod(lambda cls, proc: None))
+    return str(request.param)
+
+
+def process_options(tmp_path: Path, steps: list[Any], **kw: Any) -> tc.ClaudeAgentOptions:
+    transport = FakeCLIProcessTransport(FakeScript(turns=[FakeTurn(steps=steps)]), tmp_path)
+    return tc.ClaudeAgentOptions(transport=transport, **kw)
+
+
+def io_tasks(session: tc.Session) -> set[str]:
+    io = session._io
+    assert io is not None
+    names = {task.name.rsplit(".", 1)[-1] for task in io.child_tasks}
+    return names & IO_TASKS
+
+
+async def test_a_local_child_is_watched_by_one_task(tmp_path: Path, driver: str) -> None:
+    options = process_options(tmp_path, [Text("hi"), Result(text="done")])
+    async with tc.open_session(options) as session:
+        if driver == "one task":
+            assert isinstance(session._watch, ChildWatch)
+            assert io_tasks(session) == {"_pump"}
+        else:
+            assert session._watch is None
+            assert io_tasks(session) == {"_reader", "_watch_exit", "_stderr_pump"}
+        turn = await session.run("go")
+        assert turn.text == "done"
+
+
+async def test_stderr_is_drained_while_the_reader_is_paused(tmp_path: Path, driver: str) -> None:
+    # The CLI floods stdout past max_buffered_bytes (the reader pauses), then writes far more
+    # to stderr than its pipe holds: it reaches its result only if stderr is read meanwhile.
+    lines: list[str] = []
+    steps: list[Any] = [
+        Text("start"),
+        Flood(FLOOD_FRAME, 2000),
+        *(Stderr(f"line {i} " + "e" * 1000) for i in range(200)),
+        Result(text="flooded"),
+    ]
+    options = process_options(tmp_path, steps, max_buffered_bytes=BOUND, stderr=lines.append)
+    async with tc.open_session(options) as session:
+        await session.send("flood")
+        await wait_until(lambda: len(lines) >= 200, timeout=30)
+        assert session.statistics().reader_paused
+        assert lines[-1].startswith("line 199 ")
+        with trio.fail_after(30):
+            turn = await session.collect_response()
+        assert turn.text.endswith("flooded")
+        assert sum(isinstance(m, tc.AssistantMessage) for m in turn.messages) == 2001
+
+
+async def test_interrupt_is_answered_while_the_reader_is_paused(
+    tmp_path: Path, driver: str
+) -> None:
+    steps: list[Any] = [Text("start"), Flood(FLOOD_FRAME, 2000), WaitForInterrupt()]
+    options = process_options(tmp_path, steps, max_buffered_bytes=BOUND, control_timeout=30)
+    async with tc.open_session(options) as session:
+        await session.send("flood")
+        await wait_until(lambda: session.statistics().reader_paused, timeout=30)
+        await session.interrupt()  # its answer is behind ~800 KB nobody has read
+        messages: list[tc.Message] = []
+        with trio.fail_after(30):
+            async for message in session.receive_response():
+                messages.append(message)
+        assert sum(isinstance(m, tc.AssistantMessage) for m in messages) == 2001
+        last = messages[-1]
+        assert isinstance(last, tc.ResultMessage) and last.subtype == "error_during_execution"
+
+
+@pytest.fixture
+def holder_pidfile(tmp_path: Path) -> Iterator[Path]:
+    pidfile = tmp_path / "holder.pid"
+    try:
+        yield pidfile
+    finally:
+        if pidfile.exists():
+            pid = int(pidfile.read_text())
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+async def test_closing_does_not_wait_for_a_stdout_held_by_what_the_cli_left(
+    holder_pidfile: Path, driver: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The CLI exits at the end of its stdin, and a process it left (beyond the sweep) keeps
+    # its stdout open. Once the CLI is reaped, the pipe holds all there is: the session stops
+    # reading then, rather than after the grace a held stdout gets while nobody closes.
+    transport = ScriptTransport(CLIS / "holds_stdout_at_close.py", str(holder_pidfile))
+    caplog.set_level(logging.WARNING, logger="trio_claude")
+    with trio.fail_after(30):
+        async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+            pass
+    assert session.returncode == 0
+    holder = int(holder_pidfile.read_text())  # noqa: ASYNC240 (a few bytes, once)
+    assert alive(holder)  # it did hold stdout all along
+    assert not session._stdout_held
+    assert "still open" not in caplog.text
+    assert session.lifecycle is tc.LifecycleState.CLOSED
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+async def test_no_fd_outlives_its_session(tmp_path: Path, driver: str) -> None:
+    options = process_options(tmp_path, [Text("hi"), Result(text="done")])
+    async with tc.open_session(options) as session:  # the guardian and the like, made once
+        await session.run("go")
+    before = open_fds()
+    for _ in range(5):
+        async with tc.open_session(options) as session:
+            await session.run("go")
+    assert open_fds() == before
