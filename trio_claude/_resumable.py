@@ -325,6 +325,15 @@ class ResumableSession:
                 return InterruptResult()
             return await session.interrupt()
 
+    def abandon_turn(self) -> None:
+        """Gives up the open turn of the live CLI (see :meth:`Session.abandon_turn`): it is
+        interrupted and its remaining messages are dropped. Nothing happens when no CLI is
+        live or no turn is open."""
+        self._check_loop()
+        session = self._session
+        if session is not None and not _is_dead(session):
+            session.abandon_turn()
+
     async def set_model(self, model: str | None = None) -> None:
         """Switches the model; kept for every CLI started afterwards (never starts one)."""
         with self._using():

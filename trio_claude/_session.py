@@ -457,9 +457,10 @@ class Session(ControlRequests):
             ResultError: The turn ended with an error result (:class:`TurnInterruptedError`,
                 a ``ResultError``, when it was interrupted).
             TurnInProgressError: An earlier turn's messages have not all been received (a
-                ``receive_response()`` loop left with ``break``, or a ``send()`` not followed by
-                a receive): the turn collected would be that one, not this prompt's. Nothing is
-                sent.
+                ``receive_response()`` loop left early: with ``break``, or by a cancellation or
+                an exception in its body; or a ``send()`` not followed by a receive): the turn
+                collected would be that one, not this prompt's. Nothing is sent. See
+                :meth:`abandon_turn`.
             ConcurrentReceiveError: Another task is receiving from this session. Nothing is sent.
         """
         await self._ready_to_run()
@@ -484,10 +485,11 @@ class Session(ControlRequests):
         if lifecycle.live_turn_open or self._proto.turn_results_waiting:
             raise TurnInProgressError(
                 "run() would collect an earlier turn, not this prompt's: that turn's messages "
-                "have not all been received (a receive_response() loop left with break, or a "
-                "send() not followed by a receive). Nothing was sent. Receive the rest with "
-                "receive_response() or collect_response() (or interrupt() it, then receive its "
-                "end) before run()"
+                "have not all been received (a receive_response() loop left early: with break, "
+                "or by a cancellation or an exception in the loop's body, which the stream "
+                "cannot see; or a send() not followed by a receive). Nothing was sent. Receive "
+                "the rest with receive_response() or collect_response(), or give the turn up "
+                "with abandon_turn(), before run()"
             )
 
     async def _receiver_slot(self) -> None:
@@ -676,6 +678,7 @@ class Session(ControlRequests):
         inbox = self._inbox
         queue = inbox.queue
         lifecycle = self._lifecycle
+        yielded = False
         while True:
             if queue:
                 inbox.since_checkpoint += 1
@@ -693,18 +696,24 @@ class Session(ControlRequests):
                     return decoded
                 return message  # type: ignore[return-value]
             if lifecycle.ended or lifecycle.close_requested:
-                # The caller's own cancellation may be why the stream ended: it wins.
-                await trio.lowlevel.checkpoint_if_cancelled()
+                # The caller's own cancellation may be why the stream ended: it wins. A full
+                # checkpoint: a caller that receives again at once, in a loop, lets others run
+                # (and its deadlines fire) rather than spinning.
+                await trio.lowlevel.checkpoint()
             if lifecycle.ended:
                 self._raise_end_error()
             if lifecycle.close_requested:
                 raise SessionClosedError("the session is closed")
             if lifecycle.ended:
                 return None
-            if turn and not lifecycle.live_turn_open:
-                return None  # no turn to wait for
-            if until_input_done and self._input_done and not lifecycle.live_turn_open:
-                return None
+            if (turn or (until_input_done and self._input_done)) and not lifecycle.live_turn_open:
+                # No turn to wait for. Once checked after a checkpoint (as above; and a turn
+                # another task starts meanwhile is waited for).
+                if yielded:
+                    return None
+                yielded = True
+                await trio.lowlevel.checkpoint()
+                continue
             inbox.since_checkpoint = 0
             deadline = self._watchdog_deadline(turn)
             await inbox.wait(deadline)
@@ -760,6 +769,28 @@ class Session(ControlRequests):
             return
         if error is not None:
             raise error
+
+    def abandon_turn(self) -> None:
+        """Gives up the open turn, as a cancellation inside ``receive_response()`` does.
+
+        The turn is interrupted, and the session drops its remaining messages up to its result,
+        in the background, within ``interrupt_timeout``; the next :meth:`send` or :meth:`run`
+        waits for that, so it never sees an old message. Nothing happens when no turn is open.
+
+        A cancellation that lands while ``receive_response()`` waits abandons the turn by
+        itself. One that lands in the loop's body (a deadline while you handle a message), an
+        exception there, or a ``break``, leaves the turn open (the stream cannot see them);
+        call this when the rest of it is not wanted::
+
+            with trio.move_on_after(10) as scope:
+                async for message in session.receive_response():
+                    await handle(message)
+            if scope.cancelled_caught:
+                session.abandon_turn()
+            await session.run("next")
+        """
+        self._check_loop()
+        self._abandon_turn()
 
     def _abandon_turn(self) -> None:
         """A turn's receiver was cancelled: interrupt it and drop the rest of its messages."""

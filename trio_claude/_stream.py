@@ -80,6 +80,8 @@ class MessageStream:
 
     async def __anext__(self) -> Message:
         if self._finished:
+            # A checkpoint, as at every end: `while True: async for ...` must not spin.
+            await trio.lowlevel.checkpoint()
             error = self._session._take_budget_error()
             if error is not None:
                 # The turn that crossed a limit has delivered its result; now say why it ended.

@@ -92,6 +92,10 @@ class BlockingUsageError(ClaudeSDKError, RuntimeError):
     """
 
 
+async def _abandon_turn(session: Session) -> None:
+    session.abandon_turn()
+
+
 def _check_not_in_trio() -> None:
     try:
         trio.lowlevel.current_trio_token()
@@ -591,6 +595,11 @@ class BlockingSession:
         Safe to call from another thread while one thread is receiving the turn.
         """
         return self._portal.call(self._session.interrupt)
+
+    def abandon_turn(self) -> None:
+        """Gives up the open turn (see :meth:`trio_claude.Session.abandon_turn`): after a
+        receive loop left with ``break`` or an exception, when the rest is not wanted."""
+        self._portal.call(_abandon_turn, self._session)
 
     def set_model(self, model: str | None = None) -> None:
         """Changes the model for the next turns (``None``: the default model)."""

@@ -156,6 +156,19 @@ def test_break_is_not_cancellation_the_next_receive_resumes_the_turn(tmp_path: P
     assert isinstance(rest[-1], tc.ResultMessage) and rest[-1].result == "done"
 
 
+def test_abandon_turn_gives_up_a_turn_left_by_break(tmp_path: Path) -> None:
+    steps = [Text("a"), Text("b"), WaitForInterrupt()]
+    script = FakeScript(turns=[FakeTurn(steps=steps), FakeTurn.reply("second")])
+    with tcb.open_session(options(script, tmp_path)) as session:
+        session.send("go")
+        for message in session.receive_response():
+            if isinstance(message, tc.AssistantMessage):
+                break
+        session.abandon_turn()
+        turn = session.run("next")
+    assert turn.text == "second" and texts(turn.messages) == ["second"]
+
+
 def test_callbacks_stay_async_and_run_in_the_sessions_own_thread(tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
     refused: list[BaseException] = []
