@@ -765,7 +765,7 @@ class _PullQuery:
         self._lifecycle.prompt_sent(uuid, chosen_by_sdk=chosen_by_sdk)
         if self._trace is not None:
             self._trace.prompt_sent(uuid)
-        await self._write(data)
+        await self._write_or_end(data)
 
     def _run_over(self) -> bool:
         """Whether the run is over, so stdin may close and the CLI exit: every prompt sent and
@@ -1076,6 +1076,24 @@ class _PullQuery:
             raise SessionClosedError("the CLI stopped reading its stdin")
         await trio.lowlevel.checkpoint_if_cancelled()
 
+    async def _write_or_end(self, data: bytes) -> None:
+        """``_write``, from the iterating task (no pump running). A CLI whose stdin broke has
+        exited or is exiting: its output's end says why (a ``ProcessError`` with its exit code
+        and stderr tail), as it would have had we read before writing."""
+        try:
+            await self._write(data)
+        except SessionClosedError as exc:
+            if not self._stdin_broken or self._stdin_closed:
+                raise
+            deadline = trio.current_time() + self._options.close_timeout
+            await self._pump(lambda: self._stdout_ended, deadline)
+            if not self._stdout_ended:
+                raise
+            error = await self._end_error()
+            if error is None:
+                raise
+            raise error from exc
+
     async def _close_stdin(self) -> None:
         if self._stdin_closed or self._proc is None:
             return
@@ -1104,7 +1122,7 @@ class _PullQuery:
         request_id, data = self._proto.send_control_request(subtype, fields, waiter)
         limit = self._options.control_timeout if timeout is None else timeout
         try:
-            await self._write(data)
+            await self._write_or_end(data)
             await self._pump(waiter.done.is_set, trio.current_time() + limit)
         finally:
             if not waiter.done.is_set():
