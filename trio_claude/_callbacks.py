@@ -42,13 +42,19 @@ reported as that callback raising, never as the SDK's timeout.
     warning when the callback failed). The CLI only sends the kinds listed in
     ``supported_dialog_kinds`` (sent in ``initialize``), and withdraws a dialog with
     ``control_cancel_request`` (the callback is cancelled, nothing is answered).
+
+An exception a callback raises may quote a credential (an HTTP client's error with its request
+headers): what is sent to the CLI (which puts it in the transcript and the model's context),
+logged, or put in a span is redacted with the session's secret values and by shape, and the log
+carries the redacted traceback as text, never the exception itself (``exc_info``), which a
+handler would format raw.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -64,6 +70,7 @@ from ._permissions import (
 )
 from ._protocol._codec import dumps_from_cli
 from ._protocol._events import OVERSIZE_REQUEST
+from ._redact import redact, redact_exception
 from ._threads import call_maybe_async
 from ._transport._command import register_hooks
 from ._user_dialog import UserDialogRequest, UserDialogResult
@@ -99,12 +106,14 @@ async def answer_request(
     handlers: Mapping[str, Handler],
     request: ControlRequest,
     trace: SessionTrace | None,
+    secrets: Sequence[str] = (),
 ) -> bytes:
     """The encoded reply to one CLI->SDK request: the handler's payload, or an ``error`` reply
     when there is no handler or it fails. A cancellation (the request withdrawn, the session
     closing) propagates: nothing is answered then.
 
     This is where every callback of the user's is dispatched, for both session drivers.
+    ``secrets``: the session's secret values, masked in the error text sent and logged.
     """
     subtype = request.subtype
     handler = handlers.get(subtype)
@@ -132,8 +141,12 @@ async def answer_request(
             return proto.send_control_error(request.request_id, str(exc))
         except Exception as exc:
             outcome, error = "error", exc
-            logger.warning("handling %s from the CLI failed: %r", subtype, exc)
-            return proto.send_control_error(request.request_id, f"{type(exc).__name__}: {exc}")
+            logger.warning(
+                "handling %s from the CLI failed\n%s", subtype, redact_exception(exc, secrets)
+            )
+            return proto.send_control_error(
+                request.request_id, redact(f"{type(exc).__name__}: {exc}", secrets)
+            )
     finally:
         if span is not None:
             assert trace is not None
@@ -158,7 +171,7 @@ class ControlErrorReply(Exception):
 _NO_DEADLINE = contextlib.nullcontext()
 
 
-def _permission_handler(options: ClaudeAgentOptions) -> Handler:
+def _permission_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> Handler:
     callback = options.can_use_tool
     timeout = options.can_use_tool_timeout
 
@@ -197,10 +210,10 @@ def _permission_handler(options: ClaudeAgentOptions) -> Handler:
                     # The deadline fired and the callback turned trio.Cancelled into an error.
                     return timed_out()
                 logger.warning(
-                    "can_use_tool for %s raised %s; denied",
+                    "can_use_tool for %s raised %s; denied\n%s",
                     tool_name,
                     type(exc).__name__,
-                    exc_info=True,
+                    redact_exception(exc, secrets),
                 )
                 return deny(tool_name, f"the permission callback raised {type(exc).__name__}")
         if deadline is not None and deadline.cancelled_caught:
@@ -209,8 +222,9 @@ def _permission_handler(options: ClaudeAgentOptions) -> Handler:
             answer = encode_permission_result(result, tool_input)
             dumps_from_cli(answer)  # anything unencodable must deny here, not fail later
         except Exception as exc:  # any failure to encode denies: never fail open
-            logger.warning("can_use_tool for %s: %s; denied", tool_name, exc)
-            return deny(tool_name, f"the permission callback returned an invalid answer ({exc})")
+            why = redact(str(exc), secrets)
+            logger.warning("can_use_tool for %s: %s; denied", tool_name, why)
+            return deny(tool_name, f"the permission callback returned an invalid answer ({why})")
         return answer
 
     return can_use_tool
@@ -244,7 +258,7 @@ async def _no_hook_callbacks(request: dict[str, Any]) -> dict[str, Any]:
     raise ControlErrorReply(f"No hook callback found for ID: {request.get('callback_id')}")
 
 
-def _hook_handler(options: ClaudeAgentOptions) -> Handler:
+def _hook_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> Handler:
     table = _hook_table(options)
     if not table:
         return _no_hook_callbacks
@@ -285,16 +299,19 @@ def _hook_handler(options: ClaudeAgentOptions) -> Handler:
             except Exception as exc:
                 if deadline.cancel_called:
                     raise timed_out() from None
-                logger.warning("%s raised", name, exc_info=True)
-                raise ControlErrorReply(f"{name} raised {type(exc).__name__}: {exc}") from None
+                logger.warning("%s raised\n%s", name, redact_exception(exc, secrets))
+                raise ControlErrorReply(
+                    redact(f"{name} raised {type(exc).__name__}: {exc}", secrets)
+                ) from None
         if deadline.cancelled_caught:
             raise timed_out()
         try:
             answer = encode_hook_output(value, event)
             dumps_from_cli(answer)
         except Exception as exc:  # never let a malformed output through
-            logger.warning("%s returned an invalid output: %s", name, exc)
-            raise ControlErrorReply(f"{name} returned an invalid output: {exc}") from None
+            why = redact(str(exc), secrets)
+            logger.warning("%s returned an invalid output: %s", name, why)
+            raise ControlErrorReply(f"{name} returned an invalid output: {why}") from None
         specific = answer.get("hookSpecificOutput")
         if isinstance(specific, Mapping) and specific.get("hookEventName") not in (None, event):
             logger.warning(
@@ -314,9 +331,11 @@ class McpRouter:
     """Routes ``mcp_message`` requests to in-process servers by their ``mcp_servers`` key.
 
     The session adds and removes servers at run time (``Session.set_mcp_servers``).
+    ``secrets``: the session's secret values, masked in what a failing tool's answer says.
     """
 
-    def __init__(self, servers: Mapping[str, Any] | Any) -> None:
+    def __init__(self, servers: Mapping[str, Any] | Any, secrets: Sequence[str] = ()) -> None:
+        self.secrets = tuple(secrets)
         self.connections: dict[str, McpServerConnection] = {}
         if isinstance(servers, Mapping):
             self.add(servers)
@@ -331,7 +350,7 @@ class McpRouter:
 
                 server = sdk_server_instance(config)
                 if server is not None:
-                    self.connections[key] = McpServerConnection(server)
+                    self.connections[key] = McpServerConnection(server, self.secrets)
                 wire[key] = {"type": "sdk", "name": _sdk_name(config, key)}
             else:
                 wire[key] = config
@@ -363,14 +382,14 @@ def _sdk_name(config: Any, default: str) -> str:
     return name if isinstance(name, str) else default
 
 
-def _mcp_handler(options: ClaudeAgentOptions) -> McpRouter:
-    return McpRouter(options.mcp_servers)
+def _mcp_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> McpRouter:
+    return McpRouter(options.mcp_servers, secrets)
 
 
 # ---------------------------------------------------------------------------- elicitation
 
 
-def _elicitation_handler(options: ClaudeAgentOptions) -> Handler:
+def _elicitation_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> Handler:
     callback = options.on_elicitation
 
     async def elicitation(request: dict[str, Any]) -> dict[str, Any]:
@@ -391,9 +410,11 @@ def _elicitation_handler(options: ClaudeAgentOptions) -> Handler:
                 )
             answer = value.to_dict()
             dumps_from_cli(answer)
-        except Exception:
+        except Exception as exc:
             logger.warning(
-                "on_elicitation for %s failed; declined", elicit.mcp_server_name, exc_info=True
+                "on_elicitation for %s failed; declined\n%s",
+                elicit.mcp_server_name,
+                redact_exception(exc, secrets),
             )
             return {"action": "decline"}
         return answer
@@ -407,7 +428,7 @@ def _elicitation_handler(options: ClaudeAgentOptions) -> Handler:
 _DIALOG_CANCELLED: dict[str, Any] = {"behavior": "cancelled"}
 
 
-def _user_dialog_handler(options: ClaudeAgentOptions) -> Handler:
+def _user_dialog_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> Handler:
     callback = options.on_user_dialog
 
     async def request_user_dialog(request: dict[str, Any]) -> dict[str, Any]:
@@ -429,9 +450,11 @@ def _user_dialog_handler(options: ClaudeAgentOptions) -> Handler:
                 )
             answer = value.to_dict()
             dumps_from_cli(answer)  # an unencodable result must cancel here, not fail later
-        except Exception:
+        except Exception as exc:
             logger.warning(
-                "on_user_dialog for %s failed; cancelled", dialog.dialog_kind, exc_info=True
+                "on_user_dialog for %s failed; cancelled\n%s",
+                dialog.dialog_kind,
+                redact_exception(exc, secrets),
             )
             return dict(_DIALOG_CANCELLED)
         return answer
@@ -454,12 +477,24 @@ def has_callbacks(options: ClaudeAgentOptions) -> bool:
     )
 
 
-def build_handlers(options: ClaudeAgentOptions) -> dict[str, Handler]:
-    """The CLI->SDK request handlers for a session opened with ``options``."""
+def build_handlers(
+    options: ClaudeAgentOptions, secrets: Sequence[str] | None = None
+) -> dict[str, Handler]:
+    """The CLI->SDK request handlers for a session opened with ``options``.
+
+    ``secrets``: the session's secret values (``session_secrets``), masked in what a failing
+    callback's answer and log say; by default those of ``options`` and this process's
+    environment.
+    """
+    if secrets is None:
+        from ._environ import environ
+        from ._transport._command import build_env, session_secrets
+
+        secrets = session_secrets(options, build_env(options, environ()))
     return {
-        "can_use_tool": _permission_handler(options),
-        "hook_callback": _hook_handler(options),
-        "mcp_message": _mcp_handler(options),
-        "elicitation": _elicitation_handler(options),
-        "request_user_dialog": _user_dialog_handler(options),
+        "can_use_tool": _permission_handler(options, secrets),
+        "hook_callback": _hook_handler(options, secrets),
+        "mcp_message": _mcp_handler(options, secrets),
+        "elicitation": _elicitation_handler(options, secrets),
+        "request_user_dialog": _user_dialog_handler(options, secrets),
     }

@@ -6,7 +6,7 @@ For migration: the official method names work unchanged. New code should use
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any
@@ -19,7 +19,7 @@ from ._options import ClaudeAgentOptions
 from ._query import with_budget_gate
 from ._session import MessageStream, Prompt, Session, open_session
 from ._transport._base import Transport
-from .types import ServerInfo
+from .types import Message, ResultMessage, ServerInfo
 
 __all__ = ["ClaudeSDKClient"]
 
@@ -101,13 +101,34 @@ class ClaudeSDKClient:
         else:
             await session.send(prompt)
 
-    def receive_messages(self) -> MessageStream:
-        """Every message until the CLI's output ends."""
-        return self.session.receive_messages()
+    def receive_messages(self) -> AsyncIterator[Message]:
+        """Every message until the CLI's output ends.
 
-    def receive_response(self) -> MessageStream:
-        """The current turn's messages up to and including its result."""
-        return self.session.receive_response()
+        As in the official SDK, the client's connection is checked when iteration starts,
+        not when this is called: the iterator may be made before ``connect()``.
+
+        Raises (from iteration):
+            CLIConnectionError: Not connected.
+        """
+        return _ClientMessages(self, until_result=False)
+
+    def receive_response(self) -> AsyncIterator[Message]:
+        """The messages up to and including the next :class:`ResultMessage`, as official.
+
+        It is ``receive_messages()`` that ends after a result: with no turn running it waits
+        for the next one, so a listener may start before ``query()`` sends the prompt (and a
+        ``with trio.fail_after(t):`` around it times out when no result comes). A cancellation
+        that lands while it waits for a running turn gives that turn up, as a session's
+        receiver does: the turn is interrupted and its rest dropped, so nothing of it reaches
+        the next ``receive_response()`` (the official SDK leaves it running, and its rest
+        arrives with the next query's messages). (:meth:`Session.receive_response
+        <trio_claude.Session.receive_response>` follows the turn instead, and ends at once with
+        no turn open.)
+
+        Raises (from iteration):
+            CLIConnectionError: Not connected.
+        """
+        return _ClientMessages(self, until_result=True)
 
     async def interrupt(self) -> None:
         """Interrupts the running turn."""
@@ -146,8 +167,13 @@ class ClaudeSDKClient:
         return (await self.session.get_context_usage()).raw
 
     async def get_server_info(self) -> ServerInfo | None:
-        """The typed ``initialize`` reply (``None`` before connecting)."""
-        return self._session.server_info if self._session is not None else None
+        """The typed ``initialize`` reply, which reads like the official dict too.
+
+        Raises:
+            CLIConnectionError: Not connected (as in the official SDK).
+        """
+        await trio.lowlevel.checkpoint()
+        return self.session.server_info
 
     async def disconnect(self) -> None:
         """Closes the session and stops the CLI.
@@ -181,3 +207,59 @@ class ClaudeSDKClient:
         if stack is not None:
             return await stack.__aexit__(exc_type, exc, tb)
         return None
+
+
+class _ClientMessages:
+    """The client's ``receive_messages()`` / ``receive_response()``: the official semantics.
+
+    ``receive_messages()`` of the session, started on the first ``__anext__`` (the official
+    methods are async generators: not connected is raised when iteration starts); with
+    ``until_result``, it ends after the next :class:`ResultMessage`, whichever turn it ends.
+    A plain async iterator, like :class:`MessageStream`: it owns no task and no cancel scope.
+    """
+
+    def __init__(self, client: ClaudeSDKClient, *, until_result: bool) -> None:
+        self._client = client
+        self._until_result = until_result
+        self._stream: MessageStream | None = None
+        self._session: Session | None = None
+        self._finished = False
+
+    def __aiter__(self) -> _ClientMessages:
+        return self
+
+    @property
+    def finished(self) -> bool:
+        """Whether the stream has delivered its last message (the result it waited for)."""
+        return self._finished
+
+    async def __anext__(self) -> Message:
+        if self._finished:
+            # A checkpoint, as at every end: `while True: async for ...` must not spin.
+            await trio.lowlevel.checkpoint()
+            error = self._session._take_budget_error() if self._session is not None else None
+            if error is not None:
+                # A trio-claude budget= limit crossed in this turn: said after its result.
+                raise error
+            raise StopAsyncIteration
+        stream = self._stream
+        if stream is None:
+            try:
+                self._session = self._client.session
+            except CLIConnectionError:
+                await trio.lowlevel.checkpoint()
+                raise
+            stream = self._stream = self._session.receive_messages()
+        try:
+            message = await stream.__anext__()
+        except StopAsyncIteration:
+            self._finished = True
+            raise
+        except trio.Cancelled:
+            if self._until_result and self._session is not None:
+                # Structured: a receiver given up gives its turn up (a no-op with none open).
+                self._session.abandon_turn()
+            raise
+        if self._until_result and isinstance(message, ResultMessage):
+            self._finished = True
+        return message

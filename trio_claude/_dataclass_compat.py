@@ -18,18 +18,25 @@ order), while attrs keeps generating and owning ``__init__``, ``__eq__``, ``__ha
 
 The dataclass fields have no defaults (attrs keeps those), so ``dataclasses.fields(cls)[i]
 .default`` is ``MISSING``: read defaults from ``attrs.fields(cls)``.
+
+:class:`ListTuple` is the value of the fields that are lists in the official dataclasses
+(``ClaudeAgentOptions.allowed_tools``, ...): frozen and hashable like a tuple, it also does what
+official code does with those lists short of changing them (``+ [...]``, ``== [...]``,
+``.copy()``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar, cast
+from collections.abc import Iterable
+from typing import Any, Generic, NoReturn, TypeVar, cast
 
 import attrs
 
-__all__ = ["dataclass_compatible"]
+__all__ = ["EMPTY_LIST_TUPLE", "ListTuple", "dataclass_compatible", "list_tuple"]
 
 C = TypeVar("C", bound=type)
+T = TypeVar("T")
 
 
 def dataclass_compatible(cls: C) -> C:
@@ -63,3 +70,81 @@ def dataclass_compatible(cls: C) -> C:
     # init/repr/eq False: attrs' methods stay; not frozen: attrs' __setattr__ already refuses.
     decorated = dataclasses.dataclass(init=False, repr=False, eq=False, match_args=False)(cls)
     return cast(C, decorated)
+
+
+# The list methods that change the list: a frozen option's value has none of them.
+_MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "clear", "sort", "reverse"})
+
+
+class ListTuple(tuple[T, ...], Generic[T]):
+    """The value of an option that is a list in the official SDK's dataclass.
+
+    Options are frozen (and hashable), so the value is a tuple; it is a tuple that also takes
+    part in what official code does with such a list without changing it:
+
+    - ``value + ["x"]`` and ``["x"] + value`` give a ``list`` (as the official list does), so
+      ``dataclasses.replace(options, allowed_tools=options.allowed_tools + ["Write"])`` works;
+      with a tuple, the result is a tuple;
+    - ``value == ["a", "b"]`` is true when the items are equal (a tuple is never equal to a
+      list); the hash is the tuple's;
+    - ``value.copy()`` is a new ``list`` of the items, to change and pass back.
+
+    The list methods that change it in place (``append``, ``extend``, ...) raise
+    ``AttributeError`` saying how to make a changed copy.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        if isinstance(other, list):
+            return [*self, *other]
+        if isinstance(other, tuple):
+            return (*self, *other)
+        return NotImplemented
+
+    def __radd__(self, other: Any) -> Any:
+        if isinstance(other, list):
+            return [*other, *self]
+        if isinstance(other, tuple):
+            return (*other, *self)
+        return NotImplemented
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, list):
+            return tuple.__eq__(self, tuple(other))
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
+
+    def copy(self) -> list[T]:
+        """The items as a new ``list`` (``list.copy()`` of the official list)."""
+        return list(self)
+
+    def __getattr__(self, name: str) -> NoReturn:
+        if name in _MUTATORS:
+            raise AttributeError(
+                f"{name}(): options are frozen and their list fields are tuples; make a new "
+                "value instead, e.g. options = dataclasses.replace(options, "
+                "allowed_tools=[*options.allowed_tools, 'Write'])"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+#: The empty :class:`ListTuple`, shared (the default of the list options).
+EMPTY_LIST_TUPLE: ListTuple[Any] = ListTuple()
+
+
+def list_tuple(values: Iterable[T]) -> ListTuple[T]:
+    """``values`` as a :class:`ListTuple` (itself if it is one; the shared one if empty).
+
+    Raises:
+        TypeError: ``values`` is not iterable.
+    """
+    if type(values) is ListTuple:
+        return values
+    result = ListTuple(values)
+    return result if result else EMPTY_LIST_TUPLE

@@ -8,6 +8,7 @@ boundary where they happen, with the original chained as ``__cause__``.
 from __future__ import annotations
 
 import signal as _signal
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._diagnose import ProcessErrorReason
@@ -99,6 +100,10 @@ class ProcessError(CLIConnectionError):
         startup_failure_reason: Why Claude Code refused to start, when it said so in a result
             before exiting (one of :data:`~trio_claude.StartupFailureReason`, such as
             ``"bypass_root"`` or ``"cwd_unavailable"``), else ``None``.
+
+    The constructor's ``secrets`` (keyword) are the session's secret values
+    (:func:`~trio_claude._redact.secret_values`): masked by value in the message, ``stderr``
+    and ``hint``, as well as everything shaped like a credential.
     """
 
     def __init__(
@@ -111,12 +116,14 @@ class ProcessError(CLIConnectionError):
         reason: ProcessErrorReason | None = None,
         hint: str | None = None,
         startup_failure_reason: str | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         # The CLI's stderr can echo a key (an auth error, a debug log): never carry it on.
         # Redacted whole, before the message below keeps only its tail.
-        message = redact(message)
-        stderr = redact(stderr)
-        hint = redact(hint) if hint else None
+        secrets = tuple(secrets)
+        message = redact(message, secrets)
+        stderr = redact(stderr, secrets)
+        hint = redact(hint, secrets) if hint else None
         self.exit_code = exit_code
         self.reason: ProcessErrorReason | None = reason
         self.hint = hint
@@ -176,6 +183,7 @@ class ResultError(ProcessError):
         cli_version: str | None = None,
         reason: ProcessErrorReason | None = None,
         hint: str | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         self.result_message = result_message
         self.subtype = result_message.subtype
@@ -185,7 +193,8 @@ class ResultError(ProcessError):
         self.terminal_reason = result_message.terminal_reason
         self.session_id: str | None = result_message.session_id or None
         self.data: dict[str, Any] = result_message.raw
-        # The attributes keep the CLI's words; the message masks any key they quote.
+        # The attributes keep the CLI's words; the message masks any key they quote (by shape,
+        # and by value with the session's ``secrets``).
         text = _error_result_text(result_message)
         headline = _error_result_headline(result_message)
         said = f": {text}" if text not in (self.subtype, "unknown error") else ""
@@ -196,10 +205,12 @@ class ResultError(ProcessError):
             cli_version=cli_version,
             reason=reason,
             hint=hint,
+            secrets=secrets,
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled (multiprocessing, copy) from the result, not from the message text.
+        # Pickled (multiprocessing, copy) from the result, not from the message text; the
+        # message (masked with secrets the copy does not know) is restored as it was.
         args = (
             self.result_message,
             self.exit_code,
@@ -208,10 +219,14 @@ class ResultError(ProcessError):
             self.reason,
             self.hint,
         )
-        return (_rebuild_result_error, (*args, type(self)), {"__cause__": self.__cause__})
+        state = {"__cause__": self.__cause__, "args": self.args}
+        return (_rebuild_result_error, (*args, type(self)), state)
 
     def __setstate__(self, state: dict[str, Any] | None) -> None:
-        self.__cause__ = (state or {}).get("__cause__")
+        state = state or {}
+        self.__cause__ = state.get("__cause__")
+        if "args" in state:
+            self.args = state["args"]
 
 
 class TurnInterruptedError(ResultError):
@@ -360,14 +375,23 @@ class ControlRequestError(ClaudeSDKError):
         subtype: The request's subtype (``set_model``, ...).
         error: The CLI's error text.
         error_code: The CLI's machine-readable code, when given.
+
+    ``secrets`` (keyword): the session's secret values, masked by value in the message.
     """
 
-    def __init__(self, subtype: str, error: str, error_code: str | None = None) -> None:
+    def __init__(
+        self,
+        subtype: str,
+        error: str,
+        error_code: str | None = None,
+        *,
+        secrets: Iterable[str] = (),
+    ) -> None:
         self.subtype = subtype
         self.error = error
         self.error_code = error_code
         # ``error`` is the CLI's text, kept as is; the message masks any key it quotes.
-        super().__init__(redact(f"control request {subtype!r} failed: {error}"))
+        super().__init__(redact(f"control request {subtype!r} failed: {error}", secrets))
 
 
 class ControlTimeoutError(ControlRequestError):
@@ -378,18 +402,22 @@ class ControlTimeoutError(ControlRequestError):
         super().__init__(subtype, f"no answer within {timeout:g} s")
 
 
-def initialize_failed(error: ControlRequestError, stderr_tail: str) -> CLIConnectionError:
+def initialize_failed(
+    error: ControlRequestError, stderr_tail: str, secrets: Iterable[str] = ()
+) -> CLIConnectionError:
     """The error of a start whose ``initialize`` was refused or not answered in time.
 
     Both are failures to connect (``CLIConnectionError``, as ``open_session`` documents), not
-    a control request's failure on a live session.
+    a control request's failure on a live session. ``secrets``: the session's secret values,
+    masked in the CLI's text by value.
     """
     if isinstance(error, ControlTimeoutError):
         text = f"the CLI did not answer initialize within {error.timeout:g} s"
     else:
         code = f" ({error.error_code})" if error.error_code else ""
-        text = redact(f"the CLI refused initialize{code}: {error.error}")
-    return CLIConnectionError(text + (f"\nstderr tail:\n{stderr_tail}" if stderr_tail else ""))
+        text = f"the CLI refused initialize{code}: {error.error}"
+    text += f"\nstderr tail:\n{stderr_tail}" if stderr_tail else ""
+    return CLIConnectionError(redact(text, secrets))
 
 
 class BudgetExceededError(ClaudeSDKError):

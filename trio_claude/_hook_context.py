@@ -10,9 +10,15 @@ import attrs
 __all__ = ["HookContext"]
 
 
-@attrs.frozen(kw_only=True)
-class HookContext:
+@attrs.frozen(kw_only=True, eq=False)
+class HookContext(dict[str, Any]):
     """The third argument of a hook callback.
+
+    Like the official SDK's ``HookContext`` (a ``TypedDict``, delivered as
+    ``{"signal": None}``), it is a ``dict`` with the one item ``"signal"``:
+    ``context["signal"]``, ``context.get("signal")``, ``dict(context)`` and
+    ``json.dumps(context)`` work as there. The trio-claude additions are attributes only, so
+    the dict stays the official one. Two contexts are equal when their items are, like dicts.
 
     Attributes:
         signal: Always ``None`` (kept for the official signature; the CLI withdrawing the
@@ -28,3 +34,6 @@ class HookContext:
     hook_event_name: str = ""
     matcher: str | None = None
     timeout: float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        dict.__setitem__(self, "signal", self.signal)

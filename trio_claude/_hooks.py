@@ -2,9 +2,10 @@
 
 A hook callback is ``async def hook(input, tool_use_id, context)`` (a plain function works too).
 ``input`` is the typed input of its event (:class:`PreToolUseHookInput`, ...; an event this
-version does not know arrives as :class:`GenericHookInput`). Every input keeps the dict the CLI
-sent in ``.raw`` and can be indexed like it (``input["tool_name"]``), so code written for the
-official SDK's TypedDicts keeps working.
+version does not know arrives as :class:`GenericHookInput`). Every input is a ``dict`` subclass
+holding what the CLI sent (``input["tool_name"]``, ``json.dumps(input)``, ``{**input}``), as the
+official SDK's TypedDicts are, with the fields also decoded as typed attributes
+(``input.tool_name``); ``context`` is a ``{"signal": None}`` dict as well.
 
 A callback returns a :class:`HookOutput` (or just an event's ``...HookSpecificOutput``), a plain
 dict with the wire names (``{"hookSpecificOutput": {...}}``; ``continue_``/``async_`` are renamed
@@ -173,12 +174,23 @@ def _suggestions(value: Any) -> Any:
     return [PermissionUpdate.from_dict(s) if isinstance(s, Mapping) else s for s in value]
 
 
-@attrs.frozen(kw_only=True)
-class BaseHookInput:
-    """Fields every hook input carries.
+@attrs.frozen(kw_only=True, eq=False)
+class BaseHookInput(dict[str, Any]):
+    """Fields every hook input carries; every input is also the dict the CLI sent.
 
-    Index it like the wire dict (``input["tool_name"]``, ``input.get("prompt")``) to reach any
-    field, modelled or not.
+    As in the official SDK, whose inputs are ``TypedDict`` dicts, an input *is* a ``dict`` of the
+    wire fields (``isinstance(input, dict)``): ``input["tool_name"]``, ``input.get("prompt")``,
+    ``json.dumps(input)``, ``dict(input)``, ``{**input}``, ``input.items()``, ``len(input)`` and
+    ``input == {...}`` all see the fields as the CLI sent them, unmodelled ones included. The
+    attributes are the same fields decoded (``PermissionRequestHookInput.permission_suggestions``
+    is a list of :class:`~trio_claude.PermissionUpdate`, the item the wire dicts), read once
+    when the input is delivered: they are frozen, while the items can be changed like any dict's
+    (the attributes and :attr:`raw` keep what was delivered). Two inputs are equal when their
+    items are, like dicts; an input is not hashable.
+
+    An input built by hand (``PreToolUseHookInput(tool_name="Bash", tool_input={...})``, to
+    test a hook) holds the wire form of its attributes: every attribute that is not ``None``,
+    under its wire name.
 
     Attributes:
         hook_event_name: The event (``"PreToolUse"``, ...).
@@ -190,7 +202,8 @@ class BaseHookInput:
         effort: The effort setting, ``{"level": "medium"}``.
         agent_id: The subagent the event belongs to (``None`` for the main agent).
         agent_type: That subagent's type.
-        raw: The input exactly as the CLI sent it.
+        raw: The input exactly as the CLI sent it (a copy: changing the input's items does
+            not change it); empty for an input built by hand.
     """
 
     hook_event_name: str = ""
@@ -207,23 +220,45 @@ class BaseHookInput:
     #: The event this class is for (empty for the base and the generic input).
     EVENT: ClassVar[str] = ""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.raw[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.raw
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """``raw.get(key, default)``: any wire field, modelled or not."""
-        return self.raw.get(key, default)
+    def __attrs_post_init__(self) -> None:
+        # The dict's items: what the CLI sent, or (built by hand) the attributes' wire form.
+        dict.update(self, self.raw if self.raw else _wire_form(self))
 
 
-@attrs.frozen(kw_only=True)
+def _wire_value(value: Any) -> Any:
+    """A decoded attribute value as the JSON the CLI sends for it."""
+    if isinstance(value, PermissionUpdate):
+        return value.to_dict()
+    if isinstance(value, (BackgroundTaskSummary, SessionCronSummary, PostToolBatchToolCall)):
+        if value.raw:
+            return dict(value.raw)
+        return {
+            f.name: _wire_value(getattr(value, f.name))
+            for f in attrs.fields(type(value))
+            if f.name != "raw"
+        }
+    if isinstance(value, list):
+        return [_wire_value(item) for item in value]
+    return value
+
+
+def _wire_form(hook_input: BaseHookInput) -> dict[str, Any]:
+    """The wire dict of an input built by hand: its attributes that are not ``None``."""
+    data: dict[str, Any] = {}
+    for f in attrs.fields(type(hook_input)):
+        if f.name != "raw":
+            value = getattr(hook_input, f.name)
+            if value is not None:
+                data[f.metadata.get("wire", f.name)] = _wire_value(value)
+    return data
+
+
+@attrs.frozen(kw_only=True, eq=False)
 class GenericHookInput(BaseHookInput):
     """The input of an event this version does not model: base fields plus ``raw``."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PreToolUseHookInput(BaseHookInput):
     """Before a tool runs (fires before ``can_use_tool``)."""
 
@@ -234,7 +269,7 @@ class PreToolUseHookInput(BaseHookInput):
     mcp_server: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PostToolUseHookInput(BaseHookInput):
     """After a tool succeeded; ``tool_response`` is what the tool returned."""
 
@@ -247,7 +282,7 @@ class PostToolUseHookInput(BaseHookInput):
     mcp_server: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PostToolUseFailureHookInput(BaseHookInput):
     """After a tool failed."""
 
@@ -261,7 +296,7 @@ class PostToolUseFailureHookInput(BaseHookInput):
     mcp_server: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PostToolBatchHookInput(BaseHookInput):
     """Once after every tool call of a batch has resolved."""
 
@@ -271,7 +306,7 @@ class PostToolBatchHookInput(BaseHookInput):
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class NotificationHookInput(BaseHookInput):
     """The CLI shows a notification."""
 
@@ -281,7 +316,7 @@ class NotificationHookInput(BaseHookInput):
     notification_type: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class UserPromptSubmitHookInput(BaseHookInput):
     """A prompt was submitted (fires before the turn's ``system/init``)."""
 
@@ -291,7 +326,7 @@ class UserPromptSubmitHookInput(BaseHookInput):
     session_title: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class UserPromptExpansionHookInput(BaseHookInput):
     """A slash command or MCP prompt was expanded."""
 
@@ -303,7 +338,7 @@ class UserPromptExpansionHookInput(BaseHookInput):
     prompt: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class SessionStartHookInput(BaseHookInput):
     """The session started, resumed, was cleared, compacted or forked."""
 
@@ -317,7 +352,7 @@ class SessionStartHookInput(BaseHookInput):
     estimated_cache_write_usd: float | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class SessionEndHookInput(BaseHookInput):
     """The session ends."""
 
@@ -325,7 +360,7 @@ class SessionEndHookInput(BaseHookInput):
     reason: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class StopHookInput(BaseHookInput):
     """The main agent is about to stop."""
 
@@ -340,7 +375,7 @@ class StopHookInput(BaseHookInput):
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class StopFailureHookInput(BaseHookInput):
     """The turn ended on an API error."""
 
@@ -350,14 +385,14 @@ class StopFailureHookInput(BaseHookInput):
     last_assistant_message: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class SubagentStartHookInput(BaseHookInput):
     """A subagent was spawned (``agent_id`` and ``agent_type`` are set)."""
 
     EVENT: ClassVar[str] = "SubagentStart"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class SubagentStopHookInput(BaseHookInput):
     """A subagent is about to stop."""
 
@@ -373,7 +408,7 @@ class SubagentStopHookInput(BaseHookInput):
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PreCompactHookInput(BaseHookInput):
     """Before the conversation is compacted."""
 
@@ -382,7 +417,7 @@ class PreCompactHookInput(BaseHookInput):
     custom_instructions: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PostCompactHookInput(BaseHookInput):
     """After the conversation was compacted."""
 
@@ -391,7 +426,7 @@ class PostCompactHookInput(BaseHookInput):
     compact_summary: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PreModelSwitchHookInput(BaseHookInput):
     """Before the model changes."""
 
@@ -407,7 +442,7 @@ class PreModelSwitchHookInput(BaseHookInput):
     pricing: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PostModelSwitchHookInput(BaseHookInput):
     """After the model changed."""
 
@@ -423,7 +458,7 @@ class PostModelSwitchHookInput(BaseHookInput):
     pricing: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PermissionRequestHookInput(BaseHookInput):
     """A permission prompt is about to be shown (a hook alternative to ``can_use_tool``)."""
 
@@ -436,7 +471,7 @@ class PermissionRequestHookInput(BaseHookInput):
     mcp_server: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PermissionDeniedHookInput(BaseHookInput):
     """A tool call was denied automatically."""
 
@@ -448,7 +483,7 @@ class PermissionDeniedHookInput(BaseHookInput):
     mcp_server: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class SetupHookInput(BaseHookInput):
     """Repository setup (``init``) or maintenance."""
 
@@ -456,7 +491,7 @@ class SetupHookInput(BaseHookInput):
     trigger: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class TeammateIdleHookInput(BaseHookInput):
     """A teammate went idle."""
 
@@ -465,7 +500,7 @@ class TeammateIdleHookInput(BaseHookInput):
     team_name: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class TaskCreatedHookInput(BaseHookInput):
     """A task was created."""
 
@@ -477,7 +512,7 @@ class TaskCreatedHookInput(BaseHookInput):
     team_name: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class TaskCompletedHookInput(BaseHookInput):
     """A task was completed."""
 
@@ -489,7 +524,7 @@ class TaskCompletedHookInput(BaseHookInput):
     team_name: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class ElicitationHookInput(BaseHookInput):
     """An MCP server asks the user for input."""
 
@@ -502,7 +537,7 @@ class ElicitationHookInput(BaseHookInput):
     requested_schema: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class ElicitationResultHookInput(BaseHookInput):
     """An elicitation was answered."""
 
@@ -514,7 +549,7 @@ class ElicitationResultHookInput(BaseHookInput):
     content: dict[str, Any] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class ConfigChangeHookInput(BaseHookInput):
     """A settings source changed."""
 
@@ -523,7 +558,7 @@ class ConfigChangeHookInput(BaseHookInput):
     file_path: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class WorktreeCreateHookInput(BaseHookInput):
     """A worktree is being created (the hook must answer ``worktree_path``)."""
 
@@ -531,7 +566,7 @@ class WorktreeCreateHookInput(BaseHookInput):
     name: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class WorktreeRemoveHookInput(BaseHookInput):
     """A worktree is being removed."""
 
@@ -539,7 +574,7 @@ class WorktreeRemoveHookInput(BaseHookInput):
     worktree_path: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class InstructionsLoadedHookInput(BaseHookInput):
     """A CLAUDE.md or rules file was loaded."""
 
@@ -552,7 +587,7 @@ class InstructionsLoadedHookInput(BaseHookInput):
     parent_file_path: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class CwdChangedHookInput(BaseHookInput):
     """The working directory changed."""
 
@@ -561,7 +596,7 @@ class CwdChangedHookInput(BaseHookInput):
     new_cwd: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class FileChangedHookInput(BaseHookInput):
     """A watched file changed (``event``: ``change``, ``add`` or ``unlink``)."""
 
@@ -570,7 +605,7 @@ class FileChangedHookInput(BaseHookInput):
     event: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class DirectoryAddedHookInput(BaseHookInput):
     """A working directory was added."""
 
@@ -579,7 +614,7 @@ class DirectoryAddedHookInput(BaseHookInput):
     source: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class MessageDisplayHookInput(BaseHookInput):
     """Assistant text is being displayed (display-only)."""
 
@@ -591,7 +626,7 @@ class MessageDisplayHookInput(BaseHookInput):
     delta: str = ""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class InterruptHookInput(BaseHookInput):
     """A turn was interrupted (the user's stop, a timeout, the parent agent's stop, ...).
 
@@ -604,7 +639,7 @@ class InterruptHookInput(BaseHookInput):
     EVENT: ClassVar[str] = "Interrupt"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class PreSkillShellCommandHookInput(BaseHookInput):
     """A skill or command is about to run one of its shell commands (``!`command``` in its text).
 
@@ -676,6 +711,8 @@ _INPUT_CLASSES: tuple[type[BaseHookInput], ...] = (
 #: ``PreSkillShellCommand`` of newer CLIs. Any other event decodes to :class:`GenericHookInput`.
 HOOK_INPUT_TYPES: dict[str, type[BaseHookInput]] = {cls.EVENT: cls for cls in _INPUT_CLASSES}
 
+_DECODED_CLASSES: tuple[type[BaseHookInput], ...] = (*_INPUT_CLASSES, GenericHookInput)
+
 # Per class: (attribute, wire key, decoder) for every field but raw.
 _DECODE_PLAN: dict[type[BaseHookInput], tuple[tuple[str, str, _Decoder | None], ...]] = {
     cls: tuple(
@@ -683,7 +720,7 @@ _DECODE_PLAN: dict[type[BaseHookInput], tuple[tuple[str, str, _Decoder | None], 
         for f in attrs.fields(cls)
         if f.name != "raw"
     )
-    for cls in (*_INPUT_CLASSES, GenericHookInput)
+    for cls in _DECODED_CLASSES
 }
 
 
@@ -710,7 +747,10 @@ def decode_hook_input(data: Mapping[str, Any], event: str | None = None) -> Base
             kwargs[attr] = decode(value) if decode is not None else value
     if not isinstance(kwargs.get("hook_event_name"), str):
         kwargs["hook_event_name"] = name if isinstance(name, str) else ""
-    return cls(**kwargs)
+    hook_input = cls(**kwargs)
+    if not data:
+        hook_input.clear()  # the CLI sent {}: the items are that, not the defaults' wire form
+    return hook_input
 
 
 # =========================================================================== outputs

@@ -258,16 +258,17 @@ _SECRET_VARS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_
 
 
 def _redact_url(url: str) -> str:
+    """The URL without its user info, query and fragment (any of them may carry a credential:
+    ``?key=...``, ``?api_token=...``)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "set (unparseable, not shown)"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"***@{host}", parts.path, "", ""))
+    _, at, host = parts.netloc.rpartition("@")
+    path = parts.path
+    if not parts.netloc and "@" in path:  # no "//": "user:password@host" reads as a path
+        path = "***@" + path.rpartition("@")[2]
+    return urlunsplit((parts.scheme, f"***@{host}" if at else host, path, "", ""))
 
 
 def _tool_check(name: str, purpose: str) -> DoctorCheck:

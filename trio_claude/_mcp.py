@@ -18,7 +18,9 @@ A tool's schema may be a JSON Schema dict, a dict of Python types (``{"a": float
 class (the handler then receives an instance, structured by cattrs), a ``TypedDict`` or ``None``
 (no arguments). Arguments are validated (:mod:`trio_claude._jsonschema`) before the handler runs;
 invalid arguments, unknown tools and handler exceptions become an ``isError`` result the model
-reads, never a protocol error.
+reads, never a protocol error. The text of a handler's exception is redacted (by shape, and by
+value with the session's secrets) in that result and in the log, which carries the redacted
+traceback as text, never the exception (``exc_info``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import trio
 from ._elicitation import ElicitationRequest as ElicitationRequest
 from ._elicitation import ElicitationResult as ElicitationResult
 from ._jsonschema import is_json_schema, schema_for_attrs, schema_for_type, validate
+from ._redact import redact, redact_exception
 from ._threads import call_maybe_async
 
 __all__ = [
@@ -584,11 +587,15 @@ class SdkMcpServer:
         """The answer to ``tools/list``."""
         return {"tools": [t.to_dict() for t in self.tools.values()]}
 
-    async def call_tool(self, name: str, arguments: Any) -> dict[str, Any]:
+    async def call_tool(
+        self, name: str, arguments: Any, *, secrets: Iterable[str] = ()
+    ) -> dict[str, Any]:
         """Runs a tool: validates, structures, calls the handler, encodes the result.
 
-        Never raises for the tool's own failures: they come back as ``isError`` results.
+        Never raises for the tool's own failures: they come back as ``isError`` results, their
+        text redacted (``secrets``: the session's secret values, masked by value too).
         """
+        secrets = tuple(secrets)
         t = self.tools.get(name)
         if t is None:
             return _error_result(f"Tool '{name}' not found")
@@ -602,19 +609,25 @@ class SdkMcpServer:
             try:
                 args = _converter.structure(arguments, t.input_type)
             except Exception as exc:
-                return _error_result("Input validation error: " + _describe(exc))
+                return _error_result(redact("Input validation error: " + _describe(exc), secrets))
         try:
             value = await call_maybe_async(
                 t.handler, args, what=f"tool {name} of MCP server {self.name}"
             )
         except Exception as exc:
-            logger.warning("tool %s of MCP server %s raised", name, self.name, exc_info=True)
-            return _error_result(f"{type(exc).__name__}: {exc}")
+            logger.warning(
+                "tool %s of MCP server %s raised\n%s",
+                name,
+                self.name,
+                redact_exception(exc, secrets),
+            )
+            return _error_result(redact(f"{type(exc).__name__}: {exc}", secrets))
         try:
             return encode_tool_result(value)
         except TypeError as exc:
-            logger.warning("tool %s of MCP server %s: %s", name, self.name, exc)
-            return _error_result(f"the tool returned an invalid result: {exc}")
+            why = redact(str(exc), secrets)
+            logger.warning("tool %s of MCP server %s: %s", name, self.name, why)
+            return _error_result(f"the tool returned an invalid result: {why}")
 
 
 def _describe(exc: BaseException) -> str:
@@ -631,10 +644,12 @@ class McpServerConnection:
 
     Args:
         server: The server (an :class:`SdkMcpServer`).
+        secrets: The session's secret values, masked in what a failure's answer and log say.
     """
 
-    def __init__(self, server: SdkMcpServer) -> None:
+    def __init__(self, server: SdkMcpServer, secrets: Iterable[str] = ()) -> None:
         self.server = server
+        self.secrets = tuple(secrets)
         self._calls: dict[Any, trio.CancelScope] = {}
 
     async def handle(self, message: Any) -> dict[str, Any]:
@@ -677,7 +692,9 @@ class McpServerConnection:
                 with trio.CancelScope() as scope:
                     self._calls[key] = scope
                     try:
-                        result = await server.call_tool(name, params.get("arguments"))
+                        result = await server.call_tool(
+                            name, params.get("arguments"), secrets=self.secrets
+                        )
                     finally:
                         self._calls.pop(key, None)
                 if scope.cancelled_caught:
@@ -689,9 +706,16 @@ class McpServerConnection:
             else:
                 return _rpc_error(msg_id, METHOD_NOT_FOUND, f"Method not found: {method}")
         except Exception as exc:
-            logger.warning("MCP server %s failed on %s", server.name, method, exc_info=True)
+            logger.warning(
+                "MCP server %s failed on %s\n%s",
+                server.name,
+                method,
+                redact_exception(exc, self.secrets),
+            )
             return _rpc_error(
-                msg_id, INTERNAL_ERROR, f"Internal error: {type(exc).__name__}: {exc}"
+                msg_id,
+                INTERNAL_ERROR,
+                redact(f"Internal error: {type(exc).__name__}: {exc}", self.secrets),
             )
         return {"jsonrpc": "2.0", "id": msg_id, "result": result}
 

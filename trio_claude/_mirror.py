@@ -33,6 +33,7 @@ import trio
 
 from ._errors import ConfigurationError
 from ._protocol._codec import dumps_from_cli
+from ._redact import redact
 from ._session_store import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
@@ -304,13 +305,16 @@ class TranscriptMirror:
                 if attempt < len(_BACKOFF):
                     await trio.sleep(_BACKOFF[attempt])
         self.failures += 1
-        logger.warning("mirroring %d transcript entries failed: %r", len(entries), error)
+        # A store's error may quote its connection string: masked (by shape; a store's own
+        # credentials are masked by value where it raises, see stores/_postgres.py).
+        described = redact(f"{type(error).__name__}: {error}")
+        logger.warning("mirroring %d transcript entries failed: %s", len(entries), described)
         self._report_error(
             {
                 "type": "system",
                 "subtype": "mirror_error",
                 "key": dict(key),
-                "error": f"{type(error).__name__}: {error}",
+                "error": described,
                 "session_id": key["session_id"],
             }
         )

@@ -26,7 +26,7 @@ import attrs
 # that typing.get_type_hints() resolves the callback aliases below; none of these modules imports
 # this one. ElicitationRequest and UserDialogRequest come from small modules of their own, not
 # from _mcp or _control_types, which ``import trio_claude`` does not load.
-from ._dataclass_compat import dataclass_compatible
+from ._dataclass_compat import EMPTY_LIST_TUPLE, dataclass_compatible, list_tuple
 from ._elicitation import ElicitationRequest
 from ._errors import ConfigurationError
 from ._hook_context import HookContext
@@ -48,7 +48,7 @@ from ._option_spec import (
     truth,
 )
 from ._permissions import PermissionResult, ToolPermissionContext
-from ._redact import redact_repr
+from ._redact import redact, redact_env_repr, redact_repr
 from ._telemetry import check_telemetry
 from ._user_dialog import UserDialogRequest
 
@@ -188,7 +188,7 @@ def _fail(message: str) -> ConfigurationError:
 def _callables(value: Iterable[HookCallback]) -> tuple[HookCallback, ...]:
     if callable(value):
         raise _fail("HookMatcher.hooks must be a list of callbacks, not a single callback")
-    return tuple(value)
+    return list_tuple(value)
 
 
 @dataclass_compatible
@@ -206,7 +206,7 @@ class HookMatcher:
     """
 
     matcher: str | None = None
-    hooks: tuple[HookCallback, ...] = attrs.field(default=(), converter=_callables)
+    hooks: tuple[HookCallback, ...] = attrs.field(default=EMPTY_LIST_TUPLE, converter=_callables)
     timeout: float | None = None
     on_failure: Literal["continue", "block"] | None = None
 
@@ -276,7 +276,7 @@ def _opt_tuple(value: Iterable[Any] | None) -> tuple[Any, ...] | None:
         return None
     if isinstance(value, (str, bytes)):
         return value  # type: ignore[return-value]  # rejected by validation with a clear message
-    return tuple(value)
+    return list_tuple(value)
 
 
 @dataclass_compatible
@@ -318,7 +318,9 @@ class AgentDefinition:
     model: str | None = None
     skills: tuple[str, ...] | None = None
     memory: Literal["user", "project", "local"] | None = None
-    mcp_servers: tuple[str | Mapping[str, Any], ...] | None = attrs.field(default=None, hash=False)
+    mcp_servers: tuple[str | Mapping[str, Any], ...] | None = attrs.field(
+        default=None, hash=False, repr=redact_repr
+    )
     initial_prompt: str | None = None
     max_turns: int | None = None
     background: bool | None = None
@@ -424,6 +426,33 @@ class AgentDefinition:
             out[wire] = value
         return out
 
+    # The official dataclass's camelCase field names (claude_agent_sdk types.py), read-only.
+
+    @property
+    def disallowedTools(self) -> tuple[str, ...] | None:
+        """The official name of :attr:`disallowed_tools`."""
+        return self.disallowed_tools
+
+    @property
+    def mcpServers(self) -> tuple[str | Mapping[str, Any], ...] | None:
+        """The official name of :attr:`mcp_servers`."""
+        return self.mcp_servers
+
+    @property
+    def initialPrompt(self) -> str | None:
+        """The official name of :attr:`initial_prompt`."""
+        return self.initial_prompt
+
+    @property
+    def maxTurns(self) -> int | None:
+        """The official name of :attr:`max_turns`."""
+        return self.max_turns
+
+    @property
+    def permissionMode(self) -> PermissionMode | None:
+        """The official name of :attr:`permission_mode`."""
+        return self.permission_mode
+
 
 # --------------------------------------------------------------------------------------------
 # Converters
@@ -435,7 +464,7 @@ def _str_tuple(value: Iterable[str], name: str) -> tuple[str, ...]:
     if isinstance(value, (str, bytes)):
         raise _fail(f"{name} must be a list of strings, got the string {value!r}")
     try:
-        return tuple(value)
+        return list_tuple(value)
     except TypeError:
         raise _fail(f"{name} must be a list of strings, got {type(value).__name__}") from None
 
@@ -498,7 +527,7 @@ def _path_tuple(value: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
     if isinstance(value, (str, bytes, os.PathLike)):
         raise _fail(f"add_dirs must be a list of paths, got {value!r}")
     try:
-        return tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
+        return list_tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
     except TypeError:
         raise _fail(f"add_dirs must be a list of paths, got {type(value).__name__}") from None
 
@@ -555,7 +584,7 @@ def _skills(
     if isinstance(value, str):
         raise _fail(f"skills must be 'all' or a list of skill names, got {value!r}")
     try:
-        return tuple(value)
+        return list_tuple(value)
     except TypeError:
         raise _fail(
             f"skills must be 'all' or a list of skill names, got {type(value).__name__}"
@@ -566,7 +595,7 @@ def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
     if isinstance(value, Mapping):
         raise _fail("plugins must be a list of {'type': 'local', 'path': ...} dicts")
     try:
-        return tuple(dict(p) if isinstance(p, Mapping) else p for p in value)
+        return list_tuple(dict(p) if isinstance(p, Mapping) else p for p in value)
     except TypeError:
         raise _fail(
             "plugins must be a list of {'type': 'local', 'path': ...} dicts, got "
@@ -574,8 +603,7 @@ def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
         ) from None
 
 
-def _redact_env(env: Mapping[str, str]) -> str:
-    return "{" + ", ".join(f"{k!r}: '***'" for k in env) + "}"
+_redact_env = redact_env_repr
 
 
 def _check_delivery(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -645,7 +673,10 @@ class ClaudeAgentOptions:
 
     Immutable; derive variants with ``attrs.evolve(options, model="...")`` or, as with the
     official SDK's dataclass, ``dataclasses.replace(options, model="...")``. Lists may be given as
-    any sequence and are stored as tuples; paths may be ``str`` or ``os.PathLike`` and are stored
+    any sequence and are stored as tuples that also act as the official lists where nothing
+    changes (``options.allowed_tools + ["Write"]`` is a list, ``options.allowed_tools ==
+    ["Read"]`` compares the items; ``append`` raises: build a new value and
+    ``dataclasses.replace``); paths may be ``str`` or ``os.PathLike`` and are stored
     as ``str``. Dict-valued fields are copied. Field names and meanings follow the official
     Python SDK; the trio-claude additions are at the end.
 
@@ -813,12 +844,12 @@ class ClaudeAgentOptions:
         metadata=_spec(check=_later("_check_tools"), argv=Built("tools")),
     )
     allowed_tools: tuple[str, ...] = attrs.field(
-        default=(),
+        default=EMPTY_LIST_TUPLE,
         converter=_allowed_tools,
         metadata=_spec(check=texts(), argv=Built("allowed_tools")),
     )
     disallowed_tools: tuple[str, ...] = attrs.field(
-        default=(),
+        default=EMPTY_LIST_TUPLE,
         converter=_disallowed_tools,
         metadata=_spec(
             check=texts(), argv=Built("disallowed_tools"), init=Built("disallowed_tools")
@@ -853,7 +884,7 @@ class ClaudeAgentOptions:
         default=None, metadata=_spec(check=text(nonempty=True), argv=Flag("--fallback-model"))
     )
     betas: tuple[str, ...] = attrs.field(
-        default=(),
+        default=EMPTY_LIST_TUPLE,
         converter=_betas,
         metadata=_spec(check=texts(), argv=Joined("--betas")),
     )
@@ -930,7 +961,7 @@ class ClaudeAgentOptions:
         metadata=_spec(check=text(nonempty=True), spawn="cwd"),
     )
     add_dirs: tuple[str, ...] = attrs.field(
-        default=(),
+        default=EMPTY_LIST_TUPLE,
         converter=_path_tuple,
         metadata=_spec(check=texts(), argv=Built("add_dirs"), init=Built("add_dirs")),
     )
@@ -966,7 +997,7 @@ class ClaudeAgentOptions:
         ),
     )
     plugins: tuple[dict[str, Any], ...] = attrs.field(
-        default=(),
+        default=EMPTY_LIST_TUPLE,
         converter=_plugins,
         hash=False,
         metadata=_spec(
@@ -1118,7 +1149,7 @@ class ClaudeAgentOptions:
         default=None, metadata=_spec(check=text(nonempty=True), spawn="argv0")
     )
     executable_args: tuple[str, ...] = attrs.field(
-        default=(),
+        default=EMPTY_LIST_TUPLE,
         converter=_executable_args,
         metadata=_spec(check=texts(), spawn="argv0"),
     )
@@ -1165,7 +1196,7 @@ class ClaudeAgentOptions:
         metadata=_spec(check=function("async, or plain", "on_user_dialog(request)", 1), sdk=True),
     )
     supported_dialog_kinds: tuple[str, ...] = attrs.field(
-        default=(),
+        default=EMPTY_LIST_TUPLE,
         converter=_supported_dialog_kinds,
         metadata=_spec(
             check=texts(), init=Init("supportedDialogKinds", value=lambda v: list(v) or None)
@@ -1615,7 +1646,8 @@ def _check_env(env: Any) -> None:
         raise _fail("env must be a dict of str to str")
     for key, value in env.items():
         if not isinstance(key, str) or not key or "=" in key:
-            raise _fail(f"env key {key!r} is not a valid environment variable name")
+            # Quoted masked: a "NAME=value" given as a key carries the value.
+            raise _fail(f"env key {redact(repr(key))} is not a valid environment variable name")
         if not isinstance(value, str):
             raise _fail(f"env[{key!r}] must be a string")
 
@@ -1866,6 +1898,15 @@ def _check_mcp_servers(servers: Any) -> None:
     if isinstance(servers, str):
         if not servers.strip():
             raise _fail("mcp_servers must not be an empty string (use {} for no servers)")
+        if _is_inline_json(servers):
+            # Passed on as a "file path", the CLI would echo it (and its credentials) in its
+            # error; the message names where the JSON breaks, never its text.
+            try:
+                json.loads(servers)
+            except ValueError as exc:
+                raise _fail(
+                    f"mcp_servers looks like inline JSON but does not parse: {exc}"
+                ) from None
         return
     if not isinstance(servers, dict):
         raise _fail("mcp_servers must be a dict of configs, a path or a JSON string")
@@ -1937,7 +1978,7 @@ def _check_extra_args(extra: Any) -> None:
     for key, value in extra.items():
         if not isinstance(key, str) or not key or key.startswith("-") or "=" in key:
             raise _fail(
-                f"extra_args key {key!r} must be a flag name without leading dashes "
+                f"extra_args key {redact(repr(key))} must be a flag name without leading dashes "
                 "(e.g. 'replay-user-messages')"
             )
         if key in _RESERVED_EXTRA_ARGS:
@@ -1945,7 +1986,8 @@ def _check_extra_args(extra: Any) -> None:
         if value is not None and (
             not isinstance(value, (str, int, float)) or isinstance(value, bool)
         ):
-            raise _fail(f"extra_args[{key!r}] must be a string or None, got {value!r}")
+            # Only the type: the value may be a credential (a key read as bytes).
+            raise _fail(f"extra_args[{key!r}] must be a string or None, got {type(value).__name__}")
 
 
 def _check_hooks(hooks: Any) -> None:

@@ -17,17 +17,24 @@ the OpenTelemetry GenAI conventions where one exists (``gen_ai.*``), else ``clau
 
 Only the session (``_session.py``) calls this module, and only when :mod:`._telemetry` says
 tracing is on; nothing here runs, or is imported, otherwise.
+
+No credential goes into a span: every text that comes from the CLI or from an exception (error
+results, status descriptions, exception events) is redacted with the session's secret values
+(and by shape) *before* it is cut to length; an exception event carries the redacted message and
+traceback, never the raw ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
+from ._redact import redact, redact_preview
 from ._version import __version__
 from .types import AssistantMessage, InitMessage, ResultMessage, ToolUseBlock, UserMessage
 
@@ -44,16 +51,47 @@ def _set(span: Span, key: str, value: Any) -> None:
         span.set_attribute(key, value)
 
 
-def _fail(span: Span, description: str, error: BaseException | None = None) -> None:
+#: The longest status description a span gets (after redaction).
+_DESCRIPTION_LIMIT = 500
+
+
+def _fail(
+    span: Span,
+    description: str,
+    error: BaseException | None = None,
+    secrets: tuple[str, ...] = (),
+) -> None:
+    """Marks ``span`` failed: ``description`` and ``error``'s event redacted with ``secrets``."""
     if error is not None:
-        span.record_exception(error)
-    span.set_status(Status(StatusCode.ERROR, description))
+        try:
+            message = str(error)
+            stacktrace = "".join(
+                traceback.format_exception(type(error), error, error.__traceback__)
+            )
+        except Exception:
+            message = stacktrace = type(error).__name__
+        # The event's message and stacktrace are given (masked): the defaults would be the raw
+        # text of the exception and of its causes.
+        span.record_exception(
+            error,
+            attributes={
+                "exception.message": redact(message, secrets),
+                "exception.stacktrace": redact(stacktrace, secrets),
+            },
+        )
+    span.set_status(
+        Status(StatusCode.ERROR, redact_preview(description, secrets, _DESCRIPTION_LIMIT))
+    )
 
 
 class SessionTrace:
     """The spans of one session: made and ended as the session reports what happens."""
 
-    def __init__(self, provider: TracerProvider, model: str | None) -> None:
+    def __init__(
+        self, provider: TracerProvider, model: str | None, secrets: Iterable[str] = ()
+    ) -> None:
+        #: The session's secret values: masked in every text a span gets.
+        self.secrets: tuple[str, ...] = tuple(secrets)
         self._tracer = provider.get_tracer("trio_claude", __version__)
         self.span = self._tracer.start_span(
             "claude.session",
@@ -137,7 +175,7 @@ class SessionTrace:
                 continue
             span = self._tools.pop(tool_use_id)
             if getattr(block, "is_error", None):
-                _fail(span, "the tool failed")
+                _fail(span, "the tool failed", secrets=self.secrets)
                 span.set_attribute("claude.tool.is_error", True)
             span.end()
 
@@ -172,7 +210,7 @@ class SessionTrace:
                 if isinstance(value, int):
                     span.set_attribute(name, value)
             if result.is_error:
-                _fail(span, _result_error(result))
+                _fail(span, _result_error(result), secrets=self.secrets)
             span.end()
         if result.session_id:
             self.span.set_attribute("gen_ai.conversation.id", result.session_id)
@@ -190,7 +228,7 @@ class SessionTrace:
 
     def control_ended(self, span: Span, error: BaseException | None) -> None:
         if error is not None:
-            _fail(span, f"{type(error).__name__}: {error}", error)
+            _fail(span, _describe(error), error, self.secrets)
         span.end()
 
     async def traced(
@@ -244,17 +282,17 @@ class SessionTrace:
             _set(span, "claude.permission.behavior", _str(reply.get("behavior")))
             _set(span, "claude.hook.decision", _str(reply.get("decision")))
         if outcome in ("error", "unsupported"):
-            _fail(span, f"{type(error).__name__}: {error}" if error else outcome, error)
+            _fail(span, _describe(error) if error else outcome, error, self.secrets)
         span.end()
 
     # ------------------------------------------------------------------ the end
 
     def end(self, error: BaseException | None, pid: int | None, returncode: int | None) -> None:
         """The session is closed: ends what is still open, then the session span."""
-        why = f"the session ended: {error}" if error is not None else "the session closed"
+        why = f"the session ended: {_text(error)}" if error is not None else "the session closed"
         for span in [*self._tools.values(), *self._turns.values()]:
             span.set_attribute("claude.ended_by", "session end")
-            _fail(span, why)
+            _fail(span, why, secrets=self.secrets)
             span.end()
         self._tools.clear()
         self._turns.clear()
@@ -269,8 +307,20 @@ class SessionTrace:
                 span.set_attribute(name, self._tokens[key])
         span.set_attribute("claude.session.outcome", "failed" if error is not None else "closed")
         if error is not None:
-            _fail(span, f"{type(error).__name__}: {error}", error)
+            _fail(span, _describe(error), error, self.secrets)
         span.end()
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:
+        return "(its text could not be formatted)"
+
+
+def _describe(error: BaseException) -> str:
+    """``"<Type>: <text>"``, for a status description (redacted by :func:`_fail`)."""
+    return f"{type(error).__name__}: {_text(error)}"
 
 
 def _str(value: Any) -> str | None:
@@ -278,6 +328,7 @@ def _str(value: Any) -> str | None:
 
 
 def _result_error(result: ResultMessage) -> str:
+    """The status description of an error result: uncut (``_fail`` redacts, then cuts it)."""
     errors = result.errors
     detail = "; ".join(str(e) for e in errors[:3]) if errors else (result.result or "")
-    return f"{result.subtype}: {detail}"[:500] if detail else result.subtype
+    return f"{result.subtype}: {detail}" if detail else result.subtype

@@ -133,7 +133,7 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._lifecycle import Lifecycle
-from ._redact import redact_preview, secret_values
+from ._redact import redact_preview
 from ._session import (
     EXIT_GRACE,
     MessageStream,
@@ -151,6 +151,7 @@ from ._transport._command import (
     build_initialize,
     check_initialize_reply,
     needs_open_stdin,
+    session_secrets,
 )
 from ._transport._process import (
     PipeReader,
@@ -648,20 +649,16 @@ class _PullQuery:
         if options.session_store is not None and (options.resume or options.continue_conversation):
             spec = await self._prepare_store_resume(options, spec)
         # Spans, when tracing is on: the iterating task's span is the parent (docs/telemetry.md).
-        self._trace = open_trace(options.telemetry, options.model)
+        # Secret values of the child's environment and of the options: masked wherever CLI
+        # output, a callback's failure or a span shows text that may quote them.
+        self._secrets = session_secrets(options, spec.env)
+        self._trace = open_trace(options.telemetry, options.model, self._secrets)
         if self._trace is not None:
             spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, self._trace.carrier()))
         self._options, self._spec = options, spec
         self._proto = ClaudeProtocol(max_line_bytes=options.effective_max_line_bytes)
         self._lifecycle = self._proto.lifecycle
-        self._handlers = build_handlers(options)
-        self._secrets = secret_values(
-            spec.env,
-            options.mcp_servers,
-            options.settings,
-            options.extra_args,
-            options.extra_initialize_fields,
-        )
+        self._handlers = build_handlers(options, self._secrets)
         self._stderr = StderrTail(secrets=self._secrets)
         if options.session_store is not None:
             from ._mirror import TranscriptMirror as _Mirror
@@ -725,7 +722,7 @@ class _PullQuery:
         try:
             reply = await self._request("initialize", fields, timeout=options.initialize_timeout)
         except ControlRequestError as exc:
-            raise initialize_failed(exc, self._stderr.text()) from exc
+            raise initialize_failed(exc, self._stderr.text(), self._secrets) from exc
         # Not typed: nothing reads it here (44 slash commands: a third of what a start cost).
         warning = check_initialize_reply(options, reply)
         if warning is not None:
@@ -1022,7 +1019,9 @@ class _PullQuery:
         try:
             with scope:
                 try:
-                    reply = await answer_request(self._proto, self._handlers, request, self._trace)
+                    reply = await answer_request(
+                        self._proto, self._handlers, request, self._trace, self._secrets
+                    )
                 finally:
                     if self._inflight.get(request.request_id) is scope:
                         del self._inflight[request.request_id]
@@ -1132,7 +1131,7 @@ class _PullQuery:
             # during ``initialize`` is the CLI's ProcessError, with its code and stderr).
             error = await self._end_error()
             raise error if error is not None else SessionClosedError("the CLI has exited")
-        return _answer(subtype, waiter, limit)
+        return _answer(subtype, waiter, limit, self._secrets)
 
     async def _usage_for_gate(self) -> dict[str, Any]:
         """``get_usage``, asked from a callback running inside a pump (the budget gate)."""
@@ -1150,7 +1149,7 @@ class _PullQuery:
                 self._proto.forget_request(request_id)
         if waiter.response is None and self._stdout_ended:
             raise SessionClosedError("the CLI's output ended")
-        return _answer("get_usage", waiter, limit)
+        return _answer("get_usage", waiter, limit, self._secrets)
 
     # ------------------------------------------------------------------------ the end
 
@@ -1209,6 +1208,7 @@ class _PullQuery:
                 cli_version=error.cli_version,
                 reason=error.reason,
                 hint=error.hint,
+                secrets=self._secrets,
             )
             replaced.__cause__ = error
             return replaced
@@ -1281,11 +1281,16 @@ class _PullQuery:
             shutil.rmtree(temp, ignore_errors=True)
 
 
-def _answer(subtype: str, waiter: _Waiter, limit: float) -> dict[str, Any]:
-    """The success payload of an answered request, or the typed error."""
+def _answer(
+    subtype: str, waiter: _Waiter, limit: float, secrets: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The success payload of an answered request, or the typed error (its text masks
+    ``secrets``, the session's secret values)."""
     response = waiter.response
     if not waiter.done.is_set() or response is None:
         raise ControlTimeoutError(subtype, limit)
     if not response.ok:
-        raise ControlRequestError(subtype, response.error or "", response.error_code)
+        raise ControlRequestError(
+            subtype, response.error or "", response.error_code, secrets=secrets
+        )
     return response.response

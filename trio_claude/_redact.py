@@ -1,17 +1,23 @@
-"""Keeping credentials out of what trio-claude prints: error messages, log lines, reprs.
+"""Keeping credentials out of what trio-claude prints: error messages, log lines, reprs, spans.
 
 The CLI's stderr ends up in :class:`~trio_claude.ProcessError` (its text and ``.stderr``), lines it
 wrote to stdout that were not protocol end up in log warnings, and options end up in reprs that
 people paste into bug reports. Two kinds of secret are masked there:
 
 - **by shape**: Anthropic keys and OAuth tokens (``sk-ant-...``), other ``sk-...`` keys (OpenAI,
-  LiteLLM and most gateways), ``Bearer`` tokens, and the value of an ``x-api-key`` /
-  ``authorization`` header, a ``...KEY=`` / ``...TOKEN=`` style assignment or a JSON
-  ``"apiKey": "..."`` / ``"..._TOKEN": "..."`` style entry;
+  LiteLLM and most gateways), ``Bearer`` tokens, the credential of an ``authorization`` header
+  whatever its scheme (``Basic``, ``Token``...), the value of an ``x-api-key`` header (with or
+  without a colon), of a secret-named header (``Ocp-Apim-Subscription-Key: ...``), of a
+  secret-named assignment in any case (``ANTHROPIC_API_KEY=``, ``--token=``, ``?api_token=``),
+  of a JSON ``"apiKey": "..."`` / ``"OPENAI_KEY": "..."`` style entry, and the password of a URL
+  (``scheme://user:password@host``);
 - **by value**: the exact values of the child environment's variables whose names say they are
-  secret (``ANTHROPIC_API_KEY``, ``*_TOKEN``, ``*_SECRET*``, ``*PASSWORD*``...), and of the
-  secret-named entries of ``mcp_servers`` (``env``, ``headers``), ``settings`` and ``extra_args``,
-  so a key of any shape the CLI echoes is caught too.
+  secret (``ANTHROPIC_API_KEY``, ``*_KEY``, ``*_TOKEN``, ``*_SECRET*``, ``*PASSWORD*``...), the
+  values of header-list variables (``ANTHROPIC_CUSTOM_HEADERS``, ``OTEL_EXPORTER_OTLP_HEADERS``),
+  the password and secret-named query parameters of any URL in the environment, every header
+  value of an MCP server's ``headers``, and the secret-named entries of ``mcp_servers``'
+  ``env``, ``settings``, ``extra_args`` and ``agents``, so a key of any shape the CLI echoes is
+  caught too; each also in its URL-encoded and JSON-escaped forms.
 
 Redaction always runs on the whole text *before* anything is cut to length
 (:func:`redact_preview`): a key cut in half is no longer recognisable, so cutting first would let
@@ -29,13 +35,19 @@ from __future__ import annotations
 import functools
 import json
 import re
+import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus, unquote
+
+import attrs
 
 __all__ = [
     "MASK",
     "is_secret_name",
     "redact",
+    "redact_env_repr",
+    "redact_exception",
     "redact_preview",
     "redact_repr",
     "secret_values",
@@ -50,17 +62,63 @@ _MIN_SECRET_LENGTH = 8
 #: What a cut preview ends with.
 _ELLIPSIS = "..."
 
+# A name that says secret wherever it appears in it ("AUTHOR" is not "AUTHORIZATION").
 _SECRET_NAME = re.compile(
-    r"(API[_-]?KEY|AUTH|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|COOKIE|SESSION[_-]?KEY"
-    r"|PRIVATE[_-]?KEY)",
+    r"(API[_-]?KEY|AUTH(?!OR(?!IZ))|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|COOKIE"
+    r"|SESSION[_-]?KEY|PRIVATE[_-]?KEY|SIGNATURE)",
     re.IGNORECASE,
 )
+# The words of a name: OPENAI_KEY, Ocp-Apim-Subscription-Key, signingKey.
+_NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+# Words that say secret on their own (a whole word: "MONKEY", "KEYBOARD" are not).
+_SECRET_WORDS = frozenset({"key", "keys", "pat", "pwd", "pass", "sig", "dsn"})
+# "<word> key" that names something other than a credential.
+_NOT_SECRET_KEYS = frozenset(
+    {
+        "cache", "composite", "dedup", "foreign", "group", "hash", "hot", "idempotency", "index",
+        "lookup", "map", "partition", "primary", "project", "public", "routing", "row", "shard",
+        "sort", "unique",
+    }
+)  # fmt: skip
+# Variables and entries holding a list of HTTP headers (``Name: value`` lines, or
+# ``name=value,name=value`` as OpenTelemetry has them): every value in them is a secret.
+_HEADER_LIST_NAME = re.compile(r"HEADERS$", re.IGNORECASE)
+# Names whose short values are still secrets in an assignment (``password=hunter2``).
+_PASSWORD_NAME = re.compile(r"PASS(?:WORD|WD)?$|PWD$|PASSPHRASE", re.IGNORECASE)
 
 # A character that may continue a key: a match must not start or end in the middle of a word.
 _KEY_CHARS = r"A-Za-z0-9_\-"
 
+# The schemes of an ``Authorization`` header whose credential follows a space.
+_AUTH_SCHEMES = (
+    r"(?:basic|bearer|token|digest|negotiate|ntlm|apikey|api-key|key|sso-key|mac|hmac|dpop|jwt"
+    r"|pat|otp|session|oauth|signature|aws4-hmac-sha256)"
+)
+
+
+def _mask_named(match: re.Match[str]) -> str:
+    """For the patterns below: mask the value (group ``value``) if the name (group ``name``)
+    says secret, and the value is not a plain number (a count, a port, a pid)."""
+    value = match.group("value")
+    name = match.group("name")
+    if value.isdigit() or value.startswith(MASK) or not is_secret_name(name):
+        return match.group(0)
+    if len(value) < _MIN_SECRET_LENGTH and not _PASSWORD_NAME.search(name):
+        return match.group(0)
+    start, end = match.span("value")
+    base = match.start(0)
+    text = match.group(0)
+    return text[: start - base] + MASK + text[end - base :]
+
+
+# What a secret name contains (lower-cased): the patterns that look for one are not tried on
+# text without any (most text: their scan costs more than all the others').
+_NAME_NEEDLES = (
+    "key", "token", "secret", "pass", "pwd", "auth", "sig", "dsn", "pat", "credential", "cookie",
+)  # fmt: skip
+
 # (what the lowercased text must contain for the pattern to be tried, pattern, replacement)
-_PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
+_PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str], Any]] = [
     # Anthropic API keys (sk-ant-api03-...), OAuth tokens (sk-ant-oat01-...), admin keys.
     (("sk-ant-",), re.compile(rf"sk-ant-[{_KEY_CHARS}]{{6,}}"), "sk-ant-" + MASK),
     # Other sk- keys: OpenAI (sk-proj-...), OpenRouter (sk-or-v1-...), LiteLLM and most gateways.
@@ -71,30 +129,63 @@ _PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str], str]] = [
     ),
     # Authorization: Bearer <token>
     (("bearer",), re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9_\-.~+/=]{8,}"), r"\g<1>" + MASK),
-    # x-api-key: <key>, "x-api-key": "<key>", authorization=<value>
+    # x-api-key: <key>, "x-api-key": "<key>", authorization=<value>, Authorization: Basic <b64>,
+    # Authorization=Basic <b64> (OTEL_EXPORTER_OTLP_HEADERS), Authorization: Token <token>
     (
         ("key", "authorization"),
         re.compile(
-            r"""(?i)\b((?:x-api-key|api[_-]?key|authorization)["']?\s*[:=]\s*["']?)[^\s"',}]{8,}"""
+            r"""(?i)\b((?:x-api-key|api[_-]?key|(?:proxy-)?authorization)["']?\s*[:=]\s*["']?"""
+            rf"""(?:{_AUTH_SCHEMES}\s+)?)[^\s"',}}]{{8,}}"""
         ),
         r"\g<1>" + MASK,
     ),
-    # FOO_TOKEN=value, ANTHROPIC_API_KEY=value (shell-style assignments in error output)
+    # x-api-key <key> without a colon (curl -H 'x-api-key <key>'): a value with a digit in it.
     (
-        ("=",),
-        re.compile(r"\b([A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD)[A-Z0-9_]*=)[^\s\"']{8,}"),
+        ("x-api-key",),
+        re.compile(r"""(?i)\b(x-api-key\s+)(?=[^\s"',}]*\d)[^\s"',}:]{8,}"""),
         r"\g<1>" + MASK,
+    ),
+    # scheme://user:password@host: the password, whatever its length; a long user alone
+    # (https://<token>@github.com) too.
+    (
+        ("://",),
+        re.compile(r"""(?i)\b([a-z][a-z0-9+.\-]*://[^\s/?#@:'"]*:)[^\s/?#@'"]+@"""),
+        r"\g<1>" + MASK + "@",
+    ),
+    (
+        ("://",),
+        re.compile(r"""(?i)\b([a-z][a-z0-9+.\-]*://)[A-Za-z0-9_\-.~%]{20,}@"""),
+        r"\g<1>" + MASK + "@",
+    ),
+    # Secret-named assignments in any case: ANTHROPIC_API_KEY=value, --token=value,
+    # ?api_token=value&..., password=value (shell, command lines, URL queries, logfmt).
+    (
+        _NAME_NEEDLES,
+        re.compile(
+            r"""(?<![\w.\-])(?:--?)?(?P<name>[A-Za-z_][\w.\-]*)\s?=\s?["']?"""
+            r"""(?P<value>[^\s"'&#,;]{3,})"""
+        ),
+        _mask_named,
+    ),
+    # Secret-named headers and keys with a separator in their name: Ocp-Apim-Subscription-Key:
+    # value, X-Auth-Token: value, OPENAI_KEY: value, "STRIPE_KEY": 'value'.
+    (
+        _NAME_NEEDLES,
+        re.compile(
+            r"""(?<![\w\-])(?P<name>[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+)["']?\s*:\s*["']?"""
+            r"""(?P<value>[^\s"',}]{3,})"""
+        ),
+        _mask_named,
     ),
     # "ANTHROPIC_API_KEY": "value", 'apiKeyHelper': 'value' (JSON and Python reprs): a quoted
     # secret-named key with a quoted string value.
     (
         (":",),
         re.compile(
-            r"""(?i)((["'])[\w\-.]*(?:api[_-]?key|token|secret|password|passwd|credential"""
-            r"""|authorization|cookie|private[_-]?key)[\w\-.]*\2\s*:\s*(["']))"""
-            r"""(?:(?!\3)[^\\]|\\.){8,}?(?=\3)"""
+            r"""((["'])(?P<name>[\w\-.]*)\2\s*:\s*(["']))"""
+            r"""(?P<value>(?:(?!\4)[^\\]|\\.){3,}?)(?=\4)"""
         ),
-        r"\g<1>" + MASK,
+        _mask_named,
     ),
 ]
 
@@ -112,54 +203,164 @@ def is_secret_name(name: str) -> bool:
     """Whether an environment variable or mapping key named ``name`` holds a secret.
 
     Args:
-        name: The variable name or key (``ANTHROPIC_API_KEY``, ``x-api-key``, ``apiKeyHelper``).
+        name: The variable name or key (``ANTHROPIC_API_KEY``, ``x-api-key``, ``apiKeyHelper``,
+            ``OPENAI_KEY``, ``Ocp-Apim-Subscription-Key``).
 
     Returns:
-        ``True`` when the name says secret (``KEY``, ``TOKEN``, ``SECRET``, ``AUTH``...).
+        ``True`` when the name says secret (``KEY``, ``TOKEN``, ``SECRET``, ``AUTH``,
+        ``PASSWORD``, ``PAT``...).
     """
-    return bool(_SECRET_NAME.search(name))
+    if _SECRET_NAME.search(name):
+        return True
+    words = [w.lower() for w in _NAME_WORD.findall(name)]
+    for index, word in enumerate(words):
+        if word in _SECRET_WORDS:
+            if word.startswith("key") and index and words[index - 1] in _NOT_SECRET_KEYS:
+                continue
+            return True
+    return False
+
+
+def _is_header_list(name: Any) -> bool:
+    return isinstance(name, str) and bool(_HEADER_LIST_NAME.search(name))
+
+
+_HEADER_ITEM = re.compile(r"[\n,]")
+_URL_USERINFO = re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://([^\s/?#@:'\"]*)(?::([^\s/?#@'\"]*))?@")
+_QUERY_PARAM = re.compile(r"""[?&;]([A-Za-z0-9_.\-]+)=([^&#\s"']+)""")
+_JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _add_credential(value: str, found: set[str]) -> None:
+    """``value`` is a secret; so is the credential of ``"Bearer <token>"``, ``"Basic <b64>"``."""
+    value = value.strip()
+    found.add(value)
+    scheme, _, credential = value.partition(" ")
+    if credential and scheme.isalpha():
+        found.add(credential.strip())
+
+
+def _header_values(text: str, found: set[str]) -> None:
+    """The values of a header list: ``Name: value`` lines, or ``name=value,name=value``."""
+    found.add(text.strip())
+    for item in _HEADER_ITEM.split(text):
+        colon, equals = item.find(":"), item.find("=")
+        cut = min(i for i in (colon, equals, len(item)) if i >= 0)
+        value = item[cut + 1 :].strip()
+        if value:
+            _add_credential(value, found)
+            if "%" in value:
+                _add_credential(unquote(value), found)
+
+
+def _url_secrets(text: str, found: set[str]) -> None:
+    """The password and secret-named query parameters of the URLs in ``text``."""
+    if "://" not in text:
+        return
+    for match in _URL_USERINFO.finditer(text):
+        user, password = match.group(1), match.group(2)
+        if password:
+            found.add(password)
+            found.add(unquote(password))
+        elif len(user) >= 20:
+            found.add(user)
+    for match in _QUERY_PARAM.finditer(text):
+        if is_secret_name(match.group(1)):
+            found.add(match.group(2))
+            found.add(unquote(match.group(2)))
+
+
+def _json_unescape(text: str) -> str:
+    try:
+        value = json.loads(f'"{text}"')
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text
 
 
 def _collect(value: Any, found: set[str], under_secret: bool = False) -> None:
     if isinstance(value, str):
         if under_secret:
-            found.add(value)
-            # "Bearer <token>", "Basic <credentials>": the credential alone is a secret too.
-            scheme, _, credential = value.partition(" ")
-            if credential and scheme.isalpha():
-                found.add(credential.strip())
+            _add_credential(value, found)
         elif value.lstrip().startswith(("{", "[")):
             parsed = _parse_json(value)
             if parsed is not None:
                 _collect(parsed, found)
+            else:
+                # JSON that does not parse (a typo): its secret-named string entries by shape.
+                for match in _JSON_PAIR.finditer(value):
+                    name, item = _json_unescape(match.group(1)), _json_unescape(match.group(2))
+                    if is_secret_name(name):
+                        _add_credential(item, found)
+                    elif _is_header_list(name):
+                        _header_values(item, found)
+                    else:
+                        _url_secrets(item, found)
+        else:
+            _url_secrets(value, found)
     elif isinstance(value, Mapping):
         for key, item in value.items():
+            if not under_secret and _is_header_list(key):
+                # An MCP server's "headers", ANTHROPIC_CUSTOM_HEADERS: every value.
+                if isinstance(item, str):
+                    _header_values(item, found)
+                else:
+                    _collect(item, found, True)
+                continue
             _collect(item, found, under_secret or (isinstance(key, str) and is_secret_name(key)))
     elif isinstance(value, (list, tuple)):
         for item in value:
             _collect(item, found, under_secret)
+    elif attrs.has(type(value)):
+        # An attrs object among the options (an AgentDefinition and its mcp_servers).
+        for field in attrs.fields(type(value)):
+            secret = under_secret or is_secret_name(field.name)
+            _collect(getattr(value, field.name, None), found, secret)
+
+
+def _encodings(secret: str) -> Iterable[str]:
+    """The forms a secret may be echoed in: URL-encoded (a query string), JSON-escaped."""
+    yield quote(secret, safe="")
+    yield quote(secret)
+    yield quote_plus(secret)
+    yield json.dumps(secret)[1:-1]
+    yield json.dumps(secret, ensure_ascii=False)[1:-1]
 
 
 def secret_values(env: Mapping[str, str], *more: Any) -> tuple[str, ...]:
     """The values to mask by value (for :func:`redact`), longest first.
 
     Args:
-        env: An environment: the values of its secret-named variables are secrets.
-        *more: Other option values to search (``mcp_servers``, ``settings``, ``extra_args``):
-            nested mappings, lists, and JSON strings; string values under a secret-named key
-            (``env``'s ``GITHUB_TOKEN``, ``headers``' ``Authorization``, ``apiKeyHelper``) are
-            secrets, and so is the credential of an ``Authorization``-style ``"Bearer <token>"``.
+        env: An environment: the values of its secret-named variables are secrets, and so are
+            the values of its header-list variables (``ANTHROPIC_CUSTOM_HEADERS``,
+            ``OTEL_EXPORTER_OTLP_HEADERS``) and the passwords and secret-named query
+            parameters of the URLs in any variable (``DATABASE_URL``).
+        *more: Other option values to search (``mcp_servers``, ``settings``, ``extra_args``,
+            ``agents``): nested mappings, lists, attrs objects and JSON strings (searched by
+            shape when they do not parse); string values under a secret-named key (``env``'s
+            ``GITHUB_TOKEN``, ``headers``' ``Authorization``, ``apiKeyHelper``) are secrets, and
+            so is the credential of an ``Authorization``-style ``"Bearer <token>"``.
 
     Returns:
-        The distinct values of at least 8 characters.
+        The distinct values of at least 8 characters, with their URL-encoded and JSON-escaped
+        forms.
     """
     found: set[str] = set()
     for name, value in env.items():
-        if is_secret_name(name) and isinstance(value, str):
+        if not isinstance(value, str):  # a caller's mistake: nothing to mask
+            continue  # type: ignore[unreachable]
+        if _is_header_list(name):  # the whole value and each header's
+            _header_values(value, found)
+        elif is_secret_name(name):
             found.add(value)
+        else:
+            _url_secrets(value, found)
     for value in more:
         _collect(value, found)
     values = {v for v in found if len(v) >= _MIN_SECRET_LENGTH}
+    for value in list(values):
+        if not any(c.isspace() for c in value):
+            values.update(_encodings(value))
     return tuple(sorted(values, key=len, reverse=True))
 
 
@@ -261,32 +462,79 @@ def _parse_json(text: str) -> Any:
         return None
 
 
-def _mask_value(value: Any) -> Any:
+class _Shown:
+    """A value whose repr is already masked text (an attrs object inside an option)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _mask_header_list(text: str) -> str:
+    """``Name: value`` lines / ``name=value,...`` with every value masked, the names kept."""
+    out = []
+    for part in re.split(r"([\n,])", text):
+        if part in ("\n", ",") or not part.strip():
+            out.append(part)
+            continue
+        separators = [i for i in (part.find(":"), part.find("=")) if i >= 0]
+        if not separators:
+            out.append(MASK)
+            continue
+        cut = min(separators) + 1
+        out.append(part[:cut] + (" " if part[cut : cut + 1] == " " else "") + MASK)
+    return "".join(out)
+
+
+def _mask_value(value: Any, under_secret: bool = False) -> Any:
+    if isinstance(value, (str, bytes)) and under_secret:
+        return MASK
     if isinstance(value, Mapping):
-        return {
-            k: (
-                MASK
-                if isinstance(k, str) and is_secret_name(k) and isinstance(v, str)
-                else _mask_value(v)
-            )
-            for k, v in value.items()
-        }
+        masked: dict[Any, Any] = {}
+        for k, v in value.items():
+            if isinstance(v, str) and not under_secret and _is_header_list(k):
+                masked[k] = _mask_header_list(v)
+            else:
+                secret = under_secret or (isinstance(k, str) and is_secret_name(k))
+                masked[k] = _mask_value(v, secret)
+        return masked
     if isinstance(value, (list, tuple)):
-        return type(value)(_mask_value(v) for v in value)
+        return type(value)(_mask_value(v, under_secret) for v in value)
     if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
         # A JSON string (settings='{"env": {...}}', an --mcp-config value): masked inside.
         parsed = _parse_json(value)
         if isinstance(parsed, (dict, list)):
             return json.dumps(_mask_value(parsed))
+    if attrs.has(type(value)):
+        # An attrs object inside an option (an AgentDefinition and its mcp_servers): its repr,
+        # each field masked the same way.
+        shown = ", ".join(
+            f"{f.name}={_masked_field(value, f, under_secret)!r}"
+            for f in attrs.fields(type(value))
+            if f.repr is not False
+        )
+        return _Shown(f"{type(value).__qualname__}({shown})")
     return value
+
+
+def _masked_field(value: Any, field: attrs.Attribute[Any], under_secret: bool) -> Any:
+    secret = under_secret or is_secret_name(field.name)
+    return _mask_value(getattr(value, field.name, None), secret)
 
 
 def redact_repr(value: Any) -> str:
     """``repr(value)`` with secret-named mapping entries and secret-shaped strings masked.
 
     For option fields that may carry credentials (``settings``, ``mcp_servers`` with their
-    ``env`` and ``headers``, ``extra_args``, ``extra_initialize_fields``). JSON strings (a
-    ``settings`` or ``--mcp-config`` value given as JSON) are parsed and masked the same way.
+    ``env`` and ``headers``, ``extra_args``, ``extra_initialize_fields``, ``agents``). JSON
+    strings (a ``settings`` or ``--mcp-config`` value given as JSON) are parsed and masked the
+    same way; attrs objects (an ``AgentDefinition``) are walked field by field; the values of
+    header-list entries (``ANTHROPIC_CUSTOM_HEADERS``) are masked, their names kept; URLs lose
+    their password and secret-named query parameters (by shape, see :func:`redact`).
 
     Args:
         value: The field's value.
@@ -295,3 +543,39 @@ def redact_repr(value: Any) -> str:
         The masked repr.
     """
     return redact(repr(_mask_value(value)))
+
+
+def redact_env_repr(env: Mapping[str, Any]) -> str:
+    """The repr of an environment with every value masked (its names kept).
+
+    Any variable may carry a credential (``DATABASE_URL`` with a password, a gateway key in a
+    variable of any name), so no value is shown.
+
+    Args:
+        env: The environment.
+
+    Returns:
+        ``{'NAME': '***', ...}``.
+    """
+    return "{" + ", ".join(f"{k!r}: '***'" for k in env) + "}"
+
+
+def redact_exception(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """The formatted traceback of ``exc`` (its causes included), credentials masked.
+
+    For logging an exception a user's callback raised: its text (an HTTP client's error quoting
+    its request headers, say) may carry a key, and a log record's ``exc_info`` would be
+    formatted by the handler, out of reach of :func:`redact`. Log this text instead.
+
+    Args:
+        exc: The exception.
+        secrets: Exact values to mask as well (see :func:`secret_values`).
+
+    Returns:
+        The redacted ``Traceback (most recent call last): ...`` text, without a final newline.
+    """
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:  # a broken __str__: the type is still worth logging
+        text = f"{type(exc).__name__} (its text could not be formatted)"
+    return redact(text.rstrip("\n"), secrets)

@@ -81,7 +81,7 @@ from ._protocol._events import (
 )
 from ._protocol._frames import parse_line
 from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
-from ._redact import redact_preview, secret_values
+from ._redact import redact_preview
 from ._stream import MessageStream
 from ._telemetry import open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
@@ -90,6 +90,7 @@ from ._transport._command import (
     build_env,
     build_initialize,
     check_initialize_reply,
+    session_secrets,
 )
 from ._transport._discovery import find_cli_async
 from ._transport._process import (
@@ -218,7 +219,10 @@ class Session(ControlRequests):
         self._token = trio.lowlevel.current_trio_token()
         # Spans, when tracing is on (docs/telemetry.md); the caller's span is the parent, and
         # the CLI gets the session span as TRACEPARENT.
-        self._trace = open_trace(options.telemetry, options.model)
+        # Secret values of the child's environment and of the options: masked wherever CLI
+        # output, a callback's failure or a span shows text that may quote them.
+        self._secrets = session_secrets(options, spec.env)
+        self._trace = open_trace(options.telemetry, options.model, self._secrets)
         if self._trace is not None:
             spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, self._trace.carrier()))
         self._spec = spec
@@ -250,15 +254,7 @@ class Session(ControlRequests):
         # defaults, and are built on the first request: most such sessions get none, and each
         # object a session holds costs every garbage collection while it lives.
         self._handlers: dict[str, Handler] | None = (
-            build_handlers(options) if has_callbacks(options) else None
-        )
-        # Secret values of the child's environment: masked wherever CLI output is shown.
-        self._secrets = secret_values(
-            spec.env,
-            options.mcp_servers,
-            options.settings,
-            options.extra_args,
-            options.extra_initialize_fields,
+            build_handlers(options, self._secrets) if has_callbacks(options) else None
         )
         self._stderr = StderrTail(secrets=self._secrets)
         self._writer_done: trio.Event | None = None  # with the writer task
@@ -534,7 +530,7 @@ class Session(ControlRequests):
             error, self._budget_error = self._budget_error, None
             raise error
         if result.is_error:
-            raise result_error(result)
+            raise result_error(result, secrets=self._secrets)
         return TurnResult(messages=tuple(messages), result=result)
 
     @property
@@ -670,7 +666,9 @@ class Session(ControlRequests):
         response = pending.response
         assert response is not None
         if not response.ok:
-            raise ControlRequestError(subtype, response.error or "", response.error_code)
+            raise ControlRequestError(
+                subtype, response.error or "", response.error_code, secrets=self._secrets
+            )
         return response.response
 
     async def _next_message(self, *, turn: bool, until_input_done: bool = False) -> Message | None:
@@ -1497,7 +1495,7 @@ class Session(ControlRequests):
         with scope:
             try:
                 reply = await answer_request(
-                    self._proto, self._request_handlers(), request, self._trace
+                    self._proto, self._request_handlers(), request, self._trace, self._secrets
                 )
             finally:
                 # A CLI that reuses an id may have replaced our entry: only remove our own.
@@ -1518,7 +1516,7 @@ class Session(ControlRequests):
     def _request_handlers(self) -> dict[str, Handler]:
         handlers = self._handlers
         if handlers is None:
-            handlers = self._handlers = build_handlers(self._options)
+            handlers = self._handlers = build_handlers(self._options, self._secrets)
         return handlers
 
     def _fail_pending(self, error: BaseException) -> None:
@@ -1536,7 +1534,7 @@ class Session(ControlRequests):
                 "initialize", fields, timeout=self._options.initialize_timeout
             )
         except ControlRequestError as exc:
-            raise initialize_failed(exc, self.stderr_tail) from exc
+            raise initialize_failed(exc, self.stderr_tail, self._secrets) from exc
         self._initialize_seconds = trio.current_time() - started
         self._initialize_reply = dumps_from_cli(reply)
         warning = check_initialize_reply(self._options, reply)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
@@ -62,10 +62,11 @@ def check_telemetry(setting: Any) -> None:
             raise ConfigurationError(f"telemetry=True needs OpenTelemetry's API: {EXTRA_HINT}")
 
 
-def open_trace(setting: Any, model: str | None) -> SessionTrace | None:
+def open_trace(setting: Any, model: str | None, secrets: Iterable[str] = ()) -> SessionTrace | None:
     """Starts the session's span, as a child of the caller's current span, if tracing is on.
 
     Called in the task that opens the session, so that the caller's context is the parent.
+    ``secrets``: the session's secret values, masked in every text a span gets.
     """
     if setting is False:
         return None
@@ -82,7 +83,7 @@ def open_trace(setting: Any, model: str | None) -> SessionTrace | None:
             return None  # imported, but nothing configured: no span would go anywhere
     from ._otel import SessionTrace
 
-    return SessionTrace(provider, model)
+    return SessionTrace(provider, model, secrets)
 
 
 def trace_env(

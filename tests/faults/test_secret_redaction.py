@@ -33,7 +33,7 @@ from trio_claude._transport._command import (
 )
 from trio_claude._util import StderrTail
 
-from ._support import ManualTransport
+from ._support import ManualTransport, result_frame
 
 CLIS = Path(__file__).parent / "clis"
 KEY = "sk-ant-api03-" + "Zx9" * 30  # shaped like a real Anthropic key
@@ -392,3 +392,322 @@ async def test_session_stderr_tail_masks_secrets_crossing_the_cut_and_option_sec
         assert_no_fragment(shown, TOKEN, MCP_TOKEN, GATEWAY_KEY, size=6)
     assert "spawn gh-mcp with ***" in tail
     assert any(MCP_TOKEN in line for line in lines)  # the stderr callback: verbatim
+
+
+# ---------------------------------------------- second review: through a session (issue 10)
+
+VALUE_TOKEN = "gwtok_LEAKTEST_0123456789abcdef"  # a gateway token of no known shape
+
+
+def _value_secret_options(transport: Any, **more: Any) -> tc.ClaudeAgentOptions:
+    return tc.ClaudeAgentOptions(
+        transport=transport, env={"ANTHROPIC_AUTH_TOKEN": VALUE_TOKEN}, **more
+    )
+
+
+def _shown(error: BaseException) -> str:
+    """What an error shows: its text and its whole traceback, causes included."""
+    import traceback
+
+    return str(error) + "\n" + "".join(traceback.format_exception(error))
+
+
+async def test_initialize_refusal_masks_the_sessions_secrets_by_value() -> None:
+    transport = ManualTransport()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        init = await child.read_frame()
+        error = f"MCP server web: upstream rejected {MCP_TOKEN}; gateway token {VALUE_TOKEN}"
+        await child.write_frame(
+            {
+                "type": "control_response",
+                "response": {"subtype": "error", "request_id": init["request_id"], "error": error},
+            }
+        )
+        await child.exit_at_eof()
+
+    servers = {"web": {"type": "http", "url": "https://m", "headers": {"X-Gw": MCP_TOKEN}}}
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        with pytest.raises(tc.CLIConnectionError) as info:
+            async with tc.open_session(_value_secret_options(transport, mcp_servers=servers)):
+                pass
+    assert "refused initialize" in str(info.value)
+    assert isinstance(info.value.__cause__, ControlRequestError)
+    assert_no_fragment(_shown(info.value), VALUE_TOKEN, MCP_TOKEN)
+
+
+async def test_control_error_and_error_result_mask_the_sessions_secrets_by_value() -> None:
+    transport = ManualTransport()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        request = await child.read_frame()  # set_model
+        error = f"model switch refused for token {VALUE_TOKEN}"
+        await child.write_frame(
+            {
+                "type": "control_response",
+                "response": {
+                    "subtype": "error",
+                    "request_id": request["request_id"],
+                    "error": error,
+                },
+            }
+        )
+        await child.read_frame()  # the prompt
+        frame = result_frame(subtype="error_during_execution")
+        frame["is_error"] = True
+        frame["errors"] = [f"API Error: 401 gateway token {VALUE_TOKEN} is revoked"]
+        await child.write_frame(frame)
+        await child.exit_at_eof()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        async with tc.open_session(_value_secret_options(transport)) as session:
+            with pytest.raises(ControlRequestError) as control:
+                await session.set_model("claude-x")
+            with pytest.raises(tc.ResultError) as result:
+                await session.run("go")
+    assert_no_fragment(_shown(control.value), VALUE_TOKEN)
+    assert VALUE_TOKEN in control.value.error  # the attribute is the CLI's text
+    assert_no_fragment(_shown(result.value), VALUE_TOKEN)
+    assert "401 gateway token ***" in str(result.value)
+
+
+async def test_query_iterators_result_error_masks_the_sessions_secrets_by_value() -> None:
+    transport = ManualTransport()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        await child.read_frame()  # the prompt
+        frame = result_frame(subtype="error_during_execution")
+        frame["is_error"] = True
+        frame["errors"] = [f"API Error: 401 gateway token {VALUE_TOKEN} is revoked"]
+        await child.write_frame(frame)
+        child.exit(1)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        with pytest.raises(tc.ResultError) as info:
+            async for _ in tc.query(prompt="go", options=_value_secret_options(transport)):
+                pass
+    assert info.value.exit_code == 1
+    assert_no_fragment(_shown(info.value), VALUE_TOKEN)
+
+
+async def test_a_team_agents_result_error_masks_the_sessions_secrets_by_value() -> None:
+    from trio_claude import teams
+    from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn, Result
+
+    errors = [f"API Error: 401 gateway token {VALUE_TOKEN} is revoked"]
+    turn = FakeTurn(
+        steps=[Result(subtype="error_during_execution", is_error=True, extra={"errors": errors})]
+    )
+    options = _value_secret_options(FakeCLITransport(FakeScript(turns=[turn])))
+    async with teams.open_fanout(limit=1, on_error="collect") as fan:
+        fan.submit("go", options=options)
+        outcomes = [o async for o in fan.results()]
+    (outcome,) = outcomes
+    assert isinstance(outcome.error, tc.ResultError)
+    assert_no_fragment(_shown(outcome.error), VALUE_TOKEN)
+
+
+ANT_TEST_KEY = "sk-ant-api03-" + "Lk5" * 30
+
+
+@pytest.mark.parametrize(
+    ("env", "echoed", "secret"),
+    [
+        ({"OPENAI_KEY": VALUE_TOKEN}, f"proxy: upstream rejected {VALUE_TOKEN}", VALUE_TOKEN),
+        (
+            {"ANTHROPIC_CUSTOM_HEADERS": f"X-Gateway: {VALUE_TOKEN}"},
+            f"sending custom header {VALUE_TOKEN}",
+            VALUE_TOKEN,
+        ),
+        (
+            {"AWS_SECRET_ACCESS_KEY": "LEAKTEST/wJalrXUtnFEMI+K7MDENG/bPxRfiCY"},
+            "GET https://sts.example/?X=LEAKTEST%2FwJalrXUtnFEMI%2BK7MDENG%2FbPxRfiCY -> 403",
+            "LEAKTESTwJalrXUtnFEMIK7MDENGbPxRfiCY",
+        ),
+        (
+            {"PGPASSWORD": 'pw"LEAKTEST\\quoted_123456'},
+            'config: {"pg": "pw\\"LEAKTEST\\\\quoted_123456"}',
+            "pwLEAKTESTquoted_123456",
+        ),
+        (
+            {"OTEL_EXPORTER_OTLP_HEADERS": f"x-grafana-tenant=Basic%20{VALUE_TOKEN}"},
+            f"OTLP exporter: 401 (tenant {VALUE_TOKEN})",
+            VALUE_TOKEN,
+        ),
+        (
+            {"DATABASE_URL": f"postgresql://app:{VALUE_TOKEN}@db/app"},
+            f"pg: password {VALUE_TOKEN} rejected",
+            VALUE_TOKEN,
+        ),
+    ],
+    ids=["*_KEY", "custom headers", "url-encoded", "json-escaped", "otel headers", "url password"],
+)
+async def test_stderr_masks_secrets_of_every_name_and_encoding(
+    env: dict[str, str], echoed: str, secret: str
+) -> None:
+    transport = ManualTransport()
+    options = tc.ClaudeAgentOptions(transport=transport, env=env)
+    error, tail = await _session_with_cli_output(options, transport, stderr=echoed.encode() + b"\n")
+    shown = "\n".join([str(error), error.stderr, tail])
+    assert_no_fragment(shown.replace("/", "").replace("+", ""), secret)
+
+
+async def test_stderr_masks_an_agents_inline_mcp_server_secret() -> None:
+    transport = ManualTransport()
+    agent = tc.AgentDefinition(
+        description="d",
+        prompt="p",
+        mcp_servers=[{"gh": {"command": "x", "env": {"GH_PAT": TOKEN}}}],
+    )
+    options = tc.ClaudeAgentOptions(transport=transport, agents={"rev": agent})
+    stderr = f"MCP server gh failed to start with {TOKEN}\n".encode()
+    error, tail = await _session_with_cli_output(options, transport, stderr=stderr)
+    assert_no_fragment(str(error) + error.stderr + tail, TOKEN)
+
+
+async def test_a_failed_start_leaves_no_secret_in_the_sdks_frame_locals() -> None:
+    import traceback
+
+    class Refusing(tc.Transport):
+        async def start(self, spec: tc.LaunchSpec, nursery: trio.Nursery) -> tc.ChildProcess:
+            seen.append(repr(spec))
+            raise OSError("container runtime unavailable")
+
+    seen: list[str] = []
+    options = tc.ClaudeAgentOptions(transport=Refusing(), env={"ANTHROPIC_API_KEY": ANT_TEST_KEY})
+    with pytest.raises(Exception) as info:
+        async with tc.open_session(options):
+            pass
+    assert_no_fragment("\n".join(seen), ANT_TEST_KEY)  # a custom transport that logs its spec
+    shown = traceback.TracebackException.from_exception(info.value, capture_locals=True)
+    leaks = [
+        f"{frame.name}:{name}"
+        for exc in (shown, shown.__cause__, shown.__context__)
+        if exc is not None
+        for frame in exc.stack
+        if "/trio_claude/" in frame.filename
+        for name, value in (frame.locals or {}).items()
+        if any(f in value for f in fragments(ANT_TEST_KEY))
+    ]
+    assert leaks == []
+
+
+async def test_callback_failures_are_redacted_in_answers_logs_and_spans(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn, Request, Result
+
+    class UpstreamError(Exception):
+        pass
+
+    async def hook(hook_input: Any, tool_use_id: str | None, context: Any) -> dict[str, Any]:
+        raise UpstreamError(f"policy service rejected {VALUE_TOKEN}")
+
+    async def can_use(tool_name: str, tool_input: Any, context: Any) -> Any:
+        raise UpstreamError(f"policy service rejected {VALUE_TOKEN}")
+
+    @tc.tool("lookup", "look up", {"q": str})
+    async def lookup(args: dict[str, Any]) -> dict[str, Any]:
+        raise UpstreamError(f"backend rejected {VALUE_TOKEN}")
+
+    hook_input = {"session_id": "s", "cwd": "/w", "hook_event_name": "PreToolUse"}
+    call = {"name": "lookup", "arguments": {"q": "x"}}
+    steps = (
+        Request(
+            "hook_callback",
+            {
+                "callback_id": "hook_0",
+                "input": {**hook_input, "tool_name": "Bash", "tool_input": {}},
+                "tool_use_id": "t1",
+            },
+        ),
+        Request("can_use_tool", {"tool_name": "Bash", "input": {}, "tool_use_id": "t1"}),
+        Request(
+            "mcp_message",
+            {
+                "server_name": "db",
+                "message": {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call},
+            },
+        ),
+        Result(text="end"),
+    )
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    transport = FakeCLITransport(FakeScript(turns=[FakeTurn(steps=steps)]))
+    options = _value_secret_options(
+        transport,
+        telemetry=provider,
+        hooks={"PreToolUse": [tc.HookMatcher(matcher=None, hooks=[hook])]},
+        can_use_tool=can_use,
+        mcp_servers={"db": tc.create_sdk_mcp_server("db", tools=[lookup])},
+    )
+    caplog.set_level(logging.DEBUG, logger="trio_claude")
+    async with tc.open_session(options) as session:
+        await session.run("go")
+    assert transport.fake is not None
+    answers = json.dumps(transport.fake.responses)
+    assert answers.count("UpstreamError") == 3  # each says what failed
+    assert_no_fragment(answers, VALUE_TOKEN)
+    for raised in ("hook callback hook_0 raised", "can_use_tool for Bash raised", "lookup"):
+        assert raised in caplog.text
+    assert_no_fragment(caplog.text, VALUE_TOKEN)
+    assert all(record.exc_info is None for record in caplog.records)
+    spans = exporter.get_finished_spans()
+    assert any(s.status.description and "UpstreamError" in s.status.description for s in spans)
+    for span in spans:
+        events = [dict(e.attributes or {}) for e in span.events]
+        assert_no_fragment(f"{span.status.description} {events}", VALUE_TOKEN)
+
+
+async def test_an_error_results_span_masks_the_sessions_secrets_before_the_cut() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    transport = ManualTransport()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        await child.read_frame()
+        frame = result_frame(subtype="error_during_execution")
+        frame["is_error"] = True  # the token straddles the description's 500-character cut
+        frame["errors"] = ["x" * 440 + f" gateway token {VALUE_TOKEN} expired"]
+        await child.write_frame(frame)
+        await child.exit_at_eof()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        async with tc.open_session(_value_secret_options(transport, telemetry=provider)) as s:
+            await s.send("go")
+            async for _ in s.receive_response():
+                pass
+    (turn,) = [span for span in exporter.get_finished_spans() if span.name == "claude.turn"]
+    assert turn.status.description is not None and "error_during_execution" in (
+        turn.status.description
+    )
+    assert_no_fragment(turn.status.description, VALUE_TOKEN, size=6)

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 import trio
 
 from .._limits import ResourceLimits
+from .._redact import MASK, is_secret_name, redact, redact_env_repr, redact_repr, secret_values
 
 __all__ = ["ChildProcess", "LaunchSpec", "Transport"]
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class LaunchSpec:
     """What to run: built by the session from :class:`~trio_claude.ClaudeAgentOptions`.
+
+    Its repr shows no credential: the environment's names without their values, and the
+    command line with secret-named flags' values, JSON configs' secrets, secret-shaped strings
+    and the environment's secret values masked.
 
     Attributes:
         argv: The command line, the CLI's path first.
@@ -40,6 +45,30 @@ class LaunchSpec:
     cwd: str | None = None
     user: str | int | None = None
     resource_limits: ResourceLimits | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"LaunchSpec(argv={_argv_repr(self.argv, self.env)}, env={redact_env_repr(self.env)}, "
+            f"cwd={self.cwd!r}, user={self.user!r}, resource_limits={self.resource_limits!r})"
+        )
+
+
+def _argv_repr(argv: Sequence[str], env: Mapping[str, str]) -> str:
+    """``argv``'s repr, credentials masked: the value after a secret-named flag
+    (``--api-key <value>``), secrets inside JSON values (``--mcp-config``), secret-shaped text
+    and the secret values of ``env``."""
+    shown: list[Any] = list(argv)
+    for index in range(1, len(shown)):
+        flag = shown[index - 1]
+        secret_flag = isinstance(flag, str) and flag.startswith("-") and "=" not in flag
+        if secret_flag and is_secret_name(flag.lstrip("-")):
+            shown[index] = MASK
+    masked = redact_repr(shown)
+    try:
+        secrets = secret_values(env)
+    except Exception:  # an odd mapping: shapes are still masked
+        return masked
+    return redact(masked, secrets)
 
 
 class ChildProcess(abc.ABC):

@@ -44,6 +44,7 @@ from .._options import (
     is_sdk_server,
     tool_config_items,
 )
+from .._redact import secret_values
 from .._version import __version__
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "mcp_config_json",
     "needs_open_stdin",
     "register_hooks",
+    "session_secrets",
     "settings_value",
 ]
 
@@ -613,7 +615,13 @@ def _check_lengths(argv: Sequence[str]) -> None:
         size = len(arg.encode("utf-8", "surrogateescape"))
         if size <= _MAX_ARG_BYTES:
             continue
-        flag = arg.split("=", 1)[0] if arg.startswith("--") else argv[index - 1]
+        before = argv[index - 1] if index else ""
+        # The flag's name, never a value (the argument before may be one: a credential).
+        flag = (
+            arg.split("=", 1)[0]
+            if arg.startswith("--")
+            else (before if before.startswith("-") else "an argument")
+        )
         hint = ""
         if flag == "--system-prompt":
             hint = "; use system_prompt={'type': 'file', 'path': ...} for a long prompt"
@@ -685,6 +693,31 @@ def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> dict[
         for (tool, key), value in tool_config_items(options.tool_config).items():
             env[_TOOL_CONFIG_ENV[(tool, key)]] = str(value)
     return env
+
+
+def session_secrets(options: ClaudeAgentOptions, env: Mapping[str, str]) -> tuple[str, ...]:
+    """The secret values of a session (see :func:`~trio_claude._redact.secret_values`): masked
+    by value wherever the session shows text that may quote them (the CLI's stderr and error
+    texts, callback failures, spans).
+
+    Args:
+        options: The session's options: the secrets of ``mcp_servers``, ``settings``,
+            ``managed_settings``, ``extra_args``, ``extra_initialize_fields`` and ``agents``
+            (their inline MCP servers).
+        env: The CLI's environment (``LaunchSpec.env``).
+
+    Returns:
+        The values, longest first.
+    """
+    return secret_values(
+        env,
+        options.mcp_servers,
+        options.settings,
+        options.managed_settings,
+        options.extra_args,
+        options.extra_initialize_fields,
+        options.agents,
+    )
 
 
 #: The CLI's environment variable for each ``tool_config`` setting.

@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .._redact import MASK, is_secret_name, redact, secret_values
 from ._common import ConnectionPool, SQLSessionStore
 from ._errors import MissingExtraError
 
@@ -130,6 +132,9 @@ class PostgresSessionStore(SQLSessionStore):
             None if statement_timeout is None else max(1, round(statement_timeout * 1000))
         )
         self._retry_for = float(retry_for)
+        # The DSN's password (and any other credential in it or in connect_kwargs): psycopg
+        # quotes parts of a DSN it cannot parse, and they must not reach an error or a log.
+        self._dsn_secrets = _dsn_secrets(dsn, self._kwargs)
         self._pool = ConnectionPool(self._connect, _close, max_connections)
         self._init_common()
 
@@ -140,7 +145,17 @@ class PostgresSessionStore(SQLSessionStore):
     # --- connections ------------------------------------------------------------------------
 
     def _connect(self) -> Any:
-        conn = self._psycopg.connect(self._dsn, autocommit=True, **self._kwargs)
+        masked: Exception | None = None
+        try:
+            conn = self._psycopg.connect(self._dsn, autocommit=True, **self._kwargs)
+        except Exception as exc:
+            masked = _masked_error(exc, self._dsn_secrets)
+            if masked is exc:
+                raise
+        if masked is not None:
+            # Raised out of the except block: the original (quoting the password) is neither
+            # its cause nor its context.
+            raise masked
         try:
             if self._statement_timeout_ms is not None:
                 conn.execute(
@@ -226,3 +241,71 @@ class PostgresSessionStore(SQLSessionStore):
 def _close(conn: Any) -> None:
     with contextlib.suppress(Exception):
         conn.close()
+
+
+# ``password=value`` / ``password='va lue'`` in a libpq key=value DSN.
+_KEYWORD_VALUE = re.compile(r"""([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']+)""")
+
+
+def _dsn_secrets(dsn: str, kwargs: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(long, short)``: the credentials in a DSN and in ``connect_kwargs``, as written and
+    decoded; ``short`` are those under 8 characters, masked as whole words only."""
+    found: set[str] = set()
+    if "://" in dsn:
+        try:
+            parts = urlsplit(dsn)
+            password = parts.password
+            query = parse_qsl(parts.query, keep_blank_values=True)
+        except ValueError:  # a DSN urllib cannot split either: take what looks like a password
+            userinfo = dsn.split("://", 1)[1].split("/", 1)[0].rpartition("@")[0]
+            password = userinfo.partition(":")[2] or None
+            query = []
+        if password:
+            # The password as written (percent-encoded, or mis-encoded) and decoded.
+            found.update({password, unquote(password)})
+        for name, value in query:
+            if is_secret_name(name):
+                found.update({value, unquote(value)})
+    else:
+        for match in _KEYWORD_VALUE.finditer(dsn):
+            if is_secret_name(match.group(1)):
+                value = match.group(2)
+                found.add(value)
+                if value.startswith("'"):
+                    found.add(value[1:-1])
+                    found.add(re.sub(r"\\(.)", r"\1", value[1:-1]))
+    for name, value in kwargs.items():
+        if is_secret_name(name) and isinstance(value, str):
+            found.add(value)
+    found.discard("")
+    long = {s for s in found if len(s) >= 8}
+    short = tuple(sorted(found - long, key=len, reverse=True))
+    # With their URL-encoded and JSON-escaped forms.
+    return secret_values({f"PASSWORD_{i}": s for i, s in enumerate(long)}), short
+
+
+def _masked_text(text: str, secrets: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
+    long, short = secrets
+    text = redact(text, long)
+    for secret in short:
+        text = re.sub(rf"(?<![\w%]){re.escape(secret)}(?![\w%])", MASK, text)
+    return text
+
+
+def _masked_error(exc: Exception, secrets: tuple[tuple[str, ...], tuple[str, ...]]) -> Exception:
+    """``exc`` if its text (and its causes') quotes no credential of the DSN; else an error of
+    the same class (so retrying still tells transient failures apart) with the text masked."""
+    texts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(texts) < 8:
+        texts.append(str(seen))
+        seen = seen.__cause__ or seen.__context__
+    joined = "\n".join(texts)
+    if _masked_text(joined, secrets) == joined:
+        return exc
+    text = _masked_text(str(exc), secrets)
+    try:
+        masked = type(exc)(text)
+    except Exception:
+        masked = RuntimeError(text)
+    return masked

@@ -340,7 +340,9 @@ class Agent:
                 f"the turn of agent {self.name!r} ended before its result arrived"
             )
         if result.is_error:
-            raise result_error(result)
+            # The session's secret values are masked in the error's text, as run() does.
+            session = owner if isinstance(owner, Session) else None
+            raise result_error(result, secrets=session._secrets if session is not None else ())
         return TurnResult(messages=tuple(messages), result=result)
 
     def _observe(self, message: Message) -> None:
