@@ -130,6 +130,7 @@ def process_error(
         reason=found.reason if found else None,
         hint=found.hint if found else None,
         startup_failure_reason=refused,
+        secrets=secrets,
     )
 
 

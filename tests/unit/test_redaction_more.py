@@ -467,3 +467,35 @@ async def test_a_failing_stores_error_is_logged_and_reported_masked(
     (frame,) = reported
     assert frame["subtype"] == "mirror_error" and "ConnectionError" in frame["error"]
     assert_no_fragment(json.dumps(frame), TOKEN)
+
+
+def test_a_refused_starts_reason_is_masked_by_the_sessions_secrets() -> None:
+    from trio_claude._exit import OutputEnd, process_error
+    from trio_claude._transport._base import LaunchSpec
+
+    secret = "corp-gateway-credential-7f3a9c1e5b"  # no known shape: masked by value only
+    last = ResultMessage(
+        subtype="error_during_execution",
+        duration_ms=1,
+        duration_api_ms=0,
+        is_error=True,
+        num_turns=0,
+        session_id="s",
+        startup_failure_reason=f"the gateway refused {secret}",
+    )
+    end = OutputEnd(
+        exit_code=1,
+        closing=False,
+        broken=None,
+        breach=None,
+        stdout_held=False,
+        live_turn_open=False,
+        stderr="",
+        last_result=last,
+        cli_version=None,
+    )
+    options = tc.ClaudeAgentOptions(env={"CORP_GATEWAY_TOKEN": secret})
+    spec = LaunchSpec(argv=["claude"], env={"CORP_GATEWAY_TOKEN": secret})
+    error = process_error("exited", 1, end, options, spec, (secret,))
+    assert "refused to start" in str(error)
+    assert secret not in str(error) and secret not in repr(error)
