@@ -13,6 +13,10 @@ and keeps time. Its tasks:
 - the **stderr pump** (:meth:`Session._stderr_pump`): drains stderr into a ring buffer, always.
 - the **exit watch** (:meth:`Session._watch_exit`): the process's exit is observed on its own,
   so a grandchild holding stdout open cannot hide it.
+- for a local child on Linux, one task does the work of those three (:meth:`Session._pump`):
+  stdout, stderr and the exit are watched through one epoll fd
+  (:class:`~trio_claude._transport._process.ChildWatch`), with the same rules; every task a
+  session has costs the event loop and each garbage collection, and a fan-out multiplies it.
 - one task per CLI->SDK request (:meth:`Session._serve_request`), each in its own cancel scope so
   ``control_cancel_request`` cancels exactly that one.
 
