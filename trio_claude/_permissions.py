@@ -19,6 +19,8 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from ._dataclass_compat import dataclass_compatible
+
 __all__ = [
     "PERMISSION_BEHAVIORS",
     "PERMISSION_UPDATE_DESTINATIONS",
@@ -74,6 +76,7 @@ def _without_none(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+@dataclass_compatible
 @attrs.frozen
 class PermissionRuleValue:
     """A permission rule: a tool, optionally narrowed by a rule content.
@@ -467,6 +470,7 @@ def _check_classification(_: Any, attribute: attrs.Attribute[Any], value: Any) -
     )
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class PermissionResultAllow:
     """Allow the tool call.
@@ -525,6 +529,7 @@ class PermissionResultAllow:
         return data
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class PermissionResultDeny:
     """Deny the tool call.
@@ -572,6 +577,7 @@ class PermissionResultDeny:
 PermissionResult = PermissionResultAllow | PermissionResultDeny
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class ToolPermissionContext:
     """What the CLI tells the permission callback besides the tool name and input.

@@ -19,7 +19,6 @@ import pytest
 import trio
 
 import trio_claude as tc
-from trio_claude import _session
 from trio_claude._transport._process import ChildWatch
 from trio_claude.testing.fake_cli import (
     FakeCLIProcessTransport,
@@ -56,7 +55,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(params=["one task", "three tasks"])
 def driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "three tasks":
-        monkeypatch.setattr(_session.ChildWatch, "of", classmethod(lambda cls, proc: None))
+        monkeypatch.setattr(ChildWatch, "of", classmethod(lambda cls, proc: None))
     return str(request.param)
 
 

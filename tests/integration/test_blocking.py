@@ -157,8 +157,9 @@ def test_break_is_not_cancellation_the_next_receive_resumes_the_turn(tmp_path: P
 
 
 def test_abandon_turn_gives_up_a_turn_left_by_break(tmp_path: Path) -> None:
-    steps = [Text("a"), Text("b"), WaitForInterrupt()]
-    script = FakeScript(turns=[FakeTurn(steps=steps), FakeTurn.reply("second")])
+    script = FakeScript(
+        turns=[FakeTurn(steps=[Text("a"), Text("b"), WaitForInterrupt()]), FakeTurn.reply("second")]
+    )
     with tcb.open_session(options(script, tmp_path)) as session:
         session.send("go")
         for message in session.receive_response():

@@ -12,7 +12,7 @@ import trio
 import trio.testing
 
 import trio_claude as tc
-from tests._helpers import options_for
+from tests._helpers import options_for, texts
 from trio_claude.testing.fake_cli import FakeScript, FakeTurn, Result, Sleep, Text
 
 
@@ -50,9 +50,7 @@ async def test_abandon_turn_then_run_gets_the_new_prompts_turn(
         session.abandon_turn()
         turn = await session.run("second")
         assert turn.text == "new"
-        assert [m.content[0].text for m in turn.messages if isinstance(m, tc.AssistantMessage)] == [
-            "new"
-        ]
+        assert texts(turn.messages) == ["new"]
         assert transport.fake is not None and transport.fake.interrupts == 1
 
 

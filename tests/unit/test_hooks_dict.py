@@ -71,6 +71,7 @@ def test_an_unknown_event_and_an_empty_input_are_dicts_too() -> None:
 def test_items_change_like_a_dicts_and_attributes_keep_what_was_delivered() -> None:
     wire = {"hook_event_name": "PreToolUse", "tool_name": "Bash", "transcript_path": "/t"}
     hook_input = decode_hook_input(wire)
+    assert isinstance(hook_input, tc.PreToolUseHookInput)
     hook_input["tool_name"] = "Edit"
     del hook_input["transcript_path"]
     hook_input.setdefault("extra", 1)
@@ -78,7 +79,7 @@ def test_items_change_like_a_dicts_and_attributes_keep_what_was_delivered() -> N
     assert hook_input.tool_name == "Bash" and hook_input.transcript_path == "/t"
     assert hook_input.raw == wire
     with pytest.raises(AttributeError):
-        hook_input.tool_name = "Edit"  # type: ignore[misc]
+        hook_input.tool_name = "Edit"  # type: ignore[misc]  # frozen: the point of the check
 
 
 def test_inputs_compare_like_dicts_and_are_not_hashable() -> None:

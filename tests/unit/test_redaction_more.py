@@ -245,8 +245,8 @@ def test_launch_spec_repr_shows_no_environment_value_and_masks_argv() -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: tc.ClaudeAgentOptions(extra_args={"api-key": KEY.encode()}),  # type: ignore[dict-item]
-        lambda: tc.ClaudeAgentOptions(extra_args={"token": [TOKEN]}),  # type: ignore[dict-item]
+        lambda: tc.ClaudeAgentOptions(extra_args={"api-key": KEY.encode()}),
+        lambda: tc.ClaudeAgentOptions(extra_args={"token": [TOKEN]}),
         lambda: tc.ClaudeAgentOptions(extra_args={f"gateway-token={TOKEN}": None}),
         lambda: tc.ClaudeAgentOptions(env={f"GATEWAY_TOKEN={TOKEN}": "x"}),
     ],
