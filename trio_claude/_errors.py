@@ -412,7 +412,10 @@ def initialize_failed(
     masked in the CLI's text by value.
     """
     if isinstance(error, ControlTimeoutError):
-        text = f"the CLI did not answer initialize within {error.timeout:g} s"
+        # Imported here: this module is part of the sans-io core's imports, and _loop is trio's.
+        from ._loop import virtual_clock_hint
+
+        text = f"the CLI did not answer initialize within {error.timeout:g} s{virtual_clock_hint()}"
     else:
         code = f" ({error.error_code})" if error.error_code else ""
         text = f"the CLI refused initialize{code}: {error.error}"

@@ -914,29 +914,39 @@ class Session(ControlRequests):
             self._proc = proc
             self._io = io
             self._lifecycle.started()
-            watch = ChildWatch.of(proc)
-            self._watch = watch
-            if watch is not None:
-                io.start_soon(self._pump, watch)
-            else:
-                io.start_soon(self._reader, proc)
-            self._stdin = proc.stdin
-            if self._unwritten:  # frames queued before the process ran
-                self._start_writer()
-            if watch is None:
-                io.start_soon(self._watch_exit, proc)
-                if proc.stderr is not None:
-                    io.start_soon(self._stderr_pump, proc.stderr)
-                else:
-                    self._stderr_done.set()
-            if self._mirror is not None:
-                io.start_soon(self._mirror.run)
-            limits = self._options.resource_limits
-            if limits is not None and limits.polled:
-                self._limit_watch = LimitWatch(limits, proc)
-                io.start_soon(self._limit_watch.run, lambda: self._lifecycle.closing)
+            try:
+                self._start_io_tasks(io, proc)
+            except BaseException:
+                # The process runs, but _run's shutdown is only armed once we report started:
+                # stop it here, or nothing would.
+                with trio.CancelScope(shield=True):
+                    await shutdown_process(proc, close_timeout=0)
+                raise
             task_status.started(io.cancel_scope)
             await trio.sleep_forever()
+
+    def _start_io_tasks(self, io: trio.Nursery, proc: ChildProcess) -> None:
+        watch = ChildWatch.of(proc)
+        self._watch = watch
+        if watch is not None:
+            io.start_soon(self._pump, watch)
+        else:
+            io.start_soon(self._reader, proc)
+        self._stdin = proc.stdin
+        if self._unwritten:  # frames queued before the process ran
+            self._start_writer()
+        if watch is None:
+            io.start_soon(self._watch_exit, proc)
+            if proc.stderr is not None:
+                io.start_soon(self._stderr_pump, proc.stderr)
+            else:
+                self._stderr_done.set()
+        if self._mirror is not None:
+            io.start_soon(self._mirror.run)
+        limits = self._options.resource_limits
+        if limits is not None and limits.polled:
+            self._limit_watch = LimitWatch(limits, proc)
+            io.start_soon(self._limit_watch.run, lambda: self._lifecycle.closing)
 
     async def _shutdown(self, proc: ChildProcess) -> None:
         """Stops the CLI (rule 4 of ``_lifecycle``): interrupt and drain an open turn, close
@@ -1145,6 +1155,7 @@ class Session(ControlRequests):
         proc = watch.proc
         try:
             try:
+                failed = False
                 try:
                     with self._reader_scope:
                         await self._pump_stdout(watch)
@@ -1154,21 +1165,24 @@ class Session(ControlRequests):
                     logger.debug("reading from the CLI failed: %r", exc)
                 except Exception as exc:
                     self._reading_failed(exc)
-                    return
+                    failed = True
                 watch.unwatch(watch.OUT)
-                try:
-                    self._stdout_over()
-                    if not self._lifecycle.closing:
-                        await self._pump_until(
-                            watch, self._exited.is_set, self._options.close_timeout
-                        )
-                        await self._pump_until(watch, self._stderr_done.is_set, 1.0)
-                    self._output_ended(proc)
-                except Exception as exc:
-                    self._reading_failed(exc)
-                    return
+                if not failed:
+                    try:
+                        self._stdout_over()
+                        if not self._lifecycle.closing:
+                            await self._pump_until(
+                                watch, self._exited.is_set, self._options.close_timeout
+                            )
+                            await self._pump_until(watch, self._stderr_done.is_set, 1.0)
+                        self._output_ended(proc)
+                    except Exception as exc:
+                        self._reading_failed(exc)
             finally:
                 self._reader_finished()
+            # stderr to its end and the exit, whatever ended the output (a failure included:
+            # the CLI is still running until the shutdown stops it, and must not meet a closed
+            # stderr meanwhile).
             await self._pump_until(watch, lambda: not watch.watching, math.inf)
         finally:
             self._stderr_done.set()

@@ -8,6 +8,7 @@ decline the child.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -19,6 +20,8 @@ import pytest
 import trio
 
 import trio_claude as tc
+from trio_claude import _session
+from trio_claude._transport._base import ChildProcess, LaunchSpec
 from trio_claude._transport._process import ChildWatch
 from trio_claude.testing.fake_cli import (
     FakeCLIProcessTransport,
@@ -168,3 +171,74 @@ async def test_no_fd_outlives_its_session(tmp_path: Path, driver: str) -> None:
         async with tc.open_session(options) as session:
             await session.run("go")
     assert open_fds() == before
+
+
+async def test_a_failure_handling_the_output_leaves_stderr_drained_until_the_cli_stops(
+    driver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Handling the output raises (a bug of ours, say): the session ends with one typed error
+    # and closes, but until the shutdown stops the CLI its stderr is still read (a CLI whose
+    # stderr is closed under it dies of it, here with 9, instead of exiting on its own).
+    handle = _session.Session._handle_events
+
+    def failing(self: _session.Session, events: list[Any], nbytes: int) -> None:
+        if any(
+            isinstance(e, tc.AssistantMessage) or (isinstance(e, bytes) and b'"assistant"' in e)
+            for e in events
+        ):
+            raise RuntimeError("a bug of ours")
+        handle(self, events, nbytes)
+
+    monkeypatch.setattr(_session.Session, "_handle_events", failing)
+    transport = ScriptTransport(CLIS / "chatty_stderr.py")
+    with trio.fail_after(30):
+        async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+            with pytest.raises(tc.SessionClosedError) as info:
+                await session.run("go")
+            assert isinstance(info.value.__cause__, RuntimeError)
+    assert session.returncode == 0
+
+
+async def test_a_watch_that_cannot_be_made_falls_back_to_three_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Out of fds right after the spawn (another session's spawn took the last ones): the
+    # session runs on the three tasks, which need no fd more.
+    def no_fds(self: ChildWatch, proc: Any, pidfd: int) -> None:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(ChildWatch, "__init__", no_fds)
+    options = process_options(tmp_path, [Text("hi"), Result(text="done")])
+    async with tc.open_session(options) as session:
+        assert session._watch is None
+        assert io_tasks(session) == {"_reader", "_watch_exit", "_stderr_pump"}
+        assert (await session.run("go")).text == "done"
+
+
+class _RecordingTransport(FakeCLIProcessTransport):
+    children: list[ChildProcess]
+
+    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
+        child = await super().start(spec, nursery)
+        self.children.append(child)
+        return child
+
+
+async def test_a_failure_starting_the_io_tasks_stops_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The process runs before the session's shutdown is armed: whatever fails in between
+    # stops and reaps it.
+    def broken(cls: type[ChildWatch], proc: Any) -> None:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(ChildWatch, "of", classmethod(broken))
+    transport = _RecordingTransport(
+        FakeScript(turns=[FakeTurn(steps=[Result(text="done")])]), tmp_path
+    )
+    transport.children = []
+    with trio.fail_after(30), pytest.raises(RuntimeError, match="a bug of ours"):
+        async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)):
+            pass
+    [child] = transport.children
+    assert child.returncode is not None  # stopped and reaped

@@ -6,18 +6,17 @@ How trio runs under ``hypothesis.stateful``
 Hypothesis drives a ``RuleBasedStateMachine`` synchronously, one rule at a time, and a session
 must live across rules (its nursery, the fake CLI, the pipes). trio no longer ships a
 ``TrioRuleBasedStateMachine``, and a fresh ``trio.run`` per rule cannot keep a session alive. So
-each example runs **one** ``trio.run`` in a worker thread (:class:`TrioDriver`), and every rule
-is a synchronous facade: ``driver.run(async_fn)`` hands the coroutine to that run with
-``trio.from_thread.run`` and blocks until it is done.
+each example keeps **one** trio run open in a :class:`trio_claude.testing.TrioDriver` (a trio
+guest run hosted by the test thread), and every rule is a synchronous facade:
+``driver.run(async_fn)`` lets the run go on until the coroutine is done.
 
-Time is virtual (``trio.testing.MockClock``) and moves only inside a rule: the driver sets
-``autojump_threshold = 0`` while a rule runs (sleeps, timeouts and the fake's ``Sleep`` steps
-cost nothing, exactly like the ``autojump_clock`` fixture) and back to ``inf`` before handing
-control back, so nothing fires between rules while the trio thread sits idle. After the rule's
-coroutine returns, the driver waits until every task is blocked (``wait_all_tasks_blocked``,
-which takes priority over autojump, so the clock does not move): each rule ends quiescent at one
-instant of virtual time. trio's scheduler is seeded by Hypothesis (trio registers its RNG with
-Hypothesis), so an example replays identically and shrinks.
+Time is virtual (``TrioDriver(virtual_time=True)``: a ``trio.testing.MockClock``) and moves only
+inside a rule: ``autojump_threshold`` is 0 while a rule runs (sleeps, timeouts and the fake's
+``Sleep`` steps cost nothing, exactly like the ``autojump_clock`` fixture), and between rules the
+run is paused. After the rule's coroutine returns, the driver waits until every task is blocked
+(``wait_all_tasks_blocked``, which takes priority over autojump, so the clock does not move):
+each rule ends quiescent at one instant of virtual time. trio's scheduler is seeded by Hypothesis
+(trio registers its RNG with Hypothesis), so an example replays identically and shrinks.
 
 What the machine covers
 -----------------------
@@ -45,12 +44,10 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import attrs
-import outcome
 import pytest
 import trio
 import trio.testing
@@ -67,6 +64,7 @@ from hypothesis.stateful import (
 )
 
 import trio_claude as tc
+import trio_claude.testing
 from trio_claude.testing.fake_cli import (
     Emit,
     Exit,
@@ -103,78 +101,15 @@ DEADLINES = (0.5, 2.0, 4.0)
 # ---------------------------------------------------------------------------------------------
 
 
-class TrioDriver:
-    """One ``trio.run`` in a worker thread, driven one coroutine at a time from the test thread."""
+class TrioDriver(trio_claude.testing.TrioDriver):
+    """The public driver on virtual time, with this machine's step limit."""
 
     def __init__(self) -> None:
-        self.clock = trio.testing.MockClock()
-        self.nursery: trio.Nursery | None = None
-        self._token: trio.lowlevel.TrioToken | None = None
-        self._stop: trio.Event | None = None
-        self._ready = threading.Event()
-        self._crash: BaseException | None = None
-        self._thread = threading.Thread(target=self._thread_main, name="trio-driver", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._crash is not None:
-            raise self._crash
-
-    def _thread_main(self) -> None:
-        try:
-            trio.run(self._main, clock=self.clock)
-        except BaseException as exc:
-            self._crash = exc
-        finally:
-            self._ready.set()
-
-    async def _main(self) -> None:
-        self._token = trio.lowlevel.current_trio_token()
-        self._stop = trio.Event()
-        # Sessions run here (connect_session): after aclose() this nursery must be empty.
-        async with trio.open_nursery() as nursery:
-            self.nursery = nursery
-            self._ready.set()
-            await self._stop.wait()
-            nursery.cancel_scope.cancel()
-
-    def run(self, fn: Callable[[], Awaitable[T]]) -> T:
-        """Runs ``fn()`` in the trio thread with the clock running; returns once all is quiet."""
-
-        async def step() -> outcome.Outcome[T]:
-            self.clock.autojump_threshold = 0
-            try:
-                with trio.fail_after(STEP_LIMIT):
-                    result = await outcome.acapture(fn)
-                    await trio.testing.wait_all_tasks_blocked()
-            finally:
-                self.clock.autojump_threshold = math.inf
-            return result
-
-        if self._crash is not None:
-            raise AssertionError("the trio run crashed") from self._crash
-        assert self._token is not None
-        try:
-            result = trio.from_thread.run(step, trio_token=self._token)
-        except trio.RunFinishedError:
-            self._thread.join(5)
-            raise AssertionError("a session task crashed the trio run") from self._crash
-        return result.unwrap()
+        super().__init__(virtual_time=True, step_timeout=STEP_LIMIT)
 
     def peek(self, fn: Callable[[], T]) -> T:
-        """Calls ``fn()`` in the trio thread without running anything else."""
-        assert self._token is not None
-        return trio.from_thread.run_sync(fn, trio_token=self._token)
-
-    def close(self) -> None:
-        if self._token is not None and self._crash is None and self._stop is not None:
-            try:
-                trio.from_thread.run_sync(self._stop.set, trio_token=self._token)
-            except trio.RunFinishedError:
-                pass
-        self._thread.join(10)
-        assert not self._thread.is_alive(), "the trio run did not finish"
-        if self._crash is not None:
-            raise AssertionError("the trio run crashed") from self._crash
+        """Calls ``fn()`` in the trio run without running anything else."""
+        return self.run_sync(fn)
 
 
 def event(text: str) -> None:
@@ -415,6 +350,7 @@ class SessionMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ helpers
 
     def _now(self) -> float:
+        assert self.driver.clock is not None
         return self.driver.clock.current_time()
 
     def _open(self, deaf: bool) -> None:

@@ -45,6 +45,7 @@ import trio
 
 from .._errors import CLIConnectionError, CLINotFoundError
 from .._limits import kill_members, read_all_stats, rlimits_for, scan_tree
+from .._loop import virtual_clock_hint
 from . import _guardian, _sweep
 from ._base import ChildProcess, LaunchSpec, Transport
 from ._command import command_too_long
@@ -282,7 +283,12 @@ class ChildWatch:
         pidfd = proc._pidfd
         if pidfd is None or proc.returncode is not None:
             return None
-        return cls(proc, pidfd)
+        try:
+            return cls(proc, pidfd)
+        except OSError as exc:
+            # Out of fds (or epoll's memory) right after the spawn: the three tasks need none.
+            logger.debug("watching pid %s with one task failed (%r): three tasks", proc.pid, exc)
+            return None
 
     def _fd(self, which: int) -> int:
         # fileno() is -1 once a pipe is closed: never a number another file may have taken.
@@ -837,7 +843,11 @@ async def shutdown_process(
                 proc.kill()
             code = await _wait_at_most(proc, 5.0)
         if code is None:
-            logger.error("claude process %s could not be reaped after SIGKILL", proc.pid)
+            logger.error(
+                "claude process %s could not be reaped after SIGKILL%s",
+                proc.pid,
+                virtual_clock_hint(),
+            )
         if close_output:
             await _close_quietly(proc.stdout)
             await _close_quietly(proc.stderr)

@@ -6,16 +6,21 @@
   ``serve_fake_model``, ``Turn``, ``Text``, ``ToolUse``, ``Thinking``, ...
 - ``open_claude_test_env`` / the ``claude_env`` pytest fixture: the fake model plus an isolated
   ``HOME`` and ``CLAUDE_CONFIG_DIR``, and options wired to them.
-  ``open_claude_test_env_blocking`` is the same for synchronous code (``trio_claude.blocking``).
+  ``open_claude_test_env_blocking`` is the same for synchronous code (``trio_claude.blocking``);
+  ``serve_claude_test_env`` the same for ``nursery.start``.
+- ``TrioDriver``: one trio run across the synchronous rules of a ``hypothesis.stateful``
+  machine (see ``docs/fuzzing.md``).
 - :mod:`trio_claude.testing.strategies`: Hypothesis strategies for every frame, message and
   callback type, to fuzz your own agents (needs the ``dev`` extra; see ``docs/fuzzing.md``).
 """
 
 from ._blocking_env import open_claude_test_env_blocking as open_claude_test_env_blocking
+from ._driver import TrioDriver as TrioDriver
 from ._env import MARKER_VARIABLE as MARKER_VARIABLE
 from ._env import ClaudeTestEnv as ClaudeTestEnv
 from ._env import find_marked_processes as find_marked_processes
 from ._env import open_claude_test_env as open_claude_test_env
+from ._env import serve_claude_test_env as serve_claude_test_env
 from ._fake_model import EXHAUSTED_TEXT as EXHAUSTED_TEXT
 from ._fake_model import REDACTED as REDACTED
 from ._fake_model import Block as Block

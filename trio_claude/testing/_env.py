@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,11 +24,18 @@ import attrs
 import trio
 
 from .._errors import WrongEventLoopError
+from .._loop import virtual_clock_hint
 from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from ._fake_model import FakeModel, ScriptLike, open_fake_model
 
-__all__ = ["MARKER_VARIABLE", "ClaudeTestEnv", "find_marked_processes", "open_claude_test_env"]
+__all__ = [
+    "MARKER_VARIABLE",
+    "ClaudeTestEnv",
+    "find_marked_processes",
+    "open_claude_test_env",
+    "serve_claude_test_env",
+]
 
 #: Environment variable set on every CLI started by a test environment.
 MARKER_VARIABLE = "TRIO_CLAUDE_TEST_MARKER"
@@ -133,8 +141,20 @@ class ClaudeTestEnv:
         Raises:
             WrongEventLoopError: Called from a ``trio.run`` other than the one that opened
                 the environment (whose fake model would never answer).
+
+        Warns:
+            RuntimeWarning: The run's clock is a ``MockClock`` that autojumps (the
+                ``autojump_clock`` fixture): the real CLI works in real time, so its start-up
+                would time out at once in virtual time.
         """
         self._check_run()
+        hint = virtual_clock_hint()
+        if hint:
+            warnings.warn(
+                "options for the real claude CLI under a virtual clock:" + hint,
+                RuntimeWarning,
+                stacklevel=2,
+            )
         if name is None:
             self._count += 1
             name = f"t{self._count}"
@@ -188,3 +208,30 @@ async def open_claude_test_env(directory: str | os.PathLike[str]) -> AsyncIterat
             token=trio.lowlevel.current_trio_token(),
         )
         await trio.lowlevel.checkpoint()
+
+
+async def serve_claude_test_env(
+    directory: str | os.PathLike[str],
+    *,
+    task_status: trio.TaskStatus[ClaudeTestEnv] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Runs :func:`open_claude_test_env` until cancelled; for ``nursery.start``.
+
+    The started value is the :class:`ClaudeTestEnv`. Use it where the environment must outlive
+    the code that opens it: a ``hypothesis.stateful`` machine opens it in one step and closes
+    it in ``teardown``, which an ``async with`` block cannot span::
+
+        env = await nursery.start(serve_claude_test_env, tmp_path)
+        # or, from a state machine's synchronous rules:
+        env = driver.start(serve_claude_test_env, tmp_path)   # a TrioDriver
+
+    Cancelling the task (closing the nursery, ``driver.close()``) stops the fake model. Close
+    the sessions first, and check :meth:`ClaudeTestEnv.leaked_processes` before.
+
+    Args:
+        directory: An empty temporary directory (as for :func:`open_claude_test_env`).
+        task_status: Passed by ``nursery.start``.
+    """
+    async with open_claude_test_env(directory) as env:
+        task_status.started(env)
+        await trio.sleep_forever()

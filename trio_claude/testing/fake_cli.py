@@ -23,7 +23,10 @@ The fake answers the SDK->CLI requests of :data:`ANSWERED` with the reply shapes
 ``list_models``, ``mcp_call``...; see :meth:`FakeCLI._answer`); any other request, including
 ``update_queued_message`` (gated off in 2.1.329), gets 2.1.329's ``Unsupported control request
 subtype: <subtype>`` error (``error_code`` ``unsupported_request``). A ``control_cancel_request``
-the SDK sends is recorded in ``cancels``.
+the SDK sends is recorded in ``cancels``. ``set_permission_mode`` follows Claude Code 2.1.332:
+the fake starts in the mode its flags set, and refuses ``bypassPermissions`` (``error_code``
+``bypass_not_launched``) unless it was launched with ``--dangerously-skip-permissions``,
+``--allow-dangerously-skip-permissions`` or ``--permission-mode bypassPermissions``.
 """
 
 from __future__ import annotations
@@ -107,8 +110,48 @@ ANSWERED = frozenset(
         "set_has_subscribers",
     }
 )
-#: The permission modes the fake (like the CLI) accepts in ``set_permission_mode``.
+#: The permission modes the CLI knows (its ``invalid_mode`` error lists them in this order).
+#: Like the real CLI, the fake accepts ``bypassPermissions`` only when it was launched with
+#: bypass allowed (see ``_bypass_allowed``).
 PERMISSION_MODES = ("acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan")
+#: Claude Code 2.1.332's refusal of ``set_permission_mode("bypassPermissions")`` when it was
+#: not launched with bypass allowed (``error_code`` ``bypass_not_launched``), verbatim.
+BYPASS_NOT_LAUNCHED = (
+    "Cannot set permission mode to bypassPermissions because the session was not launched with"
+    " --dangerously-skip-permissions"
+)
+
+
+def _launch_permission_mode(argv: Sequence[str]) -> str | None:
+    """The permission mode a CLI started with ``argv`` starts in, if its flags set one.
+
+    ``--permission-mode M`` (or ``--permission-mode=M``) sets ``M``;
+    ``--dangerously-skip-permissions`` alone sets ``bypassPermissions``, as the real CLI does.
+    """
+    mode: str | None = None
+    for i, arg in enumerate(argv):
+        if arg.startswith("--permission-mode="):
+            mode = arg.partition("=")[2]
+        elif arg == "--permission-mode" and i + 1 < len(argv):
+            mode = argv[i + 1]
+    if mode is None and "--dangerously-skip-permissions" in argv:
+        return "bypassPermissions"
+    return mode
+
+
+def _bypass_allowed(argv: Sequence[str]) -> bool:
+    """Whether a CLI started with ``argv`` lets ``set_permission_mode`` switch to
+    ``bypassPermissions``: as observed with Claude Code 2.1.332, when it was launched with
+    ``--dangerously-skip-permissions``, ``--allow-dangerously-skip-permissions`` (the
+    ``allow_dangerously_skip_permissions`` option) or in ``bypassPermissions`` mode (the
+    ``permission_mode`` option). Otherwise it refuses with :data:`BYPASS_NOT_LAUNCHED`.
+    Switching away and back is allowed whenever it was allowed at launch.
+    """
+    return (
+        "--dangerously-skip-permissions" in argv
+        or "--allow-dangerously-skip-permissions" in argv
+        or _launch_permission_mode(argv) == "bypassPermissions"
+    )
 
 
 # --------------------------------------------------------------------- steps
@@ -492,6 +535,10 @@ class FakeCLI:
     ) -> int:
         """Runs until stdin ends or a step exits; returns the exit code."""
         self._out, self._err = stdout, stderr
+        # The real CLI starts in the mode its flags set (initialize reports it).
+        launched = _launch_permission_mode(self.argv)
+        if launched in PERMISSION_MODES:
+            self.permission_mode = str(launched)
         code = 0
         try:
             async with trio.open_nursery() as nursery:
@@ -621,12 +668,14 @@ class FakeCLI:
             response = {"model": self.model}
         elif subtype == "set_permission_mode":
             mode = request.get("mode")
-            if mode in PERMISSION_MODES:
-                self.permission_mode = str(mode)
-                response = {"mode": self.permission_mode}
-            else:
+            if mode not in PERMISSION_MODES:
                 error = "Cannot set permission mode: must be one of " + ", ".join(PERMISSION_MODES)
                 code = "invalid_mode"
+            elif mode == "bypassPermissions" and not _bypass_allowed(self.argv):
+                error, code = BYPASS_NOT_LAUNCHED, "bypass_not_launched"
+            else:
+                self.permission_mode = str(mode)
+                response = {"mode": self.permission_mode}
         elif subtype == "set_max_thinking_tokens":
             response = {}
         elif subtype == "end_session":
@@ -863,7 +912,9 @@ class FakeCLI:
         self._turn_ended = trio.Event()
         await self._state("running")
         if turn.emit_init:
-            await self.write_frame(init_frame(self.script.session_id))
+            # Each turn's init reports the mode in effect, as the real CLI's does.
+            frame = init_frame(self.script.session_id)
+            await self.write_frame({**frame, "permissionMode": self.permission_mode})
         interrupted = False
         async with trio.open_nursery() as nursery:
             with trio.CancelScope() as scope:

@@ -40,7 +40,10 @@ What is here:
   :class:`~trio_claude.testing.FakeCLITransport`.
 
 Every strategy returns fresh objects; the frames are plain ``dict`` / ``list`` / ``str`` / ``int``
-/ ``float`` / ``bool`` / ``None`` trees.
+/ ``float`` / ``bool`` / ``None`` trees. The kinds a strategy generates get equal shares (each
+top-level message ``type``, ``system`` with all its subtypes counting once; each family of
+frames; each kind of fake-CLI step), and every strategy is a single branch of a ``st.one_of``
+built around it.
 """
 
 from __future__ import annotations
@@ -127,6 +130,38 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+# ---------------------------------------------------------------------------------------------
+# Fair choices
+#
+# Hypothesis flattens a ``one_of`` nested in another one (also through ``map``, ``filter``,
+# ``flatmap`` and ``deferred``) into one flat list of equally likely branches: the 31 ``system``
+# subtypes put next to the 12 other message types used to get 31/44 of the examples, and a run
+# of 100 often had no ``AssistantMessage`` at all. So every choice here is made with
+# :func:`_one_of`, which keeps each option one branch, and every public strategy is one branch
+# (:func:`_one_branch`), so a user's own ``st.one_of(tcst.messages(), ...)`` is fair too.
+# ---------------------------------------------------------------------------------------------
+
+
+@st.composite
+def _drawn(draw: st.DrawFn, strategy: SearchStrategy[T]) -> T:
+    return draw(strategy)
+
+
+def _one_branch(strategy: SearchStrategy[T]) -> SearchStrategy[T]:
+    """``strategy``, as one branch of any ``st.one_of`` it is put in (a composite is opaque to
+    Hypothesis's flattening: the enclosing choice picks it, then it picks its member)."""
+    branches = getattr(strategy, "branches", None)
+    if branches is not None and len(branches) <= 1:
+        return strategy
+    return _drawn(strategy)
+
+
+def _one_of(*options: SearchStrategy[Any]) -> SearchStrategy[Any]:
+    """``st.one_of(*options)`` where each option gets an equal share, whatever its shape."""
+    return st.one_of(*(_one_branch(option) for option in options))
+
 
 #: Top-level ``type`` values the codec decodes to a typed message.
 KNOWN_MESSAGE_TYPES: frozenset[str] = frozenset(MESSAGE_CLASSES)
@@ -230,14 +265,16 @@ def _other_than(known: Iterable[str]) -> SearchStrategy[str]:
 
 def request_ids() -> SearchStrategy[str]:
     """Control request ids: UUID-like (the CLI's), ``req_<n>_<hex>`` (the SDK's), or any text."""
-    return st.one_of(
-        st.uuids().map(str),
-        st.builds(
-            lambda n, tail: f"req_{n}_{tail}",
-            st.integers(1, 10**6),
-            st.text("0123456789abcdef", min_size=8, max_size=8),
-        ),
-        json_text(min_size=1, max_size=24),
+    return _one_branch(
+        st.one_of(
+            st.uuids().map(str),
+            st.builds(
+                lambda n, tail: f"req_{n}_{tail}",
+                st.integers(1, 10**6),
+                st.text("0123456789abcdef", min_size=8, max_size=8),
+            ),
+            json_text(min_size=1, max_size=24),
+        )
     )
 
 
@@ -267,7 +304,7 @@ def _for_type(tp: Any) -> SearchStrategy[Any]:
     origin = get_origin(tp)
     args = get_args(tp)
     if origin is Union or origin is pytypes.UnionType:
-        return st.one_of(*(_for_type(arg) for arg in args))
+        return _one_of(*(_for_type(arg) for arg in args))
     if origin is Literal:
         return st.sampled_from(args)
     if tp is dict or origin is dict:
@@ -379,7 +416,7 @@ def _instances(cls: Any) -> SearchStrategy[Any]:
         strategy = from_attrs(cls, subtype=subtype, data=_system_data())
     else:
         strategy = from_attrs(cls)
-    return strategy
+    return _one_branch(strategy)
 
 
 def _distinct(classes: Iterable[type[Any]]) -> list[type[Any]]:
@@ -395,7 +432,7 @@ def content_blocks(*, unknown: bool = True) -> SearchStrategy[Any]:
     classes = _distinct(BLOCK_CLASSES.values())
     if unknown:
         classes.append(UnknownBlock)
-    return st.one_of(*(instances(cls) for cls in classes))
+    return _one_branch(_one_of(*(instances(cls) for cls in classes)))
 
 
 def system_messages(*, unknown: bool = True) -> SearchStrategy[SystemMessage]:
@@ -407,13 +444,16 @@ def system_messages(*, unknown: bool = True) -> SearchStrategy[SystemMessage]:
     classes: list[type[SystemMessage]] = _distinct(SYSTEM_MESSAGE_CLASSES.values())
     if unknown:
         classes.append(SystemMessage)
-    return st.one_of(*(instances(cls) for cls in classes))
+    return _one_branch(_one_of(*(instances(cls) for cls in classes)))
 
 
 def messages(
     *, unknown: bool = True, results: bool = True, exclude: Iterable[type[Any]] = ()
 ) -> SearchStrategy[Any]:
     """Any message the CLI can send to the user, as a typed value built by hand (empty ``raw``).
+
+    Each top-level ``type`` gets an equal share of the examples: ``assistant``, ``user``,
+    ``result``, ..., ``system`` (all its subtypes together) and unknown types (together).
 
     Args:
         unknown: Include :class:`~trio_claude.UnknownMessage` and unknown ``system`` subtypes.
@@ -430,8 +470,9 @@ def messages(
         if cls is not SystemMessage and cls not in skip
     ]
     if SystemMessage not in skip:
+        # One branch for every subtype: flattened, the 31 of them would crowd out the rest.
         options.append(
-            st.one_of(
+            _one_of(
                 *(
                     instances(cls)
                     for cls in _distinct(SYSTEM_MESSAGE_CLASSES.values())
@@ -442,7 +483,7 @@ def messages(
         )
     if unknown and UnknownMessage not in skip:
         options.append(instances(UnknownMessage))
-    return st.one_of(*options)
+    return _one_branch(_one_of(*options))
 
 
 def server_infos() -> SearchStrategy[ServerInfo]:
@@ -464,7 +505,7 @@ def message_frames(**kwargs: Any) -> SearchStrategy[dict[str, Any]]:
     Args:
         **kwargs: Passed to :func:`messages`.
     """
-    return messages(**kwargs).map(message_to_dict)
+    return _one_branch(messages(**kwargs).map(message_to_dict))
 
 
 def keep_alive_frames() -> SearchStrategy[dict[str, Any]]:
@@ -503,7 +544,7 @@ def session_state_frames(*, sdk_host_only: bool | None = True) -> SearchStrategy
 
 
 def _hook_event_names() -> SearchStrategy[str]:
-    return st.one_of(
+    return _one_of(
         st.sampled_from(
             ["PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SubagentStop",
              "Notification", "SessionStart", "PreCompact"]
@@ -667,6 +708,7 @@ def wire_frames(*, control: bool = True) -> SearchStrategy[dict[str, Any]]:
 
     Messages of every type (unknown ones included), session-state and keep-alive frames,
     transcript mirrors, and, with ``control``, CLI->SDK control requests, responses and cancels.
+    Each of these families gets an equal share of the examples.
 
     Args:
         control: Include control frames.
@@ -679,7 +721,7 @@ def wire_frames(*, control: bool = True) -> SearchStrategy[dict[str, Any]]:
     ]
     if control:
         options += [control_request_frames(), control_response_frames(), control_cancel_frames()]
-    return st.one_of(*options)
+    return _one_branch(_one_of(*options))
 
 
 def ndjson(frames: Iterable[Mapping[str, Any]]) -> bytes:
@@ -751,7 +793,7 @@ def junk_lines(*, max_size: int = 120) -> SearchStrategy[bytes]:
         ),
         st.binary(max_size=max_size),
     )
-    non_objects = st.one_of(_json_scalars(), st.lists(json_values(max_leaves=4), max_size=3)).map(
+    non_objects = _one_of(_json_scalars(), st.lists(json_values(max_leaves=4), max_size=3)).map(
         orjson.dumps
     )
 
@@ -771,8 +813,8 @@ def junk_lines(*, max_size: int = 120) -> SearchStrategy[bytes]:
             json_objects(max_size=2),
         ),
     ).map(orjson.dumps)
-    return (
-        st.one_of(not_json, non_objects, truncated, blank, bad_control)
+    return _one_branch(
+        _one_of(not_json, non_objects, truncated, blank, bad_control)
         .map(lambda line: line.replace(b"\n", b" "))
         .filter(_is_junk)
     )
@@ -792,11 +834,11 @@ def long_lines(min_size: int, *, max_size: int | None = None) -> SearchStrategy[
     def padded_frame(size: int) -> bytes:
         return orjson.dumps({"type": "user", "message": {"role": "user", "content": "x" * size}})
 
-    return st.one_of(
+    return _one_branch(st.one_of(
         st.integers(min_size, top).map(padded_frame),
         st.builds(lambda size, byte: byte * size, st.integers(min_size, top),
                   st.sampled_from([b"x", b"{", b"\xff", b" "])),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -821,7 +863,7 @@ def permission_updates() -> SearchStrategy[Any]:
     behaviors = st.sampled_from(sorted(_permissions.PERMISSION_BEHAVIORS))
     modes = st.sampled_from(sorted(_permissions._PERMISSION_MODES))
     directories = st.lists(json_text(min_size=1, max_size=16), max_size=3)
-    return st.one_of(
+    return _one_branch(st.one_of(
         st.builds(
             cls, type=st.sampled_from(["addRules", "replaceRules", "removeRules"]),
             rules=rules, behavior=behaviors, destination=destinations,
@@ -831,7 +873,7 @@ def permission_updates() -> SearchStrategy[Any]:
             cls, type=st.sampled_from(["addDirectories", "removeDirectories"]),
             directories=directories, destination=destinations,
         ),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def permission_results() -> SearchStrategy[Any]:
@@ -839,7 +881,7 @@ def permission_results() -> SearchStrategy[Any]:
     returns (from the attrs classes, with valid permission updates)."""
     from .._permissions import PermissionResultAllow, PermissionResultDeny
 
-    return st.one_of(instances(PermissionResultAllow), instances(PermissionResultDeny))
+    return _one_branch(_one_of(instances(PermissionResultAllow), instances(PermissionResultDeny)))
 
 
 def hook_inputs(event: str | None = None, *, unknown: bool = True) -> SearchStrategy[Any]:
@@ -861,7 +903,7 @@ def hook_inputs(event: str | None = None, *, unknown: bool = True) -> SearchStra
     ]
     if unknown:
         options.append(from_attrs(GenericHookInput, hook_event_name=_other_than(HOOK_INPUT_TYPES)))
-    return st.one_of(*options)
+    return _one_branch(_one_of(*options))
 
 
 def _to_wire(value: Any) -> Any:
@@ -905,12 +947,15 @@ def hook_input_wire(event: str | None = None) -> SearchStrategy[dict[str, Any]]:
     Args:
         event: As for :func:`hook_inputs`.
     """
-    return hook_inputs(event).map(hook_input_to_wire)
+    return _one_branch(hook_inputs(event).map(hook_input_to_wire))
 
 
 def hook_outputs(event: str | None = None) -> SearchStrategy[Any]:
     """What a hook callback may return: ``HookOutput`` (with an event-specific output, a wire
     dict or nothing), a bare ``...HookSpecificOutput``, a wire dict, or ``None``.
+
+    Each of these four forms gets an equal share of the examples (the bare outputs of all
+    events together).
 
     Args:
         event: Only that event's specific output (``None``: any event's).
@@ -923,9 +968,11 @@ def hook_outputs(event: str | None = None) -> SearchStrategy[Any]:
         for name in names
         if name in HOOK_SPECIFIC_OUTPUT_TYPES
     ]
-    specific_or_dict = st.one_of(st.none(), json_objects(max_size=2), *specific)
+    # The bare outputs of every event count as one form (a choice of their own).
+    any_specific = [_one_of(*specific)] if specific else []
+    specific_or_dict = _one_of(st.none(), json_objects(max_size=2), *any_specific)
     typed = from_attrs(HookOutput, hook_specific_output=specific_or_dict)
-    return st.one_of(typed, *specific, json_objects(max_size=2), st.none())
+    return _one_branch(_one_of(typed, *any_specific, json_objects(max_size=2), st.none()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -943,15 +990,17 @@ def _junk_text_lines() -> SearchStrategy[str]:
     )
 
 
-def _turn_body_steps() -> SearchStrategy[Step]:
+def _turn_body_steps(*, sleeps: bool = True) -> SearchStrategy[Step]:
+    # Each kind of step gets an equal share: the messages (all types) as one, the junk lines
+    # (all kinds) as one.
     body_frames = message_frames(results=False)
-    return st.one_of(
+    return _one_of(
         body_frames.map(Emit),
         st.builds(Text, json_text(max_size=40)),
         st.builds(ToolUse, json_text(min_size=1, max_size=12), json_objects(max_size=2)),
         _junk_text_lines().map(lambda line: Raw(line + "\n")),
         keep_alive_frames().map(Emit),
-        st.sampled_from([0.01, 0.5, 2.0]).map(Sleep),
+        *([st.sampled_from([0.01, 0.5, 2.0]).map(Sleep)] if sleeps else []),
         control_request_frames(
             subtypes=("can_use_tool", "hook_callback", "mcp_message", "elicitation")
         ).map(lambda frame: Request(frame["request"]["subtype"], {
@@ -966,15 +1015,14 @@ def fake_turns(*, max_steps: int = 6, sleeps: bool = True) -> SearchStrategy[Fak
 
     Each turn ends with exactly one result, so ``receive_response()`` over it ends. The fake's
     control requests wait for the SDK's answer: the SDK answers every one (an error for those
-    it has no handler for).
+    it has no handler for). Each kind of step (a message of any type, a text, a tool use, a
+    junk line, a keep-alive, a sleep, a control request) gets an equal share.
 
     Args:
         max_steps: The most steps before the result.
         sleeps: Include ``Sleep`` steps (run them under ``MockClock(autojump_threshold=0)``).
     """
-    steps = _turn_body_steps()
-    if not sleeps:
-        steps = steps.filter(lambda step: not isinstance(step, Sleep))
+    steps = _turn_body_steps(sleeps=sleeps)
     result = st.one_of(
         st.builds(Result, text=json_text(max_size=30)),
         st.builds(
