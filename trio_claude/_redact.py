@@ -72,6 +72,9 @@ _SECRET_NAME = re.compile(
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 # Words that say secret on their own (a whole word: "MONKEY", "KEYBOARD" are not).
 _SECRET_WORDS = frozenset({"key", "keys", "pat", "pwd", "pass", "sig", "dsn"})
+# Names made of a secret word that are not secrets: the shell's working directories ("pwd"
+# says password elsewhere: DB_PWD). Masking them would hide every path in every error.
+_NOT_SECRET_NAMES = frozenset({"PWD", "OLDPWD", "pwd"})
 # "<word> key" that names something other than a credential.
 _NOT_SECRET_KEYS = frozenset(
     {
@@ -212,6 +215,8 @@ def is_secret_name(name: str) -> bool:
     """
     if _SECRET_NAME.search(name):
         return True
+    if name in _NOT_SECRET_NAMES:
+        return False
     words = [w.lower() for w in _NAME_WORD.findall(name)]
     for index, word in enumerate(words):
         if word in _SECRET_WORDS:
@@ -346,22 +351,52 @@ def secret_values(env: Mapping[str, str], *more: Any) -> tuple[str, ...]:
         forms.
     """
     found: set[str] = set()
-    for name, value in env.items():
-        if not isinstance(value, str):  # a caller's mistake: nothing to mask
-            continue  # type: ignore[unreachable]
-        if _is_header_list(name):  # the whole value and each header's
-            _header_values(value, found)
-        elif is_secret_name(name):
-            found.add(value)
-        else:
-            _url_secrets(value, found)
+    seen = _ENV_SECRETS
+    for item in env.items():
+        hit = seen.get(item)
+        if hit is None:
+            hit = _env_secrets(*item)
+        if hit:
+            found.update(hit)
     for value in more:
         _collect(value, found)
     values = {v for v in found if len(v) >= _MIN_SECRET_LENGTH}
     for value in list(values):
-        if not any(c.isspace() for c in value):
-            values.update(_encodings(value))
+        forms = _FORMS.get(value)
+        if forms is None:
+            forms = _FORMS[value] = () if _SPACE.search(value) else tuple(_encodings(value))
+            if len(_FORMS) >= _ENV_SECRETS_MAX:
+                _FORMS.clear()
+        values.update(forms)
     return tuple(sorted(values, key=len, reverse=True))
+
+
+_SPACE = re.compile(r"\s")
+#: The encoded forms of each secret (``_encodings``), worked out once.
+_FORMS: dict[str, tuple[str, ...]] = {}
+
+
+#: What each environment variable (name, value) holds of secrets, worked out once: sessions
+#: share most of their environment, and each session's start asks again.
+_ENV_SECRETS: dict[tuple[str, str], tuple[str, ...]] = {}
+_ENV_SECRETS_MAX = 4096
+
+
+def _env_secrets(name: str, value: str) -> tuple[str, ...]:
+    found: set[str] = set()
+    if not isinstance(value, str):  # a caller's mistake: nothing to mask
+        return ()  # type: ignore[unreachable]
+    if _is_header_list(name):  # the whole value and each header's
+        _header_values(value, found)
+    elif is_secret_name(name):
+        found.add(value)
+    else:
+        _url_secrets(value, found)
+    hit = tuple(found)
+    if len(_ENV_SECRETS) >= _ENV_SECRETS_MAX:
+        _ENV_SECRETS.clear()
+    _ENV_SECRETS[(name, value)] = hit
+    return hit
 
 
 def _mask_partial_secrets(text: str, secrets: Iterable[str]) -> str:

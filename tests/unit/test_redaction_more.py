@@ -499,3 +499,15 @@ def test_a_refused_starts_reason_is_masked_by_the_sessions_secrets() -> None:
     error = process_error("exited", 1, end, options, spec, (secret,))
     assert "refused to start" in str(error)
     assert secret not in str(error) and secret not in repr(error)
+
+
+def test_the_working_directory_is_not_a_secret() -> None:
+    assert not is_secret_name("PWD") and not is_secret_name("OLDPWD")
+    assert is_secret_name("DB_PWD")
+    assert secret_values({"PWD": "/home/someone/project", "OLDPWD": "/home/someone"}) == ()
+
+
+def test_an_environment_variable_is_classified_again_when_its_value_changes() -> None:
+    # secret_values remembers each (name, value): a new value is a new entry, not a stale hit.
+    assert secret_values({"MY_SERVICE_TOKEN": "first-value-123456"}) == ("first-value-123456",)
+    assert secret_values({"MY_SERVICE_TOKEN": "second-value-654321"}) == ("second-value-654321",)
