@@ -222,7 +222,7 @@ class BaseHookInput(dict[str, Any]):
 
     def __attrs_post_init__(self) -> None:
         # The dict's items: what the CLI sent, or (built by hand) the attributes' wire form.
-        dict.update(self, self.raw if self.raw else _wire_form(self))
+        dict.update(self, self.raw if self.raw else wire_form(self))
 
 
 def _wire_value(value: Any) -> Any:
@@ -242,7 +242,7 @@ def _wire_value(value: Any) -> Any:
     return value
 
 
-def _wire_form(hook_input: BaseHookInput) -> dict[str, Any]:
+def wire_form(hook_input: BaseHookInput) -> dict[str, Any]:
     """The wire dict of an input built by hand: its attributes that are not ``None``."""
     data: dict[str, Any] = {}
     for f in attrs.fields(type(hook_input)):

@@ -896,13 +896,7 @@ class _PullQuery:
                 data = bytes(await stream.receive_some(65536))
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                 data = b""
-            lines = tail.feed(data) if data else tail.flush()
-            if callback is not None:
-                for line in lines:
-                    try:
-                        callback(line)
-                    except Exception:
-                        logger.exception("the stderr callback raised")
+            tail.take(data, callback)
             if not data:
                 self._stderr_ended = True
                 self._wake.set()

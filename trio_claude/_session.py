@@ -1068,15 +1068,7 @@ class Session(ControlRequests):
 
     def _on_stderr(self, data: bytes) -> None:
         """What one read of stderr gave (``b""`` at its end): the tail, and the callback."""
-        tail = self._stderr
-        lines = tail.feed(data) if data else tail.flush()
-        callback = self._options.stderr
-        if callback is not None:
-            for line in lines:
-                try:
-                    callback(line)
-                except Exception:
-                    logger.exception("the stderr callback raised")
+        self._stderr.take(data, self._options.stderr)
 
     async def _watch_exit(self, proc: ChildProcess) -> None:
         """Observes the process's exit on its own: stdout may stay open after it (a process the

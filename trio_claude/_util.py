@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NoReturn
 
 import trio
@@ -139,6 +140,17 @@ class StderrTail:
         if not continuing:
             self._keep(line)
         return [line]
+
+    def take(self, data: bytes, callback: Callable[[str], object] | None) -> None:
+        """Feeds one read of stderr (``b""`` at its end) and hands each line to ``callback``
+        (``ClaudeAgentOptions.stderr``); a callback that raises is logged, never propagated."""
+        lines = self.feed(data) if data else self.flush()
+        if callback is not None:
+            for line in lines:
+                try:
+                    callback(line)
+                except Exception:
+                    logging.getLogger("trio_claude").exception("the stderr callback raised")
 
     def text(self) -> str:
         """The kept lines joined by newlines (already redacted)."""

@@ -906,21 +906,6 @@ def hook_inputs(event: str | None = None, *, unknown: bool = True) -> SearchStra
     return _one_branch(_one_of(*options))
 
 
-def _to_wire(value: Any) -> Any:
-    to_dict = getattr(value, "to_dict", None)
-    if to_dict is not None:
-        return to_dict()
-    if attrs.has(type(value)):
-        return {
-            f.name: _to_wire(getattr(value, f.name))
-            for f in attrs.fields(type(value))
-            if f.name != "raw"
-        }
-    if isinstance(value, list):
-        return [_to_wire(item) for item in value]
-    return value
-
-
 def hook_input_to_wire(value: Any) -> dict[str, Any]:
     """The ``hook_callback`` ``input`` dict the CLI would send for a typed hook input.
 
@@ -930,14 +915,9 @@ def hook_input_to_wire(value: Any) -> dict[str, Any]:
     Args:
         value: A hook input (see :func:`hook_inputs`).
     """
-    data: dict[str, Any] = {}
-    for f in attrs.fields(type(value)):
-        if f.name == "raw":
-            continue
-        item = getattr(value, f.name)
-        if item is not None:
-            data[f.metadata.get("wire", f.name)] = _to_wire(item)
-    return data
+    from .._hooks import wire_form
+
+    return wire_form(value)
 
 
 def hook_input_wire(event: str | None = None) -> SearchStrategy[dict[str, Any]]:
