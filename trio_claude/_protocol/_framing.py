@@ -2,11 +2,12 @@
 
 The CLI writes one JSON object per line. Chunks from the pipe split lines (and UTF-8 sequences)
 anywhere; this framer only looks for ``b"\\n"``, so a split multi-byte character is reassembled
-before anything decodes it. A partial line is accumulated in one ``bytearray`` (amortised growth,
-so a 20 MiB line read in 64 KiB pieces is not a quadratic series of copies). One buffer rather
-than a list of the pieces read: holding thousands of 64 KiB pieces at once fragments the heap,
-and the allocator then keeps their memory after they are freed, which added a whole extra copy
-of a huge line to the peak RSS (4x a 100 MiB line instead of 3x; ``tests/faults``).
+before anything decodes it. A partial line is kept as the list of the pieces read and joined
+once when it completes (one copy, where a growing ``bytearray`` copied each piece in and the
+whole line out again). The pieces are released before the line is decoded. Small pieces come
+from the allocator's heap, which may keep their memory after they are freed if something
+allocated meanwhile sits above them; a 100 MiB line then peaks at 4x rather than 3x
+(``tests/faults/test_large_lines.py`` holds 3x, and failed that way a few times under load).
 """
 
 from __future__ import annotations
