@@ -1188,7 +1188,7 @@ class Session(ControlRequests):
         inbox = self._inbox
         lifecycle = self._lifecycle
         size = _READ_SIZE
-        held_at = math.inf  # EXIT_GRACE after the exit, if stdout is still open then
+        held_at = math.inf  # EXIT_GRACE after the exit (stdout is still open: this is phase one)
         while True:
             if inbox.queued_bytes > inbox.max_bytes and not (
                 proto.pending_count or lifecycle.exited
@@ -1215,8 +1215,7 @@ class Session(ControlRequests):
                     data = b""
             if ready & ~OUT and self._pump_other(watch, ready):
                 await self._pump_exit(watch)
-                if not self._stdout_done.is_set():
-                    held_at = trio.current_time() + EXIT_GRACE
+                held_at = trio.current_time() + EXIT_GRACE
 
     def _pump_drain(self, watch: ChildWatch) -> None:
         """The CLI has been reaped and the session closes (``_shutdown`` stopped ``_pump``'s

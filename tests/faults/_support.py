@@ -363,3 +363,15 @@ class CancelAfterSteps(trio.abc.Instrument):
         if self.steps >= self.n and not self.fired and self.scope is not None:
             self.fired = True
             self.scope.cancel()
+
+
+#: An assistant frame of ~400 bytes, for floods past ``max_buffered_bytes``.
+FLOOD_FRAME: dict[str, Any] = {
+    "type": "assistant",
+    "message": {
+        "role": "assistant",
+        "model": "claude-fake-1",
+        "content": [{"type": "text", "text": "f" * 300}],
+    },
+    "parent_tool_use_id": None,
+}

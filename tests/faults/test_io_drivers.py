@@ -34,19 +34,10 @@ from trio_claude.testing.fake_cli import (
     WaitForInterrupt,
 )
 
-from ._support import ScriptTransport, alive, wait_until
+from ._support import FLOOD_FRAME, ScriptTransport, alive, wait_until
 
 CLIS = Path(__file__).parent / "clis"
 BOUND = 64 * 1024
-FLOOD_FRAME = {
-    "type": "assistant",
-    "message": {
-        "role": "assistant",
-        "model": "claude-fake-1",
-        "content": [{"type": "text", "text": "f" * 300}],
-    },
-    "parent_tool_use_id": None,
-}
 IO_TASKS = {"_reader", "_watch_exit", "_stderr_pump", "_pump"}
 
 pytestmark = pytest.mark.skipif(

@@ -39,6 +39,7 @@ from trio_claude.testing.fake_cli import (
 )
 
 from ._support import (
+    FLOOD_FRAME,
     ManualChild,
     ManualTransport,
     ScriptTransport,
@@ -357,15 +358,6 @@ async def test_a_stall_after_a_malformed_frame_is_a_stall_timeout_and_interrupts
 
 BOUND = 64 * 1024
 FLOODED = 3000  # ~400 bytes each: about 18 times the bound
-FLOOD_FRAME = {
-    "type": "assistant",
-    "message": {
-        "role": "assistant",
-        "model": "claude-fake-1",
-        "content": [{"type": "text", "text": "f" * 300}],
-    },
-    "parent_tool_use_id": None,
-}
 
 
 async def flood_until_paused(session: tc.Session) -> None:
