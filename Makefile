@@ -64,25 +64,13 @@ test: cli postgres sshd ray lint typecheck docs
 	$(VENV)/bin/pytest -q
 	@$(MAKE) --no-print-directory versions
 
-# $(TIERS) under every version of $(PYTHONS) but $(VENV)'s own (the full suite ran there). Every
-# version runs, then the summary; it fails if a version's tests failed, not if one is missing.
+# $(TIERS) under every version of $(PYTHONS) but $(VENV)'s own (the full suite ran there),
+# $(VERSION_JOBS) versions at a time (.ci/versions). Every version runs, then the summary; it
+# fails if a version's tests failed, not if one is missing.
+VERSION_JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 versions: $(STAMP)
-	@main=$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
-	summary=""; failed=0; \
-	for v in $(PYTHONS); do \
-		if [ "$$v" = "$$main" ]; then summary="$$summary\n  Python $$v: the full suite, in $(VENV)"; continue; fi; \
-		if ! py=$$(sh .ci/find-python $$v 2>&1); then \
-			echo "SKIPPED Python $$v: $$py"; summary="$$summary\n  Python $$v: SKIPPED ($$py)"; continue; \
-		fi; \
-		echo "== Python $$v ($$py): $(TIERS)"; \
-		if $(MAKE) --no-print-directory VENV=.venv-$$v PYTHON="$$py" tiers; then \
-			summary="$$summary\n  Python $$v: passed ($(TIERS))"; \
-		else \
-			failed=1; summary="$$summary\n  Python $$v: FAILED ($(TIERS))"; \
-		fi; \
-	done; \
-	printf "Python versions:$$summary\n"; \
-	exit $$failed
+	@MAKE="$(MAKE)" PYTHONS="$(PYTHONS)" TIERS="$(TIERS)" VENV="$(VENV)" JOBS="$(VERSION_JOBS)" \
+		bash .ci/versions "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
 # $(TIERS) in $(VENV) alone: `make tiers VENV=.venv-3.12 PYTHON=python3.12`.
 tiers: $(STAMP)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import mmap
+from unittest import mock
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trio_claude._protocol import _framing
 from trio_claude._protocol._framing import TAIL_BYTES, LineFramer, OversizeLine
 
 
@@ -125,3 +129,61 @@ def test_a_dropped_line_keeps_its_head_and_tail_whatever_the_chunks(
     (dropped,) = out
     assert isinstance(dropped, OversizeLine) and dropped.size == size
     assert dropped.head == line[:200] and dropped.tail == line[-TAIL_BYTES:]
+
+
+# ------------------------------------------------- a long partial line moves into a memory map
+
+
+@given(
+    lines=st.lists(
+        st.binary(min_size=1, max_size=300).map(lambda b: b.replace(b"\n", b"_")), max_size=12
+    ),
+    cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=30),
+    limit=st.integers(min_value=20, max_value=400),
+)
+def test_any_chunking_gives_the_same_lines_and_drops_through_the_spill(
+    lines: list[bytes], cuts: list[int], limit: int
+) -> None:
+    """With the spill at 16 bytes, lines that pass it (and lines that pass it and then the
+    limit) come out as they do without it, whatever the chunks."""
+    data = b"".join(line + b"\n" for line in lines)
+    cuts = [c for c in cuts if c <= len(data)]
+    with mock.patch.object(_framing, "SPILL_BYTES", 16):
+        got = feed_chunks(LineFramer(limit), data, cuts)
+    expected: list[object] = []
+    for line in lines:
+        if len(line) > limit:
+            expected.append(OversizeLine(len(line), line[:200], line[-TAIL_BYTES:]))
+        elif not line.isspace():
+            expected.append(line)
+    assert got == expected
+
+
+def test_a_long_partial_line_is_held_in_one_map_then_given_back() -> None:
+    framer = LineFramer(64 * 1024 * 1024)
+    payload = bytes(i % 251 for i in range(9 * 1024 * 1024)).replace(b"\n", b"_")
+    for i in range(0, len(payload), 65536):
+        assert framer.feed(payload[i : i + 65536]) == []
+    spill = framer._spill
+    assert spill is not None and framer._pieces == []  # the heap holds no piece of it
+    assert framer.buffered_bytes == len(payload)
+    assert framer.feed(b"\n") == [payload]
+    assert framer._spill is None and spill._map.closed
+
+
+class _NoRemap(mmap.mmap):
+    def resize(self, newsize: int) -> None:
+        raise SystemError("mmap: resizing not available--no mremap()")
+
+
+def test_without_mremap_the_spill_grows_by_copying() -> None:
+    payload = b"z" * 100_000
+    with mock.patch.object(_framing.mmap, "mmap", _NoRemap), mock.patch.object(
+        _framing, "SPILL_BYTES", 1000
+    ):
+        framer = LineFramer(1_000_000)
+        out: list[bytes | OversizeLine] = []
+        for i in range(0, len(payload), 999):
+            out += framer.feed(payload[i : i + 999])
+        out += framer.feed(b"\nnext\n")
+    assert out == [payload, b"next"]

@@ -2,19 +2,27 @@
 
 The CLI writes one JSON object per line. Chunks from the pipe split lines (and UTF-8 sequences)
 anywhere; this framer only looks for ``b"\\n"``, so a split multi-byte character is reassembled
-before anything decodes it. A partial line is kept as the list of the pieces read and joined
-once when it completes (one copy, where a growing ``bytearray`` copied each piece in and the
-whole line out again). The pieces are released before the line is decoded. Small pieces come
-from the allocator's heap, which may keep their memory after they are freed if something
-allocated meanwhile sits above them; a 100 MiB line then peaks at 4x rather than 3x
-(``tests/faults/test_large_lines.py`` holds 3x, and failed that way a few times under load).
+before anything decodes it.
+
+A partial line is kept as the list of the pieces read, joined once when it completes (one copy,
+where a growing ``bytearray`` copied each piece in and the whole line out again). Past
+:data:`SPILL_BYTES` it moves into one anonymous memory map instead, and each later piece is
+copied in as it arrives. The pieces come from the allocator's heap, which keeps their memory
+after they are freed if anything allocated meanwhile sits above them: a 100 MiB line held as
+pieces peaked at 4x its size rather than 3x under load (``tests/faults/test_large_lines.py``).
+The map is given back to the system when it is closed, whatever else the heap holds. Its cost
+is one more copy of each byte of a line that big, and the first touch of its pages: ~5% of the
+time of a 20 MiB line (``benchmarks/large_line.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import mmap
+
 import attrs
 
-__all__ = ["LineFramer", "OversizeLine"]
+__all__ = ["SPILL_BYTES", "LineFramer", "OversizeLine"]
 
 
 @attrs.frozen
@@ -35,6 +43,72 @@ class OversizeLine:
 
 #: How much of a dropped line's end is kept (:attr:`OversizeLine.tail`).
 TAIL_BYTES = 64 * 1024
+
+#: A partial line longer than this moves from a list of pieces into a memory map (above).
+SPILL_BYTES = 4 * 1024 * 1024
+
+
+def _new_map(size: int) -> mmap.mmap:
+    if not hasattr(mmap, "MAP_PRIVATE"):
+        return mmap.mmap(-1, size)  # Windows: no flags; it grows by copying
+    # Private: a shared anonymous map is a file of its first size, and a page past that after
+    # mremap is a SIGBUS. (fd -1 makes it anonymous.)
+    new = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        # Huge pages where the system allows them: the first write of each 4 KiB page is a fault
+        # of its own otherwise, which made a 20 MiB line ~13 ms slower (~3 ms with them).
+        with contextlib.suppress(OSError):
+            new.madvise(mmap.MADV_HUGEPAGE)
+    return new
+
+
+class _Spill:
+    """A growing buffer in an anonymous memory map: its pages go back to the system on close."""
+
+    __slots__ = ("_map", "size")
+
+    def __init__(self, pieces: list[bytes], size: int) -> None:
+        # Room for most lines from the start: address space is free until written, and a map
+        # grown by mremap lost its huge pages (a 20 MiB line took 1.5x as long).
+        self._map = _new_map(max(2 * size, 64 * 1024 * 1024))
+        self.size = 0
+        for piece in pieces:
+            self.add(piece)
+
+    def add(self, data: bytes) -> None:
+        end = self.size + len(data)
+        if end > len(self._map):
+            self._grow(max(end, 2 * len(self._map)))
+        self._map[self.size : end] = data
+        self.size = end
+
+    def _grow(self, capacity: int) -> None:
+        try:
+            self._map.resize(capacity)  # mremap: no copy; untouched pages cost nothing
+        except (OSError, SystemError, ValueError):  # no mremap (macOS): a new map, one copy
+            bigger = _new_map(capacity)
+            bigger[: self.size] = self._map[: self.size]
+            self._map.close()
+            self._map = bigger
+
+    def head(self, count: int) -> bytes:
+        """The first ``count`` bytes held."""
+        return self._map[: min(count, self.size)]
+
+    def tail(self, count: int) -> bytes:
+        """The last ``count`` bytes held."""
+        return self._map[max(0, self.size - count) : self.size]
+
+    def take(self) -> bytes:
+        """The bytes held, as one ``bytes``; the map is closed."""
+        try:
+            return self._map[: self.size]
+        finally:
+            self._map.close()
+
+    def close(self) -> None:
+        """Gives the map back."""
+        self._map.close()
 
 
 def _last_bytes(pieces: list[bytes], count: int) -> bytes:
@@ -64,6 +138,7 @@ class LineFramer:
         # The pieces of an incomplete line, joined once it completes: one copy, where growing a
         # bytearray copies at each reallocation and once more into bytes.
         self._pieces: list[bytes] = []
+        self._spill: _Spill | None = None
         self._pending = 0
         # When a partial line has already overflowed we stop keeping its bytes.
         self._discarding = False
@@ -134,16 +209,30 @@ class LineFramer:
                 self._keep_tail(self._pieces)
             return
         if self._pending > self.max_line_bytes:
-            head = b""
-            for piece in self._pieces:
-                head += piece[: 200 - len(head)]
-                if len(head) >= 200:
-                    break
-            self._head = (head + data[:200])[:200]
-            self._keep_tail([*self._pieces, data])
+            spill, self._spill = self._spill, None
+            if spill is not None:  # it holds far more than the head and the tail
+                self._head = spill.head(200)
+                pieces = [spill.tail(TAIL_BYTES)]
+                spill.close()
+            else:
+                pieces = self._pieces
+                head = b""
+                for piece in pieces:
+                    head += piece[: 200 - len(head)]
+                    if len(head) >= 200:
+                        break
+                self._head = (head + data[:200])[:200]
+            self._keep_tail([*pieces, data])
             self._discarding = True
             return
-        self._pieces.append(data)
+        if self._spill is not None:
+            self._spill.add(data)
+        elif self._pending > SPILL_BYTES:
+            self._pieces.append(data)
+            self._spill = _Spill(self._pieces, self._pending)
+            self._pieces = []
+        else:
+            self._pieces.append(data)
 
     def _keep_tail(self, pieces: list[bytes]) -> None:
         kept = _last_bytes(pieces, TAIL_BYTES)
@@ -157,8 +246,12 @@ class LineFramer:
             )
             self._pieces = []
         else:
-            pieces = self._pieces
-            line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            spill, self._spill = self._spill, None
+            if spill is not None:
+                line = spill.take()
+            else:
+                pieces = self._pieces
+                line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
             # Released before the caller decodes the line: one copy alive, not two.
             self._pieces = []
             if line and not line.isspace():
