@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._callbacks import Handler, McpRouter
 from ._errors import ControlRequestError, MessageParseError
 from ._protocol._codec import decode_server_info
+from ._redact import RedactedDict
 from .types import AgentInfo, ModelInfo, ServerInfo, SlashCommand
 
 if TYPE_CHECKING:
@@ -194,7 +195,9 @@ class ControlRequests:
         """
         router = self._request_handlers()["mcp_message"]
         assert isinstance(router, McpRouter)
-        reply = await self._request("mcp_set_servers", {"servers": router.add(servers)})
+        fields = RedactedDict(servers=router.add(servers))
+        del servers  # headers and env: not a local of the frame a failure is raised through
+        reply = await self._request("mcp_set_servers", fields)
         from ._control_types import McpSetServersResult
 
         result = McpSetServersResult.from_wire(reply)
@@ -257,7 +260,9 @@ class ControlRequests:
 
     async def apply_flag_settings(self, settings: Mapping[str, Any]) -> None:
         """Merges ``settings`` into the CLI's flag-settings layer (like ``--settings``)."""
-        await self._request("apply_flag_settings", {"settings": dict(settings)})
+        fields = RedactedDict(settings=dict(settings))
+        del settings  # (an env block): not a local of the frame a failure is raised through
+        await self._request("apply_flag_settings", fields)
 
     async def read_file(
         self,
@@ -315,7 +320,9 @@ class ControlRequests:
         Raises:
             ControlRequestError: The CLI refused a key, a value or the source.
         """
-        await self._request("update_settings", {"source": source, "settings": dict(settings)})
+        fields = RedactedDict(source=source, settings=dict(settings))
+        del settings  # (an env block): not a local of the frame a failure is raised through
+        await self._request("update_settings", fields)
 
     # ------------------------------------------------------------ the queue
 

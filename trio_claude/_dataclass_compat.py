@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any, Generic, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast
 
 import attrs
 
@@ -124,14 +124,16 @@ class ListTuple(tuple[T, ...], Generic[T]):
         """The items as a new ``list`` (``list.copy()`` of the official list)."""
         return list(self)
 
-    def __getattr__(self, name: str) -> NoReturn:
-        if name in _MUTATORS:
-            raise AttributeError(
-                f"{name}(): options are frozen and their list fields are tuples; make a new "
-                "value instead, e.g. options = dataclasses.replace(options, "
-                "allowed_tools=[*options.allowed_tools, 'Write'])"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    if not TYPE_CHECKING:  # (seen by a type checker, every attribute would be NoReturn)
+
+        def __getattr__(self, name: str) -> NoReturn:
+            if name in _MUTATORS:
+                raise AttributeError(
+                    f"{name}(): options are frozen and their list fields are tuples; make a new "
+                    "value instead, e.g. options = dataclasses.replace(options, "
+                    "allowed_tools=[*options.allowed_tools, 'Write'])"
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 #: The empty :class:`ListTuple`, shared (the default of the list options).

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
+from ._environ import environ
 from ._errors import ClaudeSDKError, CLINotFoundError
 from ._transport._discovery import (
     NPM_PACKAGE,
@@ -360,7 +361,7 @@ def run_doctor(
     Returns:
         The checks, in order. Any ``fail`` means trio-claude cannot work as configured.
     """
-    env = os.environ if env is None else env
+    env = environ() if env is None else env
     import trio
 
     checks = [
@@ -468,7 +469,7 @@ def check_fake_model_session(
     """
     import trio
 
-    env = os.environ if env is None else env
+    env = environ() if env is None else env
     try:
         cli = find_cli(env=env)
     except CLINotFoundError:

@@ -33,7 +33,7 @@ import trio
 
 from ._errors import ConfigurationError
 from ._protocol._codec import dumps_from_cli
-from ._redact import redact
+from ._redact import Environment, redact
 from ._session_store import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
@@ -341,7 +341,7 @@ async def resume_from_store(
             resume=options.resume,
             continue_conversation=options.continue_conversation,
             cwd=spec.cwd,
-            env=dict(spec.env),
+            env=Environment(spec.env),
         )
     if deadline.cancelled_caught:
         which = f"session {options.resume}" if options.resume else "the latest session"
@@ -350,7 +350,8 @@ async def resume_from_store(
             f"({options.load_timeout_ms} ms)"
         )
     resumed = attrs.evolve(options, resume=session_id, continue_conversation=False)
-    env = {**spec.env, "CLAUDE_CONFIG_DIR": str(temp_dir)}
+    env = Environment(spec.env)
+    env["CLAUDE_CONFIG_DIR"] = str(temp_dir)
     return attrs.evolve(spec, argv=build_argv(resumed, spec.argv[0]), env=env), temp_dir
 
 

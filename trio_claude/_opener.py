@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Generator
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Generic, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, ParamSpec, TypeVar
 
 from ._loop import require_trio
 
@@ -59,19 +59,24 @@ class AsyncContextOnly(AbstractAsyncContextManager[T], Generic[T]):
     def _usage(self) -> str:
         return f"`async with {self._name}(...) as {self._what}:`"
 
-    def __await__(self) -> Generator[Any, None, NoReturn]:
-        raise TypeError(
-            f"{self._name}() is an async context manager, not a coroutine: use {self._usage()}"
-            f" (the {self._what} lives for the block, and is closed when it ends)"
-        )
+    if not TYPE_CHECKING:
+        # Run-time help only: a type checker that saw these would take every attribute, and
+        # the awaited value, as NoReturn, and stop checking the code after them without a word;
+        # unseen, `session.run` on the opener and `await open_session(...)` are its errors.
 
-    def __getattr__(self, name: str) -> NoReturn:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise AttributeError(
-            f"{self._name}() returns an async context manager, not the {self._what}: use"
-            f" {self._usage()}, then `{self._what}.{name}`"
-        )
+        def __await__(self) -> Generator[Any, None, NoReturn]:
+            raise TypeError(
+                f"{self._name}() is an async context manager, not a coroutine: use {self._usage()}"
+                f" (the {self._what} lives for the block, and is closed when it ends)"
+            )
+
+        def __getattr__(self, name: str) -> NoReturn:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            raise AttributeError(
+                f"{self._name}() returns an async context manager, not the {self._what}: use"
+                f" {self._usage()}, then `{self._what}.{name}`"
+            )
 
     def __repr__(self) -> str:
         return f"<{self._name}() context manager: use {self._usage()}>"

@@ -133,7 +133,7 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._lifecycle import Lifecycle
-from ._redact import redact_preview
+from ._redact import RedactedDict, redact_preview
 from ._session import (
     EXIT_GRACE,
     MessageStream,
@@ -717,8 +717,8 @@ class _PullQuery:
 
     async def _initialize(self) -> None:
         options = self._options
-        payload = build_initialize(options)
-        fields = {k: v for k, v in payload.items() if k != "subtype"}
+        fields = build_initialize(options)  # a RedactedDict: tracebacks show its frames
+        del fields["subtype"]
         try:
             reply = await self._request("initialize", fields, timeout=options.initialize_timeout)
         except ControlRequestError as exc:
@@ -1102,6 +1102,8 @@ class _PullQuery:
         self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
         """Sends an SDK->CLI request and pumps until its answer (from the iterating task)."""
+        if fields.__class__ is not RedactedDict:  # settings, MCP configs: tracebacks show it
+            fields = RedactedDict(fields)
         if self._trace is None:
             return await self._send_request(subtype, fields, timeout)
         return await self._trace.traced(
@@ -1115,7 +1117,12 @@ class _PullQuery:
         request_id, data = self._proto.send_control_request(subtype, fields, waiter)
         limit = self._options.control_timeout if timeout is None else timeout
         try:
-            await self._write_or_end(data)
+            try:
+                await self._write_or_end(data)
+            finally:
+                # The wire form may carry credentials (initialize's MCP headers), and the CLI's
+                # death is raised in this frame: no local of it shows them to a traceback.
+                del data
             await self._pump(waiter.done.is_set, trio.current_time() + limit)
         finally:
             if not waiter.done.is_set():

@@ -528,6 +528,8 @@ def _mask_header_list(text: str) -> str:
 def _mask_value(value: Any, under_secret: bool = False) -> Any:
     if isinstance(value, (str, bytes)) and under_secret:
         return MASK
+    if isinstance(value, Environment):
+        return _Shown(redact_env_repr(value))
     if isinstance(value, Mapping):
         masked: dict[Any, Any] = {}
         for k, v in value.items():
@@ -578,6 +580,62 @@ def redact_repr(value: Any) -> str:
         The masked repr.
     """
     return redact(repr(_mask_value(value)))
+
+
+class RedactedDict(dict[str, Any]):
+    """A dict whose repr masks credentials as :func:`redact_repr` does: for what the SDK builds
+    from options and sends (``initialize``'s MCP servers and agents, settings, MCP server
+    configs), which a traceback that shows its frames' locals would otherwise print whole.
+    A copy (:meth:`copy`, ``|``) is one too."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return redact_repr(dict(self))
+
+    def copy(self) -> RedactedDict:
+        """A shallow copy, a :class:`RedactedDict` too."""
+        return RedactedDict(self)
+
+    def __or__(self, other: Any) -> Any:
+        return RedactedDict(dict.__or__(self, other)) if isinstance(other, dict) else NotImplemented
+
+    def __ror__(self, other: Any) -> Any:
+        return RedactedDict(dict.__or__(other, self)) if isinstance(other, dict) else NotImplemented
+
+
+class OpaqueDict(dict[str, Any]):
+    """A dict whose repr shows its keys only: for what carries credentials in a form no pattern
+    finds (a remote launch's encoded environment), in frames a traceback may show."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return redact_env_repr(self)
+
+
+class Environment(dict[str, str]):
+    """Environment variables, names to values: a ``dict`` whose repr shows the names only.
+
+    Any variable may carry a credential (a gateway key under any name, a URL with a password),
+    so no value is shown, in this repr nor in a :func:`redact_repr` of something holding it.
+    Everything else is a plain ``dict``'s; a copy (:meth:`copy`, ``|``) is one too.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return redact_env_repr(self)
+
+    def copy(self) -> Environment:
+        """A shallow copy, an :class:`Environment` too."""
+        return Environment(self)
+
+    def __or__(self, other: Any) -> Any:
+        return Environment(dict.__or__(self, other)) if isinstance(other, dict) else NotImplemented
+
+    def __ror__(self, other: Any) -> Any:
+        return Environment(dict.__or__(other, self)) if isinstance(other, dict) else NotImplemented
 
 
 def redact_env_repr(env: Mapping[str, Any]) -> str:

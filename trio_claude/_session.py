@@ -85,7 +85,7 @@ from ._protocol._events import (
 )
 from ._protocol._frames import parse_line
 from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
-from ._redact import redact_preview
+from ._redact import RedactedDict, redact_preview
 from ._stream import MessageStream
 from ._telemetry import open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
@@ -618,6 +618,10 @@ class Session(ControlRequests):
     async def _request(
         self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
     ) -> dict[str, Any]:
+        if fields.__class__ is not RedactedDict:
+            # Settings and MCP configs carry credentials, and the frames that wait for the
+            # answer are in the traceback of the error that ends the wait: masked reprs.
+            fields = RedactedDict(fields)
         lifecycle = self._lifecycle
         if lifecycle.closing or lifecycle.ended or lifecycle.broken is not None:
             # A cancellation of the caller may be what closed the session: it wins over the
@@ -647,7 +651,12 @@ class Session(ControlRequests):
         self._inbox.let_reader_go()
         limit = self._options.control_timeout if timeout is None else timeout
         try:
-            self._send_frame(data)
+            try:
+                self._send_frame(data)
+            finally:
+                # The wire form may carry credentials (initialize's MCP headers), and this is the
+                # frame the CLI's death is raised in: no local of it shows them to a traceback.
+                del data
             with trio.move_on_after(limit):
                 await pending.done.wait()
         except trio.ClosedResourceError:
@@ -1535,8 +1544,8 @@ class Session(ControlRequests):
                 waiter.done.set()
 
     async def _initialize(self) -> None:
-        payload = build_initialize(self._options)
-        fields = {k: v for k, v in payload.items() if k != "subtype"}
+        fields = build_initialize(self._options)  # a RedactedDict: tracebacks show its frames
+        del fields["subtype"]
         started = trio.current_time()
         try:
             reply = await self._request(

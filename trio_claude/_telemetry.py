@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
+from ._redact import Environment
 
 if TYPE_CHECKING:
     from ._otel import SessionTrace
@@ -88,13 +89,13 @@ def open_trace(setting: Any, model: str | None, secrets: Iterable[str] = ()) -> 
 
 def trace_env(
     env: Mapping[str, str], explicit: Mapping[str, Any], carrier: Mapping[str, str]
-) -> dict[str, str]:
+) -> Environment:
     """The CLI's environment with the session span's trace context.
 
     Values inherited from this process that the carrier would leave stale are dropped, and a
     value set explicitly in the ``env`` option always wins (as in the official SDKs).
     """
-    out = {k: v for k, v in env.items() if k not in _TRACE_KEYS or k in explicit}
+    out = Environment((k, v) for k, v in env.items() if k not in _TRACE_KEYS or k in explicit)
     for key, value in carrier.items():
         if key not in explicit:
             out[key] = value

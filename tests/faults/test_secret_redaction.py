@@ -606,6 +606,86 @@ async def test_a_failed_start_leaves_no_secret_in_the_sdks_frame_locals() -> Non
     assert leaks == []
 
 
+def local_leaks(error: BaseException, *secrets: str) -> list[str]:
+    """``frame:name`` of every local, in every frame of ``error`` and of its causes and contexts
+    (the SDK's, trio's, subprocess's: all but this file's), whose repr shows a piece of a secret:
+    what ``pytest --showlocals`` or an error tracker that records locals would print."""
+    import traceback
+
+    leaks: list[str] = []
+    pending: list[traceback.TracebackException | None] = [
+        traceback.TracebackException.from_exception(error, capture_locals=True)
+    ]
+    while pending:
+        shown = pending.pop()
+        if shown is None:
+            continue
+        pending += [shown.__cause__, shown.__context__, *(getattr(shown, "exceptions", None) or [])]
+        for frame in shown.stack:
+            if frame.filename == __file__:
+                continue
+            for name, value in (frame.locals or {}).items():
+                if any(f in value for secret in secrets for f in fragments(secret)):
+                    leaks.append(f"{Path(frame.filename).name}:{frame.name}:{name}")
+    return leaks
+
+
+async def _fail_to_open(options: tc.ClaudeAgentOptions) -> BaseException:
+    with pytest.raises(Exception) as info:
+        async with tc.open_session(options) as session:
+            await session.run("hi")
+    return info.value
+
+
+def _options_with_secrets(cli: Path | str) -> tc.ClaudeAgentOptions:
+    server = {"type": "http", "url": "http://127.0.0.1:9/", "headers": {"X-Token": MCP_TOKEN}}
+    return tc.ClaudeAgentOptions(
+        cli_path=str(cli), env={"GATEWAY_TOKEN": TOKEN}, mcp_servers={"s": server}
+    )
+
+
+async def test_cli_discovery_that_fails_leaves_the_environment_out_of_its_locals(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The discovery's frames held ``os.environ``, whose repr shows every value."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
+    monkeypatch.setenv("SOME_SERVICE_PASSWORD", TOKEN)
+    monkeypatch.setenv("TRIO_CLAUDE_CLI", str(tmp_path / "missing-claude"))
+    error = await _fail_to_open(tc.ClaudeAgentOptions())
+    assert isinstance(error, tc.CLINotFoundError)
+    assert local_leaks(error, ANT_TEST_KEY, TOKEN) == []
+    with pytest.raises(tc.CLINotFoundError) as info:
+        tc.find_cli()
+    assert local_leaks(info.value, ANT_TEST_KEY, TOKEN) == []
+
+
+async def test_a_spawn_that_fails_leaves_no_secret_in_any_frames_locals(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Popen's own frames hold the environment as bytes; the SDK's held it and the argv."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
+    cli = tmp_path / "claude"
+    cli.write_text("#!/nonexistent/interpreter\n")
+    cli.chmod(0o755)
+    error = await _fail_to_open(_options_with_secrets(cli))
+    assert isinstance(error, tc.CLINotFoundError)
+    assert isinstance(error.__cause__, FileNotFoundError)  # the cause is kept, its frames emptied
+    assert local_leaks(error, ANT_TEST_KEY, TOKEN, MCP_TOKEN) == []
+
+
+async def test_a_cli_that_dies_before_answering_initialize_leaves_no_secret_in_locals(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The frames that wait for the ``initialize`` answer held the request (MCP headers)."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
+    cli = tmp_path / "claude"
+    cli.write_text("#!/bin/sh\nread line\necho 'fatal: no' >&2\nexit 3\n")
+    cli.chmod(0o755)
+    error = await _fail_to_open(_options_with_secrets(cli))
+    assert isinstance(error, tc.ProcessError)
+    assert local_leaks(error, ANT_TEST_KEY, TOKEN, MCP_TOKEN) == []
+
+
 async def test_callback_failures_are_redacted_in_answers_logs_and_spans(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

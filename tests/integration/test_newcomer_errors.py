@@ -400,7 +400,7 @@ async def test_a_session_used_from_another_trio_run_is_refused_and_stays_usable(
 async def test_awaiting_pool_session_says_how_to_use_it() -> None:
     async with tc.open_session_pool(fake_options(), size=1) as pool:
         with pytest.raises(TypeError, match=r"pool\.session\(\) is an async context manager"):
-            await pool.session()
+            await pool.session()  # type: ignore[misc]  # (the misuse mypy also reports)
         async with pool.session() as session:
             assert (await session.run("hi")).result is not None
 

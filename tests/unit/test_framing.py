@@ -178,8 +178,9 @@ class _NoRemap(mmap.mmap):
 
 def test_without_mremap_the_spill_grows_by_copying() -> None:
     payload = b"z" * 100_000
-    with mock.patch.object(_framing.mmap, "mmap", _NoRemap), mock.patch.object(
-        _framing, "SPILL_BYTES", 1000
+    with (
+        mock.patch.object(mmap, "mmap", _NoRemap),
+        mock.patch.object(_framing, "SPILL_BYTES", 1000),
     ):
         framer = LineFramer(1_000_000)
         out: list[bytes | OversizeLine] = []

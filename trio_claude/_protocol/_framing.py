@@ -87,7 +87,8 @@ class _Spill:
             self._map.resize(capacity)  # mremap: no copy; untouched pages cost nothing
         except (OSError, SystemError, ValueError):  # no mremap (macOS): a new map, one copy
             bigger = _new_map(capacity)
-            bigger[: self.size] = self._map[: self.size]
+            with memoryview(self._map) as view:  # (no bytes object in between)
+                bigger[: self.size] = view[: self.size]
             self._map.close()
             self._map = bigger
 
@@ -166,7 +167,7 @@ class LineFramer:
         tail = lines.pop()  # the start of the next line (b"" when data ends with a newline)
         out: list[bytes | OversizeLine] = []
         if self._pending:
-            self._add_partial(lines[0])
+            self._add_partial(lines[0], completes=True)
             self._finish_partial(out)
             del lines[0]
         limit = self.max_line_bytes
@@ -196,11 +197,13 @@ class LineFramer:
             self._finish_partial(out)
         return out
 
-    def _add_partial(self, data: bytes) -> None:
+    def _add_partial(self, data: bytes, completes: bool = False) -> None:
         if not data:
             return
         self._pending += len(data)
         if self._discarding:
+            if len(self._head) < 200:  # the limit is under 200 bytes: the head goes on
+                self._head += data[: 200 - len(self._head)]
             # The pieces now hold the line's end: cut back to TAIL_BYTES once they hold twice
             # that, so however small the pieces, each byte is copied a bounded number of times.
             self._pieces.append(data)
@@ -227,7 +230,7 @@ class LineFramer:
             return
         if self._spill is not None:
             self._spill.add(data)
-        elif self._pending > SPILL_BYTES:
+        elif self._pending > SPILL_BYTES and not completes:  # (else joined at once, below)
             self._pieces.append(data)
             self._spill = _Spill(self._pieces, self._pending)
             self._pieces = []
@@ -240,22 +243,20 @@ class LineFramer:
         self._tail_size = len(kept)
 
     def _finish_partial(self, out: list[bytes | OversizeLine]) -> None:
-        if self._discarding:
-            out.append(
-                OversizeLine(self._pending, self._head, _last_bytes(self._pieces, TAIL_BYTES))
-            )
-            self._pieces = []
-        else:
-            spill, self._spill = self._spill, None
-            if spill is not None:
-                line = spill.take()
-            else:
-                pieces = self._pieces
-                line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-            # Released before the caller decodes the line: one copy alive, not two.
-            self._pieces = []
-            if line and not line.isspace():
-                out.append(line)
+        # The state is reset first: the framer stays usable if joining the line fails (memory).
+        discarding, pending, head = self._discarding, self._pending, self._head
+        spill, self._spill = self._spill, None
+        pieces, self._pieces = self._pieces, []
         self._pending = 0
         self._discarding = False
         self._head = b""
+        if discarding:
+            out.append(OversizeLine(pending, head, _last_bytes(pieces, TAIL_BYTES)))
+            return
+        if spill is not None:
+            line = spill.take()
+        else:
+            line = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        del pieces  # released before the caller decodes the line: one copy alive, not two
+        if line and not line.isspace():
+            out.append(line)

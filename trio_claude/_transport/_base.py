@@ -19,7 +19,17 @@ import trio
 from .._limits import ResourceLimits
 from .._redact import MASK, is_secret_name, redact, redact_env_repr, redact_repr, secret_values
 
-__all__ = ["ChildProcess", "LaunchSpec", "Transport"]
+__all__ = ["Argv", "ChildProcess", "LaunchSpec", "Transport"]
+
+
+class Argv(list[str]):
+    """A command line: a ``list`` whose repr masks credentials (see :class:`LaunchSpec`), as it
+    is shown in a traceback's locals."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return _argv_repr(self, {})
 
 
 @attrs.frozen(kw_only=True, repr=False)

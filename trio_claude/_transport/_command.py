@@ -31,6 +31,7 @@ from typing import Any
 
 import attrs
 
+from .._environ import Environment
 from .._errors import CLIConnectionError, ConfigurationError
 from .._option_spec import Built, Flag, Init, Switch
 from .._options import (
@@ -44,8 +45,9 @@ from .._options import (
     is_sdk_server,
     tool_config_items,
 )
-from .._redact import secret_values
+from .._redact import RedactedDict, secret_values
 from .._version import __version__
+from ._base import Argv
 
 __all__ = [
     "ENTRYPOINT",
@@ -410,7 +412,7 @@ def initialize_fields(options: ClaudeAgentOptions) -> list[str]:
     return fields
 
 
-def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
+def build_argv(options: ClaudeAgentOptions, cli_path: str) -> Argv:
     """The command line that starts the CLI for these options.
 
     Driven by each option's description (its ``argv`` metadata, see ``_option_spec.py``): a
@@ -430,7 +432,7 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
         ConfigurationError: If a value cannot be mapped, or one argument is longer than the OS
             allows (the message names the flag).
     """
-    argv: list[str] = [*_launcher(options, cli_path), *_STREAM_JSON_PREFIX]
+    argv = Argv((*_launcher(options, cli_path), *_STREAM_JSON_PREFIX))
     values_of, steps = _argv_plan()
     for (kind, spec), value in zip(steps, values_of(options), strict=True):
         if kind is _BUILT:
@@ -656,7 +658,7 @@ def command_too_long(argv: Sequence[str], env: Mapping[str, str]) -> Configurati
     )
 
 
-def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> dict[str, str]:
+def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> Environment:
     """The CLI's environment.
 
     The parent environment without nesting markers (``CLAUDECODE``,
@@ -671,13 +673,11 @@ def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> dict[
         base_env: The parent environment, normally ``os.environ``.
 
     Returns:
-        A new dict.
+        A new :class:`~trio_claude._environ.Environment` (a dict whose repr shows no value).
     """
-    env = {
-        k: v
-        for k, v in base_env.items()
-        if k not in ("CLAUDECODE", "CLAUDE_AGENT_SDK_DERIVED_CLIENT_APP")
-    }
+    env = Environment(base_env)
+    env.pop("CLAUDECODE", None)
+    env.pop("CLAUDE_AGENT_SDK_DERIVED_CLIENT_APP", None)
     env["CLAUDE_CODE_ENTRYPOINT"] = ENTRYPOINT
     env.update(options.env)
     env["CLAUDE_AGENT_SDK_VERSION"] = __version__
@@ -802,13 +802,15 @@ def build_initialize(
     Returns:
         ``{"subtype": "initialize", "hooks": None | {...}, ...}``; absent options are omitted
         (``hooks`` is always present, ``None`` without hooks, as the official SDK sends it).
+        A :class:`~trio_claude._redact.RedactedDict`: its repr masks credentials.
         ``mcpServers`` and ``settings`` carry what :func:`initialize_mcp_servers` and
         :func:`initialize_settings` keep off the command line (:func:`build_argv` then adds
         ``--await-initialize``).
     """
     o = options
     ids = hook_callback_ids if hook_callback_ids is not None else register_hooks(o.hooks).ids
-    request: dict[str, Any] = {"subtype": "initialize", "hooks": _hooks_wire(o.hooks, ids)}
+    # Its repr masks credentials (MCP servers' headers, agents' env): tracebacks show it.
+    request = RedactedDict(subtype="initialize", hooks=_hooks_wire(o.hooks, ids))
     values_of, steps = _init_plan()
     for (kind, spec), value in zip(steps, values_of(o), strict=True):
         if kind is _BUILT:

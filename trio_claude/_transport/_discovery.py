@@ -26,7 +26,7 @@ from typing import Any
 
 import trio
 
-from .._environ import environ_version
+from .._environ import environ, environ_version
 from .._errors import CLINotFoundError
 from .._version import CLI_VERSION
 
@@ -53,7 +53,7 @@ _SYSTEM_LOCATIONS: tuple[Path, ...] = () if _WINDOWS else (Path("/usr/local/bin/
 
 
 def _environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if env is None else env
+    return environ() if env is None else env  # not os.environ: its repr shows every value
 
 
 def _home(env: Mapping[str, str]) -> Path:

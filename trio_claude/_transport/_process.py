@@ -37,12 +37,14 @@ import select
 import signal
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 import trio
 
+from .._environ import Environment
 from .._errors import CLIConnectionError, CLINotFoundError
 from .._limits import kill_members, read_all_stats, rlimits_for, scan_tree
 from .._loop import virtual_clock_hint
@@ -672,7 +674,7 @@ def _popen(
         stdout=out_w,
         stderr=err_w,
         cwd=spec.cwd,
-        env=dict(spec.env),
+        env=Environment(spec.env),
         user=spec.user,
         start_new_session=True,
         close_fds=True,
@@ -765,23 +767,11 @@ class SubprocessTransport(Transport):
         spec = attrs.evolve(spec, env=_sweep.tag_env(spec.env, tag))
         try:
             popen, stdin, stdout, stderr = await _spawn_async(spec, tag)
-        except FileNotFoundError as exc:
-            if spec.cwd and not os.path.isdir(spec.cwd):  # noqa: ASYNC240 (failure path only)
-                # Popen's chdir and exec both say ENOENT: the working directory is the one
-                # that is missing here, not the CLI.
-                raise CLIConnectionError(f"working directory does not exist: {spec.cwd}") from exc
-            raise CLINotFoundError(
-                f"Claude Code not found at: {spec.argv[0]}", spec.argv[0]
-            ) from exc
-        except PermissionError as exc:
-            raise CLIConnectionError(f"cannot execute {spec.argv[0]}: {exc}") from exc
-        except subprocess.SubprocessError as exc:
-            # preexec_fn failed in the child (an rlimit the kernel refused, say).
-            raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
-        except OSError as exc:
-            if exc.errno == errno.E2BIG:
-                raise command_too_long(spec.argv, spec.env) from exc
-            raise CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}") from exc
+        except (OSError, subprocess.SubprocessError) as exc:
+            # Its frames are subprocess's, whose locals hold the environment (as bytes): a
+            # traceback that shows locals would print every credential in it.
+            traceback.clear_frames(exc.__traceback__)
+            raise _spawn_error(spec, exc) from exc
         uids = _sweep_uids(popen.pid, spec.user)
         proc = _Process(popen, stdin, stdout, stderr, tag=tag, uids=uids)
         try:
@@ -791,6 +781,22 @@ class SubprocessTransport(Transport):
                 await shutdown_process(proc, close_timeout=0)
             raise
         return proc
+
+
+def _spawn_error(spec: LaunchSpec, exc: OSError | subprocess.SubprocessError) -> Exception:
+    """The typed error for a spawn that failed with ``exc``."""
+    if isinstance(exc, FileNotFoundError):
+        if spec.cwd and not os.path.isdir(spec.cwd):
+            # Popen's chdir and exec both say ENOENT: the working directory is the one that is
+            # missing here, not the CLI.
+            return CLIConnectionError(f"working directory does not exist: {spec.cwd}")
+        return CLINotFoundError(f"Claude Code not found at: {spec.argv[0]}", spec.argv[0])
+    if isinstance(exc, PermissionError):
+        return CLIConnectionError(f"cannot execute {spec.argv[0]}: {exc}")
+    if isinstance(exc, OSError) and exc.errno == errno.E2BIG:
+        return command_too_long(spec.argv, spec.env)
+    # A SubprocessError: preexec_fn failed in the child (an rlimit the kernel refused, say).
+    return CLIConnectionError(f"failed to start {spec.argv[0]}: {exc}")
 
 
 async def _close_quietly(stream: trio.abc.AsyncResource | None) -> None:

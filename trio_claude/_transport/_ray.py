@@ -57,7 +57,9 @@ from typing import Any
 
 import trio
 
+from .._environ import environ
 from .._errors import CLIConnectionError, ConfigurationError
+from .._redact import Environment, OpaqueDict
 from ._base import ChildProcess, LaunchSpec, Transport
 from ._sweep import TAG_VARIABLE
 
@@ -768,7 +770,7 @@ class RayTransport(Transport):
 
     def remote_env(
         self, env: Mapping[str, str], local: Mapping[str, str] | None = None
-    ) -> dict[str, str]:
+    ) -> Environment:
         """The variables of ``env`` (the session's) sent to the CLI on the node.
 
         Those the session set or changed (not in ``local``, or with another value there), and
@@ -776,16 +778,16 @@ class RayTransport(Transport):
         """
         from fnmatch import fnmatchcase
 
-        local = os.environ if local is None else local
-        return {
-            name: value
+        local = environ() if local is None else local
+        return Environment(
+            (name, value)
             for name, value in env.items()
             if name != TAG_VARIABLE
             and (
                 local.get(name) != value
                 or any(fnmatchcase(name, pattern) for pattern in self.forward_env)
             )
-        }
+        )
 
     def launch(self, spec: LaunchSpec) -> dict[str, Any]:
         """The argument of ``Relay.start``: the supervisor, its bootstrap and the preamble.
@@ -799,13 +801,15 @@ class RayTransport(Transport):
             argv[0] = self.remote_cli
         code = _supervisor_code()
         env = self.remote_env(spec.env)
-        return {
-            "supervisor": code,
-            "bootstrap": BOOTSTRAP.format(size=len(code)),
-            "python": self.remote_python,
-            "preamble": encode_preamble(argv, env, spec.cwd, self.kill_grace),
-            "files": _resume_files(env),
-        }
+        # Its repr shows the keys only: the preamble holds the environment's values, and the
+        # frames that place the actor (where most failures are raised) hold this.
+        return OpaqueDict(
+            supervisor=code,
+            bootstrap=BOOTSTRAP.format(size=len(code)),
+            python=self.remote_python,
+            preamble=encode_preamble(argv, env, spec.cwd, self.kill_grace),
+            files=_resume_files(env),
+        )
 
     def options_for_actor(self) -> dict[str, Any]:
         """The actor's ``.options()``."""
@@ -973,7 +977,7 @@ class RayTransport(Transport):
         transports killed, one a wait, to free their resources (after ``_RECLAIM_AFTER``
         seconds: a new worker takes about half a second to start anyway).
         """
-        ref = await trio.to_thread.run_sync(lambda: actor.start.remote(launch))
+        ref = await trio.to_thread.run_sync(lambda: actor.start.remote(dict(launch)))
 
         def ready(timeout: float) -> bool:
             done, _ = ray.wait([ref], timeout=timeout)

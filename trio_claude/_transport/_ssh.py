@@ -31,6 +31,7 @@ from pathlib import Path
 
 import trio
 
+from .._environ import Environment, environ
 from .._errors import CLIConnectionError, CLINotFoundError, ConfigurationError
 from ._base import ChildProcess, LaunchSpec
 from ._process import SubprocessTransport, shutdown_process
@@ -211,7 +212,7 @@ class SSHTransport(SubprocessTransport):
 
     def remote_env(
         self, env: Mapping[str, str], local: Mapping[str, str] | None = None
-    ) -> dict[str, str]:
+    ) -> Environment:
         """The variables of ``env`` (the session's) sent to the remote CLI.
 
         Those the session set or changed (not in ``local``, or with another value there), and
@@ -219,16 +220,16 @@ class SSHTransport(SubprocessTransport):
         """
         from fnmatch import fnmatchcase
 
-        local = os.environ if local is None else local
-        return {
-            name: value
+        local = environ() if local is None else local
+        return Environment(
+            (name, value)
             for name, value in env.items()
             if name != TAG_VARIABLE
             and (
                 local.get(name) != value
                 or any(fnmatchcase(name, pattern) for pattern in self.forward_env)
             )
-        }
+        )
 
     def preamble(self, spec: LaunchSpec, local: Mapping[str, str] | None = None) -> bytes:
         """What is written to ssh's stdin first: the supervisor, then the CLI's launch."""
@@ -266,8 +267,7 @@ class SSHTransport(SubprocessTransport):
         client = await trio.to_thread.run_sync(self._find_client)
         if client is None:
             raise CLIConnectionError(f"the ssh client was not found: {self.ssh_command[0]}")
-        payload = self.preamble(spec)
-        local = LaunchSpec(argv=self.ssh_argv(), env=dict(os.environ))
+        local = LaunchSpec(argv=self.ssh_argv(), env=Environment(environ()))
         try:
             proc = await super().start(local, nursery)
         except CLINotFoundError as exc:  # it vanished meanwhile
@@ -275,7 +275,9 @@ class SSHTransport(SubprocessTransport):
                 f"the ssh client was not found: {self.ssh_command[0]}"
             ) from exc
         try:
-            await proc.stdin.send_all(payload)
+            # Built now, and no local: it holds the environment's values, and a failure to
+            # start ssh is raised in this frame.
+            await proc.stdin.send_all(self.preamble(spec))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # ssh is gone already: its exit status and stderr will say why
         except BaseException:

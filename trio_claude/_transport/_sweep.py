@@ -28,6 +28,7 @@ from collections.abc import Collection, Mapping
 
 import attrs
 
+from .._environ import Environment
 from .._limits import kill_members, proc_pids, read_all_stats, scan_tree
 
 __all__ = [
@@ -57,10 +58,12 @@ def new_tag() -> str:
     return secrets.token_hex(16)
 
 
-def tag_env(env: Mapping[str, str], tag: str) -> dict[str, str]:
+def tag_env(env: Mapping[str, str], tag: str) -> Environment:
     """``env`` with ``tag`` added to :data:`TAG_VARIABLE` (after any inherited tags)."""
     inherited = env.get(TAG_VARIABLE, "")
-    return {**env, TAG_VARIABLE: f"{inherited}:{tag}" if inherited else tag}
+    tagged = Environment(env)
+    tagged[TAG_VARIABLE] = f"{inherited}:{tag}" if inherited else tag
+    return tagged
 
 
 def _tags(environ: bytes) -> list[bytes]:
