@@ -214,7 +214,7 @@ class LineFramer:
         if self._pending > self.max_line_bytes:
             spill, self._spill = self._spill, None
             if spill is not None:  # it holds far more than the head and the tail
-                self._head = spill.head(200)
+                self._head = (spill.head(200) + data[:200])[:200]
                 pieces = [spill.tail(TAIL_BYTES)]
                 spill.close()
             else:
