@@ -810,7 +810,8 @@ class ClaudeAgentOptions:
             the tree is killed and the session fails with ``ResourceLimitError``. Needs the
             built-in subprocess transport (``Transport.supports_resource_limits``).
         control_timeout: Seconds to wait for the answer to a control request.
-        initialize_timeout: Seconds to wait for the answer to ``initialize``.
+        initialize_timeout: Seconds to wait for the answer to ``initialize``. A CLI that does
+            not answer in time is stopped with SIGTERM at once (no ``close_timeout`` grace).
         interrupt_timeout: Seconds to wait for the interrupted result after a cancelled turn.
         close_timeout: Seconds to wait for a clean exit after stdin is closed.
         max_line_bytes: Largest line accepted from the CLI.
@@ -1221,6 +1222,47 @@ class ClaudeAgentOptions:
         return self.max_buffer_size if self.max_buffer_size is not None else self.max_line_bytes
 
 
+def _suggesting_names(cls: type[Any], names: Sequence[str]) -> None:
+    """Makes ``cls(...)`` with a misspelt keyword say which name was meant.
+
+    Python's own ``TypeError`` names the unknown keyword only; with ~90 options, the one meant
+    is rarely obvious (``allowed_tool``, ``include_partial_message``). The wrapper costs one
+    call; the signature (``inspect``, docs) is the wrapped one's.
+    """
+    import functools
+
+    init = cls.__init__
+    known = frozenset(names)
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except TypeError as exc:
+            unknown = [name for name in kwargs if name not in known]
+            if not unknown:
+                raise
+            raise TypeError(_unknown_names(cls.__name__, unknown, names)) from exc
+
+    cls.__init__ = __init__
+
+
+def _unknown_names(owner: str, unknown: list[str], names: Sequence[str]) -> str:
+    import difflib
+
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        if not close:  # a case slip scores low on the raw names
+            folded = {n.lower(): n for n in names}
+            close = [folded[m] for m in difflib.get_close_matches(name.lower(), folded, n=1)]
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (
+        f"{owner}() got unexpected keyword argument{'s' if len(parts) > 1 else ''} "
+        f"{', '.join(parts)}"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------
@@ -1232,6 +1274,8 @@ class ClaudeAgentOptions:
 # empty container is checked exactly as the default is.
 _FIELDS = attrs.fields(ClaudeAgentOptions)
 _NAMES: tuple[str, ...] = tuple(field.name for field in _FIELDS)
+_suggesting_names(ClaudeAgentOptions, _NAMES)
+_suggesting_names(AgentDefinition, [f.name for f in attrs.fields(AgentDefinition)])
 _values_of: Callable[[ClaudeAgentOptions], tuple[Any, ...]] = operator.attrgetter(*_NAMES)
 _DEFAULTS: tuple[Any, ...] = tuple(field.default for field in _FIELDS)
 

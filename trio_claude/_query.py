@@ -509,6 +509,7 @@ class _PullQuery:
         self._options = options or ClaudeAgentOptions()
         self._spec: LaunchSpec | None = None
         self._proc: ChildProcess | None = None
+        self._unresponsive = False  # initialize timed out: no close grace
         self._proto = ClaudeProtocol()
         self._lifecycle: Lifecycle = self._proto.lifecycle
         self._handlers: dict[str, Handler] = {}
@@ -722,6 +723,8 @@ class _PullQuery:
         try:
             reply = await self._request("initialize", fields, timeout=options.initialize_timeout)
         except ControlRequestError as exc:
+            if isinstance(exc, ControlTimeoutError):
+                self._unresponsive = True  # no close grace (as the session: _shutdown)
             raise initialize_failed(exc, self._stderr.text(), self._secrets) from exc
         # Not typed: nothing reads it here (44 slash commands: a third of what a start cost).
         warning = check_initialize_reply(options, reply)
@@ -1261,7 +1264,8 @@ class _PullQuery:
                     nursery.start_soon(self._read_stdout, proc.stdout)
                 if proc.stderr is not None and not self._stderr_ended:
                     nursery.start_soon(self._read_stderr, proc.stderr)
-                await shutdown_process(proc, close_timeout=self._options.close_timeout)
+                grace = 0.0 if self._unresponsive else self._options.close_timeout
+                await shutdown_process(proc, close_timeout=grace)
                 nursery.cancel_scope.cancel()
         except BaseExceptionGroup as group:
             raise_collapsed(group)

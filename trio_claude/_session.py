@@ -296,6 +296,7 @@ class Session(ControlRequests):
         self._temp_config_dir: str | None = None
         self._spawn_seconds: float | None = None
         self._initialize_seconds: float | None = None
+        self._unresponsive = False  # initialize timed out: no close grace
         # Memory and CPU of the CLI's process tree, when resource_limits asks for them.
         self._limit_watch: LimitWatch | None = None
         # Whether a stream_input() feed has finished (True when there is none).
@@ -978,9 +979,8 @@ class Session(ControlRequests):
                 await self._writer_done.wait()
         # With one io task (_pump), the pipes are its to close when it is done; the CLI is
         # reaped (or beyond reach), so what its stdout holds now is all there is to read.
-        await shutdown_process(
-            proc, close_timeout=self._options.close_timeout, close_output=self._watch is None
-        )
+        grace = 0.0 if self._unresponsive else self._options.close_timeout
+        await shutdown_process(proc, close_timeout=grace, close_output=self._watch is None)
         if self._watch is not None:
             self._reader_scope.cancel()
         # The last frames are read once the CLI is gone (then mirrored).
@@ -1552,6 +1552,10 @@ class Session(ControlRequests):
                 "initialize", fields, timeout=self._options.initialize_timeout
             )
         except ControlRequestError as exc:
+            if isinstance(exc, ControlTimeoutError):
+                # It has not answered in initialize_timeout: waiting close_timeout more for
+                # it to notice its stdin's end is time lost (SIGTERM at once, then SIGKILL).
+                self._unresponsive = True
             raise initialize_failed(exc, self.stderr_tail, self._secrets) from exc
         self._initialize_seconds = trio.current_time() - started
         self._initialize_reply = dumps_from_cli(reply)

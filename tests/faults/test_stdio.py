@@ -400,3 +400,36 @@ async def test_a_command_line_and_environment_over_the_os_total_name_their_bigge
             pass
     assert "the variable BIG_" in str(caught.value)
     assert "vvvv" not in str(caught.value)  # names, never values (they may be secrets)
+
+
+@pytest.mark.parametrize("form", ["session", "query"])
+async def test_a_cli_that_never_answers_initialize_gets_no_close_grace(
+    form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, autojump_clock: Any
+) -> None:
+    """After ``initialize_timeout`` the CLI has shown it does not answer: the stop goes to
+    SIGTERM at once instead of waiting ``close_timeout`` for it to notice its stdin's end (a
+    2 s ``initialize_timeout`` took 7 s with the default 5 s grace; every failed start of a pool
+    paid it)."""
+    from trio_claude import _query, _session
+
+    graces: list[float] = []
+    module = _session if form == "session" else _query
+    real = module.shutdown_process
+
+    async def recording(proc: Any, *, close_timeout: float, **kwargs: Any) -> None:
+        graces.append(close_timeout)
+        await real(proc, close_timeout=close_timeout, **kwargs)
+
+    monkeypatch.setattr(module, "shutdown_process", recording)
+    cli = tmp_path / "claude"
+    cli.write_text("#!/bin/sh\nexec sleep 1000\n")  # reads nothing, answers nothing
+    cli.chmod(0o755)
+    options = tc.ClaudeAgentOptions(cli_path=str(cli), initialize_timeout=2, close_timeout=30)
+    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 2 s"):
+        if form == "session":
+            async with tc.open_session(options):
+                pass
+        else:
+            async for _ in tc.query(prompt="hi", options=options):
+                pass
+    assert graces == [0.0]

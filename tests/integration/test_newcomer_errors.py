@@ -649,3 +649,38 @@ def test_the_blocking_test_env_serves_any_trio_run(tmp_path: Path) -> None:
 
     with open_claude_test_env_blocking(tmp_path) as env:
         assert trio.run(main).env is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "meant"),
+    [
+        ({"allowed_tool": ["Read"]}, ["'allowed_tool' (did you mean 'allowed_tools'?)"]),
+        ({"include_partial_message": True}, ["(did you mean 'include_partial_messages'?)"]),
+        ({"Model": "m"}, ["'Model' (did you mean 'model'?)"]),
+        (
+            {"max_turn": 3, "permision_mode": "plan"},
+            ["(did you mean 'max_turns'?)", "(did you mean 'permission_mode'?)"],
+        ),
+        ({"zzzqqq": 1}, ["unexpected keyword argument 'zzzqqq'"]),
+    ],
+)
+def test_a_misspelt_option_names_the_one_meant(kwargs: dict[str, Any], meant: list[str]) -> None:
+    """Python's own TypeError named the unknown keyword only, among ~90 options."""
+    with pytest.raises(TypeError) as info:
+        tc.ClaudeAgentOptions(**kwargs)
+    for text in meant:
+        assert text in str(info.value)
+    assert str(info.value).startswith("ClaudeAgentOptions() got unexpected keyword argument")
+
+
+def test_a_misspelt_agent_field_names_the_one_meant_and_good_calls_are_untouched() -> None:
+    with pytest.raises(TypeError, match=r"'tool' \(did you mean 'tools'\?\)"):
+        tc.AgentDefinition(description="d", prompt="p", tool=["Read"])  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="positional"):  # other TypeErrors are Python's own
+        tc.ClaudeAgentOptions("positional")  # type: ignore[call-arg]
+    options = tc.ClaudeAgentOptions(model="a", allowed_tools=["Read"])
+    import dataclasses
+    import inspect
+
+    assert dataclasses.replace(options, model="b").model == "b"  # type: ignore[type-var]
+    assert "allowed_tools" in inspect.signature(tc.ClaudeAgentOptions).parameters
