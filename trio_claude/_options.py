@@ -51,6 +51,7 @@ from ._permissions import PermissionResult, ToolPermissionContext
 from ._redact import redact, redact_env_repr, redact_repr
 from ._telemetry import check_telemetry
 from ._user_dialog import UserDialogRequest
+from ._util import user_stacklevel
 
 __all__ = [
     "EFFORT_LEVELS",
@@ -1329,7 +1330,7 @@ def validate_options(options: ClaudeAgentOptions) -> None:
         warnings.warn(
             "ClaudeAgentOptions.debug_stderr is deprecated and ignored; use stderr=callback",
             DeprecationWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -2076,7 +2077,7 @@ def _warn_unknown_hook_event(event: str) -> None:
         "It is registered anyway, for a CLI newer than this SDK: a CLI that does not know the "
         "event never calls these hooks",
         UserWarning,
-        stacklevel=5,
+        stacklevel=user_stacklevel(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -155,3 +156,31 @@ class StderrTail:
     def text(self) -> str:
         """The kept lines joined by newlines (already redacted)."""
         return "\n".join(self._lines)
+
+
+def _machinery_dirs() -> tuple[str, ...]:
+    import contextlib
+
+    import trio
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    return (
+        here + os.sep,
+        os.path.dirname(os.path.abspath(trio.__file__)) + os.sep,
+        os.path.abspath(contextlib.__file__),
+    )
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` in the caller that names the first frame of
+    user code: past trio-claude's own frames and the trio and ``contextlib`` machinery an
+    ``async with open_session(...)`` runs them through (a fixed level named a line of ours,
+    or of the wrong caller, depending on the path that validated the options)."""
+    machinery = _machinery_dirs()
+    frame = sys._getframe(1)  # the caller of warnings.warn
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(machinery):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+

@@ -429,6 +429,29 @@ def test_an_unknown_hook_event_is_accepted_with_a_warning_that_helps() -> None:
     assert "did you mean" not in str(record[0].message)
 
 
+async def test_the_unknown_hook_event_warning_names_the_users_line() -> None:
+    """A fixed stacklevel named a line of trio-claude's (or of the wrong caller) depending on the
+    path that validated the options: ``open_session``, ``ask``, ``validate_options``."""
+    from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn
+
+    def options() -> tc.ClaudeAgentOptions:
+        transport = FakeCLITransport(FakeScript(turns=[FakeTurn.reply("x")]))
+        return tc.ClaudeAgentOptions(
+            hooks={"PreTooluse": [tc.HookMatcher(hooks=[_hook])]}, transport=transport
+        )
+
+    with pytest.warns(UserWarning, match="unknown hook event") as record:
+        async with tc.open_session(options()) as session:
+            await session.run("hi")
+        await tc.ask("hi", options=options())
+        async with tc.query(prompt="hi", options=options()) as messages:
+            async for _ in messages:
+                pass
+        validate_options(options())
+    assert len(record) == 4
+    assert [w.filename for w in record] == [__file__] * 4
+
+
 def test_a_hook_key_that_is_no_event_name_is_still_refused() -> None:
     for key in ("", 3):
         with pytest.raises(tc.ConfigurationError, match="hook event names"):

@@ -789,7 +789,7 @@ def _spawn_error(spec: LaunchSpec, exc: OSError | subprocess.SubprocessError) ->
         if spec.cwd and not os.path.isdir(spec.cwd):
             # Popen's chdir and exec both say ENOENT: the working directory is the one that is
             # missing here, not the CLI.
-            return CLIConnectionError(f"working directory does not exist: {spec.cwd}")
+            return CLIConnectionError(f"working directory does not exist: {spec.cwd} (options.cwd)")
         return CLINotFoundError(f"Claude Code not found at: {spec.argv[0]}", spec.argv[0])
     if isinstance(exc, PermissionError):
         return CLIConnectionError(f"cannot execute {spec.argv[0]}: {exc}")

@@ -202,7 +202,8 @@ class RecordedRequest:
 
     @property
     def last_tool_result(self) -> str | None:
-        """Text of the most recent ``tool_result`` anywhere in the conversation."""
+        """Text of the most recent ``tool_result`` anywhere in the conversation; ``None`` when
+        there is none (the ``{last_tool_result}`` placeholder says ``""`` then)."""
         for message in reversed(self.messages):
             content = message.get("content")
             if message.get("role") != "user" or not isinstance(content, list):
