@@ -48,7 +48,10 @@ def test_a_cli_that_crashes_fails_with_its_stderr_and_no_secret(
 
 
 def test_a_cli_that_hangs_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cli = _script(tmp_path / "claude", "exec sleep 61.234\n")
+    # Its own duration: another Python's tier (CI runs them side by side) runs this test too,
+    # and the check below looks at every process of the machine.
+    sleep = f"sleep 61.{os.getpid()}"
+    cli = _script(tmp_path / "claude", f"exec {sleep}\n")
     monkeypatch.setenv("TRIO_CLAUDE_CLI", str(cli))
     start = time.monotonic()
     check = check_fake_model_session(timeout=3.5)
@@ -58,7 +61,7 @@ def test_a_cli_that_hangs_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # The CLI would sleep 61 s: a check that waited for it instead of stopping it takes that long.
     assert elapsed < 30, elapsed
     # the hung CLI was stopped with the session
-    assert not [pid for pid, cmd in _processes() if cmd == "sleep 61.234"]
+    assert not [pid for pid, cmd in _processes() if cmd == sleep]
 
 
 def _processes() -> list[tuple[str, str]]:
