@@ -49,9 +49,10 @@ def dataclass_compatible(cls: C) -> C:
         class Thing: ...
 
     Args:
-        cls: An attrs class whose attributes are all ``__init__`` arguments under their own
-            names (no ``init=False`` or aliased fields: ``dataclasses.replace`` passes every
-            field to ``__init__`` by name).
+        cls: An attrs class whose ``__init__`` arguments have their attributes' names (no
+            aliased fields: ``dataclasses.replace`` passes every field to ``__init__`` by
+            name). An ``init=False`` attribute is a dataclass field with ``init=False`` too:
+            ``dataclasses.replace`` leaves it to ``__init__``.
 
     Returns:
         The same class, now also a dataclass.
@@ -63,12 +64,16 @@ def dataclass_compatible(cls: C) -> C:
     if not attrs.has(cls):
         raise TypeError(f"{cls.__name__} is not an attrs class")
     for field in attrs.fields(cls):
-        if not field.init or field.alias != field.name:
+        if field.init and field.alias != field.name:
             raise TypeError(
                 f"{cls.__name__}.{field.name} is not an __init__ argument of the same name"
             )
     # init/repr/eq False: attrs' methods stay; not frozen: attrs' __setattr__ already refuses.
     decorated = dataclasses.dataclass(init=False, repr=False, eq=False, match_args=False)(cls)
+    dataclass_fields = decorated.__dataclass_fields__  # type: ignore[attr-defined]
+    for field in attrs.fields(cls):
+        if not field.init and field.name in dataclass_fields:
+            dataclass_fields[field.name].init = False
     return cast(C, decorated)
 
 

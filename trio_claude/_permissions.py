@@ -146,6 +146,7 @@ def _directories(value: Iterable[str] | None) -> Any:
     return [os.fspath(d) if isinstance(d, os.PathLike) else d for d in value]
 
 
+@dataclass_compatible
 @attrs.frozen(kw_only=True)
 class PermissionUpdate:
     """A change to the permission rules, modes or directories, applied by the CLI.
