@@ -37,7 +37,7 @@ import json
 import re
 import traceback
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, unquote
 
 import attrs
@@ -582,29 +582,38 @@ def redact_repr(value: Any) -> str:
     return redact(repr(_mask_value(value)))
 
 
-class RedactedDict(dict[str, Any]):
+_Copied = TypeVar("_Copied", bound="_MaskedDict")
+
+
+class _MaskedDict(dict[str, Any]):
+    """A dict whose repr masks something; its copies (:meth:`copy`, ``|``) are of its type, so a
+    copy does not lose the masking (a plain dict's ``copy`` would)."""
+
+    __slots__ = ()
+
+    def copy(self: _Copied) -> _Copied:
+        """A shallow copy, of this type."""
+        return type(self)(self)
+
+    def __or__(self, other: Any) -> Any:
+        return type(self)(dict.__or__(self, other)) if isinstance(other, dict) else NotImplemented
+
+    def __ror__(self, other: Any) -> Any:
+        return type(self)(dict.__or__(other, self)) if isinstance(other, dict) else NotImplemented
+
+
+class RedactedDict(_MaskedDict):
     """A dict whose repr masks credentials as :func:`redact_repr` does: for what the SDK builds
     from options and sends (``initialize``'s MCP servers and agents, settings, MCP server
-    configs), which a traceback that shows its frames' locals would otherwise print whole.
-    A copy (:meth:`copy`, ``|``) is one too."""
+    configs), which a traceback that shows its frames' locals would otherwise print whole."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         return redact_repr(dict(self))
 
-    def copy(self) -> RedactedDict:
-        """A shallow copy, a :class:`RedactedDict` too."""
-        return RedactedDict(self)
 
-    def __or__(self, other: Any) -> Any:
-        return RedactedDict(dict.__or__(self, other)) if isinstance(other, dict) else NotImplemented
-
-    def __ror__(self, other: Any) -> Any:
-        return RedactedDict(dict.__or__(other, self)) if isinstance(other, dict) else NotImplemented
-
-
-class OpaqueDict(dict[str, Any]):
+class OpaqueDict(_MaskedDict):
     """A dict whose repr shows its keys only: for what carries credentials in a form no pattern
     finds (a remote launch's encoded environment), in frames a traceback may show."""
 
@@ -614,28 +623,17 @@ class OpaqueDict(dict[str, Any]):
         return redact_env_repr(self)
 
 
-class Environment(dict[str, str]):
+class Environment(_MaskedDict):
     """Environment variables, names to values: a ``dict`` whose repr shows the names only.
 
     Any variable may carry a credential (a gateway key under any name, a URL with a password),
     so no value is shown, in this repr nor in a :func:`redact_repr` of something holding it.
-    Everything else is a plain ``dict``'s; a copy (:meth:`copy`, ``|``) is one too.
     """
 
     __slots__ = ()
 
     def __repr__(self) -> str:
         return redact_env_repr(self)
-
-    def copy(self) -> Environment:
-        """A shallow copy, an :class:`Environment` too."""
-        return Environment(self)
-
-    def __or__(self, other: Any) -> Any:
-        return Environment(dict.__or__(self, other)) if isinstance(other, dict) else NotImplemented
-
-    def __ror__(self, other: Any) -> Any:
-        return Environment(dict.__or__(other, self)) if isinstance(other, dict) else NotImplemented
 
 
 def redact_env_repr(env: Mapping[str, Any]) -> str:
