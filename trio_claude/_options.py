@@ -15,7 +15,6 @@ import json
 import math
 import operator
 import os
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -51,7 +50,7 @@ from ._permissions import PermissionResult, ToolPermissionContext
 from ._redact import redact, redact_env_repr, redact_repr
 from ._telemetry import check_telemetry
 from ._user_dialog import UserDialogRequest
-from ._util import user_stacklevel
+from ._util import warn_user
 
 __all__ = [
     "EFFORT_LEVELS",
@@ -1231,9 +1230,12 @@ def _suggesting_names(cls: type[Any], names: Sequence[str]) -> None:
     call; the signature (``inspect``, docs) is the wrapped one's.
     """
     import functools
+    import inspect
 
     init = cls.__init__
-    known = frozenset(names)
+    # Every keyword __init__ takes (AgentDefinition's official camelCase ones too): only a
+    # name it does not take is unknown.
+    known = frozenset(names) | frozenset(inspect.signature(init).parameters)
 
     @functools.wraps(init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -1241,9 +1243,13 @@ def _suggesting_names(cls: type[Any], names: Sequence[str]) -> None:
             init(self, *args, **kwargs)
         except TypeError as exc:
             unknown = [name for name in kwargs if name not in known]
-            if not unknown:
+            if not unknown or "unexpected keyword argument" not in str(exc):
                 raise
-            raise TypeError(_unknown_names(cls.__name__, unknown, names)) from exc
+            message = _unknown_names(type(self).__name__, unknown, names)
+            # Not locals of the frame the error is raised in: the options as given (env values,
+            # MCP headers) and an instance whose __init__ never ran (its repr fails).
+            del self, args, kwargs
+            raise TypeError(message) from exc
 
     cls.__init__ = __init__
 
@@ -1327,10 +1333,9 @@ def validate_options(options: ClaudeAgentOptions) -> None:
     _check_combinations(options)
     _check_unwired(options)
     if options.debug_stderr is not None:
-        warnings.warn(
+        warn_user(
             "ClaudeAgentOptions.debug_stderr is deprecated and ignored; use stderr=callback",
             DeprecationWarning,
-            stacklevel=user_stacklevel(),
         )
 
 
@@ -2072,12 +2077,11 @@ def _warn_unknown_hook_event(event: str) -> None:
         folded = {name.lower(): name for name in known}
         close = [folded[m] for m in difflib.get_close_matches(event.lower(), folded, n=1)]
     hint = f"did you mean {close[0]!r}? " if close else ""
-    warnings.warn(
+    warn_user(
         f"hooks: unknown hook event {event!r}; {hint}known events: {', '.join(known)}. "
         "It is registered anyway, for a CLI newer than this SDK: a CLI that does not know the "
         "event never calls these hooks",
         UserWarning,
-        stacklevel=user_stacklevel(),
     )
 
 

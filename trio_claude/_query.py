@@ -469,6 +469,10 @@ def with_budget_gate(
 # ---------------------------------------------------------------- the pull-driven session
 
 
+class _StdinStalled(SessionClosedError):
+    """The CLI did not take a frame from its stdin in time (half of it may be in the pipe)."""
+
+
 class _Waiter:
     """One of our control requests waiting for its answer."""
 
@@ -1037,9 +1041,10 @@ class _PullQuery:
 
     # ------------------------------------------------------------------------ writing
 
-    async def _write(self, data: bytes) -> None:
-        """Writes a frame; shielded and bounded, so a frame is never cut in half by a
-        cancellation (the CLI would choke on the rest of the stream)."""
+    async def _write(self, data: bytes, timeout: float | None = None) -> None:
+        """Writes a frame; shielded and bounded (by ``timeout``, else ``close_timeout`` and at
+        least 1 s), so a frame is never cut in half by a cancellation (the CLI would choke on
+        the rest of the stream). A CLI that does not take it in time: :class:`_StdinStalled`."""
         if self._stdin_closed or self._stdin_broken:
             await trio.lowlevel.checkpoint()
             raise SessionClosedError("the CLI's stdin is closed")
@@ -1058,8 +1063,9 @@ class _PullQuery:
                 return
             if written:
                 data = data[written:]
+        bound = max(self._options.close_timeout, 1.0) if timeout is None else timeout
         with trio.CancelScope(shield=True):
-            with trio.move_on_after(max(self._options.close_timeout, 1.0)) as timer:
+            with trio.move_on_after(bound) as timer:
                 async with self._write_lock:
                     try:
                         await proc.stdin.send_all(data)
@@ -1068,18 +1074,21 @@ class _PullQuery:
                         raise SessionClosedError(f"writing to the CLI failed: {exc!r}") from exc
         self._last_activity = trio.current_time()
         if timer.cancelled_caught:
-            self._stdin_broken = True
-            raise SessionClosedError("the CLI stopped reading its stdin")
+            self._stdin_broken = True  # (half a frame may be in the pipe)
+            raise _StdinStalled("the CLI stopped reading its stdin")
         await trio.lowlevel.checkpoint_if_cancelled()
 
-    async def _write_or_end(self, data: bytes) -> None:
+    async def _write_or_end(self, data: bytes, timeout: float | None = None) -> None:
         """``_write``, from the iterating task (no pump running). A CLI whose stdin broke has
         exited or is exiting: its output's end says why (a ``ProcessError`` with its exit code
-        and stderr tail), as it would have had we read before writing."""
+        and stderr tail), as it would have had we read before writing. With a ``timeout`` (a
+        control request's), a CLI that did not take the frame in time is not waited for more."""
         try:
-            await self._write(data)
+            await self._write(data, timeout)
         except SessionClosedError as exc:
             if not self._stdin_broken or self._stdin_closed:
+                raise
+            if timeout is not None and isinstance(exc, _StdinStalled):
                 raise
             deadline = trio.current_time() + self._options.close_timeout
             await self._pump(lambda: self._stdout_ended, deadline)
@@ -1119,14 +1128,19 @@ class _PullQuery:
         waiter = _Waiter()
         request_id, data = self._proto.send_control_request(subtype, fields, waiter)
         limit = self._options.control_timeout if timeout is None else timeout
+        deadline = trio.current_time() + limit  # for the write and the answer together
         try:
             try:
-                await self._write_or_end(data)
+                await self._write_or_end(data, limit)
+            except _StdinStalled:
+                # Not read within the request's time (a big initialize, a CLI not reading):
+                # the request timed out, as when its answer does not come.
+                raise ControlTimeoutError(subtype, limit) from None
             finally:
                 # The wire form may carry credentials (initialize's MCP headers), and the CLI's
                 # death is raised in this frame: no local of it shows them to a traceback.
                 del data
-            await self._pump(waiter.done.is_set, trio.current_time() + limit)
+            await self._pump(waiter.done.is_set, deadline)
         finally:
             if not waiter.done.is_set():
                 self._proto.forget_request(request_id)

@@ -973,7 +973,7 @@ class Session(ControlRequests):
         self._writes_closed = True
         if self._out_send is not None:
             self._out_send.close()
-        if self._writer_done is not None:
+        if self._writer_done is not None and not self._unresponsive:
             # Let the writer flush what is queued (a last control answer, say), briefly.
             with trio.move_on_after(min(1.0, self._options.close_timeout)):
                 await self._writer_done.wait()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import sys
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import trio
 
@@ -183,3 +185,41 @@ def user_stacklevel() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
+
+
+#: The user's line for warnings raised where the user's frames are not on the stack: the
+#: blocking API runs the SDK in a thread of its own (file, line, module globals).
+USER_SITE: contextvars.ContextVar[tuple[str, int, dict[str, Any]] | None] = contextvars.ContextVar(
+    "trio_claude_user_site", default=None
+)
+
+
+def user_site() -> tuple[str, int, dict[str, Any]] | None:
+    """The caller's first frame of user code (see :func:`user_stacklevel`), for
+    :data:`USER_SITE`; ``None`` if the stack has none."""
+    machinery = _machinery_dirs()
+    frame: Any = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(machinery):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return frame.f_code.co_filename, frame.f_lineno, frame.f_globals
+
+
+def warn_user(message: str, category: type[Warning]) -> None:
+    """Warns about something the user wrote (an option), naming the user's line: the first
+    frame of user code on the stack, or :data:`USER_SITE` when the blocking API set it."""
+    site = USER_SITE.get()
+    if site is None:
+        warnings.warn(message, category, stacklevel=user_stacklevel())
+        return
+    filename, lineno, module_globals = site
+    warnings.warn_explicit(
+        message,
+        category,
+        filename,
+        lineno,
+        module=module_globals.get("__name__"),
+        registry=module_globals.setdefault("__warningregistry__", {}),
+        module_globals=module_globals,
+    )

@@ -55,7 +55,7 @@ from ._query import ask as _ask
 from ._query import query as _query
 from ._session import MessageStream, Prompt, Session, SessionStatistics
 from ._session import open_session as _open_session
-from ._util import collapse_group
+from ._util import USER_SITE, collapse_group, user_site
 from .types import Message, ServerInfo, TurnResult
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -159,6 +159,8 @@ class _Portal(Generic[T]):
 
     def __init__(self, open_target: Callable[[], AbstractAsyncContextManager[T]]) -> None:
         self._open_target = open_target
+        # The user's line, for warnings about the options raised in the host thread.
+        self._site = user_site()
         self._started: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._thread = threading.Thread(
             target=self._thread_main,
@@ -326,6 +328,7 @@ class _Portal(Generic[T]):
     # ------------------------------------------------------------ loop side
 
     def _thread_main(self) -> None:
+        USER_SITE.set(self._site)  # (this thread's context: trio.run's tasks copy it)
         try:
             trio.run(self._main)
         except BaseException as exc:  # a crash of the run itself

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -432,4 +433,62 @@ async def test_a_cli_that_never_answers_initialize_gets_no_close_grace(
         else:
             async for _ in tc.query(prompt="hi", options=options):
                 pass
+    assert graces == [0.0]
+
+
+async def test_the_iterator_form_gives_a_big_initialize_its_initialize_timeout(
+    tmp_path: Path,
+) -> None:
+    """The iterator form of ``query()`` wrote ``initialize`` within ``max(close_timeout, 1)``,
+    not ``initialize_timeout``: an ``initialize`` over the pipe's 64 KiB (agents' prompts, MCP
+    configs) to a CLI that starts reading after 1 s failed the query ("the CLI stopped reading
+    its stdin") though ``initialize_timeout`` allowed the start; ``open_session`` started it.
+    (Real time: the CLI's delay is a real process's.)"""
+    cli = tmp_path / "claude"
+    cli.write_text(
+        f'#!/bin/sh\nsleep 1.5\nexec "{sys.executable}" -m trio_claude.testing.fake_cli -- "$@"\n'
+    )
+    cli.chmod(0o755)
+    options = tc.ClaudeAgentOptions(
+        cli_path=str(cli),
+        initialize_timeout=60,
+        close_timeout=0.1,
+        extra_initialize_fields={"pad": "x" * 300_000},
+    )
+    results = []
+    with trio.fail_after(60):
+        async for message in tc.query(prompt="hi", options=options):
+            if isinstance(message, tc.ResultMessage):
+                results.append(message)
+    assert len(results) == 1
+
+
+async def test_a_big_initialize_a_cli_never_reads_is_an_initialize_timeout_with_no_grace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, autojump_clock: Any
+) -> None:
+    """The same write to a CLI that never reads: the iterator form waited ``close_timeout`` in
+    the write, ``close_timeout`` more for the output's end, then the ``close_timeout`` grace,
+    and said ``SessionClosedError`` without the stderr tail. It is the initialize timeout."""
+    from trio_claude import _query
+
+    graces: list[float] = []
+    real = _query.shutdown_process  # type: ignore[attr-defined]
+
+    async def recording(proc: Any, *, close_timeout: float, **kwargs: Any) -> None:
+        graces.append(close_timeout)
+        await real(proc, close_timeout=close_timeout, **kwargs)
+
+    monkeypatch.setattr(_query, "shutdown_process", recording)
+    cli = tmp_path / "claude"
+    cli.write_text("#!/bin/sh\necho starting >&2\nexec sleep 1000\n")
+    cli.chmod(0o755)
+    options = tc.ClaudeAgentOptions(
+        cli_path=str(cli),
+        initialize_timeout=3,
+        close_timeout=30,
+        extra_initialize_fields={"pad": "x" * 300_000},
+    )
+    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 3 s"):
+        async for _ in tc.query(prompt="hi", options=options):
+            pass
     assert graces == [0.0]

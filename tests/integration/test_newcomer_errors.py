@@ -684,3 +684,35 @@ def test_a_misspelt_agent_field_names_the_one_meant_and_good_calls_are_untouched
 
     assert dataclasses.replace(options, model="b").model == "b"  # type: ignore[type-var]
     assert "allowed_tools" in inspect.signature(tc.ClaudeAgentOptions).parameters
+
+
+def test_an_agents_official_camelcase_keyword_is_not_reported_as_unexpected() -> None:
+    """``AgentDefinition`` takes the official camelCase keywords (``maxTurns``...): another
+    mistake in the same call (the missing ``prompt``) was reported as "unexpected keyword
+    argument 'maxTurns'", hiding it."""
+    with pytest.raises(TypeError) as info:
+        tc.AgentDefinition(description="d", maxTurns=3)  # type: ignore[call-arg]
+    assert "prompt" in str(info.value) and "maxTurns" not in str(info.value)
+
+
+def test_a_misspelt_options_error_shows_no_option_value_and_formats_with_its_locals() -> None:
+    """The suggesting wrapper's frame held the options as given (env values) and an instance
+    whose ``__init__`` never ran (its repr raises): ``TracebackException(capture_locals=True)``
+    crashed on 3.10/3.11 and showed the secret."""
+    import traceback
+
+    secret = "sk-review-GATEWAY-0123456789abcdef"
+    with pytest.raises(TypeError) as info:
+        tc.ClaudeAgentOptions(env={"GATEWAY_TOKEN": secret}, modle="m")  # type: ignore[call-arg]
+    shown = traceback.TracebackException.from_exception(info.value, capture_locals=True)
+    text = "".join(shown.format())
+    assert "repr() failed" not in text
+    sdk_locals = [
+        value
+        for exc in (shown, shown.__cause__)
+        if exc is not None
+        for frame in exc.stack
+        if "trio_claude" in frame.filename
+        for value in (frame.locals or {}).values()
+    ]
+    assert sdk_locals and not any(secret in value for value in sdk_locals)

@@ -452,6 +452,24 @@ async def test_the_unknown_hook_event_warning_names_the_users_line() -> None:
     assert [w.filename for w in record] == [__file__] * 4
 
 
+def test_the_blocking_apis_warning_names_the_users_line() -> None:
+    """The blocking API validates the options in its own thread, whose stack has no user
+    frame: the warning named ``threading.py``. The opener records the user's line."""
+    import trio_claude.blocking as tcb
+    from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn
+
+    transport = FakeCLITransport(FakeScript(turns=[FakeTurn.reply("x")]))
+    options = tc.ClaudeAgentOptions(
+        hooks={"PreTooluse": [tc.HookMatcher(hooks=[_hook])]}, transport=transport
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with tcb.open_session(options) as session:
+            session.run("hi")
+    unknown = [w for w in record if "unknown hook event" in str(w.message)]
+    assert unknown and [w.filename for w in unknown] == [__file__] * len(unknown)
+
+
 def test_a_hook_key_that_is_no_event_name_is_still_refused() -> None:
     for key in ("", 3):
         with pytest.raises(tc.ConfigurationError, match="hook event names"):
