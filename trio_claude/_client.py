@@ -18,6 +18,7 @@ from ._errors import CLIConnectionError, ConfigurationError
 from ._options import ClaudeAgentOptions
 from ._query import with_budget_gate
 from ._session import MessageStream, Prompt, Session, open_session
+from ._stream import stream_over
 from ._transport._base import Transport
 from .types import Message, ResultMessage, ServerInfo
 
@@ -235,13 +236,7 @@ class _ClientMessages:
 
     async def __anext__(self) -> Message:
         if self._finished:
-            # A checkpoint, as at every end: `while True: async for ...` must not spin.
-            await trio.lowlevel.checkpoint()
-            error = self._session._take_budget_error() if self._session is not None else None
-            if error is not None:
-                # A trio-claude budget= limit crossed in this turn: said after its result.
-                raise error
-            raise StopAsyncIteration
+            await stream_over(self._session)
         stream = self._stream
         if stream is None:
             try:

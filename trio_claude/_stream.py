@@ -8,7 +8,7 @@ three calls.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import orjson
 import trio
@@ -20,7 +20,7 @@ from .types import Message, ResultMessage
 if TYPE_CHECKING:
     from ._errors import BudgetExceededError
 
-__all__ = ["MessageStream", "StreamSource"]
+__all__ = ["MessageStream", "StreamSource", "stream_over"]
 
 _loads = orjson.loads
 
@@ -47,6 +47,17 @@ class StreamSource(Protocol):
 
     def _check_loop(self) -> None:
         """Raises WrongEventLoopError when called from another ``trio.run`` than the source's."""
+
+
+async def stream_over(session: StreamSource | None) -> NoReturn:
+    """What ``__anext__`` of a finished stream does: a checkpoint, as at every end (a
+    ``while True: async for ...`` must not spin), the budget error owed to the turn that crossed
+    a limit (it has delivered its result; now it says why it ended), else the end."""
+    await trio.lowlevel.checkpoint()
+    error = session._take_budget_error() if session is not None else None
+    if error is not None:
+        raise error
+    raise StopAsyncIteration
 
 
 class MessageStream:
@@ -80,13 +91,7 @@ class MessageStream:
 
     async def __anext__(self) -> Message:
         if self._finished:
-            # A checkpoint, as at every end: `while True: async for ...` must not spin.
-            await trio.lowlevel.checkpoint()
-            error = self._session._take_budget_error()
-            if error is not None:
-                # The turn that crossed a limit has delivered its result; now say why it ended.
-                raise error
-            raise StopAsyncIteration
+            await stream_over(self._session)
         queue = self._queue
         inbox = self._inbox
         if queue and inbox.since_checkpoint < CHECKPOINT_EVERY:
