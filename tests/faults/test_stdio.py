@@ -405,7 +405,7 @@ async def test_a_command_line_and_environment_over_the_os_total_name_their_bigge
 
 @pytest.mark.parametrize("form", ["session", "query"])
 async def test_a_cli_that_never_answers_initialize_gets_no_close_grace(
-    form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, autojump_clock: Any
+    form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After ``initialize_timeout`` the CLI has shown it does not answer: the stop goes to
     SIGTERM at once instead of waiting ``close_timeout`` for it to notice its stdin's end (a
@@ -425,8 +425,10 @@ async def test_a_cli_that_never_answers_initialize_gets_no_close_grace(
     cli = tmp_path / "claude"
     cli.write_text("#!/bin/sh\nexec sleep 1000\n")  # reads nothing, answers nothing
     cli.chmod(0o755)
-    options = tc.ClaudeAgentOptions(cli_path=str(cli), initialize_timeout=2, close_timeout=30)
-    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 2 s"):
+    # The real clock: a real process is reaped in real time (under autojump_clock the reap's
+    # own timeouts expire at once).
+    options = tc.ClaudeAgentOptions(cli_path=str(cli), initialize_timeout=0.5, close_timeout=30)
+    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 0.5 s"):
         if form == "session":
             async with tc.open_session(options):
                 pass
@@ -464,7 +466,7 @@ async def test_the_iterator_form_gives_a_big_initialize_its_initialize_timeout(
 
 
 async def test_a_big_initialize_a_cli_never_reads_is_an_initialize_timeout_with_no_grace(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, autojump_clock: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same write to a CLI that never reads: the iterator form waited ``close_timeout`` in
     the write, ``close_timeout`` more for the output's end, then the ``close_timeout`` grace,
@@ -484,11 +486,11 @@ async def test_a_big_initialize_a_cli_never_reads_is_an_initialize_timeout_with_
     cli.chmod(0o755)
     options = tc.ClaudeAgentOptions(
         cli_path=str(cli),
-        initialize_timeout=3,
+        initialize_timeout=0.5,
         close_timeout=30,
         extra_initialize_fields={"pad": "x" * 300_000},
     )
-    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 3 s"):
+    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 0.5 s"):
         async for _ in tc.query(prompt="hi", options=options):
             pass
     assert graces == [0.0]
