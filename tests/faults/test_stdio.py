@@ -428,7 +428,7 @@ async def test_a_cli_that_never_answers_initialize_gets_no_close_grace(
     # The real clock: a real process is reaped in real time (under autojump_clock the reap's
     # own timeouts expire at once).
     options = tc.ClaudeAgentOptions(cli_path=str(cli), initialize_timeout=0.5, close_timeout=30)
-    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 0.5 s"):
+    with pytest.raises(tc.CLIConnectionError, match=r"did not answer initialize within 0\.5 s"):
         if form == "session":
             async with tc.open_session(options):
                 pass
@@ -490,7 +490,7 @@ async def test_a_big_initialize_a_cli_never_reads_is_an_initialize_timeout_with_
         close_timeout=30,
         extra_initialize_fields={"pad": "x" * 300_000},
     )
-    with pytest.raises(tc.CLIConnectionError, match="did not answer initialize within 0.5 s"):
+    with pytest.raises(tc.CLIConnectionError, match=r"did not answer initialize within 0\.5 s"):
         async for _ in tc.query(prompt="hi", options=options):
             pass
     assert graces == [0.0]
