@@ -1063,12 +1063,19 @@ class _PullQuery:
                 return
             if written:
                 data = data[written:]
-        bound = max(self._options.close_timeout, 1.0) if timeout is None else timeout
-        with trio.CancelScope(shield=True):
+        grace = max(self._options.close_timeout, 1.0)
+        bound = grace if timeout is None else timeout
+        # Shielded for the usual bound only: a control request's longer one (a big initialize
+        # to a CLI slow to read) stays cancellable, and a cancelled write leaves the stdin
+        # broken (half a frame may be in the pipe; nothing more is written after it).
+        with trio.CancelScope(shield=bound <= grace):
             with trio.move_on_after(bound) as timer:
                 async with self._write_lock:
                     try:
                         await proc.stdin.send_all(data)
+                    except trio.Cancelled:
+                        self._stdin_broken = True
+                        raise
                     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                         self._stdin_broken = True
                         raise SessionClosedError(f"writing to the CLI failed: {exc!r}") from exc

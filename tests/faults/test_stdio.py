@@ -494,3 +494,24 @@ async def test_a_big_initialize_a_cli_never_reads_is_an_initialize_timeout_with_
         async for _ in tc.query(prompt="hi", options=options):
             pass
     assert graces == [0.0]
+
+
+async def test_cancelling_a_big_initialize_write_is_prompt(tmp_path: Path) -> None:
+    """The write of a big ``initialize`` waits up to ``initialize_timeout`` for a CLI slow to
+    read: that wait must not be shielded from the caller's cancellation (it was, for as long)."""
+    cli = tmp_path / "claude"
+    cli.write_text("#!/bin/sh\nexec sleep 1000\n")  # never reads
+    cli.chmod(0o755)
+    options = tc.ClaudeAgentOptions(
+        cli_path=str(cli),
+        initialize_timeout=60,
+        close_timeout=0.1,
+        extra_initialize_fields={"pad": "x" * 300_000},
+    )
+    with trio.fail_after(30):  # the hang guard
+        with trio.move_on_after(1.5) as scope:  # the caller's deadline, well inside the 60 s
+            async for _ in tc.query(prompt="hi", options=options):
+                pass  # pragma: no cover
+    assert scope.cancelled_caught
+    # Left within the deadline plus the stop (SIGTERM, reap): a shielded write would have held
+    # the iterator for initialize_timeout, and the hang guard below would fail the test.
