@@ -262,7 +262,11 @@ class WaitForInterrupt:
 
 @attrs.frozen
 class Flood:
-    """Writes ``frame`` ``count`` times as fast as the pipe takes it (benchmarks)."""
+    """Writes ``frame`` ``count`` times as fast as the pipe takes it (benchmarks).
+
+    The flood is output already made (a burst the CLI has handed to its stdout): an interrupt
+    takes effect after it, whatever the pipe's size, so its answer is behind all of it.
+    """
 
     frame: dict[str, Any]
     count: int
@@ -496,10 +500,16 @@ class FakeCLI:
         await self.write_bytes(orjson.dumps(frame) + b"\n")
 
     async def write_bytes(self, data: bytes) -> None:
-        """Writes raw bytes to stdout."""
+        """Writes raw bytes to stdout, whole: a write once begun is not cut by a cancellation.
+
+        The real CLI hands each frame to Node's stdout stream, which writes it all whatever the
+        turn does next. A write cut short would leave half a line, and the next frame written
+        (an interrupt's answer, say) would be lost in it.
+        """
         assert self._out is not None
         async with self._write_lock:
-            await self._out.send_all(data)
+            with trio.CancelScope(shield=True):
+                await self._out.send_all(data)
 
     async def write_stderr(self, text: str) -> None:
         """Writes a line to stderr."""
@@ -1028,10 +1038,11 @@ class FakeCLI:
             per_chunk = max(1, 256 * 1024 // len(line))
             chunk = line * per_chunk
             full, rest = divmod(step.count, per_chunk)
-            for _ in range(full):
-                await self.write_bytes(chunk)
-            if rest:
-                await self.write_bytes(line * rest)
+            with trio.CancelScope(shield=True):  # output already made: see Flood
+                for _ in range(full):
+                    await self.write_bytes(chunk)
+                if rest:
+                    await self.write_bytes(line * rest)
 
 
 def _assistant(content: list[dict[str, Any]], model: str = "claude-fake-1") -> dict[str, Any]:
