@@ -1300,6 +1300,7 @@ class Session(ControlRequests):
         if events:
             self._handle_events(events, len(data))
         if lifecycle.turns_ended != turns_ended:
+            self._inbox.wake()  # a withdrawn prompt's turn ends with no message of its own
             self._notify_turns()
         elif proto.state is not state:
             # A session_state_changed frame the CLI did not mark sdk_host_only is a message,

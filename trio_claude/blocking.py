@@ -112,15 +112,35 @@ def _check_not_in_trio() -> None:
 class _Call:
     """One blocking call: an async function run as a task of the host loop."""
 
-    __slots__ = ("args", "fn", "future", "scope")
+    __slots__ = ("args", "caller_gone", "fn", "future", "on_lost", "scope")
 
-    def __init__(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        on_lost: Callable[[Any], object] | None = None,
+    ) -> None:
         self.fn = fn
         self.args = args
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         # Created here, entered by the task, cancelled (from the loop) if the caller is
         # interrupted; cancelling a scope before it is entered cancels it on entry.
         self.scope = trio.CancelScope()
+        #: Run in the loop with the call's value when the caller was interrupted and never
+        #: got it (see _Portal.call_or_lose).
+        self.on_lost = on_lost
+        #: Set in the loop once the caller is gone (interrupted while it waited).
+        self.caller_gone = False
+
+
+def _lost(call: _Call, value: Any) -> None:
+    """A call's value its interrupted caller never got: its ``on_lost``, in the loop."""
+    if call.on_lost is None:
+        return
+    try:
+        call.on_lost(value)
+    except Exception:  # a loop callback must not raise
+        logger.exception("accounting for a value an interrupted call never returned failed")
 
 
 #: How long the interpreter's exit waits for each session still open (normally: ~close_timeout).
@@ -225,18 +245,41 @@ class _Portal(Generic[T]):
 
     def call(self, fn: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
         _check_not_in_trio()
-        call = _Call(functools.partial(fn, **kwargs) if kwargs else fn, args)
-        self._submit(call)
-        try:
-            result: R = call.future.result()
-        except BaseException:
-            if not call.future.done():
-                # Interrupted while waiting (KeyboardInterrupt): cancel the call as a cancel
-                # scope would in async code (a receiving call abandons its turn), and go on
-                # raising at once; the session stays usable.
-                self._run_in_loop(call.scope.cancel)
-            raise
+        result: R = self._wait(_Call(functools.partial(fn, **kwargs) if kwargs else fn, args))
         return result
+
+    def call_or_lose(self, fn: Callable[[], Awaitable[R]], on_lost: Callable[[R], object]) -> R:
+        """:meth:`call` for a call whose value the loop must account for if the caller never
+        gets it: a ``KeyboardInterrupt`` that lands as the call returns loses the value (the
+        cancel reached nothing), and ``on_lost(value)`` then runs in the loop."""
+        _check_not_in_trio()
+        result: R = self._wait(_Call(fn, (), on_lost))
+        return result
+
+    def _wait(self, call: _Call) -> Any:
+        future = call.future
+        try:
+            # Inside the try: a Ctrl-C may land once the loop has the call, before the wait.
+            self._submit(call)
+            return future.result()
+        except BaseException as exc:
+            if not (future.done() and future.exception() is exc):
+                # Interrupted while waiting (KeyboardInterrupt): give the call up as a cancel
+                # scope would in async code (a receiving call abandons its turn), and go on
+                # raising at once; the session stays usable. Whether the call is still running
+                # is decided in the loop: from here, it may finish meanwhile.
+                self._run_in_loop(self._give_up, call)
+            raise
+
+    @staticmethod
+    def _give_up(call: _Call) -> None:
+        # Runs in the loop (between tasks): the call either still runs or has finished.
+        call.caller_gone = True
+        future = call.future
+        if not future.done():
+            call.scope.cancel()
+        elif future.exception() is None:
+            _lost(call, future.result())
 
     def call_sync(self, fn: Callable[[], R]) -> R:
         """Runs ``fn()`` in the loop thread (between tasks) and returns its result."""
@@ -398,6 +441,9 @@ class _Portal(Generic[T]):
             with call.scope:
                 value = await call.fn(*call.args)
                 future.set_result(value)
+            if call.caller_gone:
+                # Given up, but it returned all the same (no checkpoint left to cancel).
+                _lost(call, value)
         except trio.Cancelled:
             future.set_exception(SessionClosedError("the session was closed during this call"))
             raise
@@ -453,9 +499,18 @@ class BlockingMessageStream:
     def __next__(self) -> Message:
         portal = self._portal
         try:
-            return portal.call(portal.receive, self._stream.__anext__)
+            return portal.call_or_lose(
+                functools.partial(portal.receive, self._stream.__anext__), self._lost
+            )
         except StopAsyncIteration:
             raise StopIteration from None
+
+    def _lost(self, message: Message) -> None:
+        # In the loop: a Ctrl-C landed as next() got its message, which is gone. The turn is
+        # given up as an interrupted wait would have (its other messages are not wanted).
+        stream = self._stream
+        if stream._until_result and not stream.finished:
+            stream._session._abandon_turn()
 
     @property
     def finished(self) -> bool:

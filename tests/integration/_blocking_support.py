@@ -29,7 +29,7 @@ def facade_threads() -> list[str]:
 
 
 def blocked_in(thread: threading.Thread, function: str) -> int | None:
-    """The id of the frame of the facade's ``function`` (``call``: waiting for a call to the
+    """The id of the frame of the facade's ``function`` (``_wait``: waiting for a call to the
     session's thread; ``_join``: waiting for that thread to end) that ``thread`` is blocked in
     (waiting on a lock in ``threading``), or ``None``."""
     assert thread.ident is not None
@@ -46,7 +46,7 @@ def blocked_in(thread: threading.Thread, function: str) -> int | None:
     return found
 
 
-def wait_until_blocked(thread: threading.Thread, function: str = "call") -> None:
+def wait_until_blocked(thread: threading.Thread, function: str = "_wait") -> None:
     """Waits until ``thread`` sits in the same blocking wait for several polls in a row."""
     seen, stable = None, 0
     deadline = time.monotonic() + 30
@@ -58,7 +58,7 @@ def wait_until_blocked(thread: threading.Thread, function: str = "call") -> None
         time.sleep(0.01)
 
 
-def ctrl_c_when_blocked(function: str = "call", times: int = 1) -> threading.Thread:
+def ctrl_c_when_blocked(function: str = "_wait", times: int = 1) -> threading.Thread:
     """Sends SIGINT (a real Ctrl-C) to the main thread once it is blocked in the facade's
     ``function``; ``times`` times, each time it blocks there again."""
     main = threading.main_thread()

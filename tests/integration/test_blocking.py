@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -328,6 +329,62 @@ def test_a_caught_keyboard_interrupt_abandons_the_turn_and_the_session_stays_usa
     assert turn.text == "next"
     assert texts(turn.messages) == ["next"]
     assert [type(m) for m in turn.messages].count(tc.ResultMessage) == 1
+
+
+def test_a_ctrl_c_that_loses_the_message_next_was_getting_still_abandons_the_turn(
+    tmp_path: Path,
+) -> None:
+    # The Ctrl-C lands while next() waits, just as the loop hands it its message: the receive
+    # has returned (a cancel reaches nothing) and the message is lost with next()'s frame. The
+    # turn is given up all the same, as docs/blocking.md promises; before, it stayed open and
+    # the next run() raised TurnInProgressError.
+    script = FakeScript(
+        turns=[
+            FakeTurn(steps=[Text("stale-1"), Text("stale-2"), WaitForInterrupt()]),
+            FakeTurn.reply("fresh"),
+        ]
+    )
+    handled = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        handled.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    main_ident = threading.main_thread().ident
+    assert main_ident is not None
+    main: int = main_ident
+    try:
+        with tcb.open_session(options(script, tmp_path)) as session:
+            session.send("one")
+            stream = session.receive_response()
+            inner = stream._stream
+            taken = 0
+
+            class CtrlCOnTheSecond:
+                async def __anext__(self) -> tc.Message:
+                    nonlocal taken
+                    message = await inner.__anext__()
+                    taken += 1
+                    if taken == 2:
+                        # Ctrl-C, handled while next() still waits (the loop's thread holds
+                        # the message until then), then the message is handed over.
+                        signal.pthread_kill(main, signal.SIGINT)
+                        assert handled.wait(30)
+                    return message
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(inner, name)
+
+            stream._stream = CtrlCOnTheSecond()  # type: ignore[assignment]
+            with pytest.raises(KeyboardInterrupt):
+                for _ in stream:
+                    pass
+            assert taken == 2
+            turn = session.run("two")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert texts(turn.messages) == ["fresh"]
 
 
 def test_ctrl_c_while_closing_aborts_and_a_second_one_stops_waiting(tmp_path: Path) -> None:

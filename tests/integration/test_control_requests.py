@@ -249,6 +249,52 @@ async def test_interrupt_cancel_queued_stops_everything_and_ends_the_cancelled_t
     assert sent(transport, "interrupt") == [{"subtype": "interrupt", "cancel_queued": True}]
 
 
+@pytest.mark.parametrize(
+    "drop",
+    [
+        pytest.param(lambda s: s.interrupt(cancel_queued=True), id="interrupt_cancel_queued"),
+        pytest.param(lambda s: s.cancel_async_message(SECOND), id="cancel_async_message"),
+    ],
+)
+async def test_a_dropped_prompts_turn_ends_when_the_request_that_dropped_it_is_cancelled(
+    autojump_clock: trio.testing.MockClock, drop: Callable[[tc.Session], Awaitable[Any]]
+) -> None:
+    # The caller's deadline lands once the CLI has the request, before its answer is read: the
+    # CLI drops the queued prompt all the same. Its command_lifecycle "cancelled" frame ends the
+    # prompt's turn; the answer, which used to, comes to a request nobody waits for.
+    script = FakeScript(
+        turns=[
+            FakeTurn(steps=[Text("a"), Sleep(1), Text("b"), Result(text="a")]),
+            FakeTurn.reply("fresh"),
+        ]
+    )
+    opts, transport = options_for(script)
+    async with tc.open_session(opts) as session:
+        await session.send("one", uuid=FIRST)
+        await session.send("two", uuid=SECOND)
+        await queued(transport, SECOND)
+        fake = transport.fake
+        assert fake is not None
+        requests = len(fake.received)
+        with trio.CancelScope() as scope:
+            async with trio.open_nursery() as nursery:
+
+                async def cancel_once_the_cli_has_it() -> None:
+                    while len(fake.received) == requests:
+                        await trio.lowlevel.checkpoint()
+                    scope.cancel()
+
+                nursery.start_soon(cancel_once_the_cli_has_it)
+                await drop(session)
+        assert scope.cancelled_caught
+        with trio.fail_after(30):  # before: the second receive waited for SECOND's result
+            first = [m async for m in session.receive_response()]
+            assert isinstance(first[-1], tc.ResultMessage)
+            assert [m async for m in session.receive_response()] == []
+            assert session.lifecycle is tc.LifecycleState.IDLE
+            assert (await session.run("three")).text == "fresh"
+
+
 async def test_interrupt_send_now(autojump_clock: trio.testing.MockClock) -> None:
     script = FakeScript(
         turns=[FakeTurn(steps=[Text("one"), WaitForInterrupt()]), FakeTurn.reply("two")]

@@ -56,6 +56,11 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 DEFERRED_PREFIXES = (b'{"type":"assistant",', b'{"type":"stream_event",', b'{"type":"user",')
 # The three prefixes differ at their first letter after '{"type":"' (byte 9).
 _DEFERRED_KIND = {ord("a"): "assistant", ord("s"): "stream_event", ord("u"): "user"}
+#: The ``command_lifecycle`` states of a prompt the CLI dropped before it ran:
+#: ``cancelled`` (``cancel_async_message``, an ``interrupt`` with ``cancel_queued``) and
+#: ``discarded`` (``end_session``).
+_DROPPED_STATES = frozenset({"cancelled", "discarded"})
+
 DEFERRED_DECODERS: dict[int, tuple[str, Callable[[dict[str, Any]], Message]]] = {
     byte: (kind, HOT_DECODERS[kind]) for byte, kind in _DEFERRED_KIND.items()
 }
@@ -383,6 +388,13 @@ class ClaudeProtocol:
                 self.turn_results_waiting += 1
             self._ready.append(result)
             return
+        if kind == "command_lifecycle" and obj.get("state") in _DROPPED_STATES:
+            uuid = obj.get("command_uuid")
+            if uuid.__class__ is str:
+                # The CLI dropped a queued prompt: its turn ends here, also when the request
+                # that dropped it no longer waits for its answer (its caller was cancelled,
+                # and a late answer is ignored).
+                lifecycle.withdrawn((uuid,))
         if lifecycle._abandoned and lifecycle.draining:
             lifecycle.dropped_messages += 1
             return

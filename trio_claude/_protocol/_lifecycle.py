@@ -135,7 +135,7 @@ class Lifecycle:
         self.close_requested = False
         #: Why the session broke (an interrupted turn that never ended), if it did.
         self.broken: BaseException | None = None
-        #: Results read that ended a turn, and that ended none.
+        #: Turns ended (by their result, or withdrawn), and results read that ended none.
         self.turns_ended = 0
         self.background_results = 0
         self.dropped_messages = 0
@@ -322,6 +322,7 @@ class Lifecycle:
         for uuid in ended:
             self._open.remove(uuid)
             self._abandoned.discard(uuid)
+        self.turns_ended += len(ended)
         if ended and not self._abandoned:
             self._interrupt_pending = False
         return ended
