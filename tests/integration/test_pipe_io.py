@@ -115,7 +115,9 @@ async def test_pipe_reader_lets_other_tasks_run_under_a_flood() -> None:
     """Data always waiting must not starve the loop: a checkpoint at least every other read."""
     r, w = _pipe()
     reader = PipeReader(trio.lowlevel.FdStream(r))
-    os.write(w, b"y" * 60_000)
+    # Within the smallest pipe the kernel gives (8 KiB, for a user over
+    # fs.pipe-user-pages-soft): a blocking write of more would hang there.
+    os.write(w, b"y" * 6_000)
     ticks = 0
     reads = 0
 
@@ -129,7 +131,7 @@ async def test_pipe_reader_lets_other_tasks_run_under_a_flood() -> None:
         nursery.start_soon(tick)
         await trio.lowlevel.checkpoint()
         start = ticks
-        for _ in range(200):
+        for _ in range(60):
             assert await reader.receive_some(100) == b"y" * 100
             reads += 1
         nursery.cancel_scope.cancel()
@@ -203,7 +205,7 @@ async def test_frames_stay_whole_and_in_order_when_the_pipe_backs_up() -> None:
     session = Session(
         tc.ClaudeAgentOptions(), LaunchSpec(argv=["claude"], env={}), FakeCLITransport()
     )
-    r, w = _pipe(16 * 4096)
+    r, w = _pipe(_SMALL_PIPE)  # (shrinking is always allowed; growing may not be)
     stdin = trio.lowlevel.FdStream(w)
     session._stdin = stdin
     frames = [b"A" * 100_000 + b"\n"] + [b"%d\n" % i for i in range(50)] + [b"B" * 9_000 + b"\n"]
@@ -214,7 +216,7 @@ async def test_frames_stay_whole_and_in_order_when_the_pipe_backs_up() -> None:
         assert os.read(r, 100) == b"small\n"
         assert not session._writer_started
         assert session._out_send is None  # nor its channel
-        session._send_frame(frames[0])  # the pipe takes 64 KiB of it; the writer starts
+        session._send_frame(frames[0])  # the pipe takes 4 KiB of it; the writer starts
         assert session._writer_started
         got += os.read(r, 20_000)  # room again, while the rest of the first frame waits
         for frame in frames[1:]:

@@ -8,7 +8,6 @@ cannot host the in-process fake itself (that is refused, see the last tests).
 
 from __future__ import annotations
 
-import fcntl
 import math
 import os
 import pickle
@@ -683,13 +682,13 @@ async def test_migrations_recipe_for_a_client_shared_between_start_up_and_shut_d
 
 
 class PipedChild(ManualChild):
-    """A hand-driven CLI whose stdout is a real pipe (1 MiB), as the CLI's is: what it writes
-    waits there, read or not."""
+    """A hand-driven CLI whose stdout is a real pipe, as the CLI's is: what it writes waits
+    there, read or not. Its size is the kernel's default: 64 KiB, or 8 KiB for a user over
+    ``fs.pipe-user-pages-soft`` (several test runs at once), who may not grow it either."""
 
     def __init__(self) -> None:
         super().__init__()
         read_end, write_end = os.pipe()
-        fcntl.fcntl(write_end, 1031, 1 << 20)  # F_SETPIPE_SZ
         self.stdout = trio.lowlevel.FdStream(read_end)
         self.cli_stdout = trio.lowlevel.FdStream(write_end)  # type: ignore[assignment]
 
@@ -717,10 +716,10 @@ async def test_a_request_behind_unread_messages_is_answered_without_waiting_for_
     async def play() -> None:
         await child.handshake()
         await child.read_frame()  # the prompt
-        text = {"type": "text", "text": "x" * 2000}
+        text = {"type": "text", "text": "x" * 50}
         message = {"role": "assistant", "model": "m", "content": [text]}
         line = orjson.dumps({"type": "assistant", "message": message}) + b"\n"
-        await child.write(line * 40)  # 80 KiB at once: more than one read takes
+        await child.write(line * 40)  # ~6 KB at once: within the smallest pipe (8 KiB)
         await trio.sleep(0.5)  # the loop body is busy with the first message meanwhile
         request = {"subtype": "hook_callback", "callback_id": "hook_0", "input": {}}
         await child.write_frame({"type": "control_request", "request_id": "h1", "request": request})

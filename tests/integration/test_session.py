@@ -514,9 +514,12 @@ def resume_dirs() -> set[Path]:
 
 
 async def test_a_store_slower_than_load_timeout_ms_is_a_typed_error(
-    autojump_clock: trio.testing.MockClock,
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It was trio's own TooSlowError, which also took a whole session pool down."""
+    # A temporary directory of its own: other test runs on the machine (CI runs several at
+    # once) make and remove claude-resume-* directories in the shared one meanwhile.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     from trio_claude.stores import SessionStoreError
 
     class SlowStore(tc.InMemorySessionStore):
