@@ -127,21 +127,25 @@ print("child", status)
     assert out.strip() == "child 0"
 
 
-def test_a_dead_guardian_is_replaced_and_never_raises_sigpipe() -> None:
+def test_a_dead_guardian_is_replaced_by_one_of_the_same_family() -> None:
     out = run(
         """
 import os, signal
 from trio_claude._transport import _guardian
 
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as some command-line tools do
+tag = _guardian.family() + ".0"
 assert _guardian.ensure()
 first = _guardian._popen
+assert _guardian.announce(os.getpid(), tag)
+assert not _guardian.announce(os.getpid(), "0" * 32)  # not of the family
 os.kill(first.pid, signal.SIGKILL)
 first.wait()
-assert not _guardian.announce(os.getpid(), "0" * 32)  # noticed at the first send
+assert not _guardian.announce(os.getpid(), tag)  # noticed at the next spawn
 assert not _guardian.ready()
 assert _guardian.ensure() and _guardian._popen.pid != first.pid
-assert _guardian.announce(os.getpid(), "0" * 32)
+assert _guardian._popen.args[-1] == _guardian.family()  # it watches the earlier CLIs too
+assert _guardian.announce(os.getpid(), tag)
 _guardian.forget(os.getpid())
 print("replaced")
 """

@@ -236,6 +236,55 @@ async def test_a_crashed_parent_leaves_no_orphan() -> None:
         await parent.wait()
 
 
+REPLACED_GUARDIAN_PARENT = """
+import os, signal, sys, trio
+from trio_claude._transport import _guardian
+from trio_claude._transport._base import LaunchSpec
+from trio_claude._transport._process import SubprocessTransport
+
+CHILD = "import time; time.sleep(60)"
+
+async def main():
+    spec = LaunchSpec(argv=[sys.executable, "-c", CHILD], env=dict(os.environ))
+    async with trio.open_nursery() as nursery:
+        first = await SubprocessTransport().start(spec, nursery)
+        os.kill(_guardian._popen.pid, signal.SIGKILL)  # someone kills the guardian
+        _guardian._popen.wait()
+        second = await SubprocessTransport().start(spec, nursery)  # notices, starts another
+        print(first.pid, second.pid, _guardian._popen.pid, flush=True)
+        await trio.sleep(60)
+
+trio.run(main)
+"""
+
+
+async def test_a_replaced_guardian_also_stops_the_clis_started_before_it() -> None:
+    """The guardian finds our CLIs by the family of their tags, not by a list it was told: the
+    one that replaces a killed guardian stops the CLIs started before it too."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the guardian is Linux-only")
+    parent = await trio.lowlevel.open_process(
+        [sys.executable, "-c", REPLACED_GUARDIAN_PARENT], stdout=subprocess.PIPE
+    )
+    try:
+        assert parent.stdout is not None
+        line = b""
+        with trio.fail_after(60):  # a hang guard: an interpreter with trio starts
+            while not line.endswith(b"\n"):
+                line += await parent.stdout.receive_some(100)
+        first, second, guardian = (int(x) for x in line.split())
+        assert alive(first) and alive(second) and alive(guardian)
+        parent.kill()
+        await parent.wait()
+        with trio.move_on_after(20):
+            while alive(first) or alive(second) or alive(guardian):
+                await trio.sleep(0.02)
+        assert not alive(first) and not alive(second) and not alive(guardian)
+    finally:
+        parent.kill()
+        await parent.wait()
+
+
 STUBBORN_PARENT = """
 import os, sys, trio
 from trio_claude._transport import _guardian
@@ -250,8 +299,9 @@ async def main():
     spec = LaunchSpec(argv=[sys.executable, "-c", CHILD], env=dict(os.environ))
     async with trio.open_nursery() as nursery:
         proc = await SubprocessTransport().start(spec, nursery)
-        # A process that is not ours, announced under a tag it does not carry (a reused pid).
-        _guardian.announce(int(sys.argv[1]), "0" * 32)
+        # A process that is not ours (argv[1], the same user's) is counted as ours: the
+        # guardian still spares it, as it carries no tag of our family.
+        _guardian._watched.add(int(sys.argv[1]))
         print(proc.pid, _guardian._popen.pid, flush=True)
         await trio.sleep(60)
 
@@ -263,7 +313,7 @@ async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_no
     tmp_path: Path,
 ) -> None:
     """After its grace the guardian SIGKILLs a CLI that ignores SIGTERM; it never signals a
-    process that does not carry the announced tag (a pid reused since the announcement)."""
+    process that carries no tag of the application's family (a pid reused since, say)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the guardian is Linux-only")
     bystander = await trio.lowlevel.open_process(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from trio_claude._transport import _sweep
+from trio_claude._transport import _guardian, _sweep
 from trio_claude._transport._process import SubprocessTransport
 from trio_claude._transport._sweep import TAG_VARIABLE, find_tagged, sweep, tag_env
 
@@ -231,7 +231,9 @@ async def test_the_subprocess_transport_tags_its_child_and_keeps_inherited_tags(
         if proc.stderr is not None:
             await proc.stderr.aclose()
     tag = getattr(proc, "tag", None)
-    assert isinstance(tag, str) and len(tag) == 32
+    # Of this process's family (what its guardian finds at its death), then 128 random bits.
+    assert isinstance(tag, str) and tag.startswith(f"{_guardian.family()}.")
+    assert len(tag.rsplit(".", 1)[1]) == 32
     assert output.decode() == f"outer:{tag}"
 
 

@@ -8,12 +8,16 @@ front of the command (one more exec: about 0.9 ms per spawn, most of what a sess
 costs beyond a bare loop's).
 
 So each process that spawns CLIs starts one small guardian process, once, and keeps one end
-of a socket pair that is the guardian's stdin. Every CLI is announced to it (pid and tag, see
-``_sweep``) and forgotten once it has exited. When this process dies, however it dies, the
-kernel closes our end: the guardian reads EOF, sends SIGTERM to every announced CLI that still
-carries its tag (the check makes a reused pid harmless), waits ``grace`` seconds, SIGKILLs what
-is left, and exits. A clean exit of ours closes the socket the same way, with nothing left to
-stop. A guardian that died (killed by someone) is noticed at the next send and replaced.
+of a socket pair that is the guardian's stdin. The guardian knows one thing: this process's
+key, a random family name that every tag of its CLIs begins with (``<key>.<bits>``, see
+``_sweep``). Nothing is sent to it per CLI, so a spawn costs it nothing: no write, and no wakeup
+of another process, on a machine whose cores the spawns are already short of. When this process
+dies, however it dies, the kernel closes our end: the guardian reads EOF, finds every process
+whose tags are of the family (one pass over ``/proc``), sends them SIGTERM, waits ``grace``
+seconds while they go, SIGKILLs what carries the family then, and exits. A clean exit of ours
+closes the socket the same way, with nothing left to stop. A guardian that died (killed by
+someone) is noticed at the next spawn and replaced; the new one has the same key, so it watches
+the CLIs started before it too.
 
 The guardian runs the stdlib only (``python -I -S``: no site, no trio, a few milliseconds to
 start), in a session of its own, with an empty environment, detached from our stdio. It is our
@@ -29,6 +33,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -37,7 +42,7 @@ from typing import Any
 
 from . import _sweep
 
-__all__ = ["GRACE", "announce", "ensure", "forget", "ready", "supported"]
+__all__ = ["GRACE", "announce", "ensure", "family", "forget", "ready", "supported"]
 
 logger = logging.getLogger("trio_claude")
 
@@ -48,8 +53,9 @@ GRACE = 5.0
 _SCRIPT = r"""# trio-claude guardian: stops this application's CLIs if it dies
 import os, signal, sys, time
 grace = float(sys.argv[1])
+family = sys.argv[2].encode() + b"."
 prefix = b"TRIO_CLAUDE_PROCESS_TAG="
-known = {}
+me = os.getpid()
 
 def read(path):
     with open(path, "rb") as f:
@@ -59,7 +65,8 @@ def environ_of(pid):
     # Empty, with the command line, while the process is still in execve (the kernel lets
     # the spawner go before it has set up the new stack: a parent killed right after a spawn
     # hits that); empty for good in a zombie or a kernel thread (no exe link), or when the
-    # environment is (the command line is not). Only the first is waited out.
+    # environment is (the command line is not), or unreadable (another user's). Only the
+    # first is waited out.
     deadline = time.monotonic() + 1.0
     while True:
         try:
@@ -71,24 +78,26 @@ def environ_of(pid):
             return b""
         time.sleep(0.005)
 
-def carries(pid, tag):
+def carries(pid):
     for entry in environ_of(pid).split(b"\0"):
         if entry.startswith(prefix):
-            return tag in entry[len(prefix):].split(b":")
+            return any(tag.startswith(family) for tag in entry[len(prefix):].split(b":"))
     return False
 
-def signal_all(sig):
-    left = 0
-    for pid, tag in list(known.items()):
-        if carries(pid, tag):
-            try:
-                os.kill(pid, sig)
-                left += 1
-            except OSError:
-                pass
-    return left
+def ours():
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    return [int(n) for n in names if n.isdigit() and int(n) != me and carries(int(n))]
 
-pending = b""
+def signal_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
 while True:
     try:
         data = os.read(0, 65536)
@@ -98,41 +107,48 @@ while True:
         data = b""
     if not data:
         break
-    lines = (pending + data).split(b"\n")
-    pending = lines.pop()
-    for line in lines:
-        parts = line.split()
-        try:
-            if len(parts) == 3 and parts[0] == b"+":
-                known[int(parts[1])] = parts[2]
-            elif len(parts) == 2 and parts[0] == b"-":
-                known.pop(int(parts[1]), None)
-        except ValueError:
-            pass
 # What it does goes to stderr (nowhere, unless a test asks: see _STDERR).
-print("guardian: EOF; watching", {p: (t, carries(p, t)) for p, t in known.items()}, file=sys.stderr)
-if known and signal_all(signal.SIGTERM):
+found = ours()
+print("guardian: EOF; stopping", found, file=sys.stderr)
+if found:
+    signal_all(found, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(carries(p, t) for p, t in known.items()):
+    while time.monotonic() < deadline and any(carries(p) for p in found):
         time.sleep(0.05)
-    print("guardian: SIGKILL to", [p for p, t in known.items() if carries(p, t)], file=sys.stderr)
-    signal_all(signal.SIGKILL)
+    left = ours()  # also what they started meanwhile
+    print("guardian: SIGKILL to", left, file=sys.stderr)
+    signal_all(left, signal.SIGKILL)
 """
 
 #: Where the guardian's own report goes (a test sets a file here to see what it did).
 _STDERR: Any = subprocess.DEVNULL
-# Held only for a send or a change of the state below, never for a spawn: the event loop takes it
+# Held only for a change of the state below, never for a spawn: the event loop takes it
 # (announce, forget).
 _lock = threading.Lock()
 # One guardian start at a time (a spawn: milliseconds, longer on a slow filesystem). Taken in
 # worker threads only.
 _start_lock = threading.Lock()
 _popen: subprocess.Popen[bytes] | None = None
-# Our end of the guardian's stdin: a socket, so that writing to a dead guardian fails with
-# EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE, which some applications leave fatal.
+# Our end of the guardian's stdin. Nothing is written to it: its closing (our exit, however it
+# happens) is what the guardian waits for.
 _sock: socket.socket | None = None
 _owner: int | None = None  # the pid that started it: a forked child must start its own
 _watched: set[int] = set()  # the CLIs announced and not forgotten yet
+# This process's family of tags (see family()), and the pid it belongs to.
+_family: str | None = None
+_family_owner: int | None = None
+
+
+def family() -> str:
+    """This process's key: every tag its guardian stops begins with ``<key>.`` (``_sweep``).
+
+    One per process (a forked child gets its own), the same for every guardian it starts.
+    """
+    global _family, _family_owner
+    pid = os.getpid()
+    if _family is None or _family_owner != pid:
+        _family, _family_owner = secrets.token_hex(16), pid
+    return _family
 
 
 def supported() -> bool:
@@ -148,7 +164,7 @@ def _launch() -> tuple[subprocess.Popen[bytes], socket.socket] | None:
         return None
     try:
         popen = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _SCRIPT, repr(GRACE)],
+            [sys.executable, "-I", "-S", "-c", _SCRIPT, repr(GRACE), family()],
             stdin=theirs.fileno(),
             stdout=subprocess.DEVNULL,
             stderr=_STDERR,
@@ -167,38 +183,35 @@ def _launch() -> tuple[subprocess.Popen[bytes], socket.socket] | None:
     return popen, ours
 
 
-def _send(line: bytes) -> bool:
-    """Sends one line (the caller holds the lock); a dead guardian is dropped, to be replaced."""
-    sock = _sock
-    if sock is None:
-        return False
-    try:
-        # Lines are far shorter than the socket's buffer: all or nothing (EAGAIN: it is full).
-        return sock.send(line, socket.MSG_NOSIGNAL) == len(line)
-    except BlockingIOError:
-        return False
-    except OSError:
-        if _watched:
-            logger.warning(
-                "the guardian process is gone: %d CLI(s) started before are not stopped if "
-                "this process dies; a new guardian watches the next ones",
-                len(_watched),
-            )
-        _close()
-        return False
-
-
 def _close() -> None:
+    # _watched stays: the next guardian is of the same family, and watches those CLIs too.
     global _popen, _sock, _owner
     if _sock is not None:
         _sock.close()
     _popen = _sock = _owner = None
-    _watched.clear()
 
 
 def ready() -> bool:
-    """Whether this process has its guardian already (no blocking call needed)."""
-    return _sock is not None and _owner == os.getpid()
+    """Whether this process has its guardian, alive (no blocking call needed)."""
+    with _lock:
+        return _alive()
+
+
+def _alive() -> bool:
+    """Whether this process's guardian runs (the caller holds the lock); a dead one (killed by
+    someone) is dropped, to be replaced by the next :func:`ensure`."""
+    if _sock is None or _owner != os.getpid():
+        return False
+    if _popen is not None and _popen.poll() is None:  # (a waitpid that does not wait)
+        return True
+    if _watched:
+        logger.warning(
+            "the guardian process is gone: %d CLI(s) are not stopped if this process dies "
+            "until a new guardian starts (at the next spawn)",
+            len(_watched),
+        )
+    _close()
+    return False
 
 
 def ensure() -> bool:
@@ -216,34 +229,32 @@ def ensure() -> bool:
             return False
         with _lock:
             (_popen, _sock), _owner = launched, os.getpid()
-            _watched.clear()
         return True
 
 
 def announce(pid: int, tag: str) -> bool:
-    """Puts a freshly spawned CLI under the guardian's watch (after :func:`ensure`).
+    """Counts a freshly spawned CLI as watched (after :func:`ensure`): its ``tag`` must be of
+    this process's :func:`family`. Nothing is sent: the guardian finds it by its tag.
 
     Returns:
-        Whether the guardian got the news (``False``: it is gone, or its socket is full).
+        Whether the guardian watches it (``False``: it is gone, to be replaced at the next
+        :func:`ensure`, or the tag is not of the family).
     """
     with _lock:
-        if _owner != os.getpid() or not _send(b"+ %d %s\n" % (pid, tag.encode())):
+        if not tag.startswith(family() + ".") or not _alive():
             return False
         _watched.add(pid)
         return True
 
 
 def forget(pid: int) -> None:
-    """Tells the guardian a CLI has exited: to be called while it is a zombie, not yet reaped
-    (once reaped, its pid may be reused by a CLI announced meanwhile).
+    """A CLI has exited (to be called while it is a zombie, not yet reaped).
 
-    Never blocks for long (the lock is only held for a send); a lost line is harmless (the
-    guardian checks the tag before it signals anything).
+    Never blocks for long: the lock is only held to change the set.
     """
     with _lock:
-        if pid in _watched and _owner == os.getpid():
+        if _owner == os.getpid():
             _watched.discard(pid)
-            _send(b"- %d\n" % pid)
 
 
 def _after_fork_in_child() -> None:
@@ -253,6 +264,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.Lock()
     _start_lock = threading.Lock()
     _close()
+    _watched.clear()  # the parent's CLIs: not this process's family
 
 
 def _stop() -> None:

@@ -689,10 +689,12 @@ def _adopt(
     in_r, in_w, out_r, out_w, err_r, err_w = fds
     _close_all((in_r, out_w, err_w))
     if guarded and not _guardian.announce(popen.pid, tag):
-        # Gone (killed by someone: replaced at the next spawn) or not reading: this CLI still
-        # stops when its stdin closes, but not by a signal if this process dies.
+        # Gone (killed by someone): its replacement, at the next spawn, watches this CLI too.
+        # Until then it still stops when its stdin closes, but not if this process dies.
         logger.warning(
-            "the guardian did not take pid %s: it is not stopped if this process dies", popen.pid
+            "the guardian process is gone: pid %s is not stopped if this process dies until a"
+            " new guardian starts (at the next spawn)",
+            popen.pid,
         )
     return popen, in_w, out_r, err_r
 
@@ -763,7 +765,7 @@ class SubprocessTransport(Transport):
         inherited one), which everything it starts inherits: once the child is reaped, every
         process still carrying the tag is killed (Linux; see ``docs/transports.md``).
         """
-        tag = _sweep.new_tag()
+        tag = _sweep.new_tag(_guardian.family() if _guardian.supported() else None)
         spec = attrs.evolve(spec, env=_sweep.tag_env(spec.env, tag))
         try:
             popen, stdin, stdout, stderr = await _spawn_async(spec, tag)

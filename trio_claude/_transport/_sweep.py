@@ -53,9 +53,14 @@ def supported(proc_root: str = "/proc") -> bool:
     return sys.platform.startswith("linux") and os.path.isdir(proc_root)
 
 
-def new_tag() -> str:
-    """A fresh tag: 128 random bits, so no unrelated process can carry it by chance."""
-    return secrets.token_hex(16)
+def new_tag(family: str | None = None) -> str:
+    """A fresh tag: 128 random bits, so no unrelated process can carry it by chance.
+
+    With ``family`` (the guardian's key, see ``_guardian``) it is ``<family>.<bits>``: every
+    tag of the family is found by that prefix.
+    """
+    bits = secrets.token_hex(16)
+    return f"{family}.{bits}" if family else bits
 
 
 def tag_env(env: Mapping[str, str], tag: str) -> Environment:
