@@ -13,8 +13,11 @@ key, a random family name that every tag of its CLIs begins with (``<key>.<bits>
 ``_sweep``). Nothing is sent to it per CLI, so a spawn costs it nothing: no write, and no wakeup
 of another process, on a machine whose cores the spawns are already short of. When this process
 dies, however it dies, the kernel closes our end: the guardian reads EOF, finds every process
-whose tags are of the family (one pass over ``/proc``), sends them SIGTERM, waits ``grace``
-seconds while they go, SIGKILLs what carries the family then, and exits. A clean exit of ours
+whose tags are of the family, the members of their process groups and their descendants (one
+pass over ``/proc``: a tool that dropped the tag still hangs off its CLI), sends them SIGTERM,
+scans again while they go (for at least half a second: a CLI spawned as we died shows its tag
+once its ``execve`` is done), SIGKILLs what is left after ``grace`` seconds, scan after scan
+until one finds nothing, and exits. A clean exit of ours
 closes the socket the same way, with nothing left to stop. A guardian that died (killed by
 someone) is noticed at the next spawn and replaced; the new one has the same key, so it watches
 the CLIs started before it too.
@@ -84,12 +87,48 @@ def carries(pid):
             return any(tag.startswith(family) for tag in entry[len(prefix):].split(b":"))
     return False
 
-def ours():
+def stat_of(pid):
+    # (parent pid, process group), or None once it is gone.
     try:
-        names = os.listdir("/proc")
+        fields = read("/proc/%d/stat" % pid).rsplit(b")", 1)[1].split()
+        return int(fields[1]), int(fields[2])
+    except (OSError, IndexError, ValueError):
+        return None
+
+def alive(pid):
+    try:
+        return read("/proc/%d/stat" % pid).rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
+
+def ours():
+    # What carries the family, the members of its process groups and its descendants: a
+    # tool that dropped the tag (env -i) still hangs off its CLI (as _sweep.sweep finds it).
+    try:
+        pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
     except OSError:
-        return []
-    return [int(n) for n in names if n.isdigit() and int(n) != me and carries(int(n))]
+        return set()
+    found = {p for p in pids if p != me and carries(p)}
+    if not found:
+        return found
+    stats = {}
+    for p in pids:
+        st = stat_of(p)
+        if st is not None:
+            stats[p] = st
+    groups = {stats[p][1] for p in found if p in stats} - {0, 1, os.getpgrp()}
+    found |= {p for p, (_, g) in stats.items() if g in groups}
+    children = {}
+    for p, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(p)
+    todo = list(found)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    found.discard(me)
+    return found
 
 def signal_all(pids, sig):
     for pid in pids:
@@ -98,6 +137,7 @@ def signal_all(pids, sig):
         except OSError:
             pass
 
+clean = False
 while True:
     try:
         data = os.read(0, 65536)
@@ -107,24 +147,37 @@ while True:
         data = b""
     if not data:
         break
+    clean = clean or b"q" in data  # _stop(): a clean exit, with no CLI of ours left
 # What it does goes to stderr (nowhere, unless a test asks: see _STDERR).
 found = ours()
-print("guardian: EOF; stopping", found, file=sys.stderr)
-if found:
-    signal_all(found, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(carries(p) for p in found):
-        time.sleep(0.05)
-    left = ours()  # also what they started meanwhile
-    print("guardian: SIGKILL to", left, file=sys.stderr)
+print("guardian: EOF; stopping", sorted(found), file=sys.stderr)
+signal_all(found, signal.SIGTERM)
+start = time.monotonic()
+# A CLI spawned as we died may still be in execve: its environment shows its tag only once
+# the exec is done. Scans go on for a moment (not after a clean exit: nothing is spawning).
+settle = start + (0.0 if clean else 0.5)
+while time.monotonic() < start + grace:
+    time.sleep(0.05)
+    more = ours() - found
+    signal_all(more, signal.SIGTERM)
+    found |= more
+    if time.monotonic() >= settle and not any(alive(p) for p in found):
+        break
+for _ in range(8):  # what forks while it is killed: until a scan finds nothing
+    left = ours()
+    if not left:
+        break
+    print("guardian: SIGKILL to", sorted(left), file=sys.stderr)
     signal_all(left, signal.SIGKILL)
+    time.sleep(0.01)
 """
 
 #: Where the guardian's own report goes (a test sets a file here to see what it did).
 _STDERR: Any = subprocess.DEVNULL
 # Held only for a change of the state below, never for a spawn: the event loop takes it
-# (announce, forget).
-_lock = threading.Lock()
+# (announce, forget). Reentrant: a finalizer (a garbage collection while it is held) may
+# forget() a CLI in the same thread.
+_lock = threading.RLock()
 # One guardian start at a time (a spawn: milliseconds, longer on a slow filesystem). Taken in
 # worker threads only.
 _start_lock = threading.Lock()
@@ -137,6 +190,7 @@ _watched: set[int] = set()  # the CLIs announced and not forgotten yet
 # This process's family of tags (see family()), and the pid it belongs to.
 _family: str | None = None
 _family_owner: int | None = None
+_family_lock = threading.Lock()
 
 
 def family() -> str:
@@ -147,7 +201,11 @@ def family() -> str:
     global _family, _family_owner
     pid = os.getpid()
     if _family is None or _family_owner != pid:
-        _family, _family_owner = secrets.token_hex(16), pid
+        key = secrets.token_hex(16)  # (outside the lock: it may release the GIL)
+        with _family_lock:  # threads that ask at once (blocking sessions) get one key
+            if _family is None or _family_owner != pid:
+                _family, _family_owner = key, pid
+    assert _family is not None
     return _family
 
 
@@ -253,16 +311,16 @@ def forget(pid: int) -> None:
     Never blocks for long: the lock is only held to change the set.
     """
     with _lock:
-        if _owner == os.getpid():
-            _watched.discard(pid)
+        _watched.discard(pid)  # (also while the guardian is being replaced: no owner then)
 
 
 def _after_fork_in_child() -> None:
     # The socket is the parent's: keeping it would hide the parent's death from its guardian.
     # The locks may have been held by a thread that does not exist here: new ones.
-    global _lock, _start_lock
-    _lock = threading.Lock()
+    global _lock, _start_lock, _family_lock
+    _lock = threading.RLock()
     _start_lock = threading.Lock()
+    _family_lock = threading.Lock()
     _close()
     _watched.clear()  # the parent's CLIs: not this process's family
 
@@ -275,6 +333,11 @@ def _stop() -> None:
         popen = _popen
         if popen is None or _owner != os.getpid() or _watched:
             return
+        if _sock is not None:
+            try:  # a clean exit: no CLI of ours is being spawned, nothing to wait for
+                _sock.send(b"q", socket.MSG_NOSIGNAL)
+            except OSError:
+                pass
         _close()
     try:
         popen.wait(timeout=1.0)

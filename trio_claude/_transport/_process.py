@@ -431,7 +431,7 @@ class _Process(ChildProcess):
                     self._wait_blocking, abandon_on_cancel=True, limiter=_own_threads()
                 )
             # Still a zombie (unless reaped by the thread above): its pid cannot have been
-            # reused by a CLI announced meanwhile.
+            # reused by a CLI counted as watched meanwhile.
             _guardian.forget(self._popen.pid)
             if self._popen.returncode is None:
                 # The leader has exited but is not reaped yet, so its pid (= the group id)
@@ -623,7 +623,7 @@ def _command(
     spec: LaunchSpec, parent_pid: int
 ) -> tuple[list[str], Callable[[], None] | None, bool]:
     """The command line, the ``preexec_fn`` (``None`` when ``vfork`` can be used), and whether
-    the guardian stands in for the parent-death signal (it must then be told the pid)."""
+    the guardian stands in for the parent-death signal (it then counts the pid as watched)."""
     argv = list(spec.argv)
     rlimits = rlimits_for(spec.resource_limits)
     if not rlimits and spec.user is None and _guardian.supported() and _guardian.ensure():
@@ -685,7 +685,7 @@ def _popen(
 def _adopt(
     popen: subprocess.Popen[bytes], fds: _Pipes, guarded: bool, tag: str
 ) -> tuple[subprocess.Popen[bytes], int, int, int]:
-    """After the spawn: our ends of the pipes, the child's closed, and the guardian told."""
+    """After the spawn: our ends of the pipes, the child's closed, the CLI counted as watched."""
     in_r, in_w, out_r, out_w, err_r, err_w = fds
     _close_all((in_r, out_w, err_w))
     if guarded and not _guardian.announce(popen.pid, tag):
@@ -719,14 +719,14 @@ async def _spawn_async(spec: LaunchSpec, tag: str) -> tuple[subprocess.Popen[byt
     """Spawns in a worker thread when the guardian stands in for the parent-death signal, else
     on the dedicated spawner thread. A spawn cannot be abandoned half way: the wait for the
     thread is shielded (a cancelled caller cleans up after it), and a ``KeyboardInterrupt`` is
-    held until the caller's next checkpoint (landing between the pipes and the guardian's news,
+    held until the caller's next checkpoint (landing between the pipes and the adoption,
     it would leave a CLI that nothing wraps, watches or stops)."""
     if spec.user is None and not spec.resource_limits and _guardian.ready():
         # No parent-death signal tied to the spawning thread: any worker thread will do, and a
         # fan-out's spawns do not queue behind one another. Only Popen goes there: the exec
         # and the chdir touch the filesystem (the same reason discovery's stat runs in a
         # thread), and a slow network filesystem would hold every session, not only this open.
-        # The pipes and the guardian's news are made here (no filesystem): in a thread, each
+        # The pipes are made here (no filesystem): in a thread, each
         # of their syscalls would wait for the GIL again behind the other spawns.
         fds = _pipes()
         try:
