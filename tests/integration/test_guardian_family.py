@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_guardian import run
+
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the guardian is Linux-only"
 )
@@ -330,11 +332,4 @@ def test_a_cli_forgotten_while_the_guardian_is_replaced_is_not_counted_for_ever(
     assert _guardian.ensure()
     print(sorted(_guardian._watched))
     """
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert proc.stdout.strip() == "[]", proc.stdout
+    assert run(code).strip() == "[]"

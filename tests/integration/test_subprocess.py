@@ -210,6 +210,17 @@ trio.run(main)
 """
 
 
+async def first_line(parent: trio.Process) -> bytes:
+    """The first line a parent script prints (its pids)."""
+    assert parent.stdout is not None
+    line = b""
+    # A hang guard: two interpreters start (trio and trio-claude imported in one).
+    with trio.fail_after(60):
+        while not line.endswith(b"\n"):
+            line += await parent.stdout.receive_some(100)
+    return line
+
+
 async def test_a_crashed_parent_leaves_no_orphan() -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("PDEATHSIG is Linux-only")
@@ -217,12 +228,7 @@ async def test_a_crashed_parent_leaves_no_orphan() -> None:
         [sys.executable, "-c", PARENT], stdout=subprocess.PIPE
     )
     try:
-        assert parent.stdout is not None
-        line = b""
-        # A hang guard: two interpreters start (trio and trio-claude imported in one).
-        with trio.fail_after(60):
-            while not line.endswith(b"\n"):
-                line += await parent.stdout.receive_some(100)
+        line = await first_line(parent)
         child, group = (int(x) for x in line.split())
         assert group == child  # the child leads its own process group
         assert alive(child)
@@ -267,11 +273,7 @@ async def test_a_replaced_guardian_also_stops_the_clis_started_before_it() -> No
         [sys.executable, "-c", REPLACED_GUARDIAN_PARENT], stdout=subprocess.PIPE
     )
     try:
-        assert parent.stdout is not None
-        line = b""
-        with trio.fail_after(60):  # a hang guard: an interpreter with trio starts
-            while not line.endswith(b"\n"):
-                line += await parent.stdout.receive_some(100)
+        line = await first_line(parent)
         first, second, guardian = (int(x) for x in line.split())
         assert alive(first) and alive(second) and alive(guardian)
         parent.kill()
@@ -324,12 +326,7 @@ async def test_the_guardian_kills_what_ignores_sigterm_and_spares_what_it_did_no
         stdout=subprocess.PIPE,
     )
     try:
-        assert parent.stdout is not None
-        line = b""
-        # A hang guard: two interpreters start (trio and trio-claude imported in one).
-        with trio.fail_after(60):
-            while not line.endswith(b"\n"):
-                line += await parent.stdout.receive_some(100)
+        line = await first_line(parent)
         child, guardian = (int(x) for x in line.split())
         assert alive(child) and alive(guardian)
         parent.kill()
