@@ -24,6 +24,14 @@ from trio_claude.testing.fake_cli import FakeCLIProcessTransport, FakeCLITranspo
 # ----------------------------------------------------------------------------- processes
 
 
+def script_cli(tmp_path: Path, text: str, name: str = "claude") -> Path:
+    """An executable script standing in for the CLI (``cli_path=``), its text ``text``."""
+    path = tmp_path / name
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
 def alive(pid: int) -> bool:
     """Whether ``pid`` exists and is not a zombie."""
     try:

@@ -15,7 +15,7 @@ import trio_claude as tc
 from trio_claude._protocol._framing import TAIL_BYTES, LineFramer, OversizeLine
 from trio_claude._redact import RedactedDict
 
-from ._support import ManualTransport
+from ._support import ManualTransport, script_cli
 from .test_secret_redaction import (
     ANT_TEST_KEY,
     MCP_TOKEN,
@@ -26,12 +26,6 @@ from .test_secret_redaction import (
 )
 
 SERVER = {"type": "http", "url": "http://127.0.0.1:9/", "headers": {"X-Token": MCP_TOKEN}}
-
-
-def _script(path: Path, text: str) -> Path:
-    path.write_text(text)
-    path.chmod(0o755)
-    return path
 
 
 async def _error_of(body: Any) -> BaseException:
@@ -52,7 +46,7 @@ async def test_query_iterator_form_cli_dying_at_initialize_leaves_no_secret_in_l
     shows in ``_initialize:fields``, ``_request:fields``, ``_send_request:fields/data`` of the
     ProcessError's traceback. The change fixed only ``Session``."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
-    cli = _script(tmp_path / "claude", "#!/bin/sh\nread line\necho 'fatal: no' >&2\nexit 3\n")
+    cli = script_cli(tmp_path, "#!/bin/sh\nread line\necho 'fatal: no' >&2\nexit 3\n")
 
     async def body() -> None:
         async for _ in tc.query(prompt="hi", options=_options_with_secrets(cli)):
@@ -72,7 +66,7 @@ async def test_ssh_transport_that_cannot_start_ssh_leaves_no_secret_in_locals(
     from trio_claude._transport._ssh import SSHTransport
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
-    ssh = _script(tmp_path / "ssh", "#!/nonexistent/interpreter\n")
+    ssh = script_cli(tmp_path, "#!/nonexistent/interpreter\n", "ssh")
     transport = SSHTransport(host="example.invalid", ssh_command=str(ssh))
     options = tc.ClaudeAgentOptions(
         transport=transport, cli_path="claude", env={"GATEWAY_TOKEN": TOKEN}
@@ -130,7 +124,7 @@ async def test_resuming_a_missing_session_from_a_store_leaves_no_secret_in_local
     from trio_claude.stores import SQLiteSessionStore
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
-    cli = _script(tmp_path / "claude", "#!/bin/sh\nexit 3\n")
+    cli = script_cli(tmp_path, "#!/bin/sh\nexit 3\n")
     async with SQLiteSessionStore(str(tmp_path / "store.db")) as store:
         options = tc.ClaudeAgentOptions(
             cli_path=str(cli),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from trio_claude._transport._command import (
 )
 from trio_claude._util import StderrTail
 
-from ._support import ManualTransport, result_frame
+from ._support import ManualTransport, result_frame, script_cli
 
 CLIS = Path(__file__).parent / "clis"
 KEY = "sk-ant-api03-" + "Zx9" * 30  # shaped like a real Anthropic key
@@ -254,9 +253,7 @@ def test_mcp_and_settings_secrets_are_not_on_argv(settings: Any, mcp_servers: An
 
 
 async def test_a_spawned_cli_gets_no_secret_on_its_command_line(tmp_path: Path) -> None:
-    cli = tmp_path / "claude"
-    cli.write_text(f"#!{sys.executable}\n" + (CLIS / "dump_argv.py").read_text())
-    cli.chmod(cli.stat().st_mode | stat.S_IXUSR)
+    cli = script_cli(tmp_path, f"#!{sys.executable}\n" + (CLIS / "dump_argv.py").read_text())
     record = tmp_path / "record.json"
     options = tc.ClaudeAgentOptions(
         cli_path=cli,
@@ -664,9 +661,7 @@ async def test_a_spawn_that_fails_leaves_no_secret_in_any_frames_locals(
 ) -> None:
     """Popen's own frames hold the environment as bytes; the SDK's held it and the argv."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
-    cli = tmp_path / "claude"
-    cli.write_text("#!/nonexistent/interpreter\n")
-    cli.chmod(0o755)
+    cli = script_cli(tmp_path, "#!/nonexistent/interpreter\n")
     error = await _fail_to_open(_options_with_secrets(cli))
     assert isinstance(error, tc.CLINotFoundError)
     assert isinstance(error.__cause__, FileNotFoundError)  # the cause is kept, its frames emptied
@@ -678,9 +673,7 @@ async def test_a_cli_that_dies_before_answering_initialize_leaves_no_secret_in_l
 ) -> None:
     """The frames that wait for the ``initialize`` answer held the request (MCP headers)."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANT_TEST_KEY)
-    cli = tmp_path / "claude"
-    cli.write_text("#!/bin/sh\nread line\necho 'fatal: no' >&2\nexit 3\n")
-    cli.chmod(0o755)
+    cli = script_cli(tmp_path, "#!/bin/sh\nread line\necho 'fatal: no' >&2\nexit 3\n")
     error = await _fail_to_open(_options_with_secrets(cli))
     assert isinstance(error, tc.ProcessError)
     assert local_leaks(error, ANT_TEST_KEY, TOKEN, MCP_TOKEN) == []

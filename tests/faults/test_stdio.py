@@ -39,6 +39,7 @@ from ._support import (
     assistant_frame,
     exists,
     result_frame,
+    script_cli,
     wait_until,
 )
 
@@ -422,9 +423,7 @@ async def test_a_cli_that_never_answers_initialize_gets_no_close_grace(
         await real(proc, close_timeout=close_timeout, **kwargs)
 
     monkeypatch.setattr(module, "shutdown_process", recording)
-    cli = tmp_path / "claude"
-    cli.write_text("#!/bin/sh\nexec sleep 1000\n")  # reads nothing, answers nothing
-    cli.chmod(0o755)
+    cli = script_cli(tmp_path, "#!/bin/sh\nexec sleep 1000\n")  # reads nothing, answers nothing
     # The real clock: a real process is reaped in real time (under autojump_clock the reap's
     # own timeouts expire at once).
     options = tc.ClaudeAgentOptions(cli_path=str(cli), initialize_timeout=0.5, close_timeout=30)
@@ -446,11 +445,10 @@ async def test_the_iterator_form_gives_a_big_initialize_its_initialize_timeout(
     configs) to a CLI that starts reading after 1 s failed the query ("the CLI stopped reading
     its stdin") though ``initialize_timeout`` allowed the start; ``open_session`` started it.
     (Real time: the CLI's delay is a real process's.)"""
-    cli = tmp_path / "claude"
-    cli.write_text(
-        f'#!/bin/sh\nsleep 1.5\nexec "{sys.executable}" -m trio_claude.testing.fake_cli -- "$@"\n'
+    cli = script_cli(
+        tmp_path,
+        f'#!/bin/sh\nsleep 1.5\nexec "{sys.executable}" -m trio_claude.testing.fake_cli -- "$@"\n',
     )
-    cli.chmod(0o755)
     options = tc.ClaudeAgentOptions(
         cli_path=str(cli),
         initialize_timeout=60,
@@ -481,9 +479,7 @@ async def test_a_big_initialize_a_cli_never_reads_is_an_initialize_timeout_with_
         await real(proc, close_timeout=close_timeout, **kwargs)
 
     monkeypatch.setattr(_query, "shutdown_process", recording)
-    cli = tmp_path / "claude"
-    cli.write_text("#!/bin/sh\necho starting >&2\nexec sleep 1000\n")
-    cli.chmod(0o755)
+    cli = script_cli(tmp_path, "#!/bin/sh\necho starting >&2\nexec sleep 1000\n")
     options = tc.ClaudeAgentOptions(
         cli_path=str(cli),
         initialize_timeout=0.5,
@@ -499,9 +495,7 @@ async def test_a_big_initialize_a_cli_never_reads_is_an_initialize_timeout_with_
 async def test_cancelling_a_big_initialize_write_is_prompt(tmp_path: Path) -> None:
     """The write of a big ``initialize`` waits up to ``initialize_timeout`` for a CLI slow to
     read: that wait must not be shielded from the caller's cancellation (it was, for as long)."""
-    cli = tmp_path / "claude"
-    cli.write_text("#!/bin/sh\nexec sleep 1000\n")  # never reads
-    cli.chmod(0o755)
+    cli = script_cli(tmp_path, "#!/bin/sh\nexec sleep 1000\n")  # never reads
     options = tc.ClaudeAgentOptions(
         cli_path=str(cli),
         initialize_timeout=60,
