@@ -1474,6 +1474,9 @@ class Session(ControlRequests):
         # Registered now, not when the task first runs: a control_cancel_request read in the
         # same batch must find it (found by tests/fuzz/test_session_machine.py).
         request_scope = trio.CancelScope()
+        older = self._inflight.get(event.request_id)
+        if older is not None:
+            older.cancel()  # the CLI reused the id: it no longer waits for the older request
         self._inflight[event.request_id] = request_scope
         self._io.start_soon(self._serve_request, event, request_scope)
 

@@ -56,11 +56,6 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 DEFERRED_PREFIXES = (b'{"type":"assistant",', b'{"type":"stream_event",', b'{"type":"user",')
 # The three prefixes differ at their first letter after '{"type":"' (byte 9).
 _DEFERRED_KIND = {ord("a"): "assistant", ord("s"): "stream_event", ord("u"): "user"}
-#: The ``command_lifecycle`` states of a prompt the CLI dropped before it ran:
-#: ``cancelled`` (``cancel_async_message``, an ``interrupt`` with ``cancel_queued``) and
-#: ``discarded`` (``end_session``).
-_DROPPED_STATES = frozenset({"cancelled", "discarded"})
-
 DEFERRED_DECODERS: dict[int, tuple[str, Callable[[dict[str, Any]], Message]]] = {
     byte: (kind, HOT_DECODERS[kind]) for byte, kind in _DEFERRED_KIND.items()
 }
@@ -245,6 +240,9 @@ class ClaudeProtocol:
             except ValueError as exc:
                 self.invalid_lines += 1
                 append(InvalidLine(line[:200], f"not JSON: {exc}"))
+                # Something may wait for it (a result, the CLI's request): answer it as for
+                # a line too long to read.
+                self._stand_in(line[:4096], line[-65536:], f"is not JSON: {exc}", garbled=True)
                 continue
             if obj.__class__ is not dict:
                 self.invalid_lines += 1
@@ -270,12 +268,21 @@ class ClaudeProtocol:
         self._recount()
 
     def _stand_in_for(self, line: OversizeLine) -> None:
+        why = (
+            f"was {line.size} bytes, over max_line_bytes={self._framer.max_line_bytes} (raise"
+            " max_line_bytes to read it)"
+        )
+        self._stand_in(line.head, line.tail, why)
+
+    def _stand_in(self, head: bytes, tail: bytes, why: str, *, garbled: bool = False) -> None:
         """A dropped line that something waits for is answered, not only logged: the CLI's
         request gets an error answer (a ``can_use_tool`` is then denied), our request fails, a
         result ends the turns it names as an error result. Else the CLI, our caller or the turn
         would wait for good. A ``hook_callback`` stays unanswered: the CLI's hook timeout then
-        fails it closed (an error answer would mean "no opinion", and the tool would run)."""
-        head, tail = line.head, line.tail
+        fails it closed (an error answer would mean "no opinion", and the tool would run).
+
+        A ``garbled`` line (not JSON, where an oversize one is well formed but too long) is a
+        result only if it names the prompts it answers."""
         match = _WAITED_FOR.match(head)
         kind = match.group(1).decode() if match is not None else None
         if (
@@ -287,11 +294,11 @@ class ClaudeProtocol:
             kind = "result"  # the real CLI writes a result's type after its text
         if kind is None:
             return
-        note = (
-            f"the CLI's {kind} line was {line.size} bytes, over max_line_bytes="
-            f"{self._framer.max_line_bytes} (raise max_line_bytes to read it)"
-        )
+        note = f"the CLI's {kind} line {why}"
         if kind == "result":
+            named = _PROMPT_UUIDS.search(tail) or _PROMPT_UUIDS.search(head)
+            if garbled and named is None:
+                return  # junk that only starts like a result: it ends no turn by a guess
             frame: dict[str, Any] = {
                 "type": "result",
                 "subtype": "error_during_execution",
@@ -299,7 +306,6 @@ class ClaudeProtocol:
                 "errors": [note],
                 "session_id": self.session_id or "",
             }
-            named = _PROMPT_UUIDS.search(tail) or _PROMPT_UUIDS.search(head)
             if named is not None:  # else the turns it ends are the lifecycle's guess (rule 2)
                 frame["user_message_uuids"] = [
                     u.decode("utf-8", "replace") for u in _QUOTED.findall(named.group(1))
@@ -388,13 +394,10 @@ class ClaudeProtocol:
                 self.turn_results_waiting += 1
             self._ready.append(result)
             return
-        if kind == "command_lifecycle" and obj.get("state") in _DROPPED_STATES:
-            uuid = obj.get("command_uuid")
-            if uuid.__class__ is str:
-                # The CLI dropped a queued prompt: its turn ends here, also when the request
-                # that dropped it no longer waits for its answer (its caller was cancelled,
-                # and a late answer is ignored).
-                lifecycle.withdrawn((uuid,))
+        if kind == "command_lifecycle":
+            state, uuid = obj.get("state"), obj.get("command_uuid")
+            if state.__class__ is str and uuid.__class__ is str:
+                lifecycle.prompt_state(uuid, state)
         if lifecycle._abandoned and lifecycle.draining:
             lifecycle.dropped_messages += 1
             return
@@ -543,16 +546,7 @@ class ClaudeProtocol:
                 "response": response or {},
             },
         }
-        try:
-            return encode_frame(frame)
-        except InvalidPromptError:
-            # An answer may echo what the CLI sent (a tool's input): written as the CLI wrote
-            # it, a lone surrogate too (see dumps_from_cli); else the typed error stands.
-            try:
-                return dumps_from_cli(frame) + b"\n"
-            except Exception:
-                pass
-            raise
+        return _encode_answer(frame)
 
     @staticmethod
     def send_control_error(request_id: str, error: str) -> bytes:
@@ -563,7 +557,21 @@ class ClaudeProtocol:
             # too): it must never keep the answer from being written.
             "response": {"subtype": "error", "request_id": request_id, "error": _printable(error)},
         }
+        return _encode_answer(frame)
+
+
+def _encode_answer(frame: dict[str, Any]) -> bytes:
+    """An answer to the CLI's request. It may echo what the CLI sent (a tool's input, the
+    request's own id), which is written as the CLI wrote it, a lone surrogate too (see
+    ``dumps_from_cli``); else the typed error stands."""
+    try:
         return encode_frame(frame)
+    except InvalidPromptError:
+        try:
+            return dumps_from_cli(frame) + b"\n"
+        except Exception:
+            pass
+        raise
 
 
 def _printable(text: str) -> str:

@@ -90,8 +90,11 @@ class ControlTable:
         if not isinstance(request_id, str) or request_id not in self._pending:
             return None
         subtype, waiter = self._pending.pop(request_id)
-        if body.get("subtype") == "error":
-            error = body.get("error")
+        kind = body.get("subtype")
+        if kind != "success":
+            error = (
+                body.get("error") if kind == "error" else f"unexpected response subtype {kind!r}"
+            )
             code = body.get("error_code")
             return ControlResponse(
                 request_id,

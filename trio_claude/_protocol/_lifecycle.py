@@ -22,6 +22,11 @@ The rules
      arrives mid-turn into the running turn): it ends all of them;
    - by a result that names no uuid at all, if the CLI has never named one (older CLIs, fakes):
      it ends the oldest open turn;
+   - by the CLI dropping the prompt before it ran (:meth:`Lifecycle.prompt_state`: a
+     ``command_lifecycle`` frame ``cancelled`` or ``discarded``; or the answer to the request
+     that dropped it, :meth:`Lifecycle.withdrawn`), with no result. A prompt the CLI said it
+     ``started`` is not dropped by such a frame (unless ``queued`` again since): it ends at its
+     result;
    - or by the end of the session, with the end's error.
 
    A result that ends no open turn (a background job's, or a turn the CLI ran on its own) is
@@ -62,6 +67,10 @@ from typing import Any
 from .._errors import SessionClosedError
 
 __all__ = ["Lifecycle", "ResultRoute", "LifecycleState", "UsageMeter", "result_uuids"]
+
+
+#: The ``command_lifecycle`` states of a prompt the CLI dropped before it ran.
+_DROPPED_STATES = frozenset({"cancelled", "discarded"})
 
 
 class LifecycleState(enum.Enum):
@@ -123,6 +132,8 @@ class Lifecycle:
         self._cli_names_uuids = False
         # Uuids the SDK chose itself: their command_lifecycle frames are bookkeeping, not news.
         self._auto_uuids: dict[str, None] = {}
+        # Open turns the CLI said it started: a later "cancelled"/"discarded" does not end them.
+        self._started: set[str] = set()
         #: Whether the CLI's stdout has ended.
         self.stdout_ended = False
         #: Whether the process has exited, and its status (``None`` if unknown).
@@ -264,6 +275,7 @@ class Lifecycle:
         live = False
         for uuid in ended:
             open_turns.remove(uuid)
+            self._started.discard(uuid)
             if uuid in abandoned:
                 abandoned.discard(uuid)
             else:
@@ -311,6 +323,24 @@ class Lifecycle:
         self._interrupt_pending = True
         return True
 
+    def prompt_state(self, uuid: str, state: str) -> None:
+        """A ``command_lifecycle`` frame: where the CLI says the prompt ``uuid`` is.
+
+        A prompt it dropped before it ran (``cancelled``: ``cancel_async_message``, an
+        ``interrupt`` with ``cancel_queued``; ``discarded``: ``end_session``) has its turn end
+        here, also when the request that dropped it no longer waits for its answer (its caller
+        was cancelled, and a late answer is ignored). A prompt it said it ``started`` ends at its
+        result, whatever follows, unless it is ``queued`` again.
+        """
+        if uuid not in self._open:
+            return
+        if state == "started":
+            self._started.add(uuid)
+        elif state == "queued":
+            self._started.discard(uuid)
+        elif state in _DROPPED_STATES and uuid not in self._started:
+            self.withdrawn((uuid,))
+
     def withdrawn(self, uuids: Iterable[str]) -> list[str]:
         """The CLI dropped these prompts before any turn took them in (``cancel_async_message``,
         an ``interrupt`` with ``cancel_queued``): their turns end, with no result to wait for.
@@ -322,6 +352,7 @@ class Lifecycle:
         for uuid in ended:
             self._open.remove(uuid)
             self._abandoned.discard(uuid)
+            self._started.discard(uuid)
         self.turns_ended += len(ended)
         if ended and not self._abandoned:
             self._interrupt_pending = False
@@ -358,6 +389,7 @@ class Lifecycle:
         ended = list(self._open)
         self._open.clear()
         self._abandoned.clear()
+        self._started.clear()
         self._interrupt_pending = False
         if not self.finished:
             failed = self.broken is not None or (
@@ -374,6 +406,7 @@ class Lifecycle:
             )
         self._open.clear()
         self._abandoned.clear()
+        self._started.clear()
 
 
 class UsageMeter:
