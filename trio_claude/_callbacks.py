@@ -5,6 +5,8 @@ scope; ``control_cancel_request`` cancels exactly that scope and nothing is sent
 whatever the handler returns as a ``success`` response; :class:`ControlErrorReply` becomes an
 ``error`` response with exactly its text; any other exception an ``error`` response (and a
 logged warning). A subtype with no handler gets ``Unsupported control request subtype: <s>``.
+A failure of the SDK's own around the handler (a tracer's span, say) is answered as an error
+too, and logged as ours: only a cancellation leaves :func:`answer_request`.
 
 :func:`build_handlers` decides, from the options, which subtypes are served:
 
@@ -114,7 +116,33 @@ async def answer_request(
 
     This is where every callback of the user's is dispatched, for both session drivers.
     ``secrets``: the session's secret values, masked in the error text sent and logged.
+
+    Nothing but a cancellation (or a ``BaseException`` that is not an ``Exception``) leaves it:
+    a failure of its own (encoding the answer, a tracer's span) is logged and answered as an
+    error too, so that the CLI is never left waiting and the session's task group never fails
+    for one request.
     """
+    try:
+        return await _answer(proto, handlers, request, trace, secrets)
+    except Exception as exc:
+        logger.error(
+            "answering %s from the CLI failed inside trio-claude (please report it)\n%s",
+            request.subtype,
+            redact_exception(exc, secrets),
+        )
+        return proto.send_control_error(
+            request.request_id,
+            redact(f"trio-claude failed to answer: {type(exc).__name__}: {exc}", secrets),
+        )
+
+
+async def _answer(
+    proto: ClaudeProtocol,
+    handlers: Mapping[str, Handler],
+    request: ControlRequest,
+    trace: SessionTrace | None,
+    secrets: Sequence[str],
+) -> bytes:
     subtype = request.subtype
     handler = handlers.get(subtype)
     span = trace.callback_started(subtype, request.request) if trace is not None else None

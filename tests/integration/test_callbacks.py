@@ -645,3 +645,58 @@ async def test_a_cli_request_named_like_the_sdks_stand_in_is_only_unsupported() 
     assert transport.fake is not None
     (answer,) = transport.fake.responses.values()
     assert answer["subtype"] == "error" and "Unsupported" in answer["error"]
+
+
+@pytest.mark.parametrize("driver", ["session", "query"])
+async def test_a_failure_inside_the_sdk_answering_a_request_is_an_error_answer(
+    driver: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not the callback's failure (answered inside the dispatch) but one around it: here the
+    telemetry's span. The CLI still gets an answer, the session goes on, and nothing reaches
+    the caller (it crashed the session's task group: nested exception groups)."""
+    pytest.importorskip("opentelemetry.sdk.trace")
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from trio_claude._otel import SessionTrace
+
+    real = SessionTrace.callback_started
+    failed: list[str] = []
+
+    def fail_once(self: SessionTrace, subtype: str, request: Any) -> Any:
+        if not failed:
+            failed.append(subtype)
+            raise RuntimeError("exporter broke; token=sk-ant-api03-abcdefghijklmnop")
+        return real(self, subtype, request)
+
+    monkeypatch.setattr(SessionTrace, "callback_started", fail_once)
+
+    async def allow(tool: str, tool_input: dict[str, Any], context: Any) -> Any:
+        return tc.PermissionResultAllow()
+
+    script = FakeScript(
+        turns=[
+            FakeTurn(
+                steps=(
+                    can_use_tool("Write", {"file_path": "/x"}),
+                    can_use_tool("Edit", {"file_path": "/y"}),
+                    Result(text="first"),
+                )
+            ),
+            FakeTurn.reply("second"),
+        ]
+    )
+    opts, transport = options_for(script, can_use_tool=allow, telemetry=TracerProvider())
+    with caplog.at_level(logging.ERROR, logger="trio_claude"):
+        if driver == "session":
+            async with tc.open_session(opts) as session:
+                assert (await session.run("one")).text == "first"
+                assert (await session.run("two")).text == "second"
+        else:
+            async with tc.query(prompt="one", options=opts) as messages:
+                texts = [m.result async for m in messages if isinstance(m, tc.ResultMessage)]
+            assert texts == ["first"]
+    first, second = answers(transport.fake)
+    assert "trio-claude failed to answer: RuntimeError: exporter broke" in error(first)
+    assert "sk-ant-api03" not in error(first) and "sk-ant-api03" not in caplog.text
+    assert success(second)["behavior"] == "allow"
+    assert "answering can_use_tool from the CLI failed inside trio-claude" in caplog.text
