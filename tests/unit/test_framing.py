@@ -188,3 +188,48 @@ def test_without_mremap_the_spill_grows_by_copying() -> None:
             out += framer.feed(payload[i : i + 999])
         out += framer.feed(b"\nnext\n")
     assert out == [payload, b"next"]
+
+
+KNOWN = (b"Ka", b"Kb")
+mixed_line = st.one_of(
+    st.sampled_from(KNOWN).flatmap(
+        lambda prefix: st.binary(max_size=30).map(lambda b: prefix + b.replace(b"\n", b"_"))
+    ),
+    st.sampled_from([b"", b"  ", b"\r", b"other", b"K", b"Kc", b"y" * 70]),
+)
+
+
+@given(
+    lines=st.lists(mixed_line, max_size=12),
+    cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=12),
+)
+def test_known_prefixes_change_nothing_but_say_when_every_line_is_known(
+    lines: list[bytes], cuts: list[int]
+) -> None:
+    """The framer's one-pass check of the frequent lines (the session's flood path) returns the
+    same lines as the full checks, and ``all_known`` says "every line returned begins with a
+    known prefix"; it is false only when a blank, unknown or oversize line was read (or the read
+    is longer than the limit)."""
+    data = b"".join(line + b"\n" for line in lines)
+    all_ordinary = all(line.startswith(KNOWN) and len(line) <= 60 for line in lines)
+    plain, known = LineFramer(60), LineFramer(60, known_prefixes=KNOWN)
+    start = 0
+    for cut in [*sorted({c for c in cuts if c <= len(data)}), len(data)]:
+        chunk, start = data[start:cut], cut
+        expected = plain.feed(chunk)
+        got = known.feed(chunk)
+        assert got == expected
+        if known.all_known:
+            assert got and all(isinstance(line, bytes) and line.startswith(KNOWN) for line in got)
+        elif all_ordinary and len(chunk) <= 60:
+            assert not got  # "unsure" only when it has to be (a read longer than the limit)
+    assert known.close() == plain.close()
+
+
+def test_a_line_completed_by_the_read_counts_as_known_or_not() -> None:
+    framer = LineFramer(100, known_prefixes=KNOWN)
+    assert framer.feed(b"Ka1\nKb") == [b"Ka1"] and framer.all_known
+    assert framer.feed(b"2\nKa3\n") == [b"Kb2", b"Ka3"] and framer.all_known
+    assert framer.feed(b"zz") == [] and not framer.all_known
+    assert framer.feed(b"\nKa4\n") == [b"zz", b"Ka4"] and not framer.all_known
+    assert framer.feed(b"Ka5\n\nKa6\n") == [b"Ka5", b"Ka6"] and not framer.all_known

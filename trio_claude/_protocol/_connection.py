@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable
-from itertools import repeat
 from typing import Any
 
 import orjson
@@ -75,8 +74,6 @@ _PROMPT_UUIDS = re.compile(rb'"user_message_uuids"\s*:\s*\[([^\]]*)\]')
 _QUOTED = re.compile(rb'"([^"\\]+)"')
 
 _loads = orjson.loads
-# Typed loosely: it is mapped over lines that may hold an OversizeLine (then it raises).
-_startswith: Callable[[Any, Any], bool] = bytes.startswith
 
 
 class ClaudeProtocol:
@@ -99,7 +96,9 @@ class ClaudeProtocol:
     def __init__(
         self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, defer_messages: bool = False
     ) -> None:
-        self._framer = LineFramer(max_line_bytes)
+        self._framer = LineFramer(
+            max_line_bytes, known_prefixes=DEFERRED_PREFIXES if defer_messages else ()
+        )
         self._defer = defer_messages
         self._control = ControlTable()
         self._ready: deque[Event] = deque()
@@ -204,22 +203,17 @@ class ClaudeProtocol:
         # dispatch on the kind); everything else (plumbing, rare messages, malformed frames)
         # takes _process_frame.
         lifecycle = self.lifecycle
-        if defer:
-            # The usual read of a session: nothing but message lines. One C-level pass checks
-            # them all (~4x cheaper than the loop below); an OversizeLine makes it raise.
-            try:
-                only_messages = all(map(_startswith, lines, repeat(DEFERRED_PREFIXES)))
-            except TypeError:
-                only_messages = False
-            if only_messages:
-                if lifecycle._abandoned and lifecycle.draining:
-                    lifecycle.dropped_messages += len(lines)
-                else:
-                    self._ready.extend(lines)
-                    self._ready_lines += len(lines)
-                self.lines_received += len(lines)
-                self._recount()
-                return
+        # The usual read of a session: nothing but message lines, which the framer checked in
+        # the same pass as its own (~4x cheaper than the loop below).
+        if defer and self._framer.all_known:
+            if lifecycle._abandoned and lifecycle.draining:
+                lifecycle.dropped_messages += len(lines)
+            else:
+                self._ready.extend(lines)
+                self._ready_lines += len(lines)
+            self.lines_received += len(lines)
+            self._recount()
+            return
         append = self._ready.append
         hot = HOT_DECODERS
         for line in lines:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+from itertools import repeat
 
 import attrs
 
@@ -112,6 +113,9 @@ class _Spill:
         self._map.close()
 
 
+_startswith = bytes.startswith
+
+
 def _last_bytes(pieces: list[bytes], count: int) -> bytes:
     """The last ``count`` bytes of ``pieces`` joined, copying no more than that."""
     ends: list[bytes] = []
@@ -130,12 +134,19 @@ class LineFramer:
     Args:
         max_line_bytes: The longest line accepted. A longer one becomes an :class:`OversizeLine`
             and reading resumes at the next newline.
+        known_prefixes: How the frequent lines begin. After each :meth:`feed`,
+            :attr:`all_known` says whether every line it returned begins so (the caller's own
+            check, done once here: such a line is not blank, which spares the blank-line passes).
     """
 
-    def __init__(self, max_line_bytes: int) -> None:
+    def __init__(self, max_line_bytes: int, known_prefixes: tuple[bytes, ...] = ()) -> None:
         if max_line_bytes < 1:
             raise ValueError("max_line_bytes must be positive")
         self.max_line_bytes = max_line_bytes
+        self._known = known_prefixes
+        #: Whether every line the last :meth:`feed` returned begins with a known prefix (and
+        #: it returned at least one). ``False`` when unsure.
+        self.all_known = False
         # The pieces of an incomplete line, joined once it completes: one copy, where growing a
         # bytearray copies at each reallocation and once more into bytes.
         self._pieces: list[bytes] = []
@@ -160,6 +171,7 @@ class LineFramer:
         Returns:
             Complete non-blank lines (without the newline) and :class:`OversizeLine` markers.
         """
+        self.all_known = False
         if b"\n" not in data:
             self._add_partial(data)
             return []
@@ -171,10 +183,29 @@ class LineFramer:
             self._finish_partial(out)
             del lines[0]
         limit = self.max_line_bytes
+        known = self._known
+        if (
+            known
+            and len(data) <= limit  # (no line of data alone is longer)
+            and all(map(_startswith, lines, repeat(known)))
+        ):
+            # The usual read of a session: message lines only, none blank, none too long. One
+            # pass in C instead of four (~50 ns a line less).
+            if not out:
+                self.all_known = bool(lines)
+            else:
+                # The line the read completed (a flood's reads rarely end at a newline).
+                first = out[0]
+                self.all_known = isinstance(first, bytes) and first.startswith(known)
+                lines.insert(0, first)  # type: ignore[arg-type]
+            self._add_partial(tail)
+            return lines  # type: ignore[return-value]
         # Usually every line is an ordinary one: checked in C in three passes over the list
         # (~40 ns a line, against ~80 ns for the loop) and returned as they are.
         if lines and (
-            max(map(len, lines)) > limit or b"" in lines or any(map(bytes.isspace, lines))
+            (len(data) > limit and max(map(len, lines)) > limit)
+            or b"" in lines
+            or any(map(bytes.isspace, lines))
         ):
             for line in lines:
                 # Size first: an oversize line is reported even when it is blank, whichever
