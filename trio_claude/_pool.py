@@ -33,7 +33,7 @@ from ._loop import check_loop
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions
 from ._session import Session, _connect, _prepare, _Prepared
-from ._util import raise_collapsed
+from ._util import BodyError, raise_collapsed
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -410,6 +410,7 @@ async def open_session_pool(
     if min_size and idle_ttl is None:
         raise ConfigurationError("min_size has no effect without idle_ttl")
     prepared = await _prepare(options)
+    body = BodyError()
     try:
         async with trio.open_nursery() as nursery:
             pool = SessionPool(nursery, prepared, size, idle_ttl=idle_ttl, min_size=min_size)
@@ -417,8 +418,9 @@ async def open_session_pool(
             if idle_ttl is not None:
                 nursery.start_soon(pool._expire_idle)
             try:
-                yield pool
+                with body:
+                    yield pool
             finally:
                 await pool.aclose()
     except BaseExceptionGroup as group:
-        raise_collapsed(group)
+        raise_collapsed(group, body.error)

@@ -160,7 +160,7 @@ from ._transport._process import (
     shutdown_process,
     write_nowait,
 )
-from ._util import StderrTail, raise_collapsed
+from ._util import BodyError, StderrTail, raise_collapsed
 from .types import (
     InitMessage,
     Message,
@@ -215,7 +215,11 @@ def query(
 
     Args:
         prompt: Text, content blocks, a ``UserMessage`` or a wire ``user`` dict; or an async
-            iterable of those (the official form's message dicts), one turn each.
+            iterable of those (the official form's message dicts). The iterator form sends
+            the next prompt once the previous turn has ended: one turn each. The session form
+            sends each as it comes (:meth:`Session.stream_input`), as the official SDK does,
+            and the CLI runs a prompt that arrives mid-turn as part of the running turn: one
+            result may then answer several prompts.
         options: Session options.
         transport: How to start the CLI (the same as ``options.transport``; here for the
             official signature). Must be a :class:`~trio_claude.Transport`.
@@ -333,10 +337,15 @@ async def _session_query(
             gate.bind(session.get_usage)
         if isinstance(prompt, AsyncIterable):
             # Streamed input: feed it from a task while the caller reads every turn.
-            async with trio.open_nursery() as nursery:
-                await nursery.start(session.stream_input, prompt)
-                stream = session.receive_until_input_done()
-                yield stream
+            body = BodyError()
+            try:
+                async with trio.open_nursery() as nursery:
+                    await nursery.start(session.stream_input, prompt)
+                    stream = session.receive_until_input_done()
+                    with body:
+                        yield stream
+            except BaseExceptionGroup as group:
+                raise_collapsed(group, body.error)
         else:
             await session.send(prompt)
             stream = session.receive_response()

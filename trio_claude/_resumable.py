@@ -50,7 +50,7 @@ from ._session import (
     _prepare,
     connect_session,
 )
-from ._util import raise_collapsed
+from ._util import BodyError, raise_collapsed
 from .types import Message, PermissionMode, ResultMessage, TurnResult
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -639,6 +639,7 @@ async def open_resumable_session(
     if options is None:
         options = ClaudeAgentOptions()
     await _prepare(options)  # bad options or no CLI: fail before any nursery opens
+    body = BodyError()
     try:
         async with trio.open_nursery() as nursery:
             session = ResumableSession(
@@ -648,8 +649,9 @@ async def open_resumable_session(
                 await session._start_first()
                 if idle_timeout is not None:
                     nursery.start_soon(session._idle_watch)
-                yield session
+                with body:
+                    yield session
             finally:
                 await session.aclose()
     except BaseExceptionGroup as group:
-        raise_collapsed(group)
+        raise_collapsed(group, body.error)

@@ -104,7 +104,7 @@ from ._transport._process import (
     shutdown_process,
     write_nowait,
 )
-from ._util import StderrTail, raise_collapsed
+from ._util import BodyError, StderrTail, raise_collapsed
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -426,11 +426,14 @@ class Session(ControlRequests):
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Sends each prompt ``prompts`` yields, as it comes (one turn each).
+        """Sends each prompt ``prompts`` yields, as it comes.
 
         Start it with ``await nursery.start(session.stream_input, prompts)`` and receive
         concurrently with :meth:`receive_until_input_done` (or ``receive_messages()``): the
-        prompts are written as soon as they are produced, and the CLI queues them.
+        prompts are written as soon as they are produced (as the official SDK does). The CLI
+        queues a prompt that arrives while a turn runs and usually folds it into that turn, so
+        one result may answer several prompts (it names them all: ``user_message_uuids``).
+        For one turn per prompt, ``await session.run(prompt)`` each in turn instead.
         """
         self._check_loop()
         self._input_done = False
@@ -676,6 +679,8 @@ class Session(ControlRequests):
         if not pending.done.is_set():
             raise ControlTimeoutError(subtype, limit)
         if pending.error is not None:
+            if pending.error is self._lifecycle.end_error:
+                self._lifecycle.end_error_seen = True
             raise pending.error
         response = pending.response
         assert response is not None
@@ -769,6 +774,9 @@ class Session(ControlRequests):
     def _raise_end_error(self) -> None:
         """Raises why the CLI's output ended, once the inbox is empty (if it was not clean)."""
         error = self._lifecycle.end_error
+        if error is None:
+            return
+        self._lifecycle.end_error_seen = True
         last = self._last_result
         # The CLI exits 1 after an error result; the result already said everything.
         if (
@@ -779,8 +787,7 @@ class Session(ControlRequests):
             and not self._cut_turns
         ):
             return
-        if error is not None:
-            raise error
+        raise error
 
     def abandon_turn(self) -> None:
         """Gives up the open turn, as a cancellation inside ``receive_response()`` does.
@@ -909,6 +916,21 @@ class Session(ControlRequests):
                 shutil.rmtree(self._temp_config_dir, ignore_errors=True)
             if self._trace is not None:
                 self._trace.end(self._lifecycle.failure, self.pid, self.returncode)
+            self._report_unseen_end()
+
+    def _report_unseen_end(self) -> None:
+        """The CLI died in a turn and no call raised why (the prompt was sent and nothing was
+        received after): a warning, so that the failure is not lost without a word."""
+        lifecycle = self._lifecycle
+        error = lifecycle.end_error
+        if error is not None and self._cut_turns and not lifecycle.end_error_seen:
+            lifecycle.end_error_seen = True
+            logger.warning(
+                "the CLI of session %s ended with an error that no call of the session raised"
+                " (nothing was received after it): %s",
+                self.session_id,
+                error,
+            )
 
     async def _run_io(
         self, *, task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED
@@ -1607,6 +1629,7 @@ class Session(ControlRequests):
         lifecycle = self._lifecycle
         error = lifecycle.broken or lifecycle.end_error
         if error is not None:
+            lifecycle.end_error_seen = True  # (the resumable session answers for it)
             return error
         return SessionClosedError(f"the CLI exited (exit code {lifecycle.exit_code})")
 
@@ -1853,12 +1876,14 @@ async def open_session(options: ClaudeAgentOptions | None = None) -> AsyncIterat
     """
     # Fail on bad options or a missing CLI before opening any nursery.
     prepared = await _prepare(options)
+    body = BodyError()
     try:
         async with trio.open_nursery() as nursery:
             session = await _connect(nursery, prepared)
             try:
-                yield session
+                with body:
+                    yield session
             finally:
                 await session.aclose()
     except BaseExceptionGroup as group:
-        raise_collapsed(group)
+        raise_collapsed(group, body.error)

@@ -18,7 +18,7 @@ from ._redact import redact_preview
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["StderrTail", "collapse_group", "iter_leaves", "raise_collapsed"]
+__all__ = ["BodyError", "StderrTail", "collapse_group", "iter_leaves", "raise_collapsed"]
 
 
 def iter_leaves(exc: BaseException) -> Iterator[BaseException]:
@@ -30,8 +30,66 @@ def iter_leaves(exc: BaseException) -> Iterator[BaseException]:
         yield exc
 
 
-def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
+class BodyError:
+    """What the body of an ``async with`` opener raised: ``with body: yield value``.
+
+    The opener's nursery wraps it in a group of its own; :func:`collapse_group` takes off that
+    layer (and any other group of the SDK's around it) and hands the body's exception back as
+    the user raised it, a group included: never flattened, never wrapped.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    def __enter__(self) -> BodyError:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        self.error = error
+
+
+def _only_cancelled(exc: BaseException) -> bool:
+    return all(isinstance(leaf, trio.Cancelled) for leaf in iter_leaves(exc))
+
+
+def _body_alone(group: BaseExceptionGroup[BaseException], body: BaseException) -> bool:
+    """Whether ``body`` is all ``group`` holds besides cancellations, under groups of one."""
+    layer = group
+    while True:
+        real = [e for e in layer.exceptions if not _only_cancelled(e)]
+        if len(real) != 1:
+            return False
+        if _same(real[0], body):
+            return True
+        if not isinstance(real[0], BaseExceptionGroup):
+            return False
+        layer = real[0]
+
+
+def _same(seen: BaseException, body: BaseException) -> bool:
+    """Whether ``seen`` is ``body`` or trio's copy of it (a nursery passes a group on as a
+    copy: ``derive``), holding the same exceptions."""
+    if seen is body:
+        return True
+    if not (isinstance(seen, BaseExceptionGroup) and isinstance(body, BaseExceptionGroup)):
+        return False
+    if seen.message != body.message:
+        return False
+    mine = [e for e in iter_leaves(body) if not isinstance(e, trio.Cancelled)]
+    theirs = [e for e in iter_leaves(seen) if not isinstance(e, trio.Cancelled)]
+    return len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs, strict=True))
+
+
+def collapse_group(
+    group: BaseExceptionGroup[BaseException], body: BaseException | None = None
+) -> BaseException:
     """The one exception a user should see for ``group`` (trio-websocket's policy).
+
+    ``body``: what the body of the ``async with`` raised (:class:`BodyError`). When the group
+    holds nothing else but cancellations, that exception is the answer, as it was raised (a
+    user's own exception group is not the SDK's to unwrap).
 
     A group holding a single real exception (plus any number of ``Cancelled``) collapses to that
     exception; a group of only ``Cancelled`` collapses to one of them so cancel scopes above still
@@ -41,6 +99,8 @@ def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
     call then raises, ``SessionClosedError`` say, is only its consequence: ``except
     KeyboardInterrupt`` around ``trio.run`` must see it); anything else stays a group.
     """
+    if body is not None and _body_alone(group, body):
+        return body
     leaves = list(iter_leaves(group))
     real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
     for leaf in real:
@@ -64,7 +124,9 @@ def collapse_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return result
 
 
-def raise_collapsed(group: BaseExceptionGroup[BaseException]) -> NoReturn:
+def raise_collapsed(
+    group: BaseExceptionGroup[BaseException], body: BaseException | None = None
+) -> NoReturn:
     """Raises :func:`collapse_group` of ``group`` with the exception's own chain intact.
 
     ``raise collapse_group(group) from None`` erased the exception's ``__cause__`` (a user's
@@ -72,7 +134,7 @@ def raise_collapsed(group: BaseExceptionGroup[BaseException]) -> NoReturn:
     without ``original``), and raising inside the ``except`` made the group its
     ``__context__``. Here the cause is untouched and the context is put back as it was.
     """
-    error = collapse_group(group)
+    error = collapse_group(group, body)
     if error is group:
         raise group
     context = error.__context__

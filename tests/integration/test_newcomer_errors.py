@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ from trio_claude.testing.fake_cli import (
     Text,
     WaitForInterrupt,
 )
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup, ExceptionGroup
 
 
 def fake_options() -> tc.ClaudeAgentOptions:
@@ -514,6 +519,56 @@ async def test_an_error_leaving_a_block_keeps_its_own_cause_and_context(
     assert info2.value.__cause__ is None
     assert isinstance(info2.value.__context__, KeyError)
     assert not info2.value.__suppress_context__
+
+
+async def _two_prompts() -> Any:
+    yield "one"
+    yield "two"
+
+
+def _blocks_around_a_body() -> list[tuple[str, Any]]:
+    """Every ``async with`` of the SDK a user's code runs in, nested forms included."""
+
+    @asynccontextmanager
+    async def pool_session() -> Any:
+        async with tc.open_session_pool(fake_options(), size=1) as pool, pool.session() as s:
+            yield s
+
+    return [
+        *_blocks(),
+        ("query, streamed input", lambda: tc.query(prompt=_two_prompts(), options=fake_options())),
+        ("pool.session", pool_session),
+    ]
+
+
+@pytest.mark.parametrize(("name", "block"), _blocks_around_a_body())
+@pytest.mark.parametrize("shape", ["group of two", "group of one", "a nursery of the user's"])
+async def test_an_exception_group_the_body_raises_comes_out_as_it_was_raised(
+    name: str, block: Any, shape: str
+) -> None:
+    """Only the SDK's own nursery layers come off: a user's group of two came out wrapped in
+    the SDK's nursery group, and a group of one (a user's nursery with one failed child, say)
+    was flattened to its leaf, so the user's ``except*`` / ``except ExceptionGroup`` missed."""
+    raised: list[BaseException] = []
+    with pytest.raises(BaseExceptionGroup) as info:
+        async with block():
+            if shape == "group of two":
+                raised.append(ExceptionGroup("mine", [ValueError("v"), KeyError("k")]))
+                raise raised[0]
+            if shape == "group of one":
+                raised.append(ExceptionGroup("mine", [ValueError("v")]))
+                raise raised[0]
+
+            async def fail() -> None:
+                raise ValueError("in my nursery")
+
+            try:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(fail)
+            except BaseExceptionGroup as group:
+                raised.append(group)
+                raise
+    assert info.value is raised[0]
 
 
 async def _from_another_run(call: Any) -> BaseException | None:

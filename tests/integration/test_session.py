@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 import tempfile
 from pathlib import Path
@@ -540,3 +541,27 @@ async def test_a_store_slower_than_load_timeout_ms_is_a_typed_error(
     with pytest.raises(SessionStoreError):
         async with tc.open_session_pool(options, size=1) as pool, pool.session():
             pass
+
+
+@pytest.mark.parametrize("received", [False, True])
+async def test_a_cli_that_dies_in_a_turn_nobody_receives_is_reported_at_close(
+    received: bool, caplog: pytest.LogCaptureFixture, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Sent a prompt, left the block without receiving: the CLI's death was lost without a
+    word (no call raised it). Now a warning says so; a call that raised it is enough."""
+    script = FakeScript(turns=[FakeTurn(steps=[Sleep(1), Exit(3)])])
+    options = tc.ClaudeAgentOptions(transport=FakeCLITransport(script))
+    with caplog.at_level(logging.WARNING, logger="trio_claude"):
+        async with tc.open_session(options) as session:
+            await session.send("go")
+            if received:
+                with pytest.raises(tc.ProcessError):
+                    await session.collect_response()
+            else:
+                await trio.sleep(10)  # the CLI is gone meanwhile
+    reported = [r for r in caplog.records if "no call of the session raised" in r.getMessage()]
+    if received:
+        assert not reported
+    else:
+        (record,) = reported
+        assert "the CLI exited unexpectedly (exit code 3)" in record.getMessage()

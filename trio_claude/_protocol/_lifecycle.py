@@ -142,6 +142,8 @@ class Lifecycle:
         #: Whether the session has ended (rule 5), and why (``None``: a clean end).
         self.ended = False
         self.end_error: BaseException | None = None
+        #: Whether a call has raised ``end_error`` (if nothing did, the shell says so at close).
+        self.end_error_seen = False
         #: Whether close was asked for (``aclose()``, the end of the ``async with``).
         self.close_requested = False
         #: Why the session broke (an interrupted turn that never ended), if it did.
@@ -237,6 +239,7 @@ class Lifecycle:
             raise SessionClosedError("the session is closed")
         if self.ended:
             if self.end_error is not None:
+                self.end_error_seen = True
                 raise self.end_error
             raise SessionClosedError("the CLI has exited")
 

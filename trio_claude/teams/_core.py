@@ -29,7 +29,7 @@ from .._budget import Budget, BudgetSpent
 from .._errors import BudgetExceededError, ConfigurationError
 from .._loop import check_loop
 from .._options import ClaudeAgentOptions
-from .._util import raise_collapsed
+from .._util import BodyError, raise_collapsed
 from ._agent import ACTIVE_STATES, Agent, AgentState, AgentStatistics, Backend
 from ._errors import AgentError, TeamError
 
@@ -324,13 +324,15 @@ async def open_core(kind: str, budget: Budget | None) -> AsyncIterator[TeamCore]
     if budget is not None and not isinstance(budget, Budget):
         raise ConfigurationError(f"budget must be a trio_claude.Budget, got {budget!r}")
     core = TeamCore(kind, budget)
+    body = BodyError()
     try:
         with _budget_scope(core):
             try:
                 async with trio.open_nursery() as nursery:
                     core._nursery = nursery
                     try:
-                        yield core
+                        with body:
+                            yield core
                     finally:
                         with trio.CancelScope(shield=True):
                             await core.aclose()
@@ -339,7 +341,7 @@ async def open_core(kind: str, budget: Budget | None) -> AsyncIterator[TeamCore]
     except BaseExceptionGroup as group:
         # The body's own exception, or a cancellation from outside (which must reach its
         # scope as a Cancelled): never a group of one.
-        raise_collapsed(group)
+        raise_collapsed(group, body.error)
     if core.fatal is not None:
         raise core.fatal
 
