@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,7 @@ from ._permissions import (
 )
 from ._protocol._codec import dumps_from_cli
 from ._protocol._events import OVERSIZE_REQUEST
-from ._redact import redact, redact_exception
+from ._redact import describe_exception, redact, redact_exception
 from ._threads import call_maybe_async
 from ._transport._command import register_hooks
 from ._user_dialog import UserDialogRequest, UserDialogResult
@@ -85,6 +86,9 @@ __all__ = [
     "answer_request",
     "build_handlers",
 ]
+
+if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
+    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from ._mcp import McpServerConnection
@@ -132,8 +136,20 @@ async def answer_request(
         )
         return proto.send_control_error(
             request.request_id,
-            redact(f"trio-claude failed to answer: {type(exc).__name__}: {exc}", secrets),
+            redact(f"trio-claude failed to answer: {describe_exception(exc)}", secrets),
         )
+    except BaseExceptionGroup as group:
+        # A callback whose own nursery failed as it was cancelled (withdrawn, or the session
+        # closing): the cancellation goes on, what failed with it is logged, nothing answered.
+        cancelled, rest = group.split(trio.Cancelled)
+        if cancelled is None or rest is None or rest.split(Exception)[1] is not None:
+            raise  # a Ctrl-C, or no cancellation in it
+        logger.warning(
+            "%s from the CLI was withdrawn, and its callback failed meanwhile\n%s",
+            request.subtype,
+            redact_exception(rest, secrets),
+        )
+        raise cancelled from None
 
 
 async def _answer(
@@ -173,12 +189,18 @@ async def _answer(
                 "handling %s from the CLI failed\n%s", subtype, redact_exception(exc, secrets)
             )
             return proto.send_control_error(
-                request.request_id, redact(f"{type(exc).__name__}: {exc}", secrets)
+                request.request_id, redact(describe_exception(exc), secrets)
             )
     finally:
         if span is not None:
             assert trace is not None
-            trace.callback_ended(span, outcome, result, error)
+            try:
+                trace.callback_ended(span, outcome, result, error)
+            except Exception as exc:
+                # The answer (or a cancellation) is on its way: a span does not change it.
+                logger.warning(
+                    "ending the span of %s failed\n%s", subtype, redact_exception(exc, secrets)
+                )
 
 
 def _seconds(value: float | None) -> str:
@@ -329,7 +351,7 @@ def _hook_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> Handle
                     raise timed_out() from None
                 logger.warning("%s raised\n%s", name, redact_exception(exc, secrets))
                 raise ControlErrorReply(
-                    redact(f"{name} raised {type(exc).__name__}: {exc}", secrets)
+                    redact(f"{name} raised {describe_exception(exc)}", secrets)
                 ) from None
         if deadline.cancelled_caught:
             raise timed_out()

@@ -38,7 +38,7 @@ import trio
 from ._elicitation import ElicitationRequest as ElicitationRequest
 from ._elicitation import ElicitationResult as ElicitationResult
 from ._jsonschema import is_json_schema, schema_for_attrs, schema_for_type, validate
-from ._redact import redact, redact_exception
+from ._redact import describe_exception, redact, redact_exception
 from ._threads import call_maybe_async
 
 __all__ = [
@@ -621,7 +621,7 @@ class SdkMcpServer:
                 self.name,
                 redact_exception(exc, secrets),
             )
-            return _error_result(redact(f"{type(exc).__name__}: {exc}", secrets))
+            return _error_result(redact(describe_exception(exc), secrets))
         try:
             return encode_tool_result(value)
         except TypeError as exc:
@@ -633,7 +633,7 @@ class SdkMcpServer:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
         return "; ".join(cattrs.transform_error(exc))
-    return f"{type(exc).__name__}: {exc}"
+    return describe_exception(exc)
 
 
 class McpServerConnection:
@@ -715,7 +715,7 @@ class McpServerConnection:
             return _rpc_error(
                 msg_id,
                 INTERNAL_ERROR,
-                redact(f"Internal error: {type(exc).__name__}: {exc}", self.secrets),
+                redact(f"Internal error: {describe_exception(exc)}", self.secrets),
             )
         return {"jsonrpc": "2.0", "id": msg_id, "result": result}
 

@@ -33,7 +33,7 @@ import trio
 
 from ._errors import ConfigurationError
 from ._protocol._codec import dumps_from_cli
-from ._redact import Environment, redact
+from ._redact import Environment, describe_exception, redact
 from ._session_store import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ENTRIES,
@@ -307,7 +307,8 @@ class TranscriptMirror:
         self.failures += 1
         # A store's error may quote its connection string: masked (by shape; a store's own
         # credentials are masked by value where it raises, see stores/_postgres.py).
-        described = redact(f"{type(error).__name__}: {error}")
+        assert error is not None  # (every way out of the loop without returning sets it)
+        described = redact(describe_exception(error))
         logger.warning("mirroring %d transcript entries failed: %s", len(entries), described)
         self._report_error(
             {

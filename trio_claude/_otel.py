@@ -34,7 +34,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
-from ._redact import redact, redact_preview
+from ._redact import describe_exception, redact, redact_preview
 from ._version import __version__
 from .types import AssistantMessage, InitMessage, ResultMessage, ToolUseBlock, UserMessage
 
@@ -318,9 +318,8 @@ def _text(error: BaseException) -> str:
         return "(its text could not be formatted)"
 
 
-def _describe(error: BaseException) -> str:
-    """``"<Type>: <text>"``, for a status description (redacted by :func:`_fail`)."""
-    return f"{type(error).__name__}: {_text(error)}"
+#: ``"<Type>: <text>"``, for a status description (redacted by :func:`_fail`).
+_describe = describe_exception
 
 
 def _str(value: Any) -> str | None:

@@ -651,6 +651,19 @@ def redact_env_repr(env: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{k!r}: '***'" for k in env) + "}"
 
 
+def describe_exception(exc: BaseException) -> str:
+    """``"<Type>: <text>"`` of an exception someone else raised (not redacted).
+
+    Its ``__str__`` is user code and may itself raise: then the text says so, and the caller
+    (a callback's error answer, a log line, a team's error) goes on.
+    """
+    try:
+        text = str(exc)
+    except Exception:
+        text = "(its text could not be formatted)"
+    return f"{type(exc).__name__}: {text}"
+
+
 def redact_exception(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     """The formatted traceback of ``exc`` (its causes included), credentials masked.
 

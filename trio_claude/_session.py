@@ -76,6 +76,7 @@ from ._protocol._control import ControlResponse
 from ._protocol._events import (
     ControlCancel,
     ControlRequest,
+    DroppedMessage,
     Event,
     InvalidLine,
     KeepAlive,
@@ -237,6 +238,8 @@ class Session(ControlRequests):
         self._proto = ClaudeProtocol(
             max_line_bytes=options.effective_max_line_bytes,
             defer_messages=options.budget is None and self._trace is None,
+            # What an abandoned turn spent still counts: its dropped messages are charged.
+            report_dropped=options.budget is not None,
         )
         self._lifecycle: Lifecycle = self._proto.lifecycle
         self._inbox = Inbox(options.max_buffered_bytes)
@@ -1502,6 +1505,10 @@ class Session(ControlRequests):
         self._inflight[event.request_id] = request_scope
         self._io.start_soon(self._serve_request, event, request_scope)
 
+    def _on_dropped(self, event: DroppedMessage) -> None:
+        if self._budget is not None:
+            self._charge(self._budget, event.message)
+
     def _on_control_cancel(self, event: ControlCancel) -> None:
         scope = self._inflight.get(event.request_id)
         if scope is not None:
@@ -1723,6 +1730,7 @@ _PLUMBING: dict[type[Any], Callable[[Session, Any], None]] = {
     TranscriptMirror: Session._on_transcript_mirror,
     InvalidLine: Session._on_invalid_line,
     OversizeLine: Session._on_oversize_line,
+    DroppedMessage: Session._on_dropped,
 }
 
 

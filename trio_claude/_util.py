@@ -54,25 +54,32 @@ def _only_cancelled(exc: BaseException) -> bool:
     return all(isinstance(leaf, trio.Cancelled) for leaf in iter_leaves(exc))
 
 
-def _body_alone(group: BaseExceptionGroup[BaseException], body: BaseException) -> bool:
-    """Whether ``body`` is all ``group`` holds besides cancellations, under groups of one."""
+def _body_alone(
+    group: BaseExceptionGroup[BaseException], body: BaseException
+) -> BaseException | None:
+    """``body`` (or trio's copy of it), if it is all ``group`` holds besides cancellations,
+    under groups of one; else ``None``."""
     layer = group
     while True:
         real = [e for e in layer.exceptions if not _only_cancelled(e)]
         if len(real) != 1:
-            return False
-        if _same(real[0], body):
-            return True
-        if not isinstance(real[0], BaseExceptionGroup):
-            return False
-        layer = real[0]
+            return None
+        seen: BaseException = real[0]
+        if seen is body:
+            return body
+        if _same(seen, body):
+            # Trio's copy: the body's own group may have held cancellations of scopes that
+            # trio has since caught (the copy is what is left); as raised, if it held none.
+            has_cancelled = any(isinstance(e, trio.Cancelled) for e in iter_leaves(body))
+            return seen if has_cancelled else body
+        if not isinstance(seen, BaseExceptionGroup):
+            return None
+        layer = seen
 
 
 def _same(seen: BaseException, body: BaseException) -> bool:
-    """Whether ``seen`` is ``body`` or trio's copy of it (a nursery passes a group on as a
-    copy: ``derive``), holding the same exceptions."""
-    if seen is body:
-        return True
+    """Whether ``seen`` is trio's copy of the group ``body`` (a nursery passes a group on as a
+    copy: ``derive``), holding the same exceptions but cancellations."""
     if not (isinstance(seen, BaseExceptionGroup) and isinstance(body, BaseExceptionGroup)):
         return False
     if seen.message != body.message:
@@ -99,8 +106,10 @@ def collapse_group(
     call then raises, ``SessionClosedError`` say, is only its consequence: ``except
     KeyboardInterrupt`` around ``trio.run`` must see it); anything else stays a group.
     """
-    if body is not None and _body_alone(group, body):
-        return body
+    if body is not None:
+        alone = _body_alone(group, body)
+        if alone is not None:
+            return alone
     leaves = list(iter_leaves(group))
     real = [e for e in leaves if not isinstance(e, trio.Cancelled)]
     for leaf in real:

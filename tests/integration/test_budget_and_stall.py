@@ -270,3 +270,27 @@ async def test_without_a_budget_queued_messages_are_decoded_on_delivery(
                 assert isinstance(message.content[0], tc.TextBlock)
                 texts.append(message.content[0].text)
         assert texts == ["t0", "t1", "t2"]
+
+
+async def test_what_an_abandoned_turn_spent_is_charged(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A turn given up by a deadline is interrupted and its last messages are dropped; its
+    result (the CLI's running cost) was dropped before the budget saw it, so a session closed
+    after it charged nothing: sessions timing out could overrun a budget without limit."""
+    budget = tc.Budget(max_usd=1.0)
+    script = FakeScript(
+        # The CLI is slow to take the interrupt: the turn's last messages arrive while it drains.
+        turns=[FakeTurn(steps=[Sleep(5), Text("late"), Result(total_cost_usd=0.25)])],
+        unanswered=("interrupt",),
+    )
+    opts, _ = options_for(script, budget=budget)
+    async with tc.open_session(opts) as session:
+        with trio.move_on_after(1):
+            await session.run("go")
+        assert budget.spent.usd == 0
+        await trio.sleep(10)
+    stats = session.statistics()
+    assert stats.dropped_messages == 2  # "late" and the result: not delivered
+    assert budget.spent.usd == pytest.approx(0.25)  # but charged
+    assert budget.spent.turns == 1 and budget.spent.tokens > 0

@@ -33,6 +33,7 @@ from ._events import (
     OVERSIZE_REQUEST,
     ControlCancel,
     ControlRequest,
+    DroppedMessage,
     EndOfStream,
     Event,
     InvalidLine,
@@ -88,18 +89,26 @@ class ClaudeProtocol:
             cyclic GC walks every queued object it finds alive). Control traffic, results and
             everything else are decoded as they arrive either way, and only they update
             :attr:`session_id` (every turn starts with a ``system/init`` that carries it).
+        report_dropped: Hand out the assistant messages and results of an abandoned turn,
+            which are dropped, as :class:`DroppedMessage` events: what they cost still counts
+            (a budget). Not with ``defer_messages``.
 
     The session's lifecycle and turns (:attr:`lifecycle`) are fed from here as frames are read:
     results end turns, and the messages of abandoned turns are dropped before they are queued.
     """
 
     def __init__(
-        self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, defer_messages: bool = False
+        self,
+        *,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        defer_messages: bool = False,
+        report_dropped: bool = False,
     ) -> None:
         self._framer = LineFramer(
             max_line_bytes, known_prefixes=DEFERRED_PREFIXES if defer_messages else ()
         )
         self._defer = defer_messages
+        self._report_dropped = report_dropped
         self._control = ControlTable()
         self._ready: deque[Event] = deque()
         self._eof = False
@@ -252,6 +261,8 @@ class ClaudeProtocol:
                 self.session_id = sid
             if lifecycle._abandoned and lifecycle.draining:
                 lifecycle.dropped_messages += 1
+                if self._report_dropped and kind == "assistant":
+                    self._report_drop(obj, line, kind, decoder)
                 continue
             try:
                 message = decoder(obj) if obj.get("type") == kind else None
@@ -377,6 +388,8 @@ class ClaudeProtocol:
             self.results_received += 1
             routed = lifecycle.result_read(obj)
             if routed is ResultRoute.DROP:
+                if self._report_dropped:
+                    self._ready.append(DroppedMessage(decode_result(obj)))
                 return
             result = decode_result(obj)
             if result.decode_error is not None:
@@ -401,6 +414,22 @@ class ClaudeProtocol:
         ):
             return  # about a prompt uuid the SDK chose for its own bookkeeping
         self._ready.append(message)
+
+    def _report_drop(
+        self,
+        obj: dict[str, Any],
+        line: bytes,
+        kind: Any,
+        decoder: Callable[[dict[str, Any]], Message],
+    ) -> None:
+        """An assistant message of an abandoned turn: dropped, but handed out for its cost."""
+        if obj.get("type") != kind:
+            return  # (nothing to charge for in a frame it cannot read)
+        try:
+            message = decoder(obj)
+        except Exception:
+            return
+        self._ready.append(DroppedMessage(message))
 
     def _decode_known(
         self,

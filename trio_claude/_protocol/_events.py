@@ -25,6 +25,7 @@ __all__ = [
     "ControlCancel",
     "ControlRequest",
     "ControlResponse",
+    "DroppedMessage",
     "InvalidLine",
     "KeepAlive",
     "OversizeLine",
@@ -116,6 +117,18 @@ class InvalidLine:
     error: str
 
 
+@attrs.frozen
+class DroppedMessage:
+    """An assistant message or result of an abandoned turn, dropped rather than delivered, but
+    handed out for what it cost (``ClaudeProtocol(report_dropped=True)``: a budget's charge).
+
+    Attributes:
+        message: The dropped message, decoded.
+    """
+
+    message: Message
+
+
 #: The events that are protocol plumbing (everything ``events()`` returns but messages and the
 #: undecoded message lines of ``defer_messages``). The shell handles each of these itself.
 PLUMBING_EVENTS: Final = (
@@ -127,6 +140,7 @@ PLUMBING_EVENTS: Final = (
     TranscriptMirror,
     InvalidLine,
     OversizeLine,
+    DroppedMessage,
 )
 
 #: What ``ClaudeProtocol.events()`` returns: a message, a message line to decode on delivery
@@ -142,4 +156,5 @@ Event = (
     | TranscriptMirror
     | InvalidLine
     | OversizeLine
+    | DroppedMessage
 )

@@ -34,6 +34,7 @@ from typing import Any, Generic, TypeVar, cast
 import trio
 
 from .._protocol._codec import dumps_from_cli
+from .._redact import describe_exception
 from .._session_store import (
     SessionKey,
     SessionListSubkeysKey,
@@ -119,7 +120,7 @@ async def retrying(
                 raise SessionStoreUnavailableError(
                     f"session store {operation} failed: the database stayed unavailable for "
                     f"{retry_for:.3g} s ({attempts} attempts); last error: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"{describe_exception(exc)}",
                     operation=operation,
                     attempts=attempts,
                 ) from exc

@@ -1,13 +1,10 @@
-"""Adversarial review of the changes since 769dbfc: one test per bug found (each fails today).
+"""A callback's failure, or the SDK's own around it, at the edges (found by a review).
 
-- answer_request's new ``except Exception`` turns a tracer failure in ``callback_ended`` into
-  an error answer: a Cancelled in flight is swallowed, and an answer already computed (a hook's
-  deny) is replaced by an error (which the CLI takes as "no opinion").
-- answer_request formats ``{exc}`` unguarded: an exception whose ``str()`` fails escapes it
-  and crashes the session's task group (the guarantee the change promises).
-- collapse_group(group, body) hands back the body's *original* group when the nursery passed
-  on a copy: the Cancelled leaves the SDK's own cancel scope had taken out come back, and a
-  Cancelled escapes its scope (team.cancel() while the body's nursery fails).
+- A tracer failing to end a callback's span neither swallows a cancellation in flight nor
+  replaces the answer already made (a hook's deny: an error answer means "no opinion").
+- An exception whose ``str()`` fails is still answered (and logged); it crashed the session.
+- A team cancelled while the body's own nursery fails lets no ``Cancelled`` out of its block.
+- A withdrawn hook whose own nursery fails as it is cancelled is logged, not a crash.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from trio_claude._callbacks import answer_request
 from trio_claude._protocol._connection import ClaudeProtocol
 from trio_claude._protocol._events import ControlRequest
 from trio_claude._util import iter_leaves
-from trio_claude.testing.fake_cli import FakeScript, FakeTurn, Request, Result
+from trio_claude.testing.fake_cli import Emit, FakeScript, FakeTurn, Request, Result, Sleep
 
 
 class _TracerThatFailsOnEnd:
@@ -169,3 +166,72 @@ async def test_a_cancelled_team_lets_no_cancelled_out_of_its_block() -> None:
             fan.cancel()
     leaves = list(iter_leaves(info.value))
     assert not any(isinstance(leaf, trio.Cancelled) for leaf in leaves), leaves
+
+
+async def test_a_withdrawn_hook_whose_own_nursery_fails_does_not_crash_the_session(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """(Not new, but the new guarantee: "nothing but a cancellation leaves answer_request; the
+    session's task group never fails for one request".) The CLI withdraws a hook whose own
+    nursery has a child that fails as it is cancelled: the callback raises
+    BaseExceptionGroup([Cancelled, ValueError]), which no ``except Exception`` catches; the
+    request scope strips the Cancelled and the ValueError crashes the session (four nested
+    ExceptionGroups plus SessionClosedError leave the block). Expected: nothing sent for the
+    withdrawn request, the ValueError logged, the session goes on."""
+
+    async def hook(hook_input: Any, tool_use_id: Any, context: Any) -> Any:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_fails_when_cancelled)
+            nursery.start_soon(trio.sleep_forever)
+
+    request = Emit(
+        {
+            "type": "control_request",
+            "request_id": "r1",
+            "request": {
+                "subtype": "hook_callback",
+                "callback_id": "hook_0",
+                "input": {"hook_event_name": "UserPromptSubmit", "prompt": "p"},
+            },
+        }
+    )
+    script = FakeScript(
+        turns=[
+            FakeTurn(
+                steps=(
+                    request,
+                    Sleep(0.1),
+                    Emit({"type": "control_cancel_request", "request_id": "r1"}),
+                    Sleep(1.0),
+                    Result(text="first"),
+                )
+            ),
+            FakeTurn.reply("second"),
+        ]
+    )
+    opts, transport = options_for(
+        script, hooks={"UserPromptSubmit": [tc.HookMatcher(hooks=[hook])]}
+    )
+    async with tc.open_session(opts) as session:
+        assert (await session.run("one")).text == "first"
+        assert (await session.run("two")).text == "second"
+    assert transport.fake is not None
+    assert not transport.fake.responses
+
+
+class _NoText(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+
+def test_every_error_that_quotes_another_survives_its_broken_str() -> None:
+    """The same class of fault wherever the SDK quotes an exception it did not raise: a team's
+    errors, an in-process MCP tool's failure, a status description."""
+    from trio_claude._mcp import _describe
+    from trio_claude._redact import describe_exception
+    from trio_claude.teams import AgentError, EscalationError
+
+    assert describe_exception(_NoText()) == "_NoText: (its text could not be formatted)"
+    assert "could not be formatted" in str(AgentError("a", _NoText()))
+    assert "could not be formatted" in str(EscalationError("a", _NoText(), 2))
+    assert _describe(_NoText()) == "_NoText: (its text could not be formatted)"
