@@ -1260,20 +1260,19 @@ class _PullQuery:
         with trio.CancelScope(shield=True):
             try:
                 if proc is not None:
-                    # Abandons the open turns: the core drops their messages as they drain.
-                    owe_interrupt = lifecycle.close()
-                    usable = not (self._stdin_closed or self._stdin_broken or self._stdout_ended)
-                    if interrupt and owe_interrupt and usable:
-                        with trio.move_on_after(self._options.interrupt_timeout):
-                            try:
-                                await self._request("interrupt", {})
-                            except ClaudeSDKError as exc:
-                                logger.debug("interrupt while closing failed: %s", exc)
-                            else:
-                                await self._pump(lambda: not lifecycle.turns_open)
-                    self._queue.clear()
-                    await self._close_stdin()
-                    await self._reap(proc)
+                    try:
+                        # Abandons the open turns: the core drops their messages as they drain.
+                        owe_interrupt = lifecycle.close()
+                        usable = not (
+                            self._stdin_closed or self._stdin_broken or self._stdout_ended
+                        )
+                        if interrupt and owe_interrupt and usable:
+                            await self._interrupt_and_drain()
+                    finally:
+                        # Whatever failed above, the CLI is stopped and reaped.
+                        self._queue.clear()
+                        await self._close_stdin()
+                        await self._reap(proc)
                     if self._mirror is not None:
                         with trio.move_on_after(10):
                             await self._mirror.flush()
@@ -1284,6 +1283,22 @@ class _PullQuery:
                 if self._trace is not None:
                     code = proc.returncode if proc is not None else None
                     self._trace.end(lifecycle.failure, proc.pid if proc else None, code)
+
+    async def _interrupt_and_drain(self) -> None:
+        """``_close``'s first step: interrupt the open turn and read it to its end, at most
+        ``interrupt_timeout``. A failure here (the CLI gone, its output beyond handling) only
+        makes the close go on to the next step."""
+        lifecycle = self._lifecycle
+        with trio.move_on_after(self._options.interrupt_timeout):
+            try:
+                await self._request("interrupt", {})
+            except ClaudeSDKError as exc:
+                logger.debug("interrupt while closing failed: %s", exc)
+                return
+            try:
+                await self._pump(lambda: not lifecycle.turns_open)
+            except ClaudeSDKError as exc:
+                logger.warning("reading the interrupted turn's end while closing failed: %s", exc)
 
     async def _reap(self, proc: ChildProcess) -> None:
         """``shutdown_process``, reading what is left of the output meanwhile (so a CLI

@@ -243,8 +243,30 @@ class _Portal(Generic[T]):
             self._join()
             raise
 
-    def call(self, fn: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
+    def _check_caller(self) -> None:
+        """Refuses a call that would wait for the loop it is serving: from a trio task, or
+        from a worker thread of this very loop (a callback run with ``tc.in_thread``: its
+        turn waits for the callback, and the callback would wait for the turn)."""
         _check_not_in_trio()
+        try:
+            trio.from_thread.check_cancelled()  # only a trio worker thread gets past this
+        except RuntimeError:
+            return
+        except trio.Cancelled:
+            pass  # (its task is being cancelled: still a worker thread of some loop)
+        try:
+            token = trio.from_thread.run_sync(trio.lowlevel.current_trio_token)
+        except (RuntimeError, trio.RunFinishedError, trio.Cancelled):
+            return
+        if token is self._token:
+            raise BlockingUsageError(
+                "trio_claude.blocking was called from a callback of the same session (run in "
+                "a worker thread): the session waits for the callback, so the call would "
+                "deadlock. Use the async session the callback belongs to, or answer first."
+            )
+
+    def call(self, fn: Callable[P, Awaitable[R]], *args: P.args, **kwargs: P.kwargs) -> R:
+        self._check_caller()
         result: R = self._wait(_Call(functools.partial(fn, **kwargs) if kwargs else fn, args))
         return result
 
@@ -252,7 +274,7 @@ class _Portal(Generic[T]):
         """:meth:`call` for a call whose value the loop must account for if the caller never
         gets it: a ``KeyboardInterrupt`` that lands as the call returns loses the value (the
         cancel reached nothing), and ``on_lost(value)`` then runs in the loop."""
-        _check_not_in_trio()
+        self._check_caller()
         result: R = self._wait(_Call(fn, (), on_lost))
         return result
 
@@ -283,7 +305,7 @@ class _Portal(Generic[T]):
 
     def call_sync(self, fn: Callable[[], R]) -> R:
         """Runs ``fn()`` in the loop thread (between tasks) and returns its result."""
-        _check_not_in_trio()
+        self._check_caller()
         future: concurrent.futures.Future[R] = concurrent.futures.Future()
 
         def in_loop() -> None:

@@ -52,6 +52,19 @@ async def test_bash_tool_round_trip(claude_env: ClaudeTestEnv) -> None:
     assert results and "hello-from-bash" in str(results[0].content)
 
 
+async def test_the_clis_temporary_files_stay_in_the_test_environment(
+    claude_env: ClaudeTestEnv,
+) -> None:
+    """The CLI writes a probe directory per start, and a project's task output, under its
+    temporary directory: the machine's shared /tmp/claude-<uid> until the environment set
+    CLAUDE_CODE_TMPDIR, where they piled up (thousands, from fuzzing)."""
+    script = [Turn([ToolUse("Bash", {"command": "echo hi"})]), Turn("done")]
+    await tc.ask("run it", options=claude_env.options(script, allowed_tools=["Bash"]))
+    assert claude_env.env()["CLAUDE_CODE_TMPDIR"] == str(claude_env.root / "tmp")
+    written = [path.name for path in (claude_env.root / "tmp").rglob("*")]
+    assert any(name.startswith("fswatch-probe") for name in written), written
+
+
 async def test_cancelled_turn_is_interrupted_and_the_next_turn_is_clean(
     claude_env: ClaudeTestEnv,
 ) -> None:

@@ -211,3 +211,34 @@ def test_functools_partial_passes_keywords() -> None:
 
     with TrioDriver() as driver:
         assert driver.run(functools.partial(greet, greeting="hi"), "you") == "hi, you"
+
+
+def test_a_driver_left_open_is_closed_by_the_next_one_with_a_warning() -> None:
+    """A state machine whose ``__init__`` raised after making its driver gets no teardown from
+    Hypothesis: the paused run stayed attached to the thread, the next ``TrioDriver()`` said
+    "create it outside trio.run" (hiding the real error) and every later trio.run failed."""
+    from trio_claude.testing._driver import close_orphaned_driver
+
+    orphan = TrioDriver(virtual_time=True)
+    stopped: list[str] = []
+
+    async def until_cancelled() -> None:
+        try:
+            await trio.sleep_forever()
+        finally:
+            stopped.append("stopped")
+
+    orphan.nursery.start_soon(until_cancelled)
+    orphan.run(trio.sleep, 0)
+    with pytest.warns(ResourceWarning, match="never closed"):
+        second = TrioDriver(virtual_time=True)
+    assert stopped == ["stopped"]
+    assert second.run(trio.sleep, 1) is None
+    second.close()
+    trio.run(trio.sleep, 0)  # the thread is free again
+
+    third = TrioDriver()  # left open: the plugin's teardown hook closes it the same way
+    with pytest.warns(ResourceWarning, match="never closed"):
+        close_orphaned_driver()
+    trio.run(trio.sleep, 0)
+    third.close()  # (idempotent)

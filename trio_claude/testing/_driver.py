@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -24,6 +25,11 @@ import trio.testing
 __all__ = ["TrioDriver"]
 
 T = TypeVar("T")
+
+# The driver open on each thread: one whose owner never closed it (a state machine whose
+# __init__ raised after making it: Hypothesis then calls no teardown) keeps its paused run
+# attached to the thread, and every later trio.run there would fail.
+_open = threading.local()
 
 
 class TrioDriver:
@@ -87,6 +93,7 @@ class TrioDriver:
         self._stop: trio.Event | None = None
         self._nursery: trio.Nursery | None = None
         self._steps: trio.MemorySendChannel[Callable[[], Awaitable[None]]] | None = None
+        _close_orphan()
         try:
             trio.lowlevel.current_trio_token()
         except RuntimeError:
@@ -96,6 +103,7 @@ class TrioDriver:
                 "TrioDriver drives a trio run of its own from synchronous code: create it outside"
                 " trio.run (in a plain def test, not an async one)"
             )
+        _open.driver = self
         trio.lowlevel.start_guest_run(
             self._main,
             run_sync_soon_threadsafe=self._callbacks.put,
@@ -193,7 +201,8 @@ class TrioDriver:
             Exception: What ``async_fn`` raised, as is.
             trio.TooSlowError: The step took longer than ``step_timeout``.
             RuntimeError: The driver is closed, or its run ended (a task in :attr:`nursery`
-                crashed: that exception is the cause).
+                crashed: the cause is what the run raised, that exception in trio's
+                exception group).
         """
         self._check()
         box: list[outcome.Outcome[T]] = []
@@ -285,6 +294,8 @@ class TrioDriver:
         if self._closed:
             return
         self._closed = True
+        if getattr(_open, "driver", None) is self:
+            _open.driver = None
         if self._ended is None:
             assert self._token is not None
             self._token.run_sync_soon(self._shut_down)
@@ -298,3 +309,33 @@ class TrioDriver:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _close_orphan() -> None:
+    """Closes the driver still open on this thread, if its run is what the thread is in."""
+    orphan: TrioDriver | None = getattr(_open, "driver", None)
+    if orphan is None or orphan._closed:
+        return
+    try:
+        current = trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        return  # (its run has ended)
+    if current is not orphan._token:
+        return
+    warnings.warn(
+        "a TrioDriver was never closed (a state machine's __init__ raised after creating it?"
+        " Hypothesis calls no teardown then): closing it now. Open sessions in an"
+        " @initialize rule, or close the driver when __init__ fails.",
+        ResourceWarning,
+        stacklevel=3,
+    )
+    try:
+        orphan.close()
+    except Exception:  # what its tasks raised belongs to the example that failed
+        pass
+
+
+def close_orphaned_driver() -> None:
+    """Closes a :class:`TrioDriver` left open on this thread (with a ``ResourceWarning``), so
+    that the next ``trio.run`` here works; the pytest plugin calls it after each test."""
+    _close_orphan()

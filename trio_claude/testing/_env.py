@@ -114,6 +114,9 @@ class ClaudeTestEnv:
             "CLAUDE_CODE_OAUTH_TOKEN": "",
             "HOME": str(self.home),
             "CLAUDE_CONFIG_DIR": str(self.config_dir),
+            # The CLI's own temporary files (a probe directory per start, a project's task
+            # output) went to the machine's shared /tmp/claude-<uid> otherwise, and piled up.
+            "CLAUDE_CODE_TMPDIR": str(self.root / "tmp"),
             "IS_SANDBOX": "1",
             MARKER_VARIABLE: self.marker,
         }
@@ -194,7 +197,7 @@ async def open_claude_test_env(directory: str | os.PathLike[str]) -> AsyncIterat
     home = root / "home"
     config_dir = root / "config"
     project = root / "project"
-    for path in (home, config_dir, project):
+    for path in (home, config_dir, project, root / "tmp"):
         path.mkdir(parents=True, exist_ok=True)
     for rc in (".bashrc", ".profile", ".bash_profile", ".zshrc"):
         (home / rc).write_text("")

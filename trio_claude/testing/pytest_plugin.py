@@ -2,6 +2,8 @@
 
 - ``claude_env``: a :class:`~trio_claude.testing.ClaudeTestEnv` (fake model + isolated HOME and
   config dir) for the test; the test fails if a CLI it started is still alive at the end.
+- After each test, a :class:`~trio_claude.testing.TrioDriver` it left open is closed (with a
+  ``ResourceWarning``), so that later tests' trio runs work.
 
 Requires pytest-trio (``trio_mode = true``) since the fixture is async.
 """
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ._driver import close_orphaned_driver
 from ._env import ClaudeTestEnv, open_claude_test_env
 
 __all__ = ["claude_env"]
@@ -26,3 +29,10 @@ async def claude_env(tmp_path: Path) -> AsyncIterator[ClaudeTestEnv]:
         leaked = env.kill_leaked()
     if leaked:
         pytest.fail(f"claude processes outlived the test: {leaked}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """A ``TrioDriver`` a test left open (a state machine whose ``__init__`` failed) is closed
+    after it, with a ``ResourceWarning``: its paused run would break every later test's run."""
+    close_orphaned_driver()
