@@ -103,6 +103,9 @@ def supervise(
     started.append(proc)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(payload([sys.executable, str(fake_cli), "--flag"], env or {}, cwd))
+    # The supervisor's first output, before the CLI's: one newline (it ends a line a login
+    # shell left open; SSHTransport.start waits for it).
+    assert proc.stdout.readline() == b"\n"
     report = json.loads(proc.stdout.readline())
     return proc, report
 

@@ -65,12 +65,13 @@ def test_the_command_line() -> None:
         "ServerAliveInterval=1",  # whole seconds, rounded up; after the user's 9
         "ServerAliveCountMax=2",
         "ControlPath=none",
-        "UserKnownHostsFile=/keys/known_hosts",
+        'UserKnownHostsFile="/keys/known_hosts"',  # quoted, '%' doubled: read as given
+        'IdentityFile="/keys/id"',  # not -i: ssh %-expands it after checking it as given
         "IdentitiesOnly=yes",
     ):
         assert expected in options
     assert options.index("ServerAliveInterval=9") < options.index("ServerAliveInterval=1")
-    assert argv[argv.index("-i") + 1] == "/keys/id"
+    assert "-i" not in argv
     assert argv[argv.index("-p") + 1] == "2222"
     assert argv[argv.index("-l") + 1] == "agent"
     assert argv[-3:-1] == ["--", "box.example.com"]

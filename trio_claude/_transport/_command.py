@@ -71,7 +71,7 @@ ENTRYPOINT = "sdk-py"
 #: Linux refuses a single argv string longer than this (``MAX_ARG_STRLEN``, 32 pages).
 _MAX_ARG_BYTES = 128 * 1024
 
-_STREAM_JSON_PREFIX = ("--output-format", "stream-json", "--verbose")
+STREAM_JSON_PREFIX = ("--output-format", "stream-json", "--verbose")
 
 
 def _value(argv: list[str], flag: str, value: object) -> None:
@@ -377,13 +377,13 @@ def _system_prompt_flags(
 
 
 #: A CLI path with one of these endings is a script for a JavaScript runtime (``executable``).
-_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx")
+SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx")
 
 
 def _launcher(options: ClaudeAgentOptions, cli_path: str) -> list[str]:
     """``argv``'s head: the CLI, or the JavaScript runtime and its arguments before a script CLI
     (the TypeScript SDK's ``executable`` / ``executableArgs``)."""
-    if cli_path.endswith(_SCRIPT_SUFFIXES):
+    if cli_path.endswith(SCRIPT_SUFFIXES):
         runtime = options.executable or "node"
         return [runtime, *options.executable_args, cli_path]
     return [cli_path, *options.executable_args]
@@ -432,7 +432,7 @@ def build_argv(options: ClaudeAgentOptions, cli_path: str) -> Argv:
         ConfigurationError: If a value cannot be mapped, or one argument is longer than the OS
             allows (the message names the flag).
     """
-    argv = Argv((*_launcher(options, cli_path), *_STREAM_JSON_PREFIX))
+    argv = Argv((*_launcher(options, cli_path), *STREAM_JSON_PREFIX))
     values_of, steps = _argv_plan()
     for (kind, spec), value in zip(steps, values_of(options), strict=True):
         if kind is _BUILT:

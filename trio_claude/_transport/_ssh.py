@@ -34,6 +34,7 @@ import trio
 from .._environ import Environment, environ
 from .._errors import CLIConnectionError, CLINotFoundError, ConfigurationError
 from ._base import ChildProcess, LaunchSpec
+from ._command import SCRIPT_SUFFIXES, STREAM_JSON_PREFIX
 from ._process import SubprocessTransport, shutdown_process
 from ._sweep import TAG_VARIABLE
 
@@ -81,7 +82,7 @@ class SSHTransport(SubprocessTransport):
         host: The host name or address (``~/.ssh/config`` host aliases work).
         user: The remote user (``ssh -l``); default ssh's (the config's, or the local user).
         port: The remote port (``ssh -p``).
-        identity_file: A private key (``ssh -i``, with ``IdentitiesOnly=yes``).
+        identity_file: A private key (``IdentityFile``, with ``IdentitiesOnly=yes``).
         known_hosts_file: A ``known_hosts`` file to check the host key against instead of the
             user's (``UserKnownHostsFile``).
         ssh_options: More ssh arguments, put first (``("-o", "Compression=yes")``,
@@ -98,6 +99,11 @@ class SSHTransport(SubprocessTransport):
         forward_env: ``fnmatch`` patterns of local variables to pass on (see above).
         kill_grace: On the connection's loss, seconds the remote CLI gets between SIGTERM and
             SIGKILL.
+        max_connecting: How many connections to one host (and port and user) this trio run
+            sets up at once; the others wait for one to reach the remote side. sshd refuses
+            connections beyond its ``MaxStartups`` (10 unauthenticated ones by default), so a
+            fleet opening sessions to one host at once failed with "Connection reset by peer";
+            lower it for a stricter server.
     """
 
     # The limits would bind the local ssh, not the remote CLI.
@@ -120,6 +126,7 @@ class SSHTransport(SubprocessTransport):
         connect_timeout: float = 10.0,
         forward_env: Sequence[str] = DEFAULT_FORWARD_ENV,
         kill_grace: float = 1.0,
+        max_connecting: int = 8,
     ) -> None:
         if not host or host.startswith("-") or any(c.isspace() for c in host):
             raise ConfigurationError(f"SSHTransport: invalid host {host!r}")
@@ -135,6 +142,10 @@ class SSHTransport(SubprocessTransport):
             raise ConfigurationError(
                 "SSHTransport: connect_timeout must be > 0 and kill_grace >= 0"
             )
+        if isinstance(max_connecting, bool) or not isinstance(max_connecting, int):
+            raise ConfigurationError("SSHTransport: max_connecting must be an integer >= 1")
+        if max_connecting < 1:
+            raise ConfigurationError("SSHTransport: max_connecting must be an integer >= 1")
         if isinstance(ssh_options, str):
             raise ConfigurationError("SSHTransport: ssh_options is a sequence of arguments")
         self.host = host
@@ -155,6 +166,7 @@ class SSHTransport(SubprocessTransport):
         self.connect_timeout = connect_timeout
         self.forward_env = tuple(forward_env)
         self.kill_grace = kill_grace
+        self.max_connecting = max_connecting
 
     def __repr__(self) -> str:
         where = f"{self.user}@{self.host}" if self.user else self.host
@@ -200,9 +212,12 @@ class SSHTransport(SubprocessTransport):
             "PermitLocalCommand=no",
         ]
         if self.known_hosts_file is not None:
-            argv += ["-o", f"UserKnownHostsFile={self.known_hosts_file}"]
+            argv += ["-o", f"UserKnownHostsFile={_ssh_option_path(self.known_hosts_file)}"]
         if self.identity_file is not None:
-            argv += ["-i", self.identity_file, "-o", "IdentitiesOnly=yes"]
+            # As an option, not ``-i``: ssh stats an ``-i`` path as given but then reads it
+            # %-expanded, so a path with a ``%`` cannot be given there at all.
+            argv += ["-o", f"IdentityFile={_ssh_option_path(self.identity_file)}"]
+            argv += ["-o", "IdentitiesOnly=yes"]
         if self.port is not None:
             argv += ["-p", str(self.port)]
         if self.user is not None:
@@ -235,7 +250,7 @@ class SSHTransport(SubprocessTransport):
         """What is written to ssh's stdin first: the supervisor, then the CLI's launch."""
         argv = list(spec.argv)
         if self.remote_cli is not None:
-            argv[0] = self.remote_cli
+            argv = with_remote_cli(argv, self.remote_cli)
         from ._ssh_remote import encode_preamble
 
         launch = encode_preamble(argv, self.remote_env(spec.env, local), spec.cwd, self.kill_grace)
@@ -268,20 +283,81 @@ class SSHTransport(SubprocessTransport):
         if client is None:
             raise CLIConnectionError(f"the ssh client was not found: {self.ssh_command[0]}")
         local = LaunchSpec(argv=self.ssh_argv(), env=Environment(environ()))
-        try:
-            proc = await super().start(local, nursery)
-        except CLINotFoundError as exc:  # it vanished meanwhile
-            raise CLIConnectionError(
-                f"the ssh client was not found: {self.ssh_command[0]}"
-            ) from exc
-        try:
-            # Built now, and no local: it holds the environment's values, and a failure to
-            # start ssh is raised in this frame.
-            await proc.stdin.send_all(self.preamble(spec))
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass  # ssh is gone already: its exit status and stderr will say why
-        except BaseException:
-            with trio.CancelScope(shield=True):
-                await shutdown_process(proc, close_timeout=0)
-            raise
+        async with self._connecting():
+            try:
+                proc = await super().start(local, nursery)
+            except CLINotFoundError as exc:  # it vanished meanwhile
+                raise CLIConnectionError(
+                    f"the ssh client was not found: {self.ssh_command[0]}"
+                ) from exc
+            try:
+                # Built now, and no local: it holds the environment's values, and a failure
+                # to start ssh is raised in this frame.
+                await proc.stdin.send_all(self.preamble(spec))
+                await self._until_connected(proc)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass  # ssh is gone already: its exit status and stderr will say why
+            except BaseException:
+                with trio.CancelScope(shield=True):
+                    await shutdown_process(proc, close_timeout=0)
+                raise
         return proc
+
+    def _connecting(self) -> trio.Semaphore:
+        """This run's bound on the connections to this host being set up (``max_connecting``)."""
+        try:
+            limits = _CONNECTING.get()
+        except LookupError:
+            limits = {}
+            _CONNECTING.set(limits)
+        key = (self.host, self.port, self.user)
+        limit = limits.get(key)
+        if limit is None:
+            limit = limits[key] = trio.Semaphore(self.max_connecting)
+        return limit
+
+    async def _until_connected(self, proc: ChildProcess) -> None:
+        """Waits until the remote supervisor runs (its first output is one newline, which
+        also ends a line the login shell left open) or ssh is gone; bounded. What the login
+        printed before it is not the CLI's, and is read here with it."""
+        with trio.move_on_after(self.connect_timeout + _LOGIN_ALLOWANCE):
+            while True:
+                data = await proc.stdout.receive_some(1)
+                if not data or data == b"\n":
+                    return
+
+
+#: Beyond ``connect_timeout``, how long authentication and the remote login may take before
+#: ``start`` stops waiting for the remote side (the session's ``initialize_timeout`` then runs).
+_LOGIN_ALLOWANCE = 30.0
+
+#: Per trio run: (host, port, user) -> the bound on connections being set up
+#: (``SSHTransport.max_connecting``).
+_CONNECTING: trio.lowlevel.RunVar[dict[tuple[str, int | None, str | None], trio.Semaphore]] = (
+    trio.lowlevel.RunVar("trio_claude_ssh_connecting")
+)
+
+
+def _ssh_option_path(path: str) -> str:
+    """A file path as the value of an ``-o`` option, read by ssh as given: quoted (ssh splits
+    the value on whitespace: a known-hosts file under "Application Support" failed as a wrong
+    host key) and with every ``%`` doubled (ssh expands ``%d``, ``%u``, ... in these paths)."""
+    escaped = path.replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def with_remote_cli(argv: list[str], remote_cli: str) -> list[str]:
+    """``argv`` with its launcher (``build_argv``'s head, before the stream-json flags) replaced
+    by ``remote_cli``: the CLI binary and its ``executable_args``, or, for a script CLI, the
+    JavaScript runtime, its arguments and the script (only the script when ``remote_cli`` is
+    a script too: the same runtime runs it there)."""
+    try:
+        end = argv.index(STREAM_JSON_PREFIX[0])
+    except ValueError:
+        end = 1
+    launcher = argv[:end]
+    if launcher and launcher[-1].endswith(SCRIPT_SUFFIXES) and len(launcher) > 1:
+        if remote_cli.endswith(SCRIPT_SUFFIXES):
+            return [*launcher[:-1], remote_cli, *argv[end:]]
+        return [remote_cli, *argv[end:]]
+    return [remote_cli, *argv[1:]]

@@ -422,6 +422,10 @@ def main() -> int:
         return EXIT_NO_CWD
     tag = os.urandom(16).hex()
     watch = Watch()
+    # Ends a line the login shell left open on stdout (a printf, a title escape): else the
+    # CLI's first line, the initialize answer, was glued to it and lost. A blank line is
+    # skipped by the reader.
+    os.write(1, b"\n")
     try:
         proc = spawn(preamble, tag)
     except OSError as exc:
