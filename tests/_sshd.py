@@ -423,14 +423,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def server_for_tests() -> Iterator[NetnsSSHServer]:
-    """The body of a pytest fixture: a started server, destroyed afterwards.
+def server_for_tests(
+    server_class: type[NetnsSSHServer] = NetnsSSHServer,
+) -> Iterator[NetnsSSHServer]:
+    """The body of a pytest fixture: a started server (of ``server_class``), destroyed
+    afterwards.
 
     Installs openssh-server from Debian's packages if it is missing; skips (fails under CI) when
     that, or making a network namespace, is impossible (not root, no ``ip``).
     """
     try:
-        server = NetnsSSHServer()
+        server = server_class()
     except SSHUnavailable as exc:
         _unavailable(f"no OpenSSH server in a network namespace: {exc}")
         raise

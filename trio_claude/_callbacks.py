@@ -406,6 +406,25 @@ class McpRouter:
                 wire[key] = config
         return wire
 
+    def replaced(self, servers: Mapping[str, Any]) -> list[str]:
+        """The keys of ``servers`` that name another in-process server than the one they
+        route to now: the CLI sees the same config (``{"type": "sdk", "name": ...}``), so it
+        must drop the old one before it can connect to the new one."""
+        if not self.connections:
+            return []
+        from ._mcp import sdk_server_instance
+
+        out = []
+        for key, config in servers.items():
+            connection = self.connections.get(key)
+            if (
+                connection is not None
+                and is_sdk_server(config)
+                and sdk_server_instance(config) is not connection.server
+            ):
+                out.append(key)
+        return out
+
     def remove(self, keys: Iterable[str]) -> None:
         """Forgets servers the CLI removed."""
         for key in keys:

@@ -17,6 +17,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import attrs
+
 from ._callbacks import Handler, McpRouter
 from ._errors import ControlRequestError, MessageParseError
 from ._protocol._codec import decode_server_info
@@ -195,6 +197,27 @@ class ControlRequests:
         """
         router = self._request_handlers()["mcp_message"]
         assert isinstance(router, McpRouter)
+        # Headers and env: masked in this frame, which a failure is raised through.
+        servers = RedactedDict(servers)
+        replaced = router.replaced(servers)
+        if replaced:
+            # A new in-process server under a key the CLI knows: the same config to the CLI,
+            # which would keep the old one's tools. Drop it first, then add the new one.
+            first = await self._set_mcp_servers_once(
+                router, RedactedDict((k, v) for k, v in servers.items() if k not in replaced)
+            )
+            result = await self._set_mcp_servers_once(router, servers)
+            added = set(result.added)
+            return attrs.evolve(
+                result,
+                removed=[k for k in first.removed if k not in added] + result.removed,
+                errors={**first.errors, **result.errors},
+            )
+        return await self._set_mcp_servers_once(router, servers)
+
+    async def _set_mcp_servers_once(
+        self, router: McpRouter, servers: Mapping[str, Any]
+    ) -> McpSetServersResult:
         fields = RedactedDict(servers=router.add(servers))
         del servers  # headers and env: not a local of the frame a failure is raised through
         reply = await self._request("mcp_set_servers", fields)

@@ -325,9 +325,13 @@ def is_json_schema(value: Any) -> bool:
     """Whether a dict given as a tool's schema is JSON Schema (rather than ``{name: type}``).
 
     It is when its ``type`` is a string (or list of strings), or its ``properties`` is a dict,
-    or it uses ``$ref``/``anyOf``/``oneOf``/``allOf`` with a non-type value.
+    or it uses ``$ref``/``anyOf``/``oneOf``/``allOf`` with a non-type value; and never when
+    one of its values is not JSON (a Python type, a typing annotation): then it is
+    ``{name: type}``, whatever its keys are called (an argument named ``properties``).
     """
     if not isinstance(value, Mapping):
+        return False
+    if not all(isinstance(v, _JSON_VALUES) for v in value.values()):
         return False
     kind = value.get("type")
     if isinstance(kind, str) or (isinstance(kind, list) and all(isinstance(k, str) for k in kind)):
@@ -335,6 +339,9 @@ def is_json_schema(value: Any) -> bool:
     if isinstance(value.get("properties"), Mapping):
         return True
     return any(isinstance(value.get(k), (str, list)) for k in ("$ref", "anyOf", "oneOf", "allOf"))
+
+
+_JSON_VALUES = (str, int, float, bool, list, tuple, Mapping, type(None))
 
 
 def _description(extras: Sequence[Any]) -> str | None:

@@ -38,6 +38,7 @@ import trio
 from ._elicitation import ElicitationRequest as ElicitationRequest
 from ._elicitation import ElicitationResult as ElicitationResult
 from ._jsonschema import is_json_schema, schema_for_attrs, schema_for_type, validate
+from ._protocol._codec import dumps_from_cli
 from ._redact import describe_exception, redact, redact_exception
 from ._threads import call_maybe_async
 
@@ -623,9 +624,12 @@ class SdkMcpServer:
             )
             return _error_result(redact(describe_exception(exc), secrets))
         try:
-            return encode_tool_result(value)
-        except TypeError as exc:
-            why = redact(str(exc), secrets)
+            result = encode_tool_result(value)
+            dumps_from_cli(result)  # (unencodable content: the tool's fault, said so here)
+            return result
+        except Exception as exc:
+            text = str(exc) if isinstance(exc, TypeError) else describe_exception(exc)
+            why = redact(text, secrets)
             logger.warning("tool %s of MCP server %s: %s", name, self.name, why)
             return _error_result(f"the tool returned an invalid result: {why}")
 

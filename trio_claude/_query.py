@@ -188,6 +188,14 @@ _FLOOD_READ_SIZE = 256 * 1024
 _CEILING_ENV = "CLAUDE_CODE_PRINT_BG_WAIT_CEILING_MS"
 
 
+def _what_ended() -> str:
+    """What is propagating, for a log line (called in an ``except`` block)."""
+    import sys
+
+    exc = sys.exc_info()[1]
+    return "a cancellation" if isinstance(exc, trio.Cancelled) else type(exc).__name__
+
+
 def query(
     prompt: Prompt | AsyncIterable[Any],
     *,
@@ -584,8 +592,12 @@ class _PullQuery:
             raise
         except BaseException:
             # An error, a cancellation, a KeyboardInterrupt: interrupt the turn and stop the
-            # CLI before it propagates (shielded, bounded).
-            await self._close(interrupt=True)
+            # CLI before it propagates (shielded, bounded). What goes wrong while closing is
+            # logged: it must not take the place of what is on its way out.
+            try:
+                await self._close(interrupt=True)
+            except Exception as exc:
+                logger.warning("stopping the CLI after %s failed: %s", _what_ended(), exc)
             raise
         finally:
             self._in_use = False

@@ -1506,8 +1506,13 @@ class Session(ControlRequests):
         self._io.start_soon(self._serve_request, event, request_scope)
 
     def _on_dropped(self, event: DroppedMessage) -> None:
-        if self._budget is not None:
-            self._charge(self._budget, event.message)
+        budget = self._budget
+        if budget is not None:
+            # No receiver waits for a given-up turn: the budget's own state (which send()
+            # checks) says it ran out, not an error kept for the next turn's receiver.
+            error = self._budget_error
+            self._charge(budget, event.message)
+            self._budget_error = error
 
     def _on_control_cancel(self, event: ControlCancel) -> None:
         scope = self._inflight.get(event.request_id)
@@ -1862,6 +1867,10 @@ async def _connect(nursery: trio.Nursery, prepared: _Prepared) -> Session:
     try:
         await session._initialize()
     except BaseException:
+        # Never initialized (cancelled, refused, timed out): the CLI holds nothing worth a
+        # grace, and may not even read its stdin yet. It is stopped at once, not after
+        # close_timeout: a cancelled open returns promptly.
+        session._unresponsive = True
         await session.aclose()
         raise
     return session

@@ -16,7 +16,7 @@ import pytest
 import trio
 
 import trio_claude as tc
-from tests._sshd import NetnsSSHServer, SSHUnavailable, _unavailable
+from tests._sshd import NetnsSSHServer, server_for_tests
 from trio_claude.testing import Turn
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
@@ -35,20 +35,7 @@ def _server_with(extra_config: str = "", drop: tuple[str, ...] = ()) -> Iterator
             lines = [line for line in self.config.read_text().splitlines() if line not in drop]
             self.config.write_text("\n".join(lines) + "\n" + extra_config)
 
-    try:
-        server = Server()
-    except SSHUnavailable as exc:
-        _unavailable(f"no OpenSSH server in a network namespace: {exc}")
-        raise
-    try:
-        try:
-            server.start()
-        except SSHUnavailable as exc:
-            _unavailable(f"no OpenSSH server in a network namespace: {exc}")
-            raise
-        yield server
-    finally:
-        server.destroy()
+    yield from server_for_tests(Server)
 
 
 @pytest.fixture

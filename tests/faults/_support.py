@@ -224,6 +224,30 @@ class ManualTransport(Transport):
         return self.child
 
 
+class HostedTransport(Transport):
+    """Hands out a :class:`ManualChild` and plays it with ``play(child)`` in ``nursery`` (the
+    test's): a hand-driven CLI for the iterator form of ``query()``, which runs no task."""
+
+    def __init__(self, nursery: trio.Nursery, play: Any) -> None:
+        self.nursery = nursery
+        self.play = play
+        self.child: ManualChild | None = None
+
+    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
+        self.child = ManualChild()
+        self.nursery.start_soon(self.play, self.child)
+        await trio.lowlevel.checkpoint()
+        return self.child
+
+
+#: A ``transcript_mirror`` frame (for tests that make its handling fail).
+MIRROR_FRAME: dict[str, Any] = {
+    "type": "transcript_mirror",
+    "filePath": "/x.jsonl",
+    "entries": [],
+}
+
+
 def result_frame(text: str = "done", *, subtype: str = "success") -> dict[str, Any]:
     frame: dict[str, Any] = {
         "type": "result",

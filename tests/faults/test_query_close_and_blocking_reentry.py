@@ -14,26 +14,8 @@ import trio.testing
 import trio_claude as tc
 from trio_claude._protocol._events import TranscriptMirror
 from trio_claude._query import _PullQuery
-from trio_claude._transport._base import ChildProcess, LaunchSpec, Transport
 
-from ._support import ManualChild, assistant_frame
-
-MIRROR: dict[str, Any] = {"type": "transcript_mirror", "filePath": "/x.jsonl", "entries": []}
-
-
-class _Hosted(Transport):
-    """Hands out a ManualChild and plays it with ``play`` in the test's nursery."""
-
-    def __init__(self, nursery: trio.Nursery, play: Any) -> None:
-        self.nursery = nursery
-        self.play = play
-        self.child: ManualChild | None = None
-
-    async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
-        self.child = ManualChild()
-        self.nursery.start_soon(self.play, self.child)
-        await trio.lowlevel.checkpoint()
-        return self.child
+from ._support import MIRROR_FRAME, HostedTransport, ManualChild, assistant_frame
 
 
 async def test_a_failure_while_draining_the_interrupted_turn_still_stops_the_cli(
@@ -63,11 +45,11 @@ async def test_a_failure_while_draining_the_interrupted_turn_still_stops_the_cli
         assert interrupt["request"]["subtype"] == "interrupt"
         await child.answer(interrupt, {})
         await trio.sleep(0.5)  # the drain reads on: the next frame fails to be handled
-        await child.write_frame(MIRROR)
+        await child.write_frame(MIRROR_FRAME)
         await child.exit_at_eof()
 
     async with trio.open_nursery() as nursery:
-        transport = _Hosted(nursery, play)
+        transport = HostedTransport(nursery, play)
         options = tc.ClaudeAgentOptions(transport=transport)
         with trio.fail_after(60):
             try:

@@ -29,6 +29,7 @@ from trio_claude.testing.fake_cli import (
     Result,
     Sleep,
     Stderr,
+    StopReadingStdin,
     Text,
     WaitForInterrupt,
 )
@@ -565,3 +566,32 @@ async def test_a_cli_that_dies_in_a_turn_nobody_receives_is_reported_at_close(
     else:
         (record,) = reported
         assert "the CLI exited unexpectedly (exit code 3)" in record.getMessage()
+
+
+@pytest.mark.parametrize("how", ["cancelled", "timed out"])
+async def test_an_open_given_up_before_initialize_stops_the_cli_at_once(
+    how: str, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A deadline around ``open_session`` that fires while the CLI starts waited
+    ``close_timeout`` for a CLI that did not read its stdin yet (0.6 s with the real CLI for
+    a 50 ms deadline); a CLI never initialized is stopped at once (as after
+    ``initialize_timeout``)."""
+    script = FakeScript(
+        # A CLI still starting: it does not read its stdin (nor see its end) yet.
+        on_initialize=[StopReadingStdin(), Hang()],
+        turns=[FakeTurn.reply("x")],
+    )
+    options = tc.ClaudeAgentOptions(
+        transport=FakeCLITransport(script), close_timeout=30, initialize_timeout=2
+    )
+    started = trio.current_time()
+    if how == "cancelled":
+        with trio.move_on_after(1) as scope:
+            async with tc.open_session(options):
+                pass  # pragma: no cover - never opened
+        assert scope.cancelled_caught
+    else:
+        with pytest.raises(tc.CLIConnectionError):
+            async with tc.open_session(options):
+                pass  # pragma: no cover - never opened
+    assert trio.current_time() - started < 5  # not the 30 s close_timeout after it

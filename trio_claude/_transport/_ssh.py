@@ -100,7 +100,8 @@ class SSHTransport(SubprocessTransport):
         kill_grace: On the connection's loss, seconds the remote CLI gets between SIGTERM and
             SIGKILL.
         max_connecting: How many connections to one host (and port and user) this trio run
-            sets up at once; the others wait for one to reach the remote side. sshd refuses
+            sets up at once through transports with this bound; the others wait for one to
+            reach the remote side. sshd refuses
             connections beyond its ``MaxStartups`` (10 unauthenticated ones by default), so a
             fleet opening sessions to one host at once failed with "Connection reset by peer";
             lower it for a stricter server.
@@ -253,7 +254,8 @@ class SSHTransport(SubprocessTransport):
             argv = with_remote_cli(argv, self.remote_cli)
         from ._ssh_remote import encode_preamble
 
-        launch = encode_preamble(argv, self.remote_env(spec.env, local), spec.cwd, self.kill_grace)
+        env = self.remote_env(spec.env, local)
+        launch = encode_preamble(argv, env, spec.cwd, self.kill_grace, mark_start=True)
         return _supervisor_code() + launch
 
     # --- starting -----------------------------------------------------------------------------
@@ -265,10 +267,11 @@ class SSHTransport(SubprocessTransport):
     async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
         """Starts ``ssh`` and sends it the launch; see :meth:`Transport.start`.
 
-        Returns once the launch is written to ssh's stdin (normally at once: the pipe holds
-        it), before the connection is made: a connection or authentication failure then ends
-        the session as the CLI's exit would, a :class:`~trio_claude.ProcessError` with ssh's
-        stderr (exit status 255).
+        Returns once the remote supervisor runs (its first output; at most ``connect_timeout``
+        plus 30 s for authentication and the login), or ssh is gone: a connection or
+        authentication failure then ends the session as the CLI's exit would, a
+        :class:`~trio_claude.ProcessError` with ssh's stderr (exit status 255). At most
+        ``max_connecting`` such starts to one host run at once in a trio run.
 
         Raises:
             ConfigurationError: ``options.user`` is set (the remote user is ``user`` here).
@@ -310,7 +313,7 @@ class SSHTransport(SubprocessTransport):
         except LookupError:
             limits = {}
             _CONNECTING.set(limits)
-        key = (self.host, self.port, self.user)
+        key = (self.host, self.port, self.user, self.max_connecting)
         limit = limits.get(key)
         if limit is None:
             limit = limits[key] = trio.Semaphore(self.max_connecting)
@@ -331,9 +334,9 @@ class SSHTransport(SubprocessTransport):
 #: ``start`` stops waiting for the remote side (the session's ``initialize_timeout`` then runs).
 _LOGIN_ALLOWANCE = 30.0
 
-#: Per trio run: (host, port, user) -> the bound on connections being set up
-#: (``SSHTransport.max_connecting``).
-_CONNECTING: trio.lowlevel.RunVar[dict[tuple[str, int | None, str | None], trio.Semaphore]] = (
+#: Per trio run: (host, port, user, max_connecting) -> the bound on connections being set up
+#: (``SSHTransport.max_connecting``; transports with another bound keep their own).
+_CONNECTING: trio.lowlevel.RunVar[dict[tuple[str, int | None, str | None, int], trio.Semaphore]] = (
     trio.lowlevel.RunVar("trio_claude_ssh_connecting")
 )
 

@@ -136,11 +136,23 @@ def read_preamble(fd: int = 0) -> dict[str, Any]:
     return preamble
 
 
-def encode_preamble(argv: list[str], env: dict[str, str], cwd: str | None, grace: float) -> bytes:
-    """The bytes :func:`read_preamble` reads (used by the local side)."""
-    body = json.dumps(
-        {"argv": argv, "env": env, "cwd": cwd, "grace": grace}, separators=(",", ":")
-    ).encode("utf-8")
+def encode_preamble(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str | None,
+    grace: float,
+    *,
+    mark_start: bool = False,
+) -> bytes:
+    """The bytes :func:`read_preamble` reads (used by the local side).
+
+    ``mark_start``: the supervisor writes one newline to stdout before it starts the CLI (the
+    SSH transport waits for it, and it ends a line a login shell left open).
+    """
+    fields = {"argv": argv, "env": env, "cwd": cwd, "grace": grace}
+    if mark_start:
+        fields["mark_start"] = True
+    body = json.dumps(fields, separators=(",", ":")).encode("utf-8")
     return str(len(body)).encode() + b"\n" + body
 
 
@@ -422,10 +434,11 @@ def main() -> int:
         return EXIT_NO_CWD
     tag = os.urandom(16).hex()
     watch = Watch()
-    # Ends a line the login shell left open on stdout (a printf, a title escape): else the
-    # CLI's first line, the initialize answer, was glued to it and lost. A blank line is
-    # skipped by the reader.
-    os.write(1, b"\n")
+    if preamble.get("mark_start"):
+        # Ends a line the login shell left open on stdout (a printf, a title escape): else
+        # the CLI's first line, the initialize answer, was glued to it and lost. The SSH
+        # transport reads up to it before the session starts.
+        os.write(1, b"\n")
     try:
         proc = spawn(preamble, tag)
     except OSError as exc:

@@ -322,20 +322,31 @@ def _close_orphan() -> None:
         return  # (its run has ended)
     if current is not orphan._token:
         return
-    warnings.warn(
-        "a TrioDriver was never closed (a state machine's __init__ raised after creating it?"
-        " Hypothesis calls no teardown then): closing it now. Open sessions in an"
-        " @initialize rule, or close the driver when __init__ fails.",
-        ResourceWarning,
-        stacklevel=3,
-    )
     try:
         orphan.close()
     except Exception:  # what its tasks raised belongs to the example that failed
         pass
+    finally:
+        # Warned once it is closed: with warnings as errors, the close still happens.
+        warnings.warn(
+            "a TrioDriver was never closed (a state machine's __init__ raised after creating"
+            " it? Hypothesis calls no teardown then): it was closed now. Open sessions in an"
+            " @initialize rule, or close the driver when __init__ fails.",
+            ResourceWarning,
+            stacklevel=3,
+        )
 
 
-def close_orphaned_driver() -> None:
+def open_driver() -> TrioDriver | None:
+    """The :class:`TrioDriver` open on this thread, if any."""
+    driver: TrioDriver | None = getattr(_open, "driver", None)
+    return driver if driver is not None and not driver._closed else None
+
+
+def close_orphaned_driver(keep: TrioDriver | None = None) -> None:
     """Closes a :class:`TrioDriver` left open on this thread (with a ``ResourceWarning``), so
-    that the next ``trio.run`` here works; the pytest plugin calls it after each test."""
-    _close_orphan()
+    that the next ``trio.run`` here works, unless it is ``keep``; the pytest plugin calls it
+    after each test, keeping a driver that was already open when the test started (a wider
+    fixture's)."""
+    if keep is None or open_driver() is not keep:
+        _close_orphan()

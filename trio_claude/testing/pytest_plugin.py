@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ._driver import close_orphaned_driver
+from ._driver import TrioDriver, close_orphaned_driver, open_driver
 from ._env import ClaudeTestEnv, open_claude_test_env
 
 __all__ = ["claude_env"]
@@ -31,8 +31,18 @@ async def claude_env(tmp_path: Path) -> AsyncIterator[ClaudeTestEnv]:
         pytest.fail(f"claude processes outlived the test: {leaked}")
 
 
+_DRIVER_AT_SETUP = pytest.StashKey[TrioDriver | None]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Notes the driver open once the test's fixtures are set up (a wider fixture's)."""
+    item.stash[_DRIVER_AT_SETUP] = open_driver()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """A ``TrioDriver`` a test left open (a state machine whose ``__init__`` failed) is closed
-    after it, with a ``ResourceWarning``: its paused run would break every later test's run."""
-    close_orphaned_driver()
+    """A ``TrioDriver`` the test itself left open (a state machine whose ``__init__`` failed)
+    is closed after it, with a ``ResourceWarning``: its paused run would break every later
+    test's run. One a fixture opened is the fixture's to close."""
+    close_orphaned_driver(keep=item.stash.get(_DRIVER_AT_SETUP, None))
