@@ -279,7 +279,7 @@ class ControlRequests:
     async def reload_output_styles(self) -> list[str]:
         """Reloads output styles from disk; returns the available ones."""
         styles = (await self._request("reload_output_styles", {})).get("available_output_styles")
-        return [str(s) for s in styles] if isinstance(styles, list) else []
+        return [s for s in styles if isinstance(s, str)] if isinstance(styles, list) else []
 
     async def apply_flag_settings(self, settings: Mapping[str, Any]) -> None:
         """Merges ``settings`` into the CLI's flag-settings layer (like ``--settings``)."""
@@ -410,7 +410,7 @@ class ControlRequests:
         if before_message_uuid is not None or move_to_end:
             fields["before_message_uuid"] = before_message_uuid
         outcome = (await self._request("update_queued_message", fields)).get("outcome")
-        return str(outcome) if outcome is not None else ""
+        return outcome if isinstance(outcome, str) else ""
 
     async def get_task_output(self, task_id: str) -> TaskOutput:
         """The output so far of a shell or Monitor task of this session, running or ended.

@@ -15,6 +15,7 @@ CLI->SDK ``request_user_dialog`` request and its answer.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -153,7 +154,7 @@ class McpServerStatus(_WireDictView):
         """Decodes one entry of ``mcpServers``."""
         info = data.get("serverInfo")
         return cls(
-            name=str(data.get("name", "")),
+            name=_str(data.get("name")) or "",
             status=_str(data.get("status")),
             server_info=dict(info) if isinstance(info, dict) else None,
             transport=_str(data.get("transport")),
@@ -184,8 +185,8 @@ class McpSetServersResult:
     def from_wire(cls, data: dict[str, Any]) -> McpSetServersResult:
         """Decodes the wire answer."""
         return cls(
-            added=[str(x) for x in _list(data.get("added"))],
-            removed=[str(x) for x in _list(data.get("removed"))],
+            added=[x for x in _list(data.get("added")) if isinstance(x, str)],
+            removed=[x for x in _list(data.get("removed")) if isinstance(x, str)],
             errors=_dict(data.get("errors")),
             raw=data,
         )
@@ -259,9 +260,11 @@ class RewindFilesResult:
         """Decodes the wire answer."""
         files = data.get("filesChanged")
         return cls(
-            can_rewind=bool(data.get("canRewind", False)),
+            can_rewind=data.get("canRewind") is True,
             error=_str(data.get("error")),
-            files_changed=[str(f) for f in files] if isinstance(files, list) else None,
+            files_changed=(
+                [f for f in files if isinstance(f, str)] if isinstance(files, list) else None
+            ),
             insertions=_int(data.get("insertions")),
             deletions=_int(data.get("deletions")),
             raw=data,
@@ -291,7 +294,7 @@ class ReadFileResult:
     def from_wire(cls, data: dict[str, Any]) -> ReadFileResult:
         """Decodes the wire answer."""
         return cls(
-            contents=str(data.get("contents", "")),
+            contents=_str(data.get("contents")) or "",
             abs_path=_str(data.get("absPath")),
             truncated=_bool(data.get("truncated")),
             encoding=_str(data.get("encoding")),
@@ -321,7 +324,7 @@ class SettingsSource(_WireDictView):
     def from_wire(cls, data: dict[str, Any]) -> SettingsSource:
         """Decodes one entry of ``sources``."""
         return cls(
-            source=str(data.get("source", "")), settings=_dict(data.get("settings")), raw=data
+            source=_str(data.get("source")) or "", settings=_dict(data.get("settings")), raw=data
         )
 
 
@@ -494,7 +497,7 @@ class FileSuggestion:
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> FileSuggestion:
         """Decodes one entry of ``suggestions``."""
-        return cls(path=str(data.get("path", "")), score=_num(data.get("score")), raw=data)
+        return cls(path=_str(data.get("path")) or "", score=_num(data.get("score")), raw=data)
 
 
 @attrs.frozen(kw_only=True)
@@ -546,10 +549,10 @@ class HookEventSummary:
         """Decodes one entry of ``events`` or ``eventCatalog``."""
         count = _num(data.get("hookCount"))
         return cls(
-            name=str(data.get("name", "")),
+            name=_str(data.get("name")) or "",
             summary=_str(data.get("summary")) or "",
             supports_matcher=_bool(data.get("supportsMatcher")),
-            hook_count=int(count) if count is not None else None,
+            hook_count=int(count) if count is not None and math.isfinite(count) else None,
             raw=data,
         )
 
@@ -684,7 +687,9 @@ class WorkspaceDirectory:
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> WorkspaceDirectory:
         """Decodes one entry of ``workspaceDirectories``."""
-        return cls(path=str(data.get("path", "")), source=_str(data.get("source")) or "", raw=data)
+        return cls(
+            path=_str(data.get("path")) or "", source=_str(data.get("source")) or "", raw=data
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -786,7 +791,7 @@ class McpResourceContent:
     def from_wire(cls, data: dict[str, Any]) -> McpResourceContent:
         """Decodes one entry of ``contents``."""
         return cls(
-            uri=str(data.get("uri", "")),
+            uri=_str(data.get("uri")) or "",
             mime_type=_str(data.get("mimeType")),
             text=_str(data.get("text")),
             blob=_str(data.get("blob")),

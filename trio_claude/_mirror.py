@@ -270,9 +270,32 @@ class TranscriptMirror:
             batches, self._batches = self._batches, {}
             self._entries = self._bytes = 0
             self._in_flight = sum(len(entries) for _, entries in batches.values())
-            for key, entries in batches.values():
-                await self._append(key, entries)
-                self._in_flight -= len(entries)
+            pending = list(batches.items())
+            try:
+                while pending:
+                    _, (key, entries) = pending[0]
+                    await self._append(key, entries)
+                    del pending[0]
+                    self._in_flight -= len(entries)
+            finally:
+                if pending:  # cancelled (a deadline around the caller): kept for the next flush
+                    self._requeue(pending)
+
+    def _requeue(self, pending: list[tuple[Any, tuple[SessionKey, list[Any]]]]) -> None:
+        """Puts the batches a cut-short flush did not append back, ahead of newer entries (an
+        append cut short may have landed: the stores skip entries by uuid, so it is retried)."""
+        batches = {ident: (key, list(entries)) for ident, (key, entries) in pending}
+        for ident, (key, entries) in self._batches.items():
+            if ident in batches:
+                batches[ident][1].extend(entries)
+            else:
+                batches[ident] = (key, entries)
+        self._batches = batches
+        self._in_flight = 0
+        self._entries = sum(len(entries) for _, entries in batches.values())
+        self._bytes = sum(
+            len(dumps_from_cli(entry)) for _, entries in batches.values() for entry in entries
+        )
 
     @property
     def unmirrored(self) -> int:

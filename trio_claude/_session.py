@@ -55,7 +55,6 @@ from ._errors import (
     ConfigurationError,
     ControlRequestError,
     ControlTimeoutError,
-    MessageParseError,
     NoTurnError,
     ProcessError,
     SessionClosedError,
@@ -70,7 +69,12 @@ from ._limits import LimitWatch, ResourceUsage
 from ._loop import check_loop
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions, validate_options
-from ._protocol._codec import decode_message, decode_server_info, dumps_from_cli, unstructure_block
+from ._protocol._codec import (
+    decode_message,
+    decode_server_info_leniently,
+    dumps_from_cli,
+    unstructure_block,
+)
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
 from ._protocol._events import (
@@ -1610,11 +1614,13 @@ class Session(ControlRequests):
         while connecting. Decoded on first use."""
         if self._server_info is None and self._initialize_reply is not None:
             reply = parse_line(self._initialize_reply)  # (the stdlib parses what orjson refuses)
-            try:
-                self._server_info = decode_server_info(reply)
-            except MessageParseError as exc:
-                logger.warning("the CLI's initialize reply does not decode: %s", exc)
-                self._server_info = ServerInfo(raw=reply)
+            info, error = decode_server_info_leniently(reply)
+            if error is not None:
+                logger.warning(
+                    "the CLI's initialize reply does not decode whole (what does is kept): %s",
+                    error,
+                )
+            self._server_info = info
             self._initialize_reply = None
         return self._server_info
 

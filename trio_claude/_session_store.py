@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +32,7 @@ from typing import Any, Protocol, TypedDict, cast
 
 import trio
 
+from ._errors import ConfigurationError
 from ._sessions import _paths
 from ._sessions._local import read_agent_metadata
 from ._sessions._transcript import (
@@ -496,8 +498,28 @@ class InMemorySessionStore:
 
 
 async def _load_main(store: SessionStore, project_key: str, session_id: str) -> list[Any] | None:
-    entries = await store.load({"project_key": project_key, "session_id": session_id})
-    return list(entries) if entries else None
+    return await _load(store, {"project_key": project_key, "session_id": session_id})
+
+
+async def _load(store: SessionStore, key: SessionKey) -> list[Any] | None:
+    """``store.load(key)``, checked: a store that is not async, or whose ``load`` returns
+    something else than entries (the JSONL text, which ``list()`` would cut into characters
+    and the CLI resume as an empty conversation), is a typed error before any CLI starts."""
+    pending: object = store.load(key)
+    if not inspect.isawaitable(pending):
+        raise ConfigurationError(
+            f"session_store.load returned {type(pending).__name__}, not an awaitable: a session"
+            " store's methods are async (async def load(self, key))"
+        )
+    entries = await pending
+    if entries is None:
+        return None
+    if not isinstance(entries, (list, tuple)) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigurationError(
+            f"session_store.load returned {type(entries).__name__}, not None or a list of entry"
+            " dicts (the parsed JSONL lines)"
+        )
+    return list(entries) or None
 
 
 def _info_from_entries(
@@ -1075,10 +1097,10 @@ async def materialize_session_from_store(
     except _Unsupported:
         subkeys = []
     for subpath in subkeys:
-        loaded = await store.load(
-            {"project_key": project_key, "session_id": session_id, "subpath": subpath}
+        loaded = await _load(
+            store, {"project_key": project_key, "session_id": session_id, "subpath": subpath}
         )
         if loaded:
-            files.append((subpath, list(loaded)))
+            files.append((subpath, loaded))
     root = _paths.projects_dir(config_dir)
     return await trio.to_thread.run_sync(_write_materialized, root, project_key, session_id, files)

@@ -42,6 +42,7 @@ Rules:
 from __future__ import annotations
 
 import json
+import math
 import sys
 import threading
 import types as pytypes
@@ -98,6 +99,7 @@ __all__ = [
     "converter",
     "decode_message",
     "decode_server_info",
+    "decode_server_info_leniently",
     "dumps_from_cli",
     "encode_frame",
     "encode_user_message",
@@ -1585,6 +1587,38 @@ def decode_server_info(obj: dict[str, Any]) -> ServerInfo:
     return info
 
 
+def decode_server_info_leniently(
+    obj: dict[str, Any],
+) -> tuple[ServerInfo, MessageParseError | None]:
+    """:func:`decode_server_info`, keeping what decodes: a field of the wrong type, or an entry
+    of a list (one slash command, one model) that does not decode, is left out, not the whole
+    reply. Returns the info and the first error, if any (for a log line)."""
+    try:
+        return decode_server_info(obj), None
+    except MessageParseError as exc:
+        error = exc
+    hook = _structure_hook(ServerInfo)
+
+    def decodes(key: str, value: Any) -> bool:
+        try:
+            hook({key: value}, ServerInfo)
+        except Exception:
+            return False
+        return True
+
+    kept: dict[str, Any] = {}
+    for key, value in obj.items():
+        if decodes(key, value):
+            kept[key] = value
+        elif isinstance(value, list):
+            kept[key] = [item for item in value if decodes(key, [item])]
+    try:
+        info: ServerInfo = hook(kept, ServerInfo)
+    except Exception:
+        return ServerInfo(raw=obj), error
+    return attrs.evolve(info, raw=obj), error
+
+
 # ---------------------------------------------------------------------------------------------
 # Encoding
 # ---------------------------------------------------------------------------------------------
@@ -1684,13 +1718,29 @@ def dumps_from_cli(value: Any) -> bytes:
 
     What orjson refuses but JSON can say is written by the stdlib with ``\\u`` escapes, as the
     CLI wrote it: a lone surrogate (a JavaScript string cut inside an emoji, which the stdlib
-    parser accepts) or an integer beyond 64 bits. Anything else still raises (``TypeError``,
-    ``ValueError``).
+    parser accepts) or an integer beyond 64 bits. A number out of a double's range (``1e400``,
+    read as infinity) is written ``null``, as orjson writes a non-finite float. Anything else
+    still raises (``TypeError``, ``ValueError``).
     """
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
+        try:
+            text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+        except ValueError:
+            text = json.dumps(_finite(value), ensure_ascii=True, separators=(",", ":"))
+        return text.encode()
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float made ``None`` (as orjson writes them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 #: orjson's nesting limit: deeper containers fail with "Recursion limit reached".

@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 import attrs
+import orjson
 
 __all__ = ["ControlResponse", "ControlTable"]
 
@@ -92,16 +93,17 @@ class ControlTable:
         subtype, waiter = self._pending.pop(request_id)
         kind = body.get("subtype")
         if kind != "success":
-            error = (
-                body.get("error") if kind == "error" else f"unexpected response subtype {kind!r}"
-            )
+            if kind == "error":
+                error = body.get("error")
+            else:
+                error = f"unexpected response subtype {_describe_json(kind)}"
             code = body.get("error_code")
             return ControlResponse(
                 request_id,
                 subtype,
                 ok=False,
                 response={},
-                error=str(error) if error is not None else "unknown error",
+                error=_describe_json(error, quote=False) if error is not None else "unknown error",
                 error_code=code if isinstance(code, str) else None,
                 waiter=waiter,
             )
@@ -119,3 +121,22 @@ class ControlTable:
         drained = {rid: waiter for rid, (_, waiter) in self._pending.items()}
         self._pending.clear()
         return drained
+
+
+def _describe_json(value: Any, *, quote: bool = True) -> str:
+    """Text for a value the CLI sent where a string belongs: a string as is (quoted if
+    ``quote``), anything else by its JSON type and size. Never its ``repr``: a list nested a
+    thousand deep (valid JSON, which orjson reads) raised ``RecursionError`` in the reader."""
+    if isinstance(value, str):
+        return repr(value) if quote else value
+    if isinstance(value, (list, dict)):
+        try:
+            return orjson.dumps(value)[:1000].decode("utf-8", "replace")
+        except orjson.JSONEncodeError:  # nested too deep, a lone surrogate, a huge integer
+            kind = "array" if isinstance(value, list) else "object"
+            return f"<a JSON {kind} of {len(value)}>"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() >= 64:
+        return "<a number>"
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    return f"<{type(value).__name__}>"

@@ -256,6 +256,21 @@ class SQLSessionStore:
         self._ready = False
         self._init_lock = trio.Lock()
         self._key_locks = KeyLocks()
+        self._run: trio.lowlevel.TrioToken | None = None
+
+    def _check_run(self) -> None:
+        """Its locks and connection limiter are one trio run's: a second run (another
+        blocking session: each has its own) crashed in trio's internals or hung."""
+        token = trio.lowlevel.current_trio_token()
+        if self._run is None:
+            self._run = token
+        elif token is not self._run:
+            raise SessionStoreError(
+                f"this {type(self).__name__} is used from a second trio run (another blocking"
+                " session, say): its locks and connection pool belong to the run that used it"
+                " first. Give each trio run a store of its own (on the same database: they"
+                " share it safely)"
+            )
 
     # --- dialect hooks ----------------------------------------------------------------------
 
@@ -319,6 +334,8 @@ class SQLSessionStore:
                 self._ready = True
 
     async def _call(self, operation: str, fn: Callable[[Any], T], *, write: bool) -> T:
+        self._check_run()
+
         async def attempt() -> T:
             await self._ensure_schema()
             return await self._pool.run(fn, cancellable=not write)
@@ -441,6 +458,7 @@ class SQLSessionStore:
         if not entries:
             await trio.lowlevel.checkpoint()
             return
+        self._check_run()  # (before its key's lock, a trio lock of the first run)
         batch = list(entries)
         batch_id = uuid_module.uuid4().hex
         # Appends to one key run one at a time, in call order (trio's locks are fair): while

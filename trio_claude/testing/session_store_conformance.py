@@ -17,7 +17,8 @@ it (the checks are not ``assert`` statements, so they also run under ``python -O
 
 Required (``append`` / ``load``):
 
-1. ``load`` returns what was appended, deep-equal, in order.
+1. ``load`` returns what was appended, deep-equal, in order; a batch as big as the mirror
+   sends (``MAX_BATCH_ENTRIES`` entries, about ``MAX_BATCH_BYTES``) included.
 2. ``load`` of a key never written (or of an unknown subpath) is ``None``.
 3. Several ``append`` calls keep call order.
 4. ``append(key, [])`` changes nothing.
@@ -48,6 +49,8 @@ from typing import Any, cast
 import attrs
 
 from .._session_store import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_ENTRIES,
     SessionKey,
     SessionListSubkeysKey,
     SessionStore,
@@ -148,6 +151,15 @@ async def run_session_store_conformance(
     await store.append(_KEY, first)
     loaded = await store.load(_KEY)
     c.check(loaded == first, f"load returned {loaded!r}, appended {first!r}")
+    # A batch as big as the mirror sends (MAX_BATCH_ENTRIES entries, ~MAX_BATCH_BYTES): a
+    # store that kept a database's per-call item limit (25, say) lost the rest silently.
+    big_key: SessionKey = {"project_key": "proj", "session_id": "big-batch"}
+    pad = "x" * (MAX_BATCH_BYTES // MAX_BATCH_ENTRIES - 100)
+    big = [_entry(uuid=f"u{i:04d}", n=i, pad=pad) for i in range(MAX_BATCH_ENTRIES)]
+    await store.append(big_key, big)
+    loaded = await store.load(big_key)
+    count = len(loaded) if isinstance(loaded, list) else loaded
+    c.check(loaded == big, f"a batch of {len(big)} entries loaded as {count!r} entries")
     passed.append(c.contract)
 
     # 2
