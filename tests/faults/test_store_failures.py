@@ -243,3 +243,18 @@ async def test_the_conformance_kit_fails_a_store_that_drops_big_batches() -> Non
     assert len(store.get_entries(_key())) == 25  # the store is lossy...
     with pytest.raises(AssertionError, match="contract"):  # ...and the kit should say so
         await run_session_store_conformance(_BatchCappedStore)
+
+
+async def test_the_conformance_kit_names_a_plain_def_store_method() -> None:
+    """A store whose ``load`` is a plain ``def`` failed the kit with a bare ``TypeError``
+    (``object list can't be used in 'await' expression``), naming no contract."""
+    import pytest
+
+    from trio_claude.testing.session_store_conformance import run_session_store_conformance
+
+    class Sync(tc.InMemorySessionStore):
+        def load(self, key: Any) -> Any:
+            return None
+
+    with pytest.raises(AssertionError, match="load must be async"):
+        await run_session_store_conformance(Sync)

@@ -606,3 +606,26 @@ async def test_materialize_round_trips_an_import(
     ]
     none = await materialize_session_from_store(store, str(uuid.uuid4()), fresh, project_key=key)
     assert none is None
+
+
+async def test_a_drivers_error_quoting_a_connection_string_is_masked_in_the_log_and_error(
+    caplog: pytest.LogCaptureFixture, autojump_clock: Any
+) -> None:
+    """``retrying`` (the SQL stores' retry loop) logged the driver's error as it was, and put it
+    in ``SessionStoreUnavailableError`` the same way: a connection string in it showed its
+    password."""
+    import logging
+
+    from trio_claude.stores._common import retrying
+
+    async def down() -> None:
+        raise OSError("could not connect to postgresql://agent:hunter2secret@db:5432/app")
+
+    with (
+        caplog.at_level(logging.WARNING, logger="trio_claude"),
+        pytest.raises(tc.SessionStoreUnavailableError) as info,
+    ):
+        await retrying(down, operation="append", retry_for=1.0, transient=lambda e: True)
+    assert "hunter2secret" not in str(info.value)
+    assert "hunter2secret" not in caplog.text
+    assert "could not connect" in caplog.text and "could not connect" in str(info.value)

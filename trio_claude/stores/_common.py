@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar, cast
 import trio
 
 from .._protocol._codec import dumps_from_cli
-from .._redact import describe_exception
+from .._redact import describe_exception, redact
 from .._session_store import (
     SessionKey,
     SessionListSubkeysKey,
@@ -108,19 +108,20 @@ async def retrying(
             if on_transient is not None:
                 await on_transient()
             remaining = deadline - trio.current_time()
+            # A driver's error may quote a connection string: masked by shape (a store's own
+            # credentials are masked by value where it raises).
+            described = redact(describe_exception(exc))
             if attempts == 1:
                 logger.warning(
-                    "session store %s failed (%s: %s); retrying for up to %.3g s",
+                    "session store %s failed (%s); retrying for up to %.3g s",
                     operation,
-                    type(exc).__name__,
-                    exc,
+                    described,
                     max(remaining, 0.0),
                 )
             if remaining <= 0:
                 raise SessionStoreUnavailableError(
                     f"session store {operation} failed: the database stayed unavailable for "
-                    f"{retry_for:.3g} s ({attempts} attempts); last error: "
-                    f"{describe_exception(exc)}",
+                    f"{retry_for:.3g} s ({attempts} attempts); last error: {described}",
                     operation=operation,
                     attempts=attempts,
                 ) from exc

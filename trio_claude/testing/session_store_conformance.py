@@ -130,6 +130,7 @@ async def run_session_store_conformance(
         return made
 
     probe = await fresh()
+    _check_async(probe)
     has = {
         name: name not in skip_optional and await _supports(probe, name)
         for name in sorted(OPTIONAL_METHODS)
@@ -348,6 +349,20 @@ async def run_session_store_conformance(
         skipped.append("14 session-summaries")
 
     return ConformanceResult(passed=tuple(passed), skipped=tuple(skipped))
+
+
+def _check_async(store: Any) -> None:
+    """``append`` and ``load`` must be coroutine functions: a plain ``def`` failed the first
+    contract with a bare ``TypeError`` (``object list can't be used in 'await' expression``)."""
+    for name in ("append", "load"):
+        method = getattr(store, name, None)
+        if not callable(method):
+            raise AssertionError(f"session store contract: the store has no {name}()")
+        if not inspect.iscoroutinefunction(method):
+            raise AssertionError(
+                f"session store contract: {name} must be async (async def {name}(self, ...)),"
+                f" not {type(method).__name__}"
+            )
 
 
 async def _supports(store: Any, name: str) -> bool:
