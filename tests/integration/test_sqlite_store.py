@@ -482,3 +482,23 @@ def test_the_stores_doc_parses_and_cites_real_tests() -> None:
     for path, name in cited:
         source = (REPO / path).read_text()
         assert re.search(rf"^(async )?def {name}\(", source, flags=re.MULTILINE), (path, name)
+
+
+async def test_a_database_file_deleted_while_in_use_is_made_again(tmp_path: Path) -> None:
+    """A pooled connection kept writing into the deleted (unlinked) file, read by nobody: the
+    appends vanished without an error, and a new store on the path found nothing. A
+    connection whose file is no longer the one at the path is replaced, and the schema made
+    again in the new file."""
+    path = tmp_path / "s.db"
+    store = tc.SQLiteSessionStore(path)
+    key: tc.SessionKey = {"project_key": "p", "session_id": "s"}
+    await store.append(key, [{"uuid": "a", "type": "user"}])
+    path.unlink()  # a user's mistake, made on purpose
+    await store.append(key, [{"uuid": "b", "type": "user"}])
+    fresh = tc.SQLiteSessionStore(path)
+    try:
+        assert await fresh.load(key) == [{"uuid": "b", "type": "user"}]
+        assert await store.load(key) == [{"uuid": "b", "type": "user"}]
+    finally:
+        await store.aclose()
+        await fresh.aclose()

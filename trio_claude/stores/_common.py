@@ -143,13 +143,22 @@ class ConnectionPool(Generic[C]):
         connect: Opens a connection (called in a worker thread).
         close: Closes one (called in a worker thread; must not raise).
         size: The most connections (and threads) at once.
+        still_good: Whether an idle connection may be used again (called in a worker thread
+            when it is checked out); one that may not is closed and a new one opened.
     """
 
-    def __init__(self, connect: Callable[[], C], close: Callable[[C], None], size: int) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], C],
+        close: Callable[[C], None],
+        size: int,
+        still_good: Callable[[C], bool] | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError(f"max_connections must be at least 1, not {size}")
         self._connect = connect
         self._close = close
+        self._still_good = still_good
         self._idle: list[C] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -170,6 +179,9 @@ class ConnectionPool(Generic[C]):
     def _in_thread(self, fn: Callable[[C], T]) -> T:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
+        if conn is not None and self._still_good is not None and not self._still_good(conn):
+            self._close(conn)
+            conn = None
         if conn is None:
             conn = self._connect()
         try:

@@ -83,7 +83,12 @@ class SQLiteSessionStore(SQLSessionStore):
         self._busy_timeout = float(busy_timeout)
         self._retry_for = float(retry_for)
         self._synchronous = synchronous
-        self._pool = ConnectionPool(self._connect, _close, max_connections)
+        # The file each connection opened (device, inode): a connection to a file deleted
+        # (or replaced) since would go on writing into the unlinked one, read by nobody.
+        self._files: dict[int, tuple[int, int]] = {}
+        self._pool = ConnectionPool(
+            self._connect, self._close_connection, max_connections, still_good=self._same_file
+        )
         self._init_common()
 
     def __repr__(self) -> str:
@@ -106,10 +111,29 @@ class SQLiteSessionStore(SQLSessionStore):
             # Persistent in the file; a no-op once set.
             conn.execute("PRAGMA journal_mode=WAL").fetchone()
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            info = os.stat(self.path)
         except BaseException:
             conn.close()
             raise
+        self._files[id(conn)] = (info.st_dev, info.st_ino)
         return conn
+
+    def _close_connection(self, conn: sqlite3.Connection) -> None:
+        self._files.pop(id(conn), None)
+        _close(conn)
+
+    def _same_file(self, conn: sqlite3.Connection) -> bool:
+        """Whether ``conn``'s file is still the one at ``path``; if not, the schema is made
+        again in the new file (a new connection creates it)."""
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            same = False
+        else:
+            same = self._files.get(id(conn)) == (info.st_dev, info.st_ino)
+        if not same:
+            self._ready = False
+        return same
 
     # --- dialect ----------------------------------------------------------------------------
 
