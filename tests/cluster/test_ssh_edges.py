@@ -71,9 +71,9 @@ async def test_key_file_paths_reach_ssh_verbatim(
     ``%``-expanded (``%d`` is the home directory). A known-hosts file in a directory with a
     space ("Application Support") is silently replaced by ``.../my`` and ``keys/known_hosts``,
     and the session fails with ssh's "Host key verification failed." (the user is told the host
-    key is wrong); a ``%`` in either path makes ssh read another file ("no such identity:
-    .../pct/root/id"). Expected: the file given is the file used (quote the ``-o`` value,
-    double every ``%``)."""
+    key is wrong); a ``%`` in either path makes ssh read another file (``%d`` became the
+    home directory: "no such identity"). Expected: the file given is the file used (quote
+    the ``-o`` value, double every ``%``)."""
     where = tmp_path / directory
     where.mkdir()
     files = {

@@ -240,6 +240,22 @@ class HostedTransport(Transport):
         return self.child
 
 
+def fail_mirror_handling(monkeypatch: Any) -> None:
+    """Makes the iterator form of ``query()`` fail to handle a ``transcript_mirror`` frame
+    (:data:`MIRROR_FRAME`): an unforeseen failure where output is read."""
+    from trio_claude._protocol._events import TranscriptMirror
+    from trio_claude._query import _PullQuery
+
+    route = _PullQuery._route
+
+    def failing_route(self: _PullQuery, event: Any) -> None:
+        if isinstance(event, TranscriptMirror):
+            raise RuntimeError("handling failed")
+        route(self, event)
+
+    monkeypatch.setattr(_PullQuery, "_route", failing_route)
+
+
 #: A ``transcript_mirror`` frame (for tests that make its handling fail).
 MIRROR_FRAME: dict[str, Any] = {
     "type": "transcript_mirror",

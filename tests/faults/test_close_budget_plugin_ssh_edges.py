@@ -11,11 +11,16 @@ import trio
 import trio.testing
 
 import trio_claude as tc
-from trio_claude._protocol._events import TranscriptMirror
-from trio_claude._query import _PullQuery
 from trio_claude._transport._base import ChildProcess, LaunchSpec
 
-from ._support import MIRROR_FRAME, HostedTransport, ManualChild, assistant_frame, result_frame
+from ._support import (
+    MIRROR_FRAME,
+    HostedTransport,
+    ManualChild,
+    assistant_frame,
+    fail_mirror_handling,
+    result_frame,
+)
 
 
 async def test_query_cancelled_comes_out_as_cancelled_when_reaping_fails(
@@ -27,14 +32,7 @@ async def test_query_cancelled_comes_out_as_cancelled_when_reaping_fails(
     frame that fails to be handled there raises SessionClosedError out of ``_close``, which
     ``_PullQuery.next``'s ``except BaseException: await self._close(...); raise`` lets replace
     the Cancelled: a ``move_on_after`` around the loop lets a SessionClosedError escape."""
-    route = _PullQuery._route
-
-    def failing_route(self: _PullQuery, event: Any) -> None:
-        if isinstance(event, TranscriptMirror):
-            raise RuntimeError("handling failed")
-        route(self, event)
-
-    monkeypatch.setattr(_PullQuery, "_route", failing_route)
+    fail_mirror_handling(monkeypatch)
 
     async def play(child: ManualChild) -> None:
         await child.handshake()

@@ -12,10 +12,14 @@ import trio
 import trio.testing
 
 import trio_claude as tc
-from trio_claude._protocol._events import TranscriptMirror
-from trio_claude._query import _PullQuery
 
-from ._support import MIRROR_FRAME, HostedTransport, ManualChild, assistant_frame
+from ._support import (
+    MIRROR_FRAME,
+    HostedTransport,
+    ManualChild,
+    assistant_frame,
+    fail_mirror_handling,
+)
 
 
 async def test_a_failure_while_draining_the_interrupted_turn_still_stops_the_cli(
@@ -28,14 +32,7 @@ async def test_a_failure_while_draining_the_interrupted_turn_still_stops_the_cli
     typed "handling the CLI's output failed" SessionClosedError) skips ``_close_stdin()`` and
     ``_reap()``; ``_closed`` is already set, so neither a later ``aclose()`` nor ``__del__``
     (``kill_now``) stops the CLI: it is left running with its stdin open."""
-    route = _PullQuery._route
-
-    def failing_route(self: _PullQuery, event: Any) -> None:
-        if isinstance(event, TranscriptMirror):
-            raise RuntimeError("handling failed")
-        route(self, event)
-
-    monkeypatch.setattr(_PullQuery, "_route", failing_route)
+    fail_mirror_handling(monkeypatch)
 
     async def play(child: ManualChild) -> None:
         await child.handshake()
