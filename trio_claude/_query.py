@@ -190,8 +190,6 @@ _CEILING_ENV = "CLAUDE_CODE_PRINT_BG_WAIT_CEILING_MS"
 
 def _what_ended() -> str:
     """What is propagating, for a log line (called in an ``except`` block)."""
-    import sys
-
     exc = sys.exc_info()[1]
     return "a cancellation" if isinstance(exc, trio.Cancelled) else type(exc).__name__
 

@@ -155,8 +155,8 @@ class CoreMachine(RuleBasedStateMachine):
         uuids = named + ([str(uuid_module.uuid4())] if extra else [])
         draining = self.draining()
         if uuids:
-            self.names_uuids = True
             ends = [u for u in self.open if u in named]
+            self.names_uuids = self.names_uuids or bool(ends)
         elif self.names_uuids or not self.open:
             ends = []
         else:

@@ -112,3 +112,22 @@ async def test_background_results_read_through_receive_messages_are_forgotten(
                 break
         assert session._proto._background == set()
         assert (await session.run("second")).text == "two"
+
+
+async def test_a_result_naming_a_stranger_does_not_stop_uuid_less_results_ending_turns() -> None:
+    # A confused CLI names a uuid that is no prompt of ours, then (like an older CLI) names
+    # none: its uuid-less results must still end the caller's turns, or every later
+    # receive_response() waits for the CLI to exit.
+    stranger = {**BACKGROUND_RESULT, "result": "stranger"}
+    plain = {"type": "result", "subtype": "success", "is_error": False, "result": "plain"}
+    first = FakeTurn(steps=[Emit(stranger), Emit(plain)])
+    second = FakeTurn(steps=[Emit({**plain, "result": "again"})])
+    transport = FakeCLITransport(FakeScript(turns=[first, second]))
+    async with tc.open_session(tc.ClaudeAgentOptions(transport=transport)) as session:
+        with trio.fail_after(5):
+            turn = await session.run("hi")
+            assert [m.result for m in turn.messages if isinstance(m, tc.ResultMessage)] == [
+                "stranger",
+                "plain",
+            ]
+            assert (await session.run("again")).text == "again"

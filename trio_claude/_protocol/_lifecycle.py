@@ -20,8 +20,8 @@ The rules
    - by a result that names the turn's prompt uuid (``user_message_uuids`` or
      ``user_message_uuid``). One result may name several prompts (the CLI folds a prompt that
      arrives mid-turn into the running turn): it ends all of them;
-   - by a result that names no uuid at all, if the CLI has never named one (older CLIs, fakes):
-     it ends the oldest open turn;
+   - by a result that names no uuid at all, if the CLI has never named the uuid of an open turn
+     (older CLIs, fakes): it ends the oldest open turn;
    - by the CLI dropping the prompt before it ran (:meth:`Lifecycle.prompt_state`: a
      ``command_lifecycle`` frame ``cancelled`` or ``discarded``; or the answer to the request
      that dropped it, :meth:`Lifecycle.withdrawn`), with no result. A prompt the CLI said it
@@ -127,8 +127,8 @@ class Lifecycle:
         self._open: deque[str] = deque()
         self._abandoned: set[str] = set()
         self._interrupt_pending = False
-        # Whether the CLI has ever named a prompt uuid in a result (then a uuid-less result is a
-        # turn of its own, rule 2).
+        # Whether a result has ever named an open turn's prompt uuid (then a uuid-less result is
+        # a turn of its own, rule 2).
         self._cli_names_uuids = False
         # Uuids the SDK chose itself: their command_lifecycle frames are bookkeeping, not news.
         self._auto_uuids: dict[str, None] = {}
@@ -262,8 +262,11 @@ class Lifecycle:
         uuids = result_uuids(raw)
         ended: list[str]
         if uuids:
-            self._cli_names_uuids = True
             ended = [u for u in dict.fromkeys(uuids) if u in open_turns]  # once each
+            if ended:
+                # Only a uuid of ours proves it: one result naming a stranger (a hostile or
+                # confused CLI) must not stop uuid-less results from ending turns for good.
+                self._cli_names_uuids = True
         elif self._cli_names_uuids or not open_turns:
             ended = []
         else:
