@@ -88,13 +88,29 @@ def test_virtual_time_jumps_within_a_step_and_stands_still_between_steps() -> No
 
 def test_a_step_that_hangs_fails_with_too_slow_error() -> None:
     with TrioDriver(virtual_time=True, step_timeout=30) as driver:
-        with pytest.raises(trio.TooSlowError):
+        with pytest.raises(trio.TooSlowError) as info:
             driver.run(trio.sleep_forever)
         assert driver.run_sync(trio.current_time) == 30
         assert driver.run(add, 1, 2) == 3
+    # It says which timeout, and why a step waiting for a real CLI meets it at once.
+    message = str(info.value)
+    assert "step_timeout (30 virtual seconds)" in message
+    assert "real CLI under the real clock" in message
     # The real clock.
-    with TrioDriver(step_timeout=0.05) as driver, pytest.raises(trio.TooSlowError):
+    with TrioDriver(step_timeout=0.05) as driver, pytest.raises(trio.TooSlowError) as info:
         driver.run(trio.sleep_forever)
+    assert str(info.value) == "the step did not finish within the driver's step_timeout (0.05 s)"
+
+
+def test_a_too_slow_error_of_the_step_itself_is_handed_on_as_is() -> None:
+    async def own_deadline() -> None:
+        with trio.fail_after(1):
+            await trio.sleep_forever()
+
+    with TrioDriver(virtual_time=True, step_timeout=30) as driver:
+        with pytest.raises(trio.TooSlowError) as info:
+            driver.run(own_deadline)
+        assert str(info.value) == "" and driver.run_sync(trio.current_time) == 1
 
 
 def test_a_crashed_task_fails_the_next_step_and_close_does_not_raise_it_twice() -> None:

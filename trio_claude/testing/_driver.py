@@ -22,6 +22,8 @@ import outcome
 import trio
 import trio.testing
 
+from .._loop import virtual_clock_hint
+
 __all__ = ["TrioDriver"]
 
 T = TypeVar("T")
@@ -215,11 +217,19 @@ class TrioDriver:
                 clock.autojump_threshold = 0
             result: outcome.Outcome[T]
             try:
-                with trio.fail_after(timeout):
+                with trio.move_on_after(timeout) as deadline:
                     value = await async_fn(*args)
                     if self._virtual:
                         # Takes priority over autojump: the clock stands still meanwhile.
                         await trio.testing.wait_all_tasks_blocked()
+                if deadline.cancelled_caught:
+                    # Said here, while the step's clock still autojumps: the hint says why a
+                    # step that waits for a real CLI times out at once in virtual time.
+                    unit = "virtual seconds" if self._virtual else "s"
+                    raise trio.TooSlowError(
+                        "the step did not finish within the driver's step_timeout"
+                        f" ({timeout:g} {unit}){virtual_clock_hint()}"
+                    )
                 result = outcome.Value(value)
             except trio.Cancelled as exc:  # the run is ending under the step
                 box.append(outcome.Error(exc))
