@@ -387,6 +387,10 @@ class McpRouter:
     def __init__(self, servers: Mapping[str, Any] | Any, secrets: Sequence[str] = ()) -> None:
         self.secrets = tuple(secrets)
         self.connections: dict[str, McpServerConnection] = {}
+        # Held by Session.set_mcp_servers: two changes at once would interleave their requests
+        # (a replace is two), and the CLI could keep one server's tools while calls go to
+        # another's.
+        self.changing = trio.Lock()
         if isinstance(servers, Mapping):
             self.add(servers)
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+import trio
 
 from ._callbacks import Handler, McpRouter
 from ._errors import ControlRequestError, MessageParseError
@@ -199,21 +200,26 @@ class ControlRequests:
         assert isinstance(router, McpRouter)
         # Headers and env: masked in this frame, which a failure is raised through.
         servers = RedactedDict(servers)
-        replaced = router.replaced(servers)
-        if replaced:
+        async with router.changing:
+            replaced = router.replaced(servers)
+            if not replaced:
+                return await self._set_mcp_servers_once(router, servers)
             # A new in-process server under a key the CLI knows: the same config to the CLI,
-            # which would keep the old one's tools. Drop it first, then add the new one.
-            first = await self._set_mcp_servers_once(
-                router, RedactedDict((k, v) for k, v in servers.items() if k not in replaced)
-            )
-            result = await self._set_mcp_servers_once(router, servers)
-            added = set(result.added)
-            return attrs.evolve(
-                result,
-                removed=[k for k in first.removed if k not in added] + result.removed,
-                errors={**first.errors, **result.errors},
-            )
-        return await self._set_mcp_servers_once(router, servers)
+            # which would keep the old one's tools. Drop it first, then add the new one. Both
+            # or neither: a deadline landing once the drop is sent (the CLI may have applied
+            # it) must not leave the CLI with no server under the key. Shielded, and bounded
+            # by control_timeout per request (failed at once if the CLI dies).
+            with trio.CancelScope(shield=True):
+                first = await self._set_mcp_servers_once(
+                    router, RedactedDict((k, v) for k, v in servers.items() if k not in replaced)
+                )
+                result = await self._set_mcp_servers_once(router, servers)
+        added = set(result.added)
+        return attrs.evolve(
+            result,
+            removed=[k for k in first.removed if k not in added] + result.removed,
+            errors={**first.errors, **result.errors},
+        )
 
     async def _set_mcp_servers_once(
         self, router: McpRouter, servers: Mapping[str, Any]

@@ -220,6 +220,9 @@ class TranscriptMirror:
         self._bytes = 0
         self._flush_lock = trio.StrictFIFOLock()
         self._in_flight = 0
+        # Whether an append is being awaited: once a store has the entries, a cancelled append
+        # may have stored them.
+        self._landing = False
         self._wakeup = trio.Event()
         self.appended = 0
         self.failures = 0
@@ -279,11 +282,16 @@ class TranscriptMirror:
                     self._in_flight -= len(entries)
             finally:
                 if pending:  # cancelled (a deadline around the caller): kept for the next flush
+                    if self._landing and not getattr(self._store, "idempotent_appends", False):
+                        # The store may have stored it already and, unlike ours, would store
+                        # it twice: given up, as a timed-out append is (see _append).
+                        _, (key, entries) = pending.pop(0)
+                        self._given_up(key, entries, "its append was cancelled part way")
+                    self._landing = False
                     self._requeue(pending)
 
     def _requeue(self, pending: list[tuple[Any, tuple[SessionKey, list[Any]]]]) -> None:
-        """Puts the batches a cut-short flush did not append back, ahead of newer entries (an
-        append cut short may have landed: the stores skip entries by uuid, so it is retried)."""
+        """Puts the batches a cut-short flush did not append back, ahead of newer entries."""
         batches = {ident: (key, list(entries)) for ident, (key, entries) in pending}
         for ident, (key, entries) in self._batches.items():
             if ident in batches:
@@ -317,21 +325,28 @@ class TranscriptMirror:
                             "(async def append(self, key, entries))"
                         )
                         break
+                    self._landing = True  # left set by a cancellation (read by flush)
                     await pending
+                    self._landing = False
                 self.appended += len(entries)
                 return
             except trio.TooSlowError as exc:
+                self._landing = False
                 error = exc
                 break  # a store that hangs is not retried
             except Exception as exc:
+                self._landing = False
                 error = exc
                 if attempt < len(_BACKOFF):
                     await trio.sleep(_BACKOFF[attempt])
-        self.failures += 1
         # A store's error may quote its connection string: masked (by shape; a store's own
         # credentials are masked by value where it raises, see stores/_postgres.py).
         assert error is not None  # (every way out of the loop without returning sets it)
-        described = redact(describe_exception(error))
+        self._given_up(key, entries, redact(describe_exception(error)))
+
+    def _given_up(self, key: SessionKey, entries: list[Any], described: str) -> None:
+        """Logs and reports a batch the mirror gives up on (maybe not in the store)."""
+        self.failures += 1
         logger.warning("mirroring %d transcript entries failed: %s", len(entries), described)
         self._report_error(
             {

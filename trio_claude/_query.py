@@ -133,7 +133,7 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._lifecycle import Lifecycle
-from ._redact import RedactedDict, redact_preview
+from ._redact import RedactedDict, describe_exception, redact_preview
 from ._session import (
     EXIT_GRACE,
     MessageStream,
@@ -188,9 +188,8 @@ _FLOOD_READ_SIZE = 256 * 1024
 _CEILING_ENV = "CLAUDE_CODE_PRINT_BG_WAIT_CEILING_MS"
 
 
-def _what_ended() -> str:
-    """What is propagating, for a log line (called in an ``except`` block)."""
-    exc = sys.exc_info()[1]
+def _describe_ending(exc: BaseException) -> str:
+    """What is propagating, for a log line."""
     return "a cancellation" if isinstance(exc, trio.Cancelled) else type(exc).__name__
 
 
@@ -588,14 +587,18 @@ class _PullQuery:
             return await self._next()
         except StopAsyncIteration:
             raise
-        except BaseException:
+        except BaseException as ended:
             # An error, a cancellation, a KeyboardInterrupt: interrupt the turn and stop the
             # CLI before it propagates (shielded, bounded). What goes wrong while closing is
             # logged: it must not take the place of what is on its way out.
             try:
                 await self._close(interrupt=True)
             except Exception as exc:
-                logger.warning("stopping the CLI after %s failed: %s", _what_ended(), exc)
+                logger.warning(
+                    "stopping the CLI after %s failed: %s",
+                    _describe_ending(ended),
+                    describe_exception(exc),
+                )
             raise
         finally:
             self._in_use = False

@@ -162,7 +162,24 @@ class ConnectionPool(Generic[C]):
         self._idle: list[C] = []
         self._lock = threading.Lock()
         self._closed = False
-        self.limiter = trio.CapacityLimiter(size)
+        self._size = size
+        self._limiters: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar(
+            "connection-limiter"
+        )
+
+    @property
+    def limiter(self) -> trio.CapacityLimiter:
+        """The calling trio run's limit on connections (and threads) at once.
+
+        One per run: a trio primitive wakes tasks of one run only, and several runs (each
+        blocking session has its own) may share a store. The idle connections are shared.
+        """
+        try:
+            return self._limiters.get()
+        except LookupError:
+            limiter = trio.CapacityLimiter(self._size)
+            self._limiters.set(limiter)
+            return limiter
 
     @property
     def closed(self) -> bool:
@@ -263,27 +280,31 @@ class SQLSessionStore:
     _keys: str
     _entries: str
     _json_out: str = "{}"  # how a JSON column is selected as text
+    #: An entry whose ``uuid`` is stored under the key already is skipped: the mirror may send
+    #: a batch again when its first append was cut short (``SessionStore``'s optional flag).
+    idempotent_appends = True
     _for_update: str = ""  # row lock clause for the key row
 
     def _init_common(self) -> None:
         self._ready = False
-        self._init_lock = trio.Lock()
-        self._key_locks = KeyLocks()
-        self._run: trio.lowlevel.TrioToken | None = None
+        self._run_locks: trio.lowlevel.RunVar[tuple[trio.Lock, KeyLocks]] = trio.lowlevel.RunVar(
+            "store-locks"
+        )
 
-    def _check_run(self) -> None:
-        """Its locks and connection limiter are one trio run's: a second run (another
-        blocking session: each has its own) crashed in trio's internals or hung."""
-        token = trio.lowlevel.current_trio_token()
-        if self._run is None:
-            self._run = token
-        elif token is not self._run:
-            raise SessionStoreError(
-                f"this {type(self).__name__} is used from a second trio run (another blocking"
-                " session, say): its locks and connection pool belong to the run that used it"
-                " first. Give each trio run a store of its own (on the same database: they"
-                " share it safely)"
-            )
+    def _locks(self) -> tuple[trio.Lock, KeyLocks]:
+        """The calling trio run's schema lock and per-key locks.
+
+        One set per run: trio's locks wake tasks of one run only, and a store may be shared
+        by several runs (each blocking session has its own), at once or one after another.
+        Appends to one key keep their order within a run; across runs the database's own
+        transactions keep every append whole.
+        """
+        try:
+            return self._run_locks.get()
+        except LookupError:
+            locks = (trio.Lock(), KeyLocks())
+            self._run_locks.set(locks)
+            return locks
 
     # --- dialect hooks ----------------------------------------------------------------------
 
@@ -341,14 +362,12 @@ class SQLSessionStore:
     async def _ensure_schema(self) -> None:
         if self._ready:
             return
-        async with self._init_lock:
+        async with self._locks()[0]:
             if not self._ready:
                 await self._pool.run(self._init_schema, cancellable=False)
                 self._ready = True
 
     async def _call(self, operation: str, fn: Callable[[Any], T], *, write: bool) -> T:
-        self._check_run()
-
         async def attempt() -> T:
             await self._ensure_schema()
             return await self._pool.run(fn, cancellable=not write)
@@ -471,12 +490,11 @@ class SQLSessionStore:
         if not entries:
             await trio.lowlevel.checkpoint()
             return
-        self._check_run()  # (before its key's lock, a trio lock of the first run)
         batch = list(entries)
         batch_id = uuid_module.uuid4().hex
         # Appends to one key run one at a time, in call order (trio's locks are fair): while
         # one rides out an outage, the next waits behind it instead of overtaking it.
-        async with self._key_locks.hold(_key_tuple(key)):
+        async with self._locks()[1].hold(_key_tuple(key)):
             await self._call(
                 "append", functools.partial(self._append_sync, key, batch, batch_id), write=True
             )
