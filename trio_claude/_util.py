@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import trio
 
+from ._errors import SessionClosedError
 from ._redact import redact_preview
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -115,8 +116,9 @@ def collapse_group(
     for leaf in real:
         if not isinstance(leaf, Exception):
             # The other errors are not lost: they become its context (what it interrupted),
-            # unless it already has one.
-            others = [e for e in real if e is not leaf]
+            # unless it already has one. A plain SessionClosedError is left out: it is what
+            # the interrupt did (it killed the session under a pending call), not news.
+            others = [e for e in real if e is not leaf and type(e) is not SessionClosedError]
             if others and leaf.__context__ is None:
                 leaf.__context__ = (
                     others[0]

@@ -323,3 +323,24 @@ def test_a_users_own_base_exception_in_a_callback_comes_out_alone() -> None:
     # It came out in a group with the SessionClosedError it caused.
     with pytest.raises(StopEverything):
         trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+def test_ctrl_c_in_a_session_task_has_not_its_own_consequence_as_context() -> None:
+    # The caller's pending call fails with SessionClosedError because the interrupt killed the
+    # session: printed as what the interrupt interrupted ("During handling of the above
+    # exception..."), it read as a second failure.
+    def on_stderr(line: str) -> None:
+        raise KeyboardInterrupt
+
+    turn = FakeTurn(steps=[Stderr("boom"), Sleep(0.05), Text("never"), Result()])
+    options = tc.ClaudeAgentOptions(
+        transport=FakeCLITransport(FakeScript(turns=[turn])), stderr=on_stderr, close_timeout=0.2
+    )
+
+    async def main() -> None:
+        async with tc.open_session(options) as session:
+            await session.run("hi")
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert info.value.__context__ is None, repr(info.value.__context__)

@@ -351,12 +351,13 @@ def test_an_oversize_result_in_the_real_clis_key_order_ends_the_turns_it_names()
 
 
 def test_an_oversize_result_for_no_prompt_of_ours_ends_no_turn() -> None:
-    """Once the CLI names prompt uuids, a result that names none is a background one."""
+    """Once the CLI names our prompts' uuids, a result that names none is a background one."""
     proto = ClaudeProtocol(max_line_bytes=256)
     proto.lifecycle.initialized()
-    proto.lifecycle.prompt_sent("u-1")
+    proto.lifecycle.prompt_sent("u-0")
     small = {"type": "result", "subtype": "success", "is_error": False}
     proto.receive_data(orjson.dumps({**small, "user_message_uuids": ["u-0"]}) + b"\n")
+    proto.lifecycle.prompt_sent("u-1")
     proto.receive_data(oversize(small))
     all_events(proto)
     assert proto.lifecycle.open_turns == ("u-1",)

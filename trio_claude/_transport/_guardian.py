@@ -326,6 +326,16 @@ def _after_fork_in_child() -> None:
 
 
 def _stop() -> None:
+    try:
+        _stop_guardian()
+    except KeyboardInterrupt:
+        # A Ctrl-C during the interpreter's exit: it is leaving anyway (the guardian sees the
+        # socket close with it, and init reaps it), and "Exception ignored in atexit
+        # callback" would bury the user's own output.
+        pass
+
+
+def _stop_guardian() -> None:
     # A clean exit: the guardian reads EOF, has nothing left to stop, and exits; reap it. While
     # CLIs are still announced (an exit handler may still be closing them), leave the socket to
     # the process's own end, which the guardian notices just the same.

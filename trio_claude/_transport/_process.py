@@ -33,13 +33,15 @@ import fcntl
 import logging
 import math
 import os
+import queue
 import select
 import signal
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import trio
@@ -62,7 +64,46 @@ __all__ = [
 
 logger = logging.getLogger("trio_claude")
 
-_spawner: concurrent.futures.ThreadPoolExecutor | None = None
+T = TypeVar("T")
+
+
+class _SpawnerThread:
+    """One daemon thread that never retires, running spawns one at a time: the parent thread
+    of every child that asks for the parent-death signal (it follows the thread that spawned
+    it). Not a ``ThreadPoolExecutor``: the interpreter joins those at exit, and a Ctrl-C
+    landing in that join printed "Exception ignored" over the user's own traceback."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[
+            tuple[concurrent.futures.Future[Any], Callable[..., Any], tuple[Any, ...]]
+        ] = queue.SimpleQueue()
+        threading.Thread(target=self._work, name="trio-claude-spawner", daemon=True).start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._jobs.put((future, fn, args))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            _run_job(*self._jobs.get())
+
+
+def _run_job(
+    future: concurrent.futures.Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
+    # A function of its own: an idle spawner thread keeps no reference to the last job.
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        result = fn(*args)
+    except BaseException as exc:  # handed to the waiting task, as a pool would
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+_spawner: _SpawnerThread | None = None
 _PR_SET_PDEATHSIG = 1
 _PIPE_SIZE = 1024 * 1024
 
@@ -98,13 +139,10 @@ def _own_threads() -> trio.CapacityLimiter:
         return limiter
 
 
-def _get_spawner() -> concurrent.futures.ThreadPoolExecutor:
+def _get_spawner() -> _SpawnerThread:
     global _spawner
     if _spawner is None:
-        # One worker that never retires: the parent thread of every child we fork.
-        _spawner = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="trio-claude-spawner"
-        )
+        _spawner = _SpawnerThread()
     return _spawner
 
 
