@@ -14,8 +14,8 @@ from typing import Any
 import attrs
 import trio
 
-from ._errors import CLIConnectionError, ConfigurationError
-from ._options import ClaudeAgentOptions
+from ._errors import CLIConnectionError
+from ._options import ClaudeAgentOptions, check_transport
 from ._query import with_budget_gate
 from ._session import MessageStream, Prompt, Session, open_session
 from ._stream import stream_over
@@ -53,11 +53,7 @@ class ClaudeSDKClient:
     ) -> None:
         options = options or ClaudeAgentOptions()
         if transport is not None:
-            if not isinstance(transport, Transport):
-                raise ConfigurationError(
-                    "transport must be a trio_claude.Transport (the official SDK's Transport "
-                    "interface is different; see docs/migration.md)"
-                )
+            check_transport(transport)
             options = attrs.evolve(options, transport=transport)
         self.options = options
         self._stack: AsyncExitStack | None = None

@@ -22,6 +22,7 @@ import trio
 
 from ._callbacks import Handler, McpRouter
 from ._errors import ControlRequestError, MessageParseError
+from ._option_spec import integer
 from ._protocol._codec import decode_server_info
 from ._redact import RedactedDict
 from .types import AgentInfo, ModelInfo, ServerInfo, SlashCommand
@@ -158,7 +159,13 @@ class ControlRequests:
         return in_effect if isinstance(in_effect, str) else None
 
     async def set_max_thinking_tokens(self, max_thinking_tokens: int | None) -> None:
-        """Changes the thinking budget (``None`` clears it, ``0`` disables thinking)."""
+        """Changes the thinking budget (``None`` clears it, ``0`` disables thinking).
+
+        Raises:
+            ConfigurationError: ``max_thinking_tokens`` is not ``None`` or an integer >= 0 (as
+                for the option of that name), before anything is sent.
+        """
+        integer(minimum=0)("max_thinking_tokens", max_thinking_tokens)
         await self._request("set_max_thinking_tokens", {"max_thinking_tokens": max_thinking_tokens})
 
     async def rewind_files(

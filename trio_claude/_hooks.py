@@ -818,6 +818,7 @@ def _check_wire_specific(data: Mapping[str, Any]) -> None:
     answers the hook with an error (the CLI applies ``on_failure``) instead.
     """
     _check_wire_input(data, "hookSpecificOutput")
+    _check_wire_choices(data, "hookSpecificOutput", _SPECIFIC_CHOICES)
     decision = data.get("decision")
     if decision is None:
         return
@@ -826,6 +827,45 @@ def _check_wire_specific(data: Mapping[str, Any]) -> None:
             f"hookSpecificOutput.decision must be a dict, not {type(decision).__name__}"
         )
     _check_wire_decision(decision, "hookSpecificOutput.decision")
+
+
+# The values the CLI knows for the closed fields of an output in its dict form (the typed
+# classes check the same, in their validators). Another value is ignored by the CLI: a hook's
+# "Deny" or "blocked" let the tool run.
+_SPECIFIC_CHOICES: Mapping[str, tuple[str, ...]] = {
+    "permissionDecision": ("allow", "deny", "ask", "defer"),
+    "action": ("accept", "decline", "cancel"),
+}
+_OUTPUT_CHOICES: Mapping[str, tuple[str, ...]] = {"decision": ("approve", "block")}
+_OUTPUT_TYPES: Mapping[str, type] = {
+    "continue": bool,
+    "suppressOutput": bool,
+    "async": bool,
+    "stopReason": str,
+    "systemMessage": str,
+    "reason": str,
+}
+
+
+def _check_wire_choices(
+    data: Mapping[str, Any], where: str, choices: Mapping[str, tuple[str, ...]]
+) -> None:
+    for key, allowed in choices.items():
+        value = data.get(key)
+        if value is not None and value not in allowed:
+            shown = repr(value) if isinstance(value, str) and len(value) <= 40 else "another value"
+            raise ValueError(f"{where}.{key} must be one of {list(allowed)}, not {shown}")
+
+
+def _check_wire_output(data: Mapping[str, Any]) -> None:
+    """Refuses a hook output dict whose top-level fields have values the CLI would ignore."""
+    for key, kind in _OUTPUT_TYPES.items():
+        value = data.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(
+                f"hook output {key!r} must be a {kind.__name__}, not {type(value).__name__}"
+            )
+    _check_wire_choices(data, "hook output", _OUTPUT_CHOICES)
 
 
 def _plain(value: Any) -> Any:
@@ -1295,7 +1335,9 @@ def encode_hook_output(value: Any, event: str | None = None) -> dict[str, Any]:
         event: The hook's event (fills a missing ``hookEventName``).
 
     Raises:
-        TypeError: Any other value, or a dict with non-string keys.
+        TypeError: Any other value, or a dict with non-string keys or a field of the wrong type.
+        ValueError: A dict with a value the CLI does not know for a closed field
+            (``decision``, ``permissionDecision``, ``action``).
     """
     if value is None:
         return {}
@@ -1310,6 +1352,7 @@ def encode_hook_output(value: Any, event: str | None = None) -> dict[str, Any]:
                 raise TypeError(f"hook output keys must be strings, got {key!r}")
             key = _RENAMES.get(key, key)
             data[key] = _specific(item, event) if key == "hookSpecificOutput" else _plain(item)
+        _check_wire_output(data)
         return data
     raise TypeError(
         "a hook callback must return HookOutput, a ...HookSpecificOutput, a dict or None, "

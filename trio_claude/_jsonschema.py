@@ -343,6 +343,58 @@ def is_json_schema(value: Any) -> bool:
 
 _JSON_VALUES = (str, int, float, bool, list, tuple, Mapping, type(None))
 
+_TYPE_NAMES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SUBSCHEMAS = ("not", "additionalProperties", "items", "contains", "if", "then", "else")
+
+
+def schema_problem(schema: Any, path: str = "$") -> str | None:
+    """The first misshapen part of a JSON Schema's well-known keywords, or ``None``.
+
+    Not a meta-schema validation: only what a newcomer gets wrong and the Messages API then
+    refuses for the whole turn (``properties`` as a list, a property given as a type name, a
+    misspelt ``type``, ``required`` as one string). Unknown keywords are left alone.
+    """
+    if isinstance(schema, bool):
+        return None
+    if not isinstance(schema, Mapping):
+        return f"{path} must be a schema (a dict), got {_type_name(schema)}"
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if kind is not None and not all(isinstance(k, str) and k in _TYPE_NAMES for k in kinds):
+        return f"{path}.type must be one of {sorted(_TYPE_NAMES)} (or a list of them)"
+    properties = schema.get("properties")
+    if properties is not None:
+        if not isinstance(properties, Mapping):
+            return f"{path}.properties must be a dict of name to schema"
+        for name, sub in properties.items():
+            found = schema_problem(sub, f"{path}.properties[{name!r}]")
+            if found is not None:
+                return found
+    required = schema.get("required")
+    if required is not None and (
+        not isinstance(required, list) or not all(isinstance(r, str) for r in required)
+    ):
+        return f"{path}.required must be a list of property names"
+    for key in _SUBSCHEMA_LISTS:
+        subs = schema.get(key)
+        if subs is not None:
+            if not isinstance(subs, list):
+                return f"{path}.{key} must be a list of schemas"
+            for index, sub in enumerate(subs):
+                found = schema_problem(sub, f"{path}.{key}[{index}]")
+                if found is not None:
+                    return found
+    for key in _SUBSCHEMAS:
+        if key in schema:
+            found = schema_problem(schema[key], f"{path}.{key}")
+            if found is not None:
+                return found
+    enum = schema.get("enum")
+    if enum is not None and not isinstance(enum, list):
+        return f"{path}.enum must be a list"
+    return None
+
 
 def _description(extras: Sequence[Any]) -> str | None:
     for extra in extras:

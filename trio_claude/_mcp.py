@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Generic, Literal, TypedDict, TypeVar, overload
@@ -37,7 +38,13 @@ import trio
 
 from ._elicitation import ElicitationRequest as ElicitationRequest
 from ._elicitation import ElicitationResult as ElicitationResult
-from ._jsonschema import is_json_schema, schema_for_attrs, schema_for_type, validate
+from ._jsonschema import (
+    is_json_schema,
+    schema_for_attrs,
+    schema_for_type,
+    schema_problem,
+    validate,
+)
 from ._protocol._codec import dumps_from_cli
 from ._redact import describe_exception, redact, redact_exception
 from ._threads import call_maybe_async
@@ -372,6 +379,12 @@ class SdkMcpTool(Generic[T]):
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError("a tool needs a non-empty name")
+        if _TOOL_NAME.fullmatch(self.name) is None:
+            # MCP's tool names; the model's API refuses others, and every turn would fail.
+            raise ValueError(
+                f"tool name {self.name[:40]!r}{'...' if len(self.name) > 40 else ''} must be 1 "
+                "to 128 ASCII letters, digits, '_', '-' or '.'"
+            )
         if not callable(self.handler):
             raise TypeError(f"the handler of tool {self.name!r} is not callable")
         schema, input_type = _json_schema(self.input_schema, self.name)
@@ -397,6 +410,9 @@ class SdkMcpTool(Generic[T]):
         return data
 
 
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
 def _json_schema(schema: Any, name: str) -> tuple[dict[str, Any], type[Any] | None]:
     """(JSON Schema, attrs class or None) for a tool's ``input_schema``."""
     try:
@@ -410,6 +426,9 @@ def _json_schema(schema: Any, name: str) -> tuple[dict[str, Any], type[Any] | No
             result = dict(schema)
             if result.get("type", "object") != "object":
                 raise TypeError("a tool's JSON Schema must describe an object")
+            problem = schema_problem(result)
+            if problem is not None:
+                raise TypeError(f"its JSON Schema is misshapen: {problem}")
             return result, None
         if isinstance(schema, Mapping):
             properties: dict[str, Any] = {}
@@ -776,6 +795,19 @@ def create_sdk_mcp_server(
         TypeError: A tool not made with :func:`tool`.
         ValueError: Two tools with the same name.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"a server's name must be a string, got {type(name).__name__}")
+    if not name:
+        raise ValueError("a server needs a non-empty name")
+    if not isinstance(version, str):
+        # The CLI marks a server with another version "failed", without a word.
+        raise TypeError(f"server {name!r}: version must be a string, got {type(version).__name__}")
+    if isinstance(tools, SdkMcpTool) or (tools is not None and not isinstance(tools, Iterable)):
+        raise TypeError(
+            f"server {name!r}: tools must be a list of tools made with @tool, got "
+            f"{type(tools).__name__}"
+            + (" (put it in a list)" if isinstance(tools, SdkMcpTool) else "")
+        )
     tool_list = list(tools or ())
     if always_load:
         tool_list = [

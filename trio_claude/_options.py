@@ -15,6 +15,7 @@ import json
 import math
 import operator
 import os
+import uuid as uuid_module
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -592,8 +593,11 @@ def _skills(
 
 
 def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
-    if isinstance(value, Mapping):
-        raise _fail("plugins must be a list of {'type': 'local', 'path': ...} dicts")
+    if isinstance(value, (Mapping, str, bytes, os.PathLike)):
+        raise _fail(
+            "plugins must be a list of {'type': 'local', 'path': ...} dicts, got "
+            f"{type(value).__name__}"
+        )
     try:
         return list_tuple(dict(p) if isinstance(p, Mapping) else p for p in value)
     except TypeError:
@@ -1066,7 +1070,10 @@ class ClaudeAgentOptions:
         default=False, metadata=_spec(check=truth(), spawn="env")
     )
     session_store: Any = attrs.field(
-        default=None, metadata=_spec(check=_anything, argv=Switch("--session-mirror", when="set"))
+        default=None,
+        metadata=_spec(
+            check=_later("_check_session_store"), argv=Switch("--session-mirror", when="set")
+        ),
     )
     session_store_flush: Literal["batched", "eager"] = attrs.field(
         default="batched", metadata=_spec(check=choice(_SESSION_STORE_FLUSH), sdk=True)
@@ -1187,7 +1194,9 @@ class ClaudeAgentOptions:
         default=256 * 1024 * 1024,
         metadata=_spec(check=integer(minimum=1, optional=False), sdk=True),
     )
-    transport: Any = attrs.field(default=None, metadata=_spec(check=_anything, sdk=True))
+    transport: Any = attrs.field(
+        default=None, metadata=_spec(check=_later("check_transport"), sdk=True)
+    )
     on_elicitation: ElicitationCallback | None = attrs.field(
         default=None,
         metadata=_spec(check=function("async, or plain", "on_elicitation(request)", 1), sdk=True),
@@ -1624,6 +1633,19 @@ def _check_effort(effort: Any) -> None:
         _check_choice("effort", effort, EFFORT_LEVELS)
 
 
+def _check_json(name: str, value: Any) -> None:
+    """``value`` goes to the CLI as JSON: what JSON cannot hold (a set, an object, a key that
+    is not a string, NaN) is named by its path, never quoted (it may be a credential)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        from ._protocol._codec import find_unencodable
+
+        found = find_unencodable(value, "$", 0, set())
+        where = "$ is not JSON" if found is None else f"{found[0]} {found[1]}"
+        raise _fail(f"{name} cannot be sent to the CLI as JSON: {where}") from None
+
+
 def _check_output_format(output_format: Any) -> None:
     if output_format is None:
         return
@@ -1631,6 +1653,7 @@ def _check_output_format(output_format: Any) -> None:
         raise _fail("output_format must be {'type': 'json_schema', 'schema': {...}}")
     if not isinstance(output_format.get("schema"), Mapping):
         raise _fail("output_format['schema'] must be a JSON schema dict")
+    _check_json("output_format", output_format)
 
 
 def _check_resume(resume: Any) -> None:
@@ -1643,11 +1666,23 @@ def _check_session_id(session_id: Any) -> None:
     _check_str("session_id", session_id)
     if session_id == "":
         raise _fail("session_id must be a UUID, not an empty string")
+    if session_id is not None:
+        try:
+            canonical = str(uuid_module.UUID(session_id)) == session_id.lower()
+        except ValueError:
+            canonical = False
+        if not canonical:
+            # The CLI refuses any other at start-up ("Invalid session ID").
+            raise _fail(
+                "session_id must be a UUID in its usual form (str(uuid.uuid4()), say), got "
+                f"{redact(repr(session_id))}"
+            )
 
 
 def _check_max_budget_usd(usd: Any) -> None:
-    if usd is not None and (not _is_number(usd) or math.isnan(usd) or usd <= 0):
-        raise _fail(f"max_budget_usd must be a number > 0, got {usd!r}")
+    if usd is not None and (not _is_number(usd) or not math.isfinite(usd) or usd <= 0):
+        # Infinity too: the CLI refuses it at start-up; None is "no limit".
+        raise _fail(f"max_budget_usd must be a number > 0 (finite; None: no limit), got {usd!r}")
 
 
 def _check_task_budget(budget: Any) -> None:
@@ -1662,11 +1697,15 @@ def _check_task_budget(budget: Any) -> None:
 def _check_settings(settings: Any) -> None:
     if settings is not None and not isinstance(settings, (str, dict)):
         raise _fail("settings must be a file path, a JSON string or a dict")
+    if isinstance(settings, dict):
+        _check_json("settings", settings)
 
 
 def _check_sandbox(sandbox: Any) -> None:
     if sandbox is not None and not isinstance(sandbox, dict):
         raise _fail("sandbox must be a dict of sandbox settings")
+    if sandbox is not None:
+        _check_json("sandbox", sandbox)
 
 
 def _check_setting_sources(sources: Any) -> None:
@@ -1681,14 +1720,25 @@ def _check_skills(skills: Any) -> None:
 
 
 def _check_plugins(plugins: Any) -> None:
-    for plugin in plugins:
-        if not isinstance(plugin, dict) or plugin.get("type") != "local":
-            raise _fail(f"unsupported plugin {plugin!r}: plugins must be {{'type': 'local', ...}}")
+    # Named by position and shape only: a plugin's values may hold credentials (a git URL's
+    # password, a token).
+    for index, plugin in enumerate(plugins):
+        where = f"plugins[{index}]"
+        if not isinstance(plugin, dict):
+            raise _fail(
+                f"{where} must be a {{'type': 'local', 'path': ...}} dict, got "
+                f"{type(plugin).__name__}"
+            )
+        kind = plugin.get("type")
+        if kind != "local":
+            shown = repr(kind) if isinstance(kind, str) and len(kind) <= 20 else "another type"
+            raise _fail(f"{where}: unsupported plugin type {shown} (only {{'type': 'local', ...}})")
         if not isinstance(plugin.get("path"), (str, os.PathLike)):
-            raise _fail(f"plugin {plugin!r} needs a 'path'")
+            raise _fail(f"{where} needs a 'path' (a string)")
         unknown = set(plugin) - {"type", "path", "skip_mcp_discovery", "skipMcpDiscovery"}
         if unknown:
-            raise _fail(f"plugin {plugin!r}: unknown keys {sorted(unknown)}")
+            names = sorted(redact(repr(k)) for k in unknown)
+            raise _fail(f"{where}: unknown keys {', '.join(names)}")
 
 
 def _check_env(env: Any) -> None:
@@ -1710,6 +1760,11 @@ def _check_cli_path(cli_path: Any) -> None:
 
 def _check_tool_aliases(aliases: Any) -> None:
     if aliases is not None:
+        if not isinstance(aliases, Mapping):
+            raise _fail(
+                "tool_aliases must be a dict of tool name to tool name, got "
+                f"{type(aliases).__name__}"
+            )
         for key, value in aliases.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise _fail("tool_aliases must map tool names (str) to tool names (str)")
@@ -1731,6 +1786,8 @@ def _check_project_config_root(root: Any) -> None:
 def _check_managed_settings(settings: Any) -> None:
     if settings is not None and not isinstance(settings, dict):
         raise _fail("managed_settings must be a dict of settings")
+    if settings is not None:
+        _check_json("managed_settings", settings)
 
 
 def _check_budget(budget: Any) -> None:
@@ -1751,6 +1808,32 @@ def _check_process_limiter(limiter: Any) -> None:
             )
 
 
+def check_transport(transport: Any) -> None:
+    """Raises :class:`ConfigurationError` unless ``transport`` is ``None`` or a
+    :class:`~trio_claude.Transport`."""
+    from ._transport._base import Transport
+
+    if transport is not None and not isinstance(transport, Transport):
+        raise _fail(
+            f"transport must be a trio_claude.Transport, got {type(transport).__name__} (the "
+            "official SDK's Transport interface is different; see docs/migration.md)"
+        )
+
+
+def _check_session_store(store: Any) -> None:
+    # A store's methods are looked up when they are called: without this, a wrong value
+    # (a connection string, say) ran the session and lost every batch to a logged error.
+    if store is None:
+        return
+    missing = [m for m in ("append", "load") if not callable(getattr(store, m, None))]
+    if missing:
+        raise _fail(
+            f"session_store must be a SessionStore (async append and load methods), got "
+            f"{type(store).__name__}: no {' or '.join(missing)} method"
+            + (" (for a database, use trio_claude.stores)" if isinstance(store, str) else "")
+        )
+
+
 def _check_resource_limits(limits: Any) -> None:
     """The value alone; whether the transport can enforce it is a combination (below)."""
 
@@ -1766,6 +1849,13 @@ def _check_combinations(o: ClaudeAgentOptions) -> None:
         raise _fail(
             "can_use_tool cannot be used together with permission_prompt_tool_name: the callback "
             "answers permission prompts itself (--permission-prompt-tool stdio); set only one"
+        )
+    if o.can_use_tool is not None and "permission-prompt-tool" in o.extra_args:
+        # The CLI takes the last of the two flags: the callback would never be called.
+        raise _fail(
+            "can_use_tool cannot be used together with extra_args['permission-prompt-tool']: the "
+            "callback answers permission prompts itself (--permission-prompt-tool stdio); set "
+            "only one"
         )
     if o.session_store is not None:
         if o.enable_file_checkpointing:
@@ -1977,10 +2067,36 @@ def _check_mcp_servers(servers: Any) -> None:
                 f"mcp_servers[{name!r}]: type must be one of {sorted(_MCP_SERVER_TYPES)}, "
                 f"got {kind!r}"
             )
-        if kind == "stdio" and not isinstance(cfg.get("command"), str):
-            raise _fail(f"mcp_servers[{name!r}]: a stdio server needs a 'command' string")
-        if kind in ("sse", "http") and not isinstance(cfg.get("url"), str):
-            raise _fail(f"mcp_servers[{name!r}]: an {kind} server needs a 'url' string")
+        # The CLI drops a server whose config it cannot read without a word (mcp_status()
+        # simply lacks it): its shape is checked here. Values are never quoted (credentials).
+        where = f"mcp_servers[{name!r}]"
+        if kind == "stdio":
+            command = cfg.get("command")
+            if not isinstance(command, str) or not command:
+                raise _fail(f"{where}: a stdio server needs a 'command' (a non-empty string)")
+            args = cfg.get("args")
+            if args is not None and (
+                isinstance(args, str)
+                or not isinstance(args, (list, tuple))
+                or not all(isinstance(a, str) for a in args)
+            ):
+                raise _fail(f"{where}['args'] must be a list of strings")
+            _check_str_map(f"{where}['env']", cfg.get("env"))
+        elif kind in ("sse", "http"):
+            url = cfg.get("url")
+            if not isinstance(url, str) or not url:
+                raise _fail(f"{where}: an {kind} server needs a 'url' (a non-empty string)")
+            _check_str_map(f"{where}['headers']", cfg.get("headers"))
+        _check_json(where, dict(cfg))
+
+
+def _check_str_map(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise _fail(f"{name} must be a dict of strings to strings")
 
 
 def _check_sdk_server(name: str, cfg: Any) -> None:
@@ -2016,10 +2132,30 @@ def _check_agents(agents: Any) -> None:
         _check_choice(f"agents[{name!r}].memory", agent.memory, _MEMORY_SCOPES)
         _check_choice(f"agents[{name!r}].permission_mode", agent.permission_mode, PERMISSION_MODES)
         _check_int(f"agents[{name!r}].max_turns", agent.max_turns, minimum=1)
-        if agent.effort is not None and not (
-            isinstance(agent.effort, int) and not isinstance(agent.effort, bool)
-        ):
+        _check_int(f"agents[{name!r}].auto_compact_window", agent.auto_compact_window, minimum=0)
+        if isinstance(agent.effort, int) and not isinstance(agent.effort, bool):
+            if agent.effort < 0:
+                raise _fail(f"agents[{name!r}].effort must be >= 0, got {agent.effort!r}")
+        elif agent.effort is not None:
             _check_choice(f"agents[{name!r}].effort", agent.effort, EFFORT_LEVELS)
+        for field in ("model", "initial_prompt", "critical_system_reminder_experimental"):
+            _check_str(f"agents[{name!r}].{field}", getattr(agent, field))
+        _check_str(f"agents[{name!r}].observer_message", agent.observer_message)
+        for field in ("background", "omit_claude_md", "observer"):
+            _check_bool(f"agents[{name!r}].{field}", getattr(agent, field), optional=True)
+        servers: Any = agent.mcp_servers  # (a str got past the converter: _opt_tuple)
+        if servers is not None:
+            if isinstance(servers, (str, bytes)) or not isinstance(servers, Iterable):
+                raise _fail(
+                    f"agents[{name!r}].mcp_servers must be a list of server names or "
+                    f"{{name: config}} dicts, got {type(servers).__name__}"
+                )
+            for entry in servers:
+                if not isinstance(entry, (str, Mapping)):
+                    raise _fail(
+                        f"agents[{name!r}].mcp_servers entries must be server names or "
+                        f"{{name: config}} dicts, got {type(entry).__name__}"
+                    )
 
 
 def _check_extra_args(extra: Any) -> None:

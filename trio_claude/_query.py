@@ -119,7 +119,7 @@ from ._errors import (
 )
 from ._exit import OutputEnd, end_error, limit_breach
 from ._loop import require_trio
-from ._options import ClaudeAgentOptions, HookMatcher, not_options_error
+from ._options import ClaudeAgentOptions, HookMatcher, check_transport, not_options_error
 from ._protocol._codec import decode_message
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
@@ -255,11 +255,7 @@ class Query:
         options: ClaudeAgentOptions | None,
         transport: Transport | None,
     ) -> None:
-        if transport is not None and not isinstance(transport, Transport):
-            raise ConfigurationError(
-                "transport must be a trio_claude.Transport (the official SDK's Transport "
-                "interface is different; see docs/migration.md)"
-            )
+        check_transport(transport)
         if options is not None and not isinstance(options, ClaudeAgentOptions):
             raise not_options_error(options)
         if transport is not None:

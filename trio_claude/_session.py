@@ -34,7 +34,7 @@ import os
 import shutil
 import sys
 import uuid as uuid_module
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -1673,6 +1673,10 @@ def encode_prompt(
     uuid: str | None,
 ) -> bytes:
     """Encodes a prompt as the ``user`` frame ``send()`` writes (also used by ``query()``)."""
+    for name, value in (("parent_tool_use_id", parent), ("uuid", uuid)):
+        if value is not None and not isinstance(value, str):
+            # The CLI echoes it on the turn's messages, which then fail to decode.
+            raise ConfigurationError(f"{name} must be a string, got {type(value).__name__}")
     extra = {"client_composed": True} if options.verbatim_prompts else None
     if isinstance(prompt, str):
         return proto.send_user(
@@ -1690,6 +1694,18 @@ def encode_prompt(
     if isinstance(prompt, dict):
         if prompt.get("type") != "user":
             raise ConfigurationError("a dict prompt must be a wire 'user' frame")
+        message = prompt.get("message")
+        if (
+            not isinstance(message, Mapping)
+            or message.get("role") != "user"
+            or "content" not in message
+        ):
+            # The CLI exits on such a frame ("Expected message role 'user'"), and the session
+            # with it.
+            raise ConfigurationError(
+                "a wire 'user' frame needs a 'message' dict with role 'user' and 'content': "
+                "{'type': 'user', 'message': {'role': 'user', 'content': ...}}"
+            )
         frame = dict(prompt)
         frame["uuid"] = uuid
         frame.setdefault("session_id", "default")

@@ -56,6 +56,9 @@ OURS = {
     "telemetry": None,
 }  # fmt: skip
 
+SID = "11111111-1111-4111-8111-111111111111"  # a session_id must be a UUID
+STORE = tc.InMemorySessionStore()
+
 
 async def _cb(*args: Any) -> dict[str, Any]:
     return {}
@@ -333,7 +336,7 @@ VALID: list[dict[str, Any]] = [
     {"max_budget_usd": 0.01},
     {"task_budget": {"total": 1000}},
     {"task_budget": 1000},
-    {"resume": "abc", "fork_session": True, "session_id": "u"},
+    {"resume": "abc", "fork_session": True, "session_id": SID},
     {"resume": "abc", "resume_session_at": "u1", "resume_drops_turn": ""},
     {"continue_conversation": True},
     {"model": "a", "fallback_model": "b"},
@@ -382,8 +385,8 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     # the CLI's own rules
     ({"resume_session_at": "u"}, "resume_session_at requires resume"),
     ({"resume": "a", "resume_drops_turn": "u"}, "resume_drops_turn requires resume_session_at"),
-    ({"resume": "a", "session_id": "u"}, "also needs fork_session"),
-    ({"continue_conversation": True, "session_id": "u"}, "also needs fork_session"),
+    ({"resume": "a", "session_id": SID}, "also needs fork_session"),
+    ({"continue_conversation": True, "session_id": SID}, "also needs fork_session"),
     ({"max_budget_usd": 0}, "max_budget_usd must be a number > 0"),
     ({"max_budget_usd": -1.0}, "max_budget_usd"),
     ({"max_budget_usd": float("nan")}, "max_budget_usd"),
@@ -397,7 +400,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"effort": "extreme"}, "effort must be one of"),
     ({"effort": -1}, "effort must be >= 0"),
     ({"setting_sources": ["user", "global"]}, "setting_sources entry must be one of"),
-    ({"session_store_flush": "lazy", "session_store": object()}, "session_store_flush"),
+    ({"session_store_flush": "lazy", "session_store": STORE}, "session_store_flush"),
     ({"permission_prompts": "sometimes"}, "permission_prompts must be one of"),
     ({"thinking": {"type": "enabled"}}, "budget_tokens"),
     ({"thinking": {"type": "sometimes"}}, "thinking type"),
@@ -452,7 +455,7 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"max_line_bytes": 0}, "max_line_bytes must be >= 1"),
     ({"max_buffered_bytes": 0}, "max_buffered_bytes must be >= 1"),
     ({"max_buffer_size": 0}, "max_buffer_size must be >= 1"),
-    ({"load_timeout_ms": -1, "session_store": object()}, "load_timeout_ms must be >= 0"),
+    ({"load_timeout_ms": -1, "session_store": STORE}, "load_timeout_ms must be >= 0"),
     ({"session_store_flush": "eager"}, "has no effect without session_store"),
     ({"load_timeout_ms": 5}, "has no effect without session_store"),
     ({"model": ""}, "model must not be empty"),
@@ -543,7 +546,7 @@ def test_debug_stderr_is_deprecated_not_silently_ignored() -> None:
 UNWIRED_VALUES: dict[str, dict[str, Any]] = {
     "can_use_tool": {"can_use_tool": _cb},
     "hooks": {"hooks": {"Stop": [HookMatcher(hooks=[_cb])]}},
-    "session_store": {"session_store": object()},
+    "session_store": {"session_store": tc.InMemorySessionStore()},
     "on_elicitation": {"on_elicitation": _cb},
     "budget": {"budget": object()},
     "stall_timeout": {"stall_timeout": 30.0},

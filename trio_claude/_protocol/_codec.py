@@ -1760,7 +1760,7 @@ def _unencodable(frame: Any, exc: Exception) -> str:
             what = f"{kind.replace('_', ' ')} {_clip(subtype)!r}"
         elif isinstance(kind, str):
             what = f"{_clip(kind)!r} frame"
-    found = _find_unencodable(frame, "$", 0, set())
+    found = find_unencodable(frame, "$", 0, set())
     problem = str(exc)
     if found is not None:
         path, detail = found
@@ -1778,7 +1778,7 @@ def _child(path: str, key: str) -> str:
     return f"{path}.{key}" if key.isidentifier() else f"{path}[{_clip(key)!r}]"
 
 
-def _find_unencodable(value: Any, path: str, depth: int, open_: set[int]) -> tuple[str, str] | None:
+def find_unencodable(value: Any, path: str, depth: int, open_: set[int]) -> tuple[str, str] | None:
     """The first part of ``value`` orjson rejects, as ``(path, what is wrong)``.
 
     Only runs after ``orjson.dumps`` failed, so its cost does not matter; ``open_`` holds the ids
@@ -1807,15 +1807,15 @@ def _find_unencodable(value: Any, path: str, depth: int, open_: set[int]) -> tup
                             path,
                             f"has a key of type {type(key).__name__} (JSON keys are strings)",
                         )
-                    bad_key = _find_unencodable(key, path, depth, open_)
+                    bad_key = find_unencodable(key, path, depth, open_)
                     if bad_key is not None:
                         return path, f"has a key that {bad_key[1]}"
-                    found = _find_unencodable(item, _child(path, key), depth + 1, open_)
+                    found = find_unencodable(item, _child(path, key), depth + 1, open_)
                     if found is not None:
                         return found
             else:
                 for index, item in enumerate(value):
-                    found = _find_unencodable(item, f"{path}[{index}]", depth + 1, open_)
+                    found = find_unencodable(item, f"{path}[{index}]", depth + 1, open_)
                     if found is not None:
                         return found
         finally:

@@ -40,7 +40,15 @@ from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
 from .._session import Prompt, _prepare
 from ._agent import Agent
-from ._core import ErrorPolicy, Failure, TeamCore, TeamStatistics, check_policy, open_core
+from ._core import (
+    ErrorPolicy,
+    Failure,
+    TeamCore,
+    TeamStatistics,
+    check_named,
+    check_policy,
+    open_core,
+)
 from ._start import start_agents
 
 __all__ = ["Blackboard", "BlackboardTeam", "Change", "open_blackboard"]
@@ -300,10 +308,15 @@ async def open_blackboard(
         BudgetExceededError: The budget ran out.
     """
     check_policy(on_error)
+    check_named("open_blackboard's agents", agents)
     if not agents:
         raise ConfigurationError("open_blackboard needs at least one agent")
     if board is not None and initial is not None:
         raise ConfigurationError("give either board or initial, not both")
+    if initial is not None and not isinstance(initial, Mapping):
+        raise ConfigurationError(
+            f"initial must be a dict of key to JSON value, got {type(initial).__name__}"
+        )
     if (
         isinstance(max_wait, bool)
         or not isinstance(max_wait, (int, float))

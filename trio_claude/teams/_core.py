@@ -123,6 +123,16 @@ def check_options(name: str, options: object) -> ClaudeAgentOptions:
     return options
 
 
+def check_named(what: str, value: object) -> None:
+    """A typed error unless ``value`` is a mapping of names (``what`` names the argument): a
+    list of options, the easy mistake, failed with an ``AttributeError`` about ``items``."""
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{what} must be a dict of name to options ({{'alice': options, ...}}), got "
+            f"{type(value).__name__}"
+        )
+
+
 def with_budget(options: ClaudeAgentOptions, budget: Budget | None) -> ClaudeAgentOptions:
     """``options`` charged to the team's budget (an agent's own budget is replaced)."""
     if budget is None or options.budget is budget:

@@ -34,7 +34,7 @@ from .._options import ClaudeAgentOptions
 from .._session import Prompt, _prepare
 from ..types import TurnResult
 from ._agent import Agent
-from ._core import TeamCore, TeamStatistics, check_options, open_core
+from ._core import TeamCore, TeamStatistics, check_named, check_options, open_core
 from ._start import start_agents
 
 __all__ = ["Debate", "DebateOutcome", "Entry", "open_debate"]
@@ -215,6 +215,7 @@ async def open_debate(
         AgentError: A CLI could not start.
         BudgetExceededError: The budget ran out.
     """
+    check_named("open_debate's agents", agents)
     if not agents:
         raise ConfigurationError("open_debate needs at least one agent")
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 1:

@@ -37,7 +37,15 @@ from .._redact import describe_exception
 from .._session import Prompt, _prepare
 from ..types import TurnResult
 from ._agent import Agent
-from ._core import Failure, TeamCore, TeamStatistics, check_options, check_policy, open_core
+from ._core import (
+    Failure,
+    TeamCore,
+    TeamStatistics,
+    check_named,
+    check_options,
+    check_policy,
+    open_core,
+)
 from ._errors import TeamError
 from ._start import start_agents
 
@@ -238,6 +246,7 @@ async def open_team(
         BudgetExceededError: The budget ran out.
     """
     check_policy(on_error, ("report", "cancel"))
+    check_named("open_team's teammates", teammates)
     if not teammates:
         raise ConfigurationError("open_team needs at least one teammate")
     if max_parallel is not None and (

@@ -302,6 +302,11 @@ async def open_pipeline(
             start.
         BudgetExceededError: The budget ran out.
     """
+    if isinstance(stages, Stage) or not isinstance(stages, Iterable):
+        raise ConfigurationError(
+            f"open_pipeline needs a list of Stage, got {type(stages).__name__}"
+            + (" (put it in a list)" if isinstance(stages, Stage) else "")
+        )
     stages = list(stages)
     if not stages or not all(isinstance(s, Stage) for s in stages):
         raise ConfigurationError("open_pipeline needs a non-empty list of Stage")
