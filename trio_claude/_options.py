@@ -1159,6 +1159,7 @@ class ClaudeAgentOptions:
     executable_args: tuple[str, ...] = attrs.field(
         default=EMPTY_LIST_TUPLE,
         converter=_executable_args,
+        repr=redact_repr,  # (masked in the launch's argv too)
         metadata=_spec(check=texts(), spawn="argv0"),
     )
     tool_config: dict[str, Any] | None = attrs.field(

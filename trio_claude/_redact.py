@@ -123,7 +123,12 @@ _NAME_NEEDLES = (
 # (what the lowercased text must contain for the pattern to be tried, pattern, replacement)
 _PATTERNS: list[tuple[tuple[str, ...], re.Pattern[str], Any]] = [
     # Anthropic API keys (sk-ant-api03-...), OAuth tokens (sk-ant-oat01-...), admin keys.
-    (("sk-ant-",), re.compile(rf"sk-ant-[{_KEY_CHARS}]{{6,}}"), "sk-ant-" + MASK),
+    # A key may be echoed JSON-escaped (\u0051 for Q): an escape counts as one of its characters.
+    (
+        ("sk-ant-",),
+        re.compile(rf"sk-ant-(?:[{_KEY_CHARS}]|\\u[0-9A-Fa-f]{{4}}){{6,}}"),
+        "sk-ant-" + MASK,
+    ),
     # Other sk- keys: OpenAI (sk-proj-...), OpenRouter (sk-or-v1-...), LiteLLM and most gateways.
     (
         ("sk-",),
@@ -324,12 +329,14 @@ def _collect(value: Any, found: set[str], under_secret: bool = False) -> None:
 
 
 def _encodings(secret: str) -> Iterable[str]:
-    """The forms a secret may be echoed in: URL-encoded (a query string), JSON-escaped."""
-    yield quote(secret, safe="")
-    yield quote(secret)
-    yield quote_plus(secret)
-    yield json.dumps(secret)[1:-1]
-    yield json.dumps(secret, ensure_ascii=False)[1:-1]
+    """The forms a secret may be echoed in: URL-encoded (a query string; upper- and lower-case
+    hex), JSON-escaped (with ``/`` as ``\\/`` too, as some encoders write it)."""
+    for encoded in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+        yield encoded
+        yield re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
+    for escaped in (json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]):
+        yield escaped
+        yield escaped.replace("/", "\\/")
 
 
 def secret_values(env: Mapping[str, str], *more: Any) -> tuple[str, ...]:

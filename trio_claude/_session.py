@@ -28,11 +28,13 @@ process is stopped by :func:`~trio_claude._transport._process.shutdown_process`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import shutil
 import sys
+import traceback
 import uuid as uuid_module
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -90,7 +92,13 @@ from ._protocol._events import (
 )
 from ._protocol._frames import parse_line
 from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
-from ._redact import RedactedDict, redact_preview
+from ._redact import (
+    RedactedDict,
+    describe_exception,
+    redact,
+    redact_exception,
+    redact_preview,
+)
 from ._stream import MessageStream
 from ._telemetry import open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
@@ -1819,9 +1827,15 @@ def output_handling_failed(exc: Exception, secrets: Sequence[str]) -> SessionClo
         "the session stopped: handling the CLI's output failed "
         f"({type(exc).__name__}: {redact_preview(str(exc), secrets, 200)})"
     )
+    # Its text may quote the frame being handled, key and all: logged masked, and the cause
+    # kept (its type and traceback) with its text masked and its frames' locals cleared.
+    logger.debug("handling the CLI's output failed\n%s", redact_exception(exc, secrets))
+    text = describe_exception(exc)[len(type(exc).__name__) + 2 :]
+    with contextlib.suppress(Exception):  # an exception type that refuses new args
+        exc.args = (redact(text, secrets),)
+    traceback.clear_frames(exc.__traceback__)
     error.__cause__ = exc
     logger.error("%s", error)
-    logger.debug("handling the CLI's output failed", exc_info=exc)
     return error
 
 

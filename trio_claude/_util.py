@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import trio
 
 from ._errors import SessionClosedError
-from ._redact import redact_preview
+from ._redact import redact_exception, redact_preview
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -225,8 +225,12 @@ class StderrTail:
             for line in lines:
                 try:
                     callback(line)
-                except Exception:
-                    logging.getLogger("trio_claude").exception("the stderr callback raised")
+                except Exception as exc:
+                    # Its text may quote the line (int(line) does), and a record's exc_info is
+                    # formatted by the handler, out of reach of redact().
+                    logging.getLogger("trio_claude").warning(
+                        "the stderr callback raised\n%s", redact_exception(exc, self._secrets)
+                    )
 
     def text(self) -> str:
         """The kept lines joined by newlines (already redacted)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._errors import ClaudeSDKError
-from .._redact import describe_exception
+from .._redact import describe_exception, redact
 
 __all__ = ["AgentError", "EscalationError", "TeamError"]
 
@@ -27,7 +27,7 @@ class AgentError(TeamError):
     def __init__(self, agent: str, error: BaseException) -> None:
         self.agent = agent
         self.error = error
-        super().__init__(f"agent {agent!r} failed: {describe_exception(error)}")
+        super().__init__(f"agent {agent!r} failed: {redact(describe_exception(error))}")
         self.__cause__ = error
 
 
@@ -46,6 +46,6 @@ class EscalationError(TeamError):
         self.restarts = restarts
         super().__init__(
             f"supervisor gave up after {restarts} restart(s): child {agent!r} failed again: "
-            f"{describe_exception(error)}"
+            f"{redact(describe_exception(error))}"
         )
         self.__cause__ = error

@@ -33,7 +33,7 @@ from .._errors import ConfigurationError
 from .._mcp import SdkMcpTool, ToolAnnotations, ToolResult, create_sdk_mcp_server, tool
 from .._opener import async_context_only
 from .._options import ClaudeAgentOptions
-from .._redact import describe_exception
+from .._redact import describe_exception, redact
 from .._session import Prompt, _prepare
 from ..types import TurnResult
 from ._agent import Agent
@@ -167,7 +167,7 @@ class Team:
                 turn = await self.delegate(name, task)
             except Exception as exc:
                 return ToolResult(
-                    content=[f"delegation to {name} failed: {describe_exception(exc)}"],
+                    content=[f"delegation to {name} failed: {redact(describe_exception(exc))}"],
                     is_error=True,
                 )
             finally:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .._redact import is_secret_name
+
 __all__ = [
     "REDACTED",
     "RequestKind",
@@ -54,7 +56,9 @@ def redact_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
     """Fold headers into a dict (lower-case names) with credentials replaced by ``REDACTED``."""
     out: dict[str, str] = {}
     for name, value in headers:
-        if name in _SECRET_HEADERS:
+        # A gateway's own credential header too (ANTHROPIC_CUSTOM_HEADERS: x-gateway-api-key,
+        # ocp-apim-subscription-key, ...), by the name rules of the SDK's redaction.
+        if name in _SECRET_HEADERS or is_secret_name(name):
             value = REDACTED
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
