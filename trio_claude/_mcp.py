@@ -379,11 +379,13 @@ class SdkMcpTool(Generic[T]):
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError("a tool needs a non-empty name")
-        if _TOOL_NAME.fullmatch(self.name) is None:
-            # MCP's tool names; the model's API refuses others, and every turn would fail.
+        if len(self.name) > 128 or _CONTROL.search(self.name):
+            # The CLI offers it to the model as mcp__<server>__<name> with every character
+            # outside [A-Za-z0-9_-] replaced (so "get weather" works); what it cannot mend is a
+            # name beyond MCP's 128 characters, or one with control characters.
             raise ValueError(
-                f"tool name {self.name[:40]!r}{'...' if len(self.name) > 40 else ''} must be 1 "
-                "to 128 ASCII letters, digits, '_', '-' or '.'"
+                f"tool name {self.name[:40]!r}{'...' if len(self.name) > 40 else ''} must be at "
+                "most 128 characters, without control characters"
             )
         if not callable(self.handler):
             raise TypeError(f"the handler of tool {self.name!r} is not callable")
@@ -410,7 +412,7 @@ class SdkMcpTool(Generic[T]):
         return data
 
 
-_TOOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _json_schema(schema: Any, name: str) -> tuple[dict[str, Any], type[Any] | None]:

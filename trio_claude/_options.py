@@ -153,7 +153,7 @@ _MEMORY_SCOPES = frozenset({"user", "project", "local"})
 _SESSION_STORE_FLUSH = frozenset({"batched", "eager"})
 _PERMISSION_PROMPTS = frozenset({"host", "none"})
 _ON_FAILURE = frozenset({"continue", "block"})
-_MCP_SERVER_TYPES = frozenset({"stdio", "sse", "http", "sdk"})
+_MCP_SERVER_TYPES = frozenset({"stdio", "sse", "http", "streamable-http", "sdk"})
 #: extra_args keys that would break the stream-json session if overridden.
 _RESERVED_EXTRA_ARGS = frozenset({"output-format", "input-format", "print", "p"})
 
@@ -2083,10 +2083,10 @@ def _check_mcp_servers(servers: Any) -> None:
             ):
                 raise _fail(f"{where}['args'] must be a list of strings")
             _check_str_map(f"{where}['env']", cfg.get("env"))
-        elif kind in ("sse", "http"):
+        elif kind in ("sse", "http", "streamable-http"):
             url = cfg.get("url")
             if not isinstance(url, str) or not url:
-                raise _fail(f"{where}: an {kind} server needs a 'url' (a non-empty string)")
+                raise _fail(f"{where}: a {kind!r} server needs a 'url' (a non-empty string)")
             _check_str_map(f"{where}['headers']", cfg.get("headers"))
         _check_json(where, dict(cfg))
 
