@@ -231,13 +231,21 @@ class ControlRequests:
     async def _set_mcp_servers_once(
         self, router: McpRouter, servers: Mapping[str, Any]
     ) -> McpSetServersResult:
+        # Routed before the request (the CLI may call a server while it is in flight), and
+        # forgotten again if the CLI never took it: the call failed, or it refused the server.
+        before = set(router.connections)
         fields = RedactedDict(servers=router.add(servers))
         del servers  # headers and env: not a local of the frame a failure is raised through
-        reply = await self._request("mcp_set_servers", fields)
+        added = [key for key in router.connections if key not in before]
+        try:
+            reply = await self._request("mcp_set_servers", fields)
+        except BaseException:
+            router.remove(added)
+            raise
         from ._control_types import McpSetServersResult
 
         result = McpSetServersResult.from_wire(reply)
-        router.remove(result.removed)
+        router.remove([*result.removed, *(key for key in result.errors if key in added)])
         return result
 
     async def reconnect_mcp_server(self, name: str) -> None:

@@ -351,7 +351,8 @@ _SUBSCHEMAS = ("not", "additionalProperties", "items", "contains", "if", "then",
 def schema_problem(schema: Any, path: str = "$") -> str | None:
     """The first misshapen part of a JSON Schema's well-known keywords, or ``None``.
 
-    Not a meta-schema validation: only what a newcomer gets wrong and the Messages API then
+    JSON arrays may be lists or tuples (both are written as arrays). Not a meta-schema
+    validation: only what a newcomer gets wrong and the Messages API then
     refuses for the whole turn (``properties`` as a list, a property given as a type name, a
     misspelt ``type``, ``required`` as one string). Unknown keywords are left alone.
     """
@@ -360,7 +361,7 @@ def schema_problem(schema: Any, path: str = "$") -> str | None:
     if not isinstance(schema, Mapping):
         return f"{path} must be a schema (a dict), got {_type_name(schema)}"
     kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind]
+    kinds = kind if isinstance(kind, (list, tuple)) else [kind]
     if kind is not None and not all(isinstance(k, str) and k in _TYPE_NAMES for k in kinds):
         return f"{path}.type must be one of {sorted(_TYPE_NAMES)} (or a list of them)"
     properties = schema.get("properties")
@@ -373,13 +374,13 @@ def schema_problem(schema: Any, path: str = "$") -> str | None:
                 return found
     required = schema.get("required")
     if required is not None and (
-        not isinstance(required, list) or not all(isinstance(r, str) for r in required)
+        not isinstance(required, (list, tuple)) or not all(isinstance(r, str) for r in required)
     ):
         return f"{path}.required must be a list of property names"
     for key in _SUBSCHEMA_LISTS:
         subs = schema.get(key)
         if subs is not None:
-            if not isinstance(subs, list):
+            if not isinstance(subs, (list, tuple)):
                 return f"{path}.{key} must be a list of schemas"
             for index, sub in enumerate(subs):
                 found = schema_problem(sub, f"{path}.{key}[{index}]")
@@ -391,7 +392,7 @@ def schema_problem(schema: Any, path: str = "$") -> str | None:
             if found is not None:
                 return found
     enum = schema.get("enum")
-    if enum is not None and not isinstance(enum, list):
+    if enum is not None and not isinstance(enum, (list, tuple)):
         return f"{path}.enum must be a list"
     return None
 

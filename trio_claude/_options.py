@@ -610,6 +610,13 @@ def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
 _redact_env = redact_env_repr
 
 
+def _argv_repr(args: Sequence[str]) -> str:
+    # Masked as in a LaunchSpec's argv: the value after a secret-named flag too.
+    from ._transport._base import argv_repr
+
+    return argv_repr(args)
+
+
 def _check_delivery(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value not in ("initialize", "argv"):
         raise _fail(f"{attribute.name} must be 'initialize' or 'argv', got {value!r}")
@@ -1159,7 +1166,7 @@ class ClaudeAgentOptions:
     executable_args: tuple[str, ...] = attrs.field(
         default=EMPTY_LIST_TUPLE,
         converter=_executable_args,
-        repr=redact_repr,  # (masked in the launch's argv too)
+        repr=_argv_repr,  # masked as in the launch's argv
         metadata=_spec(check=texts(), spawn="argv0"),
     )
     tool_config: dict[str, Any] | None = attrs.field(
@@ -1851,7 +1858,10 @@ def _check_combinations(o: ClaudeAgentOptions) -> None:
             "can_use_tool cannot be used together with permission_prompt_tool_name: the callback "
             "answers permission prompts itself (--permission-prompt-tool stdio); set only one"
         )
-    if o.can_use_tool is not None and "permission-prompt-tool" in o.extra_args:
+    if (
+        o.can_use_tool is not None
+        and o.extra_args.get("permission-prompt-tool", "stdio") != "stdio"
+    ):
         # The CLI takes the last of the two flags: the callback would never be called.
         raise _fail(
             "can_use_tool cannot be used together with extra_args['permission-prompt-tool']: the "

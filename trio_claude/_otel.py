@@ -212,6 +212,13 @@ class SessionTrace:
             if result.is_error:
                 _fail(span, _result_error(result), secrets=self.secrets)
             span.end()
+        if not self._turns and self._tools:
+            # Tools whose result never came (a hook deferred the call, the turn was
+            # interrupted while they ran): their turn is over, and so are they.
+            for span in self._tools.values():
+                span.set_attribute("claude.tool.ended_by", "turn end")
+                span.end()
+            self._tools.clear()
         if result.session_id:
             self.span.set_attribute("gen_ai.conversation.id", result.session_id)
 

@@ -32,6 +32,7 @@ user's own channel), and messages (``AssistantMessage``...) are data, never rewr
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -669,6 +670,31 @@ def describe_exception(exc: BaseException) -> str:
     except Exception:
         text = "(its text could not be formatted)"
     return f"{type(exc).__name__}: {text}"
+
+
+def scrub_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
+    """Masks the text of ``exc`` and of every exception chained to it (causes, contexts, a
+    group's members) and clears their frames' locals, in place: for an exception the SDK keeps
+    as a cause, whose text may quote a frame (key and all), and which every traceback prints.
+
+    Args:
+        exc: The exception (changed in place).
+        secrets: Exact values to mask as well (see :func:`secret_values`).
+    """
+    secrets = tuple(secrets)
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        text = describe_exception(current)[len(type(current).__name__) + 2 :]
+        with contextlib.suppress(Exception):  # a type that refuses new args keeps its own
+            current.args = (redact(text, secrets),)
+        traceback.clear_frames(current.__traceback__)
+        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
+        todo += list(getattr(current, "exceptions", None) or ())
 
 
 def redact_exception(exc: BaseException, secrets: Iterable[str] = ()) -> str:

@@ -28,13 +28,11 @@ process is stopped by :func:`~trio_claude._transport._process.shutdown_process`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
 import shutil
 import sys
-import traceback
 import uuid as uuid_module
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -94,10 +92,9 @@ from ._protocol._frames import parse_line
 from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
 from ._redact import (
     RedactedDict,
-    describe_exception,
-    redact,
     redact_exception,
     redact_preview,
+    scrub_exception,
 )
 from ._stream import MessageStream
 from ._telemetry import open_trace, trace_env
@@ -250,8 +247,9 @@ class Session(ControlRequests):
         self._proto = ClaudeProtocol(
             max_line_bytes=options.effective_max_line_bytes,
             defer_messages=options.budget is None and self._trace is None,
-            # What an abandoned turn spent still counts: its dropped messages are charged.
-            report_dropped=options.budget is not None,
+            # What an abandoned turn drops still costs (charged to the budget) and ends its
+            # spans (the trace sees it).
+            report_dropped=options.budget is not None or self._trace is not None,
         )
         self._lifecycle: Lifecycle = self._proto.lifecycle
         self._inbox = Inbox(options.max_buffered_bytes)
@@ -1518,6 +1516,8 @@ class Session(ControlRequests):
         self._io.start_soon(self._serve_request, event, request_scope)
 
     def _on_dropped(self, event: DroppedMessage) -> None:
+        if self._trace is not None:
+            self._trace.observe(event.message, self._lifecycle.open_turns)
         budget = self._budget
         if budget is not None:
             # No receiver waits for a given-up turn: the budget's own state (which send()
@@ -1830,10 +1830,7 @@ def output_handling_failed(exc: Exception, secrets: Sequence[str]) -> SessionClo
     # Its text may quote the frame being handled, key and all: logged masked, and the cause
     # kept (its type and traceback) with its text masked and its frames' locals cleared.
     logger.debug("handling the CLI's output failed\n%s", redact_exception(exc, secrets))
-    text = describe_exception(exc)[len(type(exc).__name__) + 2 :]
-    with contextlib.suppress(Exception):  # an exception type that refuses new args
-        exc.args = (redact(text, secrets),)
-    traceback.clear_frames(exc.__traceback__)
+    scrub_exception(exc, secrets)
     error.__cause__ = exc
     logger.error("%s", error)
     return error

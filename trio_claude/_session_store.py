@@ -420,6 +420,7 @@ class InMemorySessionStore:
 
     def __init__(self) -> None:
         self._entries: dict[_Key, list[SessionStoreEntry]] = {}
+        self._uuids: dict[_Key, set[str]] = {}
         self._mtimes: dict[_Key, int] = {}
         self._summaries: dict[tuple[str, str], SessionSummaryEntry] = {}
         self._last_ms = 0
@@ -428,18 +429,36 @@ class InMemorySessionStore:
         self._last_ms = max(int(time.time() * 1000), self._last_ms + 1)
         return self._last_ms
 
+    #: An entry whose ``uuid`` is stored under the key already is skipped, as the SQL stores
+    #: do: the mirror sends a batch again when a deadline cut its append short.
+    idempotent_appends = True
+
     async def append(self, key: SessionKey, entries: list[SessionStoreEntry]) -> None:
-        """Appends a batch (a no-op for an empty one); updates the session's summary."""
+        """Appends a batch (a no-op for an empty one); updates the session's summary.
+
+        An entry whose ``uuid`` is already stored under ``key`` (or earlier in the batch) is
+        skipped, so a repeated import or a batch sent again does not duplicate.
+        """
         await trio.lowlevel.checkpoint()
         k = _key_tuple(key)
         if not entries:
             return
-        self._entries.setdefault(k, []).extend(copy.deepcopy(list(entries)))
+        stored = self._entries.setdefault(k, [])
+        seen = self._uuids.setdefault(k, set())
+        fresh = []
+        for entry in entries:
+            uuid = entry.get("uuid") if isinstance(entry, dict) else None
+            if isinstance(uuid, str) and uuid:
+                if uuid in seen:
+                    continue
+                seen.add(uuid)
+            fresh.append(entry)
+        stored.extend(copy.deepcopy(fresh))
         stamp = self._now()
         self._mtimes[k] = stamp
         if k[2] is None:
             prev = self._summaries.get(k[:2])
-            self._summaries[k[:2]] = fold_session_summary(prev, key, entries, mtime=stamp)
+            self._summaries[k[:2]] = fold_session_summary(prev, key, fresh, mtime=stamp)
 
     async def load(self, key: SessionKey) -> list[SessionStoreEntry] | None:
         """A copy of the entries under ``key``, or ``None``."""
@@ -475,6 +494,7 @@ class InMemorySessionStore:
             self._summaries.pop(k[:2], None)
         for item in doomed:
             self._entries.pop(item, None)
+            self._uuids.pop(item, None)
             self._mtimes.pop(item, None)
 
     async def list_subkeys(self, key: SessionListSubkeysKey) -> list[str]:
@@ -495,6 +515,7 @@ class InMemorySessionStore:
     def clear(self) -> None:
         """Test helper: forgets everything."""
         self._entries.clear()
+        self._uuids.clear()
         self._mtimes.clear()
         self._summaries.clear()
 

@@ -239,6 +239,10 @@ async def test_a_flush_cancelled_after_its_append_landed_does_not_store_the_entr
     from trio_claude._session_store import InMemorySessionStore
 
     class RemoteStore(InMemorySessionStore):
+        # A custom store that would store a batch twice (it does not say otherwise): the
+        # in-memory store underneath happens to skip known uuids, so the flag is what counts.
+        idempotent_appends = False
+
         async def append(self, key: Any, entries: list[Any]) -> None:
             await super().append(key, entries)  # committed on the server...
             await trio.sleep(1)  # ...and the answer is on its way back

@@ -29,7 +29,7 @@ class Argv(list[str]):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return _argv_repr(self, {})
+        return argv_repr(self)
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -58,12 +58,12 @@ class LaunchSpec:
 
     def __repr__(self) -> str:
         return (
-            f"LaunchSpec(argv={_argv_repr(self.argv, self.env)}, env={redact_env_repr(self.env)}, "
+            f"LaunchSpec(argv={argv_repr(self.argv, self.env)}, env={redact_env_repr(self.env)}, "
             f"cwd={self.cwd!r}, user={self.user!r}, resource_limits={self.resource_limits!r})"
         )
 
 
-def _argv_repr(argv: Sequence[str], env: Mapping[str, str]) -> str:
+def argv_repr(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
     """``argv``'s repr, credentials masked: the value after a secret-named flag
     (``--api-key <value>``), secrets inside JSON values (``--mcp-config``), secret-shaped text
     and the secret values of ``env``."""
@@ -75,7 +75,7 @@ def _argv_repr(argv: Sequence[str], env: Mapping[str, str]) -> str:
             shown[index] = MASK
     masked = redact_repr(shown)
     try:
-        secrets = secret_values(env)
+        secrets = secret_values(env or {})
     except Exception:  # an odd mapping: shapes are still masked
         return masked
     return redact(masked, secrets)

@@ -28,6 +28,7 @@ import functools
 import logging
 import threading
 import uuid as uuid_module
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, cast
 
@@ -134,7 +135,7 @@ async def retrying(
 
 
 class ConnectionPool(Generic[C]):
-    """Connections used from worker threads, at most ``size`` at a time.
+    """Connections used from worker threads, at most ``size`` at a time per trio run.
 
     A connection is checked out by the worker thread that uses it and put back when the
     function returns; one that raised is closed (it may be broken or mid-transaction).
@@ -142,7 +143,7 @@ class ConnectionPool(Generic[C]):
     Args:
         connect: Opens a connection (called in a worker thread).
         close: Closes one (called in a worker thread; must not raise).
-        size: The most connections (and threads) at once.
+        size: The most connections (and threads) at once, per trio run.
         still_good: Whether an idle connection may be used again (called in a worker thread
             when it is checked out); one that may not is closed and a new one opened.
     """
@@ -163,9 +164,6 @@ class ConnectionPool(Generic[C]):
         self._lock = threading.Lock()
         self._closed = False
         self._size = size
-        self._limiters: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar(
-            "connection-limiter"
-        )
 
     @property
     def limiter(self) -> trio.CapacityLimiter:
@@ -174,12 +172,7 @@ class ConnectionPool(Generic[C]):
         One per run: a trio primitive wakes tasks of one run only, and several runs (each
         blocking session has its own) may share a store. The idle connections are shared.
         """
-        try:
-            return self._limiters.get()
-        except LookupError:
-            limiter = trio.CapacityLimiter(self._size)
-            self._limiters.set(limiter)
-            return limiter
+        return per_run(self, lambda: trio.CapacityLimiter(self._size))
 
     @property
     def closed(self) -> bool:
@@ -243,6 +236,27 @@ class ConnectionPool(Generic[C]):
         await trio.to_thread.run_sync(self._discard_idle)
 
 
+# What each store and pool keeps per trio run (its locks, its limiter), by owner: weakly, so a
+# store dropped in a long run is not kept alive by the run (a RunVar per store would be).
+_PER_RUN: trio.lowlevel.RunVar[weakref.WeakKeyDictionary[object, Any]] = trio.lowlevel.RunVar(
+    "trio_claude_store_state"
+)
+
+
+def per_run(owner: object, make: Callable[[], T]) -> T:
+    """``owner``'s object for the calling trio run, made by ``make()`` on first use."""
+    try:
+        table = _PER_RUN.get()
+    except LookupError:
+        table = weakref.WeakKeyDictionary()
+        _PER_RUN.set(table)
+    try:
+        found: T = table[owner]
+    except KeyError:
+        found = table[owner] = make()
+    return found
+
+
 class KeyLocks:
     """A fair :class:`trio.Lock` per key, dropped when nobody holds or waits for it."""
 
@@ -287,9 +301,6 @@ class SQLSessionStore:
 
     def _init_common(self) -> None:
         self._ready = False
-        self._run_locks: trio.lowlevel.RunVar[tuple[trio.Lock, KeyLocks]] = trio.lowlevel.RunVar(
-            "store-locks"
-        )
 
     def _locks(self) -> tuple[trio.Lock, KeyLocks]:
         """The calling trio run's schema lock and per-key locks.
@@ -299,12 +310,7 @@ class SQLSessionStore:
         Appends to one key keep their order within a run; across runs the database's own
         transactions keep every append whole.
         """
-        try:
-            return self._run_locks.get()
-        except LookupError:
-            locks = (trio.Lock(), KeyLocks())
-            self._run_locks.set(locks)
-            return locks
+        return per_run(self, lambda: (trio.Lock(), KeyLocks()))
 
     # --- dialect hooks ----------------------------------------------------------------------
 

@@ -77,7 +77,8 @@ class PostgresSessionStore(SQLSessionStore):
         schema: A schema to put the tables in (created if missing); default: the
             connection's ``search_path``.
         table_prefix: The tables' name prefix (to keep several stores in one database).
-        max_connections: The most connections (and worker threads) this store opens at once.
+        max_connections: The most connections (and worker threads) this store opens at once,
+            per trio run.
         connect_timeout: Seconds to wait for a connection (libpq's ``connect_timeout``, at
             least 2).
         statement_timeout: The server-side ``statement_timeout`` in seconds (``None``: the

@@ -46,7 +46,7 @@ class SQLiteSessionStore(SQLSessionStore):
             connection would see its own empty database.
         busy_timeout: How long one attempt waits for another connection's write lock (s).
         retry_for: How long failed attempts are retried before giving up (s).
-        max_connections: The most connections (and worker threads) at once.
+        max_connections: The most connections (and worker threads) at once, per trio run.
         synchronous: ``"FULL"`` (durable across a power cut) or ``"NORMAL"`` (durable across a
             crash of the program; the last commits may be lost on a power cut; faster).
 
