@@ -230,9 +230,9 @@ class TranscriptMirror:
     def add(self, file_path: Any, entries: Any) -> None:
         """Queues a frame's entries (called by the reader; never blocks; a malformed frame is
         logged and skipped)."""
-        if not file_path or not entries:
+        if entries == []:
             return
-        if not isinstance(file_path, str) or not isinstance(entries, list):
+        if not isinstance(file_path, str) or not file_path or not isinstance(entries, list):
             logger.warning(
                 "ignoring a malformed transcript_mirror frame (filePath: %s, entries: %s)",
                 type(file_path).__name__,
@@ -243,11 +243,26 @@ class TranscriptMirror:
         if key is None:
             logger.debug("transcript_mirror for a file outside the projects dir: %s", file_path)
             return
+        sizes = []
+        kept = []
+        for entry in entries:
+            try:
+                sizes.append(len(dumps_from_cli(entry)))
+            except (TypeError, ValueError, RecursionError) as exc:
+                # Valid JSON the CLI sent but nothing can write again (nested beyond any
+                # encoder's depth): skipped and said, not the session's end.
+                logger.warning(
+                    "skipping a transcript entry that cannot be stored: %s", type(exc).__name__
+                )
+                continue
+            kept.append(entry)
+        if not kept:
+            return
         ident = (key["project_key"], key["session_id"], key.get("subpath"))
         batch = self._batches.setdefault(ident, (key, []))[1]
-        batch.extend(entries)
-        self._entries += len(entries)
-        self._bytes += sum(len(dumps_from_cli(e)) for e in entries)
+        batch.extend(kept)
+        self._entries += len(kept)
+        self._bytes += sum(sizes)
         if self._eager or self._entries >= MAX_BATCH_ENTRIES or self._bytes >= MAX_BATCH_BYTES:
             self.request_flush()
 

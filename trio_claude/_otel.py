@@ -26,6 +26,7 @@ traceback, never the raw ones.
 
 from __future__ import annotations
 
+import math
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
@@ -182,8 +183,9 @@ class SessionTrace:
     def _result(self, result: ResultMessage, open_turns: tuple[str, ...]) -> None:
         total = result.total_cost_usd
         cost: float | None = None
-        if total is not None:
-            # The CLI's total is cumulative for its process (a new process starts over).
+        if total is not None and math.isfinite(total) and total >= 0:
+            # The CLI's total is cumulative for its process (a new process starts over). A
+            # negative or non-finite one is junk: skipped, as the budget's meter does.
             previous = self._last_total_cost or 0.0
             cost = total - previous if total >= previous else total
             self._last_total_cost = total

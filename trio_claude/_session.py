@@ -89,7 +89,7 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._frames import parse_line
-from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
+from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter, assistant_usage
 from ._redact import (
     RedactedDict,
     redact_exception,
@@ -126,6 +126,7 @@ from .types import (
     ResultMessage,
     ServerInfo,
     TurnResult,
+    UnknownMessage,
     UserMessage,
 )
 
@@ -1464,15 +1465,25 @@ class Session(ControlRequests):
     def _charge(self, budget: Budget, message: Any) -> None:
         """Charges the budget for one message (only called when a budget is set)."""
         cls = message.__class__
-        if cls is AssistantMessage:
-            tokens, turns = self._meter.assistant(
-                message.message_id or str(id(message)), message.usage
-            )
+        if cls is AssistantMessage or cls is UnknownMessage:
+            if cls is AssistantMessage:
+                key, usage = message.message_id, message.usage
+            else:
+                # An assistant line that did not decode (one malformed block) still cost what
+                # its usage says.
+                key, usage = assistant_usage(message.raw)
+                if usage is None:
+                    return
+            tokens, turns = self._meter.assistant(key, usage)
             if tokens or turns:
                 budget.charge(tokens=tokens, turns=turns)
         elif cls is ResultMessage:
             was_exceeded = budget.exceeded is not None
-            usd, tokens = self._meter.result(message.total_cost_usd, message.usage)
+            usd, tokens = self._meter.result(
+                message.total_cost_usd,
+                message.usage,
+                ends_turn=not self._proto.is_background(message),
+            )
             budget.charge(usd=usd, tokens=tokens)
             if not was_exceeded and budget.exceeded is not None:
                 self._budget_error = budget.exceeded

@@ -197,6 +197,12 @@ class ClaudeProtocol:
         """How many of our control requests wait for an answer."""
         return len(self._control)
 
+    def is_background(self, result: ResultMessage) -> bool:
+        """Whether a result handed out by :meth:`events` ends no turn of ours (a background
+        job's, or a turn the CLI ran on its own); unlike :meth:`ends_turn`, any number of
+        times."""
+        return id(result) in self._background
+
     def ends_turn(self, result: ResultMessage) -> bool:
         """Whether a result handed out by :meth:`events` ends a turn (call once, on delivery)."""
         background = self._background
@@ -425,10 +431,12 @@ class ClaudeProtocol:
         """An assistant message of an abandoned turn: dropped, but handed out for its cost."""
         if obj.get("type") != kind:
             return  # (nothing to charge for in a frame it cannot read)
+        message: Message
         try:
             message = decoder(obj)
         except Exception:
-            return
+            # One malformed block: its usage is still charged (see assistant_usage).
+            message = UnknownMessage(type=kind, raw=obj)
         self._ready.append(DroppedMessage(message))
 
     def _decode_known(
@@ -493,10 +501,8 @@ class ClaudeProtocol:
         return KeepAlive(obj)
 
     def _on_transcript_mirror(self, obj: dict[str, Any], line: bytes) -> Event:
-        entries = obj.get("entries")
-        return TranscriptMirror(
-            obj.get("filePath"), entries if isinstance(entries, list) else [], obj
-        )
+        # As sent: the mirror checks them and logs a malformed frame (not dropped unseen).
+        return TranscriptMirror(obj.get("filePath"), obj.get("entries"), obj)
 
     def _on_system(self, obj: dict[str, Any], line: bytes) -> Event | None:
         if obj.get("subtype") != "session_state_changed":

@@ -99,8 +99,8 @@ class KeepAlive:
 class TranscriptMirror:
     """A ``transcript_mirror`` frame (session stores); never shown to users."""
 
-    file_path: str | None
-    entries: list[Any]
+    file_path: Any  # a str, if well formed (checked by the mirror, which logs a bad frame)
+    entries: Any  # a list, if well formed
     raw: dict[str, Any]
 
 

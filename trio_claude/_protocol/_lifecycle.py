@@ -428,9 +428,13 @@ class UsageMeter:
         self._turn_tokens = 0
         self._cost_charged = 0.0
 
-    def assistant(self, key: str, usage: Mapping[str, Any] | None) -> tuple[int, int]:
-        """An assistant message: returns ``(new tokens, new model turns)``."""
+    def assistant(self, key: str | None, usage: Mapping[str, Any] | None) -> tuple[int, int]:
+        """An assistant message (``key``: its API message id): returns ``(new tokens, new model
+        turns)``. One without an id cannot be told from another: each is new."""
         tokens = usage_tokens(usage)
+        if key is None:
+            self._turn_tokens += tokens
+            return tokens, 1
         charged = self._per_message.get(key)
         if charged is None:
             self._per_message[key] = tokens
@@ -442,15 +446,40 @@ class UsageMeter:
             return tokens - charged, 0
         return 0, 0
 
-    def result(self, cost: float | None, usage: Mapping[str, Any] | None) -> tuple[float, int]:
-        """A result: returns ``(new USD, tokens the turn used beyond those already charged)``."""
+    def result(
+        self, cost: float | None, usage: Mapping[str, Any] | None, *, ends_turn: bool = True
+    ) -> tuple[float, int]:
+        """A result: returns ``(new USD, tokens the turn used beyond those already charged)``.
+
+        A background result (``ends_turn=False``: it ends no turn of ours, and may arrive in
+        the middle of one) adds its USD (the total is cumulative) but leaves the live turn's
+        record alone: reconciling against it would forget the turn's messages, and their next
+        lines would be charged again. Its tokens count only when no turn is being metered.
+        """
         cost = cost or 0.0
         usd = max(0.0, cost - self._cost_charged)
         self._cost_charged = max(self._cost_charged, cost)
+        if not ends_turn and self._turn_tokens:
+            return usd, 0
         tokens = max(0, usage_tokens(usage) - self._turn_tokens)
         self._per_message.clear()
         self._turn_tokens = 0
         return usd, tokens
+
+
+def assistant_usage(raw: Any) -> tuple[str | None, Mapping[str, Any] | None]:
+    """``(message id, usage)`` of an ``assistant`` frame's well-typed parts, for one that did
+    not decode as a whole (one malformed content block): what it cost still counts."""
+    if not isinstance(raw, Mapping) or raw.get("type") != "assistant":
+        return None, None
+    message = raw.get("message")
+    if not isinstance(message, Mapping):
+        return None, None
+    key, usage = message.get("id"), message.get("usage")
+    return (
+        key if isinstance(key, str) and key else None,
+        usage if isinstance(usage, Mapping) else None,
+    )
 
 
 _TOKEN_KEYS = (
@@ -468,6 +497,6 @@ def usage_tokens(usage: Mapping[str, Any] | None, keys: Iterable[str] = _TOKEN_K
     total = 0
     for key in keys:
         value = usage.get(key)
-        if type(value) is int:
+        if type(value) is int and value > 0:  # a negative count would give tokens back
             total += value
     return total

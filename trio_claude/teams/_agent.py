@@ -349,9 +349,7 @@ class Agent:
         """Accounts one message and follows the turn's tool calls."""
         tools = self._tools
         if isinstance(message, AssistantMessage):
-            tokens, calls = self._meter.assistant(
-                message.message_id or str(id(message)), message.usage
-            )
+            tokens, calls = self._meter.assistant(message.message_id, message.usage)
             self._tokens += tokens
             self._process_tokens += tokens
             self._model_calls += calls
