@@ -239,7 +239,10 @@ class ControlRequests:
         added = [key for key in router.connections if key not in before]
         try:
             reply = await self._request("mcp_set_servers", fields)
-        except BaseException:
+        except ControlRequestError:
+            # Refused: the CLI holds none of them. (A cancellation or a timeout says nothing
+            # of what the CLI did with the set: the routes stay, as a route too many only
+            # costs memory, and one too few loses the server's calls.)
             router.remove(added)
             raise
         from ._control_types import McpSetServersResult

@@ -55,6 +55,7 @@ __all__ = ["TranscriptMirror", "copy_user_config", "prepare_store_resume", "resu
 logger = logging.getLogger("trio_claude")
 
 _APPEND_TIMEOUT = 60.0
+_CUT_SHORT = "its append was cancelled part way"
 _BACKOFF = (0.2, 0.8)
 # Suffixes of the CLI's per-OAuth-environment variants of its global config file
 # (``.claude<suffix>.json``); "" is the ordinary one.
@@ -297,13 +298,28 @@ class TranscriptMirror:
                     self._in_flight -= len(entries)
             finally:
                 if pending:  # cancelled (a deadline around the caller): kept for the next flush
-                    if self._landing and not getattr(self._store, "idempotent_appends", False):
-                        # The store may have stored it already and, unlike ours, would store
-                        # it twice: given up, as a timed-out append is (see _append).
-                        _, (key, entries) = pending.pop(0)
-                        self._given_up(key, entries, "its append was cancelled part way")
+                    if self._landing:
+                        self._cut_short(pending)
                     self._landing = False
                     self._requeue(pending)
+
+    def _cut_short(self, pending: list[tuple[Any, tuple[SessionKey, list[Any]]]]) -> None:
+        """The batch whose append a cancellation cut short may be in the store already. A
+        store that skips known uuids (``idempotent_appends``) gets its entries with a uuid
+        again; what it could store twice (entries without one, or every entry of another
+        store) is given up and reported, as a timed-out append is (see _append)."""
+        ident, (key, entries) = pending[0]
+        again: list[Any] = []
+        lost: list[Any] = []
+        idempotent = getattr(self._store, "idempotent_appends", False)
+        for entry in entries:
+            (again if idempotent and _has_uuid(entry) else lost).append(entry)
+        if lost:
+            self._given_up(key, lost, _CUT_SHORT)
+        if again:
+            pending[0] = (ident, (key, again))
+        else:
+            del pending[0]
 
     def _requeue(self, pending: list[tuple[Any, tuple[SessionKey, list[Any]]]]) -> None:
         """Puts the batches a cut-short flush did not append back, ahead of newer entries."""
@@ -372,6 +388,11 @@ class TranscriptMirror:
                 "session_id": key["session_id"],
             }
         )
+
+
+def _has_uuid(entry: Any) -> bool:
+    uuid = entry.get("uuid") if isinstance(entry, dict) else None
+    return isinstance(uuid, str) and bool(uuid)
 
 
 async def resume_from_store(

@@ -191,9 +191,10 @@ class SessionStore(Protocol):
       session. Needed to list subagents and to resume them.
 
     An optional attribute: ``idempotent_appends = True`` says that ``append`` skips an entry
-    whose ``uuid`` is already stored under the key. The mirror then sends a batch again when a
-    cancellation cut its append short (it may or may not have landed); without it, such a
-    batch is given up and reported (a ``system/mirror_error`` message), never stored twice.
+    whose ``uuid`` is already stored under the key. The mirror then sends the entries with a
+    uuid of a batch again when a cancellation cut its append short (it may or may not have
+    landed); the others (and, without the flag, the whole batch) are given up and reported (a
+    ``system/mirror_error`` message), never stored twice.
 
     Run :func:`trio_claude.testing.session_store_conformance.run_session_store_conformance`
     against an implementation to check the contracts.
