@@ -119,7 +119,7 @@ async def test_hooks_pretooluse_deny_and_allow_dicts(claude_env: ClaudeTestEnv) 
     assert denied.is_error
     reqs = claude_env.model.turn_requests("pre")
     assert reqs[1].tool_results[0]["is_error"] is True
-    assert "Command contains invalid pattern: foo.sh" in reqs[1].last_tool_result
+    assert "Command contains invalid pattern: foo.sh" in (reqs[1].last_tool_result or "")
     (allowed,) = results_of(second)
     assert not allowed.is_error
     assert text_of(second) == "second: Hello from hooks example!"
@@ -329,7 +329,7 @@ async def test_permission_callback_allow_updated_input_and_deny(
     log: list[dict[str, Any]] = []
 
     async def my_permission_callback(
-        tool_name: str, input_data: dict, context: ToolPermissionContext
+        tool_name: str, input_data: dict[str, Any], context: ToolPermissionContext
     ) -> PermissionResultAllow | PermissionResultDeny:
         log.append({"tool": tool_name, "input": input_data, "suggestions": context.suggestions})
         if tool_name in ["Write", "Edit", "MultiEdit"]:
@@ -374,9 +374,9 @@ async def test_permission_callback_allow_updated_input_and_deny(
     assert (claude_env.project / "keep").is_dir()
     reqs = claude_env.model.turn_requests("perm")
     assert reqs[1].tool_results[0]["is_error"] is True
-    assert "Cannot write to system directory: /etc/evil.conf" in reqs[1].last_tool_result
+    assert "Cannot write to system directory: /etc/evil.conf" in (reqs[1].last_tool_result or "")
     assert reqs[3].tool_results[0]["is_error"] is True
-    assert "Dangerous command pattern detected: rm -rf" in reqs[3].last_tool_result
+    assert "Dangerous command pattern detected: rm -rf" in (reqs[3].last_tool_result or "")
     assert text_of(messages) == "ran: hello world"
 
 
@@ -445,10 +445,10 @@ async def test_mcp_calculator_results_and_is_error_reach_the_model(
     assert reqs[2].last_tool_result == "15 + 27 = 42"
     zero = reqs[3].tool_results[0]
     assert zero["is_error"] is True  # "is_error": True -> isError -> a tool_result error
-    assert "Error: Division by zero is not allowed" in reqs[3].last_tool_result
+    assert "Error: Division by zero is not allowed" in (reqs[3].last_tool_result or "")
     assert reqs[4].last_tool_result == "100 ÷ 8 = 12.5"
     assert reqs[5].tool_results[0]["is_error"] is True  # a raising handler: an error result
-    assert "boom-12" in reqs[5].last_tool_result
+    assert "boom-12" in (reqs[5].last_tool_result or "")
     blocks = results_of(messages)
     assert [bool(b.is_error) for b in blocks[1:]] == [False, True, False, True]
 
