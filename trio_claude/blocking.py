@@ -36,6 +36,7 @@ import functools
 import inspect
 import itertools
 import logging
+import os
 import sys
 import threading
 import time
@@ -147,6 +148,10 @@ def _lost(call: _Call, value: Any) -> None:
 _EXIT_CLOSE_TIMEOUT = 30.0
 
 _live_portals: weakref.WeakSet[_Portal[Any]] = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    # A forked child has none of the parent's session threads: closing their portals at its
+    # exit waited 30 s each for threads that do not exist there.
+    os.register_at_fork(after_in_child=_live_portals.clear)
 _atexit_registered = False
 _atexit_lock = threading.Lock()
 

@@ -314,6 +314,16 @@ def forget(pid: int) -> None:
         _watched.discard(pid)  # (also while the guardian is being replaced: no owner then)
 
 
+def _disown(popen: subprocess.Popen[bytes] | None) -> None:
+    """Tells ``popen``'s finalizer the process is not one to wait for: the parent's guardian
+    seen from a forked child, or ours left running at exit (init reaps it). Its finalizer
+    would poll and warn "subprocess N is still running": noise at exit, and in a child forked
+    for a spawn (a ``preexec_fn``) a write to stderr before ``exec``, which hung the spawn
+    when stderr was a full pipe."""
+    if popen is not None and hasattr(popen, "_child_created"):
+        popen._child_created = False
+
+
 def _after_fork_in_child() -> None:
     # The socket is the parent's: keeping it would hide the parent's death from its guardian.
     # The locks may have been held by a thread that does not exist here: new ones.
@@ -321,6 +331,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.RLock()
     _start_lock = threading.Lock()
     _family_lock = threading.Lock()
+    _disown(_popen)
     _close()
     _watched.clear()  # the parent's CLIs: not this process's family
 
@@ -341,7 +352,14 @@ def _stop_guardian() -> None:
     # the process's own end, which the guardian notices just the same.
     with _lock:
         popen = _popen
-        if popen is None or _owner != os.getpid() or _watched:
+        if popen is None or _owner != os.getpid():
+            return
+        if _watched:
+            # Left to the process's end, quietly: the kernel closes the socket, the guardian
+            # stops the CLIs, init reaps it.
+            _disown(popen)
+            if _sock is not None:
+                _sock.detach()
             return
         if _sock is not None:
             try:  # a clean exit: no CLI of ours is being spawned, nothing to wait for

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Mapping
@@ -167,13 +168,28 @@ class ClaudeTestEnv:
         kwargs.setdefault("cwd", self.project)
         return ClaudeAgentOptions(env=merged, **kwargs)
 
-    def leaked_processes(self) -> list[int]:
-        """CLIs started from this environment that are still alive."""
-        return find_marked_processes(self.marker)
+    def leaked_processes(self, *, settle: float = 0.0) -> list[int]:
+        """CLIs started from this environment that are still alive.
 
-    def kill_leaked(self) -> list[int]:
-        """Kills (SIGKILL) and returns the CLIs :meth:`leaked_processes` finds."""
-        pids = self.leaked_processes()
+        Args:
+            settle: Seconds of real time (polling, blocking) to let processes already told to
+                stop finish dying: under a virtual clock a session gives up its reap wait at
+                once, while a killed CLI may take a moment to exit on a loaded machine.
+        """
+        pids = find_marked_processes(self.marker)
+        deadline = time.monotonic() + settle
+        while pids and time.monotonic() < deadline:
+            time.sleep(0.02)
+            pids = find_marked_processes(self.marker)
+        return pids
+
+    def kill_leaked(self, *, settle: float = 0.0) -> list[int]:
+        """Kills (SIGKILL) and returns the CLIs :meth:`leaked_processes` finds.
+
+        Args:
+            settle: As for :meth:`leaked_processes`.
+        """
+        pids = self.leaked_processes(settle=settle)
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
