@@ -193,7 +193,7 @@ class SessionTrace:
         usage = result.usage if isinstance(result.usage, Mapping) else {}
         for key in _TOKENS:
             value = usage.get(key)
-            if isinstance(value, int):
+            if type(value) is int and value >= 0:
                 self._tokens[key] = self._tokens.get(key, 0) + value
         still_open = set(open_turns)
         ended = [uuid for uuid in self._turns if uuid not in still_open]
@@ -209,7 +209,7 @@ class SessionTrace:
             _set(span, "claude.terminal_reason", result.terminal_reason)
             for key, name in _TOKENS.items():
                 value = usage.get(key)
-                if isinstance(value, int):
+                if type(value) is int and value >= 0:
                     span.set_attribute(name, value)
             if result.is_error:
                 _fail(span, _result_error(result), secrets=self.secrets)

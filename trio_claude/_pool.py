@@ -109,6 +109,13 @@ class SessionPool:
         self._start_error: ClaudeSDKError | None = None
         self._consecutive_failures = 0
         self._backing_off = 0
+        # Sessions found dead when handed out, in a row (reset by one handed out alive): a CLI
+        # that dies right after initialize is a failed start too, and its replacements back off.
+        self._dead_in_a_row = 0
+        # Parked sessions (in the ready channel), and those of them whose CLI died there: taken
+        # out of the count at once (a watcher per parked session), skipped when received.
+        self._parked: set[Session] = set()
+        self._dead_parked: set[Session] = set()
         self._fatal: ClaudeSDKError | None = None
         # The cancel scopes of the session() callers waiting on the channel: cancelled to make
         # them look at the pool again (a start failed with nothing else under way, or close).
@@ -171,6 +178,10 @@ class SessionPool:
     async def _start_one(self) -> None:
         delay = 0.1
         try:
+            if self._dead_in_a_row > 1:
+                delay = min(0.1 * 2 ** (self._dead_in_a_row - 2), 5.0)
+                await self._back_off(delay)
+                delay = min(delay * 2, 5.0)
             while not self._closed and self._fatal is None:
                 if self._ready + self._starting > self._target:
                     return  # no longer needed: the pool went idle while this one retried
@@ -190,13 +201,7 @@ class SessionPool:
                     self._consecutive_failures += 1
                     self._start_error = exc
                     logger.warning("a pooled session failed to start: %s", exc)
-                    self._backing_off += 1
-                    try:
-                        if self._starting == self._backing_off:
-                            self._wake_waiters()  # nothing else under way: report the error
-                        await trio.sleep(delay)
-                    finally:
-                        self._backing_off -= 1
+                    await self._back_off(delay)
                     delay = min(delay * 2, 5.0)
                     continue
                 self._start_error = None
@@ -206,12 +211,62 @@ class SessionPool:
                     return
                 self._all.add(session)
                 self._ready += 1
+                self._parked.add(session)
                 self._ready_send.send_nowait(session)
+                self._nursery.start_soon(self._watch_parked, session)
                 self._ready_changed.set()
                 self._ready_changed = trio.Event()
                 return
         finally:
             self._starting -= 1
+
+    async def _back_off(self, delay: float) -> None:
+        """Sleeps before a start that follows failures, counted as not under way."""
+        self._backing_off += 1
+        try:
+            if self._starting == self._backing_off:
+                self._wake_waiters()  # nothing else under way: report the error
+            await trio.sleep(delay)
+        finally:
+            self._backing_off -= 1
+
+    async def _watch_parked(self, session: Session) -> None:
+        """Notices a parked session's CLI dying: not counted ready any more, closed, replaced
+        (the next caller gets a warm session, not a dead one or a cold start)."""
+        await session._wait_output_end()
+        if session not in self._parked or self._closed:
+            return  # handed out (its borrower has it), or the pool is closing it
+        self._parked.discard(session)
+        self._dead_parked.add(session)
+        self._ready -= 1
+        self._dead_on_arrival(session)
+        self._fill()
+
+    def _take_parked(self, session: Session) -> bool:
+        """A session received from the ready channel: whether it still counts (one that died
+        parked was taken out of the count already)."""
+        if session in self._dead_parked:
+            self._dead_parked.discard(session)
+            return False
+        self._parked.discard(session)
+        self._ready -= 1
+        return True
+
+    def _dead_on_arrival(self, session: Session) -> None:
+        """A parked session whose CLI died before anyone used it: closed (it held its tasks
+        and a ``process_limiter`` slot) and counted as a failed start. One is replaced at once;
+        when they keep dying, their replacements back off and callers get the error (a CLI
+        that dies right after ``initialize`` restarted at full speed, forever)."""
+        self._all.discard(session)
+        self._nursery.start_soon(session.aclose)
+        error = session._death_error()
+        if not isinstance(error, ClaudeSDKError):
+            error = SessionClosedError(f"a pooled session's CLI died before use: {error}")
+        self._failed += 1
+        self._dead_in_a_row += 1
+        if self._dead_in_a_row > 1:
+            self._start_error = error
+        logger.warning("a pooled session's CLI died before use: %s", error)
 
     async def wait_ready(self, count: int | None = None) -> None:
         """Waits until ``count`` warm sessions (default: the pool's size) are ready.
@@ -276,7 +331,8 @@ class SessionPool:
             logger.info("session pool idle for %g s: keeping %d warm", ttl, self._min_size)
             while self._ready > self._target and not self._closed:
                 session = self._ready_recv.receive_nowait()
-                self._ready -= 1
+                if not self._take_parked(session):
+                    continue
                 self._all.discard(session)
                 self._idle_closed += 1
                 await session.aclose()
@@ -315,12 +371,14 @@ class SessionPool:
                         self._receivers.discard(wake)
                 if wake.cancelled_caught:
                     continue  # woken by the pool (a failed start, close): look again
-                self._ready -= 1
+                if not self._take_parked(session):
+                    continue  # died parked: closed and replaced already
                 if session.closed or session.returncode is not None:
-                    # Died while waiting (the CLI crashed): discard it and take the next one.
-                    self._all.discard(session)
+                    # Died while parked (the CLI crashed): replaced, and the next one taken.
+                    self._dead_on_arrival(session)
                     self._fill()
                     continue
+                self._dead_in_a_row = 0
                 break
         self._in_use += 1
         self._handed_out += 1
@@ -338,8 +396,11 @@ class SessionPool:
         self._closed = True
         self._wake_waiters()  # they raise SessionClosedError
         with trio.CancelScope(shield=True):
-            for session in list(self._all):
-                await session.aclose()
+            # All at once: one after another, a pool of n CLIs that ignore stdin took n close
+            # timeouts.
+            async with trio.open_nursery() as closing:
+                for session in list(self._all):
+                    closing.start_soon(session.aclose)
         self._all.clear()
         self._nursery.cancel_scope.cancel()
 

@@ -126,6 +126,11 @@ class ResumableStream:
     def __aiter__(self) -> ResumableStream:
         return self
 
+    @property
+    def finished(self) -> bool:
+        """Whether the stream has delivered its last message (the turn's result, say)."""
+        return self._inner is None or self._inner.finished
+
     async def __anext__(self) -> Message:
         inner = self._inner
         if inner is None:

@@ -1462,8 +1462,9 @@ class Session(ControlRequests):
         if delivered:
             inbox.wake()
 
-    def _charge(self, budget: Budget, message: Any) -> None:
-        """Charges the budget for one message (only called when a budget is set)."""
+    def _charge(self, budget: Budget, message: Any, *, background: bool | None = None) -> None:
+        """Charges the budget for one message (only called when a budget is set);
+        ``background``: whether a result ends no turn of ours (else asked of the core)."""
         cls = message.__class__
         if cls is AssistantMessage or cls is UnknownMessage:
             if cls is AssistantMessage:
@@ -1482,7 +1483,9 @@ class Session(ControlRequests):
             usd, tokens = self._meter.result(
                 message.total_cost_usd,
                 message.usage,
-                ends_turn=not self._proto.is_background(message),
+                ends_turn=not (
+                    self._proto.is_background(message) if background is None else background
+                ),
             )
             budget.charge(usd=usd, tokens=tokens)
             if not was_exceeded and budget.exceeded is not None:
@@ -1534,7 +1537,7 @@ class Session(ControlRequests):
             # No receiver waits for a given-up turn: the budget's own state (which send()
             # checks) says it ran out, not an error kept for the next turn's receiver.
             error = self._budget_error
-            self._charge(budget, event.message)
+            self._charge(budget, event.message, background=event.background)
             self._budget_error = error
 
     def _on_control_cancel(self, event: ControlCancel) -> None:

@@ -148,12 +148,21 @@ def _lost(call: _Call, value: Any) -> None:
 _EXIT_CLOSE_TIMEOUT = 30.0
 
 _live_portals: weakref.WeakSet[_Portal[Any]] = weakref.WeakSet()
-if hasattr(os, "register_at_fork"):
-    # A forked child has none of the parent's session threads: closing their portals at its
-    # exit waited 30 s each for threads that do not exist there.
-    os.register_at_fork(after_in_child=_live_portals.clear)
 _atexit_registered = False
 _atexit_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # A forked child has none of the parent's session threads: closing their portals at its
+    # exit waited 30 s each for threads that do not exist there. The lock may have been held
+    # by a thread that does not exist here either: a new one.
+    global _atexit_lock
+    _live_portals.clear()
+    _atexit_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _close_live_portals() -> None:

@@ -393,9 +393,10 @@ class ClaudeProtocol:
         if kind == "result":
             self.results_received += 1
             routed = lifecycle.result_read(obj)
-            if routed is ResultRoute.DROP:
+            if routed is ResultRoute.DROP or routed is ResultRoute.DROP_BACKGROUND:
                 if self._report_dropped:
-                    self._ready.append(DroppedMessage(decode_result(obj)))
+                    background = routed is ResultRoute.DROP_BACKGROUND
+                    self._ready.append(DroppedMessage(decode_result(obj), background))
                 return
             result = decode_result(obj)
             if result.decode_error is not None:

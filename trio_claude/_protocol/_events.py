@@ -124,9 +124,11 @@ class DroppedMessage:
 
     Attributes:
         message: The dropped message, decoded.
+        background: A result that ends no turn of ours (read while an abandoned turn drains).
     """
 
     message: Message
+    background: bool = False
 
 
 #: The events that are protocol plumbing (everything ``events()`` returns but messages and the

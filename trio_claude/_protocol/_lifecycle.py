@@ -60,6 +60,7 @@ each message adds, so the shell only hands the numbers to the shared ``Budget``.
 from __future__ import annotations
 
 import enum
+import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -101,8 +102,10 @@ class ResultRoute(enum.Enum):
     ENDS_TURN = "ends_turn"
     #: Deliver it; it ends no receiver's turn (a background job's result).
     BACKGROUND = "background"
-    #: Drop it: it ends an abandoned turn (or arrived while one drains).
+    #: Drop it: it ends an abandoned turn.
     DROP = "drop"
+    #: Drop it: it ends no turn of ours, and arrived while an abandoned turn drains.
+    DROP_BACKGROUND = "drop_background"
 
 
 def result_uuids(raw: Mapping[str, Any]) -> list[str]:
@@ -275,7 +278,7 @@ class Lifecycle:
             self.background_results += 1
             if self.draining:
                 self.dropped_messages += 1
-                return ResultRoute.DROP
+                return ResultRoute.DROP_BACKGROUND
             return ResultRoute.BACKGROUND
         abandoned = self._abandoned
         live = False
@@ -426,12 +429,14 @@ class UsageMeter:
     def __init__(self) -> None:
         self._per_message: dict[str, int] = {}
         self._turn_tokens = 0
+        self._metering = False  # a turn's assistant messages seen since the last result
         self._cost_charged = 0.0
 
     def assistant(self, key: str | None, usage: Mapping[str, Any] | None) -> tuple[int, int]:
         """An assistant message (``key``: its API message id): returns ``(new tokens, new model
         turns)``. One without an id cannot be told from another: each is new."""
         tokens = usage_tokens(usage)
+        self._metering = True
         if key is None:
             self._turn_tokens += tokens
             return tokens, 1
@@ -456,14 +461,16 @@ class UsageMeter:
         record alone: reconciling against it would forget the turn's messages, and their next
         lines would be charged again. Its tokens count only when no turn is being metered.
         """
-        cost = cost or 0.0
+        if cost is None or not math.isfinite(cost) or cost < 0:
+            cost = 0.0  # junk (1e999 reads as infinity): it would stop every budget sharer
         usd = max(0.0, cost - self._cost_charged)
         self._cost_charged = max(self._cost_charged, cost)
-        if not ends_turn and self._turn_tokens:
+        if not ends_turn and self._metering:
             return usd, 0
         tokens = max(0, usage_tokens(usage) - self._turn_tokens)
         self._per_message.clear()
         self._turn_tokens = 0
+        self._metering = False
         return usd, tokens
 
 

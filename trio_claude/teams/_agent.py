@@ -10,6 +10,7 @@ turns on it one at a time (:meth:`Agent.run`), watching the messages go by so th
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -17,7 +18,7 @@ import trio
 
 from .._errors import CLIConnectionError, SessionClosedError, result_error
 from .._options import ClaudeAgentOptions
-from .._protocol._lifecycle import LifecycleState, UsageMeter
+from .._protocol._lifecycle import LifecycleState, UsageMeter, assistant_usage
 from .._resumable import ResumableSession
 from .._session import Prompt, Session
 from ..types import (
@@ -27,6 +28,7 @@ from ..types import (
     ToolResultBlock,
     ToolUseBlock,
     TurnResult,
+    UnknownMessage,
     UserMessage,
 )
 
@@ -329,9 +331,14 @@ class Agent:
             self._first_result = True
         self._tools.clear()
         messages: list[Message] = []
-        async for message in backend.receive_response():
+        stream = backend.receive_response()
+        async for message in stream:
             messages.append(message)
-            self._observe(message)
+            # A result that does not finish the stream is a background job's (it ends no
+            # turn of ours).
+            self._observe(
+                message, background=isinstance(message, ResultMessage) and not stream.finished
+            )
         if backend.session_id is not None:
             self._session_id = backend.session_id
         result = messages[-1] if messages else None
@@ -345,15 +352,24 @@ class Agent:
             raise result_error(result, secrets=session._secrets if session is not None else ())
         return TurnResult(messages=tuple(messages), result=result)
 
-    def _observe(self, message: Message) -> None:
+    def _observe(self, message: Message, *, background: bool = False) -> None:
         """Accounts one message and follows the turn's tool calls."""
         tools = self._tools
-        if isinstance(message, AssistantMessage):
-            tokens, calls = self._meter.assistant(message.message_id, message.usage)
+        if isinstance(message, (AssistantMessage, UnknownMessage)):
+            usage: Mapping[str, Any] | None
+            if isinstance(message, AssistantMessage):
+                key, usage = message.message_id, message.usage
+            else:
+                # An assistant line with a malformed block still cost what its usage says (as
+                # the session's budget charges it).
+                key, usage = assistant_usage(message.raw)
+                if usage is None:
+                    return
+            tokens, calls = self._meter.assistant(key, usage)
             self._tokens += tokens
             self._process_tokens += tokens
             self._model_calls += calls
-            if message.parent_tool_use_id is None:
+            if isinstance(message, AssistantMessage) and message.parent_tool_use_id is None:
                 for block in message.content:
                     if isinstance(block, ToolUseBlock):
                         tools.add(block.id)
@@ -364,11 +380,16 @@ class Agent:
                     if isinstance(block, ToolResultBlock):
                         tools.discard(block.tool_use_id)
         elif isinstance(message, ResultMessage):
-            _, tokens = self._meter.result(message.total_cost_usd, message.usage)
+            # A background job's result leaves the turn's meter and its running tools alone,
+            # as the session's budget does.
+            _, tokens = self._meter.result(
+                message.total_cost_usd, message.usage, ends_turn=not background
+            )
             self._tokens += tokens
             self._process_tokens += tokens
             self._charge_cost(message)
-            tools.clear()
+            if not background:
+                tools.clear()
         else:
             return
         self._set_state(AgentState.WAITING_ON_TOOL if tools else AgentState.RUNNING)
