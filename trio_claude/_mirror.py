@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import orjson
 import trio
 
 from ._errors import ConfigurationError
-from ._protocol._codec import dumps_from_cli
+from ._protocol._codec import dumps_from_cli, nested_too_deeply
 from ._redact import Environment, describe_exception, redact
 from ._session_store import (
     MAX_BATCH_BYTES,
@@ -248,7 +249,14 @@ class TranscriptMirror:
         kept = []
         for entry in entries:
             try:
-                sizes.append(len(dumps_from_cli(entry)))
+                try:
+                    sizes.append(len(orjson.dumps(entry)))
+                except orjson.JSONEncodeError:
+                    # Rare: a lone surrogate or a non-finite number (written by the fallback),
+                    # or nesting deeper than any store writes back on every Python.
+                    if nested_too_deeply(entry):
+                        raise RecursionError("nested deeper than any store writes") from None
+                    sizes.append(len(dumps_from_cli(entry)))
             except (TypeError, ValueError, RecursionError) as exc:
                 # Valid JSON the CLI sent but nothing can write again (nested beyond any
                 # encoder's depth): skipped and said, not the session's end.

@@ -173,19 +173,19 @@ def test_a_spawn_with_resource_limits_does_not_hang_on_a_blocked_stderr(tmp_path
                 s.run("go")
         t = threading.Thread(target=opener, daemon=True)
         t.start()
-        ok = opened.wait(5)
+        ok = opened.wait(30)  # (generous: a loaded machine is slow; a blocked child never opens)
         drained = time.monotonic() + 20
         while t.is_alive() and time.monotonic() < drained:  # let the child go, and finish
             try:
                 os.read(r, 1 << 20)
             except BlockingIOError:
                 time.sleep(0.01)
-        print("opened within 5 s" if ok else "HUNG until stderr was drained", flush=True)
+        print("opened" if ok else "HUNG until stderr was drained", flush=True)
         os._exit(0)
         """,
         timeout=60,
     )
-    assert out.strip() == "opened within 5 s", out
+    assert out.strip() == "opened", out
 
 
 def test_exit_with_a_session_open_in_a_daemon_trio_run_is_quiet(tmp_path: Path) -> None:

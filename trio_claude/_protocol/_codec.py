@@ -1747,6 +1747,19 @@ def _finite(value: Any) -> Any:
 _ORJSON_MAX_DEPTH: Final = 254
 
 
+def nested_too_deeply(value: Any, depth: int = 0) -> bool:
+    """Whether ``value``'s lists and dicts nest deeper than orjson writes (254 levels): JSON
+    the CLI may send, but that no store here writes back the same on every Python (the
+    stdlib's encoder and ``copy.deepcopy`` hit the recursion limit, or not, by version)."""
+    if depth >= _ORJSON_MAX_DEPTH:
+        return isinstance(value, (dict, list, tuple))
+    if isinstance(value, dict):
+        return any(nested_too_deeply(item, depth + 1) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(nested_too_deeply(item, depth + 1) for item in value)
+    return False
+
+
 def _unencodable(frame: Any, exc: Exception) -> str:
     """The message of :class:`InvalidPromptError`: what was being sent, and where it failed."""
     what = "frame"
