@@ -290,6 +290,22 @@ def assistant_frame(text: str) -> dict[str, Any]:
     }
 
 
+def metered_assistant_frame(
+    text: str, usage: dict[str, Any] | None, message_id: str | None, **block: Any
+) -> dict[str, Any]:
+    """An assistant frame with ``usage`` and an API message id (what a budget meters), with
+    one block (a text block unless ``block`` says otherwise)."""
+    message: dict[str, Any] = {
+        "model": "claude-fake-1",
+        "content": [block or {"type": "text", "text": text}],
+        "stop_reason": None,
+        "usage": usage,
+    }
+    if message_id is not None:
+        message["id"] = message_id
+    return {"type": "assistant", "message": message, "parent_tool_use_id": None}
+
+
 # -------------------------------------------------------------------------- observing
 
 

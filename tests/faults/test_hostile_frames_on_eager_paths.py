@@ -23,23 +23,9 @@ from tests._helpers import options_for
 from trio_claude.testing.fake_cli import Emit, FakeScript, FakeTurn, Raw, Result, Sleep, Step
 
 from ._support import ManualTransport
+from ._support import metered_assistant_frame as assistant
 
 SID = "11111111-1111-4111-8111-111111111111"
-
-
-def assistant(
-    text: str, usage: dict[str, Any] | None, message_id: str | None, **block: Any
-) -> dict[str, Any]:
-    """An assistant frame with one block (a text block unless ``block`` says otherwise)."""
-    message: dict[str, Any] = {
-        "model": "claude-fake-1",
-        "content": [block or {"type": "text", "text": text}],
-        "stop_reason": None,
-        "usage": usage,
-    }
-    if message_id is not None:
-        message["id"] = message_id
-    return {"type": "assistant", "message": message, "parent_tool_use_id": None}
 
 
 # ------------------------------------------------------------------------ the mirror

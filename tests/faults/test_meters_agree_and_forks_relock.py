@@ -22,23 +22,9 @@ from trio_claude import teams
 from trio_claude.testing.fake_cli import Emit, FakeScript, FakeTurn, Raw, Result, Step
 
 from ._support import ManualTransport
+from ._support import metered_assistant_frame as assistant
 
 STRANGER = {"user_message_uuids": ["not-a-prompt-of-ours"]}
-
-
-def assistant(
-    text: str, usage: dict[str, Any] | None, message_id: str | None, **block: Any
-) -> dict[str, Any]:
-    """An assistant frame with one block (a text block unless ``block`` says otherwise)."""
-    message: dict[str, Any] = {
-        "model": "claude-fake-1",
-        "content": [block or {"type": "text", "text": text}],
-        "stop_reason": None,
-        "usage": usage,
-    }
-    if message_id is not None:
-        message["id"] = message_id
-    return {"type": "assistant", "message": message, "parent_tool_use_id": None}
 
 
 def result(uuid: str | None, usage: dict[str, Any], cost: float, **extra: Any) -> dict[str, Any]:
