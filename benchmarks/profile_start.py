@@ -106,7 +106,11 @@ def instrument() -> None:
     timed(process_mod, "_make_preexec", "  _process._make_preexec")
     timed(process_mod.subprocess, "Popen", "  subprocess.Popen")
     timed(session_mod.Session, "_initialize", "Session._initialize (request -> typed reply)")
-    timed(session_mod, "decode_server_info", "  _codec.decode_server_info (44 commands)")
+    timed(
+        session_mod,
+        "decode_server_info_leniently",
+        "  _codec.decode_server_info_leniently (44 commands)",
+    )
     timed(session_mod, "check_initialize_reply", "  _command.check_initialize_reply")
     timed(session_mod, "build_initialize", "  _command.build_initialize")
     timed(session_mod.Session, "send", "Session.send")

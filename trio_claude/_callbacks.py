@@ -72,6 +72,7 @@ from ._permissions import (
     encode_permission_result,
 )
 from ._protocol._codec import dumps_from_cli
+from ._protocol._control import describe_json
 from ._protocol._events import OVERSIZE_REQUEST
 from ._redact import describe_exception, redact, redact_exception
 from ._threads import call_maybe_async
@@ -85,6 +86,7 @@ __all__ = [
     "Handler",
     "answer_request",
     "build_handlers",
+    "track_request",
 ]
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -105,6 +107,17 @@ Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 HOOK_DEFAULT_TIMEOUT = 60.0
 #: How long after the CLI's own hook deadline the SDK gives up on a callback (seconds).
 HOOK_DEADLINE_GRACE = 5.0
+
+
+def track_request(inflight: dict[str, trio.CancelScope], request_id: str) -> trio.CancelScope:
+    """The cancel scope a CLI->SDK request is served in, registered under its id (so that a
+    ``control_cancel_request`` finds it). An id the CLI reuses withdraws the older request:
+    the CLI no longer waits for it, and left running it would be out of reach of any cancel."""
+    older = inflight.get(request_id)
+    if older is not None:
+        older.cancel()
+    scope = inflight[request_id] = trio.CancelScope()
+    return scope
 
 
 async def answer_request(
@@ -305,7 +318,9 @@ def _hook_table(options: ClaudeAgentOptions) -> dict[str, _HookEntry]:
 
 
 async def _no_hook_callbacks(request: dict[str, Any]) -> dict[str, Any]:
-    raise ControlErrorReply(f"No hook callback found for ID: {request.get('callback_id')}")
+    raise ControlErrorReply(
+        f"No hook callback found for ID: {describe_json(request.get('callback_id'), quote=False)}"
+    )
 
 
 def _hook_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> Handler:
@@ -319,7 +334,9 @@ def _hook_handler(options: ClaudeAgentOptions, secrets: Sequence[str]) -> Handle
         callback_id = request.get("callback_id")
         entry = table.get(callback_id) if isinstance(callback_id, str) else None
         if entry is None:
-            raise ControlErrorReply(f"No hook callback found for ID: {callback_id}")
+            raise ControlErrorReply(
+                f"No hook callback found for ID: {describe_json(callback_id, quote=False)}"
+            )
         raw_input = request.get("input")
         hook_input = decode_hook_input(
             raw_input if isinstance(raw_input, Mapping) else {}, entry.event
@@ -444,7 +461,10 @@ class McpRouter:
                 "mcp_response": {
                     "jsonrpc": "2.0",
                     "id": msg_id,
-                    "error": {"code": -32601, "message": f"Server '{server_name}' not found"},
+                    "error": {
+                        "code": -32601,
+                        "message": f"Server '{describe_json(server_name, quote=False)}' not found",
+                    },
                 }
             }
         return {"mcp_response": await connection.handle(message)}

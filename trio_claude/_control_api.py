@@ -13,6 +13,7 @@ lists each method with its request. A request a CLI does not know is answered wi
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,9 +47,14 @@ if TYPE_CHECKING:
         TaskOutput,
     )
     from ._inbox import Inbox
+    from ._options import ClaudeAgentOptions
     from ._protocol._lifecycle import Lifecycle
 
 __all__ = ["ControlRequests"]
+
+#: Seconds each of a replacing ``set_mcp_servers``'s shielded requests waits for the CLI when
+#: ``control_timeout`` is infinite: a shielded wait must end.
+_SHIELDED_LIMIT = 60.0
 
 
 def _model_info(data: dict[str, Any]) -> ModelInfo:
@@ -77,6 +83,7 @@ class ControlRequests:
 
         _lifecycle: Lifecycle
         _inbox: Inbox
+        _options: ClaudeAgentOptions
 
         async def _request(
             self, subtype: str, fields: dict[str, Any], *, timeout: float | None = None
@@ -215,12 +222,18 @@ class ControlRequests:
             # which would keep the old one's tools. Drop it first, then add the new one. Both
             # or neither: a deadline landing once the drop is sent (the CLI may have applied
             # it) must not leave the CLI with no server under the key. Shielded, and bounded
-            # by control_timeout per request (failed at once if the CLI dies).
+            # by control_timeout per request (failed at once if the CLI dies); by
+            # _SHIELDED_LIMIT when that is infinite, or a hung CLI would make the caller
+            # uncancellable.
+            limit = self._options.control_timeout
+            limit = limit if math.isfinite(limit) else _SHIELDED_LIMIT
             with trio.CancelScope(shield=True):
                 first = await self._set_mcp_servers_once(
-                    router, RedactedDict((k, v) for k, v in servers.items() if k not in replaced)
+                    router,
+                    RedactedDict((k, v) for k, v in servers.items() if k not in replaced),
+                    limit,
                 )
-                result = await self._set_mcp_servers_once(router, servers)
+                result = await self._set_mcp_servers_once(router, servers, limit)
         added = set(result.added)
         return attrs.evolve(
             result,
@@ -229,7 +242,7 @@ class ControlRequests:
         )
 
     async def _set_mcp_servers_once(
-        self, router: McpRouter, servers: Mapping[str, Any]
+        self, router: McpRouter, servers: Mapping[str, Any], timeout: float | None = None
     ) -> McpSetServersResult:
         # Routed before the request (the CLI may call a server while it is in flight), and
         # forgotten again if the CLI never took it: the call failed, or it refused the server.
@@ -238,7 +251,7 @@ class ControlRequests:
         del servers  # headers and env: not a local of the frame a failure is raised through
         added = [key for key in router.connections if key not in before]
         try:
-            reply = await self._request("mcp_set_servers", fields)
+            reply = await self._request("mcp_set_servers", fields, timeout=timeout)
         except ControlRequestError:
             # Refused: the CLI holds none of them. (A cancellation or a timeout says nothing
             # of what the CLI did with the set: the routes stay, as a route too many only

@@ -643,7 +643,7 @@ class SdkMcpServer:
                 self.name,
                 redact_exception(exc, secrets),
             )
-            return _error_result(redact(describe_exception(exc), secrets))
+            return _error_result(redact(_handler_error_text(exc), secrets))
         try:
             result = encode_tool_result(value)
             dumps_from_cli(result)  # (unencodable content: the tool's fault, said so here)
@@ -653,6 +653,16 @@ class SdkMcpServer:
             why = redact(text, secrets)
             logger.warning("tool %s of MCP server %s: %s", name, self.name, why)
             return _error_result(f"the tool returned an invalid result: {why}")
+
+
+def _handler_error_text(exc: BaseException) -> str:
+    """What the model reads when a handler raises: ``str(exc)``, as the official SDKs send it
+    (the log line has the type and traceback); the type's name when that text is empty."""
+    try:
+        text = str(exc)
+    except Exception:
+        return describe_exception(exc)
+    return text or type(exc).__name__
 
 
 def _describe(exc: BaseException) -> str:
@@ -675,7 +685,9 @@ class McpServerConnection:
     def __init__(self, server: SdkMcpServer, secrets: Iterable[str] = ()) -> None:
         self.server = server
         self.secrets = tuple(secrets)
-        self._calls: dict[Any, trio.CancelScope] = {}
+        # Running tools/call requests by JSON-RPC id: a list, as a client that reconnected may
+        # start its ids again while an older call still runs, and a cancel reaches both.
+        self._calls: dict[Any, list[trio.CancelScope]] = {}
 
     async def handle(self, message: Any) -> dict[str, Any]:
         """Answers one JSON-RPC message (a request or a notification).
@@ -691,8 +703,8 @@ class McpServerConnection:
             if method == "notifications/cancelled":
                 params = message.get("params")
                 if isinstance(params, Mapping):
-                    scope = self._calls.get(_key(params.get("requestId")))
-                    if scope is not None:
+                    key = _key(params.get("requestId"))
+                    for scope in self._calls.get(key, ()) if key is not _UNNAMED else ():
                         scope.cancel()
             return {"jsonrpc": "2.0", "result": {}}
         msg_id = message.get("id")
@@ -715,13 +727,16 @@ class McpServerConnection:
                     return _rpc_error(msg_id, INVALID_PARAMS, "Invalid params: 'name' is missing")
                 key = _key(msg_id)
                 with trio.CancelScope() as scope:
-                    self._calls[key] = scope
+                    running = self._calls.setdefault(key, [])
+                    running.append(scope)
                     try:
                         result = await server.call_tool(
                             name, params.get("arguments"), secrets=self.secrets
                         )
                     finally:
-                        self._calls.pop(key, None)
+                        running.remove(scope)
+                        if not running:
+                            del self._calls[key]
                 if scope.cancelled_caught:
                     return _rpc_error(msg_id, REQUEST_CANCELLED, "Request cancelled")
             elif method in _EMPTY_LISTS:
@@ -756,7 +771,15 @@ def _key(msg_id: Any) -> Any:
     # JSON-RPC ids are strings or numbers; 2 and 2.0 are the same request.
     if isinstance(msg_id, float) and msg_id.is_integer():
         return int(msg_id)
-    return msg_id if isinstance(msg_id, (str, int)) else repr(msg_id)
+    if isinstance(msg_id, (str, int)):
+        return msg_id
+    # Not an id JSON-RPC allows: no cancel can name it (and its repr may not even be made: a
+    # list nested a thousand deep raised RecursionError).
+    return _UNNAMED
+
+
+#: The key of every call whose id is neither a string nor a number.
+_UNNAMED = object()
 
 
 def _rpc_error(msg_id: Any, code: int, message: str) -> dict[str, Any]:

@@ -103,7 +103,7 @@ from typing import Any
 import attrs
 import trio
 
-from ._callbacks import Handler, answer_request, build_handlers
+from ._callbacks import Handler, answer_request, build_handlers, track_request
 from ._cli_version import warn_if_outdated
 from ._errors import (
     ClaudeSDKError,
@@ -982,8 +982,7 @@ class _PullQuery:
                 waiter.done.set()
         elif cls is ControlRequest:
             # Registered now: a control_cancel_request read in the same batch must find it.
-            scope = trio.CancelScope()
-            self._inflight[event.request_id] = scope
+            scope = track_request(self._inflight, event.request_id)
             self._unserved.append((event, scope))
             self._start_unserved()
         elif cls is ControlCancel:

@@ -43,7 +43,7 @@ import orjson
 import trio
 
 from ._budget import Budget
-from ._callbacks import Handler, answer_request, build_handlers, has_callbacks
+from ._callbacks import Handler, answer_request, build_handlers, has_callbacks, track_request
 from ._cli_version import warn_if_outdated
 from ._control_api import ControlRequests
 from ._environ import environ
@@ -89,7 +89,7 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._frames import parse_line
-from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter, assistant_usage
+from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
 from ._redact import (
     RedactedDict,
     redact_exception,
@@ -120,13 +120,11 @@ if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backpor
     from exceptiongroup import BaseExceptionGroup
 
 from .types import (
-    AssistantMessage,
     InitMessage,
     Message,
     ResultMessage,
     ServerInfo,
     TurnResult,
-    UnknownMessage,
     UserMessage,
 )
 
@@ -1422,13 +1420,13 @@ class Session(ControlRequests):
 
     def _handle_events(self, events: list[Event], nbytes: int) -> None:
         inbox = self._inbox
-        inbox.note_batch(nbytes, len(events))
         # For the stall watchdog's message; nothing is kept between turns (a parsed result is
         # ~18 KiB, per idle session).
         self._last_event = events[-1] if self._lifecycle.live_turn_open else None
         if self._proto.only_message_lines:
             # The usual read: message lines only, queued undecoded in one go (lines are only
             # deferred when no budget or trace must see them, and they need no plumbing).
+            inbox.note_batch(nbytes, len(events))
             inbox.queue.extend(events)  # type: ignore[arg-type]
             inbox.wake()
             return
@@ -1460,25 +1458,22 @@ class Session(ControlRequests):
             append(event)  # type: ignore[arg-type]
             delivered += 1
         if delivered:
+            # Per message queued: plumbing lines (control frames, keep-alives) are never
+            # queued, and counting them made a flood of them shrink the estimate of what the
+            # queue holds until max_buffered_bytes bound nothing. (Their bytes still count:
+            # an overestimate errs on the safe side.)
+            inbox.note_batch(nbytes, delivered)
             inbox.wake()
 
     def _charge(self, budget: Budget, message: Any, *, background: bool | None = None) -> None:
         """Charges the budget for one message (only called when a budget is set);
         ``background``: whether a result ends no turn of ours (else asked of the core)."""
-        cls = message.__class__
-        if cls is AssistantMessage or cls is UnknownMessage:
-            if cls is AssistantMessage:
-                key, usage = message.message_id, message.usage
-            else:
-                # An assistant line that did not decode (one malformed block) still cost what
-                # its usage says.
-                key, usage = assistant_usage(message.raw)
-                if usage is None:
-                    return
-            tokens, turns = self._meter.assistant(key, usage)
+        charged = self._meter.assistant_message(message)
+        if charged is not None:
+            tokens, turns = charged
             if tokens or turns:
                 budget.charge(tokens=tokens, turns=turns)
-        elif cls is ResultMessage:
+        elif message.__class__ is ResultMessage:
             was_exceeded = budget.exceeded is not None
             usd, tokens = self._meter.result(
                 message.total_cost_usd,
@@ -1522,11 +1517,7 @@ class Session(ControlRequests):
         assert self._io is not None
         # Registered now, not when the task first runs: a control_cancel_request read in the
         # same batch must find it (found by tests/fuzz/test_session_machine.py).
-        request_scope = trio.CancelScope()
-        older = self._inflight.get(event.request_id)
-        if older is not None:
-            older.cancel()  # the CLI reused the id: it no longer waits for the older request
-        self._inflight[event.request_id] = request_scope
+        request_scope = track_request(self._inflight, event.request_id)
         self._io.start_soon(self._serve_request, event, request_scope)
 
     def _on_dropped(self, event: DroppedMessage) -> None:

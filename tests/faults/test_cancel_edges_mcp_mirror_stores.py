@@ -263,3 +263,47 @@ async def test_a_flush_cancelled_after_its_append_landed_does_not_store_the_entr
     # Given up, and said so: the mirror cannot know whether that append landed.
     assert [r["subtype"] for r in reported] == ["mirror_error"]
     assert "cancelled part way" in reported[0]["error"]
+
+
+async def test_a_cancelled_replace_ends_with_an_infinite_control_timeout(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The replacement's two requests are shielded, each bounded by ``control_timeout``. With
+    ``control_timeout=math.inf`` and a CLI that never answers the drop, a cancelled caller
+    stayed in the shield for ever; now the shielded wait has a finite bound of its own."""
+    old = tc.create_sdk_mcp_server("calc", tools=[])
+    new = tc.create_sdk_mcp_server("calc", tools=[])
+    transport = ManualTransport()
+    swallowed = trio.Event()
+
+    async def cli() -> None:
+        await transport.child_ready.wait()
+        child = transport.child
+        assert child is not None
+        await child.handshake()
+        sets = 0
+        try:
+            while True:
+                frame = await child.read_frame()
+                if frame.get("type") != "control_request":
+                    continue
+                if frame["request"]["subtype"] == "mcp_set_servers":
+                    sets += 1
+                    if sets == 2:  # the replacement's drop: answered after hours
+                        swallowed.set()
+                        await trio.sleep(10_000)
+                await child.answer(frame, {"added": [], "removed": [], "errors": {}})
+        except (EOFError, trio.ClosedResourceError, trio.BrokenResourceError):
+            pass
+        child.exit(0)
+
+    options = tc.ClaudeAgentOptions(transport=transport, control_timeout=float("inf"))
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(cli)
+        async with tc.open_session(options) as session:
+            await session.set_mcp_servers({"calc": old})
+            with trio.move_on_after(1):
+                with pytest.raises(tc.ControlTimeoutError):
+                    await session.set_mcp_servers({"calc": new})
+            assert swallowed.is_set()
+            assert trio.current_time() < 1000, "the shielded wait was unbounded"

@@ -470,7 +470,7 @@ async def test_tools_call_paths(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="trio_claude"):
         failed = await call(conn, "boom", None)
         junk = await call(conn, "weird", {})
-    assert failed == {"content": [{"type": "text", "text": "RuntimeError: kaput"}], "isError": True}
+    assert failed == {"content": [{"type": "text", "text": "kaput"}], "isError": True}
     assert junk["isError"] and "invalid result" in junk["content"][0]["text"]
     assert "tool boom of MCP server calc raised" in caplog.text
 

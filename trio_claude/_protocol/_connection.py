@@ -26,7 +26,7 @@ from ._codec import (
     encode_frame,
     encode_user_message,
 )
-from ._control import ControlTable
+from ._control import ControlTable, describe_json
 from ._events import (
     EOF,
     NEED_DATA,
@@ -493,10 +493,15 @@ class ClaudeProtocol:
         if not isinstance(request, dict) or not isinstance(request_id, str):
             self.invalid_lines += 1
             return InvalidLine(line[:200], "malformed control_request")
-        return ControlRequest(request_id, str(request.get("subtype")), request)
+        # Not str(): a subtype nested a thousand deep (valid JSON) raised RecursionError here.
+        subtype = describe_json(request.get("subtype"), quote=False)
+        return ControlRequest(request_id, subtype, request)
 
     def _on_control_cancel(self, obj: dict[str, Any], line: bytes) -> Event:
-        return ControlCancel(str(obj.get("request_id")))
+        request_id = obj.get("request_id")
+        if not isinstance(request_id, str):
+            return KeepAlive(obj)  # no request of the CLI's is known by anything else
+        return ControlCancel(request_id)
 
     def _on_keep_alive(self, obj: dict[str, Any], line: bytes) -> Event:
         return KeepAlive(obj)
@@ -508,7 +513,7 @@ class ClaudeProtocol:
     def _on_system(self, obj: dict[str, Any], line: bytes) -> Event | None:
         if obj.get("subtype") != "session_state_changed":
             return None
-        self.state = str(obj.get("state"))
+        self.state = describe_json(obj.get("state"), quote=False)
         if obj.get("sdk_host_only"):
             return SessionStateChanged(self.state)
         return None

@@ -96,14 +96,14 @@ class ControlTable:
             if kind == "error":
                 error = body.get("error")
             else:
-                error = f"unexpected response subtype {_describe_json(kind)}"
+                error = f"unexpected response subtype {describe_json(kind)}"
             code = body.get("error_code")
             return ControlResponse(
                 request_id,
                 subtype,
                 ok=False,
                 response={},
-                error=_describe_json(error, quote=False) if error is not None else "unknown error",
+                error=describe_json(error, quote=False) if error is not None else "unknown error",
                 error_code=code if isinstance(code, str) else None,
                 waiter=waiter,
             )
@@ -123,7 +123,7 @@ class ControlTable:
         return drained
 
 
-def _describe_json(value: Any, *, quote: bool = True) -> str:
+def describe_json(value: Any, *, quote: bool = True) -> str:
     """Text for a value the CLI sent where a string belongs: a string as is (quoted if
     ``quote``), anything else by its JSON type and size. Never its ``repr``: a list nested a
     thousand deep (valid JSON, which orjson reads) raised ``RecursionError`` in the reader."""

@@ -66,6 +66,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._errors import SessionClosedError
+from ..types import AssistantMessage, UnknownMessage
 
 __all__ = ["Lifecycle", "ResultRoute", "LifecycleState", "UsageMeter", "result_uuids"]
 
@@ -450,6 +451,21 @@ class UsageMeter:
             self._turn_tokens += tokens - charged
             return tokens - charged, 0
         return 0, 0
+
+    def assistant_message(self, message: object) -> tuple[int, int] | None:
+        """:meth:`assistant` for a delivered message: ``None`` when it is no assistant line.
+
+        An assistant line that did not decode as a whole (an :class:`UnknownMessage` with one
+        malformed block) still cost what its usage says.
+        """
+        cls = message.__class__
+        if cls is AssistantMessage:
+            return self.assistant(message.message_id, message.usage)  # type: ignore[attr-defined]
+        if cls is UnknownMessage:
+            key, usage = assistant_usage(message.raw)  # type: ignore[attr-defined]
+            if usage is not None:
+                return self.assistant(key, usage)
+        return None
 
     def result(
         self, cost: float | None, usage: Mapping[str, Any] | None, *, ends_turn: bool = True

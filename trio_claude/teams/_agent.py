@@ -10,7 +10,6 @@ turns on it one at a time (:meth:`Agent.run`), watching the messages go by so th
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,7 +17,7 @@ import trio
 
 from .._errors import CLIConnectionError, SessionClosedError, result_error
 from .._options import ClaudeAgentOptions
-from .._protocol._lifecycle import LifecycleState, UsageMeter, assistant_usage
+from .._protocol._lifecycle import LifecycleState, UsageMeter
 from .._resumable import ResumableSession
 from .._session import Prompt, Session
 from ..types import (
@@ -355,17 +354,9 @@ class Agent:
     def _observe(self, message: Message, *, background: bool = False) -> None:
         """Accounts one message and follows the turn's tool calls."""
         tools = self._tools
-        if isinstance(message, (AssistantMessage, UnknownMessage)):
-            usage: Mapping[str, Any] | None
-            if isinstance(message, AssistantMessage):
-                key, usage = message.message_id, message.usage
-            else:
-                # An assistant line with a malformed block still cost what its usage says (as
-                # the session's budget charges it).
-                key, usage = assistant_usage(message.raw)
-                if usage is None:
-                    return
-            tokens, calls = self._meter.assistant(key, usage)
+        charged = self._meter.assistant_message(message)
+        if charged is not None:
+            tokens, calls = charged
             self._tokens += tokens
             self._process_tokens += tokens
             self._model_calls += calls
@@ -373,6 +364,8 @@ class Agent:
                 for block in message.content:
                     if isinstance(block, ToolUseBlock):
                         tools.add(block.id)
+        elif isinstance(message, UnknownMessage):
+            return  # not an assistant line, or one without a usage
         elif isinstance(message, UserMessage):
             content: Any = message.content
             if message.parent_tool_use_id is None and not isinstance(content, str):

@@ -35,6 +35,7 @@ import argparse
 import math
 import os
 import posixpath
+import random
 import signal
 import sys
 import uuid as uuid_mod
@@ -404,6 +405,13 @@ class _Refused(Exception):
     """An error answer to a control request (its text)."""
 
 
+def fresh_uuid() -> uuid_mod.UUID:
+    """A random version-4 uuid for the frames the fake writes, drawn from the ``random``
+    module: Hypothesis seeds it for each example, so an example replays the same frames
+    (``uuid4()`` made every replay differ, and a user's check of uuids was reported as flaky)."""
+    return uuid_mod.UUID(int=random.getrandbits(128), version=4)
+
+
 def init_frame(session_id: str) -> dict[str, Any]:
     """A ``system/init`` frame shaped like the real CLI's."""
     return {
@@ -422,7 +430,7 @@ def init_frame(session_id: str) -> dict[str, Any]:
         "agents": [],
         "skills": [],
         "plugins": [],
-        "uuid": str(uuid_mod.uuid4()),
+        "uuid": str(fresh_uuid()),
     }
 
 
@@ -520,7 +528,7 @@ class FakeCLI:
         if frame.get("type") not in ("control_request", "control_response", "keep_alive"):
             frame = dict(frame)
             frame.setdefault("session_id", self.script.session_id)
-            frame.setdefault("uuid", str(uuid_mod.uuid4()))
+            frame.setdefault("uuid", str(fresh_uuid()))
         return frame
 
     async def _state(self, state: str) -> None:
@@ -1003,7 +1011,7 @@ class FakeCLI:
             await self.write_frame(self._fill(frame))
         elif isinstance(step, Request):
             self._request_counter += 1
-            rid = f"{self._request_counter:08d}-fake-{uuid_mod.uuid4().hex[:8]}"
+            rid = f"{self._request_counter:08d}-fake-{fresh_uuid().hex[:8]}"
             frame = {
                 "type": "control_request",
                 "request_id": rid,
@@ -1049,7 +1057,7 @@ def _assistant(content: list[dict[str, Any]], model: str = "claude-fake-1") -> d
     return {
         "type": "assistant",
         "message": {
-            "id": f"msg_fake_{uuid_mod.uuid4().hex[:20]}",
+            "id": f"msg_fake_{fresh_uuid().hex[:20]}",
             "type": "message",
             "role": "assistant",
             "model": model,

@@ -51,6 +51,7 @@ from __future__ import annotations
 import functools
 import itertools
 import string
+import sys
 import types as pytypes
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -144,23 +145,45 @@ T = TypeVar("T")
 # ---------------------------------------------------------------------------------------------
 
 
+class _Held:
+    """A strategy held with a short label for its repr. Hypothesis reprs a composite's
+    arguments, and every public strategy here is a tree of composites: spelt out in full,
+    ``repr(messages())`` ran to 33 kB and Hypothesis warned of it (an error in suites that
+    turn warnings into errors) whenever a stateful rule drew from one."""
+
+    __slots__ = ("label", "strategy")
+
+    def __init__(self, strategy: SearchStrategy[Any], label: str) -> None:
+        self.strategy = strategy
+        self.label = label
+
+    def __repr__(self) -> str:
+        return self.label
+
+
 @st.composite
-def _drawn(draw: st.DrawFn, strategy: SearchStrategy[T]) -> T:
-    return draw(strategy)
+def _drawn(draw: st.DrawFn, held: _Held) -> Any:
+    return draw(held.strategy)
 
 
-def _one_branch(strategy: SearchStrategy[T]) -> SearchStrategy[T]:
+def _one_branch(strategy: SearchStrategy[T], label: str | None = None) -> SearchStrategy[T]:
     """``strategy``, as one branch of any ``st.one_of`` it is put in (a composite is opaque to
-    Hypothesis's flattening: the enclosing choice picks it, then it picks its member)."""
+    Hypothesis's flattening: the enclosing choice picks it, then it picks its member).
+    ``label``: its repr (by default the name of the function that made it)."""
     branches = getattr(strategy, "branches", None)
     if branches is not None and len(branches) <= 1:
         return strategy
-    return _drawn(strategy)
+    if label is None:
+        label = f"{sys._getframe(1).f_code.co_name}(...)"
+    return _drawn(_Held(strategy, label))
 
 
 def _one_of(*options: SearchStrategy[Any]) -> SearchStrategy[Any]:
     """``st.one_of(*options)`` where each option gets an equal share, whatever its shape."""
-    return st.one_of(*(_one_branch(option) for option in options))
+    maker = sys._getframe(1).f_code.co_name
+    return st.one_of(
+        *(_one_branch(option, f"<option {i} of {maker}>") for i, option in enumerate(options))
+    )
 
 
 #: Top-level ``type`` values the codec decodes to a typed message.
