@@ -25,6 +25,7 @@ import copy
 import functools
 import inspect
 import os
+import stat
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -937,8 +938,12 @@ async def fork_session_via_store(
 
 def _parse_jsonl_strictly(path: Path) -> list[tuple[Any, int]]:
     # Every non-blank line with its size in bytes; SessionValueError on the first bad line.
-    parsed: list[tuple[Any, int]] = []
-    with path.open("rb") as handle:
+    # The walk and find_session_file give regular files; O_NONBLOCK keeps one swapped for a
+    # FIFO in between from blocking the open until a writer comes.
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise SessionValueError(f"{path} is not a regular file")
+        parsed: list[tuple[Any, int]] = []
         for number, raw in enumerate(handle, start=1):
             line = raw.rstrip(b"\r\n")
             if not line.strip():
@@ -984,17 +989,8 @@ def _read_for_import(
 
 
 def _jsonl_files(base: Path) -> list[Path]:
-    found: list[Path] = []
-    try:
-        entries = sorted(base.iterdir(), key=lambda entry: entry.name)
-    except OSError:
-        return found
-    for entry in entries:
-        if entry.is_dir():
-            found += _jsonl_files(entry)
-        elif entry.name.endswith(".jsonl") and entry.is_file():
-            found.append(entry)
-    return found
+    # Iterative and without following symbolic links: deep or looping trees end (walk_files).
+    return [path for path in _paths.walk_files(base) if path.name.endswith(".jsonl")]
 
 
 async def import_session_to_store(

@@ -147,13 +147,13 @@ async def test_the_async_twins_read_in_a_worker_thread(
     t = two_turn()
     t.write(config, project)
     threads: list[int] = []
-    original = _local._read_text
+    original = _local._read_entries
 
-    def recording(*args: Any) -> str | None:
+    def recording(*args: Any) -> list[dict[str, Any]] | None:
         threads.append(threading.get_ident())
         return original(*args)
 
-    monkeypatch.setattr(_local, "_read_text", recording)
+    monkeypatch.setattr(_local, "_read_entries", recording)
     await tc.aget_session_messages(t.session_id, project)
     tc.get_session_messages(t.session_id, project)
     assert threads[0] != threading.get_ident()  # the async twin: a worker thread

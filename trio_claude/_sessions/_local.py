@@ -21,13 +21,14 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import shutil
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import trio
 
+from .._protocol._codec import dumps_from_cli
 from . import _paths
 from ._transcript import (
     LITE_READ_BUF_SIZE,
@@ -37,9 +38,9 @@ from ._transcript import (
     checked_session_id,
     checked_tag,
     checked_title,
-    derive_title_from_text,
+    derive_title_from_lite,
     dumps,
-    fork_source_from_text,
+    fork_source_from_lines,
     loads,
     metadata_entry,
     page,
@@ -88,23 +89,40 @@ async def _write(fn: Callable[[], T]) -> T:
 
 
 def _directory(directory: PathArg | None) -> str | None:
+    # SessionValueError for a NUL (no path can hold one); the write helpers let it out.
     if directory is None:
         return None
-    text = os.fspath(directory)
-    return text or None
+    return _paths.checked_path(directory) or None
+
+
+def _readable(directory: PathArg | None, config_dir: PathArg | None) -> bool:
+    # A NUL in either path: there is nothing there to read (the read helpers return nothing).
+    return not (_paths.has_nul(directory) or _paths.has_nul(config_dir))
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read_lite(path: Path) -> LiteSession | None:
+def _open_binary(
+    path: Path, *, seen_regular: bool = False, follow_symlinks: bool = True
+) -> BinaryIO | None:
+    # The file for reading in binary mode if it is a regular file, else None (a FIFO named like
+    # a transcript would block the open until a writer came).
+    fd = _paths.open_regular(path, seen_regular=seen_regular, follow_symlinks=follow_symlinks)
+    return None if fd is None else os.fdopen(fd, "rb")
+
+
+def _read_lite(path: Path, *, seen_regular: bool = False) -> LiteSession | None:
     try:
-        with path.open("rb") as handle:
-            stat = os.fstat(handle.fileno())
+        handle = _open_binary(path, seen_regular=seen_regular)
+        if handle is None:
+            return None
+        with handle:
+            info = os.fstat(handle.fileno())
             head_bytes = handle.read(LITE_READ_BUF_SIZE)
             if not head_bytes:
                 return None
-            size = stat.st_size
+            size = info.st_size
             head = head_bytes.decode("utf-8", "replace")
             if size > LITE_READ_BUF_SIZE:
                 handle.seek(size - LITE_READ_BUF_SIZE)
@@ -113,22 +131,44 @@ def _read_lite(path: Path) -> LiteSession | None:
                 tail = head
     except OSError:
         return None
-    return LiteSession(mtime=stat.st_mtime_ns // 1_000_000, size=size, head=head, tail=tail)
+    return LiteSession(mtime=info.st_mtime_ns // 1_000_000, size=size, head=head, tail=tail)
+
+
+def _parse_file(path: Path) -> list[dict[str, Any]] | None:
+    # The chain entries of a transcript, read line by line (one huge line is held once as
+    # bytes, not also as text); None if it cannot be read.
+    try:
+        handle = _open_binary(path)
+        if handle is None:
+            return None
+        with handle:
+            return parse_transcript(handle)
+    except OSError:
+        return None
+
+
+def _transcript_names(project_dir: Path) -> list[str]:
+    # Names of the regular files (links followed) ``<uuid>.jsonl``, sorted. The entry's type
+    # costs no system call for a plain file; a FIFO or a directory so named is left out.
+    try:
+        with os.scandir(project_dir) as entries:
+            names = [
+                entry.name
+                for entry in entries
+                if entry.name.endswith(".jsonl")
+                and validate_uuid(entry.name[: -len(".jsonl")])
+                and entry.is_file()
+            ]
+    except OSError:
+        return []
+    return sorted(names)
 
 
 def _sessions_in(project_dir: Path, project_path: str | None) -> list[SDKSessionInfo]:
-    try:
-        names = sorted(entry.name for entry in project_dir.iterdir())
-    except OSError:
-        return []
     found = []
-    for name in names:
-        if not name.endswith(".jsonl"):
-            continue
-        session_id = validate_uuid(name[: -len(".jsonl")])
-        if session_id is None:
-            continue
-        lite = _read_lite(project_dir / name)
+    for name in _transcript_names(project_dir):
+        session_id = name[: -len(".jsonl")]
+        lite = _read_lite(project_dir / name, seen_regular=True)
         if lite is None:
             continue
         info = parse_info(session_id, lite, project_path)
@@ -229,6 +269,8 @@ def list_sessions(
     Returns:
         The sessions sorted by ``last_modified``, newest first.
     """
+    if not _readable(directory, config_dir):
+        return []
     project = _directory(directory)
     if project is None:
         return _list_all(config_dir, limit, offset)
@@ -285,7 +327,7 @@ def get_session_info(
         The metadata, or ``None`` if ``session_id`` is not a UUID, there is no such
         transcript, or it is a sidechain or has nothing to show.
     """
-    if not validate_uuid(session_id):
+    if not validate_uuid(session_id) or not _readable(directory, config_dir):
         return None
     return _info(session_id, _directory(directory), config_dir)
 
@@ -302,14 +344,12 @@ async def aget_session_info(
     )
 
 
-def _read_text(session_id: str, directory: str | None, config_dir: PathArg | None) -> str | None:
+def _read_entries(
+    session_id: str, directory: str | None, config_dir: PathArg | None
+) -> list[dict[str, Any]] | None:
+    # The chain entries of a session's transcript (parsed as it is read), None if not found.
     found = _paths.find_session_file(session_id, directory, config_dir)
-    if found is None:
-        return None
-    try:
-        return found[0].read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    return None if found is None else _parse_file(found[0])
 
 
 def get_session_messages(
@@ -343,13 +383,12 @@ def get_session_messages(
     Returns:
         The messages; empty if ``session_id`` is not a UUID or there is no transcript.
     """
-    if not validate_uuid(session_id):
+    if not validate_uuid(session_id) or not _readable(directory, config_dir):
         return []
-    text = _read_text(session_id, _directory(directory), config_dir)
-    if not text:
+    entries = _read_entries(session_id, _directory(directory), config_dir)
+    if not entries:
         return []
-    messages = parse_transcript(text)
-    return to_messages(messages, limit, offset, include_system=include_system_messages)
+    return to_messages(entries, limit, offset, include_system=include_system_messages)
 
 
 async def aget_session_messages(
@@ -391,30 +430,30 @@ def _subagents_dir(
 
 
 def agent_files(base: Path) -> list[tuple[str, Path]]:
-    """``(agent id, path)`` of every ``agent-<id>.jsonl`` under ``base``, depth first, by name."""
-    found: list[tuple[str, Path]] = []
+    """``(agent id, path)`` of every ``agent-<id>.jsonl`` under ``base``, depth first, by name.
 
-    def walk(directory: Path) -> None:
-        try:
-            entries = sorted(directory.iterdir(), key=lambda entry: entry.name)
-        except OSError:
-            return
-        for entry in entries:
-            name = entry.name
-            if name.startswith("agent-") and name.endswith(".jsonl") and entry.is_file():
-                found.append((name[len("agent-") : -len(".jsonl")], entry))
-            elif entry.is_dir():
-                walk(entry)
-
-    walk(base)
-    return found
+    Only regular files count, and symbolic links are not followed (see
+    :func:`~._paths.walk_files`).
+    """
+    return [
+        (path.name[len("agent-") : -len(".jsonl")], path)
+        for path in _paths.walk_files(base)
+        if path.name.startswith("agent-") and path.name.endswith(".jsonl")
+    ]
 
 
 def read_agent_metadata(transcript: Path) -> dict[str, Any] | None:
-    """The ``agent-<id>.meta.json`` next to a subagent transcript, if readable."""
+    """The ``agent-<id>.meta.json`` next to a subagent transcript, if a readable regular file.
+
+    A symbolic link is not followed, as in :func:`agent_files`.
+    """
     meta_path = transcript.with_name(transcript.name[: -len(".jsonl")] + ".meta.json")
     try:
-        meta = loads(meta_path.read_bytes())
+        handle = _open_binary(meta_path, follow_symlinks=False)
+        if handle is None:
+            return None
+        with handle:
+            meta = loads(handle.read())
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) else None
@@ -438,7 +477,7 @@ def list_subagents(
         The agent ids; empty if ``session_id`` is not a UUID, there is no such session, or it
         has no subagents.
     """
-    if not validate_uuid(session_id):
+    if not validate_uuid(session_id) or not _readable(directory, config_dir):
         return []
     base = _subagents_dir(session_id, _directory(directory), config_dir)
     return [] if base is None else [agent_id for agent_id, _ in agent_files(base)]
@@ -486,20 +525,17 @@ def get_subagent_messages(
     Returns:
         The messages; empty if the session or the subagent is not found.
     """
-    if not validate_uuid(session_id) or not agent_id:
+    if not (validate_uuid(session_id) and agent_id and _readable(directory, config_dir)):
         return []
     base = _subagents_dir(session_id, _directory(directory), config_dir)
     if base is None:
         return []
     path = next((p for found, p in agent_files(base) if found == agent_id), None)
-    if path is None:
-        return []
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    entries = None if path is None else _parse_file(path)
+    if path is None or entries is None:
         return []
     tool_use_id, parent_agent_id = parent_ids_from_metadata(read_agent_metadata(path))
-    return to_subagent_messages(parse_transcript(text), limit, offset, tool_use_id, parent_agent_id)
+    return to_subagent_messages(entries, limit, offset, tool_use_id, parent_agent_id)
 
 
 async def aget_subagent_messages(
@@ -532,19 +568,21 @@ async def aget_subagent_messages(
 
 
 def _try_append(path: Path, line: str) -> bool:
-    # No O_CREAT: a missing file fails the open (no check-then-write race). An empty file is
-    # "not here" (see find_session_file). If the last line lacks its newline (a CLI killed
-    # mid-write), one is added first so the new entry stays a line of its own.
+    # No O_CREAT: a missing file fails the open (no check-then-write race). An empty file, or
+    # one that is not a regular file (a directory, a FIFO: O_NONBLOCK keeps its open from
+    # waiting), is "not here" (see find_session_file). If the last line lacks its newline (a
+    # CLI killed mid-write), one is added first so the new entry stays a line of its own.
     try:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EISDIR):
             return False
         raise
     try:
-        size = os.fstat(fd).st_size
-        if size == 0:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
             return False
+        size = info.st_size
         data = line.encode("utf-8")
         if os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data
@@ -661,12 +699,13 @@ def _delete(session_id: str, directory: str | None, config_dir: PathArg | None) 
     if found is None:
         raise SessionNotFoundError(session_id, directory)
     path = found[0]
+    # Subagent transcripts and other per-session files live in the sibling <id>/ directory. It
+    # goes first: if that is cut short, the transcript is still there to find and delete again.
+    _paths.remove_tree(path.with_suffix(""))
     try:
         path.unlink()
     except FileNotFoundError as exc:
         raise SessionNotFoundError(session_id, directory) from exc
-    # Subagent transcripts and other per-session files live in the sibling <id>/ directory.
-    shutil.rmtree(path.with_suffix(""), ignore_errors=True)
 
 
 def delete_session(
@@ -715,29 +754,43 @@ def _fork(
     if found is None:
         raise SessionNotFoundError(session_id, directory)
     path = found[0]
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SessionNotFoundError(session_id, directory) from exc
-    transcript, replacements = fork_source_from_text(data.decode("utf-8", "replace"), session_id)
+    # Line by line, from bytes to entries, and written out line by line: a fork holds the
+    # parsed entries, never the file's bytes or text as a whole.
+    handle = _open_binary(path)
+    if handle is None:
+        raise SessionNotFoundError(session_id, directory)
+    with handle:
+        transcript, replacements = fork_source_from_lines(handle, session_id)
     fork_id, entries = build_fork_lines(
         transcript,
         replacements,
         session_id,
         up_to_message_id,
         title,
-        lambda: derive_title_from_text(data),
+        lambda: _fork_title(path),
     )
-    payload = "".join(dumps(entry) + "\n" for entry in entries).encode("utf-8")
-    fd = os.open(path.parent / f"{fork_id}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(payload)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-    finally:
-        os.close(fd)
+    del transcript  # the fork's entries share its values: only their dicts are freed
+    _write_new(
+        path.parent / f"{fork_id}.jsonl", (dumps_from_cli(entry) + b"\n" for entry in entries)
+    )
     return ForkSessionResult(session_id=fork_id)
+
+
+def _fork_title(path: Path) -> str | None:
+    lite = _read_lite(path)
+    return None if lite is None else derive_title_from_lite(lite)
+
+
+def _write_new(path: Path, chunks: Iterator[bytes]) -> None:
+    # A new file (mode 0600, never overwriting); removed again if writing it fails half-way.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def fork_session(

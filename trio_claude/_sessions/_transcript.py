@@ -14,7 +14,7 @@ import json
 import re
 import unicodedata
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,6 +30,7 @@ __all__ = [
     "build_fork_lines",
     "build_subagent_chain",
     "derive_title_from_entries",
+    "derive_title_from_lite",
     "dumps",
     "entries_to_jsonl",
     "extract_first_prompt",
@@ -37,8 +38,10 @@ __all__ = [
     "extract_string_field",
     "filter_transcript_entries",
     "fork_source_from_entries",
+    "fork_source_from_lines",
     "iso_now",
     "iso_to_ms",
+    "iter_jsonl",
     "lite_from_bytes",
     "loads",
     "metadata_entry",
@@ -58,7 +61,8 @@ LITE_READ_BUF_SIZE = 64 * 1024
 #: Entry types that are links of the ``parentUuid`` chain.
 TRANSCRIPT_TYPES = frozenset({"user", "assistant", "progress", "system", "attachment"})
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+# Used with fullmatch: ``$`` alone would accept a trailing newline.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 # User text that is not a real prompt: command output, hook/tick/goal markers, interrupts, IDE
 # context-only messages.
@@ -75,6 +79,10 @@ _PROMPT_MAX_CHARS = 200
 _UNSAFE_RANGES = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ue000-\uf8ff]")
 _UNSAFE_CATEGORIES = frozenset({"Cf", "Co", "Cn"})
 
+# orjson reserves about 12x a document's size while parsing it: nothing for the usual line, too
+# much for one holding a huge tool result. Longer lines go to the stdlib parser (about 2x).
+_BIG_LINE = 1 << 20
+
 # Fields that tie a copied entry to its source session's team/agent state.
 _FORK_DROPPED_FIELDS = ("teamName", "agentName", "slug", "sourceToolAssistantUUID")
 
@@ -90,6 +98,27 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def _loads_line(raw: bytes) -> Any:
+    # The bytes go to the parser as they are (no decoded copy of a huge line); a line that is
+    # not valid UTF-8 is parsed with its bad bytes replaced by U+FFFD, as reading it as text did.
+    parse = json.loads if len(raw) > _BIG_LINE else loads
+    try:
+        return parse(raw)
+    except UnicodeDecodeError:
+        return parse(raw.decode("utf-8", "replace"))
+
+
+def iter_jsonl(lines: Iterable[bytes]) -> Iterator[Any]:
+    """The JSON value of each line of a JSONL file read in binary mode; corrupt lines skipped."""
+    for raw in lines:
+        if not raw or raw.isspace():
+            continue
+        try:
+            yield _loads_line(raw)
+        except ValueError:
+            continue
+
+
 def dumps(value: Any) -> str:
     """Compact JSON (``{"a":1}``), key order kept; what the CLI wrote (a lone surrogate, say) is
     written back as it wrote it (:func:`~trio_claude._protocol._codec.dumps_from_cli`)."""
@@ -98,7 +127,7 @@ def dumps(value: Any) -> str:
 
 def validate_uuid(value: object) -> str | None:
     """``value`` if it is a UUID string (any case), else ``None``."""
-    if isinstance(value, str) and _UUID.match(value):
+    if isinstance(value, str) and _UUID.fullmatch(value):
         return value
     return None
 
@@ -341,38 +370,28 @@ def parse_info(
 # --- conversation chain ----------------------------------------------------------------------
 
 
-def parse_transcript(text: str) -> list[dict[str, Any]]:
-    """The chain entries (transcript types with a string ``uuid``) of a JSONL text.
+def _is_chain_entry(entry: Any) -> bool:
+    # A link of the chain: a transcript type, a string uuid, and a parent that is a uuid string
+    # or null (missing). Any other parent would make a damaged line a new root that, as the
+    # newest leaf, hides the whole conversation.
+    if not isinstance(entry, dict) or entry.get("type") not in TRANSCRIPT_TYPES:
+        return False
+    parent = entry.get("parentUuid")
+    return isinstance(entry.get("uuid"), str) and (parent is None or isinstance(parent, str))
 
-    Corrupt lines are skipped.
+
+def parse_transcript(lines: Iterable[bytes]) -> list[dict[str, Any]]:
+    """The chain entries (transcript types with a string ``uuid``) of a JSONL file's lines.
+
+    ``lines`` are bytes, as iterating a file opened in binary mode gives them. Corrupt lines
+    and entries whose ``parentUuid`` is neither a string nor null are skipped.
     """
-    entries: list[dict[str, Any]] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            entry = loads(line)
-        except ValueError:
-            continue
-        if (
-            isinstance(entry, dict)
-            and entry.get("type") in TRANSCRIPT_TYPES
-            and isinstance(entry.get("uuid"), str)
-        ):
-            entries.append(entry)
-    return entries
+    return [entry for entry in iter_jsonl(lines) if _is_chain_entry(entry)]
 
 
 def filter_transcript_entries(entries: Iterable[Any]) -> list[dict[str, Any]]:
     """The chain entries among already parsed entries (from a store)."""
-    return [
-        entry
-        for entry in entries
-        if isinstance(entry, dict)
-        and entry.get("type") in TRANSCRIPT_TYPES
-        and isinstance(entry.get("uuid"), str)
-    ]
+    return [entry for entry in entries if _is_chain_entry(entry)]
 
 
 def _walk_back(start: dict[str, Any], by_uuid: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -400,19 +419,14 @@ def build_chain(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     by_uuid = {entry["uuid"]: entry for entry in entries}
     position = {entry["uuid"]: index for index, entry in enumerate(entries)}
     parents = {entry["parentUuid"] for entry in entries if isinstance(entry.get("parentUuid"), str)}
+    nearest: dict[str, dict[str, Any] | None] = {}
     leaves: list[dict[str, Any]] = []
     for terminal in entries:
         if terminal["uuid"] in parents:
             continue
-        seen: set[str] = set()
-        current: dict[str, Any] | None = terminal
-        while current is not None and current["uuid"] not in seen:
-            seen.add(current["uuid"])
-            if current.get("type") in ("user", "assistant"):
-                leaves.append(current)
-                break
-            parent = current.get("parentUuid")
-            current = by_uuid.get(parent) if isinstance(parent, str) else None
+        leaf = _nearest_message(terminal, by_uuid, nearest)
+        if leaf is not None:
+            leaves.append(leaf)
     if not leaves:
         return []
     main = [
@@ -422,6 +436,34 @@ def build_chain(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
     leaf = max(main or leaves, key=lambda entry: position.get(entry["uuid"], -1))
     return _walk_back(leaf, by_uuid)
+
+
+def _nearest_message(
+    start: dict[str, Any],
+    by_uuid: dict[str, dict[str, Any]],
+    nearest: dict[str, dict[str, Any] | None],
+) -> dict[str, Any] | None:
+    # The first user/assistant entry from ``start`` up its parents (None: none, or a cycle).
+    # Branches share their spine: ``nearest`` remembers the answer for every entry walked, so
+    # each is walked once over all terminals instead of once per terminal (quadratic).
+    path: list[str] = []
+    found: dict[str, Any] | None = None
+    current: dict[str, Any] | None = start
+    while current is not None:
+        if current.get("type") in ("user", "assistant"):
+            found = current
+            break
+        uuid = current["uuid"]
+        if uuid in nearest:
+            found = nearest[uuid]
+            break
+        nearest[uuid] = None  # provisional: meeting it again on this walk is a cycle
+        path.append(uuid)
+        parent = current.get("parentUuid")
+        current = by_uuid.get(parent) if isinstance(parent, str) else None
+    for uuid in path:
+        nearest[uuid] = found
+    return found
 
 
 def build_subagent_chain(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -578,7 +620,7 @@ def fork_source_from_entries(
         if not isinstance(entry, dict):
             continue
         kind = entry.get("type")
-        if kind in TRANSCRIPT_TYPES and isinstance(entry.get("uuid"), str):
+        if _is_chain_entry(entry):
             transcript.append(entry)
         elif (
             kind == "content-replacement"
@@ -589,23 +631,15 @@ def fork_source_from_entries(
     return transcript, replacements
 
 
-def fork_source_from_text(text: str, session_id: str) -> tuple[list[dict[str, Any]], list[Any]]:
-    """:func:`fork_source_from_entries` of a JSONL text (corrupt lines skipped)."""
-    parsed: list[Any] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            parsed.append(loads(line))
-        except ValueError:
-            continue
-    return fork_source_from_entries(parsed, session_id)
+def fork_source_from_lines(
+    lines: Iterable[bytes], session_id: str
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """:func:`fork_source_from_entries` of a JSONL file's lines (bytes; corrupt lines skipped)."""
+    return fork_source_from_entries(iter_jsonl(lines), session_id)
 
 
-def derive_title_from_text(data: bytes) -> str | None:
+def derive_title_from_lite(lite: LiteSession) -> str | None:
     """A fork's base title from a transcript's head and tail: title, AI title or first prompt."""
-    lite = lite_from_bytes(data, 0)
     return (
         extract_last_string_field(lite.tail, "customTitle")
         or extract_last_string_field(lite.head, "customTitle")
@@ -617,7 +651,7 @@ def derive_title_from_text(data: bytes) -> str | None:
 
 
 def derive_title_from_entries(entries: Sequence[Any]) -> str | None:
-    """:func:`derive_title_from_text` for already parsed entries (last title wins)."""
+    """:func:`derive_title_from_lite` for already parsed entries (last title wins)."""
     custom: str | None = None
     ai: str | None = None
     for entry in entries:
@@ -682,17 +716,9 @@ def build_fork_lines(
     fork_id = str(uuid_module.uuid4())
     now = iso_now()
     out: list[dict[str, Any]] = []
+    relinked: dict[str, str | None] = {}
     for index, source in enumerate(kept):
-        parent_id = source.get("parentUuid")
-        new_parent: str | None = None
-        while isinstance(parent_id, str):
-            parent = by_uuid.get(parent_id)
-            if parent is None:
-                break
-            if parent.get("type") != "progress":
-                new_parent = new_ids[parent_id]
-                break
-            parent_id = parent.get("parentUuid")
+        new_parent = _kept_parent(source.get("parentUuid"), by_uuid, new_ids, relinked)
         logical = source.get("logicalParentUuid")
         entry = {
             **source,
@@ -731,6 +757,35 @@ def build_fork_lines(
         }
     )
     return fork_id, out
+
+
+def _kept_parent(
+    parent_id: object,
+    by_uuid: dict[str, dict[str, Any]],
+    new_ids: dict[str, str],
+    relinked: dict[str, str | None],
+) -> str | None:
+    # The fork's uuid of the nearest ancestor that is not a progress entry (None: none, or the
+    # progress entries form a cycle). ``relinked`` remembers it for every progress entry walked
+    # through, and marks those on this walk first, so a cycle ends it.
+    path: list[str] = []
+    found: str | None = None
+    while isinstance(parent_id, str):
+        if parent_id in relinked:
+            found = relinked[parent_id]
+            break
+        parent = by_uuid.get(parent_id)
+        if parent is None:
+            break
+        if parent.get("type") != "progress":
+            found = new_ids[parent_id]
+            break
+        relinked[parent_id] = None
+        path.append(parent_id)
+        parent_id = parent.get("parentUuid")
+    for uuid in path:
+        relinked[uuid] = found
+    return found
 
 
 def entries_to_jsonl(entries: Iterable[Any]) -> str:
