@@ -261,7 +261,16 @@ class ControlRequests:
         from ._control_types import McpSetServersResult
 
         result = McpSetServersResult.from_wire(reply)
-        router.remove([*result.removed, *(key for key in result.errors if key in added)])
+        # The set the CLI holds is now the one sent: a route outside it is gone too (left by
+        # a call given up before, whose servers the CLI may never have had).
+        sent = fields["servers"]
+        router.remove(
+            [
+                *result.removed,
+                *(key for key in result.errors if key in added),
+                *(key for key in router.connections if key not in sent),
+            ]
+        )
         return result
 
     async def reconnect_mcp_server(self, name: str) -> None:

@@ -24,6 +24,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ import orjson
 import trio
 
 from ._errors import ConfigurationError
-from ._protocol._codec import dumps_from_cli, nested_too_deeply
+from ._protocol._codec import decode_message, dumps_from_cli, nested_too_deeply
 from ._redact import Environment, describe_exception, redact
 from ._session_store import (
     MAX_BATCH_BYTES,
@@ -226,6 +227,8 @@ class TranscriptMirror:
         # may have stored them.
         self._landing = False
         self._wakeup = trio.Event()
+        # Reports made while a result waits for result_after_flush, delivered before it.
+        self._held: list[dict[str, Any]] | None = None
         self.appended = 0
         self.failures = 0
 
@@ -387,15 +390,41 @@ class TranscriptMirror:
         """Logs and reports a batch the mirror gives up on (maybe not in the store)."""
         self.failures += 1
         logger.warning("mirroring %d transcript entries failed: %s", len(entries), described)
-        self._report_error(
-            {
-                "type": "system",
-                "subtype": "mirror_error",
-                "key": dict(key),
-                "error": described,
-                "session_id": key["session_id"],
-            }
-        )
+        frame = {
+            "type": "system",
+            "subtype": "mirror_error",
+            "key": dict(key),
+            "error": described,
+            "session_id": key["session_id"],
+        }
+        if self._held is not None:
+            self._held.append(frame)
+        else:
+            self._report_error(frame)
+
+    async def result_after_flush(self, result: Any, queue: deque[Any]) -> Any:
+        """What to hand out for ``result`` (just taken from the front of ``queue``): the
+        store is flushed first, as the official SDKs do (whoever sees a result can rely on
+        the store being up to date), and a ``mirror_error`` that wait produced (this flush's,
+        or one already running) comes before the result, the result back at the front. If
+        cancelled, the result goes back to the front (nothing is lost) and what the wait
+        held is reported the usual way."""
+        held: list[dict[str, Any]] = []
+        self._held = held
+        try:
+            await self.flush()
+        except BaseException:
+            self._held = None
+            queue.appendleft(result)
+            for frame in held:
+                self._report_error(frame)
+            raise
+        self._held = None
+        if not held:
+            return result
+        queue.appendleft(result)
+        queue.extendleft(decode_message(frame) for frame in reversed(held[1:]))
+        return decode_message(held[0])
 
 
 def _has_uuid(entry: Any) -> bool:

@@ -239,8 +239,26 @@ class SessionPool:
         self._parked.discard(session)
         self._dead_parked.add(session)
         self._ready -= 1
+        self._purge_dead_parked()
         self._dead_on_arrival(session)
         self._fill()
+
+    def _purge_dead_parked(self) -> None:
+        """Takes the dead out of the ready channel now: an idle pool would otherwise keep every
+        session whose CLI died parked (its inbox, its state) until a caller came. The live
+        ones go back in their order (a receiver only waits when the channel is empty)."""
+        live = []
+        while True:
+            try:
+                session = self._ready_recv.receive_nowait()
+            except trio.WouldBlock:
+                break
+            if session in self._dead_parked:
+                self._dead_parked.discard(session)
+            else:
+                live.append(session)
+        for session in live:
+            self._ready_send.send_nowait(session)
 
     def _take_parked(self, session: Session) -> bool:
         """A session received from the ready channel: whether it still counts (one that died

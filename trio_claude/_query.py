@@ -558,6 +558,7 @@ class _PullQuery:
         self._last_result: ResultMessage | None = None
         self._last_error_result: ResultMessage | None = None
         self._mirror: Any = None
+        self._flushed_result: Message | None = None  # the store was flushed for it
         self._temp_config_dir: str | None = None
         self._limiter: trio.CapacityLimiter | None = None
         self._trace: SessionTrace | None = None
@@ -814,6 +815,19 @@ class _PullQuery:
         return math.inf, ""
 
     async def _deliver(self, message: Message) -> Message:
+        mirror = self._mirror
+        if mirror is not None:
+            if message.__class__ is ResultMessage and message is not self._flushed_result:
+                # As the official SDK: the store is up to date when a result is seen (and a
+                # mirror_error of that flush comes before the result).
+                self._flushed_result = message  # (put back in front when cancelled)
+                mirror._wakeup = trio.Event()
+                message = await mirror.result_after_flush(message, self._queue)
+            elif mirror._wakeup.is_set():
+                # Eager mode and batches over their bound ask for a flush (``run`` is not
+                # running here).
+                mirror._wakeup = trio.Event()
+                await mirror.flush()
         if message.__class__ is ResultMessage:
             assert isinstance(message, ResultMessage)
             self._proto.ends_turn(message)
@@ -822,12 +836,6 @@ class _PullQuery:
             isinstance(message, SystemMessage) and message.subtype == "session_state_changed"
         ):
             self._last_error_result = None
-        mirror = self._mirror
-        # As the official SDK: the store is up to date when a result is seen. (Eager mode and
-        # batches over their bound ask for a flush the same way; ``run`` is not running here.)
-        if mirror is not None and (message.__class__ is ResultMessage or mirror._wakeup.is_set()):
-            mirror._wakeup = trio.Event()
-            await mirror.flush()
         return message
 
     # ------------------------------------------------------------------------ the pump

@@ -65,6 +65,9 @@ __all__ = [
 
 logger = logging.getLogger("trio_claude")
 
+#: Seconds release() waits for a quiet session's CLI to report itself idle.
+_IDLE_SETTLE = 5.0
+
 
 @attrs.frozen(kw_only=True)
 class ResumableSessionStatistics:
@@ -355,9 +358,16 @@ class ResumableSession:
         """Closes the CLI now if the session is idle, as ``idle_timeout`` would.
 
         Returns:
-            Whether a CLI was released (``False`` if none is live or a turn is running).
+            Whether a CLI was released (``False`` if none is live, a call or a turn is
+            running, or the CLI does not report itself idle within a few seconds of the
+            session falling quiet).
         """
         self._check_loop()
+        session = self._session
+        if session is not None and self._active == 0 and session._quiet():
+            # Right after a turn's result the CLI has not said it is idle yet (its state line
+            # follows the result): wait for that, briefly, rather than refuse.
+            await session.wait_idle(_IDLE_SETTLE)
         return await self._release(only_if_idle=True)
 
     async def wait_disconnected(self) -> None:

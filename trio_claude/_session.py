@@ -294,6 +294,7 @@ class Session(ControlRequests):
         self._last_result: ResultMessage | None = None
         # Transcript mirroring into a session store, and a resume's temporary config dir.
         self._mirror: _TranscriptMirror | None = None
+        self._flushed_result: ResultMessage | None = None  # the store was flushed for it
         if options.session_store is not None:
             # Imported here: session stores (and the on-disk session code) load on first use.
             from ._mirror import TranscriptMirror as _TranscriptMirror
@@ -723,6 +724,13 @@ class Session(ControlRequests):
                     if decoded is None:
                         continue  # not JSON after all: logged, skipped
                     return decoded
+                if (
+                    message.__class__ is ResultMessage
+                    and self._mirror is not None
+                    and message is not self._flushed_result
+                ):
+                    self._flushed_result = message  # (put back in front when cancelled)
+                    return await self._mirror.result_after_flush(message, queue)  # type: ignore[no-any-return]
                 return message  # type: ignore[return-value]
             if lifecycle.ended or lifecycle.close_requested:
                 # The caller's own cancellation may be why the stream ended: it wins. A full
@@ -1478,9 +1486,7 @@ class Session(ControlRequests):
             usd, tokens = self._meter.result(
                 message.total_cost_usd,
                 message.usage,
-                ends_turn=not (
-                    self._proto.is_background(message) if background is None else background
-                ),
+                ends_turn=not (self._proto.mid_turn(message) if background is None else background),
             )
             budget.charge(usd=usd, tokens=tokens)
             if not was_exceeded and budget.exceeded is not None:
@@ -1494,10 +1500,17 @@ class Session(ControlRequests):
     def _on_budget_exceeded(self, error: BudgetExceededError) -> None:
         """Listener: another charge (ours or another session's) exhausted the budget."""
         lifecycle = self._lifecycle
-        if lifecycle.live_turn_open and not (lifecycle.closing or lifecycle.ended):
+        if lifecycle.closing or lifecycle.ended:
+            return
+        if lifecycle.live_turn_open:
             self._budget_error = error
             assert self._io is not None
             self._io.start_soon(self._interrupt_quietly)
+        elif self._proto.turn_results_waiting:
+            # The crossing line came in one read with its turn's result: the core closed the
+            # turn before the line was charged, but a receiver has yet to get that result,
+            # and raises after it (dropping the error let the turn pass as within budget).
+            self._budget_error = error
 
     async def _interrupt_quietly(self) -> None:
         try:

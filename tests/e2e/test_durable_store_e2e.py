@@ -126,6 +126,10 @@ async def write_lock_held_by_another_process(path: Path) -> AsyncIterator[None]:
         proc.kill()
 
 
+async def run_into(session: tc.Session, prompt: str, turns: list[tc.TurnResult]) -> None:
+    turns.append(await session.run(prompt))
+
+
 async def test_a_locked_sqlite_file_mid_conversation_loses_nothing(
     claude_env: ClaudeTestEnv,
 ) -> None:
@@ -134,10 +138,15 @@ async def test_a_locked_sqlite_file_mid_conversation_loses_nothing(
         options = claude_env.options([Turn("one"), Turn("two"), Turn("three")], session_store=store)
         async with tc.open_session(options) as session:
             turns = [await session.run("first")]
-            async with write_lock_held_by_another_process(path):
-                # The turn's mirror flush meets the lock; the conversation goes on meanwhile.
-                turns.append(await session.run("second"))
-                await trio.sleep(2.0)  # longer than the mirror's own retries (about 1 s)
+            async with (
+                trio.open_nursery() as nursery,
+                write_lock_held_by_another_process(path),
+            ):
+                # The turn's mirror flush meets the lock: the store retries, and the result
+                # waits for it (as the official SDKs: a result seen means the store is up to
+                # date), past the mirror's own retries (about 1 s).
+                nursery.start_soon(run_into, session, "second", turns)
+                await trio.sleep(2.0)
             turns.append(await session.run("third"))
             session_id = session.session_id
         assert session_id is not None
@@ -166,13 +175,15 @@ async def test_a_postgres_restart_mid_conversation_loses_nothing_and_another_nod
         )
         async with tc.open_session(options) as session:
             turns = [await session.run("the password is swordfish")]
-            await trio.to_thread.run_sync(pg.stop)
-            try:
-                # The server is down while this turn is mirrored: the store retries.
-                turns.append(await session.run("second"))
-                await trio.sleep(2.0)  # longer than the mirror's own retries (about 1 s)
-            finally:
-                await trio.to_thread.run_sync(pg.start)
+            async with trio.open_nursery() as nursery:
+                await trio.to_thread.run_sync(pg.stop)
+                try:
+                    # The server is down while this turn is mirrored: the store retries, and
+                    # the result waits for it, past the mirror's own retries (about 1 s).
+                    nursery.start_soon(run_into, session, "second", turns)
+                    await trio.sleep(2.0)
+                finally:
+                    await trio.to_thread.run_sync(pg.start)
             turns.append(await session.run("third"))
             session_id = session.session_id
         assert session_id is not None

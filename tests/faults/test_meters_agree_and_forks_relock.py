@@ -12,6 +12,7 @@ import threading
 import warnings
 from typing import Any
 
+import orjson
 import pytest
 import trio
 import trio.testing
@@ -284,3 +285,25 @@ def test_a_forked_child_can_open_blocking_sessions_while_another_thread_was_star
         "the forked child could not take blocking._atexit_lock: its first blocking session "
         "would hang"
     )
+
+
+async def test_a_limit_crossed_in_the_read_that_ends_the_turn_is_raised_after_its_result(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The crossing assistant line and the turn's result arrive in one read: the core closes
+    the turn before the session charges the line, and the budget's listener, seeing no live
+    turn, dropped the error. ``run()`` returned as if within budget; the next ``send()`` was
+    refused without a word about this turn (docs/reliability.md: the turn that crosses a
+    limit delivers its result, then the receiving call raises)."""
+    budget = tc.Budget(max_tokens=100)
+    together = (
+        orjson.dumps(assistant("big", {"output_tokens": 150}, "msg_B")).decode()
+        + "\n"
+        + orjson.dumps(result(None, {"output_tokens": 150}, 0.01)).decode()
+        + "\n"
+    )
+    steps: list[Step] = [Raw(together)]
+    options, _ = options_for(FakeScript(turns=[FakeTurn(steps=steps)]), budget=budget)
+    async with tc.open_session(options) as session:
+        with trio.fail_after(30), pytest.raises(tc.BudgetExceededError):
+            await session.run("go")

@@ -114,8 +114,9 @@ class ClaudeProtocol:
         self._eof = False
         #: The lifecycle and turn state machine (``_lifecycle.py``).
         self.lifecycle = Lifecycle()
-        # Ids of results handed out that end no turn (rule 2 of _lifecycle): see ends_turn().
-        self._background: set[int] = set()
+        # Ids of results handed out that end no turn (rule 2 of _lifecycle): see ends_turn();
+        # each with whether a turn of ours was open when it was read (see mid_turn()).
+        self._background: dict[int, bool] = {}
         #: Results handed out that end a turn, not yet delivered to a receiver (``ends_turn``
         #: not called for them yet): a turn whose messages still wait to be received.
         self.turn_results_waiting = 0
@@ -203,11 +204,17 @@ class ClaudeProtocol:
         times."""
         return id(result) in self._background
 
+    def mid_turn(self, result: ResultMessage) -> bool:
+        """Whether a background result was read while a turn of ours was open: a budget's
+        meter keeps that turn's record then; otherwise the result ends the run the CLI made
+        on its own, and the meter starts afresh."""
+        return self._background.get(id(result), False)
+
     def ends_turn(self, result: ResultMessage) -> bool:
         """Whether a result handed out by :meth:`events` ends a turn (call once, on delivery)."""
         background = self._background
         if background and id(result) in background:
-            background.discard(id(result))
+            del background[id(result)]
             return False
         if self.turn_results_waiting:
             self.turn_results_waiting -= 1
@@ -403,7 +410,7 @@ class ClaudeProtocol:
                 self.invalid_lines += 1
                 self._ready.append(InvalidLine(line[:200], result.decode_error))
             if routed is ResultRoute.BACKGROUND:
-                self._background.add(id(result))
+                self._background[id(result)] = lifecycle.live_turn_open
             else:
                 self.turn_results_waiting += 1
             self._ready.append(result)
