@@ -820,9 +820,13 @@ class _PullQuery:
             if message.__class__ is ResultMessage and message is not self._flushed_result:
                 # As the official SDK: the store is up to date when a result is seen (and a
                 # mirror_error of that flush comes before the result).
-                self._flushed_result = message  # (put back in front when cancelled)
+                self._flushed_result = message  # a mirror_error first puts it back in front
                 mirror._wakeup = trio.Event()
-                message = await mirror.result_after_flush(message, self._queue)
+                try:
+                    message = await mirror.result_after_flush(message, self._queue)
+                except BaseException:
+                    self._flushed_result = None  # back in front: flushed for again
+                    raise
             elif mirror._wakeup.is_set():
                 # Eager mode and batches over their bound ask for a flush (``run`` is not
                 # running here).

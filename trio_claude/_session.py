@@ -729,8 +729,7 @@ class Session(ControlRequests):
                     and self._mirror is not None
                     and message is not self._flushed_result
                 ):
-                    self._flushed_result = message  # (put back in front when cancelled)
-                    return await self._mirror.result_after_flush(message, queue)  # type: ignore[no-any-return]
+                    return await self._result_after_flush(message)
                 return message  # type: ignore[return-value]
             if lifecycle.ended or lifecycle.close_requested:
                 # The caller's own cancellation may be why the stream ended: it wins. A full
@@ -756,6 +755,19 @@ class Session(ControlRequests):
             await inbox.wait(deadline)
             if deadline != math.inf:
                 self._on_watchdog(turn)
+
+    async def _result_after_flush(self, result: ResultMessage) -> Message:
+        """Hands out ``result`` once the store holds what came before it (a ``mirror_error``
+        first, if that failed). Cancelled, the result is back in front of the inbox and is
+        flushed for again when received."""
+        assert self._mirror is not None
+        self._flushed_result = result  # a mirror_error handed out first puts it back in front
+        try:
+            message: Message = await self._mirror.result_after_flush(result, self._inbox.queue)
+        except BaseException:
+            self._flushed_result = None
+            raise
+        return message
 
     def _take_budget_error(self) -> BudgetExceededError | None:
         error, self._budget_error = self._budget_error, None

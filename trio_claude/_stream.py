@@ -33,6 +33,17 @@ class StreamSource(Protocol):
     #: The task waiting inside a stream's ``__anext__``, if one is (see ConcurrentReceiveError).
     _receiver: trio.lowlevel.Task | None
 
+    @property
+    def _mirror(self) -> object | None:
+        """The transcript mirror, if any: a result waits for it (``_result_after_flush``)."""
+
+    @property
+    def _flushed_result(self) -> ResultMessage | None:
+        """The result the store was last flushed for."""
+
+    async def _result_after_flush(self, result: ResultMessage) -> Message:
+        """``result`` once the store holds its turn, or a ``mirror_error`` to hand out first."""
+
     async def _next_message(self, *, turn: bool, until_input_done: bool) -> Message | None:
         """The next message; ``None`` once the stream is over. Waits when it may."""
 
@@ -120,7 +131,13 @@ class MessageStream:
                     return decoded
                 # not JSON after all: logged by the reader, skipped
             elif cls is ResultMessage:
-                ends = self._session._proto.ends_turn(message)  # type: ignore[arg-type]
+                session = self._session
+                if session._mirror is not None and message is not session._flushed_result:
+                    # Handed out once the store holds the turn (a mirror_error first).
+                    message = await session._result_after_flush(message)  # type: ignore[arg-type]
+                    if message.__class__ is not ResultMessage:
+                        return message
+                ends = session._proto.ends_turn(message)  # type: ignore[arg-type]
                 if self._until_result:
                     self._finished = ends
                 return message  # type: ignore[return-value]

@@ -258,3 +258,46 @@ async def test_the_conformance_kit_names_a_plain_def_store_method() -> None:
 
     with pytest.raises(AssertionError, match="load must be async"):
         await run_session_store_conformance(Sync)
+
+
+async def test_a_receiver_cancelled_while_its_result_waits_for_the_store_loses_nothing(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A result is handed out only once the store holds the turn (as the official SDKs). A
+    receiver cancelled while that flush runs must not lose the result: the next receive gets
+    it, after the store has the entries; and an error of the store comes before it."""
+    store = _SlowStore(2.0)
+    projects = tmp_path / "config" / "projects"
+    file_path = str(projects / "p" / f"{SID}.jsonl")
+    entries = [{"type": "user", "uuid": f"u-{n}", "n": n} for n in range(3)]
+
+    async def play(child: ManualChild) -> None:
+        await child.handshake()
+        await child.read_frame()  # the prompt
+        await child.write_frame(
+            {"type": "transcript_mirror", "filePath": file_path, "entries": entries}
+        )
+        await child.write_frame(result_frame())
+        await child.exit_at_eof()
+
+    async with trio.open_nursery() as nursery:
+        transport = HostedTransport(nursery, play)
+        options = tc.ClaudeAgentOptions(
+            transport=transport,
+            session_store=store,
+            env={"CLAUDE_CONFIG_DIR": str(tmp_path / "config")},
+        )
+        async with tc.open_session(options) as session:
+            await session.send("go")
+            seen: list[tc.Message] = []
+            with trio.move_on_after(1.0) as deadline:  # the flush takes 2 s
+                async for message in session.receive_messages():
+                    seen.append(message)
+            assert deadline.cancelled_caught
+            assert not any(isinstance(m, tc.ResultMessage) for m in seen)
+            with trio.fail_after(30):
+                async for message in session.receive_response():
+                    seen.append(message)
+            assert isinstance(seen[-1], tc.ResultMessage)
+            assert store.get_entries(_key()) == entries  # in the store when the result is seen
+        nursery.cancel_scope.cancel()
