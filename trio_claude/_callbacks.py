@@ -404,12 +404,17 @@ class McpRouter:
     def __init__(self, servers: Mapping[str, Any] | Any, secrets: Sequence[str] = ()) -> None:
         self.secrets = tuple(secrets)
         self.connections: dict[str, McpServerConnection] = {}
+        # Routes added by a set_mcp_servers given up (cancelled, timed out): the CLI may hold
+        # those servers or not; the next set that lands says which (see _set_mcp_servers_once).
+        self.unconfirmed: set[str] = set()
         # Held by Session.set_mcp_servers: two changes at once would interleave their requests
         # (a replace is two), and the CLI could keep one server's tools while calls go to
         # another's.
         self.changing = trio.Lock()
         if isinstance(servers, Mapping):
             self.add(servers)
+        # The routes of mcp_servers at the start: never swept as unconfirmed (a fixed few).
+        self.static = frozenset(self.connections)
 
     def add(self, servers: Mapping[str, Any]) -> dict[str, Any]:
         """Registers the in-process entries of ``servers``; returns the wire configs of all."""

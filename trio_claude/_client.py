@@ -59,6 +59,7 @@ class ClaudeSDKClient:
         self._stack: AsyncExitStack | None = None
         self._session: Session | None = None
         self._owner: trio.lowlevel.Task | None = None  # the task that connect()ed
+        self._connected_in: object = None  # its cancel status then (see disconnect)
 
     @property
     def session(self) -> Session:
@@ -86,6 +87,7 @@ class ClaudeSDKClient:
             gate.bind(self._session.get_usage)
         self._stack = stack
         self._owner = trio.lowlevel.current_task()
+        self._connected_in = _cancel_status()
         if prompt is not None:
             await self.query(prompt)
 
@@ -186,6 +188,20 @@ class ClaudeSDKClient:
                 "task for its whole life (async with ClaudeSDKClient(...) as client:, started "
                 "with nursery.start) and hand it to the others (docs/migration.md)"
             )
+        if self._stack is not None and _cancel_status() is not self._connected_in:
+            # The session's nursery was opened in the cancel scope connect() ran in: closing it
+            # from inside a newer one (a deadline around disconnect()) corrupts trio's cancel
+            # scope stack. The CLI is stopped now (bounded on its own); the nursery is left
+            # for a call from the right place.
+            if self._session is not None:
+                await self._session.aclose()
+            raise RuntimeError(
+                "disconnect() ran inside a cancel scope opened after connect() (a deadline "
+                "such as trio.fail_after around it): the session is closed and its CLI "
+                "stopped, but the client's nursery belongs to the scope connect() ran in. "
+                "Call disconnect() again outside that scope to finish; it needs no deadline "
+                "(close_timeout bounds it). See docs/migration.md"
+            )
         stack, self._stack, self._session = self._stack, None, None
         if stack is not None:
             await stack.aclose()
@@ -254,3 +270,9 @@ class _ClientMessages:
         if self._until_result and isinstance(message, ResultMessage):
             self._finished = True
         return message
+
+
+def _cancel_status() -> object:
+    """The current task's innermost cancel scope, as an identity (trio has no public name for
+    it; ``None`` if a trio version lacks the attribute, which turns the check off)."""
+    return getattr(trio.lowlevel.current_task(), "_cancel_status", None)

@@ -253,24 +253,28 @@ class ControlRequests:
         try:
             reply = await self._request("mcp_set_servers", fields, timeout=timeout)
         except ControlRequestError:
-            # Refused: the CLI holds none of them. (A cancellation or a timeout says nothing
-            # of what the CLI did with the set: the routes stay, as a route too many only
-            # costs memory, and one too few loses the server's calls.)
+            # Refused: the CLI holds none of them.
             router.remove(added)
+            raise
+        except BaseException:
+            # A cancellation or a timeout says nothing of what the CLI did with the set: the
+            # routes stay (one too few loses the server's calls) until a set that lands, those
+            # it added and those it would have dropped alike.
+            sent = fields["servers"]
+            router.unconfirmed.update(added)
+            router.unconfirmed.update(
+                key for key in before if key not in sent and key not in router.static
+            )
             raise
         from ._control_types import McpSetServersResult
 
         result = McpSetServersResult.from_wire(reply)
-        # The set the CLI holds is now the one sent: a route outside it is gone too (left by
-        # a call given up before, whose servers the CLI may never have had).
+        # The CLI's dynamic set is now the one sent: a route a given-up call left outside it
+        # is gone too (kept, it held its server and tools for the session's life).
         sent = fields["servers"]
-        router.remove(
-            [
-                *result.removed,
-                *(key for key in result.errors if key in added),
-                *(key for key in router.connections if key not in sent),
-            ]
-        )
+        stale = [key for key in router.unconfirmed if key not in sent]
+        router.unconfirmed.clear()
+        router.remove([*result.removed, *(key for key in result.errors if key in added), *stale])
         return result
 
     async def reconnect_mcp_server(self, name: str) -> None:

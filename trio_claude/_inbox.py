@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Any
 
 import trio
 
-from .types import Message
+from .types import Message, ResultMessage
 
-__all__ = ["Inbox"]
+__all__ = ["Inbox", "insert_before_result"]
 
 #: Messages handed out between two forced checkpoints when the inbox is never empty.
 CHECKPOINT_EVERY = 4096
@@ -121,3 +122,15 @@ class _CancelOnSet:
 
     def set(self) -> None:
         self._scope.cancel()
+
+
+def insert_before_result(queue: deque[Any], message: Message) -> None:
+    """Queues an SDK-made report (``system/mirror_error``) ahead of the first result not yet
+    handed out: the batch it concerns was written for that result, and the official SDKs
+    deliver it before the result (a receiver that came late found it after, in the next turn).
+    Rare, so a scan is fine."""
+    for index, queued in enumerate(queue):
+        if queued.__class__ is ResultMessage:
+            queue.insert(index, message)
+            return
+    queue.append(message)

@@ -500,7 +500,7 @@ async def prepare_store_resume(
     if session_id is None and continue_conversation:
         listed = await list_sessions_from_store(store, directory=directory)
         if not listed:
-            raise SessionNotFoundError(f"the session store has no session for {directory}")
+            raise SessionNotFoundError("", directory, "the session store has none")
         session_id = listed[0].session_id
     assert session_id is not None
     tmp = Path(await trio.to_thread.run_sync(tempfile.mkdtemp, None, "claude-resume-"))
@@ -509,7 +509,7 @@ async def prepare_store_resume(
             store, session_id, tmp, project_key=project_key
         )
         if written is None:
-            raise SessionNotFoundError(f"session {session_id} is not in the session store")
+            raise SessionNotFoundError(session_id, directory, "not in the session store")
         await trio.to_thread.run_sync(copy_user_config, env, tmp)
     except BaseException:
         with trio.CancelScope(shield=True):  # a cancelled load (load_timeout_ms) cleans up too

@@ -118,6 +118,7 @@ from ._errors import (
     result_error,
 )
 from ._exit import OutputEnd, end_error, limit_breach
+from ._inbox import insert_before_result
 from ._loop import require_trio
 from ._options import ClaudeAgentOptions, HookMatcher, check_transport, not_options_error
 from ._protocol._codec import decode_message
@@ -1031,8 +1032,9 @@ class _PullQuery:
             self._progress = True
 
     def _inject_frame(self, frame: dict[str, Any]) -> None:
-        """Delivers an SDK-made frame (``system/mirror_error``) like any message."""
-        self._queue.append(decode_message(frame))
+        """Delivers an SDK-made frame (``system/mirror_error``), before the first result not
+        handed out yet."""
+        insert_before_result(self._queue, decode_message(frame))
 
     def _start_unserved(self) -> None:
         nursery = self._nursery

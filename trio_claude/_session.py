@@ -64,7 +64,7 @@ from ._errors import (
     result_error,
 )
 from ._exit import OutputEnd, end_error, limit_breach
-from ._inbox import CHECKPOINT_EVERY, Inbox
+from ._inbox import CHECKPOINT_EVERY, Inbox, insert_before_result
 from ._limits import LimitWatch, ResourceUsage
 from ._loop import check_loop
 from ._opener import async_context_only
@@ -1492,7 +1492,13 @@ class Session(ControlRequests):
         if charged is not None:
             tokens, turns = charged
             if tokens or turns:
+                was_exceeded = budget.exceeded is not None
                 budget.charge(tokens=tokens, turns=turns)
+                if not was_exceeded and budget.exceeded is not None:
+                    # Ours crossed the limit. (The listener took it too if the turn is live;
+                    # not if the turn's result came in the same read, which closed the turn
+                    # first: its receiver raises after that result.)
+                    self._budget_error = budget.exceeded
         elif message.__class__ is ResultMessage:
             was_exceeded = budget.exceeded is not None
             usd, tokens = self._meter.result(
@@ -1505,24 +1511,18 @@ class Session(ControlRequests):
                 self._budget_error = budget.exceeded
 
     def _inject_frame(self, frame: dict[str, Any]) -> None:
-        """Delivers an SDK-made frame (``system/mirror_error``) to the user like any message."""
-        self._inbox.queue.append(decode_message(frame))
+        """Delivers an SDK-made frame (``system/mirror_error``) to the user, before the first
+        result not handed out yet."""
+        insert_before_result(self._inbox.queue, decode_message(frame))
         self._inbox.wake()
 
     def _on_budget_exceeded(self, error: BudgetExceededError) -> None:
         """Listener: another charge (ours or another session's) exhausted the budget."""
         lifecycle = self._lifecycle
-        if lifecycle.closing or lifecycle.ended:
-            return
-        if lifecycle.live_turn_open:
+        if lifecycle.live_turn_open and not (lifecycle.closing or lifecycle.ended):
             self._budget_error = error
             assert self._io is not None
             self._io.start_soon(self._interrupt_quietly)
-        elif self._proto.turn_results_waiting:
-            # The crossing line came in one read with its turn's result: the core closed the
-            # turn before the line was charged, but a receiver has yet to get that result,
-            # and raises after it (dropping the error let the turn pass as within budget).
-            self._budget_error = error
 
     async def _interrupt_quietly(self) -> None:
         try:

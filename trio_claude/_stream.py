@@ -35,14 +35,11 @@ class StreamSource(Protocol):
 
     @property
     def _mirror(self) -> object | None:
-        """The transcript mirror, if any: a result waits for it (``_result_after_flush``)."""
+        """The transcript mirror, if any: a result waits for it (in ``_next_message``)."""
 
     @property
     def _flushed_result(self) -> ResultMessage | None:
         """The result the store was last flushed for."""
-
-    async def _result_after_flush(self, result: ResultMessage) -> Message:
-        """``result`` once the store holds its turn, or a ``mirror_error`` to hand out first."""
 
     async def _next_message(self, *, turn: bool, until_input_done: bool) -> Message | None:
         """The next message; ``None`` once the stream is over. Waits when it may."""
@@ -132,15 +129,14 @@ class MessageStream:
                 # not JSON after all: logged by the reader, skipped
             elif cls is ResultMessage:
                 session = self._session
-                if session._mirror is not None and message is not session._flushed_result:
-                    # Handed out once the store holds the turn (a mirror_error first).
-                    message = await session._result_after_flush(message)  # type: ignore[arg-type]
-                    if message.__class__ is not ResultMessage:
-                        return message
-                ends = session._proto.ends_turn(message)  # type: ignore[arg-type]
-                if self._until_result:
-                    self._finished = ends
-                return message  # type: ignore[return-value]
+                if session._mirror is None or message is session._flushed_result:
+                    ends = session._proto.ends_turn(message)  # type: ignore[arg-type]
+                    if self._until_result:
+                        self._finished = ends
+                    return message  # type: ignore[return-value]
+                # Handed out once the store holds the turn, by the way that waits (a receiver
+                # at a time, a cancellation abandoning the turn).
+                queue.appendleft(message)
             else:
                 return message  # type: ignore[return-value]
         session = self._session

@@ -110,7 +110,7 @@ async def test_background_results_read_through_receive_messages_are_forgotten(
             if isinstance(message, tc.ResultMessage):
                 assert message.result == "background task done"
                 break
-        assert session._proto._background == set()
+        assert session._proto._background == {}
         assert (await session.run("second")).text == "two"
 
 

@@ -26,14 +26,16 @@ class SessionNotFoundError(ClaudeSDKError, FileNotFoundError):
     FileNotFoundError`` written against it keeps working.
 
     Attributes:
-        session_id: The session that was looked for.
+        session_id: The session that was looked for (``""`` when none was named: a
+            ``continue_conversation`` that found no session).
         directory: The project directory that was searched (``None``: every project).
     """
 
     def __init__(self, session_id: str, directory: str | None = None, what: str = "") -> None:
         self.session_id = session_id
         self.directory = directory
-        message = f"Session {session_id} not found"
+        # No id: continue_conversation found no session at all.
+        message = f"Session {session_id} not found" if session_id else "No session found"
         if directory is not None:
             message += f" in the project directory for {directory}"
         if what:

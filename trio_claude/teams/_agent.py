@@ -237,6 +237,8 @@ class Agent:
             ProcessError: The agent's CLI died during the turn.
             SessionClosedError: The agent has no live session (not started, or closed).
         """
+        # Before anything changes: a call from another trio.run is refused, not a failure.
+        self._core.check_loop()
         lock = self._lock
         try:
             lock.acquire_nowait()  # the usual case; send() checkpoints anyway

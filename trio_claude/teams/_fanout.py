@@ -90,11 +90,12 @@ class OutcomeStream:
         while True:
             # Checked again after the checkpoint: another stream (another task) may have taken
             # the outcome, or a task been submitted, meanwhile.
-            if fan._ready or fan._outstanding == 0:
+            done = fan._outstanding == 0 or fan._core.closed
+            if fan._ready or done:
                 await trio.lowlevel.checkpoint()
                 if fan._ready:
                     return fan._ready.popleft()
-                if fan._outstanding == 0:
+                if fan._outstanding == 0 or fan._core.closed:
                     raise StopAsyncIteration
                 continue
             await fan._core.wait_changed()
@@ -177,7 +178,7 @@ class FanOut:
 
         Outcomes already taken from :meth:`results` are included too.
         """
-        while self._outstanding:
+        while self._outstanding and not self._core.closed:
             await self._core.wait_changed()
         await trio.lowlevel.checkpoint()
         return [o for o in self._outcomes if o is not None]
@@ -195,10 +196,21 @@ class FanOut:
         core = self._core
         while self._pending and self._active < self._limit:
             if core.closing or core.nursery.cancel_scope.cancel_called:
+                self._drop_pending()
                 return
             agent, prompt, index = self._pending.popleft()
             self._active += 1
             core.nursery.start_soon(self._task, agent, prompt, index, name=f"fanout:{agent.name}")
+
+    def _drop_pending(self) -> None:
+        """The team is cancelled or closing: tasks still waiting for a slot never start. They
+        stop counting as outstanding (gather() and results() waited for them for ever)."""
+        while self._pending:
+            agent, _, _ = self._pending.popleft()
+            if agent.state is AgentState.PENDING:
+                agent._set_state(AgentState.CANCELLED)
+            self._outstanding -= 1
+        self._core.notify()
 
     async def _task(self, agent: Agent, prompt: Prompt, index: int) -> None:
         outcome: Outcome | None = None

@@ -133,8 +133,11 @@ class Team:
         cancels the team.
 
         Raises:
-            TeamError: No such teammate.
+            TeamError: No such teammate, or the team is closed.
+            WrongEventLoopError: Called from another ``trio.run``.
         """
+        # Refused before anything is recorded: a closed team, another trio.run.
+        self._core.check_open()
         agent = self.teammates.get(teammate)
         if agent is None:
             await trio.lowlevel.checkpoint()
