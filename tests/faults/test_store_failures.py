@@ -4,6 +4,7 @@ types; mirroring cut by cancellation; resuming from a store that returns junk. O
 
 from __future__ import annotations
 
+import functools
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,10 @@ async def test_a_cancelled_flush_keeps_the_batch_it_was_appending(
     file_path = str(projects / "p" / f"{SID}.jsonl")
     entries = [{"type": "user", "uuid": f"u-{n}", "n": n} for n in range(3)]
 
-    async def play(child: ManualChild) -> None:
-        await child.handshake()
-        await child.read_frame()  # the prompt
-        await child.write_frame(
-            {"type": "transcript_mirror", "filePath": file_path, "entries": entries}
-        )
-        await child.write_frame(result_frame())
-        await child.exit_at_eof()
-
     async with trio.open_nursery() as nursery:
-        transport = HostedTransport(nursery, play)
+        transport = HostedTransport(
+            nursery, functools.partial(_mirror_then_result, file_path, entries)
+        )
         options = tc.ClaudeAgentOptions(
             transport=transport,
             session_store=store,
@@ -76,6 +70,17 @@ async def test_a_cancelled_flush_keeps_the_batch_it_was_appending(
         await trio.sleep(30)  # (mock clock) past every close bound
         nursery.cancel_scope.cancel()
     assert store.get_entries(_key()) == entries, "the turn's transcript never reached the store"
+
+
+async def _mirror_then_result(file_path: str, entries: list[Any], child: ManualChild) -> None:
+    """A CLI that mirrors ``entries`` for its one turn, then gives the turn's result."""
+    await child.handshake()
+    await child.read_frame()  # the prompt
+    await child.write_frame(
+        {"type": "transcript_mirror", "filePath": file_path, "entries": entries}
+    )
+    await child.write_frame(result_frame())
+    await child.exit_at_eof()
 
 
 class _HangingStore(tc.InMemorySessionStore):
@@ -271,17 +276,10 @@ async def test_a_receiver_cancelled_while_its_result_waits_for_the_store_loses_n
     file_path = str(projects / "p" / f"{SID}.jsonl")
     entries = [{"type": "user", "uuid": f"u-{n}", "n": n} for n in range(3)]
 
-    async def play(child: ManualChild) -> None:
-        await child.handshake()
-        await child.read_frame()  # the prompt
-        await child.write_frame(
-            {"type": "transcript_mirror", "filePath": file_path, "entries": entries}
-        )
-        await child.write_frame(result_frame())
-        await child.exit_at_eof()
-
     async with trio.open_nursery() as nursery:
-        transport = HostedTransport(nursery, play)
+        transport = HostedTransport(
+            nursery, functools.partial(_mirror_then_result, file_path, entries)
+        )
         options = tc.ClaudeAgentOptions(
             transport=transport,
             session_store=store,
