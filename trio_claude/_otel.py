@@ -28,12 +28,21 @@ from __future__ import annotations
 
 import math
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TracerProvider,
+)
 
 from ._redact import describe_exception, redact, redact_preview
 from ._version import __version__
@@ -54,6 +63,8 @@ def _set(span: Span, key: str, value: Any) -> None:
 
 #: The longest status description a span gets (after redaction).
 _DESCRIPTION_LIMIT = 500
+#: How many ended tool spans a trace remembers as parents for late subagent calls.
+_ENDED_TOOLS = 256
 
 
 def _fail(
@@ -105,6 +116,10 @@ class SessionTrace:
         # Open turn spans by prompt uuid (oldest first), open tool spans by tool-use id.
         self._turns: dict[str, Span] = {}
         self._tools: dict[str, Span] = {}
+        # Tool spans already ended, newest last (at most _ENDED_TOOLS): a subagent's calls
+        # arrive after its Agent/Task tool has answered (at once, for a background agent) and
+        # still nest under it.
+        self._ended_tools: OrderedDict[str, SpanContext] = OrderedDict()
         self._cost = 0.0
         self._last_total_cost: float | None = None
         self._tokens: dict[str, int] = {}
@@ -143,8 +158,12 @@ class SessionTrace:
             _set(self.span, "gen_ai.response.model", message.model)
 
     def _parent(self, parent_tool_use_id: str | None = None) -> Context:
-        if parent_tool_use_id is not None and parent_tool_use_id in self._tools:
-            return trace.set_span_in_context(self._tools[parent_tool_use_id])
+        if parent_tool_use_id is not None:
+            if parent_tool_use_id in self._tools:
+                return trace.set_span_in_context(self._tools[parent_tool_use_id])
+            ended = self._ended_tools.get(parent_tool_use_id)
+            if ended is not None:
+                return trace.set_span_in_context(NonRecordingSpan(ended))
         for span in self._turns.values():  # the oldest open turn: the one the CLI works on
             return trace.set_span_in_context(span)
         return self._context
@@ -175,6 +194,9 @@ class SessionTrace:
             if tool_use_id is None or tool_use_id not in self._tools:
                 continue
             span = self._tools.pop(tool_use_id)
+            self._ended_tools[tool_use_id] = span.get_span_context()
+            if len(self._ended_tools) > _ENDED_TOOLS:
+                self._ended_tools.popitem(last=False)
             if getattr(block, "is_error", None):
                 _fail(span, "the tool failed", secrets=self.secrets)
                 span.set_attribute("claude.tool.is_error", True)

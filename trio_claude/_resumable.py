@@ -307,7 +307,10 @@ class ResumableSession:
         """
         with self._using():
             session = await self._send(prompt, parent_tool_use_id, uuid, run=True)
-            return await self._collect(session)
+            try:
+                return await self._collect(session)
+            finally:
+                session._release_run()
 
     async def interrupt(self) -> InterruptResult:
         """Interrupts the running turn, or the one a ``send()``/``run()`` is starting a CLI for.
@@ -522,7 +525,11 @@ class ResumableSession:
                 try:
                     if run:  # Session.run's checks: its turn, not an earlier one, is collected
                         await session._ready_to_run()
-                    await session.send(prompt, parent_tool_use_id=parent, uuid=uuid)
+                    try:
+                        await session.send(prompt, parent_tool_use_id=parent, uuid=uuid)
+                    except BaseException:
+                        session._release_run()
+                        raise
                 except CLIConnectionError:
                     # Session.send raises these before writing anything: the CLI was already
                     # gone, the prompt was not sent, so it is safe to start another CLI and

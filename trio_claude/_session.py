@@ -253,6 +253,7 @@ class Session(ControlRequests):
         self._lifecycle: Lifecycle = self._proto.lifecycle
         self._inbox = Inbox(options.max_buffered_bytes)
         self._receiver: trio.lowlevel.Task | None = None  # see MessageStream.__anext__
+        self._runner: trio.lowlevel.Task | None = None  # the task in run() (see _ready_to_run)
         self._proc: ChildProcess | None = None
         self._io: trio.Nursery | None = None
         # Frames handed to the writer task and not yet written, the pipe written directly when
@@ -481,8 +482,11 @@ class Session(ControlRequests):
             ConcurrentReceiveError: Another task is receiving from this session. Nothing is sent.
         """
         await self._ready_to_run()
-        await self.send(prompt, parent_tool_use_id=parent_tool_use_id, uuid=uuid)
-        return await self.collect_response()
+        try:
+            await self.send(prompt, parent_tool_use_id=parent_tool_use_id, uuid=uuid)
+            return await self.collect_response()
+        finally:
+            self._release_run()
 
     async def _ready_to_run(self) -> None:
         """What ``run()`` checks before it sends (here, for ``ResumableSession.run`` too).
@@ -490,6 +494,10 @@ class Session(ControlRequests):
         Raises:
             TurnInProgressError: An earlier turn's messages have not all been received.
             ConcurrentReceiveError: Another task is receiving from this session.
+
+        On return the calling task holds the session's run slot until :meth:`_release_run`:
+        two ``run()`` calls at once both passed these checks, both sent, and one prompt's
+        answer was then lost to a ConcurrentReceiveError.
         """
         self._check_loop()
         lifecycle = self._lifecycle
@@ -508,6 +516,12 @@ class Session(ControlRequests):
                 "the rest with receive_response() or collect_response(), or give the turn up "
                 "with abandon_turn(), before run()"
             )
+        self._runner = trio.lowlevel.current_task()
+
+    def _release_run(self) -> None:
+        """The run that holds the slot (see :meth:`_ready_to_run`) is over."""
+        if self._runner is trio.lowlevel.current_task():
+            self._runner = None
 
     async def _receiver_slot(self) -> None:
         """Returns once no other task is receiving; raises ConcurrentReceiveError if one is.
@@ -517,11 +531,11 @@ class Session(ControlRequests):
         """
         task = trio.lowlevel.current_task()
         for _ in range(_RECEIVER_LEAVES_WITHIN):
-            receiver = self._receiver
+            receiver = self._receiver or self._runner
             if receiver is None or receiver is task:
                 return
             await trio.lowlevel.checkpoint()
-        receiver = self._receiver
+        receiver = self._receiver or self._runner
         if receiver is None or receiver is task:
             return
         raise ConcurrentReceiveError(

@@ -427,3 +427,42 @@ async def test_guard_a_reused_mcp_call_id_is_cancelled_for_both_calls() -> None:
     assert len(answers) == 2
     assert all(a.get("error", {}).get("message") == "Request cancelled" for a in answers)
     assert connection._calls == {}
+
+
+@pytest.mark.parametrize("resumable", [False, True], ids=["session", "resumable"])
+async def test_two_runs_at_once_send_one_prompt_and_refuse_the_other(
+    autojump_clock: trio.testing.MockClock, resumable: bool
+) -> None:
+    """Two tasks call ``run()`` on one session at once: both passed the receiver check before
+    either received, both sent, and one got ConcurrentReceiveError with its prompt already at
+    the CLI (its answer lost, the next run() refused as TurnInProgressError). ``run()``
+    promises: refused, nothing sent."""
+    from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn
+
+    script = FakeScript(
+        turns=[FakeTurn.reply("first"), FakeTurn.reply("second"), FakeTurn.reply("third")]
+    )
+    transport = FakeCLITransport(script)
+    options = tc.ClaudeAgentOptions(transport=transport)
+    outcomes: list[object] = []
+
+    async def one(session: Any, prompt: str) -> None:
+        try:
+            outcomes.append((await session.run(prompt)).text)
+        except tc.ConcurrentReceiveError as exc:
+            outcomes.append(type(exc))
+
+    opener = tc.open_resumable_session if resumable else tc.open_session
+    with trio.fail_after(60):
+        async with opener(options) as session:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(one, session, "a")
+                nursery.start_soon(one, session, "b")
+            assert sorted(map(str, outcomes)) == sorted(
+                map(str, ["first", tc.ConcurrentReceiveError])
+            ), outcomes
+            follow_up = (await session.run("c")).text
+    assert transport.fake is not None
+    prompts = [f for f in transport.fake.received if f.get("type") == "user"]
+    assert len(prompts) == 2, prompts
+    assert follow_up == "second"
