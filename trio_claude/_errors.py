@@ -82,6 +82,10 @@ class SessionClosedError(CLIConnectionError):
     """The session is closed (by ``aclose()``, by a fatal error, or because the CLI went away)."""
 
 
+#: The longest error-result text a ResultError message quotes (``.result`` keeps it whole).
+_RESULT_TEXT_LIMIT = 2000
+
+
 class ProcessError(CLIConnectionError):
     """The CLI process exited unexpectedly or failed.
 
@@ -197,7 +201,13 @@ class ResultError(ProcessError):
         # and by value with the session's ``secrets``).
         text = _error_result_text(result_message)
         headline = _error_result_headline(result_message)
-        said = f": {text}" if text not in (self.subtype, "unknown error") else ""
+        # Bounded (masked before it is cut): a gateway's 1 MB error page made a 1 MB message
+        # for every log line and traceback; the attributes keep it whole.
+        said = (
+            f": {redact_preview(text, secrets, _RESULT_TEXT_LIMIT)}"
+            if text not in (self.subtype, "unknown error")
+            else ""
+        )
         super().__init__(
             f"{headline}{said}",
             exit_code=exit_code,

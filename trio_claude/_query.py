@@ -133,7 +133,7 @@ from ._protocol._events import (
     SessionStateChanged,
     TranscriptMirror,
 )
-from ._protocol._lifecycle import Lifecycle
+from ._protocol._lifecycle import Lifecycle, retry_delay
 from ._redact import RedactedDict, describe_exception, redact_preview
 from ._session import (
     EXIT_GRACE,
@@ -163,6 +163,7 @@ from ._transport._process import (
 )
 from ._util import BodyError, StderrTail, raise_collapsed
 from .types import (
+    ApiRetryMessage,
     InitMessage,
     Message,
     ResultMessage,
@@ -547,6 +548,7 @@ class _PullQuery:
         self._stdout_held = False
         self._exited_at: float | None = None
         self._last_activity = 0.0
+        self._quiet_until = 0.0  # an announced API retry's end (see _deadline)
         self._last_event: Any = None
         self._read_ahead_at = 0.0
         self._call_started = 0.0
@@ -810,7 +812,8 @@ class _PullQuery:
         since = max(self._last_activity, self._call_started)
         stall = options.stall_timeout
         if stall is not None and self._lifecycle.live_turn_open:
-            return since + stall, "stall"
+            # (After an announced API retry, the CLI is silent for its delay.)
+            return max(since, self._quiet_until) + stall, "stall"
         if not self._stdin_closed and self._input_done and not self._lifecycle.live_turn_open:
             return since + _run_end_ceiling(options), "ceiling"
         return math.inf, ""
@@ -1026,6 +1029,8 @@ class _PullQuery:
                 self._last_result = event
             elif cls is InitMessage and not self._version_checked:
                 self._note_cli_version(event.claude_code_version)
+            elif cls is ApiRetryMessage:
+                self._quiet_until = trio.current_time() + retry_delay(event)
             if self._trace is not None:
                 self._trace.observe(event, self._lifecycle.open_turns)
             self._queue.append(event)

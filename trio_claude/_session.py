@@ -89,7 +89,7 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._frames import parse_line
-from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter
+from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter, retry_delay
 from ._redact import (
     RedactedDict,
     redact_exception,
@@ -120,6 +120,7 @@ if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backpor
     from exceptiongroup import BaseExceptionGroup
 
 from .types import (
+    ApiRetryMessage,
     InitMessage,
     Message,
     ResultMessage,
@@ -320,6 +321,7 @@ class Session(ControlRequests):
         self._budget_error: BudgetExceededError | None = None
         self._meter = UsageMeter()
         self._last_activity = 0.0
+        self._quiet_until = 0.0  # an announced API retry's end (see _watchdog_deadline)
         self._last_event: Any = None
         # The initialize reply, kept encoded until server_info is read: as a dict it is ~40 KiB
         # per session (and its typed form more), and most sessions never look at it.
@@ -765,10 +767,10 @@ class Session(ControlRequests):
                 await trio.lowlevel.checkpoint()
                 continue
             inbox.since_checkpoint = 0
-            deadline = self._watchdog_deadline(turn)
+            deadline = self._watchdog_deadline()
             await inbox.wait(deadline)
             if deadline != math.inf:
-                self._on_watchdog(turn)
+                self._on_watchdog()
 
     async def _result_after_flush(self, result: ResultMessage) -> Message:
         """Hands out ``result`` once the store holds what came before it (a ``mirror_error``
@@ -787,18 +789,22 @@ class Session(ControlRequests):
         error, self._budget_error = self._budget_error, None
         return error
 
-    def _watchdog_deadline(self, turn: bool) -> float:
+    def _watchdog_deadline(self) -> float:
+        """When a receiver's wait must end to check the limits: the seconds budget, and the
+        stall timeout while a turn is open (for every way of receiving: receive_messages(),
+        the official client's and query()'s streams waited for ever on a hung model)."""
         deadline = math.inf
         live = self._lifecycle.live_turn_open
         stall = self._options.stall_timeout
-        if stall is not None and turn and live and not self._inflight:
-            # (While a callback of ours runs, the CLI waits for us: no stall to watch.)
-            deadline = self._last_activity + stall
+        if stall is not None and live and not self._inflight:
+            # (While a callback of ours runs, the CLI waits for us: no stall to watch. After
+            # an announced API retry, the CLI is silent for its delay.)
+            deadline = max(self._last_activity, self._quiet_until) + stall
         if self._budget is not None and live:
             deadline = min(deadline, self._budget.deadline)
         return deadline
 
-    def _on_watchdog(self, turn: bool) -> None:
+    def _on_watchdog(self) -> None:
         """A receiving call's wait timed out: enforce the seconds budget and the stall timeout."""
         now = trio.current_time()
         if self._budget is not None and now >= self._budget.deadline:
@@ -806,11 +812,10 @@ class Session(ControlRequests):
         stall = self._options.stall_timeout
         if (
             stall is not None
-            and turn
             and not self._inbox.queue
             and self._lifecycle.live_turn_open
             and not self._inflight
-            and now >= self._last_activity + stall
+            and now >= max(self._last_activity, self._quiet_until) + stall
         ):
             last_seen = _describe(self._last_event)
             logger.warning("no frame from the CLI for %g s; interrupting the turn", stall)
@@ -1489,6 +1494,8 @@ class Session(ControlRequests):
                     self._mirror.request_flush()
             elif cls is InitMessage and not self._cli_version_checked:
                 self._note_cli_version(event.claude_code_version)  # type: ignore[union-attr]
+            elif cls is ApiRetryMessage:
+                self._quiet_until = trio.current_time() + retry_delay(event)
             append(event)  # type: ignore[arg-type]
             delivered += 1
         if delivered:

@@ -12,6 +12,7 @@ import trio_claude as tc
 from tests._helpers import options_for
 from trio_claude._options import validate_options
 from trio_claude.testing.fake_cli import (
+    Emit,
     FakeCLITransport,
     FakeScript,
     FakeTurn,
@@ -53,6 +54,54 @@ async def test_stall_interrupts_the_turn_and_raises_with_what_was_last_seen(
         turn = await session.run("again")
         assert turn.text == "ok"
     assert transport.fake is not None and transport.fake.interrupts == 1
+
+
+def _api_retry(delay_ms: float) -> Emit:
+    return Emit(
+        {
+            "type": "system",
+            "subtype": "api_retry",
+            "attempt": 1,
+            "max_retries": 3,
+            "retry_delay_ms": delay_ms,
+            "error_status": 429,
+        }
+    )
+
+
+@pytest.mark.parametrize("receive", ["receive_response", "receive_messages"])
+async def test_an_announced_api_retry_delay_is_not_a_stall(
+    autojump_clock: trio.testing.MockClock, receive: str
+) -> None:
+    """The CLI announces a retry in 45 s (a rate limit's retry-after): it is silent that long
+    by design, and a stall_timeout of 30 s interrupted a retry that was going fine."""
+    steps: list[Step] = [_api_retry(45_000), Sleep(50), Result(text="after the retry")]
+    opts, transport = options_for(FakeScript(turns=[FakeTurn(steps=steps)]), stall_timeout=30)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        seen = []
+        with trio.fail_after(300):
+            async for message in getattr(session, receive)():
+                seen.append(message)
+                if isinstance(message, tc.ResultMessage):
+                    break
+        assert seen[-1].result == "after the retry"
+    assert transport.fake is not None and transport.fake.interrupts == 0
+
+
+async def test_a_stall_is_caught_while_receive_messages_waits(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The watchdog armed only for receive_response(): receive_messages() (what the official
+    client's streams use) waited for ever on a hung turn."""
+    script = FakeScript(turns=[FakeTurn(steps=[Text("thinking..."), Hang()]), FakeTurn.reply("ok")])
+    opts, _ = options_for(script, stall_timeout=30)
+    async with tc.open_session(opts) as session:
+        await session.send("go")
+        with trio.fail_after(300), pytest.raises(tc.StallTimeoutError):
+            async for _ in session.receive_messages():
+                pass
+        assert (await session.run("again")).text == "ok"
 
 
 async def test_frames_push_the_stall_deadline_back(autojump_clock: trio.testing.MockClock) -> None:

@@ -490,6 +490,15 @@ class UsageMeter:
         return usd, tokens
 
 
+def retry_delay(message: Any) -> float:
+    """Seconds an ``api_retry`` message says the CLI will now be silent (its backoff before
+    the retry): the stall watchdog waits that long more. 0 when it says nothing usable."""
+    delay: Any = getattr(message, "retry_delay_ms", None)
+    if isinstance(delay, (int, float)) and not isinstance(delay, bool) and 0 < delay < math.inf:
+        return float(delay) / 1000
+    return 0.0
+
+
 def assistant_usage(raw: Any) -> tuple[str | None, Mapping[str, Any] | None]:
     """``(message id, usage)`` of an ``assistant`` frame's well-typed parts, for one that did
     not decode as a whole (one malformed content block): what it cost still counts."""
