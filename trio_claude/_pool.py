@@ -56,7 +56,8 @@ class PoolStatistics:
         failed_starts: Starts that failed (logged; the pool retries with a backoff).
         target: How many warm sessions the pool keeps right now: ``size``, or ``min_size``
             once ``idle_ttl`` has passed without demand.
-        idle_closed: Warm sessions closed because the pool was idle (``idle_ttl``).
+        idle_closed: Warm sessions closed because the pool was idle (``idle_ttl``), those
+            whose start completed after it went idle included.
         consecutive_failed_starts: Starts that failed since the last one that succeeded (0
             when the last start succeeded).
         last_start_error: The error of the most recent start if it failed, ``None`` once a
@@ -207,7 +208,9 @@ class SessionPool:
                 self._start_error = None
                 self._consecutive_failures = 0
                 if self._closed or self._ready + self._starting > self._target:
-                    await session.aclose()  # the pool went idle while it started
+                    if not self._closed:
+                        self._idle_closed += 1  # the pool went idle while it started
+                    await session.aclose()
                     return
                 self._all.add(session)
                 self._ready += 1

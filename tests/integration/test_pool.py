@@ -144,6 +144,7 @@ async def test_sessions_that_finish_starting_after_the_pool_went_idle_are_closed
         await trio.sleep(100)
         stats = pool.statistics()
         assert (stats.ready, stats.starting) == (0, 0)
+        assert stats.idle_closed == 2  # closed for the idle pool: counted as such
         assert not pool._all and len(transport.specs) == 2
 
 
