@@ -260,7 +260,7 @@ class ControlRequests:
             # A cancellation or a timeout says nothing of what the CLI did with the set: the
             # routes stay (one too few loses the server's calls) until a set that lands, those
             # it added and those it would have dropped alike.
-            sent = fields["servers"]
+            sent = frozenset(fields["servers"])  # (the names only: the configs hold credentials)
             router.unconfirmed.update(added)
             router.unconfirmed.update(
                 key for key in before if key not in sent and key not in router.static
@@ -271,7 +271,7 @@ class ControlRequests:
         result = McpSetServersResult.from_wire(reply)
         # The CLI's dynamic set is now the one sent: a route a given-up call left outside it
         # is gone too (kept, it held its server and tools for the session's life).
-        sent = fields["servers"]
+        sent = frozenset(fields["servers"])
         stale = [key for key in router.unconfirmed if key not in sent]
         router.unconfirmed.clear()
         router.remove([*result.removed, *(key for key in result.errors if key in added), *stale])
