@@ -195,6 +195,7 @@ class SessionTrace:
                 continue
             span = self._tools.pop(tool_use_id)
             self._ended_tools[tool_use_id] = span.get_span_context()
+            self._ended_tools.move_to_end(tool_use_id)  # (an id the CLI reused: newest again)
             if len(self._ended_tools) > _ENDED_TOOLS:
                 self._ended_tools.popitem(last=False)
             if getattr(block, "is_error", None):

@@ -967,6 +967,7 @@ class _PullQuery:
         """Hands bytes read from stdout (``b""``: its end) to the core and routes the events."""
         if self._stdout_ended:
             return
+        self._quiet_until = 0.0  # a retry's quiet time ends with the next frame (or another)
         proto = self._proto
         try:
             proto.receive_data(data)

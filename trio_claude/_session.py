@@ -417,6 +417,10 @@ class Session(ControlRequests):
             self._trace.prompt_sent(uuid)
         self._last_activity = trio.current_time()
         self._send_frame(data)
+        if self._options.stall_timeout is not None or budget is not None:
+            # A receiver already waiting with no turn open (receive_messages() between
+            # turns) has no deadline: it works out the new one now.
+            self._inbox.wake()
 
     def receive_response(self) -> MessageStream:
         """The messages of the current turn, up to and including its :class:`ResultMessage`.
@@ -1364,6 +1368,7 @@ class Session(ControlRequests):
     def _on_stdout(self, data: bytes) -> None:
         """What one read of stdout gave (``b""`` at its end): the core's events, handled."""
         self._last_activity = trio.current_time()
+        self._quiet_until = 0.0  # a retry's quiet time ends with the next frame (or another)
         proto = self._proto
         lifecycle = self._lifecycle
         turns_ended = lifecycle.turns_ended

@@ -438,3 +438,17 @@ async def test_guard_submitting_to_a_closed_fanout_is_refused(
         fan.submit("late")
     fan.cancel()  # harmless once closed
     assert fan.statistics().closed
+
+
+async def test_a_fanout_outcome_is_not_taken_from_another_run() -> None:
+    """``results()`` checked the caller's run only where it waits: an outcome already there
+    was handed to an iterator driven from another ``trio.run`` (lost to the owning run)."""
+    with trio.fail_after(20):
+        async with teams.open_fanout(options(FakeTurn.reply("x")), on_error="collect") as fan:
+            fan.submit("hi")
+            outcomes = await fan.gather()
+            assert len(outcomes) == 1
+            stream = fan.results()
+            refused = await from_another_run(lambda: stream.__anext__())
+            assert isinstance(refused, tc.WrongEventLoopError)
+            assert (await stream.__anext__()).turn is not None  # still there for its own run

@@ -87,6 +87,7 @@ class OutcomeStream:
 
     async def __anext__(self) -> Outcome:
         fan = self._fan
+        fan._core.check_loop()  # before an outcome is taken: another run's would be lost
         while True:
             # Checked again after the checkpoint: another stream (another task) may have taken
             # the outcome, or a task been submitted, meanwhile.

@@ -36,7 +36,7 @@ from .._options import ClaudeAgentOptions
 from .._redact import describe_exception, redact
 from .._session import Prompt, _prepare
 from ..types import TurnResult
-from ._agent import Agent
+from ._agent import Agent, AgentState
 from ._core import (
     Failure,
     TeamCore,
@@ -164,6 +164,11 @@ class Team:
     async def _delegate_tool(self, args: dict[str, Any]) -> ToolResult | str:
         name = str(args.get("teammate", ""))
         task = str(args.get("task", ""))
+        if self.lead.state is AgentState.CANCELLED:
+            # The lead's turn was given up, and its CLI asked before the interrupt reached it:
+            # the teammate would work its whole turn for nobody.
+            await trio.lowlevel.checkpoint()
+            return ToolResult(content=[f"delegation to {name} was cancelled"], is_error=True)
         with self._core.tool_scope() as scope:
             self._tool_calls.add(scope)
             try:
