@@ -179,7 +179,10 @@ class ClaudeSDKClient:
 
         Raises:
             RuntimeError: Called from a task other than the one that called ``connect()``,
-                which holds the session's nursery (nothing is closed then).
+                which holds the session's nursery (nothing is closed then); or inside a cancel
+                scope opened after ``connect()`` (a deadline around ``disconnect()``): the CLI
+                is stopped, and the session's nursery is left for a second ``disconnect()``
+                outside that scope to close.
         """
         if self._stack is not None and trio.lowlevel.current_task() is not self._owner:
             raise RuntimeError(

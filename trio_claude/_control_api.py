@@ -206,6 +206,13 @@ class ControlRequests:
     async def set_mcp_servers(self, servers: Mapping[str, Any]) -> McpSetServersResult:
         """Replaces the session's dynamic MCP servers, in-process ones included.
 
+        In-process servers are routed before the request goes out. A set given up (a
+        deadline, a cancellation, a timeout) leaves its routes, and those it would have
+        dropped, until a later set lands; that set's answer then drops every route outside
+        it. A replacement (a new in-process server under a key the session has) is sent as
+        two requests, shielded together, each bounded by ``control_timeout`` (60 s when that
+        is infinite).
+
         Args:
             servers: Server name -> config, as for ``mcp_servers`` (stdio, sse, http, or
                 :func:`~trio_claude.create_sdk_mcp_server` results).

@@ -164,6 +164,9 @@ class ResultError(ProcessError):
     ``exit_code`` is the CLI's exit status when the CLI exited over the result (the iterator
     form of ``query()``), else ``None`` (``run()``, ``ask()``: the CLI was still running).
 
+    The message quotes at most 2,000 characters of the result text, masked before it is cut (a
+    gateway's error page can be megabytes); ``result`` and ``result_message`` keep it whole.
+
     Attributes:
         result_message: The :class:`~trio_claude.ResultMessage` that reported the error.
         subtype: Its ``subtype`` (``error_during_execution``, ``error_max_turns``, ...).

@@ -810,9 +810,12 @@ class ClaudeAgentOptions:
             ``perTaskStopAffordance``); without it an interrupt kills them too.
         budget: A shared ``Budget`` charged by this session.
         stall_timeout: Seconds without any frame from the CLI before the turn is interrupted
-            and ``StallTimeoutError`` is raised (``None``: no watchdog). While one of our
-            callbacks runs the CLI waits for us, so that does not count: the clock starts
-            again when the answer is sent.
+            and ``StallTimeoutError`` is raised (``None``: no watchdog), whichever way the turn
+            is received (``run()``, ``receive_response()``, ``receive_messages()``, the
+            official client's streams, ``query()``). While one of our callbacks runs the CLI
+            waits for us, so that does not count: the clock starts again when the answer is
+            sent. An announced API retry (``ApiRetryMessage.retry_delay_ms``) adds its delay,
+            until the next frame.
         process_limiter: A ``trio.CapacityLimiter`` shared by sessions to bound how many CLI
             processes run at once: a session takes a token before spawning and returns it when
             closed (opening waits meanwhile).

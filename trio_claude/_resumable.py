@@ -304,6 +304,8 @@ class ResumableSession:
             SessionClosedError: The session is closed, or broken (too many respawns).
             TurnInProgressError: An earlier turn's messages have not all been received
                 (see :meth:`Session.run <trio_claude.Session.run>`); nothing is sent.
+            ConcurrentReceiveError: Another task is receiving from this session, or is in
+                ``run()`` on it; nothing is sent.
         """
         with self._using():
             session = await self._send(prompt, parent_tool_use_id, uuid, run=True)

@@ -485,7 +485,9 @@ class Session(ControlRequests):
                 an exception in its body; or a ``send()`` not followed by a receive): the turn
                 collected would be that one, not this prompt's. Nothing is sent. See
                 :meth:`abandon_turn`.
-            ConcurrentReceiveError: Another task is receiving from this session. Nothing is sent.
+            ConcurrentReceiveError: Another task is receiving from this session, or is in
+                ``run()`` on it (a ``run()`` holds the session from its checks to its turn's
+                end, so two at once send one prompt). Nothing is sent.
         """
         await self._ready_to_run()
         try:

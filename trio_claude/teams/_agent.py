@@ -236,6 +236,8 @@ class Agent:
             BudgetExceededError: The team's (or the agent's) budget ran out.
             ProcessError: The agent's CLI died during the turn.
             SessionClosedError: The agent has no live session (not started, or closed).
+            WrongEventLoopError: Called from another ``trio.run``: refused before anything
+                changes (it is not recorded as the agent's failure).
         """
         # Before anything changes: a call from another trio.run is refused, not a failure.
         self._core.check_loop()

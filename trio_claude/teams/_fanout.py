@@ -75,8 +75,10 @@ class OutcomeStream:
     """Outcomes as tasks finish (``fan.results()``): an async iterator, not a generator.
 
     It owns no task and no cancel scope. It ends once every task submitted so far has finished
-    and its outcome was delivered; tasks submitted while iterating are included. Several
-    streams share one queue: each outcome is delivered once.
+    and its outcome was delivered, or once the fan-out is closed (tasks that never got a slot
+    then end ``CANCELLED`` without an outcome); tasks submitted while iterating are included.
+    Several streams share one queue: each outcome is delivered once. Iterating from another
+    ``trio.run`` raises ``WrongEventLoopError`` before an outcome is taken.
     """
 
     def __init__(self, fan: FanOut) -> None:
@@ -177,7 +179,9 @@ class FanOut:
     async def gather(self) -> list[Outcome]:
         """Waits for every task submitted so far; returns all outcomes in submission order.
 
-        Outcomes already taken from :meth:`results` are included too.
+        Outcomes already taken from :meth:`results` are included too. Once the fan-out is
+        closed (cancelled, say) it returns the outcomes there are: tasks that never got a slot
+        have none.
         """
         while self._outstanding and not self._core.closed:
             await self._core.wait_changed()
