@@ -25,7 +25,7 @@ import shutil
 import stat
 import tempfile
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,6 +204,7 @@ class TranscriptMirror:
         projects_dir: ``<the CLI's config dir>/projects``, to map file paths to keys.
         eager: Flush at every frame (``session_store_flush="eager"``).
         report_error: Called with a ``system/mirror_error`` frame when an append fails for good.
+        secrets: The session's secret values, masked in what a failure says.
     """
 
     def __init__(
@@ -213,8 +214,12 @@ class TranscriptMirror:
         *,
         eager: bool,
         report_error: Callable[[dict[str, Any]], None],
+        secrets: Iterable[str] = (),
     ) -> None:
         self._store = store
+        # The session's secret values: a store's error may quote one (a credential it was
+        # refused, a DSN), and it reaches the log and a mirror_error message.
+        self._secrets = tuple(secrets)
         self._projects_dir = projects_dir
         self._eager = eager
         self._report_error = report_error
@@ -384,7 +389,7 @@ class TranscriptMirror:
         # A store's error may quote its connection string: masked (by shape; a store's own
         # credentials are masked by value where it raises, see stores/_postgres.py).
         assert error is not None  # (every way out of the loop without returning sets it)
-        self._given_up(key, entries, redact(describe_exception(error)))
+        self._given_up(key, entries, redact(describe_exception(error), self._secrets))
 
     def _given_up(self, key: SessionKey, entries: list[Any], described: str) -> None:
         """Logs and reports a batch the mirror gives up on (maybe not in the store)."""

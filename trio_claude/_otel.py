@@ -284,22 +284,29 @@ class SessionTrace:
         if tool_use_id is None and isinstance(hook_input, Mapping):
             tool_use_id = hook_input.get("tool_use_id")
         parent = self._tools.get(tool_use_id) if isinstance(tool_use_id, str) else None
+        # The CLI's own strings, masked: a hostile or echoing CLI may put a key in any of them.
+        masked = self._masked
+        subtype = masked(subtype) or ""
         span = self._tracer.start_span(
             f"claude.callback {subtype}",
             context=trace.set_span_in_context(parent) if parent is not None else self._parent(),
             kind=SpanKind.SERVER,
             attributes={"claude.control.subtype": subtype},
         )
-        _set(span, "gen_ai.tool.name", _str(request.get("tool_name")))
-        _set(span, "gen_ai.tool.call.id", tool_use_id if isinstance(tool_use_id, str) else None)
+        _set(span, "gen_ai.tool.name", masked(request.get("tool_name")))
+        _set(span, "gen_ai.tool.call.id", masked(tool_use_id))
         if isinstance(hook_input, Mapping):
-            _set(span, "claude.hook.event", _str(hook_input.get("hook_event_name")))
-        _set(span, "claude.hook.callback_id", _str(request.get("callback_id")))
-        _set(span, "claude.mcp.server", _str(request.get("server_name")))
+            _set(span, "claude.hook.event", masked(hook_input.get("hook_event_name")))
+        _set(span, "claude.hook.callback_id", masked(request.get("callback_id")))
+        _set(span, "claude.mcp.server", masked(request.get("server_name")))
         message = request.get("message")
         if isinstance(message, Mapping):
-            _set(span, "claude.mcp.method", _str(message.get("method")))
+            _set(span, "claude.mcp.method", masked(message.get("method")))
         return span
+
+    def _masked(self, value: Any) -> str | None:
+        """A string the CLI sent, its secrets masked (``None`` if it is no string)."""
+        return redact(value, self.secrets) if isinstance(value, str) else None
 
     def callback_ended(
         self,

@@ -634,7 +634,7 @@ class _PullQuery:
                 stall = self._options.stall_timeout
                 assert stall is not None
                 logger.warning("no frame from the CLI for %g s; interrupting the turn", stall)
-                raise StallTimeoutError(stall, _describe(self._last_event))
+                raise StallTimeoutError(stall, _describe(self._last_event, self._secrets))
             # The ceiling: the CLI stayed busy after the last result with no new turn.
             await self._close_stdin()
 
@@ -696,6 +696,7 @@ class _PullQuery:
                 cli_config_dir(spec.env) / "projects",
                 eager=options.session_store_flush == "eager",
                 report_error=self._inject_frame,
+                secrets=self._secrets,
             )
         limiter = options.process_limiter
         if limiter is not None:
@@ -967,7 +968,6 @@ class _PullQuery:
         """Hands bytes read from stdout (``b""``: its end) to the core and routes the events."""
         if self._stdout_ended:
             return
-        self._quiet_until = 0.0  # a retry's quiet time ends with the next frame (or another)
         proto = self._proto
         try:
             proto.receive_data(data)
@@ -1030,8 +1030,10 @@ class _PullQuery:
                 self._last_result = event
             elif cls is InitMessage and not self._version_checked:
                 self._note_cli_version(event.claude_code_version)
-            elif cls is ApiRetryMessage:
-                self._quiet_until = trio.current_time() + retry_delay(event)
+            # An announced API retry: silent for its delay, until a message says otherwise.
+            self._quiet_until = (
+                trio.current_time() + retry_delay(event) if cls is ApiRetryMessage else 0.0
+            )
             if self._trace is not None:
                 self._trace.observe(event, self._lifecycle.open_turns)
             self._queue.append(event)

@@ -34,7 +34,7 @@ import os
 import shutil
 import sys
 import uuid as uuid_module
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -307,6 +307,7 @@ class Session(ControlRequests):
                 cli_config_dir(spec.env) / "projects",
                 eager=options.session_store_flush == "eager",
                 report_error=self._inject_frame,
+                secrets=self._secrets,
             )
         self._temp_config_dir: str | None = None
         self._spawn_seconds: float | None = None
@@ -823,7 +824,7 @@ class Session(ControlRequests):
             and not self._inflight
             and now >= max(self._last_activity, self._quiet_until) + stall
         ):
-            last_seen = _describe(self._last_event)
+            last_seen = _describe(self._last_event, self._secrets)
             logger.warning("no frame from the CLI for %g s; interrupting the turn", stall)
             self._abandon_turn()
             raise StallTimeoutError(stall, last_seen)
@@ -1370,7 +1371,6 @@ class Session(ControlRequests):
     def _on_stdout(self, data: bytes) -> None:
         """What one read of stdout gave (``b""`` at its end): the core's events, handled."""
         self._last_activity = trio.current_time()
-        self._quiet_until = 0.0  # a retry's quiet time ends with the next frame (or another)
         proto = self._proto
         lifecycle = self._lifecycle
         turns_ended = lifecycle.turns_ended
@@ -1475,6 +1475,7 @@ class Session(ControlRequests):
             inbox.note_batch(nbytes, len(events))
             inbox.queue.extend(events)  # type: ignore[arg-type]
             inbox.wake()
+            self._quiet_until = 0.0  # messages: an announced retry is over
             return
         append = inbox.queue.append
         plumbing = _PLUMBING
@@ -1486,6 +1487,7 @@ class Session(ControlRequests):
             if cls is bytes:  # a message line, decoded on delivery (see ClaudeProtocol)
                 append(event)  # type: ignore[arg-type]
                 delivered += 1
+                self._quiet_until = 0.0
                 continue
             handler = plumbing.get(cls)
             if handler is not None:
@@ -1501,8 +1503,11 @@ class Session(ControlRequests):
                     self._mirror.request_flush()
             elif cls is InitMessage and not self._cli_version_checked:
                 self._note_cli_version(event.claude_code_version)  # type: ignore[union-attr]
-            elif cls is ApiRetryMessage:
-                self._quiet_until = trio.current_time() + retry_delay(event)
+            # An announced API retry: the CLI is silent for its delay, until a message (not a
+            # keep-alive, nor an answer to a control request of ours) says otherwise.
+            self._quiet_until = (
+                trio.current_time() + retry_delay(event) if cls is ApiRetryMessage else 0.0
+            )
             append(event)  # type: ignore[arg-type]
             delivered += 1
         if delivered:
@@ -1842,8 +1847,9 @@ def _outline(result: ResultMessage) -> ResultMessage:
     )
 
 
-def _describe(event: Any) -> str | None:
-    """A short description of a frame, for StallTimeoutError (whatever shape the frame has)."""
+def _describe(event: Any, secrets: Iterable[str] = ()) -> str | None:
+    """A short description of a frame, for StallTimeoutError (whatever shape the frame has);
+    masked before it is cut (a subtype is the CLI's text, and may quote a key)."""
     if event is None:
         return None
     if isinstance(event, bytes):  # a message line not decoded yet
@@ -1866,7 +1872,7 @@ def _describe(event: Any) -> str | None:
         inner = raw.get("event")
         detail = inner.get("type") if isinstance(inner, dict) else None
     text = f"{kind}/{detail}" if detail else str(kind)
-    return text[:80]
+    return redact_preview(text, secrets, 80)
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ turns on it one at a time (:meth:`Agent.run`), watching the messages go by so th
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -125,6 +126,8 @@ class Agent:
         self._options = options
         self._state = AgentState.PENDING
         self._backend: Backend | None = None
+        # Called when a turn of the agent is cancelled (a team's lead: stop its delegations).
+        self._on_cancel: list[Callable[[], None]] = []
         self._lock = trio.Lock()
         self._turns = 0
         self._failures = 0
@@ -257,6 +260,8 @@ class Agent:
             except trio.Cancelled:
                 self._tools.clear()
                 self._set_state(AgentState.CANCELLED)
+                for hook in self._on_cancel:
+                    hook()
                 raise
             except Exception as exc:
                 self._tools.clear()
@@ -314,6 +319,16 @@ class Agent:
         return isinstance(backend, Session) and backend.lifecycle in _GONE
 
     # ------------------------------------------------------------- internals
+
+    def _turn_given_up(self) -> bool:
+        """Whether the turn the agent's CLI works on was given up by its caller (the CLI may
+        not know yet: its interrupt is on the way, or the turn still drains while a new
+        ``run()`` waits to send)."""
+        if self._state is AgentState.CANCELLED:
+            return True
+        backend = self._backend
+        session = backend._session if isinstance(backend, ResumableSession) else backend
+        return session is not None and session._lifecycle.abandoned_open
 
     def _set_state(self, state: AgentState) -> None:
         if state is not self._state:

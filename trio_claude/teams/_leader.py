@@ -36,7 +36,7 @@ from .._options import ClaudeAgentOptions
 from .._redact import describe_exception, redact
 from .._session import Prompt, _prepare
 from ..types import TurnResult
-from ._agent import Agent, AgentState
+from ._agent import Agent
 from ._core import (
     Failure,
     TeamCore,
@@ -96,6 +96,7 @@ class Team:
         self._limiter = trio.CapacityLimiter(max_parallel) if max_parallel else None
         # Delegations the lead's tool calls are running: cancelled with the lead's turn.
         self._tool_calls: set[trio.CancelScope] = set()
+        lead._on_cancel.append(self._cancel_delegations)
 
     @property
     def agents(self) -> Mapping[str, Agent]:
@@ -119,12 +120,13 @@ class Team:
             ResultError: The lead's turn ended with an error result.
             AgentError: A teammate failed with ``on_error="cancel"`` (from the block).
         """
-        try:
-            return await self.lead.run(prompt)
-        except trio.Cancelled:
-            for scope in list(self._tool_calls):
-                scope.cancel()
-            raise
+        return await self.lead.run(prompt)
+
+    def _cancel_delegations(self) -> None:
+        """The lead's turn was cancelled (through ``run()`` or ``lead.run()``): its running
+        delegations are cancelled too."""
+        for scope in list(self._tool_calls):
+            scope.cancel()
 
     async def delegate(self, teammate: str, task: Prompt) -> TurnResult:
         """Runs one turn of ``task`` on ``teammate`` (what the lead's ``delegate`` tool does).
@@ -164,7 +166,7 @@ class Team:
     async def _delegate_tool(self, args: dict[str, Any]) -> ToolResult | str:
         name = str(args.get("teammate", ""))
         task = str(args.get("task", ""))
-        if self.lead.state is AgentState.CANCELLED:
+        if self.lead._turn_given_up():
             # The lead's turn was given up, and its CLI asked before the interrupt reached it:
             # the teammate would work its whole turn for nobody.
             await trio.lowlevel.checkpoint()
