@@ -163,7 +163,6 @@ from ._transport._process import (
 )
 from ._util import BodyError, StderrTail, raise_collapsed
 from .types import (
-    ApiRetryMessage,
     InitMessage,
     Message,
     ResultMessage,
@@ -1031,9 +1030,8 @@ class _PullQuery:
             elif cls is InitMessage and not self._version_checked:
                 self._note_cli_version(event.claude_code_version)
             # An announced API retry: silent for its delay, until a message says otherwise.
-            self._quiet_until = (
-                trio.current_time() + retry_delay(event) if cls is ApiRetryMessage else 0.0
-            )
+            delay = retry_delay(event)  # (by attribute: ApiRetryMessage is made on first use)
+            self._quiet_until = trio.current_time() + delay if delay else 0.0
             if self._trace is not None:
                 self._trace.observe(event, self._lifecycle.open_turns)
             self._queue.append(event)

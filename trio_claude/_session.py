@@ -120,7 +120,6 @@ if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backpor
     from exceptiongroup import BaseExceptionGroup
 
 from .types import (
-    ApiRetryMessage,
     InitMessage,
     Message,
     ResultMessage,
@@ -1505,9 +1504,8 @@ class Session(ControlRequests):
                 self._note_cli_version(event.claude_code_version)  # type: ignore[union-attr]
             # An announced API retry: the CLI is silent for its delay, until a message (not a
             # keep-alive, nor an answer to a control request of ours) says otherwise.
-            self._quiet_until = (
-                trio.current_time() + retry_delay(event) if cls is ApiRetryMessage else 0.0
-            )
+            delay = retry_delay(event)  # (by attribute: ApiRetryMessage is made on first use)
+            self._quiet_until = trio.current_time() + delay if delay else 0.0
             append(event)  # type: ignore[arg-type]
             delivered += 1
         if delivered:
