@@ -15,9 +15,6 @@ fail on the current code; their docstrings say what goes wrong.
 
 from __future__ import annotations
 
-import math
-import random
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,49 +37,11 @@ from trio_claude.testing.fake_cli import (
 )
 
 from ._support import CancelAfterSteps, RecordingFakeTransport
-from .test_cancellation import seeded_scheduler
-
-if sys.version_info < (3, 11):  # pragma: no cover
-    from exceptiongroup import BaseExceptionGroup
+from ._sweep import Scenario, bad_error
+from ._sweep import sweep as _sweep
 
 SEED = 1789
 FINAL = {AgentState.DONE, AgentState.FAILED, AgentState.CANCELLED}
-
-Scenario = Callable[[float], Awaitable[int]]
-
-
-def steps_to_cancel_after(total: int, seed: int, sample: int = 50) -> list[int]:
-    """Every step of ``1..total+1``, or the first ten and a seeded sample of the rest."""
-    every = list(range(1, total + 2))
-    if len(every) <= sample:
-        return every
-    head = every[:10]
-    rest = random.Random(seed).sample(every[10:], sample - len(head))
-    return head + sorted(rest)
-
-
-async def sweep(scenario: Scenario, *, seed: int = SEED, minimum: int = 5) -> int:
-    """Runs ``scenario(math.inf)`` to count its steps, then ``scenario(k)`` for each ``k``."""
-    total = await scenario(math.inf)
-    assert total >= minimum, total
-    for k in steps_to_cancel_after(total, seed):
-        with seeded_scheduler(k):
-            try:
-                await scenario(k)
-            except BaseException as exc:
-                raise AssertionError(f"cancelled after step {k} of {total}: {exc!r}") from exc
-    return total
-
-
-def bad_error(exc: BaseException | None) -> str | None:
-    """None for no error, a cancellation or one typed SDK error; else what is wrong."""
-    if exc is None or isinstance(exc, trio.Cancelled):
-        return None
-    if isinstance(exc, BaseExceptionGroup):
-        return f"an ExceptionGroup escaped: {exc!r}"
-    if isinstance(exc, tc.ClaudeSDKError):
-        return None
-    return f"an untyped error escaped: {exc!r}"
 
 
 async def swept(n: float, body: Callable[[], Awaitable[None]]) -> tuple[BaseException | None, int]:
@@ -100,6 +59,11 @@ async def swept(n: float, body: Callable[[], Awaitable[None]]) -> tuple[BaseExce
     finally:
         trio.lowlevel.remove_instrument(instrument)
     return error, instrument.steps
+
+
+async def sweep(scenario: Scenario, *, seed: int = SEED, minimum: int = 5) -> int:
+    """The shared sweep (``_sweep.py``), with this file's seed."""
+    return await _sweep(scenario, seed=seed, minimum=minimum)
 
 
 def slow_reply(text: str) -> FakeTurn:

@@ -18,8 +18,6 @@ The ``test_guard_...`` tests pass: they keep the paths found sound under the swe
 
 from __future__ import annotations
 
-import math
-import random
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -35,8 +33,9 @@ from trio_claude.teams import AgentState
 from trio_claude.testing.fake_cli import FakeCLITransport, FakeScript, FakeTurn, Result, Sleep, Text
 
 from ._support import CancelAfterSteps, HostedTransport, ManualChild, assistant_frame, result_frame
+from ._sweep import Scenario, bad_error
+from ._sweep import sweep as _sweep
 from .test_cancel_sweep_of_todays_paths import mcp_sweep, server
-from .test_cancellation import seeded_scheduler
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
@@ -44,42 +43,12 @@ if sys.version_info < (3, 11):  # pragma: no cover
 SID = "11111111-1111-4111-8111-111111111111"
 SEED = 16
 
-Scenario = Callable[[float], Awaitable[int]]
 Arm = Callable[[trio.CancelScope], None]
 
 
-def steps_to_cancel_after(total: int, seed: int, sample: int = 50) -> list[int]:
-    """Every step of ``1..total+1``, or the first few and a seeded sample of the rest."""
-    every = list(range(1, total + 2))
-    if len(every) <= sample:
-        return every
-    head = every[:10]
-    rest = random.Random(seed).sample(every[10:], sample - len(head))
-    return head + sorted(rest)
-
-
 async def sweep(scenario: Scenario, *, seed: int = SEED, minimum: int = 5) -> int:
-    """Runs ``scenario(math.inf)`` to count its steps, then ``scenario(k)`` for each ``k``."""
-    total = await scenario(math.inf)
-    assert total >= minimum, total
-    for k in steps_to_cancel_after(total, seed):
-        with seeded_scheduler(k):
-            try:
-                await scenario(k)
-            except BaseException as exc:
-                raise AssertionError(f"cancelled after step {k} of {total}: {exc!r}") from exc
-    return total
-
-
-def bad_error(exc: BaseException | None) -> str | None:
-    """None for no error, a cancellation or one typed SDK error; else what is wrong."""
-    if exc is None or isinstance(exc, trio.Cancelled):
-        return None
-    if isinstance(exc, BaseExceptionGroup):
-        return f"an ExceptionGroup escaped: {exc!r}"
-    if isinstance(exc, tc.ClaudeSDKError):
-        return None
-    return f"an untyped error escaped: {exc!r}"
+    """The shared sweep (``_sweep.py``), with this file's seed."""
+    return await _sweep(scenario, seed=seed, minimum=minimum)
 
 
 def key() -> tc.SessionKey:
