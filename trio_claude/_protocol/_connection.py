@@ -198,12 +198,6 @@ class ClaudeProtocol:
         """How many of our control requests wait for an answer."""
         return len(self._control)
 
-    def is_background(self, result: ResultMessage) -> bool:
-        """Whether a result handed out by :meth:`events` ends no turn of ours (a background
-        job's, or a turn the CLI ran on its own); unlike :meth:`ends_turn`, any number of
-        times."""
-        return id(result) in self._background
-
     def mid_turn(self, result: ResultMessage) -> bool:
         """Whether a background result was read while a turn of ours was open: a budget's
         meter keeps that turn's record then; otherwise the result ends the run the CLI made
