@@ -20,6 +20,7 @@ from ._query import with_budget_gate
 from ._session import MessageStream, Prompt, Session, open_session
 from ._stream import stream_over
 from ._transport._base import Transport
+from ._transport._official import OfficialStyleTransport
 from .types import Message, ResultMessage, ServerInfo
 
 __all__ = ["ClaudeSDKClient"]
@@ -41,15 +42,18 @@ class ClaudeSDKClient:
     Args:
         options: Session options.
         transport: How to start the CLI (the same as ``options.transport``; here for the
-            official signature). Must be a :class:`~trio_claude.Transport`: the official SDK's
-            ``Transport`` interface is different (``docs/migration.md``).
+            official signature): a :class:`~trio_claude.Transport`, or an object with the
+            official SDK's transport methods (``connect``, ``write``, ``read_messages``,
+            ``close``, ``end_input``; see ``docs/transports.md``).
 
     Raises:
-        ConfigurationError: ``transport`` is not a :class:`~trio_claude.Transport`.
+        ConfigurationError: ``transport`` is neither.
     """
 
     def __init__(
-        self, options: ClaudeAgentOptions | None = None, transport: Transport | None = None
+        self,
+        options: ClaudeAgentOptions | None = None,
+        transport: Transport | OfficialStyleTransport | None = None,
     ) -> None:
         options = options or ClaudeAgentOptions()
         if transport is not None:

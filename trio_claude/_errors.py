@@ -141,12 +141,13 @@ class ProcessError(CLIConnectionError):
         self.cli_version = cli_version
         self.startup_failure_reason = startup_failure_reason
         details = message
+        # The official SDK's wording: code that matches on it runs unchanged.
         if exit_code is not None:
-            details += f" (exit code {exit_code}"
+            details += f" (exit code: {exit_code}"
             details += f", {self.signal})" if self.signal else ")"
         if stderr.strip():
             tail = stderr.strip()[-2000:]
-            details += f"\nstderr tail:\n{tail}"
+            details += f"\nError output: {tail}"
         if reason is not None:
             details += f"\nhint ({reason}): {hint}" if hint else f"\ncause: {reason}"
         super().__init__(details)
@@ -194,7 +195,7 @@ class ResultError(ProcessError):
     ) -> None:
         self.result_message = result_message
         self.subtype = result_message.subtype
-        self.errors = list(result_message.errors or [])
+        self.errors = _error_entries(result_message.errors)
         self.result = result_message.result
         self.api_error_status = result_message.api_error_status
         self.terminal_reason = result_message.terminal_reason
@@ -290,11 +291,21 @@ def _error_result_headline(result: ResultMessage) -> str:
     return "Claude Code returned an error result"
 
 
+def _error_entries(errors: object) -> list[str]:
+    """A result's ``errors`` as the official SDK reads them: its strings, stripped, blank ones
+    dropped; a bare string is one error."""
+    if isinstance(errors, str):
+        errors = [errors]
+    if not isinstance(errors, (list, tuple)):
+        return []
+    return [e.strip() for e in errors if isinstance(e, str) and e.strip()]
+
+
 def _error_result_text(result: ResultMessage) -> str:
     """The most telling text of an error result: its ``errors``, else its result text (an API
     failure arrives as ``subtype: "success"`` with the prose in ``result``), else a non-success
     subtype, else the HTTP status."""
-    errors = [str(e).strip() for e in result.errors or [] if str(e).strip()]
+    errors = _error_entries(result.errors)
     if errors:
         return "; ".join(errors)
     if result.result and result.result.strip():

@@ -19,6 +19,7 @@ attributes are snake_case and encode to camelCase.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
@@ -894,6 +895,24 @@ class HookSpecificOutput:
     #: The event this output answers.
     hook_event_name: ClassVar[str] = ""
 
+    # Official code builds and reads these as TypedDicts (dicts keyed by the wire names): it
+    # may call them with those names (_take_wire_keywords) and read them back by key.
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value under a wire key (``"permissionDecision"``), as the official dict has it.
+
+        Args:
+            key: The wire (camelCase) name.
+            default: What a key that is not set gives.
+        """
+        return self.to_dict().get(key, default)
+
     def to_dict(self) -> dict[str, Any]:
         """The wire form: ``{"hookEventName": ..., <camelCase fields>}``."""
         data: dict[str, Any] = {"hookEventName": self.hook_event_name}
@@ -1241,6 +1260,37 @@ HOOK_SPECIFIC_OUTPUT_TYPES: dict[str, type[HookSpecificOutput]] = {
         PreSkillShellCommandHookSpecificOutput,
     )
 }
+
+
+def _take_wire_keywords(cls: type[HookSpecificOutput]) -> None:
+    """Lets ``cls`` be built as the official SDK's TypedDict is called: by its wire names
+    (``PreToolUseHookSpecificOutput(hookEventName="PreToolUse", permissionDecision="deny")``),
+    as well as by its attributes."""
+    to_attr = {
+        wire: f.name
+        for f in attrs.fields(cls)
+        if (wire := f.metadata.get("wire") or _camel(f.name)) != f.name
+    }
+    attrs_init = cls.__init__
+
+    def __init__(self: Any, **kwargs: Any) -> None:
+        event = kwargs.pop("hookEventName", cls.hook_event_name)
+        if event != cls.hook_event_name:
+            raise TypeError(f"{cls.__name__} answers {cls.hook_event_name}, not {event!r}")
+        for wire in to_attr.keys() & kwargs.keys():
+            if to_attr[wire] in kwargs:
+                raise TypeError(f"{cls.__name__} got {to_attr[wire]!r} twice")
+            kwargs[to_attr[wire]] = kwargs.pop(wire)
+        attrs_init(self, **kwargs)
+
+    __init__.__doc__ = attrs_init.__doc__
+    __init__.__signature__ = inspect.signature(attrs_init)  # type: ignore[attr-defined]
+    cls.__init__ = __init__  # type: ignore[method-assign]
+
+
+for _cls in HOOK_SPECIFIC_OUTPUT_TYPES.values():
+    _take_wire_keywords(_cls)
+del _cls
 
 
 @attrs.frozen(kw_only=True)

@@ -90,6 +90,15 @@ def _has_type(value: Any, name: str) -> bool:
     return True  # an unknown type name constrains nothing
 
 
+def _short(value: Any) -> str:
+    """A value as jsonschema quotes it (its repr), cut to a line."""
+    try:
+        text = repr(value)
+    except Exception:  # a nesting too deep for repr
+        return f"a {_type_name(value)}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _where(path: str) -> str:
     return "input" + path if not path or path.startswith("[") else path
 
@@ -142,8 +151,12 @@ class _Validator:
         if kind is not None:
             names = [kind] if isinstance(kind, str) else list(kind)
             if not any(_has_type(value, n) for n in names):
-                expected = " or ".join(names)
-                self.errors.append(f"{_where(path)}: expected {expected}, got {_type_name(value)}")
+                # jsonschema's words (the official SDK's validator), with where it is.
+                expected = ", ".join(repr(n) for n in names)
+                self.errors.append(
+                    f"{_where(path)}: {_short(value)} is not of type {expected}"
+                    f" ({_type_name(value)})"
+                )
                 return False
         if isinstance(schema.get("enum"), list) and not any(
             _equal(value, option) for option in schema["enum"]
@@ -191,7 +204,8 @@ class _Validator:
         properties = properties if isinstance(properties, Mapping) else {}
         for name in schema.get("required") or ():
             if name not in value:
-                self.errors.append(f"{_where(path)}: missing required property {name!r}")
+                where = f"{path}: " if path else ""  # top level: jsonschema's very words
+                self.errors.append(f"{where}{name!r} is a required property")
         patterns = schema.get("patternProperties")
         patterns = patterns if isinstance(patterns, Mapping) else {}
         extra = schema.get("additionalProperties", True)
@@ -363,7 +377,10 @@ def schema_problem(schema: Any, path: str = "$") -> str | None:
     kind = schema.get("type")
     kinds = kind if isinstance(kind, (list, tuple)) else [kind]
     if kind is not None and not all(isinstance(k, str) and k in _TYPE_NAMES for k in kinds):
-        return f"{path}.type must be one of {sorted(_TYPE_NAMES)} (or a list of them)"
+        return (
+            f"{path}.type is {_short(kind)}: it must be one of {sorted(_TYPE_NAMES)}"
+            " (or a list of them)"
+        )
     properties = schema.get("properties")
     if properties is not None:
         if not isinstance(properties, Mapping):

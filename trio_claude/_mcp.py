@@ -225,10 +225,24 @@ def _encode_content(item: Any) -> dict[str, Any]:
     if isinstance(item, str):
         return {"type": "text", "text": item}
     if isinstance(item, Mapping):
-        if not isinstance(item.get("type"), str):
+        kind = item.get("type")
+        if not isinstance(kind, str):
             raise TypeError(f"tool result content needs a 'type': {dict(item)!r}")
+        for key in _CONTENT_NEEDS.get(kind, ()):
+            if not isinstance(item.get(key), str):
+                # The CLI would drop the block (or the whole result) without a word.
+                raise TypeError(f"{kind!r} content needs a string {key!r}")
         return dict(item)
     raise TypeError(f"unsupported tool result content: {type(item).__name__}")
+
+
+#: The string fields a content item of a known type cannot do without.
+_CONTENT_NEEDS: dict[str, tuple[str, ...]] = {
+    "text": ("text",),
+    "image": ("data", "mimeType"),
+    "audio": ("data", "mimeType"),
+    "resource_link": ("uri", "name"),
+}
 
 
 def _error_result(text: str) -> dict[str, Any]:
@@ -290,7 +304,9 @@ class ToolAnnotations:
     """MCP tool annotations: hints the CLI shows and uses (e.g. read-only tools).
 
     Keyword arguments may be snake_case or the MCP camelCase (``readOnlyHint=True``), so the
-    official SDK's ``ToolAnnotations(readOnlyHint=True)`` ports unchanged.
+    official SDK's ``ToolAnnotations(readOnlyHint=True)`` ports unchanged; given both, the
+    camelCase (wire) name wins, as in the official SDK. Other keywords are kept as extra
+    annotations and sent as given (the official class allows extras too: ``model_extra``).
 
     Args:
         title: A human-readable title.
@@ -308,17 +324,18 @@ class ToolAnnotations:
     idempotent_hint: bool | None = None
     open_world_hint: bool | None = None
     max_result_size_chars: int | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     def __init__(self, **kwargs: Any) -> None:
         values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         for key, value in kwargs.items():
             attr = _ANNOTATION_ATTR.get(key, key)
             if attr not in _ANNOTATION_WIRE:
-                raise TypeError(f"ToolAnnotations got an unexpected argument {key!r}")
-            if attr in values:
-                raise TypeError(f"ToolAnnotations got {attr!r} twice")
-            values[attr] = value
-        self.__attrs_init__(**values)
+                extra[key] = value
+            elif attr not in values or key in _ANNOTATION_ATTR:  # the wire name wins
+                values[attr] = value
+        self.__attrs_init__(**values, extra=extra)
 
     @classmethod
     def coerce(cls, value: Any) -> ToolAnnotations | None:
@@ -333,15 +350,64 @@ class ToolAnnotations:
             for name, attr in [*_ANNOTATION_ATTR.items(), *((a, a) for a in _ANNOTATION_WIRE)]
             if getattr(value, name, None) is not None
         }
+        extra = getattr(value, "model_extra", None)
+        if isinstance(extra, Mapping):
+            found.update({k: v for k, v in extra.items() if v is not None})
         return cls(**found)
 
     def to_dict(self) -> dict[str, Any]:
-        """The MCP ``annotations`` object (camelCase, ``None`` omitted)."""
-        return {
+        """The MCP ``annotations`` object (camelCase, ``None`` omitted, extras as given)."""
+        data = {
             wire: getattr(self, attr)
             for attr, wire in _ANNOTATION_WIRE.items()
             if attr != "max_result_size_chars" and getattr(self, attr) is not None
         }
+        data.update({k: v for k, v in self.extra.items() if v is not None})
+        return data
+
+    # The official class is a pydantic model: what official code reads of it.
+
+    @property
+    def model_extra(self) -> dict[str, Any]:
+        """The extra annotations (the official pydantic model's ``model_extra``)."""
+        return dict(self.extra)
+
+    def model_dump(self, *, by_alias: bool = False, exclude_none: bool = False) -> dict[str, Any]:
+        """The annotations by their MCP (camelCase) names, extras included, as the official
+        pydantic model dumps them (``by_alias`` changes nothing: the names are the aliases).
+
+        Args:
+            by_alias: Accepted for the official signature.
+            exclude_none: Leave out annotations that are not set.
+        """
+        data = {wire: getattr(self, attr) for attr, wire in _ANNOTATION_WIRE.items()}
+        data.update(self.extra)
+        return {k: v for k, v in data.items() if not (exclude_none and v is None)}
+
+    @property
+    def readOnlyHint(self) -> bool | None:  # the official (mcp 1.x) spelling
+        """``read_only_hint`` by its MCP name."""
+        return self.read_only_hint
+
+    @property
+    def destructiveHint(self) -> bool | None:
+        """``destructive_hint`` by its MCP name."""
+        return self.destructive_hint
+
+    @property
+    def idempotentHint(self) -> bool | None:
+        """``idempotent_hint`` by its MCP name."""
+        return self.idempotent_hint
+
+    @property
+    def openWorldHint(self) -> bool | None:
+        """``open_world_hint`` by its MCP name."""
+        return self.open_world_hint
+
+    @property
+    def maxResultSizeChars(self) -> int | None:
+        """``max_result_size_chars`` by its Claude Code name."""
+        return self.max_result_size_chars
 
 
 def _coerce_annotations(value: Any) -> ToolAnnotations | None:
@@ -447,7 +513,12 @@ def _json_schema(schema: Any, name: str) -> tuple[dict[str, Any], type[Any] | No
         raise TypeError(f"tool {name!r}: {exc}") from None
     raise TypeError(
         f"tool {name!r}: the schema must be a JSON Schema dict, a dict of Python types, an "
-        f"attrs class, a TypedDict or None, not {type(schema).__name__}"
+        f"attrs class, a TypedDict or None, not "
+        + (
+            f"the class {schema.__qualname__}"
+            if isinstance(schema, type)
+            else type(schema).__name__
+        )
     )
 
 
@@ -699,6 +770,12 @@ class McpServerConnection:
         if not isinstance(message, Mapping):
             return _rpc_error(None, INVALID_REQUEST, "Invalid Request: not a JSON-RPC object")
         method = message.get("method")
+        if "id" in message and not isinstance(method, str) and not _is_response(message):
+            # A request without a method: answered with an error naming its id, as the
+            # official SDK does (not acknowledged as if it were a notification).
+            return _rpc_error(
+                message.get("id"), INTERNAL_ERROR, "Invalid request: 'method' is missing"
+            )
         if "id" not in message or method is None:
             if method == "notifications/cancelled":
                 params = message.get("params")
@@ -739,11 +816,7 @@ class McpServerConnection:
                             del self._calls[key]
                 if scope.cancelled_caught:
                     return _rpc_error(msg_id, REQUEST_CANCELLED, "Request cancelled")
-            elif method in _EMPTY_LISTS:
-                result = {_EMPTY_LISTS[method]: []}
-            elif method == "logging/setLevel":
-                result = {}
-            else:
+            else:  # resources, prompts, logging...: the server declares only tools
                 return _rpc_error(msg_id, METHOD_NOT_FOUND, f"Method not found: {method}")
         except Exception as exc:
             logger.warning(
@@ -760,11 +833,8 @@ class McpServerConnection:
         return {"jsonrpc": "2.0", "id": msg_id, "result": result}
 
 
-_EMPTY_LISTS = {
-    "resources/list": "resources",
-    "resources/templates/list": "resourceTemplates",
-    "prompts/list": "prompts",
-}
+def _is_response(message: Mapping[str, Any]) -> bool:
+    return "result" in message or "error" in message
 
 
 def _key(msg_id: Any) -> Any:

@@ -23,15 +23,13 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-import attrs
-
 if sys.version_info >= (3, 11):
     from typing import NotRequired, Required, TypedDict
 else:  # pragma: no cover - 3.10: stdlib TypedDict ignores NotRequired (typing_extensions comes
     # with cattrs)
     from typing_extensions import NotRequired, Required, TypedDict
 
-from .types import PermissionMode
+from .types import PermissionMode, RateLimitInfo
 
 if TYPE_CHECKING:
     from ._hooks import HookSpecificOutput
@@ -862,73 +860,3 @@ class CanUseToolShadowedWarning(UserWarning):
     a ``PreToolUse`` hook to see every call. Filter it with
     ``warnings.filterwarnings("ignore", category=CanUseToolShadowedWarning)``.
     """
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _opt_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def _opt_float(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-@attrs.frozen(kw_only=True)
-class RateLimitInfo:
-    """A rate limit's state, as the official SDK models ``RateLimitEvent.rate_limit_info``.
-
-    :attr:`trio_claude.RateLimitEvent.rate_limit_info` is the wire dict; build this from it
-    with :meth:`from_dict` (``RateLimitInfo.from_dict(event.rate_limit_info)``).
-
-    Attributes:
-        status: ``allowed``, ``allowed_warning`` or ``rejected`` (see :data:`RateLimitStatus`;
-            kept as sent, ``""`` when missing).
-        resets_at: When the window resets (Unix seconds).
-        rate_limit_type: Which window (see :data:`RateLimitType`).
-        utilization: The fraction of the limit used (0 to 1).
-        overage_status: The pay-as-you-go usage's status.
-        overage_resets_at: When the overage window resets (Unix seconds).
-        overage_disabled_reason: Why overage is unavailable.
-        raw: The dict as the CLI sent it (every field, modelled or not).
-    """
-
-    status: str = ""
-    resets_at: int | None = None
-    rate_limit_type: str | None = None
-    utilization: float | None = None
-    overage_status: str | None = None
-    overage_resets_at: int | None = None
-    overage_disabled_reason: str | None = None
-    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RateLimitInfo":
-        """Decodes the wire dict (camelCase keys). Never raises: odd values are left out.
-
-        Args:
-            data: ``RateLimitEvent.rate_limit_info``.
-
-        Returns:
-            The typed state; ``raw`` is a copy of ``data``.
-        """
-        return cls(
-            status=_opt_str(data.get("status")) or "",
-            resets_at=_opt_int(data.get("resetsAt")),
-            rate_limit_type=_opt_str(data.get("rateLimitType")),
-            utilization=_opt_float(data.get("utilization")),
-            overage_status=_opt_str(data.get("overageStatus")),
-            overage_resets_at=_opt_int(data.get("overageResetsAt")),
-            overage_disabled_reason=_opt_str(data.get("overageDisabledReason")),
-            raw=dict(data),
-        )

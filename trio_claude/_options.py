@@ -1820,15 +1820,13 @@ def _check_process_limiter(limiter: Any) -> None:
 
 
 def check_transport(transport: Any) -> None:
-    """Raises :class:`ConfigurationError` unless ``transport`` is ``None`` or a
-    :class:`~trio_claude.Transport`."""
-    from ._transport._base import Transport
+    """Raises :class:`ConfigurationError` unless ``transport`` is ``None``, a
+    :class:`~trio_claude.Transport`, or has the official SDK's transport methods
+    (``connect``, ``write``, ``read_messages``, ``close``, ``end_input``)."""
+    from ._transport._official import resolve_transport
 
-    if transport is not None and not isinstance(transport, Transport):
-        raise _fail(
-            f"transport must be a trio_claude.Transport, got {type(transport).__name__} (the "
-            "official SDK's Transport interface is different; see docs/migration.md)"
-        )
+    if transport is not None:
+        resolve_transport(transport)
 
 
 def _check_session_store(store: Any) -> None:

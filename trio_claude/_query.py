@@ -154,6 +154,12 @@ from ._transport._command import (
     needs_open_stdin,
     session_secrets,
 )
+from ._transport._official import (
+    OfficialStdout,
+    OfficialStyleTransport,
+    official_target,
+    resolve_transport,
+)
 from ._transport._process import (
     PipeReader,
     SubprocessTransport,
@@ -198,7 +204,7 @@ def query(
     prompt: Prompt | AsyncIterable[Any],
     *,
     options: ClaudeAgentOptions | None = None,
-    transport: Transport | None = None,
+    transport: Transport | OfficialStyleTransport | None = None,
 ) -> Query:
     """Runs a prompt in a fresh session and streams its messages, in either of two forms.
 
@@ -228,7 +234,9 @@ def query(
             result may then answer several prompts.
         options: Session options.
         transport: How to start the CLI (the same as ``options.transport``; here for the
-            official signature). Must be a :class:`~trio_claude.Transport`.
+            official signature): a :class:`~trio_claude.Transport`, or an object with the
+            official SDK's transport methods (``docs/transports.md``, "Official-style
+            transports").
 
     Returns:
         A :class:`Query`: an async context manager (the session form) and an async iterator
@@ -254,7 +262,7 @@ class Query:
         self,
         prompt: Prompt | AsyncIterable[Any],
         options: ClaudeAgentOptions | None,
-        transport: Transport | None,
+        transport: Transport | OfficialStyleTransport | None,
     ) -> None:
         check_transport(transport)
         if options is not None and not isinstance(options, ClaudeAgentOptions):
@@ -536,6 +544,7 @@ class _PullQuery:
         self._unserved: list[tuple[ControlRequest, trio.CancelScope]] = []
         self._inflight: dict[str, trio.CancelScope] = {}
         self._busy = 0
+        self._demand = trio.Event()  # set (and renewed) when a callback starts or ends
         self._nursery: trio.Nursery | None = None
         self._wake = trio.Event()
         self._progress = False
@@ -672,7 +681,10 @@ class _PullQuery:
         options, spec = prepared.options, prepared.spec
         if gate is not None:
             gate.bind(self._usage_for_gate)
-        if options.session_store is not None and (options.resume or options.continue_conversation):
+        transport = resolve_transport(options.transport or SubprocessTransport())
+        official = official_target(transport) is not None
+        resuming = options.resume or options.continue_conversation
+        if options.session_store is not None and resuming and not official:
             spec = await self._prepare_store_resume(options, spec)
         # Spans, when tracing is on: the iterating task's span is the parent (docs/telemetry.md).
         # Secret values of the child's environment and of the options: masked wherever CLI
@@ -701,7 +713,7 @@ class _PullQuery:
         if limiter is not None:
             await limiter.acquire_on_behalf_of(self)
             self._limiter = limiter
-        await self._spawn(options.transport or SubprocessTransport(), spec)
+        await self._spawn(transport, spec)
         await self._initialize()
         prompt = self._prompt
         if isinstance(prompt, AsyncIterable):
@@ -865,11 +877,20 @@ class _PullQuery:
             await trio.lowlevel.checkpoint()
             return True
         in_time = True
+        stdout = proc.stdout
+        # An official-style transport's stdout pulls from its read_messages() inline, and a
+        # pull once started cannot be cancelled without ending that iterator for good: it is
+        # started only while this pump wants output, and given up at the deadline only.
+        inline = isinstance(stdout, OfficialStdout)
+
+        def wanted() -> bool:
+            return bool(self._busy) or not (until() or self._stdout_ended)
+
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 try:
-                    nursery.start_soon(self._read_stdout, proc.stdout)
+                    nursery.start_soon(self._read_stdout, stdout, wanted if inline else None)
                     if proc.stderr is not None and not self._stderr_ended:
                         nursery.start_soon(self._read_stderr, proc.stderr)
                     nursery.start_soon(self._watch_exit, proc)
@@ -882,9 +903,15 @@ class _PullQuery:
                             await self._wake.wait()
                         if self._wake.is_set():
                             self._wake = trio.Event()
+                except BaseException:
+                    if isinstance(stdout, OfficialStdout):
+                        stdout.abandon_at(-math.inf)  # on the way out: not waited for
+                    raise
                 finally:
                     self._nursery = None
                     nursery.cancel_scope.cancel()
+                    if isinstance(stdout, OfficialStdout):
+                        stdout.abandon_at(deadline if in_time else -math.inf)
         except BaseExceptionGroup as group:
             raise_collapsed(group)
         return in_time
@@ -915,10 +942,17 @@ class _PullQuery:
         self._feed(data)
         return True
 
-    async def _read_stdout(self, stdout: trio.abc.ReceiveStream) -> None:
+    async def _read_stdout(
+        self, stdout: trio.abc.ReceiveStream, wanted: Callable[[], bool] | None = None
+    ) -> None:
+        """Reads stdout into the core until its end; with ``wanted``, a read starts only
+        while ``wanted()`` (an official-style transport's reads cannot be cancelled)."""
         reader = PipeReader(stdout)
         size = _READ_SIZE
         while not self._stdout_ended:
+            if wanted is not None:
+                while not wanted():
+                    await self._demand.wait()
             try:
                 data = await reader.receive_some(size)
                 # Larger reads while the CLI floods (as Session._reader does).
@@ -1050,6 +1084,9 @@ class _PullQuery:
         for request, scope in unserved:
             self._busy += 1
             nursery.start_soon(self._serve, request, scope)
+        if unserved:
+            self._demand.set()
+            self._demand = trio.Event()
 
     async def _serve(self, request: ControlRequest, scope: trio.CancelScope) -> None:
         """Answers one CLI->SDK request (as ``Session._serve_request``)."""
@@ -1075,6 +1112,8 @@ class _PullQuery:
             self._last_activity = trio.current_time()
             self._progress = True
             self._wake.set()
+            self._demand.set()
+            self._demand = trio.Event()
 
     # ------------------------------------------------------------------------ writing
 

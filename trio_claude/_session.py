@@ -107,6 +107,7 @@ from ._transport._command import (
     session_secrets,
 )
 from ._transport._discovery import find_cli_async
+from ._transport._official import official_target, resolve_transport
 from ._transport._process import (
     ChildWatch,
     PipeReader,
@@ -1718,7 +1719,7 @@ class Session(ControlRequests):
         if error is not None:
             lifecycle.end_error_seen = True  # (the resumable session answers for it)
             return error
-        return SessionClosedError(f"the CLI exited (exit code {lifecycle.exit_code})")
+        return SessionClosedError(f"the CLI exited (exit code: {lifecycle.exit_code})")
 
     def _quiet(self) -> bool:
         """Nothing unread, no turn open, no request or callback in flight."""
@@ -1947,9 +1948,13 @@ async def connect_session(
 async def _connect(nursery: trio.Nursery, prepared: _Prepared) -> Session:
     """``connect_session`` after ``_prepare``: starts the process and initializes it."""
     options, spec = prepared.options, prepared.spec
-    transport: Transport = options.transport or SubprocessTransport()
+    transport: Transport = resolve_transport(options.transport or SubprocessTransport())
     temp_dir = None
-    if options.session_store is not None and (options.resume or options.continue_conversation):
+    # An official-style transport owns its command line: no store resume to point it at (as
+    # in the official SDK, which materializes none for a custom transport).
+    official = official_target(transport) is not None
+    resuming = options.resume or options.continue_conversation
+    if options.session_store is not None and resuming and not official:
         from ._mirror import resume_from_store
 
         spec, temp_dir = await resume_from_store(options, spec)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -1378,19 +1378,113 @@ class MirrorErrorMessage(SystemMessage):
 # ---------------------------------------------------------------------------------------------
 
 
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _opt_float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+@attrs.frozen(kw_only=True)
+class RateLimitInfo:
+    """A rate limit's state: :attr:`RateLimitEvent.rate_limit_info`, as the official SDK
+    models it.
+
+    It also reads like the wire dict it came from (``info["status"]``, ``info.get("resetsAt")``,
+    ``"status" in info``: keys of ``raw``), as it was before it was typed.
+
+    Attributes:
+        status: ``allowed``, ``allowed_warning`` or ``rejected`` (see :data:`RateLimitStatus`;
+            kept as sent, ``""`` when missing).
+        resets_at: When the window resets (Unix seconds).
+        rate_limit_type: Which window (see :data:`RateLimitType`).
+        utilization: The fraction of the limit used (0 to 1).
+        overage_status: The pay-as-you-go usage's status.
+        overage_resets_at: When the overage window resets (Unix seconds).
+        overage_disabled_reason: Why overage is unavailable.
+        raw: The dict as the CLI sent it (every field, modelled or not).
+    """
+
+    status: str = ""
+    resets_at: int | None = None
+    rate_limit_type: str | None = None
+    utilization: float | None = None
+    overage_status: str | None = None
+    overage_resets_at: int | None = None
+    overage_disabled_reason: str | None = None
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.raw
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``raw.get(key, default)``: a wire key, as in the dict this was before it was typed."""
+        return self.raw.get(key, default)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | RateLimitInfo) -> RateLimitInfo:
+        """Decodes the wire dict (camelCase keys). Never raises: odd values are left out.
+
+        Args:
+            data: The wire dict (``rate_limit_info`` of a ``rate_limit_event`` frame).
+
+        Returns:
+            The typed state; ``raw`` is a copy of ``data``. Given a :class:`RateLimitInfo`
+            (what ``RateLimitEvent.rate_limit_info`` is now), returns it.
+        """
+        if isinstance(data, RateLimitInfo):
+            return data
+        return cls(
+            status=_opt_str(data.get("status")) or "",
+            resets_at=_opt_int(data.get("resetsAt")),
+            rate_limit_type=_opt_str(data.get("rateLimitType")),
+            utilization=_opt_float(data.get("utilization")),
+            overage_status=_opt_str(data.get("overageStatus")),
+            overage_resets_at=_opt_int(data.get("overageResetsAt")),
+            overage_disabled_reason=_opt_str(data.get("overageDisabledReason")),
+            raw=dict(data),
+        )
+
+
+def _rate_limit_info(value: Any) -> RateLimitInfo:
+    if isinstance(value, RateLimitInfo):
+        return value
+    if isinstance(value, Mapping):
+        return RateLimitInfo.from_dict(value)
+    raise TypeError(
+        f"rate_limit_info must be a RateLimitInfo or a dict, not {type(value).__name__}"
+    )
+
+
 @attrs.frozen(kw_only=True)
 class RateLimitEvent:
     """``rate_limit_event``: the account's rate-limit state changed.
 
     Attributes:
-        rate_limit_info: ``{"status", "resetsAt"?, "rateLimitType"?, "utilization"?, ...}``,
-            plain JSON as the CLI sent it.
+        rate_limit_info: The state (:class:`RateLimitInfo`, as the official SDK types it; a
+            dict given by hand is decoded), its ``raw`` the wire dict as the CLI sent it.
         uuid: The message's uuid.
         session_id: The session id.
         raw: The frame as the CLI sent it (empty when built by hand).
     """
 
-    rate_limit_info: dict[str, Any]
+    rate_limit_info: RateLimitInfo = attrs.field(converter=_rate_limit_info)
     uuid: str | None = None
     session_id: str | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
@@ -1869,7 +1963,6 @@ if TYPE_CHECKING:
     from ._official_types import MessageOrigin as MessageOrigin
     from ._official_types import MessageOriginKind as MessageOriginKind
     from ._official_types import ModelUsage as ModelUsage
-    from ._official_types import RateLimitInfo as RateLimitInfo
     from ._official_types import RateLimitStatus as RateLimitStatus
     from ._official_types import RateLimitType as RateLimitType
     from ._official_types import SandboxIgnoreViolations as SandboxIgnoreViolations
@@ -2031,7 +2124,6 @@ _LAZY: dict[str, str] = {
     "MessageOrigin": "._official_types",
     "MessageOriginKind": "._official_types",
     "ModelUsage": "._official_types",
-    "RateLimitInfo": "._official_types",
     "RateLimitStatus": "._official_types",
     "RateLimitType": "._official_types",
     "SDKControlInitializeRequest": "._official_types",

@@ -321,7 +321,9 @@ async def test_in_process_tool_called_by_the_model(claude_env: ClaudeTestEnv) ->
     requests = claude_env.model.turn_requests("mcp")
     invalid = requests[2].tool_results[0]
     assert invalid["is_error"] is True
-    assert "Input validation error: b: expected number, got string" in json.dumps(invalid)
+    assert "Input validation error: b: 'three' is not of type 'number' (string)" in json.dumps(
+        invalid
+    )
     assert requests[3].last_tool_result == "5"
 
 

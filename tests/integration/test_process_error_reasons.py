@@ -77,7 +77,7 @@ async def test_an_unrecognised_failure_is_unchanged(tmp_path: Path) -> None:
     assert error.reason is None and error.hint is None
     assert error.stderr.rstrip().endswith("fatal: nope")
     tail = error.stderr.strip()
-    assert str(error) == f"the CLI exited unexpectedly (exit code 7)\nstderr tail:\n{tail}"
+    assert str(error) == f"the CLI exited unexpectedly (exit code: 7)\nError output: {tail}"
 
 
 async def test_an_error_result_then_exit_1_is_still_not_raised_by_streaming(

@@ -565,7 +565,7 @@ async def test_a_cli_that_dies_in_a_turn_nobody_receives_is_reported_at_close(
         assert not reported
     else:
         (record,) = reported
-        assert "the CLI exited unexpectedly (exit code 3)" in record.getMessage()
+        assert "the CLI exited unexpectedly (exit code: 3)" in record.getMessage()
 
 
 @pytest.mark.parametrize("how", ["cancelled", "timed out"])

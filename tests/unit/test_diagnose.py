@@ -268,7 +268,7 @@ def test_the_reason_codes_are_a_closed_documented_set() -> None:
 def test_unrecognised_failures_keep_the_old_message() -> None:
     error = tc.ProcessError("the CLI exited unexpectedly", exit_code=1, stderr="boom\n")
     assert error.reason is None and error.hint is None
-    assert str(error) == "the CLI exited unexpectedly (exit code 1)\nstderr tail:\nboom"
+    assert str(error) == "the CLI exited unexpectedly (exit code: 1)\nError output: boom"
 
 
 def test_the_hint_is_the_last_line_of_the_message() -> None:
@@ -283,8 +283,8 @@ def test_the_hint_is_the_last_line_of_the_message() -> None:
     )
     assert error.reason == "killed" and error.hint == found.hint
     lines = str(error).splitlines()
-    assert lines[0] == "the CLI exited unexpectedly (exit code -9, SIGKILL)"
-    assert lines[-2] == "last words"
+    assert lines[0] == "the CLI exited unexpectedly (exit code: -9, SIGKILL)"
+    assert lines[-2] == "Error output: last words"
     assert lines[-1] == f"hint (killed): {found.hint}"
 
 

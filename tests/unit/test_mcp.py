@@ -56,36 +56,36 @@ VALID = [
     {"name": "ab", "point": {"x": 1.5, "extra": 2}, "pair": ["a", 1, "more"]},
 ]
 INVALID = [
-    ({}, "input: missing required property 'name'"),
-    ({"name": 3}, "name: expected string, got integer"),
+    ({}, "'name' is a required property"),
+    ({"name": 3}, "name: 3 is not of type 'string' (integer)"),
     ({"name": ""}, "name: needs at least 1 characters"),
     ({"name": "abcdef"}, "name: allows at most 5 characters"),
     ({"name": "AB"}, "does not match pattern"),
     ({"name": "a", "n": -1}, "n: must be >= 0"),
     ({"name": "a", "n": 11}, "n: must be <= 10"),
-    ({"name": "a", "n": 1.5}, "n: expected integer, got number"),
-    ({"name": "a", "n": True}, "n: expected integer, got boolean"),
+    ({"name": "a", "n": 1.5}, "n: 1.5 is not of type 'integer' (number)"),
+    ({"name": "a", "n": True}, "n: True is not of type 'integer' (boolean)"),
     ({"name": "a", "x": 0}, "x: must be > 0"),
     ({"name": "a", "x": 1}, "x: must be < 1"),
     ({"name": "a", "x": 0.3}, "x: must be a multiple of 0.25"),
-    ({"name": "a", "flag": "yes"}, "flag: expected boolean, got string"),
+    ({"name": "a", "flag": "yes"}, "flag: 'yes' is not of type 'boolean' (string)"),
     ({"name": "a", "tags": []}, "tags: needs at least 1 items"),
     ({"name": "a", "tags": ["a", "b", "c"]}, "tags: allows at most 2 items"),
     ({"name": "a", "tags": ["a", "a"]}, "tags: items must be unique"),
-    ({"name": "a", "tags": ["a", 2]}, "tags[1]: expected string, got integer"),
+    ({"name": "a", "tags": ["a", 2]}, "tags[1]: 2 is not of type 'string' (integer)"),
     ({"name": "a", "kind": "c"}, "kind: 'c' is not one of"),
     ({"name": "a", "kind": True}, "kind: True is not one of"),
     ({"name": "a", "fixed": "d"}, "fixed: must be 'c'"),
-    ({"name": "a", "maybe": 1}, "maybe: expected string or null"),
+    ({"name": "a", "maybe": 1}, "maybe: 1 is not of type 'string', 'null'"),
     ({"name": "a", "either": 1.5}, "either: does not match any allowed schema"),
     ({"name": "a", "one": 6}, "one: must match exactly one allowed schema, matches 2"),
     ({"name": "a", "both": 2}, "both: must be >= 3"),
     ({"name": "a", "never": "s"}, "never: matches a schema it must not match"),
-    ({"name": "a", "point": {}}, "point: missing required property 'x'"),
-    ({"name": "a", "point": {"x": 1, "y": 0.5}}, "point.y: expected integer"),
-    ({"name": "a", "pair": [1]}, "pair[0]: expected string"),
+    ({"name": "a", "point": {}}, "point: 'x' is a required property"),
+    ({"name": "a", "point": {"x": 1, "y": 0.5}}, "point.y: 0.5 is not of type 'integer'"),
+    ({"name": "a", "pair": [1]}, "pair[0]: 1 is not of type 'string'"),
     ({"name": "a", "other": 1}, "input: unexpected property 'other'"),
-    ("text", "input: expected object, got string"),
+    ("text", "input: 'text' is not of type 'object' (string)"),
 ]
 
 
@@ -109,7 +109,7 @@ def test_boolean_schemas_draft4_exclusive_and_unknown_keywords() -> None:
         "input[1]: no value is allowed here"
     ]
     assert validate({"ab": 1}, {"patternProperties": {"^a": {"type": "string"}}}) == [
-        "ab: expected string, got integer"
+        "ab: 1 is not of type 'string' (integer)"
     ]
     assert validate({}, {"minProperties": 1}) == ["input: needs at least 1 properties"]
 
@@ -276,10 +276,14 @@ def test_annotations_and_meta_in_tools_list() -> None:
 
 def test_tool_annotations_accept_both_spellings_and_mcp_objects() -> None:
     assert tc.ToolAnnotations(read_only_hint=True) == tc.ToolAnnotations(readOnlyHint=True)
-    with pytest.raises(TypeError, match="unexpected argument"):
-        tc.ToolAnnotations(readonly=True)
-    with pytest.raises(TypeError, match="twice"):
-        tc.ToolAnnotations(read_only_hint=True, readOnlyHint=False)
+    # As the official class (a pydantic model with extra="allow"): other keywords are extra
+    # annotations, sent as given; given both spellings, the wire (camelCase) name wins.
+    extra = tc.ToolAnnotations(readonly=True)
+    assert extra.model_extra == {"readonly": True} and extra.to_dict() == {"readonly": True}
+    assert hash(extra) == hash(tc.ToolAnnotations(readonly=False))
+    both = tc.ToolAnnotations(read_only_hint=True, readOnlyHint=False)
+    assert both == tc.ToolAnnotations(readOnlyHint=False)
+    assert both.readOnlyHint is False
 
     class McpStyle:  # what mcp.types.ToolAnnotations looks like
         readOnlyHint = True
@@ -434,9 +438,11 @@ async def test_initialize_list_and_notifications() -> None:
     listed = await rpc(conn, "tools/list")
     assert [t["name"] for t in listed["result"]["tools"]] == ["add", "typed_add", "boom", "weird"]
     assert await rpc(conn, "ping") == {"jsonrpc": "2.0", "id": 1, "result": {}}
-    assert (await rpc(conn, "resources/list"))["result"] == {"resources": []}
-    assert (await rpc(conn, "prompts/list"))["result"] == {"prompts": []}
-    assert (await rpc(conn, "logging/setLevel", {"level": "info"}))["result"] == {}
+    # The server declares only tools: the rest is -32601, as the official SDK answers.
+    for method in ("resources/list", "prompts/list", "logging/setLevel"):
+        assert (await rpc(conn, method))["error"]["code"] == -32601
+    no_method = await conn.handle({"jsonrpc": "2.0", "id": 5})
+    assert no_method["id"] == 5 and no_method["error"]["code"] == -32603
     unknown = await rpc(conn, "sampling/createMessage", {}, "abc")
     assert unknown == {
         "jsonrpc": "2.0",
@@ -460,8 +466,8 @@ async def test_tools_call_paths(caplog: pytest.LogCaptureFixture) -> None:
         "content": [
             {
                 "type": "text",
-                "text": "Input validation error: input: missing required property 'b'; "
-                "a: expected number, got string",
+                "text": "Input validation error: 'b' is a required property; "
+                "a: 'two' is not of type 'number' (string)",
             }
         ],
         "isError": True,

@@ -71,6 +71,7 @@ from ..types import (
     ModelInfo,
     PromptSuggestionMessage,
     RateLimitEvent,
+    RateLimitInfo,
     RedactedThinkingBlock,
     ResultMessage,
     ServerInfo,
@@ -244,6 +245,32 @@ _RENAMES: Final[Mapping[type[Any], Mapping[str, str]]] = {
 }
 
 
+def lenient_origin(value: Any) -> dict[str, Any] | None:
+    """A turn's ``origin`` as the official parser reads it: an object naming its ``kind``, else
+    ``None`` (a bare string or a kind-less object is no origin, not a malformed frame)."""
+    return value if type(value) is dict and "kind" in value else None
+
+
+def _lenient_errors(value: Any, _: Any) -> list[Any] | None:
+    # The official parser passes ``errors`` through; a bare string is one error.
+    if type(value) is list or value is None:
+        return value
+    return [value] if type(value) is str else None
+
+
+def _lenient_patch(value: Any, _: Any) -> dict[str, Any]:
+    return value if type(value) is dict else {}  # official: a non-object patch is no patch
+
+
+#: Fields read as the official parser reads them, not strictly: shapes the CLI has sent (or
+#: the official SDK tolerates) that are no reason to deliver the whole frame untyped.
+#: By class name: some of these classes are made on first use (``types.py``).
+_LENIENT: Final[Mapping[str, Mapping[str, Callable[[Any, Any], Any]]]] = {
+    "ResultMessage": {"errors": _lenient_errors, "origin": lambda v, _: lenient_origin(v)},
+    "TaskUpdatedMessage": {"patch": _lenient_patch},
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +345,11 @@ def _explain(exc: BaseException, path: str = "$") -> str:
 def _parse_error(what: str, exc: BaseException, obj: Any) -> MessageParseError:
     data = obj if isinstance(obj, dict) else None
     # cattrs' own texts may quote a value ("invalid type (...)"): masked before any cut.
-    return MessageParseError(f"malformed {what}: {redact(_explain(exc))}", data=data)
+    explained = redact(_explain(exc))
+    if "required field missing" in explained:  # the official parser's words
+        plain = what.replace("'", "")
+        return MessageParseError(f"Missing required field in {plain}: {explained}", data=data)
+    return MessageParseError(f"malformed {what}: {explained}", data=data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1050,7 +1081,6 @@ _USER_SPECS: Final = (
     ("session_id", _OPT_STR),
     ("isReplay", _OPT_BOOL),
     ("isSynthetic", _OPT_BOOL),
-    ("origin", _OPT_DICT),
 )
 
 
@@ -1080,9 +1110,10 @@ def _decode_user(obj: dict[str, Any]) -> UserMessage:
         or (session_id is not None and session_id.__class__ is not str)
         or (is_replay is not None and is_replay.__class__ is not bool)
         or (is_synthetic is not None and is_synthetic.__class__ is not bool)
-        or (origin is not None and origin.__class__ is not dict)
     ):
         return _decode_user_carefully(obj)  # raises, saying which field is wrong
+    if origin is not None and (origin.__class__ is not dict or "kind" not in origin):
+        origin = None
     self = _UserTwin()
     self.content = content
     self.uuid = uuid
@@ -1119,9 +1150,9 @@ def _decode_user_carefully(obj: dict[str, Any]) -> UserMessage:
         or (session_id is not None and type(session_id) is not str)
         or (is_replay is not None and type(is_replay) is not bool)
         or (is_synthetic is not None and type(is_synthetic) is not bool)
-        or (origin is not None and type(origin) is not dict)
     ):
         raise _first_bad(obj, "", _USER_SPECS)
+    origin = lenient_origin(origin)
     return _build_user(
         content,
         uuid,
@@ -1301,7 +1332,11 @@ def _make_structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
     renames = _RENAMES.get(cls, {})
     names = {f.name for f in _fields(cls)}
     skip = {"raw", "data"} if issubclass(cls, SystemMessage) else {"raw", *_SDK_ONLY_FIELDS}
-    overrides: dict[str, Any] = {name: override(rename=wire) for name, wire in renames.items()}
+    lenient = _LENIENT.get(cls.__name__, {})
+    overrides: dict[str, Any] = {
+        name: override(rename=renames.get(name), struct_hook=lenient.get(name))
+        for name in renames.keys() | lenient.keys()
+    }
     overrides.update({name: override(omit=True) for name in skip & names})
     base_structure = make_dict_structure_fn(cls, _get_converter(), **overrides)
     set_raw = _slot_setter(cls, "raw")
@@ -1481,6 +1516,26 @@ _MESSAGE_DECODERS: Final[dict[str, Callable[[dict[str, Any]], Message]]] = {
 }
 
 
+def _structure_rate_limit_info(obj: Any, _: Any) -> RateLimitInfo:
+    if type(obj) is not dict:
+        raise _wrong("", "an object", obj)
+    return RateLimitInfo.from_dict(obj)
+
+
+def _rate_limit_wire(info: RateLimitInfo) -> dict[str, Any]:
+    """A hand-made :class:`RateLimitInfo` (no ``raw``) by its wire names."""
+    wire = {
+        "status": info.status,
+        "resetsAt": info.resets_at,
+        "rateLimitType": info.rate_limit_type,
+        "utilization": info.utilization,
+        "overageStatus": info.overage_status,
+        "overageResetsAt": info.overage_resets_at,
+        "overageDisabledReason": info.overage_disabled_reason,
+    }
+    return {k: v for k, v in wire.items() if v is not None}
+
+
 def _build_converter() -> cattrs.Converter:
     """Import cattrs, make and configure the converter, publish it (under the lock)."""
     global _converter
@@ -1509,6 +1564,8 @@ def _build_converter() -> cattrs.Converter:
         lambda tp: tp == ContentBlock, lambda obj, _: _decode_block(obj)
     )
     made.register_structure_hook_func(lambda tp: tp == Message, lambda obj, _: decode_message(obj))
+    made.register_structure_hook(RateLimitInfo, _structure_rate_limit_info)
+    made.register_unstructure_hook(RateLimitInfo, lambda info: info.raw or _rate_limit_wire(info))
     _converter = made
     globals()["converter"] = made
     return made
@@ -1544,8 +1601,11 @@ def decode_message(obj: dict[str, Any]) -> Message:
         MessageParseError: The frame is not a JSON object, or it has a known type but a field has
             the wrong JSON type or a required field is missing. ``.data`` is the frame.
     """
+    # The official parser's words where it has them: code may match on them.
     if type(obj) is not dict:
-        raise MessageParseError(f"expected a JSON object, got {_describe(obj)}", data=None)
+        raise MessageParseError(
+            f"Invalid message data type (expected dict, got {_describe(obj)})", data=None
+        )
     message_type = obj.get("type")
     decoder = _MESSAGE_DECODERS.get(message_type) if type(message_type) is str else None
     if decoder is None:

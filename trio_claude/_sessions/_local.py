@@ -600,7 +600,9 @@ def _append_entry(
     for project_dir, _ in _paths.iter_candidate_project_dirs(root, directory):
         if _try_append(project_dir / f"{session_id}.jsonl", line):
             return
-    raise SessionNotFoundError(session_id, directory)
+    # The official SDK's words for the case, which code may match on.
+    what = "" if root.is_dir() else f"no projects directory at {root}"
+    raise SessionNotFoundError(session_id, directory, what)
 
 
 def rename_session(

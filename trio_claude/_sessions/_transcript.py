@@ -580,7 +580,7 @@ def checked_message_id(message_id: str) -> str:
 def checked_title(title: str) -> str:
     """The stripped title, or :class:`SessionValueError` if it is empty."""
     if not isinstance(title, str) or not title.strip():
-        raise SessionValueError("title must be a non-empty string")
+        raise SessionValueError("title must be non-empty (a string with text)")
     return title.strip()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 import trio
@@ -20,6 +20,8 @@ from .._limits import ResourceLimits
 from .._redact import MASK, is_secret_name, redact, redact_env_repr, redact_repr, secret_values
 
 __all__ = ["Argv", "ChildProcess", "LaunchSpec", "Transport"]
+
+_T = TypeVar("_T", bound="Transport")
 
 
 class Argv(list[str]):
@@ -111,8 +113,34 @@ class ChildProcess(abc.ABC):
         """Stops the process (and its process group) now: SIGKILL on POSIX."""
 
 
-class Transport(abc.ABC):
-    """Starts the CLI. Subclass it to run the CLI somewhere else (a container, a remote host)."""
+class Transport(abc.ABC):  # noqa: B024 (start() or the official methods: checked in __new__)
+    """Starts the CLI. Subclass it to run the CLI somewhere else (a container, a remote host).
+
+    A subclass implements one of two interfaces:
+
+    - trio-claude's: :meth:`start`, which returns a :class:`ChildProcess` with byte streams;
+    - the official SDK's: ``connect()``, ``write(data)``, ``read_messages()``, ``close()``,
+      ``end_input()`` (and ``is_ready()``), for code written against
+      ``claude_agent_sdk.Transport``. The inherited :meth:`start` then runs it (see
+      ``docs/transports.md``, "Official-style transports"): the command line and the other
+      launch options are not applied, as in the official SDK.
+
+    A subclass with neither cannot be instantiated (``TypeError``).
+    """
+
+    def __new__(cls: type[_T], *args: Any, **kwargs: Any) -> _T:
+        if cls.start is Transport.start:
+            from ._official import OFFICIAL_METHODS
+
+            missing = [name for name in OFFICIAL_METHODS if not callable(getattr(cls, name, None))]
+            if missing:
+                raise TypeError(
+                    f"Can't instantiate {cls.__name__}: a trio_claude.Transport implements "
+                    "start(spec, nursery) (trio-claude's interface) or connect(), write(), "
+                    "read_messages(), close() and end_input() (the official SDK's); "
+                    f"{cls.__name__} has neither (missing: {', '.join(missing)})"
+                )
+        return super().__new__(cls)
 
     #: Whether this transport enforces ``LaunchSpec.resource_limits``: it sets their rlimits in
     #: the process it starts, and that process is local and leads its own process group, so the
@@ -122,9 +150,11 @@ class Transport(abc.ABC):
     #: back to ``False`` (the limits would bind only the local launcher).
     supports_resource_limits: ClassVar[bool] = False
 
-    @abc.abstractmethod
     async def start(self, spec: LaunchSpec, nursery: trio.Nursery) -> ChildProcess:
         """Starts the CLI described by ``spec``.
+
+        Not overridden (an official-style subclass): calls ``connect()`` and returns the
+        connection as a process; ``spec`` is not used.
 
         Args:
             spec: The command line, environment and working directory.
@@ -137,3 +167,6 @@ class Transport(abc.ABC):
         Raises:
             CLIConnectionError: The process could not be started.
         """
+        from ._official import start_official
+
+        return await start_official(self, spec)
