@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 PYTHONS ?= 3.10 3.11 3.12 3.13
 TIERS ?= tests/unit tests/integration tests/faults tests/fuzz
 
-.PHONY: demo test lint typecheck unit cli postgres sshd ray fuzz bench clean versions tiers dist docs parity
+.PHONY: demo test lint typecheck unit cli postgres sshd ray fuzz bench clean versions tiers rest dist docs parity
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,19 +60,25 @@ docs: $(STAMP)
 	$(PY) -m sphinx -E -W --keep-going -n -q -b html docs docs/_build/html
 	$(PY) docs/_tools/check_links.py docs/_build/html
 
+# The whole suite as jobs, $(VERSION_JOBS) at a time (.ci/versions): this Python's tests beyond
+# $(TIERS) (e2e, cluster, docs, packaging: `make rest`) and its $(TIERS), then $(TIERS) under
+# every other version of $(PYTHONS). One more job than the cores, as each pytest also waits on the
+# processes its tests start (2 cores: ~25 minutes, against ~36 with this Python's whole suite
+# first and the other versions after it). Every job runs, then the summary; it fails if a job's
+# tests failed, not if a version is missing.
 test: cli postgres sshd ray lint typecheck docs
-	$(VENV)/bin/pytest -q
-	@$(MAKE) --no-print-directory versions
+	@MAKE="$(MAKE)" PYTHONS="$(PYTHONS)" TIERS="$(TIERS)" VENV="$(VENV)" JOBS="$(VERSION_JOBS)" REST=1 \
+		bash .ci/versions "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
-# $(TIERS) under every version of $(PYTHONS) but $(VENV)'s own (the full suite ran there),
-# $(VERSION_JOBS) versions at a time (.ci/versions): one more than the cores, as each pytest
-# also waits on the processes its tests start (2 cores: 3 tiers in 8:47, against 12:48 two at
-# a time). Every version runs, then the summary; it fails if a version's tests failed, not if
-# one is missing.
+# $(TIERS) under every version of $(PYTHONS) but $(VENV)'s own, $(VERSION_JOBS) at a time.
 VERSION_JOBS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 versions: $(STAMP)
 	@MAKE="$(MAKE)" PYTHONS="$(PYTHONS)" TIERS="$(TIERS)" VENV="$(VENV)" JOBS="$(VERSION_JOBS)" \
 		bash .ci/versions "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+
+# Every test beyond $(TIERS), in $(VENV): the e2e, cluster, docs and packaging tiers.
+rest: $(STAMP)
+	$(VENV)/bin/pytest -q $(addprefix --ignore=,$(TIERS))
 
 # $(TIERS) in $(VENV) alone: `make tiers VENV=.venv-3.12 PYTHON=python3.12`.
 tiers: $(STAMP)
