@@ -96,13 +96,25 @@ class ClaudeSDKClient:
             await self.query(prompt)
 
     async def query(self, prompt: Prompt | AsyncIterable[Any], session_id: str = "default") -> None:
-        """Sends a prompt (text, blocks, a message dict, or an async iterable of message dicts)."""
+        """Sends a prompt (text, blocks, a message dict, or an async iterable of message dicts).
+
+        Args:
+            prompt: What to send.
+            session_id: The ``session_id`` of the ``user`` frames sent for a text prompt, and
+                of the message dicts that have none (as the official client writes them).
+        """
         session = self.session
         if isinstance(prompt, AsyncIterable):
             async for item in prompt:
-                await session.send(item)
+                await session.send(_with_session_id(item, session_id))
+        elif isinstance(prompt, str) and session_id != "default":
+            frame = {"type": "user", "message": {"role": "user", "content": prompt}}
+            await session.send({**frame, "parent_tool_use_id": None, "session_id": session_id})
         else:
-            await session.send(prompt)
+            await session.send(_with_session_id(prompt, session_id))
+        # As the official client: returns once the prompt is written (a transport's own
+        # stream; a pipe's write is immediate).
+        await session._until_sent()
 
     def receive_messages(self) -> AsyncIterator[Message]:
         """Every message until the CLI's output ends.
@@ -283,3 +295,10 @@ def _cancel_status() -> object:
     """The current task's innermost cancel scope, as an identity (trio has no public name for
     it; ``None`` if a trio version lacks the attribute, which turns the check off)."""
     return getattr(trio.lowlevel.current_task(), "_cancel_status", None)
+
+
+def _with_session_id(prompt: Any, session_id: str) -> Any:
+    """A wire ``user`` frame given without a ``session_id`` gets ``session_id``."""
+    if isinstance(prompt, dict) and "session_id" not in prompt and session_id != "default":
+        return {**prompt, "session_id": session_id}
+    return prompt

@@ -203,17 +203,14 @@ class ResultError(ProcessError):
         self.data: dict[str, Any] = result_message.raw
         # The attributes keep the CLI's words; the message masks any key they quote (by shape,
         # and by value with the session's ``secrets``).
-        text = _error_result_text(result_message)
-        headline = _error_result_headline(result_message)
-        # Bounded (masked before it is cut): a gateway's 1 MB error page made a 1 MB message
-        # for every log line and traceback; the attributes keep it whole.
-        said = (
-            f": {redact_preview(text, secrets, _RESULT_TEXT_LIMIT)}"
-            if text not in (self.subtype, "unknown error")
-            else ""
-        )
+        # The official SDK's words first (code matches on them), then what kind of failure
+        # it is, when the result says. Bounded (masked before it is cut): a gateway's 1 MB
+        # error page made a 1 MB message for every log line and traceback; the attributes
+        # keep it whole.
+        text = redact_preview(_error_result_text(result_message), secrets, _RESULT_TEXT_LIMIT)
+        kind = _error_result_kind(result_message)
         super().__init__(
-            f"{headline}{said}",
+            f"Claude Code returned an error result: {text}" + (f" ({kind})" if kind else ""),
             exit_code=exit_code,
             stderr=stderr,
             cli_version=cli_version,
@@ -279,16 +276,18 @@ def _rebuild_result_error(
     )
 
 
-def _error_result_headline(result: ResultMessage) -> str:
-    """What kind of failure an error result is, in words (its cause when the CLI says it)."""
+def _error_result_kind(result: ResultMessage) -> str | None:
+    """What kind of failure an error result is, in words, when the CLI says its cause."""
     reason = result.terminal_reason or ""
     if reason.startswith("aborted"):
-        return f"the turn was interrupted ({reason})"
+        return f"the turn was interrupted: {reason}"
     if result.api_error_status is not None:
-        return f"the model API refused the request (HTTP {result.api_error_status})"
-    if result.subtype and result.subtype != "success":
-        return f"Claude Code returned an error result ({result.subtype})"
-    return "Claude Code returned an error result"
+        if not (_error_entries(result.errors) or (result.result or "").strip()):
+            return None  # the text is the status already
+        return f"the model API refused the request: HTTP {result.api_error_status}"
+    if result.subtype and result.subtype != "success" and _error_entries(result.errors):
+        return result.subtype  # (else the text is the subtype already, or the result's prose)
+    return None
 
 
 def _error_entries(errors: object) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import attrs
 
 from ._diagnose import ExitContext, diagnose_exit
-from ._errors import ProcessError
+from ._errors import ProcessError, ResultError
 from ._limits import LimitBreach, exit_breach
 from ._options import ClaudeAgentOptions
 from ._redact import redact
@@ -122,7 +122,7 @@ def process_error(
         message = f"Claude Code refused to start ({refused})"
         if errors:
             message += f": {errors[0]}"
-    return ProcessError(
+    exited = ProcessError(
         message,
         exit_code=code,
         stderr=end.stderr,
@@ -132,6 +132,30 @@ def process_error(
         startup_failure_reason=refused,
         secrets=secrets,
     )
+    if (
+        last is not None
+        and last.is_error
+        and not refused
+        and code is not None
+        and code > 0
+        and not end.live_turn_open
+    ):
+        # It wrote an error result and exited over it, no later turn open (a refused
+        # --resume, say): the result says why, as a ResultError (a ProcessError) caused by
+        # the exit, as the official SDK raises it. (Killed by a signal, or dying in a later
+        # turn, it is that turn's ProcessError.)
+        error = ResultError(
+            last,
+            exit_code=code,
+            stderr=end.stderr,
+            cli_version=end.cli_version,
+            reason=exited.reason,
+            hint=exited.hint,
+            secrets=secrets,
+        )
+        error.__cause__ = exited
+        return error
+    return exited
 
 
 def limit_breach(

@@ -41,8 +41,9 @@ from ._session_store import (
     MAX_BATCH_ENTRIES,
     SessionKey,
     SessionStore,
+    _call_optional,
+    _Unsupported,
     file_path_to_session_key,
-    list_sessions_from_store,
     materialize_session_from_store,
     project_key_for_directory,
 )
@@ -222,6 +223,7 @@ class TranscriptMirror:
         self._secrets = tuple(secrets)
         self._projects_dir = projects_dir
         self._eager = eager
+        self._frames = 0
         self._report_error = report_error
         self._batches: dict[tuple[str, str, str | None], tuple[SessionKey, list[Any]]] = {}
         self._entries = 0
@@ -275,7 +277,11 @@ class TranscriptMirror:
             kept.append(entry)
         if not kept:
             return
-        ident = (key["project_key"], key["session_id"], key.get("subpath"))
+        ident: tuple[Any, ...] = (key["project_key"], key["session_id"], key.get("subpath"))
+        if self._eager:
+            # One append per frame, as the official SDK makes them (stores may count them).
+            self._frames += 1
+            ident = (*ident, self._frames)
         batch = self._batches.setdefault(ident, (key, []))[1]
         batch.extend(kept)
         self._entries += len(kept)
@@ -503,10 +509,22 @@ async def prepare_store_resume(
     project_key = project_key_for_directory(directory)
     session_id = resume
     if session_id is None and continue_conversation:
-        listed = await list_sessions_from_store(store, directory=directory)
+        # The newest by the store's own mtimes (as the official SDK picks it), whatever its
+        # entries hold: a session with no prompt or title yet is still the latest one.
+        try:
+            listing = await _call_optional(store, "list_sessions", project_key)
+        except _Unsupported:
+            listing = []  # (a store without it is refused with the options)
+        listed = [
+            entry
+            for entry in listing
+            if isinstance(entry, Mapping)
+            and isinstance(entry.get("session_id"), str)
+            and isinstance(entry.get("mtime"), (int, float))
+        ]
         if not listed:
             raise SessionNotFoundError("", directory, "the session store has none")
-        session_id = listed[0].session_id
+        session_id = max(listed, key=lambda entry: entry["mtime"])["session_id"]
     assert session_id is not None
     tmp = Path(await trio.to_thread.run_sync(tempfile.mkdtemp, None, "claude-resume-"))
     try:

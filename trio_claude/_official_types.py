@@ -29,6 +29,7 @@ else:  # pragma: no cover - 3.10: stdlib TypedDict ignores NotRequired (typing_e
     # with cattrs)
     from typing_extensions import NotRequired, Required, TypedDict
 
+from ._protocol._connection import _TERMINAL_TASK_STATUSES
 from .types import PermissionMode, RateLimitInfo
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ TaskNotificationStatus = Literal["completed", "failed", "stopped"]
 TaskUpdatedStatus = Literal["pending", "running", "paused", "completed", "failed", "killed"]
 """Known values of ``patch["status"]`` in :class:`~trio_claude.TaskUpdatedMessage`."""
 
-TERMINAL_TASK_STATUSES: frozenset[str] = frozenset({"completed", "failed", "stopped", "killed"})
+TERMINAL_TASK_STATUSES: frozenset[str] = _TERMINAL_TASK_STATUSES
 """Task statuses meaning "finished", in either vocabulary: ``task_notification`` says
 ``stopped`` where ``task_updated`` says ``killed``. Clear a task you track on any of these."""
 

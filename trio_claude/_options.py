@@ -16,6 +16,7 @@ import math
 import operator
 import os
 import uuid as uuid_module
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -1332,6 +1333,69 @@ def not_options_error(value: object) -> ConfigurationError:
     return _fail(f"options must be a ClaudeAgentOptions, got {type(value).__name__}{hint}")
 
 
+def _whole_tool(entry: Any) -> str | None:
+    """The tool an ``allowed_tools`` entry allows outright (``"Read"``, ``"Read()"``,
+    ``"Read(*)"``), else ``None`` (``"Bash(ls:*)"`` allows some calls only; a malformed entry
+    names no tool the CLI knows)."""
+    if not isinstance(entry, str) or not entry.strip():
+        return None
+    head, paren, rest = entry.partition("(")
+    if not paren:
+        return entry
+    if not head or not rest.endswith(")"):
+        return None
+    return head if rest[:-1] in ("", "*") else None
+
+
+def warn_if_can_use_tool_shadowed(options: ClaudeAgentOptions) -> None:
+    """Warns (:class:`~trio_claude.CanUseToolShadowedWarning`, as the official SDK does on
+    ``connect()`` and ``query()``) when ``can_use_tool`` is set but some calls are approved
+    before it is asked: ``permission_mode="bypassPermissions"``, or ``allowed_tools`` entries
+    that allow a whole tool (``skills="all"`` adds ``Skill``). Advice only: it may be meant."""
+    if options.can_use_tool is None:
+        return
+    if options.permission_mode == "bypassPermissions":
+        # The official SDK's first sentences (code may filter warnings on them).
+        message = (
+            "can_use_tool will not be invoked: permission_mode 'bypassPermissions' "
+            "auto-approves every tool call (except explicit deny rules) before the callback is "
+            "consulted. To gate every tool call, use a PreToolUse hook instead."
+        )
+    else:
+        entries = [*(options.allowed_tools or ())]
+        if options.skills == "all":
+            entries.append("Skill")
+        tools = dict.fromkeys(t for t in map(_whole_tool, entries) if t is not None)
+        if not tools:
+            return
+        message = (
+            f"can_use_tool will not be invoked for: {', '.join(tools)}. An allowed_tools entry "
+            "that allows a whole tool auto-approves it before the callback is consulted. To "
+            "gate every tool call, use a PreToolUse hook, or narrow the entry so its calls "
+            "reach can_use_tool. Allow rules in settings files can shadow the callback too, "
+            "unseen here."
+        )
+    from ._official_types import CanUseToolShadowedWarning
+
+    warnings.warn(message, CanUseToolShadowedWarning, stacklevel=3)
+
+
+def initialize_timeout(options: ClaudeAgentOptions) -> float:
+    """``options.initialize_timeout``, or longer when ``CLAUDE_CODE_STREAM_CLOSE_TIMEOUT`` (ms,
+    in this process's environment) says so: the official SDK waits ``max(that, 60 s)``, and
+    code written for it sets the variable for CLIs slow to start."""
+    raw = os.environ.get("CLAUDE_CODE_STREAM_CLOSE_TIMEOUT")
+    if raw is None:
+        return options.initialize_timeout
+    try:
+        seconds = float(raw) / 1000
+    except ValueError:
+        return options.initialize_timeout
+    if not math.isfinite(seconds):
+        return options.initialize_timeout
+    return max(options.initialize_timeout, seconds)
+
+
 def validate_options(options: ClaudeAgentOptions) -> None:
     """Check options before anything is spawned.
 
@@ -1497,8 +1561,12 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _texts(value: Any, path: str) -> Iterator[tuple[str, str | bytes]]:
-    """Every string (and bytes) in ``value``, with its path (``plugins[0]['path']``)."""
+def _texts(value: Any, path: str, *, named: bool = True) -> Iterator[tuple[str, str | bytes]]:
+    """Every string (and bytes) in ``value``, with its path (``plugins[0]['path']``).
+
+    ``named=False`` gives ``path`` for every string: the paths are only wanted to report a
+    string that is refused, and making them (a repr of every key) was most of the walk's cost.
+    """
     stack: list[tuple[str, Any]] = [(path, value)]
     seen: set[int] = set()
     while stack:
@@ -1515,15 +1583,19 @@ def _texts(value: Any, path: str) -> Iterator[tuple[str, str | bytes]]:
         children: list[tuple[str, Any]] = []
         if isinstance(item, Mapping):
             for key, sub in item.items():
-                children.append((f"{where} key {_short_repr(key)}", key))
-                children.append((f"{where}[{_short_repr(key)}]", sub))
+                if named:
+                    children.append((f"{where} key {_short_repr(key)}", key))
+                    children.append((f"{where}[{_short_repr(key)}]", sub))
+                else:
+                    children += ((where, key), (where, sub))
         elif isinstance(item, (list, tuple)):
-            children = [(f"{where}[{index}]", sub) for index, sub in enumerate(item)]
+            children = [(f"{where}[{i}]" if named else where, sub) for i, sub in enumerate(item)]
         elif isinstance(item, (set, frozenset)):
-            children = [(f"{where} entry", sub) for sub in item]
+            children = [(f"{where} entry" if named else where, sub) for sub in item]
         elif isinstance(item, _WALKED_CLASSES):
             children = [
-                (f"{where}.{f.name}", getattr(item, f.name)) for f in attrs.fields(type(item))
+                (f"{where}.{f.name}" if named else where, getattr(item, f.name))
+                for f in attrs.fields(type(item))
             ]
         else:
             continue  # numbers, None, callables, objects that are not sent as text
@@ -1531,6 +1603,24 @@ def _texts(value: Any, path: str) -> Iterator[tuple[str, str | bytes]]:
             continue
         seen.add(id(item))
         stack.extend(reversed(children))
+
+
+def _text_is_fine(item: str | bytes, name: str, nul_allowed: bool) -> bool:
+    """Whether ``_check_text`` lets ``item`` (of option ``name``) through, without saying why."""
+    if isinstance(item, bytes):
+        return nul_allowed or b"\0" not in item
+    if not nul_allowed and "\0" in item:
+        return False
+    if item.isascii():
+        return True
+    try:
+        if name in _OS_FIELDS:
+            os.fsencode(item)
+        else:
+            item.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _NO_TEXT_TYPES = frozenset({type(None), bool, int, float})
@@ -1551,6 +1641,10 @@ def _check_text(changed: list[tuple[str, Any]]) -> None:
         if cls in _NO_TEXT_TYPES or (not value and cls in _CONTAINER_TYPES):
             continue
         nul_allowed = name in _NUL_ALLOWED_FIELDS
+        if cls is not str and all(
+            _text_is_fine(item, name, nul_allowed) for _, item in _texts(value, name, named=False)
+        ):
+            continue
         for where, item in ((name, value),) if cls is str else _texts(value, name):
             if isinstance(item, bytes):
                 item = item.decode("latin-1")  # byte for byte: only its NULs matter
@@ -1874,8 +1968,11 @@ def _check_combinations(o: ClaudeAgentOptions) -> None:
             raise _fail("session_store cannot be used together with enable_file_checkpointing")
         if not o.persist_session:
             raise _fail("session_store cannot be used together with persist_session=False")
-        if o.continue_conversation and not callable(
-            getattr(o.session_store, "list_sessions", None)
+        # With a resume id, the resume wins and no session is looked for.
+        if (
+            o.continue_conversation
+            and not o.resume
+            and not callable(getattr(o.session_store, "list_sessions", None))
         ):
             raise _fail(
                 "continue_conversation with a session_store needs a store with list_sessions()"
@@ -1889,11 +1986,6 @@ def _check_combinations(o: ClaudeAgentOptions) -> None:
         raise _fail(
             "fallback_model cannot be the same as model; use a different fallback model or "
             "leave fallback_model unset"
-        )
-    if o.continue_conversation and o.resume is not None:
-        raise _fail(
-            "continue_conversation and resume cannot be used together: continue picks the most "
-            "recent session, resume a given one"
         )
     if o.resume_session_at is not None and o.resume is None:
         raise _fail("resume_session_at requires resume")

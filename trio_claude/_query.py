@@ -120,7 +120,13 @@ from ._errors import (
 from ._exit import OutputEnd, end_error, limit_breach
 from ._inbox import insert_before_result
 from ._loop import require_trio
-from ._options import ClaudeAgentOptions, HookMatcher, check_transport, not_options_error
+from ._options import (
+    ClaudeAgentOptions,
+    HookMatcher,
+    check_transport,
+    initialize_timeout,
+    not_options_error,
+)
 from ._protocol._codec import decode_message
 from ._protocol._connection import ClaudeProtocol
 from ._protocol._control import ControlResponse
@@ -759,7 +765,7 @@ class _PullQuery:
         fields = build_initialize(options)  # a RedactedDict: tracebacks show its frames
         del fields["subtype"]
         try:
-            reply = await self._request("initialize", fields, timeout=options.initialize_timeout)
+            reply = await self._request("initialize", fields, timeout=initialize_timeout(options))
         except ControlRequestError as exc:
             if isinstance(exc, ControlTimeoutError):
                 self._unresponsive = True  # no close grace (as the session: _shutdown)
@@ -814,6 +820,7 @@ class _PullQuery:
             and not self._lifecycle.live_turn_open
             and not self._unserved
             and self._proto.state in (None, "idle")
+            and not self._proto.agent_tasks  # their end wakes the run for another turn
         )
 
     def _deadline(self) -> tuple[float, str]:
@@ -884,7 +891,10 @@ class _PullQuery:
         inline = isinstance(stdout, OfficialStdout)
 
         def wanted() -> bool:
-            return bool(self._busy) or not (until() or self._stdout_ended)
+            # Not while a callback runs and the caller has what it waits for: a pull started
+            # then could not be given up, and would hold the pump (and what it read) until
+            # the remote end next speaks.
+            return not (until() or self._stdout_ended)
 
         try:
             async with trio.open_nursery() as nursery:

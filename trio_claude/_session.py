@@ -68,7 +68,12 @@ from ._inbox import CHECKPOINT_EVERY, Inbox, insert_before_result
 from ._limits import LimitWatch, ResourceUsage
 from ._loop import check_loop
 from ._opener import async_context_only
-from ._options import ClaudeAgentOptions, validate_options
+from ._options import (
+    ClaudeAgentOptions,
+    initialize_timeout,
+    validate_options,
+    warn_if_can_use_tool_shadowed,
+)
 from ._protocol._codec import (
     decode_message,
     decode_server_info_leniently,
@@ -92,6 +97,8 @@ from ._protocol._frames import parse_line
 from ._protocol._lifecycle import Lifecycle, LifecycleState, UsageMeter, retry_delay
 from ._redact import (
     RedactedDict,
+    describe_exception,
+    redact,
     redact_exception,
     redact_preview,
     scrub_exception,
@@ -112,6 +119,7 @@ from ._transport._process import (
     ChildWatch,
     PipeReader,
     SubprocessTransport,
+    is_pipe,
     shutdown_process,
     write_nowait,
 )
@@ -264,6 +272,12 @@ class Session(ControlRequests):
         self._out_send: trio.MemorySendChannel[bytes] | None = None
         self._out_recv: trio.MemoryReceiveChannel[bytes] | None = None
         self._unwritten = 0
+        # Frames given to the writer, and written by it (the client's query() on a stream
+        # that is not a pipe waits for its own: _until_sent).
+        self._frames_queued = 0
+        self._frames_written = 0
+        self._last_ticket = 0
+        self._written: trio.Event | None = None
         self._writer_started = False
         self._stdin: trio.abc.SendStream | None = None
         self._writes_closed = False
@@ -417,11 +431,12 @@ class Session(ControlRequests):
         if self._trace is not None:
             self._trace.prompt_sent(uuid)
         self._last_activity = trio.current_time()
-        self._send_frame(data)
+        ticket = self._send_frame(data)
         if self._options.stall_timeout is not None or budget is not None:
             # A receiver already waiting with no turn open (receive_messages() between
             # turns) has no deadline: it works out the new one now.
             self._inbox.wake()
+        self._last_ticket = ticket
 
     def receive_response(self) -> MessageStream:
         """The messages of the current turn, up to and including its :class:`ResultMessage`.
@@ -583,7 +598,8 @@ class Session(ControlRequests):
         return self._proto.state
 
     async def wait_idle(self, timeout: float = math.inf) -> bool:
-        """Waits until the CLI reports its run idle: no turn and no background work left.
+        """Waits until the CLI reports its run idle: no turn and no background work left (nor a
+        background agent it started and has not reported ended).
 
         After a turn's result the CLI may still be busy (background tasks, hooks that call
         back into the SDK); the one-shot APIs wait for this before closing stdin when
@@ -599,7 +615,10 @@ class Session(ControlRequests):
         self._check_loop()
         with trio.move_on_after(timeout):
             lifecycle = self._lifecycle
-            while self._proto.state not in (None, "idle") and not (lifecycle.ended or self.closed):
+            proto = self._proto
+            while (proto.state not in (None, "idle") or proto.agent_tasks) and not (
+                lifecycle.ended or self.closed
+            ):
                 await self._state_changed.wait()
             await trio.lowlevel.checkpoint()
             return True
@@ -1105,20 +1124,34 @@ class Session(ControlRequests):
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                     # The CLI is gone or closed its stdin; the reader reports why. What comes
                     # later stays queued (_unwritten is never back to 0): nothing can be written.
-                    logger.debug("writing to the CLI failed: %r", exc)
+                    logger.debug(
+                        "writing to the CLI failed: %s",
+                        redact(describe_exception(exc), self._secrets),
+                    )
                     break
                 self._unwritten -= len(batch)
+                self._frames_written += len(batch)
+                if self._written is not None:
+                    self._written.set()
+                    self._written = None
                 # Not kept while idle (a frame's buffer is 4 KiB at least, per session).
                 data = batch = None  # type: ignore[assignment]
         finally:
             assert self._writer_done is not None
             self._writer_done.set()
+            if self._written is not None:  # a send() waiting for its frame: it never will be
+                self._written.set()
+                self._written = None
 
-    def _send_frame(self, data: bytes) -> None:
+    def _send_frame(self, data: bytes) -> int:
         """Hands one frame to the CLI, in order with every frame before it.
 
         When nothing is queued ahead of it and stdin is a pipe of ours, the frame is written
         right here (``write_nowait``); what the pipe does not take at once goes to the writer.
+
+        Returns:
+            0, or, when stdin is not a pipe of ours (a transport's own stream), the frame's
+            place in the writer's queue, for :meth:`_until_sent`.
 
         Raises:
             trio.ClosedResourceError: The session has stopped writing (it is shutting down).
@@ -1129,7 +1162,7 @@ class Session(ControlRequests):
             except OSError:
                 written = 0  # the CLI is gone: the writer meets the error and reports it
             if written == len(data):
-                return
+                return 0
             if written:
                 data = data[written:]
         send = self._out_send
@@ -1140,8 +1173,26 @@ class Session(ControlRequests):
             self._out_send = send
         send.send_nowait(data)
         self._unwritten += 1
+        self._frames_queued += 1
         if not self._writer_started and self._stdin is not None:
             self._start_writer()
+        stdin = self._stdin
+        return 0 if stdin is None or is_pipe(stdin) else self._frames_queued
+
+    async def _until_sent(self) -> None:
+        """Waits until the prompt of the last ``send()`` has been handed to the transport's
+        stream (or the writer stopped): the client's ``query()`` returns then, as the official
+        one does, when the stream is not a pipe (a pipe's write is immediate, in ``send()``).
+        ``send()`` itself does not wait: ``run()``'s turn is its own from the moment it is
+        sent, and a cancellation in between would leave that turn behind."""
+        ticket = self._last_ticket
+        while self._frames_written < ticket:
+            done = self._writer_done
+            if done is not None and done.is_set():
+                return  # it stopped writing: the reader says why
+            if self._written is None:
+                self._written = trio.Event()
+            await self._written.wait()
 
     async def _stderr_pump(self, stream: trio.abc.ReceiveStream) -> None:
         try:
@@ -1375,6 +1426,7 @@ class Session(ControlRequests):
         lifecycle = self._lifecycle
         turns_ended = lifecycle.turns_ended
         state = proto.state
+        tasks = len(proto.agent_tasks)
         proto.receive_data(data)
         events = proto.events()
         if events:
@@ -1382,7 +1434,7 @@ class Session(ControlRequests):
         if lifecycle.turns_ended != turns_ended:
             self._inbox.wake()  # a withdrawn prompt's turn ends with no message of its own
             self._notify_turns()
-        elif proto.state is not state:
+        elif proto.state is not state or len(proto.agent_tasks) != tasks:
             # A session_state_changed frame the CLI did not mark sdk_host_only is a message,
             # not an event, but it moves the state all the same.
             self._wake_state_waiters()
@@ -1661,7 +1713,7 @@ class Session(ControlRequests):
         started = trio.current_time()
         try:
             reply = await self._request(
-                "initialize", fields, timeout=self._options.initialize_timeout
+                "initialize", fields, timeout=initialize_timeout(self._options)
             )
         except ControlRequestError as exc:
             if isinstance(exc, ControlTimeoutError):
@@ -1909,6 +1961,7 @@ async def _prepare(options: ClaudeAgentOptions | None) -> _Prepared:
     if options is None:
         options = ClaudeAgentOptions()
     validate_options(options)
+    warn_if_can_use_tool_shadowed(options)
     if options.transport is None:
         cli = await find_cli_async(options.cli_path)
     else:

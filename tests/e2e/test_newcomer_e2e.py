@@ -38,6 +38,6 @@ async def test_an_unknown_model_reads_as_an_api_refusal(tmp_path: Path) -> None:
             await tc.ask("hi", options=options)
         except tc.ResultError as error:
             assert "(success)" not in str(error), str(error)
-            assert str(error).startswith("the model API refused the request (HTTP 404)")
+            assert "the model API refused the request: HTTP 404" in str(error)
         else:
             raise AssertionError("a 404 from the model API must be a ResultError")

@@ -254,7 +254,8 @@ async def test_a_huge_api_error_body_makes_a_bounded_error_message(
     assert error.api_error_status == 500
     assert error.result is not None and body.strip() in error.result  # the data stays whole
     message = str(error)
-    assert message.startswith("the model API refused the request (HTTP 500)")
+    assert message.startswith("Claude Code returned an error result: ")
+    assert "the model API refused the request: HTTP 500" in message
     assert len(message) < 20_000, f"a {len(message):,}-character exception message"
 
 

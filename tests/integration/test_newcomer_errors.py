@@ -106,7 +106,8 @@ def test_an_interrupted_turn_says_so() -> None:
         errors=["[ede_diagnostic] result_type=user last_content_type=n/a stop_reason=null"],
     )
     text = str(tc.ResultError(result))
-    assert text.startswith("the turn was interrupted (aborted_streaming)")
+    assert text.startswith("Claude Code returned an error result: ")  # (the official words)
+    assert text.endswith("(the turn was interrupted: aborted_streaming)")
 
 
 def test_an_api_failure_names_the_http_status_not_success() -> None:
@@ -118,12 +119,13 @@ def test_an_api_failure_names_the_http_status_not_success() -> None:
     )
     text = str(tc.ResultError(result))
     assert "(success)" not in text
-    assert text.startswith("the model API refused the request (HTTP 404): API Error: 404")
+    assert text.startswith("Claude Code returned an error result: API Error: 404")
+    assert text.endswith("(the model API refused the request: HTTP 404)")
 
 
 def test_other_error_results_keep_their_subtype() -> None:
     text = str(tc.ResultError(tc.ResultMessage(subtype="error_max_turns", is_error=True)))
-    assert text == "Claude Code returned an error result (error_max_turns)"
+    assert text == "Claude Code returned an error result: error_max_turns"
 
 
 def prompts(transport: FakeCLITransport) -> list[object]:

@@ -235,20 +235,24 @@ async def test_read_messages_raising_is_a_typed_error_with_the_reason() -> None:
     assert "the remote end went away" in str(info.value)
 
 
-async def test_connect_raising_is_a_connection_error() -> None:
+async def test_connect_raising_comes_out_as_it_is() -> None:
+    # The transport is the application's code: its error comes out unwrapped (as in the
+    # official SDK, whose callers catch it by its own type), never in an exception group.
     class Refusing(Canned):
         async def connect(self) -> None:
             raise OSError("no route to host")
 
-    for attempt in ("iterator", "session"):
-        with pytest.raises(tc.CLIConnectionError, match="no route to host") as info:
+    for attempt in ("iterator", "session", "client"):
+        with pytest.raises(OSError, match="no route to host"):
             if attempt == "iterator":
                 async for _ in tc.query(prompt="hi", transport=Refusing()):
                     pass
-            else:
+            elif attempt == "session":
                 async with tc.open_session(tc.ClaudeAgentOptions(transport=Refusing())):
                     pass
-        assert isinstance(info.value.__cause__, OSError)
+            else:
+                async with tc.ClaudeSDKClient(transport=Refusing()):
+                    pass
 
 
 async def test_a_hanging_close_is_bounded(autojump_clock: trio.testing.MockClock) -> None:

@@ -371,7 +371,6 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     # the official SDKs' rules
     ({"can_use_tool": _cb, "permission_prompt_tool_name": "x"}, "permission_prompt_tool_name"),
     ({"model": "m", "fallback_model": "m"}, "fallback_model cannot be the same as model"),
-    ({"continue_conversation": True, "resume": "abc"}, "continue_conversation and resume"),
     ({"settings": "/etc/s.json", "sandbox": {"enabled": True}}, "settings file path"),
     ({"skills": ["a,b"]}, "invalid skill name"),
     ({"skills": ["Skill(x)"]}, "invalid skill name"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -77,6 +77,15 @@ _QUOTED = re.compile(rb'"([^"\\]+)"')
 _loads = orjson.loads
 
 
+#: ``system`` subtypes that start or end a background task.
+_TASK_FRAMES: Final = frozenset({"task_started", "task_notification", "task_updated"})
+#: Task types whose end wakes the run for another turn (``agent_tasks``).
+_DEFERRING_TASK_TYPES: Final = frozenset({"local_agent", "local_workflow"})
+#: Statuses that end a task, in either vocabulary (``task_notification`` says ``stopped``
+#: where ``task_updated`` says ``killed``); public as ``trio_claude.TERMINAL_TASK_STATUSES``.
+_TERMINAL_TASK_STATUSES: Final = frozenset({"completed", "failed", "stopped", "killed"})
+
+
 class ClaudeProtocol:
     """One CLI connection's protocol state, without I/O.
 
@@ -124,6 +133,12 @@ class ClaudeProtocol:
         self.session_id: str | None = None
         #: The CLI's run state from ``session_state_changed`` (``None`` until it says).
         self.state: str | None = None
+        #: Background agent tasks the CLI started and has not reported ended (``task_started``
+        #: of a delegating type, until its ``task_notification`` or a terminal
+        #: ``task_updated``): their end wakes the run for another turn, which may call back,
+        #: so a one-shot run keeps stdin open for them (as the official SDK does, its #1088).
+        #: Shells and monitors are not counted: they may never end.
+        self.agent_tasks: set[str] = set()
         #: User messages sent (turns started) and results received.
         self.turns_sent = 0
         self.results_received = 0
@@ -504,6 +519,22 @@ class ClaudeProtocol:
             return KeepAlive(obj)  # no request of the CLI's is known by anything else
         return ControlCancel(request_id)
 
+    def _track_agent_task(self, obj: dict[str, Any], subtype: str) -> None:
+        """Keeps :attr:`agent_tasks` (a ``system`` task frame; decoded as a message after)."""
+        task_id = obj.get("task_id")
+        if task_id.__class__ is not str or not task_id:
+            return
+        if subtype == "task_started":
+            if obj.get("task_type") in _DEFERRING_TASK_TYPES:
+                self.agent_tasks.add(task_id)
+        elif subtype == "task_notification":
+            self.agent_tasks.discard(task_id)
+        else:  # task_updated
+            patch = obj.get("patch")
+            status = patch.get("status") if patch.__class__ is dict else None
+            if status in _TERMINAL_TASK_STATUSES:
+                self.agent_tasks.discard(task_id)
+
     def _on_keep_alive(self, obj: dict[str, Any], line: bytes) -> Event:
         return KeepAlive(obj)
 
@@ -512,7 +543,10 @@ class ClaudeProtocol:
         return TranscriptMirror(obj.get("filePath"), obj.get("entries"), obj)
 
     def _on_system(self, obj: dict[str, Any], line: bytes) -> Event | None:
-        if obj.get("subtype") != "session_state_changed":
+        subtype = obj.get("subtype")
+        if subtype != "session_state_changed":
+            if subtype in _TASK_FRAMES:
+                self._track_agent_task(obj, subtype)
             return None
         self.state = describe_json(obj.get("state"), quote=False)
         if obj.get("sdk_host_only"):

@@ -205,7 +205,8 @@ def find_cli(
 
     listing = "\n".join(f"  {t}" for t in tried)
     raise CLINotFoundError(
-        f"Claude Code CLI not found. Looked at:\n{listing}\n{_install_hint()}", cli_path=None
+        f"Claude Code not found (the claude CLI). Looked at:\n{listing}\n{_install_hint()}",
+        cli_path=None,
     )
 
 

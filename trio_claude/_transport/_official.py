@@ -36,8 +36,8 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 import trio
 
-from .._errors import CLIConnectionError, ConfigurationError
-from .._redact import redact, secret_values
+from .._errors import ConfigurationError
+from .._redact import describe_exception, redact, redact_exception, scrub_exception
 from ._base import ChildProcess, LaunchSpec, Transport
 
 __all__ = [
@@ -54,9 +54,12 @@ __all__ = [
 
 logger = logging.getLogger("trio_claude")
 
-#: Seconds ``close()`` and ``end_input()`` of an official-style transport may take (each is
-#: awaited shielded from cancellation: this bounds it).
+#: Seconds ``close()`` of an official-style transport may take (awaited shielded from
+#: cancellation: this bounds it).
 CLOSE_TIMEOUT = 5.0
+#: Seconds ``end_input()`` may take (shielded too): with ``close()``'s, the shutdown stays
+#: within what ``shutdown_process`` promises (``close_timeout`` + ``term_timeout`` + 5 s).
+END_INPUT_TIMEOUT = 1.0
 #: The methods an official-style transport must have (``is_ready`` is optional: nothing here
 #: calls it).
 OFFICIAL_METHODS = ("connect", "write", "read_messages", "close", "end_input")
@@ -145,18 +148,10 @@ class OfficialTransportAdapter(Transport):
 async def start_official(target: Any, spec: LaunchSpec) -> OfficialProcess:
     """Calls ``target.connect()`` and returns the process view of the connection.
 
-    Raises:
-        CLIConnectionError: ``connect()`` raised (its exception is the cause; its text is
-            masked with the secret values of ``spec.env``).
+    What ``connect()`` raises comes out as it is: the transport is the application's own
+    code, and official code catches its errors by their own types (``except OSError``).
     """
-    try:
-        await target.connect()
-    except Exception as exc:
-        secrets = secret_values(spec.env)
-        raise CLIConnectionError(
-            f"the transport's connect() failed ({type(target).__name__}): "
-            f"{type(exc).__name__}: {redact(str(exc), secrets)}"
-        ) from exc
+    await target.connect()
     return OfficialProcess(target)
 
 
@@ -255,8 +250,11 @@ class OfficialProcess(ChildProcess):
             except StopAsyncIteration:
                 pass
             except Exception as exc:
-                self._fail(exc)
+                self._fail("read_messages()", exc)
                 return
+            except BaseException:
+                self._end(1)  # (KeyboardInterrupt, say): the output is over; it goes on up
+                raise
             finally:
                 self._read_scope = None
         if not got:
@@ -270,18 +268,26 @@ class OfficialProcess(ChildProcess):
                 raise TypeError(f"read_messages() yielded a {type(item).__name__}, not a dict")
             line = orjson.dumps(item) + b"\n"
         except (TypeError, orjson.JSONEncodeError) as exc:
-            self._fail(exc)
+            self._fail("read_messages()", exc)
             return
         self._out += line
         self._changed.fire()
 
-    def _fail(self, exc: Exception) -> None:
-        self.failure = exc
-        logger.debug("the transport's read_messages() failed", exc_info=exc)
+    def _fail(self, method: str, exc: Exception) -> None:
+        """``method`` of the transport failed: the "process" ends (status 1), its stderr
+        saying why, and a pending read is given up. Credentials in the exception's text are
+        masked wherever it goes (shapes only: the transport's secrets are its own)."""
+        if self.failure is None:
+            self.failure = exc
+        said = redact(describe_exception(exc))
+        logger.debug("the transport's %s failed\n%s", method, redact_exception(exc))
+        scrub_exception(exc)
         self._err += (
-            f"trio-claude: the transport's read_messages() failed "
-            f"({type(self.transport).__name__}): {type(exc).__name__}: {exc}\n"
+            f"trio-claude: the transport's {method} failed ({type(self.transport).__name__}): "
+            f"{said}\n"
         ).encode("utf-8", "replace")
+        if self._read_scope is not None:
+            self._read_scope.cancel()
         self._end(1)
 
     def _end(self, code: int) -> None:
@@ -299,28 +305,31 @@ class OfficialProcess(ChildProcess):
         """The output has ended: ``close()`` once, then the process counts as exited."""
         await self._close_once()
 
+    async def _call_bounded(self, method: str, timeout: float) -> None:
+        """Awaits the transport's ``method()``, shielded and at most ``timeout`` seconds; a
+        failure or the timeout is logged (masked), not raised: it is on the way out."""
+        name = type(self.transport).__name__
+        with trio.CancelScope(shield=True), trio.move_on_after(timeout) as timer:
+            try:
+                await getattr(self.transport, method)()
+            except Exception as exc:
+                said = redact(describe_exception(exc))
+                logger.warning("the transport's %s() failed (%s): %s", method, name, said)
+        if timer.cancelled_caught:
+            logger.warning(
+                "the transport's %s() (%s) did not return within %g s; given up",
+                method,
+                name,
+                timeout,
+            )
+
     async def _close_once(self) -> None:
         if self._close_started:
             await self._close_done.wait()
             return
         self._close_started = True
         try:
-            with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT) as timer:
-                try:
-                    await self.transport.close()
-                except Exception as exc:
-                    logger.warning(
-                        "the transport's close() failed (%s): %s: %s",
-                        type(self.transport).__name__,
-                        type(exc).__name__,
-                        exc,
-                    )
-            if timer.cancelled_caught:
-                logger.warning(
-                    "the transport's close() (%s) did not return within %g s; given up",
-                    type(self.transport).__name__,
-                    CLOSE_TIMEOUT,
-                )
+            await self._call_bounded("close", CLOSE_TIMEOUT)
         finally:
             self._close_done.set()
             if self._ended:
@@ -421,9 +430,12 @@ class _Stdin(trio.abc.SendStream):
                 try:
                     await proc.transport.write(line.decode("utf-8") + "\n")
                 except Exception as exc:
+                    # A pipe that breaks means the CLI is gone; here nothing else would end
+                    # the output: the "process" fails, saying why (masked).
+                    said = redact(describe_exception(exc))
+                    proc._fail("write()", exc)
                     raise trio.BrokenResourceError(
-                        f"the transport's write() failed ({type(proc.transport).__name__}): "
-                        f"{type(exc).__name__}: {exc}"
+                        f"the transport's write() failed ({type(proc.transport).__name__}): {said}"
                     ) from exc
         finally:
             self._busy = False
@@ -438,19 +450,4 @@ class _Stdin(trio.abc.SendStream):
             await trio.lowlevel.checkpoint()
             return
         self._closed = True
-        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT) as timer:
-            try:
-                await proc.transport.end_input()
-            except Exception as exc:
-                logger.warning(
-                    "the transport's end_input() failed (%s): %s: %s",
-                    type(proc.transport).__name__,
-                    type(exc).__name__,
-                    exc,
-                )
-        if timer.cancelled_caught:
-            logger.warning(
-                "the transport's end_input() (%s) did not return within %g s; given up",
-                type(proc.transport).__name__,
-                CLOSE_TIMEOUT,
-            )
+        await proc._call_bounded("end_input", END_INPUT_TIMEOUT)

@@ -181,6 +181,11 @@ def _make_preexec(
 _FdStream: Any = getattr(trio.lowlevel, "FdStream", None)
 
 
+def is_pipe(stream: object) -> bool:
+    """Whether ``stream`` is a pipe of ours (what :func:`write_nowait` writes to)."""
+    return _FdStream is not None and isinstance(stream, _FdStream)
+
+
 def write_nowait(stream: object, data: bytes) -> int | None:
     """Writes what a pipe takes of ``data`` right now, from the calling task, without blocking.
 

@@ -79,6 +79,7 @@ from ..types import (
     SystemMessage,
     UnknownBlock,
     UnknownMessage,
+    UserMessage,
 )
 from .fake_cli import (
     Emit,
@@ -433,6 +434,9 @@ def _instances(cls: Any) -> SearchStrategy[Any]:
             cls, subtype=st.just("session_state_changed"), data=_system_data(),
             sdk_host_only=st.just(False),
         )  # fmt: skip
+    elif cls is UserMessage or cls is ResultMessage:
+        # An origin names its kind (the codec reads one without as no origin, as official).
+        strategy = from_attrs(cls, origin=_origins())
     elif isinstance(cls, type) and issubclass(cls, SystemMessage):
         tag = _SYSTEM_TAGS.get(cls)
         subtype = st.just(tag) if tag is not None else _other_than(SYSTEM_MESSAGE_CLASSES)
@@ -440,6 +444,13 @@ def _instances(cls: Any) -> SearchStrategy[Any]:
     else:
         strategy = from_attrs(cls)
     return _one_branch(strategy)
+
+
+def _origins() -> SearchStrategy[dict[str, Any] | None]:
+    kinds = st.one_of(st.sampled_from(["human", "peer", "task-notification"]), json_text())
+    return st.none() | st.builds(
+        lambda kind, rest: {**rest, "kind": kind}, kinds, json_objects(max_size=2, max_leaves=3)
+    )
 
 
 def _distinct(classes: Iterable[type[Any]]) -> list[type[Any]]:
