@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ async def policy(tool_name: str, tool_input: dict[str, Any], context: Any) -> An
 
 
 def main() -> None:
+    warnings.filterwarnings("ignore", category=tc.CanUseToolShadowedWarning)
     with (
         tempfile.TemporaryDirectory(prefix="blocking-session-") as tmp,
         open_claude_test_env_blocking(tmp) as env,
@@ -67,6 +69,8 @@ def main() -> None:
         options = env.options(
             script(env.project),
             name="blocking",
+            # Bash runs without asking; the policy sees the other tools. That is meant here,
+            # so the warning that says the callback is shadowed for Bash is silenced.
             allowed_tools=["Bash"],
             can_use_tool=policy,
             include_partial_messages=True,

@@ -738,7 +738,8 @@ class ClaudeAgentOptions:
         plugins: Local plugins, ``[{"type": "local", "path": ...}]``.
         agents: Programmatic subagents ``{name: AgentDefinition | dict}``.
         thinking: Thinking configuration (see :data:`ThinkingConfig`).
-        max_thinking_tokens: Deprecated thinking budget; use ``thinking``.
+        max_thinking_tokens: Deprecated thinking budget; use ``thinking`` (which wins when
+            both are given, as in the official SDK).
         effort: ``low``, ``medium``, ``high``, ``xhigh`` or ``max``.
         output_format: Structured output, ``{"type": "json_schema", "schema": {...}}``.
         include_partial_messages: Emit ``StreamEvent`` messages (token deltas).
@@ -1997,11 +1998,6 @@ def _check_combinations(o: ClaudeAgentOptions) -> None:
         and not o.fork_session
     ):
         raise _fail("session_id with continue_conversation or resume also needs fork_session=True")
-    if o.thinking is not None and o.max_thinking_tokens is not None:
-        raise _fail(
-            "set either thinking or the deprecated max_thinking_tokens, not both "
-            "(thinking=ThinkingConfigEnabled(budget_tokens=N) replaces it)"
-        )
     if o.sandbox is not None and isinstance(o.settings, str) and not _is_inline_json(o.settings):
         raise _fail(
             "sandbox cannot be combined with a settings file path; pass settings inline "

@@ -1356,6 +1356,7 @@ class _PullQuery:
             finally:
                 self._queue.clear()
                 lifecycle.closed()
+                self._stderr.take(b"", self._options.stderr)  # a last line without its "\n"
                 self._release()
                 if self._trace is not None:
                     code = proc.returncode if proc is not None else None

@@ -985,6 +985,9 @@ class Session(ControlRequests):
                 self._budget._unsubscribe(self._on_budget_exceeded)
             self._lifecycle.close()
             self._lifecycle.closed()
+            # A last stderr line without its newline (the CLI's stderr held open by a process
+            # it started, so never at its end): the callback gets it all the same.
+            self._stderr.take(b"", self._options.stderr)
             self._fail_pending(SessionClosedError("the session is closed"))
             self._done.set()
             self._inbox.wake()

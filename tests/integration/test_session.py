@@ -595,3 +595,26 @@ async def test_an_open_given_up_before_initialize_stops_the_cli_at_once(
             async with tc.open_session(options):
                 pass  # pragma: no cover - never opened
     assert trio.current_time() - started < 5  # not the 30 s close_timeout after it
+
+
+async def test_a_last_stderr_line_without_newline_reaches_the_callback_at_close() -> None:
+    # The CLI's stderr held open (by a process it started), its last line not ended: the
+    # stderr callback got nothing of it when the session closed (found by the official
+    # SDK's test_stderr_pending_line_is_flushed_when_task_is_cancelled, after the rename).
+    class OwnStderr(FakeCLITransport):
+        sender: Any = None
+
+        async def start(self, spec: Any, nursery: trio.Nursery) -> Any:
+            child = await super().start(spec, nursery)
+            self.sender, child.stderr = trio.testing.memory_stream_one_way_pair()
+            return child
+
+    transport = OwnStderr()
+    received: list[str] = []
+    with trio.fail_after(10):
+        options = tc.ClaudeAgentOptions(transport=transport, stderr=received.append)
+        async with tc.open_session(options):
+            await transport.sender.send_all(b"first\nError: model overloaded")
+            await trio.testing.wait_all_tasks_blocked()
+            assert received == ["first"]
+    assert received == ["first", "Error: model overloaded"]

@@ -407,7 +407,6 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"thinking": {"type": "adaptive", "budget_tokens": 5}}, "unknown keys"),
     ({"thinking": ThinkingConfigEnabled(budget_tokens=0)}, "budget_tokens must be >= 1"),
     ({"thinking": "adaptive"}, "thinking must be"),
-    ({"thinking": ThinkingConfigAdaptive(), "max_thinking_tokens": 5}, "either thinking"),
     ({"max_thinking_tokens": -1}, "max_thinking_tokens must be >= 0"),
     ({"system_prompt": {"type": "preset", "preset": "other"}}, "preset must be 'claude_code'"),
     ({"system_prompt": {"type": "preset", "preset": "claude_code", "apend": "x"}},
@@ -583,3 +582,12 @@ def test_removing_a_name_from_the_set_wires_it(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(_options, "UNWIRED_FIELDS", UNWIRED_FIELDS - {"stall_timeout"})
     validate_options(ClaudeAgentOptions(stall_timeout=30.0))
+
+
+def test_thinking_wins_over_the_deprecated_max_thinking_tokens() -> None:
+    # As in the official SDK: both given is no error, and only thinking reaches the CLI.
+    options = ClaudeAgentOptions(thinking=ThinkingConfigAdaptive(), max_thinking_tokens=5)
+    validate_options(options)
+    argv = build_argv(options, "claude")
+    assert "--thinking=adaptive" in argv
+    assert not any(a.startswith("--max-thinking-tokens") for a in argv)
