@@ -51,11 +51,20 @@ class PipeTransport(tc.Transport):
         await self._proc.stdin.aclose()
 
     async def close(self) -> None:
-        if self._proc is not None:
-            with trio.move_on_after(5):  # bound our own awaits, as the interface asks
-                await self._proc.wait()
-            self._proc.kill()
-            await self._proc.wait()
+        # The SDK gives up on close() after 5 s, and does not call end_input() first when the
+        # run is cancelled or read_messages() fails. So, as the official SDK's transport does:
+        # close stdin here (a no-op if end_input() did), give the CLI 2 s to exit, then kill
+        # it and reap it.
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            await proc.stdin.aclose()
+        with trio.move_on_after(2):
+            await proc.wait()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
     def is_ready(self) -> bool:
         return self._proc is not None

@@ -41,27 +41,44 @@ def is_outdated(version: str | None, minimum: str = MIN_CLI_VERSION) -> bool:
     return found is not None and oldest is not None and found < oldest
 
 
-def outdated_cli_message(version: str, minimum: str = MIN_CLI_VERSION) -> str:
-    """The warning logged for an outdated CLI."""
+def outdated_cli_message(
+    version: str, minimum: str = MIN_CLI_VERSION, *, cli_path: str | None = None
+) -> str:
+    """The warning logged for an outdated CLI.
+
+    Args:
+        version: The reported CLI version.
+        minimum: The oldest supported version.
+        cli_path: The CLI that reported it (the launch's ``argv[0]``), named as the official SDK
+            names it; ``None`` leaves it out.
+
+    Returns:
+        The message.
+    """
+    where = f" at {cli_path}" if cli_path else ""
     return (
-        f"Claude Code CLI {version} is older than {minimum}, the oldest version trio-claude "
+        f"Claude Code CLI {version}{where} is older than {minimum}, the oldest version trio-claude "
         f"supports (tested with {CLI_VERSION}); some features may fail. Run "
         f"`python -m trio_claude install-cli` and make sure that CLI is found first (or pass "
         f"cli_path=...)."
     )
 
 
-def warn_if_outdated(version: str | None, minimum: str = MIN_CLI_VERSION) -> bool:
+def warn_if_outdated(
+    version: str | None, minimum: str = MIN_CLI_VERSION, *, cli_path: str | None = None
+) -> bool:
     """Logs a warning on the ``trio_claude`` logger when ``version`` is older than ``minimum``.
 
     Args:
         version: The reported CLI version (``None`` when unknown).
         minimum: The oldest supported version.
+        cli_path: The CLI that reported it (the launch's ``argv[0]``), named in the warning;
+            ``None`` when unknown.
 
     Returns:
         Whether a warning was logged.
     """
     if version is None or not is_outdated(version, minimum):
         return False
-    logger.warning(outdated_cli_message(version, minimum))
+    logger.warning(outdated_cli_message(version, minimum, cli_path=cli_path))
     return True

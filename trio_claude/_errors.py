@@ -74,7 +74,9 @@ class CLINotFoundError(CLIConnectionError):
     """
 
     def __init__(self, message: str, cli_path: str | None = None) -> None:
-        super().__init__(message)
+        # The message quotes the path, which may be a URL with a password or a key in its
+        # query (masked by shape); ``cli_path`` keeps it as given.
+        super().__init__(redact(message))
         self.cli_path = cli_path
 
 

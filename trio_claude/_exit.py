@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import attrs
 
 from ._diagnose import ExitContext, diagnose_exit
-from ._errors import ProcessError, ResultError
+from ._errors import ProcessError, ResultError, _error_entries
 from ._limits import LimitBreach, exit_breach
 from ._options import ClaudeAgentOptions
 from ._redact import redact
@@ -39,6 +39,9 @@ class OutputEnd:
         stderr: The redacted stderr tail.
         last_result: The last result read.
         cli_version: The CLI's version, if known.
+        error_result_last: The last result read if it is an error and no message but a
+            ``session_state_changed`` came after it (as the official SDK keeps it): an exit
+            over it is that result's failure; once the conversation moved on, it is not.
     """
 
     exit_code: int | None
@@ -50,6 +53,7 @@ class OutputEnd:
     stderr: str
     last_result: ResultMessage | None
     cli_version: str | None
+    error_result_last: ResultMessage | None = None
 
 
 def end_error(
@@ -108,7 +112,9 @@ def process_error(
         extra_args=tuple(options.extra_args),
         stopped_by_sdk=end.closing,
     )
-    errors = [redact(str(e), secrets) for e in (last.errors or [])] if last else []
+    # (Strings only, as ResultError takes them: a hostile entry nested a thousand deep has
+    # no str() to give.)
+    errors = [redact(e, secrets) for e in _error_entries(last.errors)] if last else []
     found = diagnose_exit(
         code,
         end.stderr,
@@ -132,9 +138,9 @@ def process_error(
         startup_failure_reason=refused,
         secrets=secrets,
     )
+    last_error = end.error_result_last
     if (
-        last is not None
-        and last.is_error
+        last_error is not None
         and not refused
         and code is not None
         and code > 0
@@ -145,7 +151,7 @@ def process_error(
         # the exit, as the official SDK raises it. (Killed by a signal, or dying in a later
         # turn, it is that turn's ProcessError.)
         error = ResultError(
-            last,
+            last_error,
             exit_code=code,
             stderr=end.stderr,
             cli_version=end.cli_version,

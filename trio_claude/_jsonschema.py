@@ -90,8 +90,52 @@ def _has_type(value: Any, name: str) -> bool:
     return True  # an unknown type name constrains nothing
 
 
+#: Input strings up to this long are quoted in errors; longer ones only by their length: a tool's
+#: input may hold a credential (the model read it somewhere), and a quote cut to length is no
+#: longer recognisable by the masking that runs over the error afterwards.
+_QUOTE_MAX = 12
+#: The longest repr of a non-string input value (a container, a number) quoted whole.
+_REPR_MAX = 60
+
+
 def _short(value: Any) -> str:
-    """A value as jsonschema quotes it (its repr), cut to a line."""
+    """An input value as jsonschema quotes it (its repr) when that is short and holds no long
+    string; else what it is (``a str of 45 characters``, ``a dict with 2 keys``). Never cut:
+    the caller masks the whole error text (the session's secrets and key shapes)."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= _QUOTE_MAX else f"a str of {len(value)} characters"
+    try:
+        text = repr(value)
+    except Exception:  # a nesting too deep for repr
+        text = None
+    if text is not None and len(text) <= _REPR_MAX and not _holds_long_string(value):
+        return text
+    if isinstance(value, Mapping):
+        return f"a dict with {_plural(len(value), 'key')}"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {_plural(len(value), 'item')}"
+    name = _type_name(value)
+    return f"an {name}" if name[:1] in ("a", "e", "i", "o", "u") else f"a {name}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _holds_long_string(value: Any) -> bool:
+    """Whether a (small: its repr fits a line) container holds a string of more than
+    :data:`_QUOTE_MAX` characters, as a key or a value, at any depth."""
+    if isinstance(value, str):
+        return len(value) > _QUOTE_MAX
+    if isinstance(value, Mapping):
+        return any(_holds_long_string(k) or _holds_long_string(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_long_string(item) for item in value)
+    return False
+
+
+def _schema_text(value: Any) -> str:
+    """A part of the tool's own schema (not the input), as jsonschema quotes it, cut to a line."""
     try:
         text = repr(value)
     except Exception:  # a nesting too deep for repr
@@ -162,7 +206,7 @@ class _Validator:
             _equal(value, option) for option in schema["enum"]
         ):
             options = ", ".join(repr(o) for o in schema["enum"])
-            self.errors.append(f"{_where(path)}: {value!r} is not one of {options}")
+            self.errors.append(f"{_where(path)}: {_short(value)} is not one of {options}")
         if "const" in schema and not _equal(value, schema["const"]):
             self.errors.append(f"{_where(path)}: must be {schema['const']!r}")
         if isinstance(value, Mapping):
@@ -265,7 +309,9 @@ class _Validator:
             self.errors.append(f"{_where(path)}: allows at most {high} characters")
         pattern = schema.get("pattern")
         if isinstance(pattern, str) and not re.search(pattern, value):
-            self.errors.append(f"{_where(path)}: {value!r} does not match pattern {pattern!r}")
+            self.errors.append(
+                f"{_where(path)}: {_short(value)} does not match pattern {pattern!r}"
+            )
 
     def _number(self, value: float, schema: Mapping[str, Any], path: str) -> None:
         where = _where(path)
@@ -378,7 +424,7 @@ def schema_problem(schema: Any, path: str = "$") -> str | None:
     kinds = kind if isinstance(kind, (list, tuple)) else [kind]
     if kind is not None and not all(isinstance(k, str) and k in _TYPE_NAMES for k in kinds):
         return (
-            f"{path}.type is {_short(kind)}: it must be one of {sorted(_TYPE_NAMES)}"
+            f"{path}.type is {_schema_text(kind)}: it must be one of {sorted(_TYPE_NAMES)}"
             " (or a list of them)"
         )
     properties = schema.get("properties")

@@ -46,7 +46,7 @@ from ._jsonschema import (
     validate,
 )
 from ._protocol._codec import dumps_from_cli
-from ._redact import describe_exception, redact, redact_exception
+from ._redact import describe_exception, redact, redact_exception, redact_preview
 from ._threads import call_maybe_async
 
 __all__ = [
@@ -691,12 +691,16 @@ class SdkMcpServer:
         secrets = tuple(secrets)
         t = self.tools.get(name)
         if t is None:
-            return _error_result(f"Tool '{name}' not found")
+            return _error_result(
+                f"Tool '{redact_preview(name, secrets, _METHOD_QUOTE_MAX)}' not found"
+            )
         if arguments is None:
             arguments = {}
         errors = validate(arguments, t.json_schema)
         if errors:
-            return _error_result("Input validation error: " + "; ".join(errors))
+            # The errors quote short input values whole (never a cut one: see _jsonschema._short)
+            # and name keys: masked here, by value and by shape, before the model reads them.
+            return _error_result(redact("Input validation error: " + "; ".join(errors), secrets))
         args: Any = arguments
         if t.input_type is not None:
             try:
@@ -817,7 +821,9 @@ class McpServerConnection:
                 if scope.cancelled_caught:
                     return _rpc_error(msg_id, REQUEST_CANCELLED, "Request cancelled")
             else:  # resources, prompts, logging...: the server declares only tools
-                return _rpc_error(msg_id, METHOD_NOT_FOUND, f"Method not found: {method}")
+                # The CLI's string: masked whole (by value and by shape), then cut short.
+                said = redact_preview(str(method), self.secrets, _METHOD_QUOTE_MAX)
+                return _rpc_error(msg_id, METHOD_NOT_FOUND, f"Method not found: {said}")
         except Exception as exc:
             logger.warning(
                 "MCP server %s failed on %s\n%s",
@@ -850,6 +856,10 @@ def _key(msg_id: Any) -> Any:
 
 #: The key of every call whose id is neither a string nor a number.
 _UNNAMED = object()
+
+
+#: The most characters of an unknown method's name quoted back in a -32601 answer.
+_METHOD_QUOTE_MAX = 100
 
 
 def _rpc_error(msg_id: Any, code: int, message: str) -> dict[str, Any]:

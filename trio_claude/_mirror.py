@@ -42,12 +42,15 @@ from ._session_store import (
     SessionKey,
     SessionStore,
     _call_optional,
+    _load_main,
     _Unsupported,
     file_path_to_session_key,
+    materialize_loaded,
     materialize_session_from_store,
     project_key_for_directory,
 )
 from ._sessions import SessionNotFoundError
+from ._sessions._transcript import validate_uuid
 
 if TYPE_CHECKING:
     from ._options import ClaudeAgentOptions
@@ -507,30 +510,20 @@ async def prepare_store_resume(
     """
     directory = cwd or os.getcwd()
     project_key = project_key_for_directory(directory)
-    session_id = resume
-    if session_id is None and continue_conversation:
-        # The newest by the store's own mtimes (as the official SDK picks it), whatever its
-        # entries hold: a session with no prompt or title yet is still the latest one.
-        try:
-            listing = await _call_optional(store, "list_sessions", project_key)
-        except _Unsupported:
-            listing = []  # (a store without it is refused with the options)
-        listed = [
-            entry
-            for entry in listing
-            if isinstance(entry, Mapping)
-            and isinstance(entry.get("session_id"), str)
-            and isinstance(entry.get("mtime"), (int, float))
-        ]
-        if not listed:
-            raise SessionNotFoundError("", directory, "the session store has none")
-        session_id = max(listed, key=lambda entry: entry["mtime"])["session_id"]
-    assert session_id is not None
+    main: list[Any] | None = None
+    if resume is not None:
+        session_id = resume
+    else:
+        assert continue_conversation
+        session_id, main = await _continue_candidate(store, project_key, directory)
     tmp = Path(await trio.to_thread.run_sync(tempfile.mkdtemp, None, "claude-resume-"))
     try:
-        written = await materialize_session_from_store(
-            store, session_id, tmp, project_key=project_key
-        )
+        if main is None:
+            written = await materialize_session_from_store(
+                store, session_id, tmp, project_key=project_key
+            )
+        else:
+            written = await materialize_loaded(store, session_id, tmp, project_key, main)
         if written is None:
             raise SessionNotFoundError(session_id, directory, "not in the session store")
         await trio.to_thread.run_sync(copy_user_config, env, tmp)
@@ -539,3 +532,43 @@ async def prepare_store_resume(
             await trio.to_thread.run_sync(shutil.rmtree, tmp, True)
         raise
     return session_id, tmp
+
+
+async def _continue_candidate(
+    store: SessionStore, project_key: str, directory: str
+) -> tuple[str, list[Any]]:
+    """The session ``continue_conversation`` resumes, and its main transcript: the newest by
+    the store's own mtimes (whatever its entries hold: one without a prompt yet is still the
+    latest) that can be resumed, as the official SDK and the CLI's ``--continue`` pick it:
+    not a subagent's transcript (a sidechain, mirrored as a top-level key and often the
+    newest), not an id that is no UUID, not one with nothing stored."""
+    from .stores._errors import SessionStoreError
+
+    try:
+        listing = await _call_optional(store, "list_sessions", project_key)
+    except _Unsupported:
+        listing = []  # (a store without it is refused with the options)
+    if not listing:
+        listing = []  # (None: none, as the official SDK reads it)
+    if not isinstance(listing, (list, tuple)):
+        raise SessionStoreError(
+            f"session_store.list_sessions returned {type(listing).__name__}, not a list of "
+            "{'session_id', 'mtime'} dicts"
+        )
+    listed = [
+        entry
+        for entry in listing
+        if isinstance(entry, Mapping)
+        and isinstance(entry.get("session_id"), str)
+        and isinstance(entry.get("mtime"), (int, float))
+    ]
+    # Newest first; among equal mtimes, the store's order (a stable sort).
+    for entry in sorted(listed, key=lambda entry: entry["mtime"], reverse=True):
+        session_id = entry["session_id"]
+        if validate_uuid(session_id) is None:
+            continue
+        main = await _load_main(store, project_key, session_id)
+        if not main or main[0].get("isSidechain") is True:
+            continue
+        return session_id, main
+    raise SessionNotFoundError("", directory, "the session store has none to continue")

@@ -15,6 +15,7 @@ import json
 import math
 import operator
 import os
+import re
 import uuid as uuid_module
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
@@ -303,7 +304,9 @@ class AgentDefinition:
         mcp_servers: MCP server names, or ``{name: config}`` dicts.
         initial_prompt: First turn submitted automatically when it is the main-thread agent.
         max_turns: Turn cap.
-        background: Run as a background task.
+        background: Run as a background task. (CLI 2.1.332 runs every subagent in the
+            background, even with ``False``: the turn that launched it ends with a launch
+            notice; see docs/fake-model.md.)
         effort: An effort level or an integer.
         permission_mode: The agent's permission mode.
         critical_system_reminder_experimental: Critical reminder added to its system prompt.
@@ -578,19 +581,35 @@ def _tools(
     return _str_tuple(value, "tools")
 
 
+class _ConfigurationTypeError(ConfigurationError, TypeError):
+    """A :class:`ConfigurationError` where the official SDK raises ``TypeError`` (a value of the
+    wrong type), so code catching either catches it."""
+
+
 def _skills(
-    value: Literal["all"] | Iterable[str] | None,
+    value: Literal["all"] | list[str] | None,
 ) -> Literal["all"] | tuple[str, ...] | None:
+    """``skills`` as stored: ``None``, ``"all"`` or the list of names as a tuple.
+
+    Only a list (or the tuple this made of one, given back by ``attrs.evolve`` and
+    ``dataclasses.replace``) is taken, as by the official SDK (``_reject_non_list_skills``): a
+    string would be its characters, and the official SDK drops any other iterable from the
+    ``initialize`` request, installing no skill filter. Refused here, when the options are made
+    (the official SDK refuses when it builds the command line).
+
+    Raises:
+        ConfigurationError: Also a ``TypeError``: ``value`` is not a list or ``"all"``.
+    """
     if value is None or value == "all":
         return value
-    if isinstance(value, str):
-        raise _fail(f"skills must be 'all' or a list of skill names, got {value!r}")
-    try:
-        return list_tuple(value)
-    except TypeError:
-        raise _fail(
-            f"skills must be 'all' or a list of skill names, got {type(value).__name__}"
-        ) from None
+    given: Any = value  # anything may be passed at run time
+    if isinstance(given, list) or type(given) is type(EMPTY_LIST_TUPLE):
+        return list_tuple(given)
+    suggestion = f" Did you mean [{given!r}]?" if isinstance(given, str) else ""
+    # The official text quotes the value: masked by shape (any object may have been passed).
+    raise _ConfigurationTypeError(
+        redact(f'skills must be a list of skill names or "all", got {given!r}.{suggestion}')
+    )
 
 
 def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
@@ -616,6 +635,12 @@ def _argv_repr(args: Sequence[str]) -> str:
     from ._transport._base import argv_repr
 
     return argv_repr(args)
+
+
+def _type_repr(value: Any) -> str:
+    """``<TypeName>`` (``None`` as is): the repr of an object option that may hold credentials
+    in its attributes (an official-style transport's URL or token), so none is shown."""
+    return "None" if value is None else f"<{type(value).__name__}>"
 
 
 def _check_delivery(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -1208,7 +1233,9 @@ class ClaudeAgentOptions:
         metadata=_spec(check=integer(minimum=1, optional=False), sdk=True),
     )
     transport: Any = attrs.field(
-        default=None, metadata=_spec(check=_later("check_transport"), sdk=True)
+        default=None,
+        repr=_type_repr,  # its attributes may hold credentials (a URL's password, a token)
+        metadata=_spec(check=_later("check_transport"), sdk=True),
     )
     on_elicitation: ElicitationCallback | None = attrs.field(
         default=None,
@@ -1352,7 +1379,12 @@ def warn_if_can_use_tool_shadowed(options: ClaudeAgentOptions) -> None:
     """Warns (:class:`~trio_claude.CanUseToolShadowedWarning`, as the official SDK does on
     ``connect()`` and ``query()``) when ``can_use_tool`` is set but some calls are approved
     before it is asked: ``permission_mode="bypassPermissions"``, or ``allowed_tools`` entries
-    that allow a whole tool (``skills="all"`` adds ``Skill``). Advice only: it may be meant."""
+    that allow a whole tool (``skills="all"`` adds ``Skill``). Advice only: it may be meant.
+
+    The entries it quotes are masked (:func:`~trio_claude._redact.redact`): by shape (a pasted
+    ``ANTHROPIC_API_KEY=sk-ant-...``) and by the values the session masks (the secrets of
+    ``options.env`` over this process's environment, ``mcp_servers``, ``settings``...).
+    """
     if options.can_use_tool is None:
         return
     if options.permission_mode == "bypassPermissions":
@@ -1369,8 +1401,12 @@ def warn_if_can_use_tool_shadowed(options: ClaudeAgentOptions) -> None:
         tools = dict.fromkeys(t for t in map(_whole_tool, entries) if t is not None)
         if not tools:
             return
+        from ._transport._command import session_secrets
+
+        secrets = session_secrets(options, {**os.environ, **options.env})
+        named = redact(", ".join(tools), secrets)
         message = (
-            f"can_use_tool will not be invoked for: {', '.join(tools)}. An allowed_tools entry "
+            f"can_use_tool will not be invoked for: {named}. An allowed_tools entry "
             "that allows a whole tool auto-approves it before the callback is consulted. To "
             "gate every tool call, use a PreToolUse hook, or narrow the entry so its calls "
             "reach can_use_tool. Allow rules in settings files can shadow the callback too, "
@@ -1650,10 +1686,12 @@ def _check_text(changed: list[tuple[str, Any]]) -> None:
             if isinstance(item, bytes):
                 item = item.decode("latin-1")  # byte for byte: only its NULs matter
             if not nul_allowed and "\0" in item:
+                # A skill name: what the official SDK says of its control character too.
+                note = f". {_skill_chars_message(item)}" if name == "skills" else ""
                 raise _fail(
                     f"{where}: contains a NUL byte (at index {item.index(chr(0))}), which the CLI "
                     "cannot be given (command-line arguments, environment variables and paths "
-                    "cannot hold one)"
+                    f"cannot hold one){note}"
                 )
             if item.isascii():
                 continue
@@ -1670,22 +1708,83 @@ def _check_text(changed: list[tuple[str, Any]]) -> None:
                 ) from None
 
 
-_SKILL_FORBIDDEN = set("(),*") | {"\ufeff"}
+# The official SDK's _validate_skill_name (0.2.143, transport/subprocess_cli.py), in its order and
+# with its texts, after our "skills[i]: " (the option and entry named, as every message here
+# does). Parentheses and commas are delimiters to the CLI's --allowedTools tokenizer;
+# control characters (C0, DEL, C1) never appear in a skill directory name; U+FEFF, which the CLI
+# trims as whitespace and str.strip() does not.
+_SKILL_NAME_INVALID_CHARS = re.compile(r"[(),\x00-\x1f\x7f-\x9f\ufeff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _check_skill_name(name: Any) -> None:
-    if not isinstance(name, str):
-        raise _fail(f"skills entries must be strings, got {name!r}")
-    if (
-        not name
-        or name != name.strip()
-        or name.startswith("/")
-        or any(ch in _SKILL_FORBIDDEN or ord(ch) < 32 or ord(ch) == 127 for ch in name)
-    ):
-        raise _fail(
-            f"invalid skill name {name!r}: it must be non-empty, without surrounding spaces, "
-            "a leading '/', control characters or any of ( ) , *"
+def _skill_chars_message(name: str) -> str:
+    """The official text for a skill name holding a delimiter, control character or BOM."""
+    return (
+        f"Invalid skill name {name!r}: parentheses, commas, control"
+        " characters, and byte-order marks are not allowed. Names match"
+        " the skill's directory name, or 'plugin:skill' for"
+        " plugin-qualified skills."
+    )
+
+
+def _skill_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot ride in a ``Skill(name)`` rule (the official text), or ``None``."""
+    if not name.strip():
+        return "Skill names must be non-empty strings"
+    if _SURROGATE.search(name):
+        return (
+            f"Invalid skill name {name!r}: contains a surrogate code point,"
+            " which can never match a skill the CLI discovered."
         )
+    if name != name.strip():
+        return (
+            f"Invalid skill name {name!r}: leading or trailing whitespace"
+            " can never match \u2014 the Skill tool trims the invoked name."
+        )
+    if _SKILL_NAME_INVALID_CHARS.search(name):
+        return _skill_chars_message(name)
+    if name == "*":
+        return "Invalid skill name '*': use skills=\"all\" to enable every skill."
+    if name.endswith((":*", " *")):
+        return (
+            f"Invalid skill name {name!r}: wildcard-suffix names are not"
+            " allowed; list each skill by its exact name."
+        )
+    if name.startswith("/"):
+        return (
+            f"Invalid skill name {name!r}: skill names may not start with"
+            " '/'. The skills option takes the canonical name, not the"
+            " slash-command form."
+        )
+    if "\\\\" in name:
+        return (
+            f"Invalid skill name {name!r}: consecutive backslashes are not"
+            " allowed \u2014 the per-rule parser collapses them, so the rule"
+            " would name a different skill."
+        )
+    if name.endswith("\\"):
+        return f"Invalid skill name {name!r}: names may not end with an unpaired backslash."
+    return None
+
+
+def _check_skill_name(name: Any, index: int) -> None:
+    """Refuse a ``skills`` entry the official SDK refuses, with its text.
+
+    Args:
+        name: The entry.
+        index: Its position in ``skills`` (named in the message).
+
+    Raises:
+        ConfigurationError: Also a ``TypeError`` if ``name`` is not a string (as the official
+            SDK); otherwise a ``ValueError`` (every ``ConfigurationError`` is one).
+    """
+    if not isinstance(name, str):
+        raise _ConfigurationTypeError(
+            f"skills[{index}]: Skill names must be strings, got {type(name).__name__}: {name!r}"
+        )
+    problem = _skill_name_problem(name)
+    if problem is not None:
+        raise _fail(f"skills[{index}]: {problem}")
 
 
 def _check_values(changed: list[tuple[str, Any]]) -> None:
@@ -1821,8 +1920,8 @@ def _check_setting_sources(sources: Any) -> None:
 
 def _check_skills(skills: Any) -> None:
     if skills is not None and skills != "all":
-        for skill in skills:
-            _check_skill_name(skill)
+        for index, skill in enumerate(skills):
+            _check_skill_name(skill, index)
 
 
 def _check_plugins(plugins: Any) -> None:

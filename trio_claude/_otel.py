@@ -26,6 +26,7 @@ traceback, never the raw ones.
 
 from __future__ import annotations
 
+import logging
 import math
 import traceback
 from collections import OrderedDict
@@ -128,7 +129,12 @@ class SessionTrace:
     def carrier(self) -> dict[str, str]:
         """The session span's context as environment variables for the CLI."""
         carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=self._context)
+        try:
+            propagate.inject(carrier, context=self._context)
+        except Exception as exc:  # a propagator of the application's: never stops a start
+            said = redact(describe_exception(exc), self.secrets)
+            logging.getLogger("trio_claude").debug("passing the trace context failed: %s", said)
+            return {}
         return {key.upper(): value for key, value in carrier.items()}
 
     # ------------------------------------------------------------------ turns and tools

@@ -140,7 +140,7 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._lifecycle import Lifecycle, retry_delay
-from ._redact import RedactedDict, describe_exception, redact_preview
+from ._redact import RedactedDict, describe_exception, redact, redact_preview, scrub_exception
 from ._session import (
     EXIT_GRACE,
     MessageStream,
@@ -152,7 +152,7 @@ from ._session import (
     open_session,
     output_handling_failed,
 )
-from ._telemetry import SessionTrace, open_trace, trace_env
+from ._telemetry import SessionTrace, ambient_carrier, open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import (
     build_initialize,
@@ -178,7 +178,6 @@ from .types import (
     InitMessage,
     Message,
     ResultMessage,
-    SystemMessage,
     TurnResult,
     UserMessage,
 )
@@ -697,8 +696,11 @@ class _PullQuery:
         # output, a callback's failure or a span shows text that may quote them.
         self._secrets = session_secrets(options, spec.env)
         self._trace = open_trace(options.telemetry, options.model, self._secrets)
-        if self._trace is not None:
-            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, self._trace.carrier()))
+        carrier = (
+            self._trace.carrier() if self._trace is not None else ambient_carrier(options.telemetry)
+        )
+        if carrier:
+            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, carrier))
         self._options, self._spec = options, spec
         self._proto = ClaudeProtocol(max_line_bytes=options.effective_max_line_bytes)
         self._lifecycle = self._proto.lifecycle
@@ -785,7 +787,7 @@ class _PullQuery:
             self.cli_version = version
         if not self._version_checked:
             self._version_checked = True
-            warn_if_outdated(version)
+            warn_if_outdated(version, cli_path=self._spec.argv[0] if self._spec else None)
 
     # ------------------------------------------------------------------------ input
 
@@ -858,11 +860,6 @@ class _PullQuery:
         if message.__class__ is ResultMessage:
             assert isinstance(message, ResultMessage)
             self._proto.ends_turn(message)
-            self._last_error_result = message if message.is_error else None
-        elif not (
-            isinstance(message, SystemMessage) and message.subtype == "session_state_changed"
-        ):
-            self._last_error_result = None
         return message
 
     # ------------------------------------------------------------------------ the pump
@@ -1071,8 +1068,12 @@ class _PullQuery:
         else:
             if cls is ResultMessage:
                 self._last_result = event
-            elif cls is InitMessage and not self._version_checked:
-                self._note_cli_version(event.claude_code_version)
+                # As the official SDK keeps it, on read: an exit over it is its failure.
+                self._last_error_result = event if event.is_error else None
+            elif getattr(event, "subtype", None) != "session_state_changed":
+                self._last_error_result = None  # the conversation moved on
+                if cls is InitMessage and not self._version_checked:
+                    self._note_cli_version(event.claude_code_version)
             # An announced API retry: silent for its delay, until a message says otherwise.
             delay = retry_delay(event)  # (by attribute: ApiRetryMessage is made on first use)
             self._quiet_until = trio.current_time() + delay if delay else 0.0
@@ -1142,7 +1143,7 @@ class _PullQuery:
                 written = write_nowait(proc.stdin, data)
             except OSError as exc:
                 self._stdin_broken = True
-                raise SessionClosedError(f"writing to the CLI failed: {exc!r}") from exc
+                raise self._write_failed(exc) from exc
             if written == len(data):
                 self._last_activity = trio.current_time()
                 await trio.lowlevel.checkpoint_if_cancelled()
@@ -1164,12 +1165,19 @@ class _PullQuery:
                         raise
                     except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
                         self._stdin_broken = True
-                        raise SessionClosedError(f"writing to the CLI failed: {exc!r}") from exc
+                        raise self._write_failed(exc) from exc
         self._last_activity = trio.current_time()
         if timer.cancelled_caught:
             self._stdin_broken = True  # (half a frame may be in the pipe)
             raise _StdinStalled("the CLI stopped reading its stdin")
         await trio.lowlevel.checkpoint_if_cancelled()
+
+    def _write_failed(self, exc: BaseException) -> SessionClosedError:
+        """Why a write failed, masked (an official-style transport's error may quote a key);
+        the cause is scrubbed the same way, for a traceback printing the chain."""
+        scrub_exception(exc, self._secrets)
+        said = redact(describe_exception(exc), self._secrets)
+        return SessionClosedError(f"writing to the CLI failed: {said}")
 
     async def _write_or_end(self, data: bytes, timeout: float | None = None) -> None:
         """``_write``, from the iterating task (no pump running). A CLI whose stdin broke has
@@ -1300,6 +1308,7 @@ class _PullQuery:
             stderr=stderr,
             last_result=self._last_result,
             cli_version=self.cli_version,
+            error_result_last=self._last_error_result,
         )
         error = end_error(end, options, self._spec, self._secrets)
         lifecycle.end(error)

@@ -329,12 +329,23 @@ def _collect(value: Any, found: set[str], under_secret: bool = False) -> None:
             _collect(getattr(value, field.name, None), found, secret)
 
 
+#: What a URL path segment keeps unencoded besides letters, digits and ``-._~``: RFC 3986's
+#: sub-delims, ``:`` and ``@`` (``/`` is encoded); Go's ``url.PathEscape``; JavaScript's
+#: ``encodeURIComponent``. Each gives a form of a key none of the others does (``+``, ``=``
+#: kept, ``/`` as ``%2F``).
+_PATH_SAFE = ("!$&'()*+,;=:@", "$&+:=@", "!'()*")
+
+
 def _encodings(secret: str) -> Iterable[str]:
-    """The forms a secret may be echoed in: URL-encoded (a query string; upper- and lower-case
-    hex), JSON-escaped (with ``/`` as ``\\/`` too, as some encoders write it)."""
-    for encoded in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+    """The forms a secret may be echoed in: URL-encoded (a query string, a path, a path
+    segment; upper- and lower-case hex), JSON-escaped (with ``/`` as ``\\/`` too, as some
+    encoders write it)."""
+    forms = [quote(secret, safe=""), quote(secret), quote_plus(secret)]
+    forms += [quote(secret, safe=safe) for safe in _PATH_SAFE]
+    for encoded in dict.fromkeys(forms):  # distinct, in order
         yield encoded
-        yield re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
+        if "%" in encoded:
+            yield _LOWER_HEX.sub(lambda m: m.group(0).lower(), encoded)
     for escaped in (json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]):
         yield escaped
         yield escaped.replace("/", "\\/")
@@ -380,6 +391,7 @@ def secret_values(env: Mapping[str, str], *more: Any) -> tuple[str, ...]:
 
 
 _SPACE = re.compile(r"\s")
+_LOWER_HEX = re.compile(r"%[0-9A-F]{2}")
 #: The encoded forms of each secret (``_encodings``), worked out once.
 _FORMS: dict[str, tuple[str, ...]] = {}
 
@@ -407,36 +419,72 @@ def _env_secrets(name: str, value: str) -> tuple[str, ...]:
     return hit
 
 
+def _masked_head(segment: str, secret: str) -> str | None:
+    """``segment`` with its end masked if it ends with a prefix (>= 8 characters) of
+    ``secret``; else ``None``."""
+    head = secret[:_MIN_SECRET_LENGTH]
+    window = segment[-(len(secret) - 1) :]
+    start = window.find(head)
+    while start != -1:
+        if secret.startswith(window[start:]):
+            return segment[: len(segment) - len(window) + start] + MASK
+        start = window.find(head, start + 1)
+    return None
+
+
+def _masked_tail(segment: str, secret: str) -> str | None:
+    """``segment`` with its start masked if it starts with a suffix (>= 8 characters) of
+    ``secret``; else ``None``."""
+    tail = secret[-_MIN_SECRET_LENGTH:]
+    window = segment[: len(secret) - 1]
+    end = window.rfind(tail)
+    while end != -1:
+        cut = end + _MIN_SECRET_LENGTH
+        if secret.endswith(window[:cut]):
+            return MASK + segment[cut:]
+        end = window.rfind(tail, 0, end + _MIN_SECRET_LENGTH - 1)
+    return None
+
+
+def _mask_at_cuts(line: str, secret: str) -> str:
+    """Masks the cut-off ends of ``secret`` around each ``...`` in ``line``: a preview cut to
+    length (:func:`redact_preview`, a value quoted in a message) ends in ``...`` and may sit in
+    the middle of a line, followed by more text."""
+    at = line.rfind(_ELLIPSIS)
+    while at != -1:
+        before, after = line[:at], line[at + len(_ELLIPSIS) :]
+        masked_before = _masked_head(before, secret)
+        masked_after = _masked_tail(after, secret)
+        if masked_before is not None or masked_after is not None:
+            before = masked_before or before
+            line = before + _ELLIPSIS + (masked_after or after)
+            at = len(before)
+        at = line.rfind(_ELLIPSIS, 0, at)
+    return line
+
+
 def _mask_partial_secrets(text: str, secrets: Iterable[str]) -> str:
-    """Masks the cut-off ends of known secrets at the ends of ``text``'s lines."""
+    """Masks the cut-off ends of known secrets at the ends of ``text``'s lines, and on either
+    side of a cut marker (``...``) inside a line."""
     lines = text.split("\n")
     changed = False
     for index, line in enumerate(lines):
+        cuts = _ELLIPSIS in line
         for secret in secrets:
             if len(secret) <= _MIN_SECRET_LENGTH:
                 continue
-            head = secret[:_MIN_SECRET_LENGTH]
+            # (The helpers' first look inlined: this runs for every line and secret.)
             # The line ends with a prefix of the secret (>= 8 characters).
-            window = line[-(len(secret) - 1) :]
-            start = window.find(head)
-            while start != -1:
-                if secret.startswith(window[start:]):
-                    line = line[: len(line) - len(window) + start] + MASK
-                    changed = True
-                    break
-                start = window.find(head, start + 1)
+            if secret[:_MIN_SECRET_LENGTH] in line[-(len(secret) - 1) :]:
+                line = _masked_head(line, secret) or line
             # The line starts with a suffix of the secret (>= 8 characters).
-            tail = secret[-_MIN_SECRET_LENGTH:]
-            window = line[: len(secret) - 1]
-            end = window.rfind(tail)
-            while end != -1:
-                cut = end + _MIN_SECRET_LENGTH
-                if secret.endswith(window[:cut]):
-                    line = MASK + line[cut:]
-                    changed = True
-                    break
-                end = window.rfind(tail, 0, end + _MIN_SECRET_LENGTH - 1)
-        lines[index] = line
+            if secret[-_MIN_SECRET_LENGTH:] in line[: len(secret) - 1]:
+                line = _masked_tail(line, secret) or line
+            if cuts:
+                line = _mask_at_cuts(line, secret)
+        if line is not lines[index]:
+            lines[index] = line
+            changed = True
     return "\n".join(lines) if changed else text
 
 
@@ -677,6 +725,12 @@ def scrub_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
     group's members) and clears their frames' locals, in place: for an exception the SDK keeps
     as a cause, whose text may quote a frame (key and all), and which every traceback prints.
 
+    What is masked: the text (``args`` become the masked ``str()``), the notes
+    (``__notes__``), an ``OSError``'s ``strerror``, ``filename`` and ``filename2`` (its text is
+    made from them, not from ``args``); and, when the text or repr still shows a secret after
+    that (a ``__str__`` made from other attributes), the string attributes, then, as a last
+    resort, the text and repr themselves (see :func:`_pin_masked_text`).
+
     Args:
         exc: The exception (changed in place).
         secrets: Exact values to mask as well (see :func:`secret_values`).
@@ -690,11 +744,137 @@ def scrub_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
             continue
         seen.add(id(current))
         text = describe_exception(current)[len(type(current).__name__) + 2 :]
+        masked = redact(text, secrets)
         with contextlib.suppress(Exception):  # a type that refuses new args keeps its own
-            current.args = (redact(text, secrets),)
+            current.args = (masked,)
+        _scrub_notes(current, secrets)
+        if isinstance(current, OSError):
+            _scrub_attributes(current, ("strerror", "filename", "filename2"), secrets)
+        if masked != text or not _masked_already(repr, current, secrets):
+            _scrub_shown(current, masked, secrets)
         traceback.clear_frames(current.__traceback__)
         todo += [e for e in (current.__cause__, current.__context__) if e is not None]
         todo += list(getattr(current, "exceptions", None) or ())
+
+
+def _masked_already(show: Any, exc: BaseException, secrets: tuple[str, ...]) -> bool:
+    """Whether ``show(exc)`` (``str``, ``repr``) shows no secret (or cannot be made at all)."""
+    try:
+        text = show(exc)
+    except Exception:
+        return True  # the traceback shows "<exception str() failed>" then
+    return not isinstance(text, str) or redact(text, secrets) == text
+
+
+def _scrub_notes(exc: BaseException, secrets: tuple[str, ...]) -> None:
+    """Masks each of ``exc.__notes__`` (every traceback prints them after the text)."""
+    notes = getattr(exc, "__notes__", None)
+    if notes is None:
+        return
+    if isinstance(notes, (list, tuple)):
+        items = [n if isinstance(n, str) else _shown_text(str, n) for n in notes]
+    else:  # not a sequence: the traceback prints its repr
+        items = [_shown_text(repr, notes)]
+    masked = [redact(note, secrets) for note in items]
+    if masked != notes:
+        with contextlib.suppress(Exception):
+            exc.__notes__ = masked  # type: ignore[attr-defined]
+
+
+def _shown_text(show: Any, value: Any) -> str:
+    try:
+        text = show(value)
+    except Exception:
+        return "(its text could not be formatted)"
+    return text if isinstance(text, str) else "(its text could not be formatted)"
+
+
+def _scrub_attributes(exc: BaseException, names: Iterable[str], secrets: tuple[str, ...]) -> None:
+    """Masks the string attributes ``names`` of ``exc`` (bytes ones become masked text)."""
+    for name in names:
+        value = getattr(exc, name, None)
+        if isinstance(value, (bytes, bytearray)):
+            decoded = bytes(value).decode("utf-8", "replace")
+            masked = redact(decoded, secrets)
+            if masked != decoded:
+                with contextlib.suppress(Exception):
+                    setattr(exc, name, masked)
+        elif isinstance(value, str):
+            masked = redact(value, secrets)
+            if masked != value:
+                with contextlib.suppress(Exception):
+                    setattr(exc, name, masked)
+
+
+def _scrub_shown(exc: BaseException, masked: str, secrets: tuple[str, ...]) -> None:
+    """For an exception whose ``str()`` or ``repr()`` may still show a secret once its ``args``
+    were rewritten: an HTTP client's error made from its ``url``/``request`` attributes.
+
+    First its own string attributes are masked (``exc.url`` then reads
+    ``https://bot:***@host``): as with ``args``, the exception's data is already rewritten by
+    a scrub, and its text stays as informative as its type made it. When the text or repr still
+    shows a secret (it is made from a nested object, a property, a class attribute), they are
+    pinned to the masked text (:func:`_pin_masked_text`)."""
+    if _masked_already(str, exc, secrets) and _masked_already(repr, exc, secrets):
+        return
+    names = [n for n in vars(exc) if n != "__notes__" and not n.startswith("__trio_claude")]
+    _scrub_attributes(exc, names, secrets)
+    if _masked_already(str, exc, secrets) and _masked_already(repr, exc, secrets):
+        return
+    _pin_masked_text(exc, redact(_shown_text(str, exc), secrets))
+
+
+#: The stand-in subclass of each exception type whose text had to be pinned.
+_PINNED: dict[type[BaseException], type[BaseException]] = {}
+_PINNED_TEXT = "__trio_claude_masked_text__"
+
+
+def _pinned_str(self: BaseException) -> str:
+    return str(self.__dict__.get(_PINNED_TEXT, ""))
+
+
+def _pinned_repr(self: BaseException) -> str:
+    return f"{type(self).__name__}({_pinned_str(self)!r})"
+
+
+def _pin_masked_text(exc: BaseException, masked: str) -> None:
+    """The last resort for an exception whose text shows a secret whatever its ``args`` and
+    attributes say: its class becomes a subclass of its own (same name, module and qualname;
+    no slots: the layout is unchanged) whose ``__str__`` and ``__repr__`` give the masked text.
+
+    Why this and not something else: a traceback prints ``str(exc)``, so the exception itself
+    must say less; raising or dropping it would lose the error the SDK keeps as a cause, and
+    wrapping it would break ``except TheirError``. The subclass still matches
+    ``isinstance``/``except`` for its type; what changes is ``type(exc) is TheirError`` and
+    pickling (the subclass is not importable: pickling fails loudly rather than leak). When
+    even the class cannot be changed (an extension type), the exception keeps its own."""
+    if _PINNED_TEXT in exc.__dict__:  # pinned before (a second scrub): the text only
+        exc.__dict__[_PINNED_TEXT] = masked
+        return
+    cls = type(exc)
+    pinned = _PINNED.get(cls)
+    if pinned is None:
+        try:
+            pinned = type(
+                cls.__name__,
+                (cls,),
+                {
+                    "__slots__": (),
+                    "__str__": _pinned_str,
+                    "__repr__": _pinned_repr,
+                    "__module__": cls.__module__,
+                    "__qualname__": cls.__qualname__,
+                    "__doc__": cls.__doc__,
+                },
+            )
+        except Exception:  # a final class
+            return
+        if len(_PINNED) >= 256:
+            _PINNED.clear()
+        _PINNED[cls] = pinned
+    with contextlib.suppress(Exception):
+        exc.__dict__[_PINNED_TEXT] = masked
+        exc.__class__ = pinned
 
 
 def redact_exception(exc: BaseException, secrets: Iterable[str] = ()) -> str:

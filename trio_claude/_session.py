@@ -104,7 +104,7 @@ from ._redact import (
     scrub_exception,
 )
 from ._stream import MessageStream
-from ._telemetry import open_trace, trace_env
+from ._telemetry import ambient_carrier, open_trace, trace_env
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import (
     build_argv,
@@ -245,8 +245,11 @@ class Session(ControlRequests):
         # output, a callback's failure or a span shows text that may quote them.
         self._secrets = session_secrets(options, spec.env)
         self._trace = open_trace(options.telemetry, options.model, self._secrets)
-        if self._trace is not None:
-            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, self._trace.carrier()))
+        carrier = (
+            self._trace.carrier() if self._trace is not None else ambient_carrier(options.telemetry)
+        )
+        if carrier:
+            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, carrier))
         self._spec = spec
         self._transport = transport
         # Message lines wait in the inbox undecoded and are decoded on delivery (see
@@ -308,6 +311,9 @@ class Session(ControlRequests):
         self._close_interrupt = False
         self._done = trio.Event()
         self._last_result: ResultMessage | None = None
+        # The last result read while it is an error and no message but session_state_changed
+        # came after it (as the official SDK keeps it): an exit over it is its failure.
+        self._last_error_result: ResultMessage | None = None
         # Transcript mirroring into a session store, and a resume's temporary config dir.
         self._mirror: _TranscriptMirror | None = None
         self._flushed_result: ResultMessage | None = None  # the store was flushed for it
@@ -854,13 +860,12 @@ class Session(ControlRequests):
         if error is None:
             return
         self._lifecycle.end_error_seen = True
-        last = self._last_result
-        # The CLI exits 1 after an error result; the result already said everything.
+        # The CLI exits 1 after an error result; the result already said everything (unless
+        # the conversation moved on after it: then the exit is a failure of its own).
         if (
             isinstance(error, ProcessError)
             and error.exit_code == 1
-            and last is not None
-            and last.is_error
+            and self._last_error_result is not None
             and not self._cut_turns
         ):
             return
@@ -1507,6 +1512,7 @@ class Session(ControlRequests):
             stderr=stderr,
             last_result=self._last_result,
             cli_version=self.cli_version,
+            error_result_last=self._last_error_result,
         )
         error = end_error(end, self._options, self._spec, self._secrets)
         self._cut_turns = lifecycle.live_turn_open
@@ -1531,6 +1537,7 @@ class Session(ControlRequests):
             inbox.queue.extend(events)  # type: ignore[arg-type]
             inbox.wake()
             self._quiet_until = 0.0  # messages: an announced retry is over
+            self._last_error_result = None
             return
         append = inbox.queue.append
         plumbing = _PLUMBING
@@ -1543,6 +1550,7 @@ class Session(ControlRequests):
                 append(event)  # type: ignore[arg-type]
                 delivered += 1
                 self._quiet_until = 0.0
+                self._last_error_result = None
                 continue
             handler = plumbing.get(cls)
             if handler is not None:
@@ -1553,11 +1561,14 @@ class Session(ControlRequests):
             if trace is not None:
                 trace.observe(event, self._lifecycle.open_turns)
             if cls is ResultMessage:
-                self._last_result = _outline(event)  # type: ignore[arg-type]
+                self._last_result = last = _outline(event)  # type: ignore[arg-type]
+                self._last_error_result = last if last.is_error else None
                 if self._mirror is not None:
                     self._mirror.request_flush()
-            elif cls is InitMessage and not self._cli_version_checked:
-                self._note_cli_version(event.claude_code_version)  # type: ignore[union-attr]
+            elif getattr(event, "subtype", None) != "session_state_changed":
+                self._last_error_result = None  # the conversation moved on
+                if cls is InitMessage and not self._cli_version_checked:
+                    self._note_cli_version(event.claude_code_version)  # type: ignore[union-attr]
             # An announced API retry: the CLI is silent for its delay, until a message (not a
             # keep-alive, nor an answer to a control request of ours) says otherwise.
             delay = retry_delay(event)  # (by attribute: ApiRetryMessage is made on first use)
@@ -1757,7 +1768,7 @@ class Session(ControlRequests):
             self.cli_version = version
         if not self._cli_version_checked:
             self._cli_version_checked = True
-            warn_if_outdated(version)
+            warn_if_outdated(version, cli_path=self._spec.argv[0] if self._spec.argv else None)
 
     # ------------------------------------------- for ResumableSession (a narrow interface)
 

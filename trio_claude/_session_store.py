@@ -1109,7 +1109,19 @@ async def materialize_session_from_store(
         SessionValueError: ``session_id`` is not a UUID.
     """
     checked_session_id(session_id)
-    main = await _load_main(store, project_key, session_id)
+    return await materialize_loaded(
+        store, session_id, config_dir, project_key, await _load_main(store, project_key, session_id)
+    )
+
+
+async def materialize_loaded(
+    store: SessionStore,
+    session_id: str,
+    config_dir: PathArg,
+    project_key: str,
+    main: list[Any] | None,
+) -> Path | None:
+    """:func:`materialize_session_from_store` with the main transcript loaded already."""
     if not main:
         return None
     files: list[tuple[str | None, list[Any]]] = [(None, main)]

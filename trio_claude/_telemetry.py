@@ -10,6 +10,9 @@ Tracing costs nothing unless it is on. The ``telemetry`` option says:
 - a ``TracerProvider``: on, with that provider (tests, or an application keeping two apart).
 - ``False``: off; no ``TRACEPARENT`` is passed either.
 
+A session not traced itself still passes the caller's current trace context (an active span
+of the application's own) to the CLI, as the official SDKs do (:func:`ambient_carrier`).
+
 The spans themselves are made in :mod:`trio_claude._otel`, imported only when tracing is on.
 """
 
@@ -17,19 +20,29 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
-from ._redact import Environment
+from ._redact import Environment, describe_exception
 
 if TYPE_CHECKING:
     from ._otel import SessionTrace
 else:
     SessionTrace = Any  # annotations only: ._otel is imported when tracing is on
 
-__all__ = ["EXTRA_HINT", "SessionTrace", "check_telemetry", "open_trace", "trace_env"]
+__all__ = [
+    "EXTRA_HINT",
+    "SessionTrace",
+    "ambient_carrier",
+    "check_telemetry",
+    "open_trace",
+    "trace_env",
+]
+
+logger = logging.getLogger("trio_claude")
 
 #: What ``pip`` needs for ``telemetry=True``.
 EXTRA_HINT = "install the otel extra: pip install 'trio-claude[otel]'"
@@ -90,13 +103,36 @@ def open_trace(setting: Any, model: str | None, secrets: Iterable[str] = ()) -> 
 def trace_env(
     env: Mapping[str, str], explicit: Mapping[str, Any], carrier: Mapping[str, str]
 ) -> Environment:
-    """The CLI's environment with the session span's trace context.
+    """The CLI's environment with a trace context (``carrier``, upper-cased keys).
 
-    Values inherited from this process that the carrier would leave stale are dropped, and a
-    value set explicitly in the ``env`` option always wins (as in the official SDKs).
+    With a ``TRACEPARENT`` in the carrier, values inherited from this process that it would
+    leave stale are dropped (an old ``TRACESTATE`` is not paired with a new parent); a
+    carrier without one (baggage only) leaves them. A value set explicitly in the ``env``
+    option always wins (as in the official SDKs).
     """
-    out = Environment((k, v) for k, v in env.items() if k not in _TRACE_KEYS or k in explicit)
+    if "TRACEPARENT" in carrier:
+        out = Environment((k, v) for k, v in env.items() if k not in _TRACE_KEYS or k in explicit)
+    else:
+        out = Environment(env)
     for key, value in carrier.items():
         if key not in explicit:
             out[key] = value
     return out
+
+
+def ambient_carrier(setting: Any) -> dict[str, str] | None:
+    """The caller's current trace context, for a session not traced itself (as the official
+    SDKs pass it): the CLI's spans then join the application's trace. ``None`` when
+    OpenTelemetry was never imported (nothing can be active), with ``telemetry=False``, or
+    when injecting fails (best effort: it never stops a start)."""
+    if setting is False or sys.modules.get("opentelemetry") is None:
+        return None
+    try:
+        from opentelemetry import propagate
+
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+    except Exception as exc:
+        logger.debug("passing the trace context to the CLI failed: %s", describe_exception(exc))
+        return None
+    return {key.upper(): value for key, value in carrier.items()} or None

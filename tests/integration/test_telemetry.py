@@ -167,7 +167,10 @@ def test_an_explicit_env_value_wins_and_stale_ones_go() -> None:
         "TRACEPARENT": "00-stale",  # build_env already put the explicit value here
         "TRACESTATE": "k=v",
     }
-    assert trace_env(inherited, {}, {}) == {"PATH": "/bin"}
+    # A carrier without a parent (nothing active, baggage only) leaves the launcher's context
+    # as it is, as the official SDKs do: only a new parent makes the inherited one stale.
+    assert trace_env(inherited, {}, {}) == inherited
+    assert trace_env(inherited, {}, {"BAGGAGE": "k=v"}) == {**inherited, "BAGGAGE": "k=v"}
 
 
 async def test_an_error_result_and_a_dead_cli_are_errors_on_their_spans(
@@ -389,3 +392,31 @@ async def test_the_official_query_iterator_is_traced_too(
     assert root.attributes["claude.session.outcome"] == "closed"
     pid = root.attributes["claude.cli.pid"]
     assert isinstance(pid, int) and pid > 0
+
+
+@pytest.mark.parametrize("telemetry", [None, False])
+async def test_the_callers_active_trace_reaches_an_untraced_session_as_the_official_sdks_pass_it(
+    telemetry: Any,
+) -> None:
+    """A session not traced itself (no provider configured here) still hands the caller's
+    active trace context to the CLI, as the official SDKs do (its spans join the
+    application's trace, and an inherited parent is replaced); ``telemetry=False`` passes
+    none. Either way the CLI's trace id, when there is one, is the caller's."""
+    from opentelemetry import context, propagate
+
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    token = context.attach(propagate.extract({"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"}))
+    try:
+        options, transport = options_for(
+            FakeScript(turns=[]), telemetry=telemetry, env={"TRACESTATE": "x=1"}
+        )
+        async with tc.open_session(options):
+            pass
+    finally:
+        context.detach(token)
+    env = transport.specs[0].env
+    if telemetry is False:
+        assert "TRACEPARENT" not in env or trace_id not in env["TRACEPARENT"]
+    else:
+        assert env["TRACEPARENT"].split("-")[1] == trace_id
+    assert env["TRACESTATE"] == "x=1"  # an explicit value wins

@@ -303,11 +303,36 @@ def _describe(value: Any) -> str:
             return f"{kind} of {len(value)} characters"
         return f"{kind} {redact(repr(value))}"
     if isinstance(value, Mapping):
-        # The keys say what it is; the values are not quoted.
-        return f"{kind} with keys {redact_preview(repr(list(value)), (), 60)}"
+        # The keys say what it is; the values are not quoted, nor is a long key (a credential
+        # used as a key, cut to length, would no longer be recognisable): those are counted.
+        return f"{kind} with keys {_describe_keys(value)}"
     if isinstance(value, (list, tuple)):
         return f"{kind} of {len(value)} items"
     return f"{kind} {redact_preview(repr(value), (), 60)}"
+
+
+#: The most keys of an object a parse error names.
+_KEYS_QUOTED = 8
+
+
+def _describe_keys(value: Mapping[Any, Any]) -> str:
+    """``['type', 'subtype']``: the keys of up to :data:`_QUOTE_MAX` characters and small
+    numbers (at most :data:`_KEYS_QUOTED` of them), with the number of keys when some are not
+    named (``['type', ...] (3 keys)``)."""
+    shown: list[Any] = []
+    for key in value:
+        if len(shown) == _KEYS_QUOTED:
+            break
+        if isinstance(key, str):
+            if len(key) <= _QUOTE_MAX:
+                shown.append(key)
+        elif key is None or isinstance(key, bool) or (isinstance(key, int) and -999 < key < 999):
+            shown.append(key)
+    text = redact(repr(shown))
+    count = len(value)
+    if len(shown) < count:
+        text = f"{text[:-1]}{', ' if shown else ''}...] ({count} keys)"
+    return text
 
 
 def _wrong(path: str, expected: str, value: Any) -> _WrongType:

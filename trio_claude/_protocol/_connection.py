@@ -525,14 +525,15 @@ class ClaudeProtocol:
         if task_id.__class__ is not str or not task_id:
             return
         if subtype == "task_started":
-            if obj.get("task_type") in _DEFERRING_TASK_TYPES:
+            task_type = obj.get("task_type")
+            if task_type.__class__ is str and task_type in _DEFERRING_TASK_TYPES:
                 self.agent_tasks.add(task_id)
         elif subtype == "task_notification":
             self.agent_tasks.discard(task_id)
         else:  # task_updated
             patch = obj.get("patch")
             status = patch.get("status") if patch.__class__ is dict else None
-            if status in _TERMINAL_TASK_STATUSES:
+            if status.__class__ is str and status in _TERMINAL_TASK_STATUSES:
                 self.agent_tasks.discard(task_id)
 
     def _on_keep_alive(self, obj: dict[str, Any], line: bytes) -> Event:
@@ -545,7 +546,7 @@ class ClaudeProtocol:
     def _on_system(self, obj: dict[str, Any], line: bytes) -> Event | None:
         subtype = obj.get("subtype")
         if subtype != "session_state_changed":
-            if subtype in _TASK_FRAMES:
+            if subtype.__class__ is str and subtype in _TASK_FRAMES:  # (a list: unhashable)
                 self._track_agent_task(obj, subtype)
             return None
         self.state = describe_json(obj.get("state"), quote=False)

@@ -28,6 +28,7 @@ import trio
 
 from .._environ import environ, environ_version
 from .._errors import CLINotFoundError
+from .._redact import redact, secret_values
 from .._version import CLI_VERSION
 
 __all__ = [
@@ -141,6 +142,10 @@ def _install_hint() -> str:
     )
 
 
+#: How the official SDK's message begins when nothing is found (code matching on it works).
+_OFFICIAL_NOT_FOUND = f"Claude Code not found. Install with:\n  npm install -g {NPM_PACKAGE}\n"
+
+
 def _explicit(value: str, origin: str, env: Mapping[str, str]) -> str:
     # A bare name ("claude", "claude-2.1") is looked up on PATH, as a shell would.
     if os.sep not in value and (os.altsep is None or os.altsep not in value):
@@ -157,8 +162,11 @@ def _explicit(value: str, origin: str, env: Mapping[str, str]) -> str:
         reason = "the file is not executable"
     else:
         reason = "nothing is there"
+    # The path is quoted masked (a URL's password, a key in a query, a secret of the
+    # environment: TRIO_CLAUDE_CLI may be a download URL pasted whole); cli_path keeps it.
+    shown = redact(value, secret_values(env))
     raise CLINotFoundError(
-        f"Claude Code not found at: {value} ({origin}; {reason})\n{_install_hint()}",
+        f"Claude Code not found at: {shown} ({origin}; {reason})\n{_install_hint()}",
         cli_path=value,
     )
 
@@ -205,7 +213,11 @@ def find_cli(
 
     listing = "\n".join(f"  {t}" for t in tried)
     raise CLINotFoundError(
-        f"Claude Code not found (the claude CLI). Looked at:\n{listing}\n{_install_hint()}",
+        f"{_OFFICIAL_NOT_FOUND}or the version this SDK is pinned to:\n"
+        "  python -m trio_claude install-cli\n"
+        f"  (or: npm install -g {NPM_PACKAGE}@{CLI_VERSION})\n"
+        f"or point ClaudeAgentOptions(cli_path=...) or ${CLI_ENV_VAR} at an existing binary.\n"
+        f"Looked at:\n{listing}",
         cli_path=None,
     )
 

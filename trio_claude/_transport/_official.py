@@ -37,7 +37,13 @@ import orjson
 import trio
 
 from .._errors import ConfigurationError
-from .._redact import describe_exception, redact, redact_exception, scrub_exception
+from .._redact import (
+    describe_exception,
+    redact,
+    redact_exception,
+    scrub_exception,
+    secret_values,
+)
 from ._base import ChildProcess, LaunchSpec, Transport
 
 __all__ = [
@@ -127,8 +133,11 @@ class OfficialTransportAdapter(Transport):
             ``end_input``).
     """
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Any, secrets: tuple[str, ...] = ()) -> None:
         self.transport = transport
+        # Masked by value in what the adapter says of the transport's failures (stderr lines,
+        # logs, errors): the session's environment (its API key, say), besides shapes.
+        self.secrets = secrets
 
     def __repr__(self) -> str:
         return f"OfficialTransportAdapter({type(self.transport).__name__})"
@@ -152,7 +161,7 @@ async def start_official(target: Any, spec: LaunchSpec) -> OfficialProcess:
     code, and official code catches its errors by their own types (``except OSError``).
     """
     await target.connect()
-    return OfficialProcess(target)
+    return OfficialProcess(target, secret_values(spec.env))
 
 
 class _Pulse:
@@ -177,8 +186,11 @@ class OfficialProcess(ChildProcess):
         failure: What ``read_messages()`` raised, or ``None``.
     """
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Any, secrets: tuple[str, ...] = ()) -> None:
         self.transport = transport
+        # Masked by value in what the adapter says of the transport's failures (stderr lines,
+        # logs, errors): the session's environment (its API key, say), besides shapes.
+        self.secrets = secrets
         self.pid = None
         self.failure: Exception | None = None
         self.stdin: trio.abc.SendStream = _Stdin(self)
@@ -196,6 +208,8 @@ class OfficialProcess(ChildProcess):
         self._close_started = False
         self._close_done = trio.Event()
         self._killed = False
+        self._terminated = False
+        self._messages_closed = False
 
     def __repr__(self) -> str:
         return f"<OfficialProcess transport={type(self.transport).__name__}>"
@@ -210,22 +224,47 @@ class OfficialProcess(ChildProcess):
         while not self._exited.is_set():
             if self._close_wanted and not self._close_started:
                 await self._close_once()
+                if self._terminated and self._read_scope is None:
+                    # Stopped, closed, and nobody pulls the output that would say it ended
+                    # (a reader paused or gone): over, as a process is after SIGTERM.
+                    self._end(-signal.SIGTERM)
                 continue
             await self._changed.wait()
+        await self._close_messages()
         assert self._code is not None
         return self._code
 
+    async def _close_messages(self) -> None:
+        """Closes ``read_messages()``'s generator once the output is over, so its ``finally``
+        runs now, not whenever it is collected (a pending read, cancelled, has run it)."""
+        messages = self._messages
+        aclose = getattr(messages, "aclose", None)
+        if aclose is None or self._read_scope is not None or self._messages_closed:
+            return
+        self._messages_closed = True
+        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT):
+            try:
+                await aclose()
+            except Exception as exc:
+                said = redact(describe_exception(exc), self.secrets)
+                logger.debug("closing the transport's read_messages() failed: %s", said)
+
     def terminate(self) -> None:
-        """Asks for ``close()`` (called by the next ``wait()``)."""
+        """Asks for ``close()`` (called by the next ``wait()``); with no read pending then, the
+        output ends there (status -15)."""
+        self._terminated = True
         self._close_wanted = True
         self._changed.fire()
 
     def kill(self) -> None:
-        """Abandons a pending read (status -9) and asks for ``close()`` if it was not called."""
+        """Ends the output now (status -9): a pending read is abandoned; ``close()`` is still
+        called once, by the next ``wait()``."""
         self._killed = True
         self._close_wanted = True
         if self._read_scope is not None:
-            self._read_scope.cancel()
+            self._read_scope.cancel()  # the read ends the output
+        else:
+            self._end(-signal.SIGKILL)
         self._changed.fire()
 
     # --- reading ------------------------------------------------------------------------------
@@ -279,9 +318,9 @@ class OfficialProcess(ChildProcess):
         masked wherever it goes (shapes only: the transport's secrets are its own)."""
         if self.failure is None:
             self.failure = exc
-        said = redact(describe_exception(exc))
-        logger.debug("the transport's %s failed\n%s", method, redact_exception(exc))
-        scrub_exception(exc)
+        said = redact(describe_exception(exc), self.secrets)
+        logger.debug("the transport's %s failed\n%s", method, redact_exception(exc, self.secrets))
+        scrub_exception(exc, self.secrets)
         self._err += (
             f"trio-claude: the transport's {method} failed ({type(self.transport).__name__}): "
             f"{said}\n"
@@ -301,10 +340,6 @@ class OfficialProcess(ChildProcess):
             self._exited.set()
         self._changed.fire()
 
-    async def _finish(self) -> None:
-        """The output has ended: ``close()`` once, then the process counts as exited."""
-        await self._close_once()
-
     async def _call_bounded(self, method: str, timeout: float) -> None:
         """Awaits the transport's ``method()``, shielded and at most ``timeout`` seconds; a
         failure or the timeout is logged (masked), not raised: it is on the way out."""
@@ -313,7 +348,7 @@ class OfficialProcess(ChildProcess):
             try:
                 await getattr(self.transport, method)()
             except Exception as exc:
-                said = redact(describe_exception(exc))
+                said = redact(describe_exception(exc), self.secrets)
                 logger.warning("the transport's %s() failed (%s): %s", method, name, said)
         if timer.cancelled_caught:
             logger.warning(
@@ -358,7 +393,7 @@ class OfficialStdout(trio.abc.ReceiveStream):
                 await trio.lowlevel.cancel_shielded_checkpoint()
                 return data
             if proc._ended:
-                await proc._finish()
+                await proc._close_once()  # then the process counts as exited
                 return b""
             await proc._read_one()
 
@@ -432,11 +467,13 @@ class _Stdin(trio.abc.SendStream):
                 except Exception as exc:
                     # A pipe that breaks means the CLI is gone; here nothing else would end
                     # the output: the "process" fails, saying why (masked).
-                    said = redact(describe_exception(exc))
+                    said = redact(describe_exception(exc), proc.secrets)
                     proc._fail("write()", exc)
+                    # Not chained: the transport's exception may quote a credential in ways no
+                    # masking reaches (a __str__ of its own); it is kept as ``proc.failure``.
                     raise trio.BrokenResourceError(
                         f"the transport's write() failed ({type(proc.transport).__name__}): {said}"
-                    ) from exc
+                    ) from None
         finally:
             self._busy = False
 
