@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 import os
 import shutil
 import stat
@@ -561,6 +562,7 @@ async def _continue_candidate(
         if isinstance(entry, Mapping)
         and isinstance(entry.get("session_id"), str)
         and isinstance(entry.get("mtime"), (int, float))
+        and math.isfinite(entry["mtime"])  # (a NaN would make the order arbitrary)
     ]
     # Newest first; among equal mtimes, the store's order (a stable sort).
     for entry in sorted(listed, key=lambda entry: entry["mtime"], reverse=True):

@@ -605,11 +605,21 @@ def _skills(
     given: Any = value  # anything may be passed at run time
     if isinstance(given, list) or type(given) is type(EMPTY_LIST_TUPLE):
         return list_tuple(given)
-    suggestion = f" Did you mean [{given!r}]?" if isinstance(given, str) else ""
+    shown = _quoted(given)
+    suggestion = f" Did you mean [{shown}]?" if isinstance(given, str) else ""
     # The official text quotes the value: masked by shape (any object may have been passed).
     raise _ConfigurationTypeError(
-        redact(f'skills must be a list of skill names or "all", got {given!r}.{suggestion}')
+        redact(f'skills must be a list of skill names or "all", got {shown}.{suggestion}')
     )
+
+
+def _quoted(value: Any) -> str:
+    """``repr(value)``, or ``<TypeName>`` when it has none to give (a repr that raises)."""
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+    return text if isinstance(text, str) else f"<{type(value).__name__}>"
 
 
 def _plugins(value: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
@@ -1778,13 +1788,17 @@ def _check_skill_name(name: Any, index: int) -> None:
         ConfigurationError: Also a ``TypeError`` if ``name`` is not a string (as the official
             SDK); otherwise a ``ValueError`` (every ``ConfigurationError`` is one).
     """
+    # The official texts quote the name: masked by shape (a key pasted with a stray space).
     if not isinstance(name, str):
         raise _ConfigurationTypeError(
-            f"skills[{index}]: Skill names must be strings, got {type(name).__name__}: {name!r}"
+            redact(
+                f"skills[{index}]: Skill names must be strings, got {type(name).__name__}: "
+                f"{_quoted(name)}"
+            )
         )
     problem = _skill_name_problem(name)
     if problem is not None:
-        raise _fail(f"skills[{index}]: {problem}")
+        raise _fail(redact(f"skills[{index}]: {problem}"))
 
 
 def _check_values(changed: list[tuple[str, Any]]) -> None:

@@ -46,6 +46,7 @@ from opentelemetry.trace import (
 )
 
 from ._redact import describe_exception, redact, redact_preview
+from ._telemetry import env_carrier
 from ._version import __version__
 from .types import AssistantMessage, InitMessage, ResultMessage, ToolUseBlock, UserMessage
 
@@ -128,14 +129,14 @@ class SessionTrace:
 
     def carrier(self) -> dict[str, str]:
         """The session span's context as environment variables for the CLI."""
-        carrier: dict[str, str] = {}
+        carrier: dict[Any, Any] = {}
         try:
             propagate.inject(carrier, context=self._context)
+            return env_carrier(carrier)
         except Exception as exc:  # a propagator of the application's: never stops a start
             said = redact(describe_exception(exc), self.secrets)
             logging.getLogger("trio_claude").debug("passing the trace context failed: %s", said)
             return {}
-        return {key.upper(): value for key, value in carrier.items()}
 
     # ------------------------------------------------------------------ turns and tools
 

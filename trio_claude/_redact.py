@@ -36,10 +36,15 @@ import contextlib
 import functools
 import json
 import re
+import sys
 import traceback
+import types
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, unquote
+
+if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
+    from exceptiongroup import BaseExceptionGroup
 
 import attrs
 
@@ -449,18 +454,32 @@ def _masked_tail(segment: str, secret: str) -> str | None:
 def _mask_at_cuts(line: str, secret: str) -> str:
     """Masks the cut-off ends of ``secret`` around each ``...`` in ``line``: a preview cut to
     length (:func:`redact_preview`, a value quoted in a message) ends in ``...`` and may sit in
-    the middle of a line, followed by more text."""
-    at = line.rfind(_ELLIPSIS)
+    the middle of a line, followed by more text. Only the ``len(secret) - 1`` characters on
+    either side of a cut are looked at, and the line is rebuilt once: linear in its length
+    however many cuts it has."""
+    reach = len(secret) - 1
+    pieces: list[str] = []
+    done = 0  # line[:done] is in pieces
+    at = line.find(_ELLIPSIS)
     while at != -1:
-        before, after = line[:at], line[at + len(_ELLIPSIS) :]
-        masked_before = _masked_head(before, secret)
-        masked_after = _masked_tail(after, secret)
-        if masked_before is not None or masked_after is not None:
-            before = masked_before or before
-            line = before + _ELLIPSIS + (masked_after or after)
-            at = len(before)
-        at = line.rfind(_ELLIPSIS, 0, at)
-    return line
+        end = at + len(_ELLIPSIS)
+        low = max(done, at - reach)
+        before = _masked_head(line[low:at], secret)
+        after = _masked_tail(line[end : end + reach], secret)
+        if before is not None or after is not None:
+            pieces.append(line[done:low])
+            pieces.append(before if before is not None else line[low:at])
+            pieces.append(_ELLIPSIS)
+            if after is not None:
+                pieces.append(after)
+                done = min(end + reach, len(line))
+            else:
+                done = end
+        at = line.find(_ELLIPSIS, max(end, done))
+    if not pieces:
+        return line
+    pieces.append(line[done:])
+    return "".join(pieces)
 
 
 def _mask_partial_secrets(text: str, secrets: Iterable[str]) -> str:
@@ -725,11 +744,13 @@ def scrub_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
     group's members) and clears their frames' locals, in place: for an exception the SDK keeps
     as a cause, whose text may quote a frame (key and all), and which every traceback prints.
 
-    What is masked: the text (``args`` become the masked ``str()``), the notes
-    (``__notes__``), an ``OSError``'s ``strerror``, ``filename`` and ``filename2`` (its text is
-    made from them, not from ``args``); and, when the text or repr still shows a secret after
-    that (a ``__str__`` made from other attributes), the string attributes, then, as a last
-    resort, the text and repr themselves (see :func:`_pin_masked_text`).
+    What is masked: each text of ``args`` (in place: the exception still copies and pickles),
+    the notes (``__notes__``), the fields a built-in type makes its text from (an
+    ``OSError``'s ``strerror`` and ``filename``, an ``ImportError``'s ``path``); and, when the
+    text or repr still shows a secret after that (a ``__str__`` made from other attributes),
+    the instance's text attributes, then, as a last resort, the text and repr themselves (see
+    :func:`_pin_masked_text`). A ``BaseException`` that is not an ``Exception``
+    (``KeyboardInterrupt``, a ``trio.Cancelled``) is left as it is; its chain is still walked.
 
     Args:
         exc: The exception (changed in place).
@@ -738,23 +759,73 @@ def scrub_exception(exc: BaseException, secrets: Iterable[str] = ()) -> None:
     secrets = tuple(secrets)
     todo: list[BaseException] = [exc]
     seen: set[int] = set()
+    found: list[BaseException] = []
     while todo:
         current = todo.pop()
         if id(current) in seen:
             continue
         seen.add(id(current))
-        text = describe_exception(current)[len(type(current).__name__) + 2 :]
-        masked = redact(text, secrets)
-        with contextlib.suppress(Exception):  # a type that refuses new args keeps its own
-            current.args = (masked,)
-        _scrub_notes(current, secrets)
-        if isinstance(current, OSError):
-            _scrub_attributes(current, ("strerror", "filename", "filename2"), secrets)
-        if masked != text or not _masked_already(repr, current, secrets):
-            _scrub_shown(current, masked, secrets)
-        traceback.clear_frames(current.__traceback__)
+        found.append(current)
         todo += [e for e in (current.__cause__, current.__context__) if e is not None]
         todo += list(getattr(current, "exceptions", None) or ())
+    # A group's members first: its repr quotes theirs.
+    for current in reversed(found):
+        if not isinstance(current, Exception):
+            continue  # KeyboardInterrupt, SystemExit, a Cancelled: on their way, untouched
+        _scrub_args(current, secrets)
+        _scrub_notes(current, secrets)
+        # The built-in types whose text is made from fields of their own, not from args
+        # (OSError's strerror and filename, ImportError's msg and path, SyntaxError's text).
+        _scrub_attributes(current, _text_members(type(current)), secrets)
+        if not (_masked_already(str, current, secrets) and _masked_already(repr, current, secrets)):
+            _scrub_shown(current, secrets)
+        traceback.clear_frames(current.__traceback__)
+
+
+def _scrub_args(exc: BaseException, secrets: tuple[str, ...]) -> None:
+    """Masks each text of ``exc.args`` in place: the arity stays, so the exception still copies
+    and pickles (its class is rebuilt from its args). A group's members are scrubbed apart."""
+    args = exc.args
+    masked = tuple(_masked_value(arg, secrets) for arg in args)
+    if any(new is not old for new, old in zip(masked, args, strict=True)):
+        with contextlib.suppress(Exception):  # a type that refuses new args keeps its own
+            exc.args = masked
+
+
+def _masked_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` masked if it is text (``bytes`` stay ``bytes``), else itself; the very same
+    object when nothing was masked."""
+    if isinstance(value, str):
+        masked = redact(value, secrets)
+        return value if masked == value else masked
+    if isinstance(value, (bytes, bytearray)):
+        decoded = bytes(value).decode("utf-8", "replace")
+        masked = redact(decoded, secrets)
+        return value if masked == decoded else masked.encode("utf-8")
+    return value
+
+
+#: The data descriptors (C-level fields) of each built-in exception type, by type.
+_MEMBERS: dict[type, tuple[str, ...]] = {}
+
+
+def _text_members(cls: type) -> tuple[str, ...]:
+    """The names of the fields a built-in exception type keeps in C (``OSError.filename``,
+    ``ImportError.path``, ``SyntaxError.text``, ``UnicodeDecodeError.object``): not in the
+    instance's ``__dict__``, and what its text is made from."""
+    names = _MEMBERS.get(cls)
+    if names is None:
+        found: dict[str, None] = {}
+        for klass in cls.__mro__:
+            if klass in (BaseException, object):
+                continue
+            for name, attr in vars(klass).items():
+                if not name.startswith("__") and isinstance(
+                    attr, (types.MemberDescriptorType, types.GetSetDescriptorType)
+                ):
+                    found[name] = None
+        names = _MEMBERS[cls] = tuple(found)
+    return names
 
 
 def _masked_already(show: Any, exc: BaseException, secrets: tuple[str, ...]) -> bool:
@@ -790,38 +861,42 @@ def _shown_text(show: Any, value: Any) -> str:
 
 
 def _scrub_attributes(exc: BaseException, names: Iterable[str], secrets: tuple[str, ...]) -> None:
-    """Masks the string attributes ``names`` of ``exc`` (bytes ones become masked text)."""
+    """Masks the text attributes ``names`` of ``exc`` (``bytes`` ones stay ``bytes``)."""
     for name in names:
-        value = getattr(exc, name, None)
-        if isinstance(value, (bytes, bytearray)):
-            decoded = bytes(value).decode("utf-8", "replace")
-            masked = redact(decoded, secrets)
-            if masked != decoded:
-                with contextlib.suppress(Exception):
-                    setattr(exc, name, masked)
-        elif isinstance(value, str):
-            masked = redact(value, secrets)
-            if masked != value:
-                with contextlib.suppress(Exception):
-                    setattr(exc, name, masked)
+        try:
+            value = getattr(exc, name, None)
+        except Exception:  # a property that raises
+            continue
+        masked = _masked_value(value, secrets)
+        if masked is not value:
+            with contextlib.suppress(Exception):
+                setattr(exc, name, masked)
 
 
-def _scrub_shown(exc: BaseException, masked: str, secrets: tuple[str, ...]) -> None:
+def _scrub_shown(exc: BaseException, secrets: tuple[str, ...]) -> None:
     """For an exception whose ``str()`` or ``repr()`` may still show a secret once its ``args``
     were rewritten: an HTTP client's error made from its ``url``/``request`` attributes.
 
     First its own string attributes are masked (``exc.url`` then reads
     ``https://bot:***@host``): as with ``args``, the exception's data is already rewritten by
-    a scrub, and its text stays as informative as its type made it. When the text or repr still
-    shows a secret (it is made from a nested object, a property, a class attribute), they are
-    pinned to the masked text (:func:`_pin_masked_text`)."""
+    a scrub, and its text stays as informative as its type made it. Then, for a text made from
+    an argument that is not text (a dict holding the key), ``args`` become the masked text
+    alone (as most types print their one argument). When the text or repr still shows a secret
+    (it is made from a nested object, a property, a class attribute), they are pinned to the
+    masked text (:func:`_pin_masked_text`)."""
     if _masked_already(str, exc, secrets) and _masked_already(repr, exc, secrets):
         return
     names = [n for n in vars(exc) if n != "__notes__" and not n.startswith("__trio_claude")]
     _scrub_attributes(exc, names, secrets)
     if _masked_already(str, exc, secrets) and _masked_already(repr, exc, secrets):
         return
-    _pin_masked_text(exc, redact(_shown_text(str, exc), secrets))
+    masked = redact(_shown_text(str, exc), secrets)
+    if not isinstance(exc, BaseExceptionGroup):  # (a group's args are its message and members)
+        with contextlib.suppress(Exception):
+            exc.args = (masked,)
+        if _masked_already(str, exc, secrets) and _masked_already(repr, exc, secrets):
+            return
+    _pin_masked_text(exc, masked)
 
 
 #: The stand-in subclass of each exception type whose text had to be pinned.

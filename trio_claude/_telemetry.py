@@ -38,6 +38,7 @@ __all__ = [
     "SessionTrace",
     "ambient_carrier",
     "check_telemetry",
+    "env_carrier",
     "open_trace",
     "trace_env",
 ]
@@ -130,9 +131,29 @@ def ambient_carrier(setting: Any) -> dict[str, str] | None:
     try:
         from opentelemetry import propagate
 
-        carrier: dict[str, str] = {}
+        carrier: dict[Any, Any] = {}
         propagate.inject(carrier)
+        return env_carrier(carrier) or None
     except Exception as exc:
         logger.debug("passing the trace context to the CLI failed: %s", describe_exception(exc))
         return None
-    return {key.upper(): value for key, value in carrier.items()} or None
+
+
+def env_carrier(carrier: Mapping[Any, Any]) -> dict[str, str]:
+    """A propagator's carrier as environment variables (upper-cased keys), keeping only what
+    an environment can hold: text keys without ``=`` and text values, neither with a NUL (a
+    propagator of the application's may write anything, and must never stop a start)."""
+    out: dict[str, str] = {}
+    for key, value in carrier.items():
+        if (
+            isinstance(key, str)
+            and isinstance(value, str)
+            and key
+            and "=" not in key
+            and "\0" not in key
+            and "\0" not in value
+        ):
+            out[key.upper()] = value
+        else:
+            logger.debug("a trace context entry no environment can hold was left out")
+    return out

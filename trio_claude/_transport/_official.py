@@ -210,6 +210,7 @@ class OfficialProcess(ChildProcess):
         self._killed = False
         self._terminated = False
         self._messages_closed = False
+        self._close_deadline = math.inf  # set when close() is called
 
     def __repr__(self) -> str:
         return f"<OfficialProcess transport={type(self.transport).__name__}>"
@@ -242,7 +243,10 @@ class OfficialProcess(ChildProcess):
         if aclose is None or self._read_scope is not None or self._messages_closed:
             return
         self._messages_closed = True
-        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT):
+        # Within close()'s bound, not one of its own: shutdown_process's promise counts on it
+        # (a generator's finally past it is still started, and cut at its first await).
+        deadline = min(self._close_deadline, trio.current_time() + CLOSE_TIMEOUT)
+        with trio.CancelScope(shield=True), trio.move_on_at(deadline):
             try:
                 await aclose()
             except Exception as exc:
@@ -363,6 +367,7 @@ class OfficialProcess(ChildProcess):
             await self._close_done.wait()
             return
         self._close_started = True
+        self._close_deadline = trio.current_time() + CLOSE_TIMEOUT
         try:
             await self._call_bounded("close", CLOSE_TIMEOUT)
         finally:
