@@ -39,9 +39,9 @@ class OutputEnd:
         stderr: The redacted stderr tail.
         last_result: The last result read.
         cli_version: The CLI's version, if known.
-        error_result_last: The last result read if it is an error and no message but a
-            ``session_state_changed`` came after it (as the official SDK keeps it): an exit
-            over it is that result's failure; once the conversation moved on, it is not.
+        error_result_last: The last result read if it is an error and no message that moves
+            the conversation on came after it (:func:`moves_on`; as the official SDK keeps it):
+            an exit over it is that result's failure; once the conversation moved on, it is not.
     """
 
     exit_code: int | None
@@ -54,6 +54,19 @@ class OutputEnd:
     last_result: ResultMessage | None
     cli_version: str | None
     error_result_last: ResultMessage | None = None
+
+
+#: Messages that do not move the conversation on past an error result (by class name: their
+#: classes are made on first use): the state marker after a turn, and what became of the prompts
+#: queued behind it (``command_lifecycle`` ``cancelled``/``discarded`` when a session ends
+#: mid-turn). Any other message forgets the error result (``error_result_last``).
+_AFTER_A_TURN = frozenset({"SessionStateChangedMessage", "CommandLifecycleMessage"})
+
+
+def moves_on(message: object) -> bool:
+    """Whether ``message``, read after an error result, means the conversation moved on (an
+    exit is then a failure of its own, not that result's)."""
+    return message.__class__.__name__ not in _AFTER_A_TURN
 
 
 def end_error(

@@ -117,7 +117,7 @@ from ._errors import (
     initialize_failed,
     result_error,
 )
-from ._exit import OutputEnd, end_error, limit_breach
+from ._exit import OutputEnd, end_error, limit_breach, moves_on
 from ._inbox import insert_before_result
 from ._loop import require_trio
 from ._options import (
@@ -1070,7 +1070,7 @@ class _PullQuery:
                 self._last_result = event
                 # As the official SDK keeps it, on read: an exit over it is its failure.
                 self._last_error_result = event if event.is_error else None
-            elif getattr(event, "subtype", None) != "session_state_changed":
+            elif moves_on(event):
                 self._last_error_result = None  # the conversation moved on
                 if cls is InitMessage and not self._version_checked:
                     self._note_cli_version(event.claude_code_version)
@@ -1320,7 +1320,8 @@ class _PullQuery:
         error = await self._end_error()
         await self._close(interrupt=False)
         last = self._last_error_result
-        if type(error) is ProcessError and last is not None:
+        # (Killed by a signal, it is the kill's ProcessError, as in the session form.)
+        if type(error) is ProcessError and last is not None and (error.exit_code or 0) > 0:
             replaced = result_error(
                 last,
                 exit_code=error.exit_code,

@@ -63,7 +63,7 @@ from ._errors import (
     initialize_failed,
     result_error,
 )
-from ._exit import OutputEnd, end_error, limit_breach
+from ._exit import OutputEnd, end_error, limit_breach, moves_on
 from ._inbox import CHECKPOINT_EVERY, Inbox, insert_before_result
 from ._limits import LimitWatch, ResourceUsage
 from ._loop import check_loop
@@ -311,8 +311,9 @@ class Session(ControlRequests):
         self._close_interrupt = False
         self._done = trio.Event()
         self._last_result: ResultMessage | None = None
-        # The last result read while it is an error and no message but session_state_changed
-        # came after it (as the official SDK keeps it): an exit over it is its failure.
+        # The last result read while it is an error and no message that moves the conversation
+        # on came after it (_exit.moves_on; as the official SDK keeps it): an exit over it is
+        # its failure.
         self._last_error_result: ResultMessage | None = None
         # Transcript mirroring into a session store, and a resume's temporary config dir.
         self._mirror: _TranscriptMirror | None = None
@@ -1565,7 +1566,7 @@ class Session(ControlRequests):
                 self._last_error_result = last if last.is_error else None
                 if self._mirror is not None:
                     self._mirror.request_flush()
-            elif getattr(event, "subtype", None) != "session_state_changed":
+            elif moves_on(event):
                 self._last_error_result = None  # the conversation moved on
                 if cls is InitMessage and not self._cli_version_checked:
                     self._note_cli_version(event.claude_code_version)  # type: ignore[union-attr]

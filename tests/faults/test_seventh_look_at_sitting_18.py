@@ -291,15 +291,24 @@ async def test_guard_session_error_result_idle_then_crash_is_not_raised(
         ([IDLE], False),
         ([{"type": "rate_limit_event", "rate_limit_info": {"status": "allowed"}}], True),
         ([{"type": "stream_event", "uuid": "u", "session_id": SID, "event": {}}], True),
+        # What became of the prompts queued behind the turn (a session ended mid-turn, as the
+        # real CLI reports it): not the conversation moving on (docs/migration.md).
+        (
+            [
+                {"type": "command_lifecycle", "command_uuid": u, "state": st, "uuid": u + "x"}
+                for u, st in (("c1", "cancelled"), ("c2", "discarded"))
+            ],
+            False,
+        ),
     ],
-    ids=["idle", "rate_limit_event", "stream_event"],
+    ids=["idle", "rate_limit_event", "stream_event", "command_lifecycle"],
 )
 async def test_guard_iterator_which_frames_after_an_error_result_reset_it(
     after: list[dict[str, Any]], moved_on: bool, autojump_clock: trio.testing.MockClock
 ) -> None:
     """Guard (the official rule): after an error result, ``session_state_changed`` keeps it
     (exit 1 is a ``ResultError``); any message (a rate-limit event, a stream event) resets it
-    (exit 1 is a fresh crash: ``ProcessError``)."""
+    (exit 1 is a fresh crash: ``ProcessError``); ``command_lifecycle`` keeps it too (ours)."""
     _, error = await _iterate(Remote(_init(), _assistant("a"), _error_result(), *after, _Crash()))
     assert isinstance(error, tc.ProcessError)
     assert isinstance(error, tc.ResultError) is not moved_on

@@ -295,8 +295,12 @@ class OfficialProcess(ChildProcess):
             except Exception as exc:
                 self._fail("read_messages()", exc)
                 return
-            except BaseException:
-                self._end(1)  # (KeyboardInterrupt, say): the output is over; it goes on up
+            except BaseException as exc:
+                # Our own scope's cancellation (kill(), a read given up) ends below, with -9
+                # or 0; anything else (KeyboardInterrupt, say): the output is over, status 1,
+                # and it goes on up.
+                if not (scope.cancel_called and isinstance(exc, trio.Cancelled)):
+                    self._end(1)
                 raise
             finally:
                 self._read_scope = None
