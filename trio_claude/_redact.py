@@ -457,6 +457,8 @@ def _mask_at_cuts(line: str, secret: str) -> str:
     the middle of a line, followed by more text. Only the ``len(secret) - 1`` characters on
     either side of a cut are looked at, and the line is rebuilt once: linear in its length
     however many cuts it has."""
+    if secret[:_MIN_SECRET_LENGTH] not in line and secret[-_MIN_SECRET_LENGTH:] not in line:
+        return line  # (no piece of it to mask: the usual case, whatever the cuts)
     reach = len(secret) - 1
     pieces: list[str] = []
     done = 0  # line[:done] is in pieces
