@@ -5,17 +5,30 @@ Import them by name: ``from tests._helpers import options_for, texts``.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
+import trio
+import trio.testing
 
 import trio_claude as tc
 from trio_claude._transport._discovery import find_cli
 from trio_claude.testing.fake_cli import FakeCLI, FakeCLITransport, FakeScript, FakeTurn, Result
 
-__all__ = ["answers", "error", "one_turn", "options_for", "require_cli", "success", "texts"]
+__all__ = [
+    "answers",
+    "clock_waits_for_threads",
+    "error",
+    "one_turn",
+    "options_for",
+    "require_cli",
+    "success",
+    "texts",
+]
 
 
 def require_cli() -> str:
@@ -30,6 +43,40 @@ def require_cli() -> str:
         if os.environ.get("CI"):
             raise
         pytest.skip("the claude CLI is not installed (run `make cli`)")
+
+
+@contextlib.contextmanager
+def clock_waits_for_threads(
+    clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """While a ``trio.to_thread.run_sync`` call is in flight, ``clock`` does not autojump.
+
+    A worker thread leaves the run loop idle, so an autojump clock jumps to the next deadline
+    while the thread works: a store thread slower than the threshold (any threshold, on a loaded
+    machine) lets a 60 s timeout, or the test's own hang guard, pass at once. With this, virtual
+    time stands still until every thread is back. Not for threads that wait on trio code that
+    sleeps (``trio.from_thread.run``): nothing would wake them.
+    """
+    original = trio.to_thread.run_sync
+    threshold = clock.autojump_threshold
+    in_flight = 0
+
+    async def run_sync(*args: Any, **kwargs: Any) -> Any:
+        nonlocal in_flight
+        in_flight += 1
+        clock.autojump_threshold = math.inf
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            in_flight -= 1
+            if not in_flight:
+                clock.autojump_threshold = threshold
+
+    monkeypatch.setattr(trio.to_thread, "run_sync", run_sync)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(trio.to_thread, "run_sync", original)
 
 
 def texts(messages: Iterable[object]) -> list[str]:
