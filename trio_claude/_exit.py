@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import attrs
 
 from ._diagnose import ExitContext, diagnose_exit
-from ._errors import ProcessError, ResultError, _error_entries
+from ._errors import ProcessError, _error_entries, result_error
 from ._limits import LimitBreach, exit_breach
 from ._options import ClaudeAgentOptions
 from ._redact import redact
@@ -151,30 +151,32 @@ def process_error(
         startup_failure_reason=refused,
         secrets=secrets,
     )
-    last_error = end.error_result_last
-    if (
-        last_error is not None
-        and not refused
-        and code is not None
-        and code > 0
-        and not end.live_turn_open
-    ):
-        # It wrote an error result and exited over it, no later turn open (a refused
-        # --resume, say): the result says why, as a ResultError (a ProcessError) caused by
-        # the exit, as the official SDK raises it. (Killed by a signal, or dying in a later
-        # turn, it is that turn's ProcessError.)
-        error = ResultError(
-            last_error,
-            exit_code=code,
-            stderr=end.stderr,
-            cli_version=end.cli_version,
-            reason=exited.reason,
-            hint=exited.hint,
-            secrets=secrets,
-        )
-        error.__cause__ = exited
-        return error
-    return exited
+    # It wrote an error result and exited over it, no later turn open (a refused --resume,
+    # say): the result says why.
+    over = end.error_result_last if not refused and not end.live_turn_open else None
+    return exit_over_result(exited, over, secrets)
+
+
+def exit_over_result(
+    exited: ProcessError, result: ResultMessage | None, secrets: Sequence[str]
+) -> ProcessError:
+    """The error for a CLI that exited (``exited``) with the error result ``result`` last:
+    a :class:`ResultError` caused by the exit, as the official SDK raises it. ``exited``
+    itself when there is no such result, or when the CLI was killed by a signal (then it is
+    the kill's error, in both forms)."""
+    if result is None or exited.exit_code is None or exited.exit_code <= 0:
+        return exited
+    error = result_error(
+        result,
+        exit_code=exited.exit_code,
+        stderr=exited.stderr,
+        cli_version=exited.cli_version,
+        reason=exited.reason,
+        hint=exited.hint,
+        secrets=secrets,
+    )
+    error.__cause__ = exited
+    return error
 
 
 def limit_breach(

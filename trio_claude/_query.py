@@ -115,9 +115,8 @@ from ._errors import (
     SessionClosedError,
     StallTimeoutError,
     initialize_failed,
-    result_error,
 )
-from ._exit import OutputEnd, end_error, limit_breach, moves_on
+from ._exit import OutputEnd, end_error, exit_over_result, limit_breach, moves_on
 from ._inbox import insert_before_result
 from ._loop import require_trio
 from ._options import (
@@ -152,7 +151,7 @@ from ._session import (
     open_session,
     output_handling_failed,
 )
-from ._telemetry import SessionTrace, ambient_carrier, open_trace, trace_env
+from ._telemetry import SessionTrace, child_spec, open_trace
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import (
     build_initialize,
@@ -696,11 +695,7 @@ class _PullQuery:
         # output, a callback's failure or a span shows text that may quote them.
         self._secrets = session_secrets(options, spec.env)
         self._trace = open_trace(options.telemetry, options.model, self._secrets)
-        carrier = (
-            self._trace.carrier() if self._trace is not None else ambient_carrier(options.telemetry)
-        )
-        if carrier:
-            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, carrier))
+        spec = child_spec(spec, options.telemetry, options.env, self._trace)
         self._options, self._spec = options, spec
         self._proto = ClaudeProtocol(max_line_bytes=options.effective_max_line_bytes)
         self._lifecycle = self._proto.lifecycle
@@ -1319,20 +1314,10 @@ class _PullQuery:
         (a :class:`ResultError` for an error result the CLI exited non-zero for)."""
         error = await self._end_error()
         await self._close(interrupt=False)
-        last = self._last_error_result
-        # (Killed by a signal, it is the kill's ProcessError, as in the session form.)
-        if type(error) is ProcessError and last is not None and (error.exit_code or 0) > 0:
-            replaced = result_error(
-                last,
-                exit_code=error.exit_code,
-                stderr=error.stderr,
-                cli_version=error.cli_version,
-                reason=error.reason,
-                hint=error.hint,
-                secrets=self._secrets,
-            )
-            replaced.__cause__ = error
-            return replaced
+        if type(error) is ProcessError:
+            # (Also with this turn open: a prompt sent and the CLI exiting over its error
+            # result before any message, as the official SDK raises it.)
+            return exit_over_result(error, self._last_error_result, self._secrets)
         return error
 
     async def _close(self, *, interrupt: bool) -> None:

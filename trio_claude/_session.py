@@ -104,7 +104,7 @@ from ._redact import (
     scrub_exception,
 )
 from ._stream import MessageStream
-from ._telemetry import ambient_carrier, open_trace, trace_env
+from ._telemetry import child_spec, open_trace
 from ._transport._base import ChildProcess, LaunchSpec, Transport
 from ._transport._command import (
     build_argv,
@@ -245,11 +245,7 @@ class Session(ControlRequests):
         # output, a callback's failure or a span shows text that may quote them.
         self._secrets = session_secrets(options, spec.env)
         self._trace = open_trace(options.telemetry, options.model, self._secrets)
-        carrier = (
-            self._trace.carrier() if self._trace is not None else ambient_carrier(options.telemetry)
-        )
-        if carrier:
-            spec = attrs.evolve(spec, env=trace_env(spec.env, options.env, carrier))
+        spec = child_spec(spec, options.telemetry, options.env, self._trace)
         self._spec = spec
         self._transport = transport
         # Message lines wait in the inbox undecoded and are decoded on delivery (see

@@ -25,11 +25,14 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ._errors import ConfigurationError
 from ._redact import Environment, describe_exception
 
 if TYPE_CHECKING:
     from ._otel import SessionTrace
+    from ._transport._base import LaunchSpec
 else:
     SessionTrace = Any  # annotations only: ._otel is imported when tracing is on
 
@@ -38,6 +41,7 @@ __all__ = [
     "SessionTrace",
     "ambient_carrier",
     "check_telemetry",
+    "child_spec",
     "env_carrier",
     "open_trace",
     "trace_env",
@@ -99,6 +103,18 @@ def open_trace(setting: Any, model: str | None, secrets: Iterable[str] = ()) -> 
     from ._otel import SessionTrace
 
     return SessionTrace(provider, model, secrets)
+
+
+def child_spec(
+    spec: LaunchSpec, setting: Any, explicit: Mapping[str, Any], trace: SessionTrace | None
+) -> LaunchSpec:
+    """``spec`` with the trace context the CLI joins: the session's own span when it is traced,
+    else the caller's active context (:func:`ambient_carrier`); unchanged when there is none.
+    ``explicit`` is the ``env`` option, whose values always win."""
+    carrier = trace.carrier() if trace is not None else ambient_carrier(setting)
+    if not carrier:
+        return spec
+    return attrs.evolve(spec, env=trace_env(spec.env, explicit, carrier))
 
 
 def trace_env(
