@@ -21,6 +21,7 @@ from ._session import MessageStream, Prompt, Session, open_session
 from ._stream import stream_over
 from ._transport._base import Transport
 from ._transport._official import OfficialStyleTransport
+from ._util import close_prompts
 from .types import Message, ResultMessage, ServerInfo
 
 __all__ = ["ClaudeSDKClient"]
@@ -105,8 +106,12 @@ class ClaudeSDKClient:
         """
         session = self.session
         if isinstance(prompt, AsyncIterable):
-            async for item in prompt:
-                await session.send(_with_session_id(item, session_id))
+            feed = aiter(prompt)
+            try:
+                async for item in feed:
+                    await session.send(_with_session_id(item, session_id))
+            finally:
+                await close_prompts(feed, session._secrets)
         elif isinstance(prompt, str) and session_id != "default":
             frame = {"type": "user", "message": {"role": "user", "content": prompt}}
             await session.send({**frame, "parent_tool_use_id": None, "session_id": session_id})

@@ -172,7 +172,7 @@ from ._transport._process import (
     shutdown_process,
     write_nowait,
 )
-from ._util import BodyError, StderrTail, raise_collapsed
+from ._util import BodyError, StderrTail, close_prompts, raise_collapsed
 from .types import (
     InitMessage,
     Message,
@@ -358,6 +358,9 @@ async def _session_query(
                     stream = session.receive_until_input_done()
                     with body:
                         yield stream
+                    # Left: nobody reads what the rest of the input would bring (a feed still
+                    # waiting for its next prompt held the block open for ever).
+                    nursery.cancel_scope.cancel()
             except BaseExceptionGroup as group:
                 raise_collapsed(group, body.error)
         else:
@@ -1350,6 +1353,8 @@ class _PullQuery:
                             await self._mirror.flush()
             finally:
                 self._queue.clear()
+                if self._input is not None:  # a prompt generator left before its end
+                    await close_prompts(self._input, self._secrets)
                 lifecycle.closed()
                 self._stderr.take(b"", self._options.stderr)  # a last line without its "\n"
                 self._release()

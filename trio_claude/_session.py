@@ -123,7 +123,7 @@ from ._transport._process import (
     shutdown_process,
     write_nowait,
 )
-from ._util import BodyError, StderrTail, raise_collapsed
+from ._util import BodyError, StderrTail, close_prompts, raise_collapsed
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -473,16 +473,22 @@ class Session(ControlRequests):
         queues a prompt that arrives while a turn runs and usually folds it into that turn, so
         one result may answer several prompts (it names them all: ``user_message_uuids``).
         For one turn per prompt, ``await session.run(prompt)`` each in turn instead.
+
+        An async generator left before its end (the session failed, the task was cancelled)
+        is closed here, so that its ``finally`` runs now (bounded: 5 s); any other iterable
+        (a memory channel, say) stays open.
         """
         self._check_loop()
         self._input_done = False
         task_status.started()
+        feed = aiter(prompts)
         try:
-            async for prompt in prompts:
+            async for prompt in feed:
                 await self.send(prompt)
         finally:
             self._input_done = True
             self._inbox.wake()
+            await close_prompts(feed, self._secrets)
 
     def receive_until_input_done(self) -> MessageStream:
         """Messages until :meth:`stream_input` has finished and every turn it sent has ended."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextvars
+import inspect
 import logging
 import os
 import sys
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 import trio
@@ -19,7 +20,42 @@ from ._redact import redact_exception, redact_preview
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
 
-__all__ = ["BodyError", "StderrTail", "collapse_group", "iter_leaves", "raise_collapsed"]
+__all__ = [
+    "BodyError",
+    "StderrTail",
+    "close_prompts",
+    "collapse_group",
+    "iter_leaves",
+    "raise_collapsed",
+]
+
+logger = logging.getLogger("trio_claude")
+
+#: How long an async generator of prompts may take to close (its ``finally``) once the SDK
+#: stops reading it early.
+PROMPTS_CLOSE_SECONDS = 5.0
+
+
+async def close_prompts(prompts: AsyncIterator[Any], secrets: Iterable[str] = ()) -> None:
+    """Closes an async generator of prompts that the SDK stopped reading before its end (the
+    session failed, a send was cancelled): its ``finally`` runs now, in this task, as
+    ``contextlib.aclosing`` would run it, not later in trio's finalizer of collected
+    generators (a system task). Bounded: a ``finally`` that waits longer is cancelled. Any
+    other iterator (a memory channel, say) is the application's, and stays open.
+
+    A failure of the generator's own cleanup is logged, not raised: the error that stopped
+    the reading is the one the caller gets.
+    """
+    if not inspect.isasyncgen(prompts) or prompts.ag_frame is None or prompts.ag_running:
+        return  # not a generator, finished already, or being iterated elsewhere
+    try:
+        with trio.move_on_after(PROMPTS_CLOSE_SECONDS):
+            await prompts.aclose()
+    except Exception as exc:
+        logger.warning(
+            "the prompt generator failed while closing: %s",
+            redact_exception(exc, tuple(secrets)),
+        )
 
 
 def iter_leaves(exc: BaseException) -> Iterator[BaseException]:
