@@ -24,6 +24,7 @@ import math
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import TypeVar
 
 import attrs
 import trio
@@ -32,7 +33,10 @@ from ._errors import ClaudeSDKError, ConfigurationError, SessionClosedError
 from ._loop import check_loop
 from ._opener import async_context_only
 from ._options import ClaudeAgentOptions
+from ._redact import redact_exception
 from ._session import Session, _connect, _prepare, _Prepared
+from ._transport._command import session_secrets
+from ._transport._official import official_target
 from ._util import BodyError, raise_collapsed
 
 if sys.version_info < (3, 11):  # pragma: no cover - trio depends on the backport there
@@ -62,7 +66,9 @@ class PoolStatistics:
             when the last start succeeded).
         last_start_error: The error of the most recent start if it failed, ``None`` once a
             start succeeds. While no session is ready and no other start is under way,
-            ``session()`` and ``wait_ready()`` raise it.
+            ``session()`` and ``wait_ready()`` raise it. A ``ClaudeSDKError``, or what an
+            official-style transport's ``connect()`` raised, as it is (as ``open_session``
+            raises it).
     """
 
     size: int
@@ -74,7 +80,7 @@ class PoolStatistics:
     target: int = 0
     idle_closed: int = 0
     consecutive_failed_starts: int = 0
-    last_start_error: ClaudeSDKError | None = None
+    last_start_error: Exception | None = None
 
 
 class SessionPool:
@@ -94,6 +100,7 @@ class SessionPool:
         self._nursery = nursery
         self._prepared = prepared  # options validated and the CLI found once, at open
         self._options = prepared.options
+        self._spec_env = prepared.spec.env
         self._size = size
         self._ready_send, self._ready_recv = trio.open_memory_channel[Session](math.inf)
         self._ready = 0
@@ -107,7 +114,12 @@ class SessionPool:
         # Start failures: the latest error (None once a start succeeds), how many in a row, how
         # many starts sleep in their backoff (so starting - backing_off are under way), and an
         # error no retry can fix (ConfigurationError: the pool stops starting).
-        self._start_error: ClaudeSDKError | None = None
+        self._start_error: Exception | None = None
+        # What an official-style transport's connect() raises is the application's own error
+        # type: a failed start all the same.
+        self._foreign_start_errors = (
+            Exception if official_target(prepared.options.transport) is not None else ()
+        )
         self._consecutive_failures = 0
         self._backing_off = 0
         # Sessions found dead when handed out, in a row (reset by one handed out alive): a CLI
@@ -157,7 +169,7 @@ class SessionPool:
             self._starting += 1
             self._nursery.start_soon(self._start_one)
 
-    def _failure(self) -> ClaudeSDKError | None:
+    def _failure(self) -> Exception | None:
         """The error callers get while the pool cannot start sessions, else ``None``.
 
         That is the last start's error while no start is under way (every pending one sleeps in
@@ -202,6 +214,17 @@ class SessionPool:
                     self._consecutive_failures += 1
                     self._start_error = exc
                     logger.warning("a pooled session failed to start: %s", exc)
+                    await self._back_off(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                except self._foreign_start_errors as exc:
+                    self._failed += 1
+                    self._consecutive_failures += 1
+                    self._start_error = exc
+                    logger.warning(
+                        "a pooled session failed to start: the transport's connect() raised %s",
+                        redact_exception(exc, session_secrets(self._options, self._spec_env)),
+                    )
                     await self._back_off(delay)
                     delay = min(delay * 2, 5.0)
                     continue
@@ -426,7 +449,10 @@ class SessionPool:
         self._nursery.cancel_scope.cancel()
 
 
-def _for_caller(error: ClaudeSDKError) -> ClaudeSDKError:
+_E = TypeVar("_E", bound=Exception)
+
+
+def _for_caller(error: _E) -> _E:
     """A copy of a failed start's error for one caller to raise.
 
     The same type, message and attributes (``exit_code``, ``stderr``...) and the same cause,

@@ -338,6 +338,10 @@ class Session(ControlRequests):
         self._budget: Budget | None = options.budget
         self._budget_error: BudgetExceededError | None = None
         self._meter = UsageMeter()
+        # What every result read so far reported (cumulative per CLI), and the tokens charged
+        # to the budget: delivered or not (a given-up turn's), for a team's accounting.
+        self._cost_read = 0.0
+        self._tokens_charged = 0
         self._last_activity = 0.0
         self._quiet_until = 0.0  # an announced API retry's end (see _watchdog_deadline)
         self._last_event: Any = None
@@ -1564,6 +1568,7 @@ class Session(ControlRequests):
             if trace is not None:
                 trace.observe(event, self._lifecycle.open_turns)
             if cls is ResultMessage:
+                self._note_cost(event)  # type: ignore[arg-type]
                 self._last_result = last = _outline(event)  # type: ignore[arg-type]
                 self._last_error_result = last if last.is_error else None
                 if self._mirror is not None:
@@ -1594,6 +1599,7 @@ class Session(ControlRequests):
             tokens, turns = charged
             if tokens or turns:
                 was_exceeded = budget.exceeded is not None
+                self._tokens_charged += tokens
                 budget.charge(tokens=tokens, turns=turns)
                 if not was_exceeded and budget.exceeded is not None:
                     # Ours crossed the limit. (The listener took it too if the turn is live;
@@ -1607,6 +1613,7 @@ class Session(ControlRequests):
                 message.usage,
                 ends_turn=not (self._proto.mid_turn(message) if background is None else background),
             )
+            self._tokens_charged += tokens
             budget.charge(usd=usd, tokens=tokens)
             if not was_exceeded and budget.exceeded is not None:
                 self._budget_error = budget.exceeded
@@ -1656,6 +1663,13 @@ class Session(ControlRequests):
             error = self._budget_error
             self._charge(budget, event.message, background=event.background)
             self._budget_error = error
+        if event.message.__class__ is ResultMessage:
+            self._note_cost(event.message)
+
+    def _note_cost(self, result: ResultMessage) -> None:
+        cost = result.total_cost_usd
+        if type(cost) in (int, float) and cost > self._cost_read:  # type: ignore[operator]
+            self._cost_read = float(cost)  # type: ignore[arg-type]
 
     def _on_control_cancel(self, event: ControlCancel) -> None:
         scope = self._inflight.get(event.request_id)

@@ -84,13 +84,17 @@ class AgentStatistics:
         turns: Turns it completed successfully.
         failures: Turns (or starts) that failed.
         restarts: How many times a supervisor restarted it.
-        cost_usd: Dollars its CLIs reported for the turns it received.
-        tokens: Input + output + cache tokens of those turns (counted as the budget counts).
+        cost_usd: Dollars its CLIs reported, for the turns it received and for those given up
+            (cancelled, or stopped by the budget) whose results the session read.
+        tokens: Input + output + cache tokens of those turns (counted as the budget counts;
+            those of turns given up only with a budget, which meters them).
         model_calls: Model responses (API calls) seen.
         tools_running: Tool calls of the running turn not answered yet.
-        pid: The pid of its live CLI (``None`` when none is attached).
+        pid: The pid of its live CLI (``None`` when none is attached, and on an
+            official-style transport, which has no local process).
         session_id: Its conversation's session id (kept after the CLI is gone).
         last_error: The last error one of its turns (or starts) raised.
+        connected: Whether a live CLI is attached (on any transport).
     """
 
     name: str
@@ -106,6 +110,7 @@ class AgentStatistics:
     pid: int | None
     session_id: str | None
     last_error: BaseException | None
+    connected: bool = False
 
 
 class Agent:
@@ -172,13 +177,16 @@ class Agent:
 
     @property
     def pid(self) -> int | None:
-        """The pid of its live CLI, or ``None``."""
+        """The pid of its live CLI, or ``None`` (also on an official-style transport)."""
+        return self._backend.pid if self.connected and self._backend is not None else None
+
+    @property
+    def connected(self) -> bool:
+        """Whether a live CLI is attached (on any transport, one without a pid included)."""
         backend = self._backend
-        if backend is None:
-            return None
-        if isinstance(backend, Session) and backend.lifecycle in _GONE:
-            return None
-        return backend.pid
+        if isinstance(backend, ResumableSession):
+            return backend.connected
+        return backend is not None and backend.lifecycle not in _NOT_LIVE
 
     @property
     def session_id(self) -> str | None:
@@ -205,6 +213,7 @@ class Agent:
 
     def statistics(self) -> AgentStatistics:
         """A snapshot of its state, counters and spending."""
+        unseen_cost, unseen_tokens = self._unseen()
         return AgentStatistics(
             name=self.name,
             role=self.role,
@@ -212,13 +221,14 @@ class Agent:
             turns=self._turns,
             failures=self._failures,
             restarts=self._restarts,
-            cost_usd=self._cost,
-            tokens=self._tokens,
+            cost_usd=self._cost + unseen_cost,
+            tokens=self._tokens + unseen_tokens,
             model_calls=self._model_calls,
             tools_running=len(self._tools),
             pid=self.pid,
             session_id=self.session_id,
             last_error=self._last_error,
+            connected=self.connected,
         )
 
     async def run(self, prompt: Prompt) -> TurnResult:
@@ -339,6 +349,9 @@ class Agent:
         await backend.send(prompt)
         owner: object = backend.session if isinstance(backend, ResumableSession) else backend
         if owner is not self._meter_owner:
+            cost, tokens = self._unseen()
+            self._cost += cost
+            self._tokens += tokens
             # The CLI reports cost cumulatively per process: a new process, a new meter.
             self._resumed_process = self._meter_owner is not None
             self._meter_owner = owner
@@ -406,6 +419,20 @@ class Agent:
             return
         self._set_state(AgentState.WAITING_ON_TOOL if tools else AgentState.RUNNING)
 
+    def _unseen(self) -> tuple[float, int]:
+        """The cost and tokens its current CLI reported in messages the agent never received
+        (a turn given up, by a cancellation or a budget that ran out: the budget was charged
+        them all the same). Unknown for a resumed conversation whose first result it did not
+        receive (whether the CLI restored an earlier total is unknown): none."""
+        owner = self._meter_owner
+        if not isinstance(owner, Session) or (self._resumed_process and self._first_result):
+            return 0.0, 0
+        cost = max(0.0, owner._cost_read - self._reported)
+        tokens = 0
+        if owner._budget is not None:  # (tokens are metered by the session for a budget)
+            tokens = max(0, owner._tokens_charged - self._process_tokens)
+        return cost, tokens
+
     def _charge_cost(self, result: ResultMessage) -> None:
         """Adds what this result's cumulative ``total_cost_usd`` adds for this process.
 
@@ -451,3 +478,5 @@ _MODEL_USAGE_KEYS = (
 )
 
 _GONE = frozenset({LifecycleState.CLOSING, LifecycleState.CLOSED, LifecycleState.FAILED})
+#: No live CLI: not started yet, or gone.
+_NOT_LIVE = _GONE | {LifecycleState.STARTING}

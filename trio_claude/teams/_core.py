@@ -282,7 +282,7 @@ class TeamCore:
             model_calls=sum(s.model_calls for s in values),
             failures=sum(s.failures for s in values),
             restarts=sum(s.restarts for s in values),
-            live_processes=sum(1 for s in values if s.pid is not None),
+            live_processes=sum(1 for s in values if s.connected),
             budget=self.budget.spent if self.budget is not None else None,
             closed=self.closed,
         )
