@@ -9,6 +9,7 @@ reasons and hints of :class:`~trio_claude.ProcessError` come from :func:`diagnos
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Sequence
 
 import attrs
@@ -164,7 +165,7 @@ def exit_over_result(
     a :class:`ResultError` caused by the exit, as the official SDK raises it. ``exited``
     itself when there is no such result, or when the CLI was killed by a signal (then it is
     the kill's error, in both forms)."""
-    if result is None or exited.exit_code is None or exited.exit_code <= 0:
+    if result is None or exited.exit_code is None or _by_signal(exited.exit_code):
         return exited
     error = result_error(
         result,
@@ -177,6 +178,16 @@ def exit_over_result(
     )
     error.__cause__ = exited
     return error
+
+
+_NSIG = getattr(signal, "NSIG", 65)
+
+
+def _by_signal(code: int) -> bool:
+    """Whether an exit status says the CLI was killed by a signal: negative from a local
+    process, 128 + the signal's number from a wrapper that reports it (the SSH and Ray
+    supervisors, a shell). (0 is no failure at all.)"""
+    return code <= 0 or 128 < code < 128 + _NSIG
 
 
 def limit_breach(

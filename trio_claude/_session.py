@@ -111,6 +111,7 @@ from ._transport._command import (
     build_env,
     build_initialize,
     check_initialize_reply,
+    own_env_names,
     session_secrets,
 )
 from ._transport._discovery import find_cli_async
@@ -1998,10 +1999,16 @@ async def _prepare(options: ClaudeAgentOptions | None) -> _Prepared:
     else:
         cli = os.fspath(options.cli_path) if options.cli_path else "claude"
     argv = build_argv(options, cli)
-    env = build_env(options, environ())
+    base = environ()
+    env = build_env(options, base)
     cwd = os.fspath(options.cwd) if options.cwd is not None else None
     spec = LaunchSpec(
-        argv=argv, env=env, cwd=cwd, user=options.user, resource_limits=options.resource_limits
+        argv=argv,
+        env=env,
+        cwd=cwd,
+        user=options.user,
+        resource_limits=options.resource_limits,
+        own_env=own_env_names(options, env, base),
     )
     return _Prepared(options, spec)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -114,7 +115,8 @@ def child_spec(
     carrier = trace.carrier() if trace is not None else ambient_carrier(setting)
     if not carrier:
         return spec
-    return attrs.evolve(spec, env=trace_env(spec.env, explicit, carrier))
+    env = trace_env(spec.env, explicit, carrier)
+    return attrs.evolve(spec, env=env, own_env=spec.own_env | carrier.keys())
 
 
 def trace_env(
@@ -155,10 +157,20 @@ def ambient_carrier(setting: Any) -> dict[str, str] | None:
         return None
 
 
+def _encodable(text: str) -> bool:
+    """Whether an environment can hold ``text`` (a lone surrogate cannot be encoded)."""
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        return False
+    return True
+
+
 def env_carrier(carrier: Mapping[Any, Any]) -> dict[str, str]:
     """A propagator's carrier as environment variables (upper-cased keys), keeping only what
-    an environment can hold: text keys without ``=`` and text values, neither with a NUL (a
-    propagator of the application's may write anything, and must never stop a start)."""
+    an environment can hold: text keys without ``=`` and text values, neither with a NUL nor
+    with what the file system encoding cannot encode (a lone surrogate): a propagator of the
+    application's may write anything, and must never stop a start."""
     out: dict[str, str] = {}
     for key, value in carrier.items():
         if (
@@ -168,6 +180,8 @@ def env_carrier(carrier: Mapping[Any, Any]) -> dict[str, str]:
             and "=" not in key
             and "\0" not in key
             and "\0" not in value
+            and _encodable(key)
+            and _encodable(value)
         ):
             out[key.upper()] = value
         else:

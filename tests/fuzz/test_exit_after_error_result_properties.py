@@ -13,7 +13,8 @@ trio-claude's documented differences (docs/migration.md, docs/getting-started.md
   follows an error result (the result said everything);
 - a turn still open when the CLI exits 0 is a ``ProcessError`` ("exited before the turn's
   result"), in both forms;
-- a CLI killed by a signal after an error result (status -9) is the kill's ``ProcessError``, in
+- a CLI killed by a signal after an error result (status -9, or 137 = 128 + SIGKILL as a
+  wrapper such as the SSH and Ray supervisors reports it) is the kill's ``ProcessError``, in
   both forms (the official SDK makes any non-zero status a ``ResultError``).
 
 Each example draws a run of frames (assistant text, ``stream_event``, ``rate_limit_event``,
@@ -61,7 +62,7 @@ HANG = 600.0
 Frame = tuple[Any, ...]
 
 ERROR_SUBTYPES = ("error_during_execution", "error_max_turns")
-EXIT_CODES = (0, 1, 2, 137, -9)  # -9: killed by a signal (docs/migration.md)
+EXIT_CODES = (0, 1, 2, 137, -9)  # -9, 137: killed by a signal (docs/migration.md)
 
 
 # ---------------------------------------------------------------- the model
@@ -104,7 +105,8 @@ def expected(frames: Sequence[Frame], code: int, *, session_form: bool) -> Outco
         if not any_result:  # the turn the prompt opened never ended
             return Outcome(delivered, "ProcessError", 0)
         return Outcome(delivered, None)
-    if last_error is not None and code > 0:  # (killed by a signal: the kill's ProcessError)
+    killed = code < 0 or 128 < code < 128 + 65  # (by a signal: the kill's ProcessError)
+    if last_error is not None and not killed:
         if session_form and code == 1:
             return Outcome(delivered, None)  # the result said everything
         return Outcome(delivered, "ResultError", code, last_error)

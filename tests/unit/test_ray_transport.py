@@ -257,10 +257,12 @@ def test_the_environment_sent_is_what_the_session_changed(ray_present: None) -> 
     transport = tc.RayTransport()
     local = {"PATH": "/bin", "HOME": "/root", "ANTHROPIC_API_KEY": "k", "OTHER": "x"}
     env = {**local, "HOME": "/tmp/h", "NEW": "1", "TRIO_CLAUDE_PROCESS_TAG": "t"}
-    assert transport.remote_env(env, local) == {
+    spec = tc.LaunchSpec(argv=["claude"], env=env, own_env=frozenset({"OTHER"}))
+    assert transport.remote_env(spec, local) == {
         "HOME": "/tmp/h",
         "NEW": "1",
         "ANTHROPIC_API_KEY": "k",
+        "OTHER": "x",  # set by the session, with the value this process has too
     }
     options = transport.options_for_actor()
     assert options["resources"] == {"claude_slots": 1} and options["num_cpus"] == 0

@@ -124,16 +124,22 @@ def test_the_remote_environment_is_what_the_session_set_and_the_forwarded_names(
         "CLAUDE_CODE_ENTRYPOINT": "sdk-py",  # added by the SDK
         "SECRET": "s3",  # added by options.env
     }
-    sent = SSHTransport("box").remote_env(session, local)
+    # set by the session (options.env) with the value this process has too
+    own = frozenset({"HOME", "CLAUDE_CODE_ENTRYPOINT", "SECRET", "SSH_AUTH_SOCK"})
+    spec = tc.LaunchSpec(argv=["claude"], env=session, own_env=own)
+    sent = SSHTransport("box").remote_env(spec, local)
     assert sent == {
         "HOME": "/remote/home",
         "CLAUDE_CODE_ENTRYPOINT": "sdk-py",
         "SECRET": "s3",
         "ANTHROPIC_API_KEY": "sk-local",
         "CLAUDE_CODE_USE_BEDROCK": "1",
+        "SSH_AUTH_SOCK": "/tmp/agent",
     }
-    only = SSHTransport("box", forward_env=()).remote_env(session, local)
+    only = SSHTransport("box", forward_env=()).remote_env(spec, local)
     assert "ANTHROPIC_API_KEY" not in only and "PATH" not in only and TAG_VARIABLE not in only
+    inherited = tc.LaunchSpec(argv=["claude"], env=session)
+    assert "SSH_AUTH_SOCK" not in SSHTransport("box").remote_env(inherited, local)
 
 
 def test_the_preamble_carries_argv_env_and_cwd() -> None:

@@ -17,9 +17,17 @@ import attrs
 import trio
 
 from .._limits import ResourceLimits
-from .._redact import MASK, is_secret_name, redact, redact_env_repr, redact_repr, secret_values
+from .._redact import (
+    MASK,
+    Environment,
+    is_secret_name,
+    redact,
+    redact_env_repr,
+    redact_repr,
+    secret_values,
+)
 
-__all__ = ["Argv", "ChildProcess", "LaunchSpec", "Transport"]
+__all__ = ["Argv", "ChildProcess", "LaunchSpec", "Transport", "remote_env"]
 
 _T = TypeVar("_T", bound="Transport")
 
@@ -50,6 +58,10 @@ class LaunchSpec:
         resource_limits: ``ClaudeAgentOptions.resource_limits``. A transport whose
             :attr:`~Transport.supports_resource_limits` is true applies the rlimits
             (``max_open_files``) to the process it starts; the session watches memory and CPU.
+        own_env: The names in ``env`` the session set itself (the ``env`` option, the SDK's
+            own variables, a trace context), as opposed to those it inherited: a transport
+            that runs the CLI elsewhere sends them (:func:`remote_env`) even where this
+            process has the same value.
     """
 
     argv: Sequence[str]
@@ -57,12 +69,38 @@ class LaunchSpec:
     cwd: str | None = None
     user: str | int | None = None
     resource_limits: ResourceLimits | None = None
+    own_env: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return (
             f"LaunchSpec(argv={argv_repr(self.argv, self.env)}, env={redact_env_repr(self.env)}, "
             f"cwd={self.cwd!r}, user={self.user!r}, resource_limits={self.resource_limits!r})"
         )
+
+
+def remote_env(
+    spec: LaunchSpec, forward_env: Sequence[str], local: Mapping[str, str], skip: str
+) -> Environment:
+    """The variables of ``spec.env`` sent to a CLI on another host (SSH, Ray).
+
+    The remote CLI's environment is its host's, updated with these: the names the session set
+    itself (``spec.own_env``), those it inherited with another value than ``local`` (this
+    process's environment) has, and those matching a ``forward_env`` pattern (``fnmatch``).
+    Never ``skip`` (the local process tag).
+    """
+    from fnmatch import fnmatchcase
+
+    own = spec.own_env
+    return Environment(
+        (name, value)
+        for name, value in spec.env.items()
+        if name != skip
+        and (
+            name in own
+            or local.get(name) != value
+            or any(fnmatchcase(name, pattern) for pattern in forward_env)
+        )
+    )
 
 
 def argv_repr(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:

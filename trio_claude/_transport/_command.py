@@ -695,6 +695,25 @@ def build_env(options: ClaudeAgentOptions, base_env: Mapping[str, str]) -> Envir
     return env
 
 
+#: What :func:`build_env` sets whatever the parent environment holds.
+_SDK_ENV = frozenset(
+    {"CLAUDE_CODE_ENTRYPOINT", "CLAUDE_AGENT_SDK_VERSION", "CLAUDE_CODE_SDK_READS_SESSION_STATE"}
+)
+
+
+def own_env_names(
+    options: ClaudeAgentOptions, env: Mapping[str, str], base_env: Mapping[str, str]
+) -> frozenset[str]:
+    """The names of ``env`` (made by :func:`build_env` from ``base_env``) the session set
+    itself: ``options.env``'s, the SDK's own, and any whose value differs from ``base_env``'s
+    (``LaunchSpec.own_env``)."""
+    return frozenset(
+        name
+        for name, value in env.items()
+        if name in options.env or name in _SDK_ENV or base_env.get(name) != value
+    )
+
+
 def session_secrets(options: ClaudeAgentOptions, env: Mapping[str, str]) -> tuple[str, ...]:
     """The secret values of a session (see :func:`~trio_claude._redact.secret_values`): masked
     by value wherever the session shows text that may quote them (the CLI's stderr and error

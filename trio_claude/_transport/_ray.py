@@ -60,7 +60,7 @@ import trio
 from .._environ import environ
 from .._errors import CLIConnectionError, ConfigurationError
 from .._redact import Environment, OpaqueDict
-from ._base import ChildProcess, LaunchSpec, Transport
+from ._base import ChildProcess, LaunchSpec, Transport, remote_env
 from ._sweep import TAG_VARIABLE
 
 __all__ = ["DEFAULT_RESOURCES", "LOST_EXIT_STATUS", "RayProcess", "RayTransport"]
@@ -768,26 +768,11 @@ class RayTransport(Transport):
 
     # --- what is run --------------------------------------------------------------------------
 
-    def remote_env(
-        self, env: Mapping[str, str], local: Mapping[str, str] | None = None
-    ) -> Environment:
-        """The variables of ``env`` (the session's) sent to the CLI on the node.
-
-        Those the session set or changed (not in ``local``, or with another value there), and
-        those matching :attr:`forward_env`. Never the local process tag.
-        """
-        from fnmatch import fnmatchcase
-
+    def remote_env(self, spec: LaunchSpec, local: Mapping[str, str] | None = None) -> Environment:
+        """The variables of ``spec.env`` sent to the CLI on the node (see :func:`remote_env`): those
+        the session set or changed, and those matching :attr:`forward_env`."""
         local = environ() if local is None else local
-        return Environment(
-            (name, value)
-            for name, value in env.items()
-            if name != TAG_VARIABLE
-            and (
-                local.get(name) != value
-                or any(fnmatchcase(name, pattern) for pattern in self.forward_env)
-            )
-        )
+        return remote_env(spec, self.forward_env, local, TAG_VARIABLE)
 
     def launch(self, spec: LaunchSpec) -> dict[str, Any]:
         """The argument of ``Relay.start``: the supervisor, its bootstrap and the preamble.
@@ -800,7 +785,7 @@ class RayTransport(Transport):
         if self.remote_cli is not None:
             argv[0] = self.remote_cli
         code = _supervisor_code()
-        env = self.remote_env(spec.env)
+        env = self.remote_env(spec)
         # Its repr shows the keys only: the preamble holds the environment's values, and the
         # frames that place the actor (where most failures are raised) hold this.
         return OpaqueDict(

@@ -33,7 +33,7 @@ import trio
 
 from .._environ import Environment, environ
 from .._errors import CLIConnectionError, CLINotFoundError, ConfigurationError
-from ._base import ChildProcess, LaunchSpec
+from ._base import ChildProcess, LaunchSpec, remote_env
 from ._command import SCRIPT_SUFFIXES, STREAM_JSON_PREFIX
 from ._process import SubprocessTransport, shutdown_process
 from ._sweep import TAG_VARIABLE
@@ -72,8 +72,9 @@ class SSHTransport(SubprocessTransport):
     with ssh's message in the :class:`~trio_claude.ProcessError`.
 
     The remote CLI's environment is the remote login's, updated with: every variable the
-    session set or changed (``options.env``, the SDK's own such as ``CLAUDE_CODE_ENTRYPOINT``),
-    and the local variables matching ``forward_env`` (by default ``ANTHROPIC_*`` and
+    session set or changed (``options.env``, the SDK's own such as ``CLAUDE_CODE_ENTRYPOINT``,
+    the trace context: ``LaunchSpec.own_env``, even with the value this process has too), and
+    the local variables matching ``forward_env`` (by default ``ANTHROPIC_*`` and
     ``CLAUDE_CODE_*``: an API key exported here reaches the remote CLI). They travel inside the
     encrypted channel, in the preamble, never on a command line. ``ssh`` itself runs with this
     process's environment.
@@ -226,26 +227,11 @@ class SSHTransport(SubprocessTransport):
         argv += ["--", self.host, self.remote_command()]
         return argv
 
-    def remote_env(
-        self, env: Mapping[str, str], local: Mapping[str, str] | None = None
-    ) -> Environment:
-        """The variables of ``env`` (the session's) sent to the remote CLI.
-
-        Those the session set or changed (not in ``local``, or with another value there), and
-        those matching :attr:`forward_env`. Never the local process tag.
-        """
-        from fnmatch import fnmatchcase
-
+    def remote_env(self, spec: LaunchSpec, local: Mapping[str, str] | None = None) -> Environment:
+        """The variables of ``spec.env`` sent to the remote CLI (see :func:`remote_env`): those
+        the session set or changed, and those matching :attr:`forward_env`."""
         local = environ() if local is None else local
-        return Environment(
-            (name, value)
-            for name, value in env.items()
-            if name != TAG_VARIABLE
-            and (
-                local.get(name) != value
-                or any(fnmatchcase(name, pattern) for pattern in self.forward_env)
-            )
-        )
+        return remote_env(spec, self.forward_env, local, TAG_VARIABLE)
 
     def preamble(self, spec: LaunchSpec, local: Mapping[str, str] | None = None) -> bytes:
         """What is written to ssh's stdin first: the supervisor, then the CLI's launch."""
@@ -254,7 +240,7 @@ class SSHTransport(SubprocessTransport):
             argv = with_remote_cli(argv, self.remote_cli)
         from ._ssh_remote import encode_preamble
 
-        env = self.remote_env(spec.env, local)
+        env = self.remote_env(spec, local)
         launch = encode_preamble(argv, env, spec.cwd, self.kill_grace, mark_start=True)
         return _supervisor_code() + launch
 

@@ -1,4 +1,5 @@
-"""The CLI exits non-zero over an aborted turn's error result: both forms raise the same error.
+"""The CLI exits non-zero over an error result: both forms raise the same error, and a signal
+(a local one, or one a wrapper reports as 128 + n) is the kill's.
 
 ``_exit.exit_over_result`` builds it for both (it was built twice, and the session form made
 a plain ``ResultError`` of a result the iterator form made a ``TurnInterruptedError`` of).
@@ -12,6 +13,7 @@ import trio
 import trio_claude as tc
 from tests._helpers import options_for
 from tests.fuzz.test_exit_after_error_result_properties import SID, CannedCLI
+from trio_claude._telemetry import env_carrier
 from trio_claude.testing.fake_cli import Exit, FakeScript, FakeTurn, Result
 
 
@@ -54,3 +56,30 @@ async def test_the_iterator_form_raises_the_same(autojump_clock: trio.testing.Mo
             pass
     assert info.value.exit_code == 1
     assert isinstance(info.value.__cause__, tc.ProcessError)
+
+
+@pytest.mark.parametrize("code", [137, 143, 130])
+async def test_a_wrapped_signal_after_an_error_result_is_the_kills_error(
+    code: int, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A wrapper (the SSH and Ray supervisors) reports a CLI killed by signal n as 128 + n:
+    the kill's ``ProcessError``, as for a local -n, not a ``ResultError`` of the result before."""
+    failed = {
+        "type": "result",
+        "subtype": "error_during_execution",
+        "is_error": True,
+        "errors": [],
+        "session_id": SID,
+        "uuid": "r1",
+    }
+    options = tc.ClaudeAgentOptions(transport=CannedCLI([failed], code, split=False))
+    with pytest.raises(tc.ProcessError) as info:
+        async for _ in tc.query(prompt="go", options=options):
+            pass
+    assert type(info.value) is tc.ProcessError
+    assert info.value.exit_code == code
+
+
+def test_a_trace_entry_no_environment_can_encode_is_left_out() -> None:
+    carrier = {"traceparent": "00-ab-cd-01", "tracestate": "k=\ud800", "\udcff": "x"}
+    assert env_carrier(carrier) == {"TRACEPARENT": "00-ab-cd-01", "\udcff".upper(): "x"}
