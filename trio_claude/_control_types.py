@@ -121,12 +121,15 @@ class InterruptResult:
         )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(init=False)
 class McpServerStatus(_WireDictView):
     """One MCP server's connection state (``mcp_status``).
 
     Reads like the wire dict too (the official SDK's ``McpServerStatus`` is that dict):
-    ``status["name"]``, ``status.get("serverInfo")``, ``dict(status)``.
+    ``status["name"]``, ``status.get("serverInfo")``, ``dict(status)``, and equals it. Built by
+    hand it takes the attribute names or the wire names, as official code calls the dict type
+    (``McpServerStatus(name="s", status="connected", serverInfo={...}, config={...})``): the
+    dict view is then what was given, in wire names.
 
     Attributes:
         name: The server's name.
@@ -137,6 +140,7 @@ class McpServerStatus(_WireDictView):
         source: Who configured it.
         tools: The server's tools (``name``, ``annotations``...).
         error: Why it failed, if it did.
+        config: The server's configuration as the CLI reports it (``type``, ``url``...).
     """
 
     name: str
@@ -147,12 +151,68 @@ class McpServerStatus(_WireDictView):
     source: str | None = None
     tools: list[dict[str, Any]] = attrs.field(factory=list)
     error: str | None = None
+    config: dict[str, Any] | None = None
     raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        status: str | None = None,
+        server_info: dict[str, Any] | None = None,
+        transport: str | None = None,
+        scope: str | None = None,
+        source: str | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        error: str | None = None,
+        config: dict[str, Any] | None = None,
+        raw: dict[str, Any] | None = None,
+        **wire: Any,
+    ) -> None:
+        server_info = wire.pop("serverInfo", server_info)
+        if raw is None:
+            given = {
+                "name": name,
+                "status": status,
+                "serverInfo": server_info,
+                "transport": transport,
+                "scope": scope,
+                "source": source,
+                "tools": tools,
+                "error": error,
+                "config": config,
+            }
+            raw = {key: value for key, value in given.items() if value is not None}
+            raw.update(wire)
+        self.__attrs_init__(
+            name=name,
+            status=status,
+            server_info=server_info,
+            transport=transport,
+            scope=scope,
+            source=source,
+            tools=tools if tools is not None else [],
+            error=error,
+            config=config,
+            raw=raw,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, McpServerStatus):
+            return (
+                attrs.astuple(self, recurse=False)[:-1] == attrs.astuple(other, recurse=False)[:-1]
+            )
+        if isinstance(other, dict):
+            return self.raw == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> McpServerStatus:
         """Decodes one entry of ``mcpServers``."""
         info = data.get("serverInfo")
+        config = data.get("config")
         return cls(
             name=_str(data.get("name")) or "",
             status=_str(data.get("status")),
@@ -162,6 +222,7 @@ class McpServerStatus(_WireDictView):
             source=_str(data.get("source")),
             tools=[t for t in _list(data.get("tools")) if isinstance(t, dict)],
             error=_str(data.get("error")),
+            config=dict(config) if isinstance(config, dict) else None,
             raw=data,
         )
 
