@@ -47,7 +47,10 @@ def require_cli() -> str:
 
 @contextlib.contextmanager
 def clock_waits_for_threads(
-    clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+    clock: trio.testing.MockClock,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    except_threads: str | None = None,
 ) -> Iterator[None]:
     """While a ``trio.to_thread.run_sync`` call is in flight, ``clock`` does not autojump.
 
@@ -55,7 +58,9 @@ def clock_waits_for_threads(
     while the thread works: a store thread slower than the threshold (any threshold, on a loaded
     machine) lets a 60 s timeout, or the test's own hang guard, pass at once. With this, virtual
     time stands still until every thread is back. Not for threads that wait on trio code that
-    sleeps (``trio.from_thread.run``): nothing would wake them.
+    sleeps (``trio.from_thread.run``): nothing would wake them. Threads whose name starts with
+    ``except_threads`` (``"trio_claude.in_thread"``: the application's own blocking callbacks,
+    which a test may want a deadline to abandon) let the clock move as usual.
     """
     original = trio.to_thread.run_sync
     threshold = clock.autojump_threshold
@@ -63,6 +68,9 @@ def clock_waits_for_threads(
 
     async def run_sync(*args: Any, **kwargs: Any) -> Any:
         nonlocal in_flight
+        name = kwargs.get("thread_name")
+        if except_threads is not None and str(name).startswith(except_threads):
+            return await original(*args, **kwargs)
         in_flight += 1
         clock.autojump_threshold = math.inf
         try:

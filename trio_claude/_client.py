@@ -108,10 +108,13 @@ class ClaudeSDKClient:
         if isinstance(prompt, AsyncIterable):
             feed = aiter(prompt)
             try:
-                async for item in feed:
-                    await session.send(_with_session_id(item, session_id))
+                with session._reading_feed() as reading:
+                    async for item in feed:
+                        await session.send(_with_session_id(item, session_id))
             finally:
                 await close_prompts(feed, session._secrets)
+            if reading.cancelled_caught:
+                return  # the session closed while the feed waited: nothing more can be sent
         elif isinstance(prompt, str) and session_id != "default":
             frame = {"type": "user", "message": {"role": "user", "content": prompt}}
             await session.send({**frame, "parent_tool_use_id": None, "session_id": session_id})

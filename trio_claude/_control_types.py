@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from ._redact import redact_repr
 from ._user_dialog import UserDialogBehavior as UserDialogBehavior
 from ._user_dialog import UserDialogRequest as UserDialogRequest
 from ._user_dialog import UserDialogResult as UserDialogResult
@@ -151,8 +152,10 @@ class McpServerStatus(_WireDictView):
     source: str | None = None
     tools: list[dict[str, Any]] = attrs.field(factory=list)
     error: str | None = None
-    config: dict[str, Any] | None = None
-    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    # (Its headers and env may carry credentials: shown masked.)
+    config: dict[str, Any] | None = attrs.field(default=None, repr=redact_repr)
+    # Not an argument of the generated init: attrs.evolve() rebuilds it from the attributes.
+    raw: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False, init=False)
 
     def __init__(
         self,
@@ -194,8 +197,8 @@ class McpServerStatus(_WireDictView):
             tools=tools if tools is not None else [],
             error=error,
             config=config,
-            raw=raw,
         )
+        object.__setattr__(self, "raw", raw)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, McpServerStatus):

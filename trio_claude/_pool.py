@@ -19,6 +19,7 @@ same options: it stops the retries and every later call raises it.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import sys
@@ -456,18 +457,42 @@ def _for_caller(error: _E) -> _E:
     """A copy of a failed start's error for one caller to raise.
 
     The same type, message and attributes (``exit_code``, ``stderr``...) and the same cause,
-    but its own traceback: callers in several tasks never raise (and extend) one object.
+    but its own traceback: callers in several tasks never raise (and extend) one object. An
+    error of another type (an official-style transport's ``connect()``) is copied as
+    ``copy.copy`` copies it, or shared when the copy would not say the same thing.
     """
-    cls = type(error)
-    try:
-        fresh = cls.__new__(cls, *error.args)
-        fresh.__dict__.update(error.__dict__)
-    except Exception:  # pragma: no cover - an exotic subclass: share the original
-        return error
+    fresh: _E
+    if isinstance(error, ClaudeSDKError):
+        cls = type(error)
+        try:
+            fresh = cls.__new__(cls, *error.args)
+            fresh.__dict__.update(error.__dict__)
+        except Exception:  # pragma: no cover - an exotic subclass: share the original
+            return error
+    else:
+        try:
+            fresh = copy.copy(error)
+            same = (
+                type(fresh) is type(error)
+                and repr(fresh) == repr(error)
+                and str(fresh) == str(error)
+                and getattr(fresh, "__dict__", None) == getattr(error, "__dict__", None)
+                and not _has_slots(type(error))
+            )
+        except Exception:
+            same = False
+        if not same:
+            return error
     fresh.__cause__ = error.__cause__
     fresh.__context__ = error.__context__
     fresh.__suppress_context__ = error.__suppress_context__
     return fresh
+
+
+def _has_slots(cls: type) -> bool:
+    """Whether a class of the error's has ``__slots__`` (``copy.copy`` of an exception keeps
+    its ``__dict__`` and ``args``, not its slots)."""
+    return any("__slots__" in vars(klass) for klass in cls.__mro__[:-2])
 
 
 @async_context_only("pool")

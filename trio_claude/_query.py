@@ -139,7 +139,14 @@ from ._protocol._events import (
     TranscriptMirror,
 )
 from ._protocol._lifecycle import Lifecycle, retry_delay
-from ._redact import RedactedDict, describe_exception, redact, redact_preview, scrub_exception
+from ._redact import (
+    RedactedDict,
+    describe_exception,
+    redact,
+    redact_exception,
+    redact_preview,
+    scrub_exception,
+)
 from ._session import (
     EXIT_GRACE,
     MessageStream,
@@ -340,6 +347,27 @@ class Query:
         self._used = True
 
 
+async def _feed(
+    session: Session,
+    prompts: AsyncIterable[Any],
+    body: BodyError,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """``session.stream_input(prompts)`` for the session form of :func:`query`. A feed that
+    fails as it is cancelled because the block's body raised is logged: the body's error is
+    the one the block raises (as a callback's failure while it is cancelled)."""
+    try:
+        await session.stream_input(prompts, task_status=task_status)
+    except Exception as exc:
+        if body.error is None:
+            raise
+        logger.warning(
+            "the prompt feed failed while the block was left: %s",
+            redact_exception(exc, session._secrets),
+        )
+
+
 @asynccontextmanager
 async def _session_query(
     prompt: Prompt | AsyncIterable[Any], options: ClaudeAgentOptions | None
@@ -354,7 +382,7 @@ async def _session_query(
             body = BodyError()
             try:
                 async with trio.open_nursery() as nursery:
-                    await nursery.start(session.stream_input, prompt)
+                    await nursery.start(_feed, session, prompt, body)
                     stream = session.receive_until_input_done()
                     with body:
                         yield stream

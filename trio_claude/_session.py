@@ -28,13 +28,22 @@ process is stopped by :func:`~trio_claude._transport._process.shutdown_process`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import shutil
 import sys
 import uuid as uuid_module
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -335,6 +344,8 @@ class Session(ControlRequests):
         self._limit_watch: LimitWatch | None = None
         # Whether a stream_input() feed has finished (True when there is none).
         self._input_done = True
+        # The cancel scopes of the tasks reading prompt feeds (see _reading_feed).
+        self._feeds: set[trio.CancelScope] = set()
         # Budget and stall watchdog.
         self._budget: Budget | None = options.budget
         self._budget_error: BudgetExceededError | None = None
@@ -479,21 +490,25 @@ class Session(ControlRequests):
         one result may answer several prompts (it names them all: ``user_message_uuids``).
         For one turn per prompt, ``await session.run(prompt)`` each in turn instead.
 
-        An async generator left before its end (the session failed, the task was cancelled)
-        is closed here, so that its ``finally`` runs now (bounded: 5 s); any other iterable
-        (a memory channel, say) stays open.
+        When the session closes, the feed stops being read (this returns, even while the feed
+        waits for its next prompt). An async generator left before its end (the session
+        closed or failed, the task was cancelled) is closed here, so that its ``finally`` runs
+        now (bounded: 5 s); any other iterable (a memory channel, say) stays open.
         """
         self._check_loop()
         self._input_done = False
         task_status.started()
-        feed = aiter(prompts)
+        feed: AsyncIterator[Prompt] | None = None
         try:
-            async for prompt in feed:
-                await self.send(prompt)
+            with self._reading_feed():
+                feed = aiter(prompts)
+                async for prompt in feed:
+                    await self.send(prompt)
         finally:
             self._input_done = True
             self._inbox.wake()
-            await close_prompts(feed, self._secrets)
+            if feed is not None:
+                await close_prompts(feed, self._secrets)
 
     def receive_until_input_done(self) -> MessageStream:
         """Messages until :meth:`stream_input` has finished and every turn it sent has ended."""
@@ -957,9 +972,25 @@ class Session(ControlRequests):
         # The end of the output and a close come through here: wait_idle() stops at both.
         self._wake_state_waiters()
 
+    @contextlib.contextmanager
+    def _reading_feed(self) -> Iterator[trio.CancelScope]:
+        """The scope a task reading the application's prompts for this session runs in
+        (:meth:`stream_input`, ``ClaudeSDKClient.query()``): cancelled when the session closes,
+        so that a feed waiting for its next prompt does not hold the task for ever."""
+        with trio.CancelScope() as scope:
+            if self._lifecycle.close_requested:
+                scope.cancel()
+            self._feeds.add(scope)
+            try:
+                yield scope
+            finally:
+                self._feeds.discard(scope)
+
     def _request_close(self) -> None:
         if self._lifecycle.close_requested:
             return
+        for scope in self._feeds:
+            scope.cancel()  # nothing they read could be sent now
         self._close_interrupt = self._lifecycle.close()
         self._close_requested.set()
         self._inbox.wake()

@@ -40,8 +40,9 @@ async def close_prompts(prompts: AsyncIterator[Any], secrets: Iterable[str] = ()
     """Closes an async generator of prompts that the SDK stopped reading before its end (the
     session failed, a send was cancelled): its ``finally`` runs now, in this task, as
     ``contextlib.aclosing`` would run it, not later in trio's finalizer of collected
-    generators (a system task). Bounded: a ``finally`` that waits longer is cancelled. Any
-    other iterator (a memory channel, say) is the application's, and stays open.
+    generators (a system task). Shielded from a cancellation of the caller and bounded: a
+    ``finally`` that waits longer than 5 s is cancelled. Any other iterator (a memory
+    channel, say) is the application's, and stays open.
 
     A failure of the generator's own cleanup is logged, not raised: the error that stopped
     the reading is the one the caller gets.
@@ -49,7 +50,8 @@ async def close_prompts(prompts: AsyncIterator[Any], secrets: Iterable[str] = ()
     if not inspect.isasyncgen(prompts) or prompts.ag_frame is None or prompts.ag_running:
         return  # not a generator, finished already, or being iterated elsewhere
     try:
-        with trio.move_on_after(PROMPTS_CLOSE_SECONDS):
+        # Shielded: a cancelled reader (the usual way here) still gives the cleanup its time.
+        with trio.CancelScope(shield=True, deadline=trio.current_time() + PROMPTS_CLOSE_SECONDS):
             await prompts.aclose()
     except Exception as exc:
         logger.warning(
