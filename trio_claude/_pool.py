@@ -101,7 +101,6 @@ class SessionPool:
         self._nursery = nursery
         self._prepared = prepared  # options validated and the CLI found once, at open
         self._options = prepared.options
-        self._spec_env = prepared.spec.env
         self._size = size
         self._ready_send, self._ready_recv = trio.open_memory_channel[Session](math.inf)
         self._ready = 0
@@ -116,11 +115,13 @@ class SessionPool:
         # many starts sleep in their backoff (so starting - backing_off are under way), and an
         # error no retry can fix (ConfigurationError: the pool stops starting).
         self._start_error: Exception | None = None
-        # What an official-style transport's connect() raises is the application's own error
-        # type: a failed start all the same.
-        self._foreign_start_errors = (
-            Exception if official_target(prepared.options.transport) is not None else ()
+        # The errors of a start that a retry may fix: the SDK's, and whatever an official-style
+        # transport's connect() raises (the application's own types).
+        official = official_target(prepared.options.transport) is not None
+        self._start_errors: tuple[type[Exception], ...] = (
+            (ClaudeSDKError, Exception) if official else (ClaudeSDKError,)
         )
+        self._secrets = session_secrets(prepared.options, prepared.spec.env)
         self._consecutive_failures = 0
         self._backing_off = 0
         # Sessions found dead when handed out, in a row (reset by one handed out alive): a CLI
@@ -210,22 +211,16 @@ class SessionPool:
                     logger.error("a pooled session cannot start, the pool gives up: %s", exc)
                     self._wake_waiters()
                     return
-                except ClaudeSDKError as exc:
+                except self._start_errors as exc:
                     self._failed += 1
                     self._consecutive_failures += 1
                     self._start_error = exc
-                    logger.warning("a pooled session failed to start: %s", exc)
-                    await self._back_off(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                except self._foreign_start_errors as exc:
-                    self._failed += 1
-                    self._consecutive_failures += 1
-                    self._start_error = exc
-                    logger.warning(
-                        "a pooled session failed to start: the transport's connect() raised %s",
-                        redact_exception(exc, session_secrets(self._options, self._spec_env)),
-                    )
+                    # (An SDK error's text is masked already; a transport's own is not.)
+                    shown: object = exc
+                    if not isinstance(exc, ClaudeSDKError):
+                        masked = redact_exception(exc, self._secrets)
+                        shown = f"the transport's connect() raised {masked}"
+                    logger.warning("a pooled session failed to start: %s", shown)
                     await self._back_off(delay)
                     delay = min(delay * 2, 5.0)
                     continue
